@@ -1,0 +1,91 @@
+"""peerlearn: a peer-learning network for NHS improvement leaders."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from peerlearn import config as configuration
+from peerlearn.extensions import csrf, db, limiter, login_manager, migrate, socketio
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: settings from the environment, then ``config`` on top."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(configuration.from_environment(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    configuration.check(app.config)
+
+    if app.config["PEERLEARN_PROXY_COUNT"]:
+        count = app.config["PEERLEARN_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count
+        )
+
+    _init_templates(app)
+    _init_extensions(app)
+    _register_features(app)
+    return app
+
+
+def _init_templates(app: Flask) -> None:
+    # NHS.UK frontend macros come from the nhsuk-frontend-jinja package and need ChainableUndefined.
+    app.jinja_options = {**app.jinja_options, "undefined": ChainableUndefined}
+    app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+        [app.jinja_loader, PackageLoader("nhsuk_frontend_jinja")]  # type: ignore[list-item]
+    )
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        message_queue=app.config.get("REDIS_URL"),
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+        # Same-origin only: the browser's Origin must match the host the page came from.
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ALLOWED_ORIGINS"),
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def _register_features(app: Flask) -> None:
+    from peerlearn import cli
+    from peerlearn.accounts import auth
+    from peerlearn.accounts.views import bp as accounts_bp
+    from peerlearn.admin.views import bp as admin_bp
+    from peerlearn.core import errors, logs, security, templating
+    from peerlearn.core.views import bp as core_bp
+    from peerlearn.home.views import bp as home_bp
+    from peerlearn.organisations.views import bp as organisations_bp
+    from peerlearn.spaces.views import bp as spaces_bp
+
+    logs.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    auth.init_app(app)
+    for blueprint in (
+        core_bp,
+        home_bp,
+        accounts_bp,
+        organisations_bp,
+        spaces_bp,
+        admin_bp,
+    ):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)

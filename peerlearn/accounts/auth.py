@@ -1,0 +1,39 @@
+"""Flask-Login wiring: loading the signed-in user from the session's token."""
+
+from datetime import timedelta
+
+from flask import Flask
+from flask_login import current_user
+from sqlalchemy import select
+
+from peerlearn.accounts.models import User
+from peerlearn.core.db import utcnow
+from peerlearn.extensions import db, login_manager
+
+#: How stale ``last_seen_at`` may get before a request refreshes it (avoids a write per request).
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    """The active user whose current session token this is; an old token loads nobody."""
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    return user if user is not None and user.active else None
+
+
+def _touch_last_seen() -> None:
+    if not current_user.is_authenticated:
+        return
+    now = utcnow()
+    if current_user.last_seen_at is None or now - current_user.last_seen_at > LAST_SEEN_RESOLUTION:
+        current_user.last_seen_at = now
+        db.session.commit()
+
+
+def init_app(app: Flask) -> None:
+    """Configure sign-in redirects and messages."""
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    app.before_request(_touch_last_seen)

@@ -1,0 +1,161 @@
+"""Account forms. Each field's messages say what to do, the NHS way."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from peerlearn.accounts.passwords import MAX_LENGTH
+
+EMAIL_FORMAT = "Enter an e-mail address in the correct format, like name@example.nhs.uk"
+
+
+def _email_field(label: str = "E-mail address", description: str = "") -> EmailField:
+    return EmailField(
+        label,
+        description=description,
+        validators=[
+            InputRequired("Enter your e-mail address"),
+            Length(max=254, message="E-mail address must be 254 characters or fewer"),
+            Email(EMAIL_FORMAT, check_deliverability=False),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+
+
+def _new_password_field(label: str = "Password") -> PasswordField:
+    return PasswordField(
+        label,
+        description=(
+            "Use 12 characters or more. A few unrelated words together are easy to remember "
+            "and hard to guess."
+        ),
+        validators=[
+            InputRequired("Enter a password"),
+            Length(max=MAX_LENGTH, message=f"Password must be {MAX_LENGTH} characters or fewer"),
+        ],
+    )
+
+
+def optional_int(value: object) -> int | None:
+    """Coerce a select's value to an id, leaving the empty placeholder as None."""
+    if value in ("", None):
+        return None
+    return int(value)  # type: ignore[call-overload]
+
+
+def _organisation_field() -> SelectField:
+    return SelectField(
+        "Organisation",
+        description="Choose the trust, system or body you work for.",
+        coerce=optional_int,
+        validate_choice=False,  # checked in validate_organisation_id against the directory
+        validators=[InputRequired("Choose your organisation")],
+    )
+
+
+class _OrganisationChoice:
+    """Mixin: the organisation select is filled from the directory by the view."""
+
+    organisation_id: SelectField
+
+    def validate_organisation_id(self, field: SelectField) -> None:
+        valid = {value for value, _label in field.choices or [] if value}  # type: ignore[misc]
+        if field.data not in valid:
+            raise ValidationError("Choose your organisation from the list")
+
+
+class RegisterForm(_OrganisationChoice, FlaskForm):
+    """Create an account."""
+
+    email = _email_field("Work e-mail address", "We will send you a link to confirm it.")
+    display_name = StringField(
+        "Full name",
+        validators=[
+            InputRequired("Enter your full name"),
+            Length(max=120, message="Full name must be 120 characters or fewer"),
+        ],
+    )
+    job_title = StringField(
+        "Job title",
+        description="For example, Director of Improvement",
+        validators=[
+            InputRequired("Enter your job title"),
+            Length(max=120, message="Job title must be 120 characters or fewer"),
+        ],
+    )
+    organisation_id = _organisation_field()
+    password = _new_password_field()
+
+
+class LoginForm(FlaskForm):
+    """Sign in."""
+
+    email = _email_field()
+    password = PasswordField("Password", validators=[InputRequired("Enter your password")])
+    remember = BooleanField("Keep me signed in on this device for 30 days")
+
+
+class EmailOnlyForm(FlaskForm):
+    """Ask for a link by e-mail (password reset, new confirmation link)."""
+
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    """Choose a new password from a reset link."""
+
+    password = _new_password_field("New password")
+
+
+class ChangePasswordForm(FlaskForm):
+    """Change the password while signed in."""
+
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired("Enter your current password")]
+    )
+    password = _new_password_field("New password")
+
+
+class ChangeEmailForm(FlaskForm):
+    """Move the account to a new address, confirmed by a link sent there."""
+
+    email = _email_field("New e-mail address", "We will send a link to the new address.")
+    password = PasswordField(
+        "Your password", validators=[InputRequired("Enter your password")]
+    )
+
+
+class ProfileForm(_OrganisationChoice, FlaskForm):
+    """What other members see about you."""
+
+    display_name = StringField(
+        "Full name",
+        validators=[
+            InputRequired("Enter your full name"),
+            Length(max=120, message="Full name must be 120 characters or fewer"),
+        ],
+    )
+    job_title = StringField(
+        "Job title",
+        validators=[
+            InputRequired("Enter your job title"),
+            Length(max=120, message="Job title must be 120 characters or fewer"),
+        ],
+    )
+    organisation_id = _organisation_field()
+    bio = TextAreaField(
+        "About you",
+        description="What you work on and what you would like to learn about. You can use Markdown.",
+        validators=[Optional(), Length(max=4000, message="About you must be 4,000 characters or fewer")],
+    )
+
+
+class DirectoryFilterForm(FlaskForm):
+    """Filter a member directory (GET; no CSRF needed for a read)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Name", validators=[Optional(), Length(max=100)])
+    organisation = SelectField("Organisation", coerce=str, validate_choice=False)
+    region = SelectField("Region", coerce=str, validate_choice=False)

@@ -1,0 +1,413 @@
+"""Account rules and transactions: registration, confirmation, sign-in, passwords, profiles."""
+
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask import current_app, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from peerlearn.accounts.models import AllowedEmailDomain, SiteRole, User
+from peerlearn.accounts.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+from peerlearn.accounts.tokens import make_token, read_token
+from peerlearn.audit.services import record
+from peerlearn.core.db import contains_pattern, utcnow
+from peerlearn.core.mail import send_mail
+from peerlearn.core.text import render_markdown
+from peerlearn.extensions import db
+from peerlearn.organisations.models import Organisation
+
+logger = logging.getLogger(__name__)
+
+
+class AccountError(ValueError):
+    """A rule was broken; ``field`` names the form field the message belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are compared and stored lower-case, without surrounding spaces."""
+    return email.strip().lower()
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute link for an e-mail, built from ``PEERLEARN_BASE_URL`` (never the Host header)."""
+    return current_app.config["PEERLEARN_BASE_URL"] + url_for(endpoint, **values)
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The account with this e-mail address, if any."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+# Registration ------------------------------------------------------------------------------------
+
+
+def allowed_domains() -> list[str]:
+    """The registration allow-list, sorted; empty means any domain may register."""
+    return list(
+        db.session.scalars(select(AllowedEmailDomain.domain).order_by(AllowedEmailDomain.domain))
+    )
+
+
+def email_domain_allowed(email: str) -> bool:
+    """Whether the address's domain is on the allow-list (or a subdomain of an entry on it)."""
+    domains = allowed_domains()
+    if not domains:
+        return True
+    domain = normalise_email(email).rpartition("@")[2]
+    return any(domain == allowed or domain.endswith("." + allowed) for allowed in domains)
+
+
+def make_handle(display_name: str) -> str:
+    """A unique handle from a name: ``Ailsa Brotherton`` becomes ``ailsa-brotherton`` (or ``-2``…)."""
+    ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:32] or "member"
+    taken = set(
+        db.session.scalars(
+            select(User.handle).where((User.handle == base) | User.handle.like(f"{base}-%"))
+        )
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a person gives when they register."""
+
+    email: str
+    display_name: str
+    job_title: str
+    organisation_id: int | None
+    password: str
+
+
+def register_user(data: Registration) -> User | None:
+    """Create an unconfirmed account and send its confirmation link.
+
+    When the address already has an account nothing is created and its owner is told by e-mail;
+    the caller shows the same page either way, so registration never reveals who has an account.
+    """
+    email = normalise_email(data.email)
+    if not email_domain_allowed(email):
+        raise AccountError(
+            "Use your work e-mail address. Registration is open to: "
+            + ", ".join(allowed_domains()),
+            field="email",
+        )
+    problem = password_problem(data.password, [email, data.display_name, data.job_title])
+    if problem:
+        raise AccountError(problem, field="password")
+    existing = find_user_by_email(email)
+    if existing is not None:
+        send_mail(
+            existing.email,
+            "Someone tried to register on peerlearn with your e-mail address",
+            render_template(
+                "email/already_registered.txt",
+                user=existing,
+                login_url=external_url("accounts.login"),
+                reset_url=external_url("accounts.forgot_password"),
+            ),
+        )
+        return None
+    user = User(
+        email=email,
+        display_name=data.display_name.strip(),
+        job_title=data.job_title.strip(),
+        organisation_id=data.organisation_id,
+        handle=make_handle(data.display_name),
+        password_hash=hash_password(data.password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    record("account.registered", actor=user, subject=user)
+    db.session.commit()
+    send_confirmation(user)
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    """E-mail a link that confirms the user's address."""
+    token = make_token("confirm-email", {"uid": user.id, "email": user.email})
+    send_mail(
+        user.email,
+        "Confirm your e-mail address for peerlearn",
+        render_template(
+            "email/confirm.txt",
+            user=user,
+            url=external_url("accounts.confirm_email", token=token),
+        ),
+    )
+
+
+def resend_confirmation(email: str) -> None:
+    """Send a new confirmation link if an unconfirmed account has this address (silently not)."""
+    user = find_user_by_email(email)
+    if user is not None and user.active and not user.email_confirmed:
+        send_confirmation(user)
+
+
+def confirm_email(token: str) -> User | None:
+    """Mark the address confirmed when the link is valid; None when it is not."""
+    payload = read_token("confirm-email", token)
+    if payload is None:
+        return None
+    user = db.session.get(User, payload.get("uid"))
+    if user is None or user.email != payload.get("email"):
+        return None
+    if not user.email_confirmed:
+        user.email_confirmed_at = utcnow()
+        record("account.email_confirmed", actor=user, subject=user)
+        db.session.commit()
+    return user
+
+
+# Signing in and out ------------------------------------------------------------------------------
+
+
+class SignInRefused(Exception):
+    """Sign-in did not succeed; ``reason`` is ``credentials``, ``unconfirmed`` or ``inactive``."""
+
+    def __init__(self, reason: str, user: User | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.user = user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The account for these credentials, or :class:`SignInRefused`. Failures are audited."""
+    user = find_user_by_email(email)
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        record("auth.sign_in_failed", subject=user, email=normalise_email(email)[:254])
+        db.session.commit()
+        raise SignInRefused("credentials")
+    if not user.active:
+        record("auth.sign_in_refused", subject=user, reason="deactivated")
+        db.session.commit()
+        raise SignInRefused("inactive", user)
+    if not user.email_confirmed:
+        raise SignInRefused("unconfirmed", user)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def sign_in(user: User, *, remember: bool) -> None:
+    """Start a fresh session for the user (nothing of the anonymous session is carried over)."""
+    session.clear()
+    login_user(user, remember=remember)
+    session.permanent = True
+    user.last_seen_at = utcnow()
+    record("auth.signed_in", actor=user, subject=user)
+    db.session.commit()
+
+
+def sign_out(user: User) -> None:
+    """End this session."""
+    record("auth.signed_out", actor=user, subject=user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+
+
+# Passwords --------------------------------------------------------------------------------------
+
+
+def _password_fingerprint(user: User) -> str:
+    # Changes whenever the password does, so a reset link works once.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link if an active account has this address; the caller never says which."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    token = make_token("reset-password", {"uid": user.id, "pw": _password_fingerprint(user)})
+    send_mail(
+        user.email,
+        "Reset your peerlearn password",
+        render_template(
+            "email/reset_password.txt",
+            user=user,
+            url=external_url("accounts.reset_password", token=token),
+        ),
+    )
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The account a reset link is for, while the link is still valid and unused."""
+    payload = read_token("reset-password", token)
+    if payload is None:
+        return None
+    user = db.session.get(User, payload.get("uid"))
+    if user is None or not user.active or payload.get("pw") != _password_fingerprint(user):
+        return None
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link, ending every existing session."""
+    user = user_for_reset_token(token)
+    if user is None:
+        raise AccountError("This password reset link has expired or has already been used")
+    _set_password(user, new_password)
+    # The link proves control of the address, so an unconfirmed address is now confirmed.
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    record("auth.password_reset", actor=user, subject=user)
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change the password, ending the user's other sessions (the caller renews this one)."""
+    if not verify_password(user.password_hash, current_password):
+        raise AccountError("Your current password is not correct", field="current_password")
+    _set_password(user, new_password)
+    record("auth.password_changed", actor=user, subject=user)
+    db.session.commit()
+
+
+def _set_password(user: User, new_password: str) -> None:
+    problem = password_problem(new_password, [user.email, user.display_name, user.job_title])
+    if problem:
+        raise AccountError(problem, field="password")
+    user.password_hash = hash_password(new_password)
+    user.end_other_sessions()
+
+
+def renew_session(user: User) -> None:
+    """Keep the current browser signed in after the user's session token was replaced."""
+    remember = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+    login_user(user, remember=remember)
+
+
+# E-mail address changes -------------------------------------------------------------------------
+
+
+def request_email_change(user: User, new_email: str, password: str) -> None:
+    """Send a confirmation link to the new address; the change happens when it is followed."""
+    new_email = normalise_email(new_email)
+    if not verify_password(user.password_hash, password):
+        raise AccountError("Your password is not correct", field="password")
+    if new_email == user.email:
+        raise AccountError("That is already your e-mail address", field="email")
+    if not email_domain_allowed(new_email):
+        raise AccountError(
+            "Use a work e-mail address at: " + ", ".join(allowed_domains()), field="email"
+        )
+    if find_user_by_email(new_email) is not None:
+        # Saying so would reveal another person's account; the link will simply not be sent.
+        logger.info("e-mail change to an address already in use was not sent")
+        return
+    token = make_token("change-email", {"uid": user.id, "old": user.email, "new": new_email})
+    send_mail(
+        new_email,
+        "Confirm your new e-mail address for peerlearn",
+        render_template(
+            "email/change_email.txt",
+            user=user,
+            url=external_url("accounts.confirm_email_change", token=token),
+        ),
+    )
+
+
+def confirm_email_change(token: str) -> User | None:
+    """Apply an address change from its link, or None when the link is not valid."""
+    payload = read_token("change-email", token)
+    if payload is None:
+        return None
+    user = db.session.get(User, payload.get("uid"))
+    new_email = str(payload.get("new", ""))
+    if user is None or user.email != payload.get("old") or find_user_by_email(new_email):
+        return None
+    record("account.email_changed", actor=user, subject=user, old=user.email, new=new_email)
+    user.email = new_email
+    user.email_confirmed_at = utcnow()
+    db.session.commit()
+    return user
+
+
+# Profiles and administration --------------------------------------------------------------------
+
+
+def update_profile(
+    user: User, *, display_name: str, job_title: str, organisation_id: int | None, bio: str
+) -> None:
+    """Save the profile, rendering the bio through the text pipeline."""
+    user.display_name = display_name.strip()
+    user.job_title = job_title.strip()
+    user.organisation_id = organisation_id
+    user.bio_source = bio
+    user.bio_html = render_markdown(bio)
+    db.session.commit()
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    """Deactivate (ending all the user's sessions) or reactivate an account."""
+    if user.id == actor.id and not active:
+        raise AccountError("You cannot deactivate your own account")
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        user.end_other_sessions()
+    record("admin.user_reactivated" if active else "admin.user_deactivated", actor=actor, subject=user)
+    db.session.commit()
+
+
+def set_site_role(actor: User, user: User, role: SiteRole) -> None:
+    """Make someone a network administrator, or take it away."""
+    if user.id == actor.id and role is not SiteRole.admin:
+        raise AccountError("You cannot remove your own administrator role")
+    if user.site_role is role:
+        return
+    old = user.site_role
+    user.site_role = role
+    record("admin.site_role_changed", actor=actor, subject=user, old=old.value, new=role.value)
+    db.session.commit()
+
+
+def count_admins() -> int:
+    """How many active network administrators there are."""
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.site_role == SiteRole.admin, User.active)
+    ) or 0
+
+
+def people_query(
+    *, q: str = "", organisation_id: int | None = None, region: str | None = None
+) -> Select[tuple[User]]:
+    """Active, confirmed members by name, filtered by name, organisation and region."""
+    query = (
+        select(User)
+        .where(User.active, User.email_confirmed_at.is_not(None))
+        .options(selectinload(User.organisation))
+        .order_by(User.display_name, User.id)
+    )
+    if q:
+        query = query.where(User.display_name.ilike(contains_pattern(q), escape="\\"))
+    if organisation_id:
+        query = query.where(User.organisation_id == organisation_id)
+    if region:
+        query = query.join(User.organisation).where(Organisation.region == region)
+    return query

@@ -1,0 +1,303 @@
+"""Account pages: register, confirm, sign in and out, passwords, settings, people."""
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_limiter.util import get_remote_address
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from peerlearn.accounts import services
+from peerlearn.accounts.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    DirectoryFilterForm,
+    EmailOnlyForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from peerlearn.accounts.models import User
+from peerlearn.core.pagination import paginate
+from peerlearn.core.security import is_safe_redirect
+from peerlearn.extensions import db, limiter
+from peerlearn.organisations.models import Region
+from peerlearn.organisations.services import organisation_choices
+from peerlearn.permissions import space_filter
+from peerlearn.spaces.models import MemberState, Membership, Space
+
+bp = Blueprint("accounts", __name__)
+
+#: The one answer to a failed sign-in, whatever failed (no account enumeration).
+SIGN_IN_FAILED = "Enter a correct e-mail address and password"
+
+
+def _sign_in_failed(response: Response) -> bool:
+    return bool(g.get("sign_in_failed"))
+
+
+def _account_key() -> str:
+    return "sign-in:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _redirect_target() -> str:
+    target = request.args.get("next") or request.form.get("next")
+    return target if is_safe_redirect(target) else url_for("home.index")
+
+
+def _form_error(form: object, error: services.AccountError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]  # type: ignore[attr-defined]
+    else:
+        form.form_errors.append(error.message)  # type: ignore[attr-defined]
+
+
+# Registration and confirmation ----------------------------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = RegisterForm()
+    form.organisation_id.choices = organisation_choices()
+    if form.validate_on_submit():
+        try:
+            services.register_user(
+                services.Registration(
+                    email=form.email.data,
+                    display_name=form.display_name.data,
+                    job_title=form.job_title.data,
+                    organisation_id=form.organisation_id.data,
+                    password=form.password.data,
+                )
+            )
+        except services.AccountError as error:
+            _form_error(form, error)
+        else:
+            return render_template(
+                "accounts/check_email.html", email=services.normalise_email(form.email.data)
+            )
+    return render_template(
+        "accounts/register.html", form=form, allowed_domains=services.allowed_domains()
+    )
+
+
+@bp.get("/confirm/<token>")
+def confirm_email(token: str) -> str | Response:
+    user = services.confirm_email(token)
+    if user is None:
+        return render_template("accounts/link_invalid.html", kind="confirm"), 400
+    flash("Your e-mail address is confirmed. You can now sign in.", "success")
+    return redirect(url_for("home.index" if current_user.is_authenticated else "accounts.login"))
+
+
+@bp.route("/confirm/resend", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+def resend_confirmation() -> str:
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        services.resend_confirmation(form.email.data)
+        return render_template(
+            "accounts/check_email.html", email=services.normalise_email(form.email.data)
+        )
+    return render_template("accounts/resend_confirmation.html", form=form)
+
+
+# Signing in and out ---------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    "5 per 15 minutes", key_func=_account_key, methods=["POST"], deduct_when=_sign_in_failed
+)
+@limiter.limit(
+    "30 per 15 minutes", key_func=get_remote_address, methods=["POST"], deduct_when=_sign_in_failed
+)
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(_redirect_target())
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.SignInRefused as refused:
+            if refused.reason == "unconfirmed" and refused.user is not None:
+                services.send_confirmation(refused.user)
+                return render_template("accounts/unconfirmed.html", email=refused.user.email)
+            if refused.reason == "inactive":
+                form.form_errors.append(
+                    "This account has been deactivated. Contact a network administrator."
+                )
+            else:
+                g.sign_in_failed = True
+                form.form_errors.append(SIGN_IN_FAILED)
+        else:
+            target = _redirect_target()
+            services.sign_in(user, remember=form.remember.data)
+            return redirect(target)
+    return render_template("accounts/login.html", form=form, next=request.args.get("next", ""))
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> str | Response:
+    if not current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    if request.method == "POST":  # CSRF-checked like every POST
+        services.sign_out(current_user)
+        flash("You have signed out.", "success")
+        return redirect(url_for("home.index"))
+    return render_template("accounts/logout.html")
+
+
+# Passwords -------------------------------------------------------------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+def forgot_password() -> str:
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        return render_template(
+            "accounts/reset_sent.html", email=services.normalise_email(form.email.data)
+        )
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def reset_password(token: str) -> str | Response | tuple[str, int]:
+    if services.user_for_reset_token(token) is None:
+        return render_template("accounts/link_invalid.html", kind="reset"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except services.AccountError as error:
+            _form_error(form, error)
+        else:
+            if current_user.is_authenticated:
+                services.sign_out(current_user)
+            flash("Your password has been changed. Sign in with your new password.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+# Account settings ------------------------------------------------------------------------------
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def settings() -> str | Response:
+    user: User = current_user  # type: ignore[assignment]
+    form = ProfileForm(
+        obj=user, data=None if request.method == "POST" else {"bio": user.bio_source}
+    )
+    form.organisation_id.choices = organisation_choices()
+    if form.validate_on_submit():
+        services.update_profile(
+            user,
+            display_name=form.display_name.data,
+            job_title=form.job_title.data,
+            organisation_id=form.organisation_id.data,
+            bio=form.bio.data or "",
+        )
+        flash("Your profile has been saved.", "success")
+        return redirect(url_for("accounts.settings"))
+    return render_template("accounts/settings.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.password.data)
+        except services.AccountError as error:
+            _form_error(form, error)
+        else:
+            services.renew_session(current_user)
+            flash("Your password has been changed. You have been signed out everywhere else.", "success")
+            return redirect(url_for("accounts.settings"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+@limiter.limit("5 per hour", methods=["POST"])
+def change_email() -> str | Response:
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            services.request_email_change(current_user, form.email.data, form.password.data)
+        except services.AccountError as error:
+            _form_error(form, error)
+        else:
+            return render_template(
+                "accounts/check_email.html",
+                email=services.normalise_email(form.email.data),
+                change=True,
+            )
+    return render_template("accounts/change_email.html", form=form)
+
+
+@bp.get("/account/email/confirm/<token>")
+def confirm_email_change(token: str) -> str | Response | tuple[str, int]:
+    user = services.confirm_email_change(token)
+    if user is None:
+        return render_template("accounts/link_invalid.html", kind="change"), 400
+    flash(f"Your e-mail address is now {user.email}.", "success")
+    return redirect(url_for("accounts.settings" if current_user.is_authenticated else "accounts.login"))
+
+
+# People ----------------------------------------------------------------------------------------
+
+
+def directory_form() -> DirectoryFilterForm:
+    """The people filter, with organisation and region choices (shared by space directories)."""
+    form = DirectoryFilterForm(request.args)
+    form.organisation.choices = organisation_choices("Any organisation")
+    form.region.choices = [("", "Any region"), *((r.value, r.label) for r in Region)]
+    return form
+
+
+def directory_filters(form: DirectoryFilterForm) -> dict[str, object]:
+    """The validated filter values to pass to :func:`services.people_query`."""
+    organisation = form.organisation.data or ""
+    region = form.region.data or ""
+    return {
+        "q": (form.q.data or "").strip()[:100],
+        "organisation_id": int(organisation) if organisation.isdigit() else None,
+        "region": region if region in {r.value for r in Region} else None,
+    }
+
+
+@bp.get("/people")
+@login_required
+def directory() -> str:
+    form = directory_form()
+    page = paginate(services.people_query(**directory_filters(form)))  # type: ignore[arg-type]
+    return render_template("accounts/directory.html", form=form, page=page)
+
+
+@bp.get("/people/<handle>")
+@login_required
+def profile(handle: str) -> str:
+    person = db.session.scalar(select(User).where(User.handle == handle, User.active))
+    if person is None:
+        abort(404)
+    spaces = db.session.scalars(
+        select(Space)
+        .join(Membership, Membership.space_id == Space.id)
+        .where(
+            Membership.user_id == person.id,
+            Membership.state == MemberState.active,
+            space_filter(current_user),
+        )
+        .order_by(Space.name)
+    ).all()
+    return render_template("accounts/profile.html", person=person, spaces=spaces)

@@ -1,0 +1,1 @@
+"""The network administrators' area: users, organisations, spaces, e-mail domains, audit log."""

@@ -1,0 +1,1 @@
+"""The append-only audit log of membership and role changes, bans, admin actions and sign-ins."""

@@ -1,0 +1,75 @@
+"""The project's own ``flask`` commands: create-admin and seed-demo."""
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from peerlearn.accounts.models import SiteRole, User
+from peerlearn.accounts.passwords import hash_password, password_problem
+from peerlearn.accounts.services import find_user_by_email, make_handle, normalise_email
+from peerlearn.audit.services import record
+from peerlearn.core.db import utcnow
+from peerlearn.extensions import db
+
+
+@click.command("create-admin")
+@click.option("--email", prompt="E-mail address", help="The administrator's e-mail address.")
+@click.option("--name", prompt="Full name", help="The administrator's full name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 12 characters; prompted for when not given.",
+)
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create a network administrator, or make an existing account one."""
+    email = normalise_email(email)
+    user = find_user_by_email(email)
+    if user is not None:
+        user.site_role = SiteRole.admin
+        user.active = True
+        record("admin.site_role_changed", subject=user, new="admin", via="create-admin")
+        db.session.commit()
+        click.echo(f"{email} is now a network administrator.")
+        return
+    problem = password_problem(password, [email, name])
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
+    user = User(
+        email=email,
+        display_name=name.strip(),
+        handle=make_handle(name),
+        password_hash=hash_password(password),
+        site_role=SiteRole.admin,
+        email_confirmed_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    record("admin.user_created", subject=user, via="create-admin")
+    db.session.commit()
+    click.echo(f"Created network administrator {email}.")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Add the demo network (organisations, people, spaces); running it again changes nothing."""
+    from peerlearn.demo import seed
+
+    password = current_app.config.get("PEERLEARN_DEMO_PASSWORD")
+    if not password or current_app.config["PEERLEARN_ENV"] == "production":
+        raise click.ClickException("Demo data is refused in production.")
+    people = seed(password)
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    click.echo("\nDemo accounts (password: PEERLEARN_DEMO_PASSWORD, see the README):")
+    for person in people:
+        user = users[person.email]
+        role = "network admin" if user.is_admin else user.job_title
+        click.echo(f"  {person.email:<38} {user.display_name} ({role})")
+    click.echo("")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on ``flask --app peerlearn``."""
+    app.cli.add_command(create_admin)
+    app.cli.add_command(seed_demo)

@@ -1,0 +1,46 @@
+"""Error pages that say what happened in plain words and never show a traceback."""
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+#: Plain-English titles and explanations for the errors a reader may meet.
+MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("Something was wrong with that request", "Go back, check what you entered and try again."),
+    403: ("You do not have permission to do that", "If you think you should, ask the space's moderators or a network administrator."),  # noqa: E501
+    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),  # noqa: E501
+    405: ("That action is not allowed here", "Go back and use the page's own buttons and links."),
+    413: ("That was too large", "The file or text you sent is larger than peerlearn accepts. Make it smaller and try again."),  # noqa: E501
+    429: ("Too many attempts", "You have tried that too many times. Wait a few minutes before trying again."),  # noqa: E501
+    500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered has been saved half-way."),  # noqa: E501
+    503: ("Sorry, the service is unavailable", "Try again later."),
+}
+
+
+def render_error(code: int, message: str | None = None) -> tuple[str, int]:
+    """The error page for a status code, with an optional specific explanation."""
+    title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message or default
+    ), code
+
+
+def _handle_http(error: HTTPException) -> tuple[str, int] | HTTPException:
+    if error.code is None or error.code < 400:
+        return error
+    return render_error(error.code)
+
+
+def _handle_csrf(error: CSRFError) -> tuple[str, int]:
+    return render_error(
+        400,
+        "The form could not be accepted because it had expired or did not come from this site. "
+        "Go back, reload the page and try again.",
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(CSRFError, _handle_csrf)
+    # Unhandled exceptions reach this as InternalServerError, after Flask has logged the traceback.
+    app.register_error_handler(HTTPException, _handle_http)

@@ -1,0 +1,47 @@
+"""Template filters and globals shared by every page."""
+
+from datetime import datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request
+from flask_login import current_user
+
+from peerlearn.core.text import user_html
+
+#: Everyone using peerlearn is in England: times are stored in UTC and shown in London time.
+LONDON = ZoneInfo("Europe/London")
+
+
+def local_time(value: datetime | None, fmt: str = "%-d %B %Y, %H:%M") -> str:
+    """A UTC timestamp shown in Europe/London time."""
+    if value is None:
+        return ""
+    return value.astimezone(LONDON).strftime(fmt)
+
+
+def iso_time(value: datetime | None) -> str:
+    """A machine-readable timestamp for ``<time datetime=…>``."""
+    return value.isoformat() if value is not None else ""
+
+
+def query_with(**changes: object) -> str:
+    """The current query string with some arguments changed (for pagination links)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    return "?" + urlencode(args) if args else "?"
+
+
+def init_app(app: Flask) -> None:
+    """Register filters and globals."""
+    from peerlearn.permissions import can
+
+    app.jinja_env.filters["user_html"] = user_html
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["iso_time"] = iso_time
+    app.jinja_env.globals["query_with"] = query_with
+    app.jinja_env.globals["can"] = lambda action, target: can(current_user, action, target)

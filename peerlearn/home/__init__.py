@@ -1,0 +1,1 @@
+"""The home page and the site's own information pages."""

@@ -1,0 +1,1 @@
+"""Organisations: trusts, ICBs, ICSs, regions, national bodies and partners."""

@@ -1,0 +1,145 @@
+"""The one permission policy: "may this user do this to that?", and "what may this user see?".
+
+Every view, socket handler, search query and download asks here; nothing else checks roles or
+memberships. Two faces of each rule are kept side by side so they cannot drift apart:
+
+- :func:`can` answers for one item (a page, a button, a socket event);
+- :func:`space_filter` builds the SQL condition used by list queries, so lists, counts and
+  pagination only ever contain what :func:`can` would allow. A test checks that they agree for
+  every role, visibility and action.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, NoReturn
+
+from flask import abort
+from flask_login import AnonymousUserMixin, current_user
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
+
+from peerlearn.accounts.models import User
+from peerlearn.extensions import db, login_manager
+from peerlearn.spaces.models import JoinPolicy, MemberRole, MemberState, Membership, Space, Visibility
+
+Actor = User | AnonymousUserMixin | None
+
+
+class Action(enum.StrEnum):
+    """Things a person may try to do to a space."""
+
+    view = "view"  #: read its content (home page, members, and later threads, events, library)
+    list = "list"  #: see its name in lists and directories
+    join = "join"  #: join it, ask to join it, or accept an invitation to it
+    post = "post"  #: write in it
+    moderate = "moderate"  #: admit, remove and ban members; later hide, pin and lock
+    manage = "manage"  #: change its settings and members' roles
+
+
+def signed_in(user: Actor) -> User | None:
+    """The user when signed in and active, otherwise None."""
+    if isinstance(user, User) and user.is_authenticated and user.active:
+        return user
+    return None
+
+
+def membership_of(user: Actor, space: Space) -> Membership | None:
+    """The user's membership row in the space (any state), if there is one."""
+    person = signed_in(user)
+    if person is None or space.id is None:
+        return None
+    return db.session.scalar(
+        select(Membership).where(Membership.space_id == space.id, Membership.user_id == person.id)
+    )
+
+
+def space_allows(
+    user: Actor, action: Action | str, space: Space, membership: Membership | None
+) -> bool:
+    """The rule itself, given the user's membership (or None). Pure: no database access."""
+    action = Action(action)
+    person = signed_in(user)
+    admin = person is not None and person.is_admin
+    state = membership.state if membership is not None else None
+    active = state is MemberState.active
+    banned = state is MemberState.banned
+    role = membership.role if active and membership is not None else None
+
+    if action is Action.list:
+        return space.visibility is Visibility.public or person is not None
+    if action is Action.view:
+        if admin or space.visibility is Visibility.public:
+            return True
+        if space.visibility is Visibility.network:
+            return person is not None and not banned
+        return active
+    if space.archived:
+        # Archived spaces are read-only; only an administrator may still change their settings.
+        return action is Action.manage and admin
+    if action is Action.join:
+        if person is None or state in {MemberState.active, MemberState.requested, MemberState.banned}:
+            return False
+        if state is MemberState.invited:
+            return True
+        return space.join_policy in {JoinPolicy.open, JoinPolicy.request}
+    if action is Action.post:
+        return admin or active
+    if action is Action.moderate:
+        return admin or role in {MemberRole.moderator, MemberRole.owner}
+    if action is Action.manage:
+        return admin or role is MemberRole.owner
+    raise ValueError(f"unknown action {action!r}")  # pragma: no cover - Action() already checked
+
+
+def can(user: Actor, action: Action | str, target: Any) -> bool:
+    """May ``user`` do ``action`` to ``target``?"""
+    if isinstance(target, Space):
+        return space_allows(user, action, target, membership_of(user, target))
+    raise TypeError(f"no permission rules for {type(target).__name__}")
+
+
+def space_filter(user: Actor, action: Action | str = Action.view) -> ColumnElement[bool]:
+    """SQL condition on :class:`Space` matching exactly the spaces :func:`can` allows for
+    ``view`` or ``list``. Use it inside list queries, never filter pages after the fact."""
+    action = Action(action)
+    person = signed_in(user)
+    public = Space.visibility == Visibility.public
+    if action is Action.list:
+        return true() if person is not None else public
+    if action is not Action.view:
+        raise ValueError("space_filter answers for view and list only")
+    if person is None:
+        return public
+    if person.is_admin:
+        return true()
+
+    def has_membership(state: MemberState) -> ColumnElement[bool]:
+        return exists().where(
+            Membership.space_id == Space.id,
+            Membership.user_id == person.id,
+            Membership.state == state,
+        )
+
+    return or_(
+        public,
+        and_(Space.visibility == Visibility.network, not_(has_membership(MemberState.banned))),
+        has_membership(MemberState.active),
+    )
+
+
+def authorize(action: Action | str, target: Any, *, hide: bool = False) -> None:
+    """Stop the request unless the current user may do ``action`` to ``target``.
+
+    Anonymous visitors are sent to sign in; signed-in users get 403, or 404 when ``hide`` is set
+    (for things whose very existence must not be confirmed).
+    """
+    if can(current_user, action, target):
+        return
+    deny(hide=hide)
+
+
+def deny(*, hide: bool = False) -> NoReturn:
+    """Refuse the current request the way :func:`authorize` does."""
+    if signed_in(current_user) is None:
+        abort(login_manager.unauthorized())
+    abort(404 if hide else 403)

@@ -1,0 +1,105 @@
+"""Forms for space settings and membership management."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Optional
+
+from peerlearn.accounts.forms import EMAIL_FORMAT, optional_int
+from peerlearn.spaces.models import JoinPolicy, MemberRole, SpaceKind, Visibility
+
+
+class SpaceSettingsForm(FlaskForm):
+    """What a space's owner may change."""
+
+    name = StringField(
+        "Name",
+        validators=[
+            InputRequired("Enter a name"),
+            Length(max=120, message="Name must be 120 characters or fewer"),
+        ],
+    )
+    summary = StringField(
+        "Summary",
+        description="One sentence shown in lists of spaces.",
+        validators=[Optional(), Length(max=280, message="Summary must be 280 characters or fewer")],
+    )
+    description = TextAreaField(
+        "About this space",
+        description="What the space is for and who should join. You can use Markdown.",
+        validators=[
+            Optional(),
+            Length(max=20_000, message="About this space must be 20,000 characters or fewer"),
+        ],
+    )
+    visibility = RadioField(
+        "Who can read it",
+        choices=[(v.value, v.label) for v in Visibility],
+        validators=[InputRequired("Choose who can read the space")],
+    )
+    join_policy = RadioField(
+        "How people join",
+        choices=[(p.value, p.label) for p in JoinPolicy],
+        validators=[InputRequired("Choose how people join")],
+    )
+
+
+class NewSpaceForm(SpaceSettingsForm):
+    """Create a space (network administrators)."""
+
+    kind = RadioField(
+        "Kind of space",
+        choices=[(k.value, k.label) for k in SpaceKind],
+        validators=[InputRequired("Choose a kind of space")],
+    )
+    parent_id = SelectField(
+        "Community",
+        description="A special interest group belongs to a community.",
+        coerce=optional_int,
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    slug = StringField(
+        "Web address",
+        description="Lower-case letters, numbers and hyphens, like qms-sig. It cannot be changed later.",
+        validators=[
+            InputRequired("Enter a web address"),
+            Length(max=80, message="Web address must be 80 characters or fewer"),
+        ],
+    )
+    owner_email = EmailField(
+        "Owner's e-mail address",
+        description="Leave empty to own it yourself.",
+        validators=[Optional(), Email(EMAIL_FORMAT, check_deliverability=False)],
+    )
+
+
+class InviteForm(FlaskForm):
+    """Invite a member of the network to the space."""
+
+    email = EmailField(
+        "E-mail address",
+        description="They must already have a peerlearn account.",
+        validators=[
+            InputRequired("Enter the e-mail address of the person to invite"),
+            Email(EMAIL_FORMAT, check_deliverability=False),
+        ],
+    )
+
+
+class RoleForm(FlaskForm):
+    """Change a member's role."""
+
+    role = SelectField(
+        "Role",
+        choices=[(r.value, r.value.capitalize()) for r in MemberRole],
+        validators=[InputRequired("Choose a role")],
+    )
+
+
+class BanForm(FlaskForm):
+    """Ban someone, with an optional reason for the audit log."""
+
+    reason = StringField(
+        "Reason (optional)",
+        validators=[Optional(), Length(max=500, message="Reason must be 500 characters or fewer")],
+    )

@@ -1,0 +1,413 @@
+"""Space rules and transactions: creating and archiving spaces, and every membership change.
+
+Views ask the permission policy first; these functions then enforce the state machine
+(requested → active, invited → active, active → banned …), audit each change in the same unit of
+work, and send :data:`~peerlearn.core.signals.membership_changed` once it is committed.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import render_template
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from peerlearn.accounts.models import User
+from peerlearn.accounts.services import external_url, find_user_by_email, people_query
+from peerlearn.audit.services import record
+from peerlearn.core.db import utcnow
+from peerlearn.core.mail import send_mail
+from peerlearn.core.signals import membership_changed, space_changed
+from peerlearn.core.text import render_markdown
+from peerlearn.extensions import db
+from peerlearn.permissions import space_filter
+from peerlearn.spaces.models import (
+    JoinPolicy,
+    MemberRole,
+    MemberState,
+    Membership,
+    Space,
+    SpaceKind,
+    Visibility,
+)
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class SpaceError(ValueError):
+    """A rule was broken; ``field`` names the form field the message belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# Reading ----------------------------------------------------------------------------------------
+
+
+def get_membership(space: Space, user: User) -> Membership | None:
+    """The user's membership row in the space, in any state."""
+    return db.session.scalar(
+        select(Membership).where(Membership.space_id == space.id, Membership.user_id == user.id)
+    )
+
+
+def member_counts(space_ids: list[int]) -> dict[int, int]:
+    """Active member count per space, in one query."""
+    if not space_ids:
+        return {}
+    rows = db.session.execute(
+        select(Membership.space_id, func.count())
+        .where(Membership.space_id.in_(space_ids), Membership.state == MemberState.active)
+        .group_by(Membership.space_id)
+    )
+    return {space_id: count for space_id, count in rows}
+
+
+def states_for(user: Any, space_ids: list[int]) -> dict[int, Membership]:
+    """The reader's own membership per space, in one query (empty for anonymous readers)."""
+    if not getattr(user, "is_authenticated", False) or not space_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.space_id.in_(space_ids)
+        )
+    )
+    return {membership.space_id: membership for membership in rows}
+
+
+def listed_spaces(user: Any, *, include_archived: bool = False) -> list[Space]:
+    """Every space whose name the reader may see, communities first, then by name."""
+    query = select(Space).where(space_filter(user, "list")).order_by(Space.kind, Space.name)
+    if not include_archived:
+        query = query.where(Space.archived_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def members_query(
+    space: Space,
+    *,
+    state: MemberState = MemberState.active,
+    q: str = "",
+    organisation_id: int | None = None,
+    region: str | None = None,
+) -> Select[tuple[User]]:
+    """People in the space in one state, filtered like the network directory."""
+    return people_query(q=q, organisation_id=organisation_id, region=region).join(
+        Membership, (Membership.user_id == User.id) & (Membership.space_id == space.id)
+    ).where(Membership.state == state)
+
+
+def memberships_in(space: Space, user_ids: list[int]) -> dict[int, Membership]:
+    """Membership rows for some people in the space, keyed by user id, in one query."""
+    if not user_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Membership).where(Membership.space_id == space.id, Membership.user_id.in_(user_ids))
+    )
+    return {membership.user_id: membership for membership in rows}
+
+
+def pending(space: Space, state: MemberState) -> list[Membership]:
+    """Requests or invitations waiting in the space, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.space_id == space.id, Membership.state == state)
+            .options(selectinload(Membership.user).selectinload(User.organisation))
+            .order_by(Membership.created_at)
+        )
+    )
+
+
+# Spaces -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpaceData:
+    """The editable facts about a space."""
+
+    name: str
+    summary: str
+    description: str
+    visibility: Visibility
+    join_policy: JoinPolicy
+
+
+def create_space(
+    actor: User,
+    data: SpaceData,
+    *,
+    slug: str,
+    kind: SpaceKind,
+    parent: Space | None = None,
+    owner: User | None = None,
+) -> Space:
+    """Create a community or a special interest group; its owner is ``owner`` or the creator."""
+    slug = slug.strip().lower()
+    if not SLUG_PATTERN.match(slug):
+        raise SpaceError(
+            "Web address must use lower-case letters, numbers and single hyphens, like qms-sig",
+            field="slug",
+        )
+    if db.session.scalar(select(Space.id).where(Space.slug == slug)) is not None:
+        raise SpaceError("Another space already uses that web address", field="slug")
+    if kind is SpaceKind.sig and (parent is None or parent.kind is not SpaceKind.community):
+        raise SpaceError("Choose the community this group belongs to", field="parent_id")
+    if kind is SpaceKind.community and parent is not None:
+        raise SpaceError("A community cannot belong to another community", field="parent_id")
+    space = Space(slug=slug, kind=kind, parent=parent, created_by_id=actor.id)
+    _apply(space, data)
+    db.session.add(space)
+    db.session.flush()
+    owner = owner or actor
+    db.session.add(
+        Membership(space_id=space.id, user_id=owner.id, role=MemberRole.owner, state=MemberState.active)
+    )
+    record("space.created", actor=actor, space=space, subject=owner, name=space.name)
+    db.session.commit()
+    space_changed.send(space)
+    return space
+
+
+def _apply(space: Space, data: SpaceData) -> None:
+    space.name = data.name.strip()
+    space.summary = data.summary.strip()
+    space.description_source = data.description
+    space.description_html = render_markdown(data.description)
+    space.visibility = data.visibility
+    space.join_policy = data.join_policy
+
+
+def update_space(actor: User, space: Space, data: SpaceData) -> None:
+    """Change a space's settings; a change of visibility or joining is audited with old and new."""
+    changes = {}
+    if data.visibility is not space.visibility:
+        changes["visibility"] = f"{space.visibility.value} → {data.visibility.value}"
+    if data.join_policy is not space.join_policy:
+        changes["join_policy"] = f"{space.join_policy.value} → {data.join_policy.value}"
+    if data.name.strip() != space.name:
+        changes["name"] = f"{space.name} → {data.name.strip()}"
+    _apply(space, data)
+    record("space.updated", actor=actor, space=space, **changes)
+    db.session.commit()
+    space_changed.send(space)
+
+
+def set_archived(actor: User, space: Space, archived: bool) -> None:
+    """Archive (read-only) or restore a space."""
+    if space.archived == archived:
+        return
+    space.archived_at = utcnow() if archived else None
+    record("space.archived" if archived else "space.unarchived", actor=actor, space=space)
+    db.session.commit()
+    space_changed.send(space)
+
+
+# Memberships: the member's own actions -----------------------------------------------------------
+
+
+def _changed(space: Space, user: User, state: MemberState | None) -> None:
+    membership_changed.send(space, user=user, state=state)
+
+
+def join_space(user: User, space: Space) -> Membership:
+    """Join an open space, ask to join a by-request one, or accept an invitation."""
+    membership = get_membership(space, user)
+    if membership is not None and membership.state is MemberState.invited:
+        membership.state = MemberState.active
+        action = "membership.invitation_accepted"
+    elif membership is not None:
+        raise SpaceError(
+            {
+                MemberState.active: "You are already a member",
+                MemberState.requested: "You have already asked to join; a moderator will reply",
+                MemberState.banned: "You cannot join this space",
+            }[membership.state]
+        )
+    elif space.join_policy is JoinPolicy.open:
+        membership = Membership(space=space, user=user, state=MemberState.active)
+        action = "membership.joined"
+    elif space.join_policy is JoinPolicy.request:
+        membership = Membership(space=space, user=user, state=MemberState.requested)
+        action = "membership.requested"
+    else:
+        raise SpaceError("This space is by invitation only")
+    db.session.add(membership)
+    record(action, actor=user, subject=user, space=space)
+    db.session.commit()
+    _changed(space, user, membership.state)
+    return membership
+
+
+def leave_space(user: User, space: Space) -> None:
+    """Leave, withdraw a request, or decline an invitation. The last owner cannot leave."""
+    membership = get_membership(space, user)
+    if membership is None or membership.state is MemberState.banned:
+        raise SpaceError("You are not a member of this space")
+    action = {
+        MemberState.active: "membership.left",
+        MemberState.requested: "membership.request_withdrawn",
+        MemberState.invited: "membership.invitation_declined",
+    }[membership.state]
+    if membership.state is MemberState.active and membership.role is MemberRole.owner:
+        _ensure_another_owner(space, membership)
+    db.session.delete(membership)
+    record(action, actor=user, subject=user, space=space)
+    db.session.commit()
+    _changed(space, user, None)
+
+
+def _ensure_another_owner(space: Space, membership: Membership) -> None:
+    owners = db.session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(
+            Membership.space_id == space.id,
+            Membership.role == MemberRole.owner,
+            Membership.state == MemberState.active,
+            Membership.id != membership.id,
+        )
+    )
+    if not owners:
+        raise SpaceError("A space needs an owner. Make someone else an owner first")
+
+
+# Memberships: moderators' actions ----------------------------------------------------------------
+
+
+def approve_request(actor: User, membership: Membership) -> None:
+    """Admit someone who asked to join, and tell them by e-mail."""
+    if membership.state is not MemberState.requested:
+        raise SpaceError("There is no request to approve")
+    membership.state = MemberState.active
+    record("membership.approved", actor=actor, subject=membership.user, space=membership.space)
+    db.session.commit()
+    _notify(membership.user, membership.space, "email/request_approved.txt",
+            f"You have joined {membership.space.name} on peerlearn")  # fmt: skip
+    _changed(membership.space, membership.user, MemberState.active)
+
+
+def decline_request(actor: User, membership: Membership) -> None:
+    """Turn down a request to join."""
+    if membership.state is not MemberState.requested:
+        raise SpaceError("There is no request to decline")
+    space, user = membership.space, membership.user
+    db.session.delete(membership)
+    record("membership.declined", actor=actor, subject=user, space=space)
+    db.session.commit()
+    _changed(space, user, None)
+
+
+def invite(actor: User, space: Space, email: str) -> Membership:
+    """Invite an existing member of the network by their e-mail address."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        raise SpaceError(
+            "Nobody with that e-mail address has a peerlearn account. "
+            "Ask them to register first, then invite them",
+            field="email",
+        )
+    membership = get_membership(space, user)
+    if membership is not None:
+        if membership.state is MemberState.requested:
+            approve_request(actor, membership)
+            return membership
+        raise SpaceError(
+            {
+                MemberState.active: f"{user.display_name} is already a member",
+                MemberState.invited: f"{user.display_name} has already been invited",
+                MemberState.banned: f"{user.display_name} is banned. Lift the ban first",
+            }[membership.state],
+            field="email",
+        )
+    membership = Membership(
+        space=space, user=user, state=MemberState.invited, invited_by_id=actor.id
+    )
+    db.session.add(membership)
+    record("membership.invited", actor=actor, subject=user, space=space)
+    db.session.commit()
+    _notify(user, space, "email/invited.txt", f"You are invited to join {space.name} on peerlearn",
+            inviter=actor)  # fmt: skip
+    _changed(space, user, MemberState.invited)
+    return membership
+
+
+def remove_member(actor: User, membership: Membership) -> None:
+    """Take someone out of the space (or withdraw their invitation)."""
+    if membership.state not in {MemberState.active, MemberState.invited}:
+        raise SpaceError("That person is not a member")
+    if membership.role is MemberRole.owner:
+        _ensure_another_owner(membership.space, membership)
+    space, user = membership.space, membership.user
+    db.session.delete(membership)
+    record("membership.removed", actor=actor, subject=user, space=space)
+    db.session.commit()
+    _changed(space, user, None)
+
+
+def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
+    """Ban someone from the space: they lose membership and cannot join, request or post."""
+    if user.id == actor.id:
+        raise SpaceError("You cannot ban yourself")
+    membership = get_membership(space, user)
+    if membership is not None and membership.role is MemberRole.owner:
+        _ensure_another_owner(space, membership)
+    if membership is None:
+        membership = Membership(space=space, user=user)
+        db.session.add(membership)
+    membership.state = MemberState.banned
+    membership.role = MemberRole.member
+    record("membership.banned", actor=actor, subject=user, space=space, reason=reason[:500] or None)
+    db.session.commit()
+    _changed(space, user, MemberState.banned)
+    return membership
+
+
+def unban(actor: User, membership: Membership) -> None:
+    """Lift a ban; the person may then join again like anyone else."""
+    if membership.state is not MemberState.banned:
+        raise SpaceError("That person is not banned")
+    space, user = membership.space, membership.user
+    db.session.delete(membership)
+    record("membership.unbanned", actor=actor, subject=user, space=space)
+    db.session.commit()
+    _changed(space, user, None)
+
+
+def change_role(actor: User, membership: Membership, role: MemberRole) -> None:
+    """Make a member a moderator or owner, or back; a space always keeps an owner."""
+    if membership.state is not MemberState.active:
+        raise SpaceError("Only active members can be given a role")
+    if membership.role is role:
+        return
+    if membership.role is MemberRole.owner:
+        _ensure_another_owner(membership.space, membership)
+    old = membership.role
+    membership.role = role
+    record(
+        "membership.role_changed",
+        actor=actor,
+        subject=membership.user,
+        space=membership.space,
+        old=old.value,
+        new=role.value,
+    )
+    db.session.commit()
+    _changed(membership.space, membership.user, MemberState.active)
+
+
+def _notify(user: User, space: Space, template: str, subject: str, **context: Any) -> None:
+    send_mail(
+        user.email,
+        subject,
+        render_template(
+            template,
+            user=user,
+            space=space,
+            url=external_url("spaces.home", slug=space.slug),
+            **context,
+        ),
+    )

@@ -1,0 +1,255 @@
+"""Space pages: the list, a space's home, its members, its settings and its audit log."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from peerlearn.accounts.models import User
+from peerlearn.accounts.views import directory_filters, directory_form
+from peerlearn.audit.services import entries_query
+from peerlearn.core.pagination import paginate
+from peerlearn.extensions import db
+from peerlearn.permissions import Action, authorize, can
+from peerlearn.spaces import services
+from peerlearn.spaces.forms import BanForm, InviteForm, RoleForm, SpaceSettingsForm
+from peerlearn.spaces.models import JoinPolicy, MemberRole, MemberState, Space, Visibility
+
+bp = Blueprint("spaces", __name__, url_prefix="/spaces")
+
+
+def _space(slug: str) -> Space:
+    """The space for a slug, or 404 when it does not exist or its name may not be listed."""
+    space = db.first_or_404(select(Space).where(Space.slug == slug))
+    authorize(Action.list, space, hide=True)
+    return space
+
+
+def _back(space: Space) -> Response:
+    target = request.form.get("next")
+    if target == "members":
+        return redirect(url_for("spaces.members", slug=space.slug))
+    return redirect(url_for("spaces.home", slug=space.slug))
+
+
+@bp.get("")
+def index() -> str:
+    spaces = services.listed_spaces(current_user)
+    ids = [space.id for space in spaces]
+    communities = [space for space in spaces if space.parent_id is None]
+    by_parent: dict[int, list[Space]] = {}
+    for space in spaces:
+        if space.parent_id is not None:
+            by_parent.setdefault(space.parent_id, []).append(space)
+    listed_parents = {space.id for space in communities}
+    orphans = [s for s in spaces if s.parent_id is not None and s.parent_id not in listed_parents]
+    return render_template(
+        "spaces/index.html",
+        communities=communities,
+        by_parent=by_parent,
+        orphans=orphans,
+        counts=services.member_counts(ids),
+        mine=services.states_for(current_user, ids),
+    )
+
+
+@bp.get("/<slug>")
+def home(slug: str) -> str:
+    space = _space(slug)
+    membership = services.states_for(current_user, [space.id]).get(space.id)
+    readable = can(current_user, Action.view, space)
+    if not readable and space.visibility is Visibility.network and not current_user.is_authenticated:
+        authorize(Action.view, space)  # sends anonymous readers to sign in
+    counts = services.member_counts([space.id])
+    return render_template(
+        "spaces/home.html",
+        space=space,
+        membership=membership,
+        readable=readable,
+        member_count=counts.get(space.id, 0),
+        moderators=_moderators(space) if readable else [],
+        children=[c for c in space.children if can(current_user, Action.list, c) and not c.archived],
+        pending_requests=(
+            len(services.pending(space, MemberState.requested))
+            if can(current_user, Action.moderate, space)
+            else 0
+        ),
+    )
+
+
+def _moderators(space: Space) -> list[User]:
+    return [
+        m.user
+        for m in space.memberships
+        if m.state is MemberState.active and m.role in {MemberRole.owner, MemberRole.moderator}
+    ]
+
+
+@bp.post("/<slug>/join")
+@login_required
+def join(slug: str) -> Response:
+    space = _space(slug)
+    authorize(Action.join, space)
+    try:
+        membership = services.join_space(current_user, space)
+    except services.SpaceError as error:
+        flash(error.message, "error")
+    else:
+        if membership.state is MemberState.requested:
+            flash(f"You have asked to join {space.name}. Its moderators will reply.", "success")
+        else:
+            flash(f"You are now a member of {space.name}.", "success")
+    return _back(space)
+
+
+@bp.post("/<slug>/leave")
+@login_required
+def leave(slug: str) -> Response:
+    space = _space(slug)
+    membership = services.get_membership(space, current_user)
+    try:
+        services.leave_space(current_user, space)
+    except services.SpaceError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            {
+                MemberState.active: f"You have left {space.name}.",
+                MemberState.requested: "Your request to join has been withdrawn.",
+                MemberState.invited: "You have declined the invitation.",
+            }.get(membership.state if membership else MemberState.active, "Done."),
+            "success",
+        )
+    return _back(space)
+
+
+@bp.get("/<slug>/members")
+@login_required
+def members(slug: str) -> str:
+    space = _space(slug)
+    authorize(Action.view, space)
+    form = directory_form()
+    page = paginate(services.members_query(space, **directory_filters(form)))  # type: ignore[arg-type]
+    moderating = can(current_user, Action.moderate, space)
+    return render_template(
+        "spaces/members.html",
+        space=space,
+        form=form,
+        page=page,
+        roles=services.memberships_in(space, [user.id for user in page.items]),
+        moderating=moderating,
+        managing=can(current_user, Action.manage, space),
+        requests=services.pending(space, MemberState.requested) if moderating else [],
+        invitations=services.pending(space, MemberState.invited) if moderating else [],
+        banned=services.pending(space, MemberState.banned) if moderating else [],
+        invite_form=InviteForm(),
+        role_form=RoleForm(),
+        ban_form=BanForm(),
+    )
+
+
+@bp.post("/<slug>/members/invite")
+@login_required
+def invite(slug: str) -> str | Response:
+    space = _space(slug)
+    authorize(Action.moderate, space)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            services.invite(current_user, space, form.email.data)
+        except services.SpaceError as error:
+            form.email.errors = [*form.email.errors, error.message]
+        else:
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("spaces.members", slug=space.slug))
+    flash("The invitation was not sent: " + "; ".join(form.email.errors), "error")
+    return redirect(url_for("spaces.members", slug=space.slug, invite_email=form.email.data or ""))
+
+
+@bp.post("/<slug>/members/<int:user_id>/<any(approve, decline, remove, ban, unban, role):action>")
+@login_required
+def manage_member(slug: str, user_id: int, action: str) -> Response:
+    space = _space(slug)
+    authorize(Action.manage if action == "role" else Action.moderate, space)
+    user = db.get_or_404(User, user_id)
+    membership = services.get_membership(space, user)
+    if action != "ban" and membership is None:
+        abort(404)
+    if (
+        membership is not None
+        and membership.role is MemberRole.owner
+        and not can(current_user, Action.manage, space)
+    ):
+        flash("Only an owner can change another owner's membership.", "error")
+        return redirect(url_for("spaces.members", slug=space.slug))
+    try:
+        if action == "approve":
+            services.approve_request(current_user, membership)  # type: ignore[arg-type]
+            message = f"{user.display_name} is now a member."
+        elif action == "decline":
+            services.decline_request(current_user, membership)  # type: ignore[arg-type]
+            message = f"{user.display_name}'s request was declined."
+        elif action == "remove":
+            services.remove_member(current_user, membership)  # type: ignore[arg-type]
+            message = f"{user.display_name} has been removed."
+        elif action == "ban":
+            form = BanForm()
+            if not form.validate():
+                raise services.SpaceError("; ".join(form.reason.errors))
+            services.ban(current_user, space, user, form.reason.data or "")
+            message = f"{user.display_name} has been banned from {space.name}."
+        elif action == "unban":
+            services.unban(current_user, membership)  # type: ignore[arg-type]
+            message = f"The ban on {user.display_name} has been lifted."
+        else:
+            form = RoleForm()
+            if not form.validate():
+                raise services.SpaceError("Choose a role")
+            services.change_role(current_user, membership, MemberRole(form.role.data))  # type: ignore[arg-type]
+            message = f"{user.display_name} is now {form.role.data}."
+    except services.SpaceError as error:
+        flash(error.message, "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("spaces.members", slug=space.slug))
+
+
+@bp.route("/<slug>/settings", methods=["GET", "POST"])
+@login_required
+def settings(slug: str) -> str | Response:
+    space = _space(slug)
+    authorize(Action.manage, space)
+    form = SpaceSettingsForm(
+        obj=space,
+        data=None
+        if request.method == "POST"
+        else {
+            "description": space.description_source,
+            "visibility": space.visibility.value,
+            "join_policy": space.join_policy.value,
+        },
+    )
+    if form.validate_on_submit():
+        services.update_space(
+            current_user,
+            space,
+            services.SpaceData(
+                name=form.name.data,
+                summary=form.summary.data or "",
+                description=form.description.data or "",
+                visibility=Visibility(form.visibility.data),
+                join_policy=JoinPolicy(form.join_policy.data),
+            ),
+        )
+        flash("The space's settings have been saved.", "success")
+        return redirect(url_for("spaces.home", slug=space.slug))
+    return render_template("spaces/settings.html", space=space, form=form)
+
+
+@bp.get("/<slug>/audit")
+@login_required
+def audit(slug: str) -> str:
+    space = _space(slug)
+    authorize(Action.manage, space)
+    page = paginate(entries_query(space=space), per_page=50)
+    return render_template("spaces/audit.html", space=space, page=page)
