@@ -1,0 +1,328 @@
+"""Shared fixtures: an app per database backend, a fresh database per test, factories, a client
+that sends CSRF tokens like a browser, and the e-mail outbox.
+
+Every test that uses ``app`` runs once on SQLite and, when ``PEERLEARN_TEST_DATABASE_URL`` names a
+PostgreSQL database, once more on PostgreSQL. The schema comes from the migrations.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from peerlearn import create_app
+from peerlearn.accounts.models import SiteRole, User
+from peerlearn.accounts.passwords import hash_password
+from peerlearn.core.db import utcnow
+from peerlearn.extensions import db, limiter
+from peerlearn.organisations.models import Organisation, OrganisationKind, Region
+from peerlearn.spaces.models import (
+    JoinPolicy,
+    MemberRole,
+    MemberState,
+    Membership,
+    Space,
+    SpaceKind,
+    Visibility,
+)
+
+#: The password every factory-made account has.
+PASSWORD = "correct horse battery staple 42"
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+POSTGRES_URL = os.environ.get("PEERLEARN_TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+
+
+def _reset_postgres(url: str) -> str:
+    from peerlearn.config import normalise_database_url
+
+    url = normalise_database_url(url)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated-from-empty database for the session, on each backend in turn."""
+    if request.param == "postgresql":
+        return _reset_postgres(POSTGRES_URL)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'peerlearn-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Settings for the test app: nothing is read from the environment that matters."""
+    root = tmp_path_factory.mktemp("instance")
+    return {
+        "TESTING": True,
+        "PEERLEARN_ENV": "testing",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-anything",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_ENABLED": True,
+        "MAIL_SERVER": None,
+        "MAIL_OUTBOX_DIR": str(root / "outbox"),
+        "UPLOAD_DIR": str(root / "uploads"),
+        "PEERLEARN_BASE_URL": "http://peerlearn.test",
+        "PEERLEARN_DEMO_PASSWORD": PASSWORD,
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def _session_app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(_session_app: Flask) -> Iterator[Flask]:
+    """The app with an empty database, an empty outbox and fresh rate limits."""
+    app = _session_app
+    app.test_client_class = Client
+    with app.app_context():
+        limiter.reset()
+        yield app
+        db.session.remove()
+    _empty_tables(app)
+    shutil.rmtree(app.config["MAIL_OUTBOX_DIR"], ignore_errors=True)
+
+
+class Client(FlaskClient):
+    """A test client that, like a browser on our forms, sends the page's CSRF token with POSTs."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/about").get_data(as_text=True)
+        match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+        assert match, "every page carries a csrf-token meta tag"
+        return match.group(1)
+
+    def post(self, *args: Any, csrf: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+        data = kwargs.get("data")
+        if csrf and (data is None or isinstance(data, dict)) and "json" not in kwargs:
+            data = dict(data or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def new_client(app: Flask) -> Callable[[], Client]:
+    """Another browser, with its own cookies."""
+    return lambda: app.test_client()  # type: ignore[return-value]
+
+
+# Factories --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_organisation(app: Flask) -> Callable[..., Organisation]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        name: str | None = None,
+        kind: OrganisationKind = OrganisationKind.trust,
+        region: Region | None = Region.north_west,
+        parent: Organisation | None = None,
+        ods_code: str | None = None,
+    ) -> Organisation:
+        org = Organisation(
+            name=name or f"Test Trust {next(counter)} NHS Foundation Trust",
+            kind=kind,
+            region=region,
+            parent=parent,
+            ods_code=ods_code,
+        )
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask, make_organisation: Callable[..., Organisation]) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        name: str | None = None,
+        email: str | None = None,
+        *,
+        admin: bool = False,
+        confirmed: bool = True,
+        active: bool = True,
+        organisation: Organisation | None = None,
+        job_title: str = "Improvement Lead",
+    ) -> User:
+        number = next(counter)
+        user = User(
+            email=email or f"person{number}@trust.nhs.uk",
+            handle=f"person-{number}",
+            display_name=name or f"Person {number}",
+            job_title=job_title,
+            organisation=organisation or make_organisation(),
+            password_hash=_PASSWORD_HASH,
+            site_role=SiteRole.admin if admin else SiteRole.member,
+            active=active,
+            email_confirmed_at=utcnow() if confirmed else None,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_space(app: Flask, make_user: Callable[..., User]) -> Callable[..., Space]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        name: str | None = None,
+        *,
+        visibility: Visibility = Visibility.network,
+        join_policy: JoinPolicy = JoinPolicy.open,
+        kind: SpaceKind = SpaceKind.sig,
+        parent: Space | None = None,
+        owner: User | None = None,
+        archived: bool = False,
+    ) -> Space:
+        number = next(counter)
+        space = Space(
+            slug=f"space-{number}",
+            name=name or f"Special Interest Group {number}",
+            kind=kind,
+            parent=parent,
+            visibility=visibility,
+            join_policy=join_policy,
+            summary="A group for testing.",
+            description_source="About **this** group.",
+            description_html="<p>About <strong>this</strong> group.</p>",
+            archived_at=utcnow() if archived else None,
+        )
+        db.session.add(space)
+        db.session.flush()
+        space.memberships.append(
+            Membership(user=owner or make_user(f"Owner {number}"), role=MemberRole.owner)
+        )
+        db.session.commit()
+        return space
+
+    return make
+
+
+@pytest.fixture
+def add_member(app: Flask) -> Callable[..., Membership]:
+    def add(
+        space: Space,
+        user: User,
+        role: MemberRole = MemberRole.member,
+        state: MemberState = MemberState.active,
+    ) -> Membership:
+        membership = Membership(space=space, user=user, role=role, state=state)
+        db.session.add(membership)
+        db.session.commit()
+        return membership
+
+    return add
+
+
+@pytest.fixture
+def login(app: Flask) -> Callable[..., Any]:
+    """Sign a client in through the real sign-in form."""
+
+    def sign_in(client: Client, user: User, password: str = PASSWORD, remember: bool = False) -> Any:
+        data = {"email": user.email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        response = client.post("/login", data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+    return sign_in
+
+
+# The e-mail outbox ------------------------------------------------------------------------------
+
+
+@dataclass
+class Mail:
+    """One message from the outbox."""
+
+    to: str
+    subject: str
+    text: str
+
+    def link(self, path_prefix: str) -> str:
+        """The path of the first link in the message starting with ``path_prefix``."""
+        match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s]*)", self.text)
+        assert match, f"no {path_prefix} link in: {self.text}"
+        return match.group(1)
+
+
+class Outbox:
+    """The messages the app has 'sent' (written to MAIL_OUTBOX_DIR), oldest first."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def messages(self) -> list[Mail]:
+        if not self.folder.exists():
+            return []
+        mails = []
+        for path in sorted(self.folder.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+            mails.append(
+                Mail(to=message["To"], subject=message["Subject"], text=body.get_content())
+            )
+        return mails
+
+    def to(self, address: str) -> list[Mail]:
+        return [mail for mail in self.messages() if mail.to == address]
+
+    def last(self, address: str) -> Mail:
+        mails = self.to(address)
+        assert mails, f"no e-mail to {address}; outbox: {[m.to for m in self.messages()]}"
+        return mails[-1]
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Outbox:
+    return Outbox(Path(app.config["MAIL_OUTBOX_DIR"]))
