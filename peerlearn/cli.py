@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from peerlearn.accounts.models import SiteRole, User
@@ -22,6 +23,7 @@ from peerlearn.extensions import db
     confirmation_prompt=True,
     help="At least 12 characters; prompted for when not given.",
 )
+@with_appcontext
 def create_admin(email: str, name: str, password: str) -> None:
     """Create a network administrator, or make an existing account one."""
     email = normalise_email(email)
@@ -52,6 +54,7 @@ def create_admin(email: str, name: str, password: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Add the demo network (organisations, people, spaces); running it again changes nothing."""
     from peerlearn.demo import seed

@@ -224,6 +224,7 @@ def make_space(app: Flask, make_user: Callable[..., User]) -> Callable[..., Spac
         archived: bool = False,
     ) -> Space:
         number = next(counter)
+        owner = owner or make_user(f"Owner {number}")
         space = Space(
             slug=f"space-{number}",
             name=name or f"Special Interest Group {number}",
@@ -236,11 +237,8 @@ def make_space(app: Flask, make_user: Callable[..., User]) -> Callable[..., Spac
             description_html="<p>About <strong>this</strong> group.</p>",
             archived_at=utcnow() if archived else None,
         )
+        space.memberships.append(Membership(user=owner, role=MemberRole.owner))
         db.session.add(space)
-        db.session.flush()
-        space.memberships.append(
-            Membership(user=owner or make_user(f"Owner {number}"), role=MemberRole.owner)
-        )
         db.session.commit()
         return space
 

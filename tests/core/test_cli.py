@@ -1,0 +1,81 @@
+"""The project's own commands: seed-demo and create-admin."""
+
+from sqlalchemy import func, select
+
+from peerlearn.accounts.models import User
+from peerlearn.accounts.passwords import verify_password
+from peerlearn.extensions import db
+from peerlearn.organisations.models import Organisation
+from peerlearn.spaces.models import Membership, Space, Visibility
+
+from tests.conftest import PASSWORD
+
+
+def _counts():
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Organisation, User, Space, Membership)
+    )
+
+
+def test_seed_demo_builds_a_believable_network_and_prints_the_accounts(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "admin@peerlearn.example" in result.output
+    organisations, users, spaces, memberships = _counts()
+    assert organisations >= 20 and 10 <= users <= 20 and spaces >= 4 and memberships > users
+    admin = db.session.scalar(select(User).where(User.email == "admin@peerlearn.example"))
+    assert admin.is_admin and admin.email_confirmed
+    assert verify_password(admin.password_hash, PASSWORD)
+    lancashire = db.session.scalar(
+        select(Organisation).where(Organisation.ods_code == "RXN")
+    )
+    assert lancashire.name == "Lancashire Teaching Hospitals NHS Foundation Trust"
+    assert lancashire.parent.name == "Lancashire and South Cumbria Integrated Care System"
+    assert lancashire.parent.parent.region.label == "North West"
+    qms = db.session.scalar(select(Space).where(Space.slug == "qms"))
+    assert qms.parent.name == "Improvement Directors Network"
+    assert {s.visibility for s in db.session.scalars(select(Space))} >= {
+        Visibility.public,
+        Visibility.network,
+        Visibility.private,
+    }
+    assert all(u.email.endswith("@peerlearn.example") for u in db.session.scalars(select(User)))
+
+
+def test_seeding_twice_changes_nothing(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    before = _counts()
+    hashes = dict(db.session.execute(select(User.email, User.password_hash)).all())
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert _counts() == before
+    assert dict(db.session.execute(select(User.email, User.password_hash)).all()) == hashes
+
+
+def test_create_admin_makes_a_confirmed_administrator(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--email", "Lead@Trust.NHS.uk", "--name", "Jo Lead", "--password", PASSWORD]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "lead@trust.nhs.uk"))
+    assert user.is_admin and user.email_confirmed and user.handle == "jo-lead"
+
+
+def test_create_admin_refuses_a_weak_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--email", "a@b.nhs.uk", "--name", "A", "--password", "password"]
+    )
+    assert result.exit_code != 0
+    assert "12 characters" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_create_admin_promotes_an_existing_account(app, make_user):
+    user = make_user(email="existing@trust.nhs.uk")
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--email", "existing@trust.nhs.uk", "--name", "x", "--password", PASSWORD]
+    )
+    assert result.exit_code == 0
+    db.session.refresh(user)
+    assert user.is_admin
