@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 #: The demo accounts' password when ``PEERLEARN_DEMO_PASSWORD`` is unset (documented in the README).
-DEFAULT_DEMO_PASSWORD = "improve-together-2026"
+DEFAULT_DEMO_PASSWORD = "improve-together-2026"  # noqa: S105 - documented demo value, refused in production
 
 _PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "dev", "secret", "development"}
 

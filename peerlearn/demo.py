@@ -18,8 +18,8 @@ from peerlearn.organisations.models import Organisation, OrganisationKind, Regio
 from peerlearn.spaces.models import (
     JoinPolicy,
     MemberRole,
-    MemberState,
     Membership,
+    MemberState,
     Space,
     SpaceKind,
     Visibility,
@@ -31,24 +31,126 @@ K, R = OrganisationKind, Region
 ORGANISATIONS: list[tuple[str, OrganisationKind, Region | None, str | None, str | None]] = [
     ("NHS England", K.national, None, None, None),
     *((f"NHS England – {r.label}", K.region, r, None, None) for r in Region),
-    ("Lancashire and South Cumbria Integrated Care System", K.ics, R.north_west, "NHS England – North West", None),  # noqa: E501
-    ("NHS Lancashire and South Cumbria Integrated Care Board", K.icb, R.north_west, "Lancashire and South Cumbria Integrated Care System", "QE1"),  # noqa: E501
-    ("Lancashire Teaching Hospitals NHS Foundation Trust", K.trust, R.north_west, "Lancashire and South Cumbria Integrated Care System", "RXN"),  # noqa: E501
-    ("Blackpool Teaching Hospitals NHS Foundation Trust", K.trust, R.north_west, "Lancashire and South Cumbria Integrated Care System", "RXL"),  # noqa: E501
-    ("University Hospitals of Morecambe Bay NHS Foundation Trust", K.trust, R.north_west, "Lancashire and South Cumbria Integrated Care System", "RTX"),  # noqa: E501
-    ("Greater Manchester Integrated Care Partnership", K.ics, R.north_west, "NHS England – North West", None),  # noqa: E501
-    ("Northern Care Alliance NHS Foundation Trust", K.trust, R.north_west, "Greater Manchester Integrated Care Partnership", "RM3"),  # noqa: E501
-    ("West Yorkshire Health and Care Partnership", K.ics, R.north_east_and_yorkshire, "NHS England – North East and Yorkshire", None),  # noqa: E501
-    ("Leeds Teaching Hospitals NHS Trust", K.trust, R.north_east_and_yorkshire, "West Yorkshire Health and Care Partnership", "RR8"),  # noqa: E501
-    ("Birmingham and Solihull Integrated Care System", K.ics, R.midlands, "NHS England – Midlands", None),  # noqa: E501
-    ("University Hospitals Birmingham NHS Foundation Trust", K.trust, R.midlands, "Birmingham and Solihull Integrated Care System", "RRK"),  # noqa: E501
+    (
+        "Lancashire and South Cumbria Integrated Care System",
+        K.ics,
+        R.north_west,
+        "NHS England – North West",
+        None,
+    ),
+    (
+        "NHS Lancashire and South Cumbria Integrated Care Board",
+        K.icb,
+        R.north_west,
+        "Lancashire and South Cumbria Integrated Care System",
+        "QE1",
+    ),
+    (
+        "Lancashire Teaching Hospitals NHS Foundation Trust",
+        K.trust,
+        R.north_west,
+        "Lancashire and South Cumbria Integrated Care System",
+        "RXN",
+    ),
+    (
+        "Blackpool Teaching Hospitals NHS Foundation Trust",
+        K.trust,
+        R.north_west,
+        "Lancashire and South Cumbria Integrated Care System",
+        "RXL",
+    ),
+    (
+        "University Hospitals of Morecambe Bay NHS Foundation Trust",
+        K.trust,
+        R.north_west,
+        "Lancashire and South Cumbria Integrated Care System",
+        "RTX",
+    ),
+    (
+        "Greater Manchester Integrated Care Partnership",
+        K.ics,
+        R.north_west,
+        "NHS England – North West",
+        None,
+    ),
+    (
+        "Northern Care Alliance NHS Foundation Trust",
+        K.trust,
+        R.north_west,
+        "Greater Manchester Integrated Care Partnership",
+        "RM3",
+    ),
+    (
+        "West Yorkshire Health and Care Partnership",
+        K.ics,
+        R.north_east_and_yorkshire,
+        "NHS England – North East and Yorkshire",
+        None,
+    ),
+    (
+        "Leeds Teaching Hospitals NHS Trust",
+        K.trust,
+        R.north_east_and_yorkshire,
+        "West Yorkshire Health and Care Partnership",
+        "RR8",
+    ),
+    (
+        "Birmingham and Solihull Integrated Care System",
+        K.ics,
+        R.midlands,
+        "NHS England – Midlands",
+        None,
+    ),
+    (
+        "University Hospitals Birmingham NHS Foundation Trust",
+        K.trust,
+        R.midlands,
+        "Birmingham and Solihull Integrated Care System",
+        "RRK",
+    ),
     ("North East London Integrated Care System", K.ics, R.london, "NHS England – London", None),
-    ("Barts Health NHS Trust", K.trust, R.london, "North East London Integrated Care System", "R1H"),
-    ("Kent and Medway Integrated Care System", K.ics, R.south_east, "NHS England – South East", None),  # noqa: E501
-    ("East Kent Hospitals University NHS Foundation Trust", K.trust, R.south_east, "Kent and Medway Integrated Care System", "RVV"),  # noqa: E501
-    ("Cornwall and the Isles of Scilly Integrated Care System", K.ics, R.south_west, "NHS England – South West", None),  # noqa: E501
-    ("Royal Cornwall Hospitals NHS Trust", K.trust, R.south_west, "Cornwall and the Isles of Scilly Integrated Care System", "REF"),  # noqa: E501
-    ("Cambridge University Hospitals NHS Foundation Trust", K.trust, R.east_of_england, "NHS England – East of England", "RGT"),  # noqa: E501
+    (
+        "Barts Health NHS Trust",
+        K.trust,
+        R.london,
+        "North East London Integrated Care System",
+        "R1H",
+    ),
+    (
+        "Kent and Medway Integrated Care System",
+        K.ics,
+        R.south_east,
+        "NHS England – South East",
+        None,
+    ),
+    (
+        "East Kent Hospitals University NHS Foundation Trust",
+        K.trust,
+        R.south_east,
+        "Kent and Medway Integrated Care System",
+        "RVV",
+    ),
+    (
+        "Cornwall and the Isles of Scilly Integrated Care System",
+        K.ics,
+        R.south_west,
+        "NHS England – South West",
+        None,
+    ),
+    (
+        "Royal Cornwall Hospitals NHS Trust",
+        K.trust,
+        R.south_west,
+        "Cornwall and the Isles of Scilly Integrated Care System",
+        "REF",
+    ),
+    (
+        "Cambridge University Hospitals NHS Foundation Trust",
+        K.trust,
+        R.east_of_england,
+        "NHS England – East of England",
+        "RGT",
+    ),
     ("Advancing Quality Alliance (AQuA)", K.partner, R.north_west, None, None),
     ("Lancaster University Health Innovation Campus", K.partner, R.north_west, None, None),
 ]
@@ -70,19 +172,75 @@ class DemoPerson:
 
 
 PEOPLE = [
-    DemoPerson("priya-raman", "Priya Raman", "Network Manager, NHS IMPACT", "NHS England", admin=True),  # noqa: E501
-    DemoPerson("aisha-khan", "Aisha Khan", "Director of Improvement", "Lancashire Teaching Hospitals NHS Foundation Trust"),  # noqa: E501
-    DemoPerson("rachel-moss", "Rachel Moss", "Improvement Director", "NHS Lancashire and South Cumbria Integrated Care Board"),  # noqa: E501
-    DemoPerson("tom-whitfield", "Tom Whitfield", "Head of Quality Improvement", "Blackpool Teaching Hospitals NHS Foundation Trust"),  # noqa: E501
-    DemoPerson("grace-okafor", "Grace Okafor", "Quality Improvement Lead", "University Hospitals of Morecambe Bay NHS Foundation Trust"),  # noqa: E501
-    DemoPerson("sanjay-patel", "Sanjay Patel", "Head of Continuous Improvement", "Leeds Teaching Hospitals NHS Trust"),  # noqa: E501
-    DemoPerson("hannah-price", "Hannah Price", "Lead Flow Coach", "University Hospitals Birmingham NHS Foundation Trust"),  # noqa: E501
-    DemoPerson("owen-davies", "Owen Davies", "Measurement for Improvement Lead", "Barts Health NHS Trust"),  # noqa: E501
-    DemoPerson("fiona-mcleod", "Fiona McLeod", "Associate Director of Quality", "East Kent Hospitals University NHS Foundation Trust"),  # noqa: E501
-    DemoPerson("kwame-mensah", "Kwame Mensah", "QMS Programme Lead", "Royal Cornwall Hospitals NHS Trust"),  # noqa: E501
-    DemoPerson("eleanor-hughes", "Eleanor Hughes", "Improvement Advisor", "Advancing Quality Alliance (AQuA)"),  # noqa: E501
-    DemoPerson("ben-carter", "Ben Carter", "Senior Improvement Analyst", "Cambridge University Hospitals NHS Foundation Trust"),  # noqa: E501
-    DemoPerson("lucy-chen", "Lucy Chen", "Deputy Director of Nursing and Quality", "Northern Care Alliance NHS Foundation Trust"),  # noqa: E501
+    DemoPerson(
+        "priya-raman", "Priya Raman", "Network Manager, NHS IMPACT", "NHS England", admin=True
+    ),
+    DemoPerson(
+        "aisha-khan",
+        "Aisha Khan",
+        "Director of Improvement",
+        "Lancashire Teaching Hospitals NHS Foundation Trust",
+    ),
+    DemoPerson(
+        "rachel-moss",
+        "Rachel Moss",
+        "Improvement Director",
+        "NHS Lancashire and South Cumbria Integrated Care Board",
+    ),
+    DemoPerson(
+        "tom-whitfield",
+        "Tom Whitfield",
+        "Head of Quality Improvement",
+        "Blackpool Teaching Hospitals NHS Foundation Trust",
+    ),
+    DemoPerson(
+        "grace-okafor",
+        "Grace Okafor",
+        "Quality Improvement Lead",
+        "University Hospitals of Morecambe Bay NHS Foundation Trust",
+    ),
+    DemoPerson(
+        "sanjay-patel",
+        "Sanjay Patel",
+        "Head of Continuous Improvement",
+        "Leeds Teaching Hospitals NHS Trust",
+    ),
+    DemoPerson(
+        "hannah-price",
+        "Hannah Price",
+        "Lead Flow Coach",
+        "University Hospitals Birmingham NHS Foundation Trust",
+    ),
+    DemoPerson(
+        "owen-davies", "Owen Davies", "Measurement for Improvement Lead", "Barts Health NHS Trust"
+    ),
+    DemoPerson(
+        "fiona-mcleod",
+        "Fiona McLeod",
+        "Associate Director of Quality",
+        "East Kent Hospitals University NHS Foundation Trust",
+    ),
+    DemoPerson(
+        "kwame-mensah", "Kwame Mensah", "QMS Programme Lead", "Royal Cornwall Hospitals NHS Trust"
+    ),
+    DemoPerson(
+        "eleanor-hughes",
+        "Eleanor Hughes",
+        "Improvement Advisor",
+        "Advancing Quality Alliance (AQuA)",
+    ),
+    DemoPerson(
+        "ben-carter",
+        "Ben Carter",
+        "Senior Improvement Analyst",
+        "Cambridge University Hospitals NHS Foundation Trust",
+    ),
+    DemoPerson(
+        "lucy-chen",
+        "Lucy Chen",
+        "Deputy Director of Nursing and Quality",
+        "Northern Care Alliance NHS Foundation Trust",
+    ),
 ]
 
 
@@ -172,7 +330,11 @@ def _seed_organisations() -> dict[str, Organisation]:
     for name, kind, region, parent, code in ORGANISATIONS:
         if name not in existing:
             org = Organisation(
-                name=name, kind=kind, region=region, ods_code=code, parent=existing.get(parent or "")
+                name=name,
+                kind=kind,
+                region=region,
+                ods_code=code,
+                parent=existing.get(parent or ""),
             )
             db.session.add(org)
             existing[name] = org

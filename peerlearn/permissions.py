@@ -20,7 +20,14 @@ from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
 
 from peerlearn.accounts.models import User
 from peerlearn.extensions import db, login_manager
-from peerlearn.spaces.models import JoinPolicy, MemberRole, MemberState, Membership, Space, Visibility
+from peerlearn.spaces.models import (
+    JoinPolicy,
+    MemberRole,
+    Membership,
+    MemberState,
+    Space,
+    Visibility,
+)
 
 Actor = User | AnonymousUserMixin | None
 
@@ -77,7 +84,11 @@ def space_allows(
         # Archived spaces are read-only; only an administrator may still change their settings.
         return action is Action.manage and admin
     if action is Action.join:
-        if person is None or state in {MemberState.active, MemberState.requested, MemberState.banned}:
+        if person is None or state in {
+            MemberState.active,
+            MemberState.requested,
+            MemberState.banned,
+        }:
             return False
         if state is MemberState.invited:
             return True

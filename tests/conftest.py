@@ -32,8 +32,8 @@ from peerlearn.organisations.models import Organisation, OrganisationKind, Regio
 from peerlearn.spaces.models import (
     JoinPolicy,
     MemberRole,
-    MemberState,
     Membership,
+    MemberState,
     Space,
     SpaceKind,
     Visibility,
@@ -265,7 +265,9 @@ def add_member(app: Flask) -> Callable[..., Membership]:
 def login(app: Flask) -> Callable[..., Any]:
     """Sign a client in through the real sign-in form."""
 
-    def sign_in(client: Client, user: User, password: str = PASSWORD, remember: bool = False) -> Any:
+    def sign_in(
+        client: Client, user: User, password: str = PASSWORD, remember: bool = False
+    ) -> Any:
         data = {"email": user.email, "password": password}
         if remember:
             data["remember"] = "y"

@@ -6,13 +6,31 @@ from werkzeug.exceptions import HTTPException
 
 #: Plain-English titles and explanations for the errors a reader may meet.
 MESSAGES: dict[int, tuple[str, str]] = {
-    400: ("Something was wrong with that request", "Go back, check what you entered and try again."),
-    403: ("You do not have permission to do that", "If you think you should, ask the space's moderators or a network administrator."),  # noqa: E501
-    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),  # noqa: E501
+    400: (
+        "Something was wrong with that request",
+        "Go back, check what you entered and try again.",
+    ),
+    403: (
+        "You do not have permission to do that",
+        "If you think you should, ask the space's moderators or a network administrator.",
+    ),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address.",
+    ),
     405: ("That action is not allowed here", "Go back and use the page's own buttons and links."),
-    413: ("That was too large", "The file or text you sent is larger than peerlearn accepts. Make it smaller and try again."),  # noqa: E501
-    429: ("Too many attempts", "You have tried that too many times. Wait a few minutes before trying again."),  # noqa: E501
-    500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered has been saved half-way."),  # noqa: E501
+    413: (
+        "That was too large",
+        "The file or text you sent is larger than peerlearn accepts. Make it smaller and try again.",
+    ),
+    429: (
+        "Too many attempts",
+        "You have tried that too many times. Wait a few minutes before trying again.",
+    ),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. Nothing you entered has been saved half-way.",
+    ),
     503: ("Sorry, the service is unavailable", "Try again later."),
 }
 

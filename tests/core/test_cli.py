@@ -7,7 +7,6 @@ from peerlearn.accounts.passwords import verify_password
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation
 from peerlearn.spaces.models import Membership, Space, Visibility
-
 from tests.conftest import PASSWORD
 
 
@@ -27,9 +26,7 @@ def test_seed_demo_builds_a_believable_network_and_prints_the_accounts(app):
     admin = db.session.scalar(select(User).where(User.email == "admin@peerlearn.example"))
     assert admin.is_admin and admin.email_confirmed
     assert verify_password(admin.password_hash, PASSWORD)
-    lancashire = db.session.scalar(
-        select(Organisation).where(Organisation.ods_code == "RXN")
-    )
+    lancashire = db.session.scalar(select(Organisation).where(Organisation.ods_code == "RXN"))
     assert lancashire.name == "Lancashire Teaching Hospitals NHS Foundation Trust"
     assert lancashire.parent.name == "Lancashire and South Cumbria Integrated Care System"
     assert lancashire.parent.parent.region.label == "North West"
@@ -55,7 +52,15 @@ def test_seeding_twice_changes_nothing(app):
 
 def test_create_admin_makes_a_confirmed_administrator(app):
     result = app.test_cli_runner().invoke(
-        args=["create-admin", "--email", "Lead@Trust.NHS.uk", "--name", "Jo Lead", "--password", PASSWORD]
+        args=[
+            "create-admin",
+            "--email",
+            "Lead@Trust.NHS.uk",
+            "--name",
+            "Jo Lead",
+            "--password",
+            PASSWORD,
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "lead@trust.nhs.uk"))
@@ -74,7 +79,15 @@ def test_create_admin_refuses_a_weak_password(app):
 def test_create_admin_promotes_an_existing_account(app, make_user):
     user = make_user(email="existing@trust.nhs.uk")
     result = app.test_cli_runner().invoke(
-        args=["create-admin", "--email", "existing@trust.nhs.uk", "--name", "x", "--password", PASSWORD]
+        args=[
+            "create-admin",
+            "--email",
+            "existing@trust.nhs.uk",
+            "--name",
+            "x",
+            "--password",
+            PASSWORD,
+        ]
     )
     assert result.exit_code == 0
     db.session.refresh(user)

@@ -60,7 +60,9 @@ def test_hsts_only_over_https(client):
 
 def test_session_cookie_is_httponly_and_samesite_lax(client, make_user, login):
     response = login(client, make_user())
-    cookies = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("peerlearn_session=")]
+    cookies = [
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith("peerlearn_session=")
+    ]
     assert cookies, response.headers.getlist("Set-Cookie")
     assert "HttpOnly" in cookies[-1]
     assert "SameSite=Lax" in cookies[-1]

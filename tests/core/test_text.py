@@ -15,7 +15,7 @@ PAYLOADS = [
     "<svg><script>alert(1)</script></svg>",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     "<iframe src=javascript:alert(1)>",
-    "<a href=\"javascript:alert(1)\">x</a>",
+    '<a href="javascript:alert(1)">x</a>',
     "[click](javascript:alert(1))",
     "[click](JaVaScRiPt:alert(1))",
     "[click](  javascript:alert(1))",
@@ -28,9 +28,9 @@ PAYLOADS = [
     "[click](VBScript:msgbox(1))",
     "![img](javascript:alert(1))",
     "![img](https://evil.example/track.png)",
-    "[x](https://example.org \"title\" onmouseover=alert(1))",
+    '[x](https://example.org "title" onmouseover=alert(1))',
     "<a href=https://example.org onclick=alert(1)>x</a>",
-    "<div style=\"background:url(javascript:alert(1))\">x</div>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
     "<style>body{background:red}</style>",
     "<form><button formaction=javascript:alert(1)>x</button></form>",
     "<input autofocus onfocus=alert(1)>",
@@ -38,20 +38,20 @@ PAYLOADS = [
     "<object data=javascript:alert(1)>",
     "<embed src=javascript:alert(1)>",
     "<base href=javascript:alert(1)//>",
-    "<meta http-equiv=refresh content=\"0;url=javascript:alert(1)\">",
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+    '<meta http-equiv=refresh content="0;url=javascript:alert(1)">',
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
     "<!--<img src=x onerror=alert(1)>-->",
     "<p>unterminated <b onmouseover=alert(1)",
     "`<script>alert(1)</script>`",
     "```html\n<script>alert(1)</script>\n```",
     "<a href='https://ok.example'>ok</a><a href=\"jav&#x09;ascript:alert(1)\">bad</a>",
     "[a](<javascript:alert(1)>)",
-    "<https://example.org/\"onmouseover=\"alert(1)>",
+    '<https://example.org/"onmouseover="alert(1)>',
     "www.example.org/<script>alert(1)</script>",
     "@<img src=x onerror=alert(1)>",
     "#tag<svg/onload=alert(1)>",
     "<table><tr><td background=javascript:alert(1)>x</td></tr></table>",
-    "<a href=\"mailto:someone@example.org?body=<script>\">mail</a>",
+    '<a href="mailto:someone@example.org?body=<script>">mail</a>',
 ]
 
 
@@ -104,7 +104,9 @@ def test_markdown_formatting_survives():
 
 
 def test_links_get_rel_and_bare_urls_are_linked():
-    html = render_markdown("See https://www.england.nhs.uk/nhsimpact/ and [AQuA](https://aqua.nhs.uk)")
+    html = render_markdown(
+        "See https://www.england.nhs.uk/nhsimpact/ and [AQuA](https://aqua.nhs.uk)"
+    )
     assert '<a href="https://www.england.nhs.uk/nhsimpact/" rel="nofollow ugc noopener">' in html
     assert '<a href="https://aqua.nhs.uk" rel="nofollow ugc noopener">AQuA</a>' in html
 

@@ -140,9 +140,7 @@ def test_list_filter_agrees_with_single_item_check(action, make_space, make_user
     list pages must contain exactly the spaces the single-item check allows."""
     spaces = [
         make_space(visibility=visibility, join_policy=policy, archived=archived)
-        for visibility, policy, archived in itertools.product(
-            Visibility, JoinPolicy, (False, True)
-        )
+        for visibility, policy, archived in itertools.product(Visibility, JoinPolicy, (False, True))
     ]
     actors: list[object] = [AnonymousUserMixin(), make_user("Admin", admin=True)]
     for role, (member_role, state) in STATES.items():
