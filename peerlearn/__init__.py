@@ -34,8 +34,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _init_templates(app)
     _init_extensions(app)
+    _import_models()
     _register_features(app)
     return app
+
+
+def _import_models() -> None:
+    """Import every feature's models, so the metadata (and Alembic) knows every table."""
+    import peerlearn.accounts.models
+    import peerlearn.audit.models
+    import peerlearn.discussions.models
+    import peerlearn.moderation.models
+    import peerlearn.notifications.models
+    import peerlearn.organisations.models
+    import peerlearn.spaces.models  # noqa: F401
 
 
 def _init_templates(app: Flask) -> None:

@@ -16,9 +16,10 @@ from typing import Any, NoReturn
 
 from flask import abort
 from flask_login import AnonymousUserMixin, current_user
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
 
 from peerlearn.accounts.models import User
+from peerlearn.discussions.models import Post, Thread, ThreadKind
 from peerlearn.extensions import db, login_manager
 from peerlearn.spaces.models import (
     JoinPolicy,
@@ -39,8 +40,13 @@ class Action(enum.StrEnum):
     list = "list"  #: see its name in lists and directories
     join = "join"  #: join it, ask to join it, or accept an invitation to it
     post = "post"  #: write in it
-    moderate = "moderate"  #: admit, remove and ban members; later hide, pin and lock
+    moderate = "moderate"  #: admit, remove and ban members; hide, pin, lock and move threads
     manage = "manage"  #: change its settings and members' roles
+    edit = "edit"  #: change a post (its author, or a moderator)
+    delete = "delete"  #: remove a post, leaving a placeholder (its author, or a moderator)
+    flag = "flag"  #: report a post to the moderators
+    mark_helpful = "mark_helpful"  #: say someone else's post helped
+    mark_solved = "mark_solved"  #: mark the answer to a question (its asker, or a moderator)
 
 
 def signed_in(user: Actor) -> User | None:
@@ -102,10 +108,76 @@ def space_allows(
     raise ValueError(f"unknown action {action!r}")  # pragma: no cover - Action() already checked
 
 
+def thread_allows(
+    user: Actor, action: Action | str, thread: Thread, membership: Membership | None
+) -> bool:
+    """Rules for a thread, given the user's membership of its space. Pure: no database access."""
+    action = Action(action)
+    space = thread.space
+
+    def on_space(space_action: Action) -> bool:
+        return space_allows(user, space_action, space, membership)
+
+    moderator = on_space(Action.moderate)
+    if action in {Action.view, Action.list}:
+        return on_space(Action.view) and (not thread.hidden or moderator)
+    if not thread_allows(user, Action.view, thread, membership):
+        return False
+    if action is Action.post:
+        return on_space(Action.post) and not thread.hidden and (not thread.locked or moderator)
+    if action in {Action.moderate, Action.manage}:
+        return on_space(action)
+    if action is Action.mark_solved:
+        person = signed_in(user)
+        asker = person is not None and thread.author_id == person.id
+        return thread.kind is ThreadKind.question and (moderator or (asker and on_space(Action.post)))
+    return False
+
+
+def post_allows(
+    user: Actor, action: Action | str, post: Post, membership: Membership | None
+) -> bool:
+    """Rules for one post, given the user's membership of its space. Pure: no database access."""
+    action = Action(action)
+    thread = post.thread
+    if not thread_allows(user, Action.view, thread, membership):
+        return False
+    moderator = thread_allows(user, Action.moderate, thread, membership)
+    if action in {Action.view, Action.list}:
+        return post.hidden_at is None or moderator
+    if post.deleted_at is not None or post.hidden_at is not None:
+        # A removed post is a placeholder: only a moderator may still act on it (to restore it).
+        return action is Action.moderate and moderator
+    person = signed_in(user)
+    own = person is not None and post.author_id == person.id
+    if action is Action.post:  # reply to this post
+        return thread_allows(user, Action.post, thread, membership)
+    if action is Action.edit:
+        return moderator or (own and thread_allows(user, Action.post, thread, membership))
+    if action is Action.delete:
+        return moderator or (own and space_allows(user, Action.post, thread.space, membership))
+    if action is Action.flag:
+        return person is not None and not own
+    if action is Action.mark_helpful:
+        return not own and space_allows(user, Action.post, thread.space, membership)
+    if action is Action.mark_solved:
+        # Only a reply can be the answer, never the question itself.
+        return post.root_id is not None and thread_allows(
+            user, Action.mark_solved, thread, membership
+        )
+    if action is Action.moderate:
+        return moderator
+    return False
+
+
 def can(user: Actor, action: Action | str, target: Any) -> bool:
-    """May ``user`` do ``action`` to ``target``?"""
+    """May ``user`` do ``action`` to ``target`` (a space, thread or post)?"""
     if isinstance(target, Space):
         return space_allows(user, action, target, membership_of(user, target))
+    if isinstance(target, Thread):
+        return thread_allows(user, action, target, membership_of(user, target.space))
+    if isinstance(target, Post):
+        return post_allows(user, action, target, membership_of(user, target.thread.space))
     raise TypeError(f"no permission rules for {type(target).__name__}")
 
 
@@ -154,3 +226,38 @@ def deny(*, hide: bool = False) -> NoReturn:
     if signed_in(current_user) is None:
         abort(login_manager.unauthorized())
     abort(404 if hide else 403)
+
+
+def moderated_space_ids(user: Actor) -> Select[tuple[int]]:
+    """A subquery of the ids of spaces the user moderates (every space for administrators)."""
+    person = signed_in(user)
+    if person is None:
+        return select(Space.id).where(false())
+    if person.is_admin:
+        return select(Space.id)
+    return select(Membership.space_id).where(
+        Membership.user_id == person.id,
+        Membership.state == MemberState.active,
+        Membership.role.in_([MemberRole.moderator, MemberRole.owner]),
+    )
+
+
+def thread_filter(user: Actor) -> ColumnElement[bool]:
+    """SQL condition on :class:`Thread` matching exactly the threads :func:`can` lets the user
+    view: in a space they may read, and not hidden unless they moderate that space."""
+    readable = Thread.space_id.in_(select(Space.id).where(space_filter(user, Action.view)))
+    return and_(
+        readable,
+        or_(Thread.hidden.is_(False), Thread.space_id.in_(moderated_space_ids(user))),
+    )
+
+
+def post_filter(user: Actor) -> ColumnElement[bool]:
+    """SQL condition on :class:`Post` matching the posts :func:`can` lets the user view (removed
+    posts appear as placeholders; hidden ones only to the space's moderators)."""
+    visible_threads = select(Thread.id).where(thread_filter(user))
+    moderated_threads = select(Thread.id).where(Thread.space_id.in_(moderated_space_ids(user)))
+    return and_(
+        Post.thread_id.in_(visible_threads),
+        or_(Post.hidden_at.is_(None), Post.thread_id.in_(moderated_threads)),
+    )

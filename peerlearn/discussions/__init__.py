@@ -1,0 +1,1 @@
+"""Discussions: threads in every space, reply trees, revisions, helpful marks and read tracking."""

@@ -1,0 +1,1 @@
+"""Moderation: members' flags on posts and the moderators' queues."""
