@@ -2,12 +2,19 @@
 
 Text is rendered once, when it is written, and the clean HTML is stored beside its source.
 Templates print the stored HTML through the ``user_html`` filter, the only place that marks it safe.
+
+Mentions are part of the pipeline: ``@handle`` or ``@[Full Name]`` outside code becomes a link to the
+member's profile when the caller resolves it (see :func:`mention_keys` and :func:`render_markdown`).
 """
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
 from markupsafe import Markup
 
 #: Tags a rendered post may contain. No images: they would let a post track its readers.
@@ -27,6 +34,55 @@ ALLOWED_ATTRIBUTES: Final = {
 }
 URL_SCHEMES: Final = frozenset({"http", "https", "mailto"})
 LINK_REL: Final = "nofollow ugc noopener"
+#: The only class a post may carry: the one our mention links get.
+ALLOWED_CLASSES: Final = {"a": {"pl-mention"}}
+
+#: ``@handle`` (lower-case letters, digits, hyphens) or ``@[Full Name]``.
+MENTION_PATTERN = re.compile(r"@(?:([a-z0-9][a-z0-9-]{0,39})|\[([^\[\]\n]{1,120})\])")
+
+
+@dataclass(frozen=True)
+class MentionTarget:
+    """Where a resolved mention points."""
+
+    handle: str
+    display_name: str
+
+
+def mention_key(raw_handle: str | None, raw_name: str | None) -> str:
+    """The lookup key of a mention: its handle, or ``name:`` and the folded full name."""
+    if raw_handle:
+        return raw_handle.rstrip("-")
+    return "name:" + " ".join((raw_name or "").split()).casefold()
+
+
+def _mention_rule(state: StateInline, silent: bool) -> bool:
+    if state.src[state.pos] != "@":
+        return False
+    if state.pos > 0 and (state.src[state.pos - 1].isalnum() or state.src[state.pos - 1] in "._-+"):
+        return False  # part of an e-mail address or a word
+    match = MENTION_PATTERN.match(state.src, state.pos)
+    if match is None:
+        return False
+    key = mention_key(match.group(1), match.group(2))
+    if "mention_keys" in state.env:  # collecting, not rendering
+        state.env["mention_keys"].add(key)
+        return False
+    target = (state.env.get("mentions") or {}).get(key)
+    if target is None:
+        return False
+    if not silent:
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": f"/people/{target.handle}", "class": "pl-mention"}
+        text = state.push("text", "", 0)
+        text.content = "@" + target.display_name
+        state.push("link_close", "a", -1)
+    end = match.end()
+    if match.group(1):  # a handle ends before any trailing hyphen ("@jo-" is "@jo" then "-")
+        end = state.pos + 1 + len(key)
+    state.pos = end
+    return True
+
 
 # CommonMark with raw HTML switched off; bare URLs become links; images are not a thing.
 _markdown = (
@@ -34,6 +90,7 @@ _markdown = (
     .enable(["linkify", "table", "strikethrough"])
     .disable("image")
 )
+_markdown.inline.ruler.before("linkify", "mention", _mention_rule)
 
 
 def sanitise_html(html: str) -> str:
@@ -44,13 +101,21 @@ def sanitise_html(html: str) -> str:
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),
         link_rel=LINK_REL,
+        allowed_classes={tag: set(classes) for tag, classes in ALLOWED_CLASSES.items()},
         strip_comments=True,
     )
 
 
-def render_markdown(source: str) -> str:
-    """Render user Markdown to sanitised HTML, ready to store."""
-    return sanitise_html(_markdown.render(source or ""))
+def mention_keys(source: str) -> set[str]:
+    """The mention keys written in ``source`` outside code, for the caller to resolve."""
+    env: dict[str, set[str]] = {"mention_keys": set()}
+    _markdown.parse(source or "", env)
+    return env["mention_keys"]
+
+
+def render_markdown(source: str, mentions: Mapping[str, MentionTarget] | None = None) -> str:
+    """Render user Markdown to sanitised HTML, ready to store; resolved mentions become links."""
+    return sanitise_html(_markdown.render(source or "", {"mentions": dict(mentions or {})}))
 
 
 def user_html(stored_html: str | None) -> Markup:

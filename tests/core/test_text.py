@@ -71,7 +71,10 @@ def assert_safe(html: str) -> None:
     for tag, attrs in parser.tags:
         assert tag in ALLOWED_TAGS, (tag, html)
         for name, value in attrs:
-            assert name in ALLOWED_ATTRIBUTES.get(tag, set()) or (tag, name) == ("a", "rel"), (
+            assert name in ALLOWED_ATTRIBUTES.get(tag, set()) or (tag, name) in {
+                ("a", "rel"),
+                ("a", "class"),
+            }, (
                 tag,
                 name,
                 html,
