@@ -82,7 +82,11 @@ def _register_features(app: Flask) -> None:
     from peerlearn.admin.views import bp as admin_bp
     from peerlearn.core import errors, logs, security, templating
     from peerlearn.core.views import bp as core_bp
+    from peerlearn.discussions.views import bp as discussions_bp
     from peerlearn.home.views import bp as home_bp
+    from peerlearn.moderation.views import bp as moderation_bp
+    from peerlearn.notifications import sockets  # noqa: F401 - registers the handlers
+    from peerlearn.notifications.views import bp as notifications_bp
     from peerlearn.organisations.views import bp as organisations_bp
     from peerlearn.spaces.views import bp as spaces_bp
 
@@ -97,6 +101,9 @@ def _register_features(app: Flask) -> None:
         accounts_bp,
         organisations_bp,
         spaces_bp,
+        discussions_bp,
+        moderation_bp,
+        notifications_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)

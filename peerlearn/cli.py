@@ -72,7 +72,17 @@ def seed_demo() -> None:
     click.echo("")
 
 
+@click.command("send-digests")
+@with_appcontext
+def send_digests() -> None:
+    """E-mail the daily notification digests (run once a day, e.g. from cron)."""
+    from peerlearn.notifications.services import send_digests as send
+
+    click.echo(f"Sent {send()} digest e-mail(s).")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on ``flask --app peerlearn``."""
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(send_digests)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -120,7 +120,20 @@ def app(_session_app: Flask) -> Iterator[Flask]:
 
 
 class Client(FlaskClient):
-    """A test client that, like a browser on our forms, sends the page's CSRF token with POSTs."""
+    """A test client that, like a browser on our forms, sends the page's CSRF token with POSTs.
+
+    Each request runs in a fresh application context, as in production: the ``app`` fixture keeps
+    a context open for the test's own database work, and requests would otherwise share its ``g``
+    (a cached CSRF token, nonce or sign-in result leaking from one request into the next).
+    Afterwards the test's own session is expired, so what it reads reflects the request.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
 
     def csrf_token(self) -> str:
         page = self.get("/about").get_data(as_text=True)

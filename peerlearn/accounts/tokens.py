@@ -1,4 +1,5 @@
-"""Signed, expiring links sent by e-mail (confirm address, reset password, change address)."""
+"""Signed, expiring links sent by e-mail (confirm address, reset password, change address,
+unsubscribe)."""
 
 from typing import Any
 
@@ -10,6 +11,8 @@ MAX_AGE = {
     "confirm-email": 7 * 24 * 3600,
     "reset-password": 3600,
     "change-email": 24 * 3600,
+    # Unsubscribe links in notification e-mail keep working for a year.
+    "unsubscribe": 365 * 24 * 3600,
 }
 
 

@@ -23,7 +23,13 @@ from peerlearn.core.db import utcnow
 logger = logging.getLogger(__name__)
 
 
-def build_message(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
+def build_message(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
     """An RFC 5322 message from the configured sender, with a plain-text part and optional HTML."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
@@ -31,15 +37,23 @@ def build_message(to: str, subject: str, text: str, html: str | None = None) -> 
     message["Subject"] = subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain="peerlearn.example")
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
     return message
 
 
-def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None:
-    """Send one message through the configured transport."""
-    message = build_message(to, subject, text, html)
+def send_mail(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Send one message through the configured transport (``headers`` adds e.g. List-Unsubscribe)."""
+    message = build_message(to, subject, text, html, headers)
     config = current_app.config
     if config.get("MAIL_SERVER"):
         _send_smtp(message)

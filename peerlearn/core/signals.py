@@ -8,6 +8,26 @@
 
 ``space_changed``
     Sent with the space as sender after its settings (visibility, archive state, …) are committed.
+
+``post_created``
+    Sent with the new :class:`~peerlearn.discussions.models.Post` as sender after it is committed,
+    with ``mentioned`` (users the post mentions who can see it) and ``new_thread`` (True for a
+    thread's opening post). Notifications fan out from here; search indexes from here.
+
+``post_edited``
+    Sent with the post after an edit is committed, with ``mentioned`` (users newly mentioned by
+    the edit who can see it).
+
+``post_removed``
+    Sent with the post after it is deleted or hidden (and ``post_restored`` after a moderator
+    restores it), so indexes and counts can follow.
+
+``post_marked``
+    Sent with the post after a member marks it helpful (``how="helpful"``) or the asker marks it
+    as the answer (``how="solved"``), with ``by`` (the member who marked it).
+
+``thread_changed``
+    Sent with the thread after a moderator pins, locks, hides, restores or moves it.
 """
 
 from blinker import Namespace
@@ -16,3 +36,9 @@ _signals = Namespace()
 
 membership_changed = _signals.signal("membership-changed")
 space_changed = _signals.signal("space-changed")
+post_created = _signals.signal("post-created")
+post_edited = _signals.signal("post-edited")
+post_removed = _signals.signal("post-removed")
+post_restored = _signals.signal("post-restored")
+post_marked = _signals.signal("post-marked")
+thread_changed = _signals.signal("thread-changed")

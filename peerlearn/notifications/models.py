@@ -80,7 +80,9 @@ class NotificationSettings(db.Model):
 
     __tablename__ = "notification_settings"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     email: Mapped[EmailFrequency] = mapped_column(default=EmailFrequency.daily)
 
 
@@ -89,7 +91,9 @@ class SpaceEmailPreference(db.Model):
 
     __tablename__ = "space_email_preferences"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     space_id: Mapped[int] = mapped_column(
         ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True
     )

@@ -1,0 +1,120 @@
+"""Forms for starting threads, replying and editing."""
+
+import uuid
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional
+
+from peerlearn.accounts.forms import optional_int
+from peerlearn.discussions.models import ImpactComponent, ThreadKind
+from peerlearn.discussions.services import MAX_BODY, MAX_TITLE
+
+BODY_HINT = (
+    "You can use Markdown: **bold**, _italic_, lists, > quotes and links. "
+    "Mention someone with @ and their handle, like @aisha-khan, or @[Full Name]."
+)
+
+
+def _body(label: str) -> TextAreaField:
+    return TextAreaField(
+        label,
+        description=BODY_HINT,
+        validators=[
+            InputRequired("Enter your message"),
+            Length(max=MAX_BODY, message=f"Your message must be {MAX_BODY:,} characters or fewer"),
+        ],
+    )
+
+
+def _submission_key() -> HiddenField:
+    # A fresh key each time the form is first shown; a resubmission carries the same one.
+    return HiddenField(default=lambda: uuid.uuid4().hex)
+
+
+class ThreadForm(FlaskForm):
+    """Start a thread."""
+
+    title = StringField(
+        "Title",
+        description="Say what you want to know or share, in a sentence.",
+        validators=[
+            InputRequired("Enter a title"),
+            Length(max=MAX_TITLE, message=f"Title must be {MAX_TITLE} characters or fewer"),
+        ],
+    )
+    kind = RadioField(
+        "Is this a question?",
+        choices=[
+            SelectChoice(ThreadKind.discussion.value, "No, it is a discussion"),
+            SelectChoice(ThreadKind.question.value, "Yes: one reply can be marked as the answer"),
+        ],
+        default=ThreadKind.discussion.value,
+        validators=[InputRequired("Choose whether this is a question")],
+    )
+    body = _body("Your message")
+    components = SelectMultipleField(
+        "NHS IMPACT components (optional)",
+        description="Choose any that the thread is about.",
+        choices=[SelectChoice(c.value, f"{c.number}. {c.label}") for c in ImpactComponent],
+        validators=[Optional()],
+    )
+    tags = StringField(
+        "Tags (optional)",
+        description="Up to 5, separated by commas, like board assurance, SPC.",
+        validators=[Optional(), Length(max=250, message="Tags must be 250 characters or fewer")],
+    )
+    submission_key = _submission_key()
+
+
+class ReplyForm(FlaskForm):
+    """Reply to a thread or to one of its posts."""
+
+    body = _body("Your reply")
+    parent_id = HiddenField(filters=[optional_int])
+    submission_key = _submission_key()
+
+
+class EditPostForm(FlaskForm):
+    """Edit a post (and the title, for an opening post)."""
+
+    title = StringField(
+        "Title",
+        validators=[
+            Optional(),
+            Length(max=MAX_TITLE, message=f"Title must be {MAX_TITLE} characters or fewer"),
+        ],
+    )
+    body = _body("Message")
+
+
+class MoveThreadForm(FlaskForm):
+    """Move a thread to another space the moderator moderates."""
+
+    space_id = SelectField(
+        "Move to", coerce=optional_int, validate_choice=False,
+        validators=[InputRequired("Choose where to move the thread")],
+    )  # fmt: skip
+
+
+SLOW_MODE_CHOICES = [
+    SelectChoice("0", "Off"),
+    SelectChoice("60", "1 minute"),
+    SelectChoice("300", "5 minutes"),
+    SelectChoice("900", "15 minutes"),
+    SelectChoice("3600", "1 hour"),
+]
+
+
+class SlowModeForm(FlaskForm):
+    """Set slow mode on a thread."""
+
+    seconds = SelectField("Slow mode", choices=SLOW_MODE_CHOICES, default="0")

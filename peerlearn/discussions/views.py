@@ -1,0 +1,385 @@
+"""Discussion pages: thread lists, starting a thread, the thread page, replying, editing."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from peerlearn.core.db import utcnow
+from peerlearn.core.pagination import paginate
+from peerlearn.core.text import render_markdown
+from peerlearn.discussions import services
+from peerlearn.discussions.forms import SLOW_MODE_CHOICES, EditPostForm, ReplyForm, ThreadForm
+from peerlearn.discussions.models import FollowState, ImpactComponent, Post, Thread, ThreadKind
+from peerlearn.extensions import db, limiter
+from peerlearn.permissions import Action, authorize, can, signed_in
+from peerlearn.spaces.models import Space
+
+bp = Blueprint("discussions", __name__)
+
+
+def _posting_limit() -> str:
+    """Posting is rate-limited, more strictly for accounts younger than a day."""
+    person = signed_in(current_user)
+    if person is not None and utcnow() - person.created_at < timedelta(days=1):
+        return "3 per minute;20 per day"
+    return "10 per minute;200 per day"
+
+
+def _poster_key() -> str:
+    return f"post:{getattr(current_user, 'id', request.remote_addr)}"
+
+
+def _space(slug: str) -> Space:
+    space = db.first_or_404(select(Space).where(Space.slug == slug))
+    authorize(Action.view, space, hide=not can(current_user, Action.list, space))
+    return space
+
+
+def _thread(thread_id: int) -> Thread:
+    thread = db.get_or_404(Thread, thread_id)
+    authorize(Action.view, thread, hide=True)
+    return thread
+
+
+def _post(post_id: int) -> Post:
+    post = db.get_or_404(Post, post_id)
+    authorize(Action.view, post, hide=True)
+    return post
+
+
+def _list_filters() -> dict[str, object]:
+    component = request.args.get("component", "")
+    only = request.args.get("show", "")
+    return {
+        "tag": request.args.get("tag", "")[:40] or None,
+        "component": ImpactComponent(component) if component in set(ImpactComponent) else None,
+        "only": services.ThreadFilter(only) if only in set(services.ThreadFilter) else None,
+    }
+
+
+def _form_error(form: object, error: services.DiscussionError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]  # type: ignore[attr-defined]
+    else:
+        form.form_errors.append(error.message)  # type: ignore[attr-defined]
+
+
+# Lists -----------------------------------------------------------------------------------------
+
+
+@bp.get("/spaces/<slug>/threads")
+def space_threads(slug: str) -> str:
+    space = _space(slug)
+    filters = _list_filters()
+    page = paginate(services.threads_query(current_user, space=space, **filters))  # type: ignore[arg-type]
+    ids = [thread.id for thread in page.items]
+    return render_template(
+        "discussions/space_threads.html",
+        space=space,
+        page=page,
+        filters=filters,
+        tags=services.space_tags(space),
+        components=list(ImpactComponent),
+        unread=services.unread_counts(current_user, ids),
+        read=services.read_positions(current_user, ids),
+        following_space=services.follows_space(current_user, space),
+    )
+
+
+@bp.get("/threads")
+def latest() -> str:
+    filters = _list_filters()
+    page = paginate(services.threads_query(current_user, **filters))  # type: ignore[arg-type]
+    ids = [thread.id for thread in page.items]
+    return render_template(
+        "discussions/latest.html",
+        page=page,
+        filters=filters,
+        unread=services.unread_counts(current_user, ids),
+        read=services.read_positions(current_user, ids),
+    )
+
+
+# Starting a thread -----------------------------------------------------------------------------
+
+
+@bp.route("/spaces/<slug>/threads/new", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"],
+               exempt_when=lambda: request.form.get("action") == "preview")  # fmt: skip
+def new_thread(slug: str) -> str | Response:
+    space = _space(slug)
+    authorize(Action.post, space)
+    form = ThreadForm()
+    preview = None
+    unreachable: list[object] = []
+    if form.validate_on_submit():
+        if request.form.get("action") == "preview":
+            preview = services.render_post(form.body.data, space)
+            unreachable = preview.unreachable
+        else:
+            try:
+                thread, rendered = services.start_thread(
+                    current_user,
+                    space,
+                    services.ThreadDraft(
+                        title=form.title.data,
+                        body=form.body.data,
+                        kind=ThreadKind(form.kind.data),
+                        components=tuple(ImpactComponent(c) for c in form.components.data or []),
+                        tags=tuple(services.parse_tags(form.tags.data or "")),
+                        submission_key=form.submission_key.data or None,
+                    ),
+                )
+            except services.DiscussionError as error:
+                _form_error(form, error)
+            else:
+                _tell_about_unreachable(rendered.unreachable)
+                return redirect(url_for("discussions.thread", thread_id=thread.id))
+    return render_template(
+        "discussions/new_thread.html", space=space, form=form, preview=preview,
+        unreachable=unreachable,
+    )  # fmt: skip
+
+
+def _tell_about_unreachable(people: list[object]) -> None:
+    if people:
+        names = ", ".join(person.display_name for person in people)  # type: ignore[attr-defined]
+        flash(f"{names} cannot see this space, so they were not notified of your mention.", "info")
+
+
+# Reading a thread ------------------------------------------------------------------------------
+
+
+@bp.get("/threads/<int:thread_id>")
+@bp.get("/threads/<int:thread_id>/<slug>")
+def thread(thread_id: int, slug: str | None = None) -> str:
+    thread = _thread(thread_id)
+    opening = services.opening_post(thread)
+    roots = paginate(services.roots_query(thread), per_page=services.ROOTS_PER_PAGE)
+    posts = services.posts_under(thread, [root.id for root in roots.items])
+    shown = [opening, *posts] if roots.page == 1 else posts
+    read_before = services.read_positions(current_user, [thread.id]).get(thread.id, 0)
+    if current_user.is_authenticated and shown:
+        services.mark_read(current_user, thread, max(post.id for post in shown))
+    return render_template(
+        "discussions/thread.html",
+        thread=thread,
+        opening=opening,
+        posts=posts,
+        roots=roots,
+        read_before=read_before,
+        helpful=services.helpful_marked_by(current_user, shown),
+        follow_state=services.thread_follow_state(current_user, thread),
+        reply_form=ReplyForm(),
+        max_depth=services.MAX_VISUAL_DEPTH,
+        slow_mode_choices=SLOW_MODE_CHOICES,
+    )
+
+
+@bp.get("/threads/<int:thread_id>/unread")
+@login_required
+def first_unread(thread_id: int) -> Response:
+    thread = _thread(thread_id)
+    post_id = services.first_unread_post_id(current_user, thread)
+    if post_id is None:
+        return redirect(url_for("discussions.thread", thread_id=thread.id))
+    return redirect(url_for("discussions.permalink", thread_id=thread.id, post_id=post_id))
+
+
+@bp.get("/threads/<int:thread_id>/posts/<int:post_id>")
+def permalink(thread_id: int, post_id: int) -> Response:
+    post = _post(post_id)
+    if post.thread_id != thread_id:
+        abort(404)
+    page = services.page_of(post)
+    return redirect(
+        url_for("discussions.thread", thread_id=thread_id, page=page if page > 1 else None)
+        + f"#post-{post.id}"
+    )
+
+
+# Replying --------------------------------------------------------------------------------------
+
+
+def _quote(post: Post) -> str:
+    """The post's source as a Markdown quote with an attribution line."""
+    who = post.author.display_name if post.author else "A former member"
+    quoted = "\n".join(f"> {line}" for line in post.body_source.strip().splitlines())
+    return f"{who} wrote:\n{quoted}\n\n"
+
+
+@bp.route("/threads/<int:thread_id>/reply", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"],
+               exempt_when=lambda: request.form.get("action") == "preview")  # fmt: skip
+def reply(thread_id: int) -> str | Response:
+    thread = _thread(thread_id)
+    authorize(Action.post, thread)
+    form = ReplyForm()
+    parent_id = (
+        form.parent_id.data if request.method == "POST" else request.args.get("to", type=int)
+    )
+    parent = db.session.get(Post, parent_id) if parent_id else None
+    if request.method == "GET":
+        form.parent_id.data = parent.id if parent else ""
+        if (
+            parent is not None
+            and request.args.get("quote")
+            and can(current_user, Action.view, parent)
+        ):
+            form.body.data = _quote(parent)
+    preview = None
+    if form.validate_on_submit():
+        if request.form.get("action") == "preview":
+            preview = services.render_post(form.body.data, thread.space, thread)
+        else:
+            try:
+                post, rendered = services.reply(
+                    current_user,
+                    thread,
+                    form.body.data,
+                    parent=parent,
+                    submission_key=form.submission_key.data or None,
+                )
+            except services.DiscussionError as error:
+                _form_error(form, error)
+            else:
+                _tell_about_unreachable(rendered.unreachable)
+                return redirect(
+                    url_for("discussions.permalink", thread_id=thread.id, post_id=post.id)
+                )
+    return render_template(
+        "discussions/reply.html", thread=thread, form=form, parent=parent, preview=preview
+    )
+
+
+@bp.post("/preview")
+@login_required
+def preview() -> Response:
+    """Live preview for the JavaScript editor: the same pipeline, not stored."""
+    body = request.form.get("body", "")[: services.MAX_BODY]
+    return jsonify({"html": render_markdown(body)})
+
+
+# Editing, history, removing --------------------------------------------------------------------
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(post_id: int) -> str | Response:
+    post = _post(post_id)
+    authorize(Action.edit, post)
+    opening = post.root_id is None
+    form = EditPostForm(
+        data=None
+        if request.method == "POST"
+        else {"body": post.body_source, "title": post.thread.title if opening else ""}
+    )
+    if form.validate_on_submit():
+        try:
+            services.edit_post(
+                current_user, post, form.body.data, title=form.title.data if opening else None
+            )
+        except services.DiscussionError as error:
+            _form_error(form, error)
+        else:
+            flash("Your changes have been saved.", "success")
+            return redirect(
+                url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id)
+            )
+    return render_template("discussions/edit.html", post=post, form=form, opening=opening)
+
+
+@bp.get("/posts/<int:post_id>/history")
+def history(post_id: int) -> str:
+    post = _post(post_id)
+    return render_template(
+        "discussions/history.html", post=post, revisions=services.revisions(post)
+    )
+
+
+@bp.post("/posts/<int:post_id>/delete")
+@login_required
+def delete(post_id: int) -> Response:
+    post = _post(post_id)
+    authorize(Action.delete, post)
+    services.delete_post(current_user, post)
+    flash("The post has been removed.", "success")
+    return redirect(url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id))
+
+
+@bp.post("/posts/<int:post_id>/helpful")
+@login_required
+def helpful(post_id: int) -> Response:
+    post = _post(post_id)
+    authorize(Action.mark_helpful, post)
+    try:
+        services.set_helpful(current_user, post, request.form.get("helpful") != "no")
+    except services.DiscussionError as error:
+        flash(error.message, "error")
+    return redirect(url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id))
+
+
+@bp.post("/posts/<int:post_id>/solution")
+@login_required
+def solution(post_id: int) -> Response:
+    post = _post(post_id)
+    authorize(Action.mark_solved, post)
+    clear = request.form.get("clear") == "yes" and post.thread.solved_post_id == post.id
+    try:
+        services.set_solution(current_user, post.thread, None if clear else post)
+    except services.DiscussionError as error:
+        flash(error.message, "error")
+    else:
+        flash("Answer cleared." if clear else "Marked as the answer.", "success")
+    return redirect(url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id))
+
+
+# Following and reading -------------------------------------------------------------------------
+
+
+@bp.post("/threads/<int:thread_id>/follow")
+@login_required
+def follow_thread(thread_id: int) -> Response:
+    thread = _thread(thread_id)
+    choice = request.form.get("state", "")
+    state = FollowState(choice) if choice in set(FollowState) else None
+    services.set_thread_following(current_user, thread, state)
+    flash(
+        {
+            FollowState.following: "You are following this thread.",
+            FollowState.muted: "You have muted this thread: no notifications from it.",
+            None: "You will be notified about this thread only when it involves you.",
+        }[state],
+        "success",
+    )
+    return redirect(url_for("discussions.thread", thread_id=thread.id))
+
+
+@bp.post("/spaces/<slug>/follow")
+@login_required
+def follow_space(slug: str) -> Response:
+    space = _space(slug)
+    following = request.form.get("following") == "yes"
+    services.set_space_following(current_user, space, following)
+    flash(
+        f"You will be notified of new threads in {space.name}."
+        if following
+        else f"You no longer follow {space.name}.",
+        "success",
+    )
+    return redirect(url_for("discussions.space_threads", slug=space.slug))
+
+
+@bp.post("/spaces/<slug>/read")
+@login_required
+def mark_space_read(slug: str) -> Response:
+    space = _space(slug)
+    services.mark_space_read(current_user, space)
+    flash(f"Everything in {space.name} is marked as read.", "success")
+    return redirect(url_for("discussions.space_threads", slug=space.slug))

@@ -1,0 +1,166 @@
+"""Moderation pages: reporting a post, the queues, and moderators' actions on threads."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from peerlearn.core.pagination import paginate
+from peerlearn.discussions import services as discussions
+from peerlearn.discussions.forms import MoveThreadForm, SlowModeForm
+from peerlearn.discussions.models import Post, Thread
+from peerlearn.extensions import db
+from peerlearn.moderation import services
+from peerlearn.moderation.forms import FlagForm
+from peerlearn.moderation.models import FlagOutcome, FlagReason
+from peerlearn.permissions import Action, authorize, can, deny, moderated_space_ids, signed_in
+from peerlearn.spaces.models import Space
+
+bp = Blueprint("moderation", __name__)
+
+
+def _post(post_id: int) -> Post:
+    post = db.get_or_404(Post, post_id)
+    authorize(Action.view, post, hide=True)
+    return post
+
+
+def _thread(thread_id: int) -> Thread:
+    thread = db.get_or_404(Thread, thread_id)
+    authorize(Action.view, thread, hide=True)
+    return thread
+
+
+def _back_to(post: Post) -> Response:
+    return redirect(url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id))
+
+
+@bp.route("/posts/<int:post_id>/report", methods=["GET", "POST"])
+@login_required
+def report(post_id: int) -> str | Response:
+    post = _post(post_id)
+    authorize(Action.flag, post)
+    form = FlagForm()
+    if form.validate_on_submit():
+        reason = FlagReason(form.reason.data)
+        try:
+            services.flag_post(current_user, post, reason, form.note.data or "")
+        except services.ModerationError as error:
+            flash(error.message, "info")
+        else:
+            flash(
+                "Thank you. The post is hidden until a moderator has looked at it."
+                if reason is FlagReason.patient_information
+                else "Thank you. The space's moderators will look at your report.",
+                "success",
+            )
+        return _back_to(post)
+    return render_template("moderation/report.html", post=post, form=form)
+
+
+@bp.get("/spaces/<slug>/moderation")
+@login_required
+def space_queue(slug: str) -> str:
+    space = db.first_or_404(select(Space).where(Space.slug == slug))
+    authorize(Action.moderate, space, hide=not can(current_user, Action.list, space))
+    return _queue(space)
+
+
+@bp.get("/moderation")
+@login_required
+def network_queue() -> str:
+    person = signed_in(current_user)
+    if person is None or not person.is_admin:
+        deny()
+    return _queue(None)
+
+
+def _queue(space: Space | None) -> str:
+    page = paginate(services.queue_query(current_user, space))
+    return render_template(
+        "moderation/queue.html", space=space, page=page, flags=services.open_flags(page.items)
+    )
+
+
+@bp.post("/posts/<int:post_id>/moderate")
+@login_required
+def moderate_post(post_id: int) -> Response:
+    post = _post(post_id)
+    authorize(Action.moderate, post)
+    action = request.form.get("action")
+    if action == "hide":
+        services.resolve(current_user, post, FlagOutcome.hidden)
+        flash("The post is hidden.", "success")
+    elif action in {"restore", "dismiss"}:
+        services.resolve(current_user, post, FlagOutcome.dismissed)
+        flash(
+            "The post is visible again." if action == "restore" else "Reports dismissed.", "success"
+        )
+    else:
+        flash("Choose hide, restore or dismiss.", "error")
+    target = request.form.get("next")
+    if target == "queue":
+        return redirect(url_for("moderation.space_queue", slug=post.thread.space.slug))
+    return _back_to(post)
+
+
+@bp.post("/threads/<int:thread_id>/moderate")
+@login_required
+def moderate_thread(thread_id: int) -> Response:
+    thread = _thread(thread_id)
+    authorize(Action.moderate, thread)
+    action = request.form.get("action", "")
+    changes = {
+        "pin": ("pinned", True, "The thread is pinned to the top of the list."),
+        "unpin": ("pinned", False, "The thread is no longer pinned."),
+        "lock": ("locked", True, "The thread is locked: nobody but moderators can reply."),
+        "unlock": ("locked", False, "The thread is open for replies again."),
+        "hide": ("hidden", True, "The thread is hidden from everyone but moderators."),
+        "unhide": ("hidden", False, "The thread is visible again."),
+    }
+    if action in changes:
+        name, value, message = changes[action]
+        discussions.set_thread_flag(current_user, thread, name, value)
+        flash(message, "success")
+    elif action == "slow_mode":
+        form = SlowModeForm()
+        if form.validate():
+            discussions.set_slow_mode(current_user, thread, int(form.seconds.data))
+            flash("Slow mode updated.", "success")
+    else:
+        flash("That is not a moderation action.", "error")
+    return redirect(url_for("discussions.thread", thread_id=thread.id))
+
+
+@bp.route("/threads/<int:thread_id>/move", methods=["GET", "POST"])
+@login_required
+def move(thread_id: int) -> str | Response:
+    thread = _thread(thread_id)
+    authorize(Action.moderate, thread)
+    targets = db.session.scalars(
+        select(Space)
+        .where(
+            Space.id.in_(moderated_space_ids(current_user)),
+            Space.id != thread.space_id,
+            Space.archived_at.is_(None),
+        )
+        .order_by(Space.name)
+    ).all()
+    form = MoveThreadForm()
+    form.space_id.choices = [SelectChoice("", "Choose a space")] + [
+        SelectChoice(str(s.id), s.name) for s in targets
+    ]
+    if form.validate_on_submit():
+        target = next((s for s in targets if s.id == form.space_id.data), None)
+        if target is None:
+            form.space_id.errors = [*form.space_id.errors, "Choose a space you moderate"]
+        else:
+            try:
+                discussions.move_thread(current_user, thread, target)
+            except discussions.DiscussionError as error:
+                form.space_id.errors = [*form.space_id.errors, error.message]
+            else:
+                flash(f"The thread is now in {target.name}.", "success")
+                return redirect(url_for("discussions.thread", thread_id=thread.id))
+    return render_template("moderation/move.html", thread=thread, form=form)

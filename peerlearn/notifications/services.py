@@ -1,0 +1,366 @@
+"""Who hears about what, and how: notification rows, the live header count, and e-mail.
+
+Fan-out listens to the discussion signals; nothing here is called from the discussion views.
+Every recipient is checked against the permission policy when a notification is made, again when
+it is listed or counted, and again when it is e-mailed: a private space's activity never reaches
+anyone outside it, even if they were inside it when it happened.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from flask import render_template
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import selectinload
+
+from peerlearn.accounts.models import User
+from peerlearn.accounts.services import external_url
+from peerlearn.accounts.tokens import make_token, read_token
+from peerlearn.core.db import utcnow
+from peerlearn.core.mail import send_mail
+from peerlearn.core.signals import post_created, post_edited, post_marked
+from peerlearn.discussions.models import (
+    FollowState,
+    Post,
+    SpaceSubscription,
+    Thread,
+    ThreadSubscription,
+)
+from peerlearn.extensions import db, socketio
+from peerlearn.notifications.models import (
+    EmailFrequency,
+    Notification,
+    NotificationKind,
+    NotificationSettings,
+    SpaceEmailPreference,
+)
+from peerlearn.permissions import Action, thread_allows, thread_filter
+from peerlearn.spaces.models import Space
+from peerlearn.spaces.services import memberships_in
+
+logger = logging.getLogger(__name__)
+
+
+def user_room(user_id: int) -> str:
+    """The Socket.IO room of one signed-in member's own connections."""
+    return f"user:{user_id}"
+
+
+# Fan-out ----------------------------------------------------------------------------------------
+
+
+def _visible_to(thread: Thread, user_ids: Iterable[int]) -> dict[int, User]:
+    """The active members among ``user_ids`` who may see the thread, in two queries."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(ids), User.active)).all()
+    memberships = memberships_in(thread.space, [user.id for user in users])
+    return {
+        user.id: user
+        for user in users
+        if thread_allows(user, Action.view, thread, memberships.get(user.id))
+    }
+
+
+def notify(post: Post, planned: dict[int, NotificationKind], actor_id: int | None) -> list[int]:
+    """Store one notification per planned recipient who may see the post; returns who got one."""
+    thread = post.thread
+    planned.pop(actor_id, None)  # type: ignore[arg-type]
+    muted = set(
+        db.session.scalars(
+            select(ThreadSubscription.user_id).where(
+                ThreadSubscription.thread_id == thread.id,
+                ThreadSubscription.state == FollowState.muted,
+            )
+        )
+    )
+    recipients = _visible_to(thread, (uid for uid in planned if uid not in muted))
+    for user_id in recipients:
+        db.session.add(
+            Notification(
+                user_id=user_id,
+                kind=planned[user_id],
+                actor_id=actor_id,
+                space_id=thread.space_id,
+                thread_id=thread.id,
+                post_id=post.id,
+            )
+        )
+    db.session.commit()
+    delivered = list(recipients)
+    push_counts(delivered)
+    send_immediate(delivered)
+    return delivered
+
+
+@post_created.connect
+def _on_post_created(post: Post, mentioned: list[User], new_thread: bool) -> None:
+    planned: dict[int, NotificationKind] = {}
+    for user in mentioned:
+        planned[user.id] = NotificationKind.mention
+    if post.parent is not None and post.parent.author_id is not None:
+        planned.setdefault(post.parent.author_id, NotificationKind.reply_to_post)
+    if new_thread:
+        followers = select(SpaceSubscription.user_id).where(
+            SpaceSubscription.space_id == post.thread.space_id
+        )
+        for user_id in db.session.scalars(followers):
+            planned.setdefault(user_id, NotificationKind.new_thread)
+    else:
+        followers = select(ThreadSubscription.user_id).where(
+            ThreadSubscription.thread_id == post.thread_id,
+            ThreadSubscription.state == FollowState.following,
+        )
+        for user_id in db.session.scalars(followers):
+            planned.setdefault(user_id, NotificationKind.reply_in_thread)
+    notify(post, planned, post.author_id)
+
+
+@post_edited.connect
+def _on_post_edited(post: Post, mentioned: list[User]) -> None:
+    if mentioned:
+        notify(post, {user.id: NotificationKind.mention for user in mentioned}, post.author_id)
+
+
+@post_marked.connect
+def _on_post_marked(post: Post, how: str, by: User) -> None:
+    if post.author_id is None:
+        return
+    kind = NotificationKind.post_solved if how == "solved" else NotificationKind.post_helpful
+    notify(post, {post.author_id: kind}, by.id)
+
+
+# Reading ----------------------------------------------------------------------------------------
+
+
+def _visible(user: User) -> Select[tuple[Notification]]:
+    return select(Notification).where(
+        Notification.user_id == user.id,
+        Notification.thread_id.in_(select(Thread.id).where(thread_filter(user))),
+    )
+
+
+def unread_count(user: User) -> int:
+    """Unread notifications about things the member may still see."""
+    query = _visible(user).where(Notification.read_at.is_(None))
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def centre_query(user: User) -> Select[tuple[Notification]]:
+    """The notification centre: unread first, newest first."""
+    return (
+        _visible(user)
+        .options(selectinload(Notification.actor), selectinload(Notification.space))
+        .order_by(Notification.read_at.is_not(None), Notification.id.desc())
+    )
+
+
+def threads_for(notifications: Iterable[Notification]) -> dict[int, Thread]:
+    """The threads the notifications are about, in one query."""
+    ids = {n.thread_id for n in notifications}
+    if not ids:
+        return {}
+    return {t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_(ids)))}
+
+
+def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> None:
+    """Mark some (or all) of the member's notifications read, and update their live count."""
+    statement = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if notification_ids is not None:
+        statement = statement.where(Notification.id.in_(list(notification_ids)))
+    db.session.execute(statement.values(read_at=utcnow()))
+    db.session.commit()
+    push_counts([user.id])
+
+
+def push_counts(user_ids: Iterable[int]) -> None:
+    """Send each member's current unread count to their open pages."""
+    ids = list(user_ids)
+    if not ids:
+        return
+    for user in db.session.scalars(select(User).where(User.id.in_(ids))):
+        socketio.emit(
+            "notifications", {"unread": unread_count(user)}, to=user_room(user.id), namespace="/"
+        )
+
+
+# E-mail -----------------------------------------------------------------------------------------
+
+
+def email_frequency(user: User, space_id: int | None = None) -> EmailFrequency:
+    """The member's choice for a space, or their network-wide one (a daily digest by default)."""
+    if space_id is not None:
+        override = db.session.get(SpaceEmailPreference, (user.id, space_id))
+        if override is not None:
+            return override.email
+    settings = db.session.get(NotificationSettings, user.id)
+    return settings.email if settings is not None else EmailFrequency.daily
+
+
+def set_email_frequency(
+    user: User, frequency: EmailFrequency | None, space: Space | None = None
+) -> None:
+    """Choose how e-mail arrives, network-wide or (``None`` clears it) for one space."""
+    if space is None:
+        settings = db.session.get(NotificationSettings, user.id)
+        if settings is None:
+            db.session.add(NotificationSettings(user_id=user.id, email=frequency))
+        else:
+            settings.email = frequency or EmailFrequency.daily
+    else:
+        override = db.session.get(SpaceEmailPreference, (user.id, space.id))
+        if frequency is None:
+            if override is not None:
+                db.session.delete(override)
+        elif override is None:
+            db.session.add(
+                SpaceEmailPreference(user_id=user.id, space_id=space.id, email=frequency)
+            )
+        else:
+            override.email = frequency
+    db.session.commit()
+
+
+def space_overrides(user: User) -> dict[int, EmailFrequency]:
+    """The member's per-space e-mail choices."""
+    rows = db.session.scalars(
+        select(SpaceEmailPreference).where(SpaceEmailPreference.user_id == user.id)
+    )
+    return {row.space_id: row.email for row in rows}
+
+
+def unsubscribe_url(user: User, space_id: int | None = None) -> str:
+    """A signed link that turns notification e-mail off without signing in."""
+    token = make_token("unsubscribe", {"uid": user.id, "space": space_id})
+    return external_url("notifications.unsubscribe", token=token)
+
+
+def read_unsubscribe(token: str) -> tuple[User, Space | None] | None:
+    """Who (and which space) an unsubscribe link is for, if it is genuine."""
+    payload = read_token("unsubscribe", token)
+    if payload is None:
+        return None
+    user = db.session.get(User, payload.get("uid"))
+    if user is None:
+        return None
+    space = db.session.get(Space, payload["space"]) if payload.get("space") else None
+    return user, space
+
+
+def _deliverable(
+    user: User, notifications: list[Notification]
+) -> list[tuple[Notification, Thread, Post | None]]:
+    """The notifications still visible to the member now, with their thread and post."""
+    threads = {
+        t.id: t
+        for t in db.session.scalars(
+            select(Thread)
+            .where(Thread.id.in_({n.thread_id for n in notifications}))
+            .options(selectinload(Thread.space))
+        )
+    }
+    posts = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Post).where(Post.id.in_({n.post_id for n in notifications if n.post_id}))
+        )
+    }
+    result = []
+    for space_id in {t.space_id for t in threads.values()}:
+        memberships = memberships_in(db.session.get(Space, space_id), [user.id])  # type: ignore[arg-type]
+        for notification in notifications:
+            thread = threads.get(notification.thread_id)
+            if thread is None or thread.space_id != space_id:
+                continue
+            if not thread_allows(user, Action.view, thread, memberships.get(user.id)):
+                continue
+            post = posts.get(notification.post_id) if notification.post_id else None
+            if post is not None and post.removed:
+                continue
+            result.append((notification, thread, post))
+    result.sort(key=lambda item: item[0].id)
+    return result
+
+
+def _mail(user: User, items: list[tuple[Notification, Thread, Post | None]], digest: bool) -> None:
+    space_id = items[0][1].space_id if len({t.space_id for _, t, _ in items}) == 1 else None
+    unsubscribe = unsubscribe_url(user, space_id if not digest else None)
+    if digest:
+        subject = f"peerlearn: {len(items)} new notification{'s' if len(items) != 1 else ''}"
+    else:
+        _, thread, _ = items[0]
+        subject = f"[{thread.space.name}] {thread.title}"
+    context = {
+        "user": user,
+        "items": items,
+        "digest": digest,
+        "unsubscribe_url": unsubscribe,
+        "settings_url": external_url("notifications.settings"),
+        "link": lambda n: external_url("notifications.open", notification_id=n.id),
+    }
+    send_mail(
+        user.email,
+        subject,
+        render_template("email/notifications.txt", **context),
+        html=render_template("email/notifications.html", **context),
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def send_immediate(user_ids: Iterable[int]) -> None:
+    """E-mail new notifications now to recipients who chose immediate e-mail."""
+    for user in db.session.scalars(select(User).where(User.id.in_(list(user_ids)), User.active)):
+        pending = db.session.scalars(
+            select(Notification).where(
+                Notification.user_id == user.id, Notification.emailed_at.is_(None)
+            )
+        ).all()
+        due = [n for n in pending if email_frequency(user, n.space_id) is EmailFrequency.immediate]
+        if not due:
+            continue
+        items = _deliverable(user, due)
+        if items:
+            _mail(user, items, digest=False)
+        for notification in due:
+            notification.emailed_at = utcnow()
+        db.session.commit()
+
+
+def send_digests(now: datetime | None = None) -> int:
+    """E-mail each member who wants a daily digest their unread notifications; returns how many
+    digests went out. Notifications already read, or for members who want no e-mail, are marked
+    as handled without being sent."""
+    now = now or utcnow()
+    sent = 0
+    user_ids = db.session.scalars(
+        select(Notification.user_id).where(Notification.emailed_at.is_(None)).distinct()
+    ).all()
+    for user in db.session.scalars(select(User).where(User.id.in_(user_ids))):
+        pending = db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id, Notification.emailed_at.is_(None))
+            .order_by(Notification.id)
+        ).all()
+        due = [
+            n
+            for n in pending
+            if n.read_at is None
+            and user.active
+            and email_frequency(user, n.space_id) is EmailFrequency.daily
+        ]
+        items = _deliverable(user, due) if due else []
+        if items:
+            _mail(user, items, digest=True)
+            sent += 1
+        for notification in pending:
+            if email_frequency(user, notification.space_id) is not EmailFrequency.immediate:
+                notification.emailed_at = now
+        db.session.commit()
+    return sent

@@ -1,0 +1,135 @@
+"""The notification centre, e-mail settings and one-click unsubscribe."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import RadioField, SelectChoice
+from wtforms.validators import InputRequired
+
+from peerlearn.core.pagination import paginate
+from peerlearn.extensions import csrf, db
+from peerlearn.notifications import services
+from peerlearn.notifications.models import EmailFrequency, Notification
+from peerlearn.permissions import Action, can
+from peerlearn.spaces.models import Membership, MemberState, Space
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+class EmailSettingsForm(FlaskForm):
+    """How notification e-mail arrives."""
+
+    email = RadioField(
+        "Send me notification e-mail",
+        choices=[SelectChoice(f.value, f.label) for f in EmailFrequency],
+        validators=[InputRequired("Choose how you want notification e-mail")],
+    )
+
+
+@bp.get("")
+@login_required
+def centre() -> str:
+    page = paginate(services.centre_query(current_user), per_page=30)
+    return render_template(
+        "notifications/centre.html", page=page, threads=services.threads_for(page.items)
+    )
+
+
+@bp.get("/<int:notification_id>")
+@login_required
+def open(notification_id: int) -> Response:
+    notification = db.get_or_404(Notification, notification_id)
+    if notification.user_id != current_user.id:
+        abort(404)
+    services.mark_read(current_user, [notification.id])
+    if notification.post_id:
+        return redirect(
+            url_for(
+                "discussions.permalink",
+                thread_id=notification.thread_id,
+                post_id=notification.post_id,
+            )
+        )
+    return redirect(url_for("discussions.thread", thread_id=notification.thread_id))
+
+
+@bp.post("/read")
+@login_required
+def read_all() -> Response:
+    ids = request.form.getlist("notification_id", type=int)
+    services.mark_read(current_user, ids or None)
+    flash("Marked as read." if ids else "All notifications are marked as read.", "success")
+    return redirect(url_for("notifications.centre"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> str | Response:
+    form = EmailSettingsForm(
+        data=None
+        if request.method == "POST"
+        else {"email": services.email_frequency(current_user).value}
+    )
+    spaces = db.session.scalars(
+        select(Space)
+        .join(Membership, Membership.space_id == Space.id)
+        .where(Membership.user_id == current_user.id, Membership.state == MemberState.active)
+        .order_by(Space.name)
+    ).all()
+    if form.validate_on_submit():
+        services.set_email_frequency(current_user, EmailFrequency(form.email.data))
+        for space in spaces:
+            choice = request.form.get(f"space-{space.id}", "")
+            services.set_email_frequency(
+                current_user,
+                EmailFrequency(choice) if choice in set(EmailFrequency) else None,
+                space,
+            )
+        flash("Your e-mail settings have been saved.", "success")
+        return redirect(url_for("notifications.settings"))
+    return render_template(
+        "notifications/settings.html",
+        form=form,
+        spaces=spaces,
+        overrides=services.space_overrides(current_user),
+        frequencies=list(EmailFrequency),
+    )
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the proof; mail clients POST here for one-click unsubscribe
+def unsubscribe(token: str) -> str | Response | tuple[str, int]:
+    found = services.read_unsubscribe(token)
+    if found is None:
+        return render_template("notifications/unsubscribe.html", invalid=True), 400
+    user, space = found
+    if space is not None and not can(user, Action.list, space):
+        space = None
+    if request.method == "POST":
+        services.set_email_frequency(user, EmailFrequency.off, space)
+        return render_template("notifications/unsubscribe.html", done=True, space=space)
+    return render_template("notifications/unsubscribe.html", space=space, token=token)
+
+
+@bp.app_context_processor
+def _header_count() -> dict[str, object]:
+    """The header's notification count (updated live over Socket.IO by static/js/live.js)."""
+
+    def unread_notifications() -> int:
+        return services.unread_count(current_user) if current_user.is_authenticated else 0
+
+    def notifications_label(count: int) -> Markup:
+        # Printed unescaped by the NHS.UK header macro: built only from a number.
+        hidden = "unread notification" if count == 1 else "unread notifications"
+        return Markup(
+            'Notifications <span class="pl-count" data-notification-count aria-hidden="true">{0}'
+            '</span><span class="nhsuk-u-visually-hidden" data-notification-label>, {0} {1}</span>'
+        ).format(int(count), hidden)
+
+    return {
+        "unread_notifications": unread_notifications,
+        "notifications_label": notifications_label,
+    }

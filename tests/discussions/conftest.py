@@ -1,0 +1,58 @@
+"""Fixtures for discussion tests: a space with members, and helpers that post through the forms."""
+
+import re
+
+import pytest
+
+from peerlearn.discussions.models import Post, Thread
+from peerlearn.extensions import db
+from peerlearn.spaces.models import MemberRole
+
+
+@pytest.fixture
+def sig(make_space):
+    """An open, network-visible special interest group."""
+    return make_space("Quality Management Systems")
+
+
+@pytest.fixture
+def member(sig, make_user, add_member):
+    """Make a member of a space (the QMS SIG unless told otherwise)."""
+
+    def make(name=None, space=None, role=MemberRole.member, **kwargs):
+        user = make_user(name, **kwargs)
+        add_member(space or sig, user, role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def start_thread(login):
+    """Start a thread through the real form; returns the Thread."""
+
+    def start(client, space, title="How did you set up your QMS board reporting?", body="Asking for a friend.", **extra):
+        data = {"title": title, "body": body, "kind": "discussion", **extra}
+        response = client.post(f"/spaces/{space.slug}/threads/new", data=data)
+        assert response.status_code == 302, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True).split("maincontent")[-1]))[:1500]
+        thread_id = int(re.search(r"/threads/(\d+)", response.headers["Location"]).group(1))
+        return db.session.get(Thread, thread_id)
+
+    return start
+
+
+@pytest.fixture
+def post_reply():
+    """Reply through the real form; returns the Post."""
+
+    def reply(client, thread, body="Thanks, that helps.", to=None, **extra):
+        data = {"body": body, **extra}
+        if to is not None:
+            data["parent_id"] = str(to.id)
+        response = client.post(f"/threads/{thread.id}/reply", data=data)
+        assert response.status_code == 302, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True).split("maincontent")[-1]))[:1500]
+        post_id = int(re.search(r"/posts/(\d+)", response.headers["Location"]).group(1))
+        db.session.expire_all()
+        return db.session.get(Post, post_id)
+
+    return reply
