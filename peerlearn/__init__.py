@@ -50,9 +50,21 @@ def _import_models() -> None:
     import peerlearn.spaces.models  # noqa: F401
 
 
+def _autoescape(template_name: str | None) -> bool:
+    # Flask escapes only .html/.xml-like templates by default; the NHS.UK macros are .jinja files
+    # and print form values, labels and messages, so they must be escaped too.
+    return template_name is None or template_name.endswith(
+        (".html", ".htm", ".xml", ".xhtml", ".svg", ".jinja")
+    )
+
+
 def _init_templates(app: Flask) -> None:
     # NHS.UK frontend macros come from the nhsuk-frontend-jinja package and need ChainableUndefined.
-    app.jinja_options = {**app.jinja_options, "undefined": ChainableUndefined}
+    app.jinja_options = {
+        **app.jinja_options,
+        "undefined": ChainableUndefined,
+        "autoescape": _autoescape,
+    }
     app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
         [app.jinja_loader, PackageLoader("nhsuk_frontend_jinja")]  # type: ignore[list-item]
     )

@@ -14,6 +14,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,9 @@ from peerlearn.spaces.models import (
 
 #: The password every factory-made account has.
 PASSWORD = "correct horse battery staple 42"
-_PASSWORD_HASH = hash_password(PASSWORD)
+#: A cheap argon2id profile for the suite (production uses the library's defaults; the password
+#: tests check those separately).
+FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
 
 POSTGRES_URL = os.environ.get("PEERLEARN_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -85,6 +88,7 @@ def app_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> d
         "PEERLEARN_BASE_URL": "http://peerlearn.test",
         "PEERLEARN_DEMO_PASSWORD": PASSWORD,
         "SERVER_NAME": None,
+        **FAST_ARGON2,
     }
 
 
@@ -202,6 +206,7 @@ def make_user(app: Flask, make_organisation: Callable[..., Organisation]) -> Cal
         active: bool = True,
         organisation: Organisation | None = None,
         job_title: str = "Improvement Lead",
+        created_at: datetime | None = None,
     ) -> User:
         number = next(counter)
         user = User(
@@ -210,11 +215,13 @@ def make_user(app: Flask, make_organisation: Callable[..., Organisation]) -> Cal
             display_name=name or f"Person {number}",
             job_title=job_title,
             organisation=organisation or make_organisation(),
-            password_hash=_PASSWORD_HASH,
+            password_hash=hash_password(PASSWORD),
             site_role=SiteRole.admin if admin else SiteRole.member,
             active=active,
             email_confirmed_at=utcnow() if confirmed else None,
         )
+        if created_at is not None:
+            user.created_at = created_at
         db.session.add(user)
         db.session.commit()
         return user

@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
@@ -15,9 +16,26 @@ MIN_STRENGTH = 3
 #: Words that make a password easy to guess for this site whoever the user is.
 SITE_WORDS = ("peerlearn", "nhs", "impact", "improvement", "england", "password")
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-#: Verified against when no account matches, so an unknown e-mail costs the same time.
-_DUMMY_HASH = _hasher.hash("not a real password, only used to spend time")
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int | None, memory_cost: int | None) -> PasswordHasher:
+    if time_cost is None or memory_cost is None:
+        return PasswordHasher()  # argon2id with the library's current recommended parameters
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=1)
+
+
+def _hasher() -> PasswordHasher:
+    """The configured hasher: the library's defaults, unless ``ARGON2_TIME_COST`` and
+    ``ARGON2_MEMORY_COST`` (KiB) are set (the test suite uses a cheap profile)."""
+    config = current_app.config if has_app_context() else {}
+    return _hasher_for(config.get("ARGON2_TIME_COST"), config.get("ARGON2_MEMORY_COST"))
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verified against when no account matches, so an unknown e-mail costs the same time."""
+    return hasher.hash("not a real password, only used to spend time")
 
 
 @lru_cache(maxsize=1)
@@ -28,20 +46,21 @@ def common_passwords() -> frozenset[str]:
 
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether the password matches; spends the same time when there is no hash to check."""
+    hasher = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or _dummy_hash(hasher), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
     """Whether the hash was made with weaker parameters than today's."""
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)
 
 
 def password_problem(password: str, user_inputs: list[str] | tuple[str, ...] = ()) -> str | None:

@@ -162,3 +162,24 @@ class TestProductionSettings:
         result = app.test_cli_runner().invoke(args=["seed-demo"])
         assert result.exit_code != 0
         assert "refused in production" in result.output
+
+
+HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+
+
+def test_what_a_user_typed_is_escaped_when_a_form_shows_it_again(client):
+    """Form values, hints and messages pass through the NHS.UK macros: they must be escaped."""
+    response = client.post(
+        "/register",
+        data={"email": HOSTILE, "display_name": HOSTILE, "job_title": HOSTILE, "password": "x"},
+    )
+    page = response.get_data(as_text=True)
+    assert "<script>alert(1)" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # kept, as text
+
+
+def test_search_style_query_strings_are_escaped_in_filter_forms(client, make_user, login):
+    login(client, make_user())
+    page = client.get("/people", query_string={"q": HOSTILE}).get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "<img src=x" not in page

@@ -1,9 +1,11 @@
 """Fixtures for discussion tests: a space with members, and helpers that post through the forms."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from peerlearn.core.db import utcnow
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.extensions import db
 from peerlearn.spaces.models import MemberRole
@@ -20,6 +22,8 @@ def member(sig, make_user, add_member):
     """Make a member of a space (the QMS SIG unless told otherwise)."""
 
     def make(name=None, space=None, role=MemberRole.member, **kwargs):
+        # Established accounts by default: brand-new ones meet the stricter posting limit.
+        kwargs.setdefault("created_at", utcnow() - timedelta(days=30))
         user = make_user(name, **kwargs)
         add_member(space or sig, user, role)
         return user

@@ -1,0 +1,204 @@
+"""The busiest reading pages issue a fixed number of SQL statements, however much they show.
+
+Each page is requested twice over the same kind of data, once small and once full (a whole page of
+threads, a 50-post thread, a page of notifications), and the statements sent to the database are
+counted. The counts must be equal, so nothing is loaded item by item (an N+1), and small. No timing
+here: speed is measured by ``bench/load.py``.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, select
+
+from peerlearn.accounts.models import User
+from peerlearn.core.db import utcnow
+from peerlearn.discussions import services
+from peerlearn.discussions.models import ImpactComponent, Post, Thread
+from peerlearn.extensions import db
+from peerlearn.notifications.models import Notification, NotificationKind
+from peerlearn.spaces.models import Space
+
+#: No reading page may send more statements than this, whatever it shows.
+MAX_STATEMENTS = 25
+
+
+@contextmanager
+def counting_statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements sent to the database while the block runs."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def statements_for(app, client) -> Callable[[str], list[str]]:
+    """The statements one GET sends, after a first GET of the same page has warmed up the
+    session (the once-in-five-minutes "last seen" write, the first read-position row)."""
+
+    def count(path: str) -> list[str]:
+        assert client.get(path).status_code == 200
+        with counting_statements(app) as statements:
+            response = client.get(path)
+        assert response.status_code == 200, path
+        return statements
+
+    return count
+
+
+def _explain(small: list[str], large: list[str]) -> str:
+    """Name the statements the larger page sent more often, to point at the N+1."""
+    extra = [s for s in dict.fromkeys(large) if large.count(s) > small.count(s)]
+    lines = [f"{large.count(s) - small.count(s):+d}x {' '.join(s.split())[:200]}" for s in extra]
+    return f"{len(small)} statements for the small page, {len(large)} for the large one:\n" + (
+        "\n".join(lines)
+    )
+
+
+def _assert_flat(small: list[str], large: list[str]) -> None:
+    assert len(large) == len(small), _explain(small, large)
+    assert len(large) <= MAX_STATEMENTS, "\n".join(" ".join(s.split())[:200] for s in large)
+
+
+@pytest.fixture
+def reader(member, login, client) -> User:
+    """A signed-in member of the QMS SIG: the reader whose pages are counted."""
+    user = member("Aisha Khan")
+    login(client, user)
+    return user
+
+
+@pytest.fixture
+def authors(member) -> list[User]:
+    """Members who write the threads and posts, each from their own organisation."""
+    return [member(f"Author {n}", job_title="Head of Quality Improvement") for n in range(6)]
+
+
+def _thread_with_posts(space: Space, authors: list[User], posts: int) -> Thread:
+    """A thread of ``posts`` posts (opening post included) on one page: top-level replies, each
+    with a chain of answers deep enough to be drawn with an "in reply to" link."""
+    thread, _ = services.start_thread(
+        authors[0],
+        space,
+        services.ThreadDraft(
+            title=f"A thread of {posts} posts",
+            body="How do you report **SPC** charts to your board?",
+            components=(ImpactComponent.management_systems,),
+            tags=("SPC", "board assurance"),
+        ),
+    )
+    written, parent = 1, None
+    while written < posts:
+        # Seven replies per tree: a top-level reply and six answers, each to the one before.
+        if parent is not None and parent.depth >= 6:
+            parent = None
+        author = authors[written % len(authors)]
+        parent, _ = services.reply(author, thread, f"Reply number {written}.", parent=parent)
+        written += 1
+    assert db.session.get(Thread, thread.id).reply_count == posts - 1
+    return thread
+
+
+def test_a_thread_page_sends_as_many_statements_for_50_posts_as_for_5(
+    sig, reader, authors, statements_for
+):
+    small = _thread_with_posts(sig, authors, 5)
+    large = _thread_with_posts(sig, authors, 50)
+    depths = db.session.scalars(select(Post.depth).where(Post.thread_id == large.id)).all()
+    assert len(depths) == 50 and max(depths) > services.MAX_VISUAL_DEPTH
+    small_page = statements_for(f"/threads/{small.id}")
+    large_page = statements_for(f"/threads/{large.id}")
+    _assert_flat(small_page, large_page)
+
+
+def _threads(space: Space, authors: list[User], count: int) -> list[Thread]:
+    components = list(ImpactComponent)
+    threads = []
+    for n in range(count):
+        thread, _ = services.start_thread(
+            authors[n % len(authors)],
+            space,
+            services.ThreadDraft(
+                title=f"Thread {n} in {space.name}",
+                body="What worked for you?",
+                components=(components[n % len(components)],),
+                tags=(f"tag {n % 4}", "flow"),
+            ),
+        )
+        if n % 3 == 0:
+            services.reply(authors[(n + 1) % len(authors)], thread, "One reply.")
+        threads.append(thread)
+    return threads
+
+
+def test_the_thread_list_sends_as_many_statements_for_25_threads_as_for_5(
+    make_space, add_member, sig, reader, authors, statements_for
+):
+    other = make_space("Flow Coaching SIG")
+    for user in [reader, *authors]:
+        add_member(other, user)
+    _threads(sig, authors, 5)
+    _threads(other, authors, 25)
+    small_page = statements_for(f"/spaces/{sig.slug}/threads")
+    large_page = statements_for(f"/spaces/{other.slug}/threads")
+    assert large_page and small_page
+    _assert_flat(small_page, large_page)
+
+
+def _notify(user: User, threads: list[Thread], authors: list[User], count: int) -> None:
+    kinds = list(NotificationKind)
+    now = utcnow()
+    for n in range(count):
+        thread = threads[n % len(threads)]
+        db.session.add(
+            Notification(
+                user_id=user.id,
+                kind=kinds[n % len(kinds)],
+                actor_id=authors[n % len(authors)].id,
+                space_id=thread.space_id,
+                thread_id=thread.id,
+                post_id=thread.last_post_id,
+                created_at=now - timedelta(minutes=n),
+                read_at=now if n % 2 else None,
+            )
+        )
+    db.session.commit()
+
+
+def test_the_notification_centre_sends_as_many_statements_for_30_as_for_5(
+    app, new_client, login, make_space, add_member, member, sig, authors
+):
+    other = make_space("Flow Coaching SIG")
+    for user in authors:
+        add_member(other, user)
+    threads = _threads(sig, authors, 4) + _threads(other, authors, 26)
+    few, many = member("Few Notifications"), member("Many Notifications")
+    add_member(other, many)
+    _notify(few, threads[:4], authors, 5)
+    _notify(many, threads, authors, 30)
+
+    counts = {}
+    for user in (few, many):
+        client = new_client()
+        login(client, user)
+        assert client.get("/notifications").status_code == 200
+        with counting_statements(app) as statements:
+            page = client.get("/notifications")
+        assert page.status_code == 200
+        assert page.get_data(as_text=True).count('class="pl-notification') == (
+            5 if user is few else 30
+        )
+        counts[user.display_name] = statements
+    _assert_flat(counts["Few Notifications"], counts["Many Notifications"])

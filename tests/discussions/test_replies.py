@@ -1,0 +1,247 @@
+"""Replies and reply trees: nesting, paging long threads, quoting, editing, removing, marking."""
+
+import re
+
+from sqlalchemy import func, select
+
+from peerlearn.discussions import services
+from peerlearn.discussions.models import Post, PostRevision, Thread, ThreadKind
+from peerlearn.extensions import db
+from peerlearn.spaces.models import MemberRole
+
+
+def _post_ids_in_order(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<article class="pl-post[^"]*" id="post-(\d+)"', page)]
+
+
+def test_replies_form_a_tree_shown_depth_first(client, sig, member, login, start_thread, post_reply):
+    login(client, member("Aisha Khan"))
+    thread = start_thread(client, sig)
+    a = post_reply(client, thread, body="First top-level reply")
+    b = post_reply(client, thread, body="Second top-level reply")
+    a1 = post_reply(client, thread, body="Reply to the first", to=a)
+    a1x = post_reply(client, thread, body="Reply to the reply", to=a1)
+    assert (a.depth, a1.depth, a1x.depth) == (0, 1, 2)
+    assert a1x.root_id == a.id and a1x.parent_id == a1.id
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    ids = _post_ids_in_order(page)
+    assert ids[1:] == [a.id, a1.id, a1x.id, b.id]
+    assert "pl-depth-2" in page
+    db.session.refresh(thread)
+    assert thread.reply_count == 4
+
+
+def test_deep_replies_stop_indenting_and_say_what_they_answer(
+    client, sig, member, login, start_thread, post_reply
+):
+    login(client, member("Aisha Khan"))
+    thread = start_thread(client, sig)
+    parent = None
+    for level in range(7):
+        parent = post_reply(client, thread, body=f"Level {level}", to=parent)
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert "pl-depth-5" not in page
+    assert page.count("In reply to") == 2  # levels 5 and 6 are drawn at depth 4
+
+
+def test_long_threads_page_by_top_level_reply_and_never_split_a_tree(
+    client, sig, member, login, start_thread
+):
+    author = member("Aisha Khan")
+    login(client, author)
+    thread = start_thread(client, sig)
+    roots = [services.reply(author, thread, f"Root {n}")[0] for n in range(45)]
+    child = services.reply(author, thread, "Child of root 19", parent=roots[19])[0]
+    grandchild = services.reply(author, thread, "Grandchild", parent=child)[0]
+    first = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    second = client.get(f"/threads/{thread.id}?page=2").get_data(as_text=True)
+    third = client.get(f"/threads/{thread.id}?page=3").get_data(as_text=True)
+    assert _post_ids_in_order(first)[1:] == [r.id for r in roots[:19]] + [
+        roots[19].id,
+        child.id,
+        grandchild.id,
+    ]
+    assert _post_ids_in_order(second) == [r.id for r in roots[20:40]]
+    assert _post_ids_in_order(third) == [r.id for r in roots[40:]]
+    assert "Page 2 of 3" in first
+    # A permalink lands on the right page at the post.
+    response = client.get(f"/threads/{thread.id}/posts/{roots[42].id}")
+    assert response.headers["Location"].endswith(f"/threads/{thread.id}?page=3#post-{roots[42].id}")
+    response = client.get(f"/threads/{thread.id}/posts/{grandchild.id}")
+    assert response.headers["Location"].endswith(f"/threads/{thread.id}#post-{grandchild.id}")
+
+
+def test_quoting_prefills_the_reply_with_the_quoted_post(
+    client, sig, member, login, start_thread, post_reply
+):
+    login(client, member("Aisha Khan"))
+    thread = start_thread(client, sig, body="Line one\nLine two")
+    opening = services.opening_post(thread)
+    page = client.get(f"/threads/{thread.id}/reply?to={opening.id}&quote=1").get_data(as_text=True)
+    assert "Aisha Khan wrote:\n&gt; Line one\n&gt; Line two" in page
+    reply = post_reply(client, thread, body="Aisha Khan wrote:\n> Line one\n\nAgreed.", to=opening)
+    assert "<blockquote>" in reply.body_html
+
+
+def test_editing_keeps_a_history_every_reader_can_see(
+    client, new_client, sig, member, login, start_thread, post_reply
+):
+    login(client, member("Aisha Khan"))
+    thread = start_thread(client, sig)
+    post = post_reply(client, thread, body="Original wording")
+    response = client.post(f"/posts/{post.id}/edit", data={"body": "Better wording"})
+    assert response.status_code == 302
+    db.session.refresh(post)
+    assert post.body_source == "Better wording" and post.edited_at is not None
+    reader = new_client()
+    login(reader, member("Tom Whitfield"))
+    history = reader.get(f"/posts/{post.id}/history").get_data(as_text=True)
+    assert "Better wording" in history and "Original wording" in history
+    assert "edited" in reader.get(f"/threads/{thread.id}").get_data(as_text=True)
+
+
+def test_editing_the_opening_post_can_change_the_title(client, sig, member, login, start_thread):
+    login(client, member())
+    thread = start_thread(client, sig, title="Old title")
+    opening = services.opening_post(thread)
+    client.post(f"/posts/{opening.id}/edit", data={"title": "New title", "body": "New body"})
+    db.session.refresh(thread)
+    assert thread.title == "New title"
+    revision = db.session.scalar(select(PostRevision))
+    assert revision.title == "Old title"
+
+
+def test_nobody_edits_someone_elses_post_but_moderators_can(
+    client, new_client, sig, member, login, start_thread, post_reply
+):
+    login(client, member("Author"))
+    thread = start_thread(client, sig)
+    post = post_reply(client, thread, body="Mine")
+    other = new_client()
+    login(other, member("Someone Else"))
+    assert other.get(f"/posts/{post.id}/edit").status_code == 403
+    assert other.post(f"/posts/{post.id}/edit", data={"body": "Hijacked"}).status_code == 403
+    moderator = new_client()
+    login(moderator, member("Moderator", role=MemberRole.moderator))
+    assert moderator.post(f"/posts/{post.id}/edit", data={"body": "Tidied"}).status_code == 302
+    db.session.refresh(post)
+    assert post.body_source == "Tidied"
+
+
+def test_bad_edits_are_explained_and_change_nothing(
+    client, sig, member, login, start_thread, post_reply
+):
+    login(client, member())
+    thread = start_thread(client, sig)
+    post = post_reply(client, thread, body="Keep me")
+    page = client.post(f"/posts/{post.id}/edit", data={"body": ""}).get_data(as_text=True)
+    assert "Enter your message" in page
+    db.session.refresh(post)
+    assert post.body_source == "Keep me" and post.edited_at is None
+
+
+def test_deleting_leaves_a_placeholder_and_keeps_the_tree(
+    client, sig, member, login, start_thread, post_reply
+):
+    login(client, member())
+    thread = start_thread(client, sig)
+    parent = post_reply(client, thread, body="Parent post text")
+    child = post_reply(client, thread, body="Child post text", to=parent)
+    assert client.post(f"/posts/{parent.id}/delete").status_code == 302
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert "Parent post text" not in page
+    assert "This post was removed." in page
+    assert "Child post text" in page
+    assert _post_ids_in_order(page)[1:] == [parent.id, child.id]
+    db.session.refresh(thread)
+    assert thread.reply_count == 1
+    # Nobody can reply to the removed post.
+    response = client.post(f"/threads/{thread.id}/reply", data={"body": "x", "parent_id": parent.id})
+    assert response.status_code == 403 or "has been removed" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 3
+
+
+def test_a_reply_to_a_post_from_another_thread_is_refused(
+    client, sig, member, login, start_thread, post_reply
+):
+    login(client, member())
+    one = start_thread(client, sig, title="One")
+    two = start_thread(client, sig, title="Two")
+    foreign = post_reply(client, one, body="In thread one")
+    page = client.post(
+        f"/threads/{two.id}/reply", data={"body": "Keep this text", "parent_id": foreign.id}
+    ).get_data(as_text=True)
+    assert "You can only reply to a post in this thread" in page
+    assert "Keep this text" in page
+    assert db.session.scalar(select(func.count()).select_from(Post).where(Post.thread_id == two.id)) == 1
+
+
+def test_helpful_marks_one_per_member_and_never_your_own(
+    client, new_client, sig, member, login, start_thread, post_reply
+):
+    author = member("Author")
+    login(client, author)
+    thread = start_thread(client, sig)
+    post = post_reply(client, thread, body="Useful tip")
+    assert client.post(f"/posts/{post.id}/helpful").status_code == 403
+    fan = new_client()
+    login(fan, member("Fan"))
+    fan.post(f"/posts/{post.id}/helpful")
+    fan.post(f"/posts/{post.id}/helpful")
+    db.session.refresh(post)
+    assert post.helpful_count == 1
+    fan.post(f"/posts/{post.id}/helpful", data={"helpful": "no"})
+    db.session.refresh(post)
+    assert post.helpful_count == 0
+
+
+def test_the_asker_marks_the_answer_to_a_question(
+    client, new_client, sig, member, login, start_thread, post_reply
+):
+    login(client, member("Asker"))
+    thread = start_thread(client, sig, title="How do we start?", kind="question")
+    answerer = new_client()
+    login(answerer, member("Answerer"))
+    answer = post_reply(answerer, thread, body="Start small")
+    assert answerer.post(f"/posts/{answer.id}/solution").status_code == 403
+    assert client.post(f"/posts/{answer.id}/solution").status_code == 302
+    db.session.refresh(thread)
+    assert thread.solved_post_id == answer.id
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert "Solved" in page and "Answer" in page
+    listing = client.get(f"/spaces/{sig.slug}/threads?show=solved").get_data(as_text=True)
+    assert "How do we start?" in listing
+
+
+def test_discussions_cannot_be_marked_solved(client, sig, member, login, start_thread, post_reply):
+    login(client, member())
+    thread = start_thread(client, sig)
+    assert thread.kind is ThreadKind.discussion
+    post = post_reply(client, thread)
+    assert client.post(f"/posts/{post.id}/solution").status_code == 403
+
+
+def test_locked_threads_take_no_replies_from_members(
+    client, new_client, sig, member, login, start_thread
+):
+    moderator = member("Moderator", role=MemberRole.moderator)
+    login(client, moderator)
+    thread = start_thread(client, sig)
+    client.post(f"/threads/{thread.id}/moderate", data={"action": "lock"})
+    someone = new_client()
+    login(someone, member())
+    page = someone.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert "This thread is locked, so you cannot reply." in page
+    assert someone.post(f"/threads/{thread.id}/reply", data={"body": "x"}).status_code == 403
+    assert client.post(f"/threads/{thread.id}/reply", data={"body": "Moderator note"}).status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 2
+
+
+def test_thread_rows_are_consistent_after_replies(client, sig, member, login, start_thread, post_reply):
+    login(client, member())
+    thread = start_thread(client, sig)
+    last = post_reply(client, thread)
+    db.session.refresh(thread)
+    assert thread.last_post_id == last.id
+    assert thread.last_activity_at >= last.created_at
+    assert db.session.get(Thread, thread.id).reply_count == 1

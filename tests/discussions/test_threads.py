@@ -1,0 +1,179 @@
+"""Starting threads and listing them: what a member sees, and what bad input does."""
+
+import pytest
+from sqlalchemy import func, select
+
+from peerlearn.discussions.models import ImpactComponent, Post, Thread
+from peerlearn.extensions import db
+from peerlearn.spaces.models import MemberRole, Visibility
+
+
+def _count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_member_starts_a_tagged_thread_and_it_leads_the_list(
+    client, sig, member, login, start_thread
+):
+    login(client, member("Aisha Khan"))
+    thread = start_thread(
+        client,
+        sig,
+        title="Board QMS assurance: what goes in the quarterly report?",
+        body="We report **SPC charts** for our top ten measures.",
+        components=["management-systems", "leadership-behaviours"],
+        tags="board assurance, SPC",
+    )
+    assert thread.components == [
+        ImpactComponent.leadership_behaviours,
+        ImpactComponent.management_systems,
+    ]
+    assert sorted(tag.name for tag in thread.tags) == ["SPC", "board assurance"]
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert "Board QMS assurance: what goes in the quarterly report?" in page
+    assert "<strong>SPC charts</strong>" in page
+    listing = client.get(f"/spaces/{sig.slug}/threads").get_data(as_text=True)
+    assert "Board QMS assurance" in listing
+    assert "IMPACT 5" in listing
+
+
+def test_pinned_threads_come_first_then_latest_activity(
+    client, sig, member, login, start_thread, post_reply
+):
+    moderator = member("Kwame Mensah", role=MemberRole.moderator)
+    login(client, moderator)
+    first = start_thread(client, sig, title="First thread")
+    second = start_thread(client, sig, title="Second thread")
+    third = start_thread(client, sig, title="Third thread")
+    post_reply(client, first, body="Bumping the first thread")
+    client.post(f"/threads/{third.id}/moderate", data={"action": "pin"})
+    listing = client.get(f"/spaces/{sig.slug}/threads").get_data(as_text=True)
+    order = [listing.index(t) for t in ("Third thread", "First thread", "Second thread")]
+    assert order == sorted(order)
+    assert second.id  # listed last: least recent activity and not pinned
+
+
+def test_list_filters_by_tag_component_and_unanswered(
+    client, sig, member, login, start_thread, post_reply
+):
+    login(client, member())
+    start_thread(client, sig, title="About flow", tags="flow", components=["shared-purpose"])
+    answered = start_thread(client, sig, title="About SPC", tags="SPC")
+    post_reply(client, answered, body="Here is how we do it")
+
+    def titles(query):
+        page = client.get(f"/spaces/{sig.slug}/threads?{query}").get_data(as_text=True)
+        return {t for t in ("About flow", "About SPC") if t in page}
+
+    assert titles("tag=flow") == {"About flow"}
+    assert titles("component=shared-purpose") == {"About flow"}
+    assert titles("show=unanswered") == {"About flow"}
+    assert titles("show=mine") == {"About flow", "About SPC"}
+    assert titles("tag=%3Cscript%3E&component=nonsense&show=bogus") == set()  # unknown tag
+
+
+def test_the_latest_list_shows_only_what_the_reader_may_see(
+    client, new_client, make_space, make_user, add_member, login, start_thread
+):
+    open_sig = make_space("Open group")
+    private = make_space("Private group", visibility=Visibility.private)
+    author = make_user()
+    add_member(open_sig, author)
+    add_member(private, author)
+    login(client, author)
+    start_thread(client, open_sig, title="Open thread title")
+    start_thread(client, private, title="Secret thread title")
+    outsider = new_client()
+    login(outsider, make_user())
+    page = outsider.get("/threads").get_data(as_text=True)
+    assert "Open thread title" in page
+    assert "Secret thread title" not in page
+    assert "Secret thread title" in client.get("/threads").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"title": "", "body": "text"}, "title", "Enter a title"),
+        ({"title": "x" * 201, "body": "text"}, "title", "Title must be 200 characters or fewer"),
+        ({"title": "A title", "body": ""}, "body", "Enter your message"),
+        ({"title": "A title", "body": "y" * 20_001}, "body", "20,000 characters or fewer"),
+        ({"title": "A title", "body": "ok", "tags": "a,b,c,d,e,f"}, "tags", "5 tags or fewer"),
+    ],
+)
+def test_bad_input_is_explained_and_kept_and_nothing_is_stored(
+    client, sig, member, login, data, field, message
+):
+    login(client, member())
+    form = {"kind": "discussion", **data}
+    response = client.post(f"/spaces/{sig.slug}/threads/new", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in page
+    assert "There is a problem" in page
+    assert f'href="#{field}"' in page
+    if data["body"] and len(data["body"]) < 1000:
+        assert data["body"] in page  # what they typed is still there
+    assert _count(Thread) == 0 and _count(Post) == 0
+
+
+def test_submitting_the_same_form_twice_stores_one_thread(client, sig, member, login):
+    login(client, member())
+    data = {"title": "Only once", "body": "Hello", "kind": "discussion", "submission_key": "k" * 32}
+    first = client.post(f"/spaces/{sig.slug}/threads/new", data=data)
+    second = client.post(f"/spaces/{sig.slug}/threads/new", data=data)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _count(Thread) == 1 and _count(Post) == 1
+
+
+def test_preview_without_javascript_stores_nothing_and_keeps_the_text(client, sig, member, login):
+    login(client, member())
+    response = client.post(
+        f"/spaces/{sig.slug}/threads/new",
+        data={"title": "Draft", "body": "Some **bold** idea", "kind": "discussion", "action": "preview"},
+    )
+    page = response.get_data(as_text=True)
+    assert "Preview" in page and "<strong>bold</strong>" in page
+    assert "Some **bold** idea" in page
+    assert _count(Thread) == 0
+
+
+def test_live_preview_renders_through_the_pipeline(client, member, login):
+    login(client, member())
+    response = client.post("/preview", data={"body": "**hi** <script>alert(1)</script>"})
+    assert response.json["html"].startswith("<p><strong>hi</strong> &lt;script&gt;")
+
+
+def test_only_members_may_start_threads(client, new_client, sig, make_user, login):
+    login(client, make_user())
+    assert client.get(f"/spaces/{sig.slug}/threads/new").status_code == 403
+    response = client.post(
+        f"/spaces/{sig.slug}/threads/new", data={"title": "x", "body": "y", "kind": "discussion"}
+    )
+    assert response.status_code == 403
+    anonymous = new_client().get(f"/spaces/{sig.slug}/threads/new")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    assert _count(Thread) == 0
+
+
+def test_archived_spaces_take_no_new_threads(client, make_space, make_user, add_member, login):
+    space = make_space(archived=True)
+    user = make_user()
+    add_member(space, user)
+    login(client, user)
+    assert client.get(f"/spaces/{space.slug}/threads/new").status_code == 403
+
+
+def test_new_accounts_are_rate_limited_more_strictly(client, sig, make_user, add_member, login):
+    newcomer = make_user()  # created moments ago: the stricter limit applies
+    add_member(sig, newcomer)
+    login(client, newcomer)
+    statuses = [
+        client.post(
+            f"/spaces/{sig.slug}/threads/new",
+            data={"title": f"Thread {n}", "body": "text", "kind": "discussion"},
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [302, 302, 302, 429]
+    assert _count(Thread) == 3
