@@ -346,3 +346,16 @@ class Outbox:
 @pytest.fixture
 def outbox(app: Flask) -> Outbox:
     return Outbox(Path(app.config["MAIL_OUTBOX_DIR"]))
+
+
+@pytest.fixture
+def connect_socket(app: Flask) -> Callable[..., Any]:
+    """A Flask-SocketIO test client sharing a test client's cookies (its signed-in session),
+    connected in a fresh application context as a real connection would be."""
+    from peerlearn.extensions import socketio
+
+    def connect(client: Client, namespace: str | None = None) -> Any:
+        with app.app_context():
+            return socketio.test_client(app, flask_test_client=client, namespace=namespace)
+
+    return connect

@@ -35,10 +35,20 @@ def member(sig, make_user, add_member):
 def start_thread(login):
     """Start a thread through the real form; returns the Thread."""
 
-    def start(client, space, title="How did you set up your QMS board reporting?", body="Asking for a friend.", **extra):
+    def start(
+        client,
+        space,
+        title="How did you set up your QMS board reporting?",
+        body="Asking for a friend.",
+        **extra,
+    ):
         data = {"title": title, "body": body, "kind": "discussion", **extra}
         response = client.post(f"/spaces/{space.slug}/threads/new", data=data)
-        assert response.status_code == 302, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True).split("maincontent")[-1]))[:1500]
+        assert response.status_code == 302, re.sub(
+            r"\s+",
+            " ",
+            re.sub(r"<[^>]+>", " ", response.get_data(as_text=True).split("maincontent")[-1]),
+        )[:1500]
         thread_id = int(re.search(r"/threads/(\d+)", response.headers["Location"]).group(1))
         return db.session.get(Thread, thread_id)
 
@@ -54,7 +64,11 @@ def post_reply():
         if to is not None:
             data["parent_id"] = str(to.id)
         response = client.post(f"/threads/{thread.id}/reply", data=data)
-        assert response.status_code == 302, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True).split("maincontent")[-1]))[:1500]
+        assert response.status_code == 302, re.sub(
+            r"\s+",
+            " ",
+            re.sub(r"<[^>]+>", " ", response.get_data(as_text=True).split("maincontent")[-1]),
+        )[:1500]
         post_id = int(re.search(r"/posts/(\d+)", response.headers["Location"]).group(1))
         db.session.expire_all()
         return db.session.get(Post, post_id)

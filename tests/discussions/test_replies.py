@@ -14,7 +14,9 @@ def _post_ids_in_order(page: str) -> list[int]:
     return [int(n) for n in re.findall(r'<article class="pl-post[^"]*" id="post-(\d+)"', page)]
 
 
-def test_replies_form_a_tree_shown_depth_first(client, sig, member, login, start_thread, post_reply):
+def test_replies_form_a_tree_shown_depth_first(
+    client, sig, member, login, start_thread, post_reply
+):
     login(client, member("Aisha Khan"))
     thread = start_thread(client, sig)
     a = post_reply(client, thread, body="First top-level reply")
@@ -156,7 +158,9 @@ def test_deleting_leaves_a_placeholder_and_keeps_the_tree(
     db.session.refresh(thread)
     assert thread.reply_count == 1
     # Nobody can reply to the removed post.
-    response = client.post(f"/threads/{thread.id}/reply", data={"body": "x", "parent_id": parent.id})
+    response = client.post(
+        f"/threads/{thread.id}/reply", data={"body": "x", "parent_id": parent.id}
+    )
     assert response.status_code == 403 or "has been removed" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Post)) == 3
 
@@ -173,7 +177,10 @@ def test_a_reply_to_a_post_from_another_thread_is_refused(
     ).get_data(as_text=True)
     assert "You can only reply to a post in this thread" in page
     assert "Keep this text" in page
-    assert db.session.scalar(select(func.count()).select_from(Post).where(Post.thread_id == two.id)) == 1
+    assert (
+        db.session.scalar(select(func.count()).select_from(Post).where(Post.thread_id == two.id))
+        == 1
+    )
 
 
 def test_helpful_marks_one_per_member_and_never_your_own(
@@ -233,11 +240,16 @@ def test_locked_threads_take_no_replies_from_members(
     page = someone.get(f"/threads/{thread.id}").get_data(as_text=True)
     assert "This thread is locked, so you cannot reply." in page
     assert someone.post(f"/threads/{thread.id}/reply", data={"body": "x"}).status_code == 403
-    assert client.post(f"/threads/{thread.id}/reply", data={"body": "Moderator note"}).status_code == 302
+    assert (
+        client.post(f"/threads/{thread.id}/reply", data={"body": "Moderator note"}).status_code
+        == 302
+    )
     assert db.session.scalar(select(func.count()).select_from(Post)) == 2
 
 
-def test_thread_rows_are_consistent_after_replies(client, sig, member, login, start_thread, post_reply):
+def test_thread_rows_are_consistent_after_replies(
+    client, sig, member, login, start_thread, post_reply
+):
     login(client, member())
     thread = start_thread(client, sig)
     last = post_reply(client, thread)

@@ -130,7 +130,12 @@ def test_preview_without_javascript_stores_nothing_and_keeps_the_text(client, si
     login(client, member())
     response = client.post(
         f"/spaces/{sig.slug}/threads/new",
-        data={"title": "Draft", "body": "Some **bold** idea", "kind": "discussion", "action": "preview"},
+        data={
+            "title": "Draft",
+            "body": "Some **bold** idea",
+            "kind": "discussion",
+            "action": "preview",
+        },
     )
     page = response.get_data(as_text=True)
     assert "Preview" in page and "<strong>bold</strong>" in page

@@ -1,0 +1,247 @@
+"""Who is told what: fan-out, the notification centre, the live count, e-mail and unsubscribing."""
+
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from peerlearn.discussions.models import FollowState
+from peerlearn.extensions import db
+from peerlearn.notifications import services
+from peerlearn.notifications.models import EmailFrequency, Notification, NotificationKind
+from peerlearn.spaces.models import Membership, MemberState, Visibility
+
+
+def kinds_for(user):
+    return sorted(
+        n.kind.value
+        for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id))
+    )
+
+
+@pytest.fixture
+def people(sig, member):
+    return {name: member(name) for name in ("Asker", "Replier", "Follower", "Bystander")}
+
+
+def test_fan_out_tells_each_person_once_and_never_the_author(
+    client, new_client, sig, people, login, start_thread, post_reply
+):
+    asker, replier, follower, bystander = people.values()
+    login(client, asker)
+    thread = start_thread(client, sig, body=f"Hello @{replier.handle}")
+    watcher = new_client()
+    login(watcher, follower)
+    watcher.post(f"/threads/{thread.id}/follow", data={"state": "following"})
+    other = new_client()
+    login(other, replier)
+    reply = post_reply(other, thread, body=f"Replying, and mentioning @[{asker.display_name}]")
+    post_reply(client, thread, body="Thanks!", to=reply)
+    assert kinds_for(replier) == ["mention", "reply-to-post"]
+    assert kinds_for(asker) == ["mention"]  # the mention outranks "reply in a thread you follow"
+    assert kinds_for(follower) == ["reply-in-thread", "reply-in-thread"]
+    assert kinds_for(bystander) == []
+
+
+def test_new_threads_reach_space_followers(client, new_client, sig, people, login, start_thread):
+    follower = people["Follower"]
+    watcher = new_client()
+    login(watcher, follower)
+    watcher.post(f"/spaces/{sig.slug}/follow", data={"following": "yes"})
+    login(client, people["Asker"])
+    start_thread(client, sig, title="A brand new question")
+    assert kinds_for(follower) == ["new-thread"]
+    centre = watcher.get("/notifications").get_data(as_text=True)
+    assert "started a new thread: A brand new question" in centre
+
+
+def test_muting_a_thread_silences_it(
+    client, new_client, sig, people, login, start_thread, post_reply
+):
+    asker, replier = people["Asker"], people["Replier"]
+    login(client, asker)
+    thread = start_thread(client, sig)
+    client.post(f"/threads/{thread.id}/follow", data={"state": "muted"})
+    other = new_client()
+    login(other, replier)
+    post_reply(other, thread, body=f"@{asker.handle} are you there?")
+    assert kinds_for(asker) == []
+
+
+def test_mentioning_someone_who_cannot_see_a_private_space_tells_nobody_and_says_so(
+    client, make_space, make_user, add_member, login, start_thread
+):
+    private = make_space("Private group", visibility=Visibility.private)
+    author, outsider = make_user("Author"), make_user("Outsider Person")
+    add_member(private, author)
+    login(client, author)
+    response = client.post(
+        f"/spaces/{private.slug}/threads/new",
+        data={"title": "Secret", "body": f"cc @{outsider.handle}", "kind": "discussion"},
+        follow_redirects=True,
+    )
+    assert "Outsider Person cannot see this space, so they were not notified" in response.get_data(
+        as_text=True
+    )
+    assert kinds_for(outsider) == []
+
+
+def test_the_centre_lists_unread_first_and_opening_one_lands_on_the_post(
+    client, new_client, sig, people, login, start_thread, post_reply
+):
+    asker, replier = people["Asker"], people["Replier"]
+    login(client, asker)
+    thread = start_thread(client, sig)
+    other = new_client()
+    login(other, replier)
+    first = post_reply(other, thread, body=f"@{asker.handle} one")
+    second = post_reply(other, thread, body=f"@{asker.handle} two")
+    notes = db.session.scalars(
+        select(Notification).where(Notification.user_id == asker.id).order_by(Notification.id)
+    ).all()
+    response = client.get(f"/notifications/{notes[0].id}")
+    assert response.headers["Location"].endswith(f"/threads/{thread.id}/posts/{first.id}")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert page.index(f"/notifications/{notes[1].id}") < page.index(f"/notifications/{notes[0].id}")
+    assert services.unread_count(asker) == 1
+    client.post("/notifications/read")
+    assert services.unread_count(asker) == 0
+    assert second.id  # the second one was marked read by "mark all"
+
+
+def test_someone_removed_from_a_private_space_stops_seeing_its_notifications(
+    client, new_client, make_space, make_user, add_member, login, start_thread, post_reply
+):
+    private = make_space("Private group", visibility=Visibility.private)
+    insider, author = make_user("Insider"), make_user("Author")
+    membership = add_member(private, insider)
+    add_member(private, author)
+    login(client, author)
+    thread = start_thread(client, private, title="Confidential plans", body=f"@{insider.handle}")
+    assert services.unread_count(insider) == 1
+    db.session.delete(db.session.get(Membership, membership.id))
+    db.session.commit()
+    viewer = new_client()
+    login(viewer, insider)
+    assert services.unread_count(insider) == 0
+    assert "Confidential plans" not in viewer.get("/notifications").get_data(as_text=True)
+    assert thread.id
+
+
+def _eml(app, address):
+    messages = []
+    for path in sorted(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] == address:
+            messages.append(message)
+    return messages
+
+
+def test_immediate_email_names_the_space_and_thread_and_offers_one_click_unsubscribe(
+    app, client, new_client, sig, people, login, start_thread, post_reply
+):
+    asker, replier = people["Asker"], people["Replier"]
+    services.set_email_frequency(asker, EmailFrequency.immediate)
+    login(client, asker)
+    thread = start_thread(client, sig, title="Run charts or SPC?")
+    other = new_client()
+    login(other, replier)
+    post_reply(other, thread, body=f"@{asker.handle} SPC, **always**")
+    (message,) = _eml(app, asker.email)
+    assert message["Subject"] == f"[{sig.name}] Run charts or SPC?"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "<strong>always</strong>" in html
+    unsubscribe = message["List-Unsubscribe"].strip("<>").split("peerlearn.test", 1)[1]
+    anonymous = new_client()
+    assert "Stop e-mail" in anonymous.get(unsubscribe).get_data(as_text=True)
+    assert anonymous.post(unsubscribe, csrf=False).status_code == 200
+    assert services.email_frequency(asker, sig.id) is EmailFrequency.off
+
+
+def test_daily_digests_send_unread_notifications_once(
+    app, client, new_client, sig, people, login, start_thread, post_reply
+):
+    asker, replier = people["Asker"], people["Replier"]
+    login(client, asker)
+    thread = start_thread(client, sig, title="Kaizen events")
+    other = new_client()
+    login(other, replier)
+    post_reply(other, thread, body=f"@{asker.handle} first")
+    post_reply(other, thread, body=f"@{asker.handle} second")
+    assert _eml(app, asker.email) == []  # daily digest is the default: nothing yet
+    runner = app.test_cli_runner()
+    assert "Sent 1 digest" in runner.invoke(args=["send-digests"]).output
+    (digest,) = _eml(app, asker.email)
+    text = digest.get_body(preferencelist=("plain",)).get_content()
+    assert text.count("Kaizen events") == 2
+    assert "Sent 0 digest" in runner.invoke(args=["send-digests"]).output
+
+
+def test_no_digest_for_members_who_turned_email_off_or_read_everything(
+    app, client, new_client, sig, people, login, start_thread, post_reply
+):
+    asker, replier, follower = people["Asker"], people["Replier"], people["Follower"]
+    services.set_email_frequency(follower, EmailFrequency.off)
+    login(client, asker)
+    thread = start_thread(client, sig)
+    other = new_client()
+    login(other, replier)
+    post_reply(other, thread, body=f"@{asker.handle} @{follower.handle} hello")
+    services.mark_read(asker)
+    app.test_cli_runner().invoke(args=["send-digests"])
+    assert _eml(app, asker.email) == [] and _eml(app, follower.email) == []
+
+
+def test_an_unsubscribe_link_that_was_tampered_with_does_nothing(client):
+    response = client.get("/notifications/unsubscribe/not-a-real-token")
+    assert response.status_code == 400
+    assert "This link does not work" in response.get_data(as_text=True)
+
+
+def test_email_settings_save_network_and_space_choices(client, sig, member, login):
+    user = member()
+    login(client, user)
+    client.post("/notifications/settings", data={"email": "immediate", f"space-{sig.id}": "off"})
+    assert services.email_frequency(user) is EmailFrequency.immediate
+    assert services.email_frequency(user, sig.id) is EmailFrequency.off
+
+
+class TestLiveCount:
+    def test_anonymous_socket_connections_are_refused(self, client, connect_socket):
+        socket = connect_socket(client)
+        assert not socket.is_connected()
+
+    def test_the_count_arrives_on_connect_and_changes_when_a_reply_lands(
+        self, client, new_client, sig, people, login, start_thread, post_reply, connect_socket
+    ):
+        asker, replier = people["Asker"], people["Replier"]
+        login(client, asker)
+        thread = start_thread(client, sig)
+        socket = connect_socket(client)
+        assert socket.is_connected()
+        assert socket.get_received() == [
+            {"name": "notifications", "args": [{"unread": 0}], "namespace": "/"}
+        ]
+        other = new_client()
+        login(other, replier)
+        post_reply(other, thread, body=f"@{asker.handle} look")
+        received = socket.get_received()
+        assert {"name": "notifications", "args": [{"unread": 1}], "namespace": "/"} in received
+        # Another member's connection hears nothing about it.
+        bystander = new_client()
+        login(bystander, people["Bystander"])
+        theirs = connect_socket(bystander)
+        theirs.get_received()
+        post_reply(other, thread, body=f"@{asker.handle} again")
+        assert theirs.get_received() == []
+        socket.disconnect()
+        theirs.disconnect()
+
+
+def test_kinds_have_readable_verbs():
+    assert NotificationKind.post_solved.verb == "marked your post as the answer in"
+    assert FollowState.muted.value == "muted"
+    assert MemberState.active.value == "active"
