@@ -383,3 +383,9 @@ def mark_space_read(slug: str) -> Response:
     services.mark_space_read(current_user, space)
     flash(f"Everything in {space.name} is marked as read.", "success")
     return redirect(url_for("discussions.space_threads", slug=space.slug))
+
+
+@bp.get("/help/discussions")
+def help_page() -> str:
+    """How discussions work, for members and moderators."""
+    return render_template("discussions/help.html", components=list(ImpactComponent))
