@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from flask import abort
 from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
+from sqlalchemy.orm import aliased
 
 from peerlearn.accounts.models import User
 from peerlearn.discussions.models import Post, Thread, ThreadKind
@@ -197,10 +198,13 @@ def space_filter(user: Actor, action: Action | str = Action.view) -> ColumnEleme
         return true()
 
     def has_membership(state: MemberState) -> ColumnElement[bool]:
-        return exists().where(
-            Membership.space_id == Space.id,
-            Membership.user_id == person.id,
-            Membership.state == state,
+        # An alias correlated to Space only, so an outer query that itself joins Membership
+        # (a profile's list of spaces, say) cannot absorb this condition.
+        mine = aliased(Membership)
+        return (
+            exists()
+            .where(mine.space_id == Space.id, mine.user_id == person.id, mine.state == state)
+            .correlate(Space)
         )
 
     return or_(

@@ -59,8 +59,9 @@ class _OrganisationChoice:
     organisation_id: SelectField
 
     def validate_organisation_id(self, field: SelectField) -> None:
-        valid = {value for value, _label in field.choices or [] if value}  # type: ignore[misc]
-        if field.data not in valid:
+        # Choices carry the ids as strings (as the browser sends them); the data is coerced.
+        valid = {optional_int(value) for value, _label in field.choices or [] if value}  # type: ignore[misc]
+        if field.data is None or field.data not in valid:
             raise ValidationError("Choose your organisation from the list")
 
 
@@ -120,9 +121,7 @@ class ChangeEmailForm(FlaskForm):
     """Move the account to a new address, confirmed by a link sent there."""
 
     email = _email_field("New e-mail address", "We will send a link to the new address.")
-    password = PasswordField(
-        "Your password", validators=[InputRequired("Enter your password")]
-    )
+    password = PasswordField("Your password", validators=[InputRequired("Enter your password")])
 
 
 class ProfileForm(_OrganisationChoice, FlaskForm):
@@ -146,7 +145,10 @@ class ProfileForm(_OrganisationChoice, FlaskForm):
     bio = TextAreaField(
         "About you",
         description="What you work on and what you would like to learn about. You can use Markdown.",
-        validators=[Optional(), Length(max=4000, message="About you must be 4,000 characters or fewer")],
+        validators=[
+            Optional(),
+            Length(max=4000, message="About you must be 4,000 characters or fewer"),
+        ],
     )
 
 

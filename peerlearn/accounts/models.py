@@ -56,9 +56,7 @@ class User(UserMixin, db.Model):
     email_confirmed_at: Mapped[datetime | None]
     #: Identifies the account in session and remember-me cookies. Replacing it ends every
     #: session the user has (after a password change or deactivation).
-    session_token: Mapped[str] = mapped_column(
-        String(64), unique=True, default=new_session_token
-    )
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
 

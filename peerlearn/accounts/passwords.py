@@ -1,6 +1,7 @@
 """Password hashing (argon2id) and the password rules: 12 to 128 characters, not a common or
 easily guessed password, no composition rules (NCSC and NIST SP 800-63B guidance)."""
 
+import re
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -15,7 +16,6 @@ MAX_LENGTH = 128
 MIN_STRENGTH = 3
 #: Words that make a password easy to guess for this site whoever the user is.
 SITE_WORDS = ("peerlearn", "nhs", "impact", "improvement", "england", "password")
-
 
 
 @lru_cache(maxsize=4)
@@ -71,7 +71,13 @@ def password_problem(password: str, user_inputs: list[str] | tuple[str, ...] = (
         return f"Password must be {MAX_LENGTH} characters or fewer"
     if password.lower() in common_passwords():
         return "That password is too common. Choose a password that other people do not use"
-    words = [word for word in (*user_inputs, *SITE_WORDS) if word]
+    # Whole values and their parts: "Ann New" and "ann.new@trust.nhs.uk" give "ann" and "new".
+    words = [
+        word
+        for value in (*user_inputs, *SITE_WORDS)
+        for word in (value, *re.split(r"[^0-9a-zA-Z]+", value or ""))
+        if len(word) >= 3
+    ]
     # zxcvbn is slow on very long input; the first 72 characters say enough about guessability.
     if zxcvbn(password[:72], user_inputs=words)["score"] < MIN_STRENGTH:
         return (

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from flask import current_app, render_template, request, session, url_for
+from flask import current_app, has_request_context, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -44,8 +44,15 @@ def normalise_email(email: str) -> str:
 
 
 def external_url(endpoint: str, **values: object) -> str:
-    """An absolute link for an e-mail, built from ``PEERLEARN_BASE_URL`` (never the Host header)."""
-    return current_app.config["PEERLEARN_BASE_URL"] + url_for(endpoint, **values)
+    """An absolute link for an e-mail, built from ``PEERLEARN_BASE_URL`` (never the Host header).
+
+    Works outside a request too (CLI commands, background work), from the URL map alone.
+    """
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        path = current_app.url_map.bind("peerlearn.invalid").build(endpoint, values)
+    return current_app.config["PEERLEARN_BASE_URL"] + path
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -118,6 +125,7 @@ def register_user(data: Registration) -> User | None:
         raise AccountError(problem, field="password")
     existing = find_user_by_email(email)
     if existing is not None:
+        hash_password(data.password)  # spend the time a new account costs: timing tells nothing
         send_mail(
             existing.email,
             "Someone tried to register on peerlearn with your e-mail address",
@@ -222,11 +230,13 @@ def sign_in(user: User, *, remember: bool) -> None:
 
 
 def sign_out(user: User) -> None:
-    """End this session."""
+    """End this session, and the browser's remember-me cookie with it."""
     record("auth.signed_out", actor=user, subject=user)
     db.session.commit()
-    logout_user()
+    # Clear first: logout_user() leaves the note that tells Flask-Login to delete the remember-me
+    # cookie in the session, and clearing after it would keep the cookie (and the sign-in) alive.
     session.clear()
+    logout_user()
 
 
 # Passwords --------------------------------------------------------------------------------------
@@ -371,7 +381,9 @@ def set_active(actor: User, user: User, active: bool) -> None:
     user.active = active
     if not active:
         user.end_other_sessions()
-    record("admin.user_reactivated" if active else "admin.user_deactivated", actor=actor, subject=user)
+    record(
+        "admin.user_reactivated" if active else "admin.user_deactivated", actor=actor, subject=user
+    )
     db.session.commit()
 
 
@@ -389,9 +401,14 @@ def set_site_role(actor: User, user: User, role: SiteRole) -> None:
 
 def count_admins() -> int:
     """How many active network administrators there are."""
-    return db.session.scalar(
-        select(func.count()).select_from(User).where(User.site_role == SiteRole.admin, User.active)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.site_role == SiteRole.admin, User.active)
+        )
+        or 0
+    )
 
 
 def people_query(

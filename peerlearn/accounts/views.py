@@ -1,8 +1,8 @@
 """Account pages: register, confirm, sign in and out, passwords, settings, people."""
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
 from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -24,7 +24,7 @@ from peerlearn.extensions import db, limiter
 from peerlearn.organisations.models import Region
 from peerlearn.organisations.services import organisation_choices
 from peerlearn.permissions import space_filter
-from peerlearn.spaces.models import MemberState, Membership, Space
+from peerlearn.spaces.models import Membership, MemberState, Space
 
 bp = Blueprint("accounts", __name__)
 
@@ -43,6 +43,12 @@ def _account_key() -> str:
 def _redirect_target() -> str:
     target = request.args.get("next") or request.form.get("next")
     return target if is_safe_redirect(target) else url_for("home.index")
+
+
+def _me() -> User:
+    """The signed-in user itself, not the ``current_user`` proxy: services may keep or store it
+    (``login_user`` with the proxy would make ``current_user`` refer to itself)."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def _form_error(form: object, error: services.AccountError) -> None:
@@ -138,7 +144,8 @@ def login() -> str | Response:
             target = _redirect_target()
             services.sign_in(user, remember=form.remember.data)
             return redirect(target)
-    return render_template("accounts/login.html", form=form, next=request.args.get("next", ""))
+    # From the query string on the first visit, from the hidden field after a failed attempt.
+    return render_template("accounts/login.html", form=form, next=request.values.get("next", ""))
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -146,7 +153,7 @@ def logout() -> str | Response:
     if not current_user.is_authenticated:
         return redirect(url_for("home.index"))
     if request.method == "POST":  # CSRF-checked like every POST
-        services.sign_out(current_user)
+        services.sign_out(_me())
         flash("You have signed out.", "success")
         return redirect(url_for("home.index"))
     return render_template("accounts/logout.html")
@@ -180,7 +187,7 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
             _form_error(form, error)
         else:
             if current_user.is_authenticated:
-                services.sign_out(current_user)
+                services.sign_out(_me())
             flash("Your password has been changed. Sign in with your new password.", "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
@@ -192,7 +199,7 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def settings() -> str | Response:
-    user: User = current_user  # type: ignore[assignment]
+    user = _me()
     form = ProfileForm(
         obj=user, data=None if request.method == "POST" else {"bio": user.bio_source}
     )
@@ -216,12 +223,15 @@ def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
+            services.change_password(_me(), form.current_password.data, form.password.data)
         except services.AccountError as error:
             _form_error(form, error)
         else:
-            services.renew_session(current_user)
-            flash("Your password has been changed. You have been signed out everywhere else.", "success")
+            services.renew_session(_me())
+            flash(
+                "Your password has been changed. You have been signed out everywhere else.",
+                "success",
+            )
             return redirect(url_for("accounts.settings"))
     return render_template("accounts/change_password.html", form=form)
 
@@ -233,7 +243,7 @@ def change_email() -> str | Response:
     form = ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            services.request_email_change(current_user, form.email.data, form.password.data)
+            services.request_email_change(_me(), form.email.data, form.password.data)
         except services.AccountError as error:
             _form_error(form, error)
         else:
@@ -251,7 +261,9 @@ def confirm_email_change(token: str) -> str | Response | tuple[str, int]:
     if user is None:
         return render_template("accounts/link_invalid.html", kind="change"), 400
     flash(f"Your e-mail address is now {user.email}.", "success")
-    return redirect(url_for("accounts.settings" if current_user.is_authenticated else "accounts.login"))
+    return redirect(
+        url_for("accounts.settings" if current_user.is_authenticated else "accounts.login")
+    )
 
 
 # People ----------------------------------------------------------------------------------------
@@ -290,14 +302,11 @@ def profile(handle: str) -> str:
     person = db.session.scalar(select(User).where(User.handle == handle, User.active))
     if person is None:
         abort(404)
+    # A subquery, not a join: the policy's own EXISTS on memberships must not correlate with it.
+    theirs = select(Membership.space_id).where(
+        Membership.user_id == person.id, Membership.state == MemberState.active
+    )
     spaces = db.session.scalars(
-        select(Space)
-        .join(Membership, Membership.space_id == Space.id)
-        .where(
-            Membership.user_id == person.id,
-            Membership.state == MemberState.active,
-            space_filter(current_user),
-        )
-        .order_by(Space.name)
+        select(Space).where(Space.id.in_(theirs), space_filter(current_user)).order_by(Space.name)
     ).all()
     return render_template("accounts/profile.html", person=person, spaces=spaces)

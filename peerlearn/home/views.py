@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from peerlearn.extensions import db
 from peerlearn.spaces import services as spaces
-from peerlearn.spaces.models import MemberState, Membership, Space
+from peerlearn.spaces.models import Membership, MemberState, Space
 
 bp = Blueprint("home", __name__)
 

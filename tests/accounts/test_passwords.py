@@ -1,0 +1,200 @@
+"""Forgotten passwords and changing a password: links that work once and expire, and every other
+session ended when the password changes."""
+
+import time
+
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from peerlearn.accounts.models import User
+from peerlearn.accounts.services import _password_fingerprint
+from peerlearn.audit.models import AuditEntry
+from peerlearn.extensions import db
+from tests.accounts.conftest import NEW_PASSWORD
+from tests.accounts.pages import Page, normalise_volatile
+from tests.conftest import PASSWORD
+
+
+def sign_in(client, email, password):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def ask_for_reset(client, email):
+    return client.post("/password/forgot", data={"email": email})
+
+
+# Forgotten passwords -------------------------------------------------------------------------
+
+
+def test_a_reset_link_is_emailed_only_to_an_account_holder_and_the_page_is_the_same_either_way(
+    client, make_user, outbox
+):
+    make_user(email="known@trust.nhs.uk")
+    known = ask_for_reset(client, "Known@trust.nhs.uk")
+    unknown = ask_for_reset(client, "nobody@trust.nhs.uk")
+    page = Page(known)
+    assert page.status == 200
+    assert page.h1 == "Check your e-mail"
+    assert normalise_volatile(known.get_data(as_text=True)).replace(
+        "known@trust.nhs.uk", "EMAIL"
+    ) == normalise_volatile(unknown.get_data(as_text=True)).replace("nobody@trust.nhs.uk", "EMAIL")
+    assert outbox.to("nobody@trust.nhs.uk") == []
+    mail = outbox.last("known@trust.nhs.uk")
+    assert "expires in 1 hour" in mail.text and "works once" in mail.text
+    assert mail.link("/password/reset/")
+
+
+def test_deactivated_accounts_get_no_reset_link(client, make_user, outbox):
+    make_user(email="gone@trust.nhs.uk", active=False)
+    assert Page(ask_for_reset(client, "gone@trust.nhs.uk")).h1 == "Check your e-mail"
+    assert outbox.messages() == []
+
+
+def test_a_reset_link_sets_a_new_password_once(client, make_user, outbox):
+    make_user(email="known@trust.nhs.uk")
+    ask_for_reset(client, "known@trust.nhs.uk")
+    link = outbox.last("known@trust.nhs.uk").link("/password/reset/")
+
+    page = Page(client.get(link))
+    assert page.status == 200
+    assert page.h1 == "Choose a new password"
+    response = client.post(link, data={"password": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert response.location == "/login"
+    assert "Your password has been changed" in Page(client.get("/login")).main_text
+
+    assert sign_in(client, "known@trust.nhs.uk", PASSWORD).status_code == 200  # old one refused
+    assert sign_in(client, "known@trust.nhs.uk", NEW_PASSWORD).status_code == 302
+    assert "auth.password_reset" in db.session.scalars(select(AuditEntry.action)).all()
+
+    used = Page(client.get(link))
+    assert used.status == 400
+    assert used.h1 == "This password reset link has expired or has already been used"
+    assert used.link("Get a new password reset link") == "/password/forgot"
+    assert client.post(link, data={"password": "another fine passphrase here"}).status_code == 400
+
+
+def test_a_reset_link_refuses_a_weak_password_and_stays_usable(client, make_user, outbox):
+    user = make_user(email="known@trust.nhs.uk")
+    before = user.password_hash
+    ask_for_reset(client, "known@trust.nhs.uk")
+    link = outbox.last("known@trust.nhs.uk").link("/password/reset/")
+    page = Page(client.post(link, data={"password": "password1234"}))
+    assert page.status == 200
+    assert page.error_for("password") == (
+        "That password is too common. Choose a password that other people do not use"
+    )
+    assert page.values["password"] == ""
+    assert db.session.get(User, user.id).password_hash == before
+    assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 302
+
+
+def expired_reset_token(app, user: User) -> str:
+    """A reset token exactly as the site makes them, but made two hours ago."""
+
+    class TwoHoursAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 2 * 3600
+
+    serializer = URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt="peerlearn.reset-password", signer=TwoHoursAgo
+    )
+    return serializer.dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+
+
+def test_an_expired_or_garbled_reset_link_is_refused(app, client, make_user):
+    user = make_user()
+    for token in (expired_reset_token(app, user), "garbage", "a" * 300):
+        page = Page(client.get(f"/password/reset/{token}"))
+        assert page.status == 400, token
+        assert page.h1 == "This password reset link has expired or has already been used"
+        refused = client.post(f"/password/reset/{token}", data={"password": NEW_PASSWORD})
+        assert refused.status_code == 400
+    assert sign_in(client, user.email, PASSWORD).status_code == 302
+
+
+def test_resetting_the_password_signs_out_every_existing_session(
+    client, new_client, make_user, login, outbox, app
+):
+    user = make_user(email="known@trust.nhs.uk")
+    laptop, phone = new_client(), new_client()
+    login(laptop, user)
+    login(phone, user, remember=True)
+    remembered = phone.get_cookie(app.config["REMEMBER_COOKIE_NAME"]).value
+
+    ask_for_reset(client, "known@trust.nhs.uk")
+    client.post(outbox.last("known@trust.nhs.uk").link("/password/reset/"),
+                data={"password": NEW_PASSWORD})  # fmt: skip
+
+    assert laptop.get("/account").location.startswith("/login")
+    assert phone.get("/account").location.startswith("/login")
+    fresh = new_client()
+    fresh.set_cookie(app.config["REMEMBER_COOKIE_NAME"], remembered)
+    assert fresh.get("/account").status_code == 302
+
+
+# Changing the password -----------------------------------------------------------------------
+
+
+def test_changing_the_password_needs_the_current_one(client, make_user, login):
+    user = make_user()
+    before = user.password_hash
+    login(client, user)
+    page = Page(client.post("/account/password", data={
+        "current_password": "not my password", "password": NEW_PASSWORD,
+    }))  # fmt: skip
+    assert page.status == 200
+    assert page.h1 == "Change your password"
+    assert page.error_for("current_password") == "Your current password is not correct"
+    assert page.summary_has("Your current password is not correct", "current_password")
+    assert page.values["current_password"] == page.values["password"] == ""
+    assert db.session.get(User, user.id).password_hash == before
+
+
+def test_changing_the_password_keeps_this_browser_signed_in_and_signs_out_the_others(
+    client, new_client, make_user, login, app
+):
+    user = make_user()
+    other = new_client()
+    login(client, user)
+    login(other, user)
+    remembering = new_client()
+    login(remembering, user, remember=True)
+    old_cookie = remembering.get_cookie(app.config["REMEMBER_COOKIE_NAME"]).value
+
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "password": NEW_PASSWORD,
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert response.location == "/account"
+    page = Page(client.get("/account"))
+    assert page.status == 200
+    assert "You have been signed out everywhere else" in page.main_text
+
+    assert other.get("/account").location.startswith("/login")
+    assert remembering.get("/account").location.startswith("/login")
+    stolen = new_client()
+    stolen.set_cookie(app.config["REMEMBER_COOKIE_NAME"], old_cookie)
+    assert stolen.get("/account").location.startswith("/login")
+
+    assert sign_in(new_client(), user.email, NEW_PASSWORD).status_code == 302
+    assert "auth.password_changed" in db.session.scalars(select(AuditEntry.action)).all()
+
+
+def test_a_remembered_browser_stays_remembered_after_changing_its_own_password(
+    client, new_client, make_user, login, app
+):
+    user = make_user()
+    login(client, user, remember=True)
+    client.post("/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD})
+    renewed = client.get_cookie(app.config["REMEMBER_COOKIE_NAME"]).value
+    later = new_client()
+    later.set_cookie(app.config["REMEMBER_COOKIE_NAME"], renewed)
+    assert later.get("/account").status_code == 200
+
+
+def test_password_pages_need_a_signed_in_person(client):
+    for path in ("/account", "/account/password", "/account/email"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.location.startswith("/login?next=")
