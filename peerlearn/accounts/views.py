@@ -20,6 +20,7 @@ from peerlearn.accounts.forms import (
 from peerlearn.accounts.models import User
 from peerlearn.core.pagination import paginate
 from peerlearn.core.security import is_safe_redirect
+from peerlearn.discussions.services import recent_posts_by
 from peerlearn.extensions import db, limiter
 from peerlearn.organisations.models import Region
 from peerlearn.organisations.services import organisation_choices
@@ -309,4 +310,9 @@ def profile(handle: str) -> str:
     spaces = db.session.scalars(
         select(Space).where(Space.id.in_(theirs), space_filter(current_user)).order_by(Space.name)
     ).all()
-    return render_template("accounts/profile.html", person=person, spaces=spaces)
+    return render_template(
+        "accounts/profile.html",
+        person=person,
+        spaces=spaces,
+        posts=recent_posts_by(person, current_user),
+    )

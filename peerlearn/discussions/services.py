@@ -47,7 +47,14 @@ from peerlearn.discussions.models import (
     ThreadSubscription,
 )
 from peerlearn.extensions import db
-from peerlearn.permissions import Action, can, space_allows, thread_allows, thread_filter
+from peerlearn.permissions import (
+    Action,
+    can,
+    post_filter,
+    space_allows,
+    thread_allows,
+    thread_filter,
+)
 from peerlearn.spaces.models import Membership, MemberState, Space
 from peerlearn.spaces.services import memberships_in
 
@@ -804,3 +811,21 @@ def page_of(post: Post) -> int:
         .where(Post.thread_id == post.thread_id, Post.root_id == Post.id, Post.id < post.root_id)
     )
     return before // ROOTS_PER_PAGE + 1
+
+
+def recent_posts_by(author: User, viewer: object, limit: int = 10) -> list[Post]:
+    """An author's latest visible posts that the viewer may read (for their profile)."""
+    return list(
+        db.session.scalars(
+            select(Post)
+            .where(
+                Post.author_id == author.id,
+                post_filter(viewer),
+                Post.deleted_at.is_(None),
+                Post.hidden_at.is_(None),
+            )
+            .options(selectinload(Post.thread).selectinload(Thread.space))
+            .order_by(Post.id.desc())
+            .limit(limit)
+        )
+    )

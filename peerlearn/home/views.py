@@ -5,6 +5,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from peerlearn.discussions import services as discussions
+from peerlearn.discussions.models import Thread
 from peerlearn.extensions import db
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import Membership, MemberState, Space
@@ -28,6 +30,11 @@ def index() -> str:
     invitations = [m.space for m in memberships if m.state is MemberState.invited]
     requested = [m.space for m in memberships if m.state is MemberState.requested]
     involved = {m.space_id for m in memberships}
+    mine_ids = [space.id for space in mine]
+    latest = db.session.scalars(
+        discussions.threads_query(current_user).where(Thread.space_id.in_(mine_ids)).limit(8)
+    ).all()
+    latest_ids = [thread.id for thread in latest]
     return render_template(
         "home/dashboard.html",
         mine=mine,
@@ -35,6 +42,10 @@ def index() -> str:
         requested=requested,
         discover=[space for space in listed if space.id not in involved][:6],
         counts=spaces.member_counts([space.id for space in listed]),
+        unread_by_space=discussions.unread_threads_by_space(current_user, mine_ids),
+        latest=latest,
+        unread=discussions.unread_counts(current_user, latest_ids),
+        read=discussions.read_positions(current_user, latest_ids),
     )
 
 

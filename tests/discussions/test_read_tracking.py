@@ -71,3 +71,16 @@ def test_joining_a_space_starts_with_its_history_read(
     assert services.unread_threads_by_space(newcomer, [sig.id]) == {}
     start_thread(writer, sig, title="Fresh news")
     assert services.unread_threads_by_space(newcomer, [sig.id]) == {sig.id: 1}
+
+
+def test_the_home_page_shows_unread_threads_in_my_groups(
+    client, new_client, sig, member, login, start_thread
+):
+    login(client, member("Reader"))
+    writer = new_client()
+    login(writer, member("Writer"))
+    start_thread(writer, sig, title="Measurement plans that worked")
+    home = client.get("/").get_data(as_text=True)
+    assert "Latest in your groups" in home
+    assert "Measurement plans that worked" in home
+    assert "1 thread with new posts" in home

@@ -182,3 +182,22 @@ def test_new_accounts_are_rate_limited_more_strictly(client, sig, make_user, add
     ]
     assert statuses == [302, 302, 302, 429]
     assert _count(Thread) == 3
+
+
+def test_profiles_show_recent_posts_only_from_spaces_the_viewer_can_read(
+    client, new_client, make_space, make_user, add_member, login, start_thread
+):
+    open_sig = make_space("Open group")
+    private = make_space("Private group", visibility=Visibility.private)
+    author = make_user("Prolific Poster")
+    add_member(open_sig, author)
+    add_member(private, author)
+    login(client, author)
+    start_thread(client, open_sig, title="A public thought")
+    start_thread(client, private, title="A private thought")
+    viewer = new_client()
+    login(viewer, make_user())
+    profile = viewer.get(f"/people/{author.handle}").get_data(as_text=True)
+    assert "A public thought" in profile
+    assert "A private thought" not in profile
+    assert "Private group" not in profile
