@@ -1,7 +1,7 @@
 """Forms used only in the admin area."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from peerlearn.accounts.forms import optional_int
@@ -20,12 +20,18 @@ class OrganisationForm(FlaskForm):
     )
     kind = SelectField(
         "Kind",
-        choices=[("", "Choose a kind"), *((k.value, k.label) for k in OrganisationKind)],
+        choices=[
+            SelectChoice("", "Choose a kind"),
+            *(SelectChoice(k.value, k.label) for k in OrganisationKind),
+        ],
         validators=[InputRequired("Choose what kind of organisation it is")],
     )
     region = SelectField(
         "NHS England region",
-        choices=[("", "None (national)"), *((r.value, r.label) for r in Region)],
+        choices=[
+            SelectChoice("", "None (national)"),
+            *(SelectChoice(r.value, r.label) for r in Region),
+        ],
         validators=[Optional()],
     )
     parent_id = SelectField(
@@ -64,7 +70,9 @@ class DomainForm(FlaskForm):
                 message="Enter a domain in the correct format, like nhs.net",
             ),
         ],
-        filters=[lambda value: value.strip().lower().lstrip("@") if isinstance(value, str) else value],
+        filters=[
+            lambda value: value.strip().lower().lstrip("@") if isinstance(value, str) else value
+        ],
     )
 
 

@@ -24,4 +24,3 @@ def remove_domain(actor: User, domain: str) -> bool:
     record("admin.domain_removed", actor=actor, domain=domain)
     db.session.commit()
     return True
-

@@ -60,12 +60,17 @@ def users() -> str:
     if q:
         pattern = contains_pattern(q)
         query = query.where(
-            or_(User.display_name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
+            or_(
+                User.display_name.ilike(pattern, escape="\\"),
+                User.email.ilike(pattern, escape="\\"),
+            )
         )
     return render_template("admin/users.html", form=form, page=paginate(query, per_page=50))
 
 
-@bp.post("/users/<int:user_id>/<any('deactivate', 'reactivate', 'make-admin', 'remove-admin'):action>")
+@bp.post(
+    "/users/<int:user_id>/<any('deactivate', 'reactivate', 'make-admin', 'remove-admin'):action>"
+)
 def user_action(user_id: int, action: str) -> Response:
     user = db.get_or_404(User, user_id)
     try:
@@ -163,7 +168,9 @@ def new_space() -> str | Response:
         (str(c.id), c.name) for c in communities
     ]
     if form.validate_on_submit():
-        owner = accounts.find_user_by_email(form.owner_email.data) if form.owner_email.data else None
+        owner = (
+            accounts.find_user_by_email(form.owner_email.data) if form.owner_email.data else None
+        )
         if form.owner_email.data and (owner is None or not owner.active):
             form.owner_email.errors = [
                 *form.owner_email.errors,
@@ -182,7 +189,9 @@ def new_space() -> str | Response:
                     ),
                     slug=form.slug.data,
                     kind=SpaceKind(form.kind.data),
-                    parent=db.session.get(Space, form.parent_id.data) if form.parent_id.data else None,
+                    parent=db.session.get(Space, form.parent_id.data)
+                    if form.parent_id.data
+                    else None,
                     owner=owner,
                 )
             except spaces.SpaceError as error:

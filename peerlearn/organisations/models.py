@@ -80,9 +80,7 @@ class Organisation(db.Model):
     ods_code: Mapped[str | None] = mapped_column(String(12), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    parent: Mapped[Organisation | None] = relationship(
-        remote_side=[id], back_populates="children"
-    )
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Organisation]] = relationship(
         back_populates="parent", order_by="Organisation.name"
     )

@@ -23,7 +23,11 @@ class OrganisationError(ValueError):
 
 def organisation_choices(placeholder: str = "Choose your organisation") -> list[tuple[str, str]]:
     """Select options for every organisation, by name, after a placeholder."""
-    rows = db.session.execute(select(Organisation.id, Organisation.name).order_by(Organisation.name))
+    rows = db.session.execute(
+        select(Organisation.id, Organisation.name).order_by(
+            func.lower(Organisation.name), Organisation.id
+        )
+    )
     return [("", placeholder), *((str(org_id), name) for org_id, name in rows)]
 
 
@@ -41,7 +45,7 @@ def list_organisations(
         select(Organisation, func.coalesce(members.c.members, 0))
         .outerjoin(members, members.c.organisation_id == Organisation.id)
         .options(selectinload(Organisation.parent))
-        .order_by(Organisation.name)
+        .order_by(func.lower(Organisation.name), Organisation.id)
     )
     if kind is not None:
         query = query.where(Organisation.kind == kind)
@@ -77,8 +81,12 @@ def _check(data: OrganisationData, organisation: Organisation | None) -> None:
             raise OrganisationError(
                 f"{same_code.name} already has the ODS code {same_code.ods_code}", field="ods_code"
             )
-    if data.parent_id is not None and organisation is not None:
-        parent = db.session.get(Organisation, data.parent_id)
+    if data.parent_id is None:
+        return
+    parent = db.session.get(Organisation, data.parent_id)
+    if parent is None:
+        raise OrganisationError("Choose an organisation from the list", field="parent_id")
+    if organisation is not None:
         while parent is not None:
             if parent.id == organisation.id:
                 raise OrganisationError(

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, render_template, request
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from peerlearn.accounts.services import people_query
 from peerlearn.core.pagination import paginate
@@ -39,7 +39,9 @@ def detail(organisation_id: int) -> str:
     organisation = db.get_or_404(Organisation, organisation_id)
     page = paginate(people_query(organisation_id=organisation.id))
     children = db.session.scalars(
-        select(Organisation).where(Organisation.parent_id == organisation.id).order_by(Organisation.name)
+        select(Organisation)
+        .where(Organisation.parent_id == organisation.id)
+        .order_by(func.lower(Organisation.name), Organisation.id)
     ).all()
     return render_template(
         "organisations/detail.html", organisation=organisation, page=page, children=children

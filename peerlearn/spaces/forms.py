@@ -1,29 +1,42 @@
 """Forms for space settings and membership management."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from peerlearn.accounts.forms import EMAIL_FORMAT, optional_int
 from peerlearn.spaces.models import JoinPolicy, MemberRole, SpaceKind, Visibility
 
 
-class SpaceSettingsForm(FlaskForm):
-    """What a space's owner may change."""
+def _strip(value: object) -> object:
+    """Drop the spaces a pasted address often carries."""
+    return value.strip() if isinstance(value, str) else value
 
-    name = StringField(
+
+# The fields a space's settings and a new space share, made by functions so that each form can
+# list them in the order its page shows them (the error summary follows the form's order).
+
+
+def _name_field() -> StringField:
+    return StringField(
         "Name",
         validators=[
             InputRequired("Enter a name"),
             Length(max=120, message="Name must be 120 characters or fewer"),
         ],
     )
-    summary = StringField(
+
+
+def _summary_field() -> StringField:
+    return StringField(
         "Summary",
         description="One sentence shown in lists of spaces.",
         validators=[Optional(), Length(max=280, message="Summary must be 280 characters or fewer")],
     )
-    description = TextAreaField(
+
+
+def _description_field() -> TextAreaField:
+    return TextAreaField(
         "About this space",
         description="What the space is for and who should join. You can use Markdown.",
         validators=[
@@ -31,24 +44,40 @@ class SpaceSettingsForm(FlaskForm):
             Length(max=20_000, message="About this space must be 20,000 characters or fewer"),
         ],
     )
-    visibility = RadioField(
+
+
+def _visibility_field() -> RadioField:
+    return RadioField(
         "Who can read it",
-        choices=[(v.value, v.label) for v in Visibility],
+        choices=[SelectChoice(v.value, v.label) for v in Visibility],
         validators=[InputRequired("Choose who can read the space")],
     )
-    join_policy = RadioField(
+
+
+def _join_policy_field() -> RadioField:
+    return RadioField(
         "How people join",
-        choices=[(p.value, p.label) for p in JoinPolicy],
+        choices=[SelectChoice(p.value, p.label) for p in JoinPolicy],
         validators=[InputRequired("Choose how people join")],
     )
 
 
-class NewSpaceForm(SpaceSettingsForm):
+class SpaceSettingsForm(FlaskForm):
+    """What a space's owner may change."""
+
+    name = _name_field()
+    summary = _summary_field()
+    description = _description_field()
+    visibility = _visibility_field()
+    join_policy = _join_policy_field()
+
+
+class NewSpaceForm(FlaskForm):
     """Create a space (network administrators)."""
 
     kind = RadioField(
         "Kind of space",
-        choices=[(k.value, k.label) for k in SpaceKind],
+        choices=[SelectChoice(k.value, k.label) for k in SpaceKind],
         validators=[InputRequired("Choose a kind of space")],
     )
     parent_id = SelectField(
@@ -58,6 +87,7 @@ class NewSpaceForm(SpaceSettingsForm):
         validate_choice=False,
         validators=[Optional()],
     )
+    name = _name_field()
     slug = StringField(
         "Web address",
         description="Lower-case letters, numbers and hyphens, like qms-sig. It cannot be changed later.",
@@ -66,10 +96,15 @@ class NewSpaceForm(SpaceSettingsForm):
             Length(max=80, message="Web address must be 80 characters or fewer"),
         ],
     )
+    summary = _summary_field()
+    description = _description_field()
+    visibility = _visibility_field()
+    join_policy = _join_policy_field()
     owner_email = EmailField(
         "Owner's e-mail address",
         description="Leave empty to own it yourself.",
         validators=[Optional(), Email(EMAIL_FORMAT, check_deliverability=False)],
+        filters=[_strip],
     )
 
 
@@ -83,6 +118,7 @@ class InviteForm(FlaskForm):
             InputRequired("Enter the e-mail address of the person to invite"),
             Email(EMAIL_FORMAT, check_deliverability=False),
         ],
+        filters=[_strip],
     )
 
 
@@ -91,7 +127,7 @@ class RoleForm(FlaskForm):
 
     role = SelectField(
         "Role",
-        choices=[(r.value, r.value.capitalize()) for r in MemberRole],
+        choices=[SelectChoice(r.value, r.value.capitalize()) for r in MemberRole],
         validators=[InputRequired("Choose a role")],
     )
 

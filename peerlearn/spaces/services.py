@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -25,8 +25,8 @@ from peerlearn.permissions import space_filter
 from peerlearn.spaces.models import (
     JoinPolicy,
     MemberRole,
-    MemberState,
     Membership,
+    MemberState,
     Space,
     SpaceKind,
     Visibility,
@@ -71,11 +71,68 @@ def states_for(user: Any, space_ids: list[int]) -> dict[int, Membership]:
     if not getattr(user, "is_authenticated", False) or not space_ids:
         return {}
     rows = db.session.scalars(
-        select(Membership).where(
-            Membership.user_id == user.id, Membership.space_id.in_(space_ids)
-        )
+        select(Membership).where(Membership.user_id == user.id, Membership.space_id.in_(space_ids))
     )
     return {membership.space_id: membership for membership in rows}
+
+
+def readable_ids(user: Any, space_ids: list[int]) -> set[int]:
+    """Which of these spaces the reader may read (the policy's ``view``), in one query."""
+    if not space_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Space.id).where(Space.id.in_(space_ids), space_filter(user, "view"))
+        )
+    )
+
+
+def moderators_of(space: Space) -> list[User]:
+    """The space's owners and moderators, owners first, then by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.space_id == space.id,
+                Membership.state == MemberState.active,
+                Membership.role.in_([MemberRole.owner, MemberRole.moderator]),
+                User.active,
+            )
+            .order_by(
+                case((Membership.role == MemberRole.owner, 0), else_=1),
+                User.display_name,
+                User.id,
+            )
+        )
+    )
+
+
+def listed_groups(user: Any, community: Space) -> list[Space]:
+    """The open special interest groups in a community whose names the reader may see, by name."""
+    return list(
+        db.session.scalars(
+            select(Space)
+            .where(
+                Space.parent_id == community.id,
+                Space.archived_at.is_(None),
+                space_filter(user, "list"),
+            )
+            .order_by(func.lower(Space.name), Space.id)
+        )
+    )
+
+
+def count_pending(space: Space, state: MemberState) -> int:
+    """How many requests (or invitations, or bans) the space has."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.space_id == space.id, Membership.state == state)
+        )
+        or 0
+    )
 
 
 def listed_spaces(user: Any, *, include_archived: bool = False) -> list[Space]:
@@ -95,9 +152,11 @@ def members_query(
     region: str | None = None,
 ) -> Select[tuple[User]]:
     """People in the space in one state, filtered like the network directory."""
-    return people_query(q=q, organisation_id=organisation_id, region=region).join(
-        Membership, (Membership.user_id == User.id) & (Membership.space_id == space.id)
-    ).where(Membership.state == state)
+    return (
+        people_query(q=q, organisation_id=organisation_id, region=region)
+        .join(Membership, (Membership.user_id == User.id) & (Membership.space_id == space.id))
+        .where(Membership.state == state)
+    )
 
 
 def memberships_in(space: Space, user_ids: list[int]) -> dict[int, Membership]:
@@ -164,7 +223,9 @@ def create_space(
     db.session.flush()
     owner = owner or actor
     db.session.add(
-        Membership(space_id=space.id, user_id=owner.id, role=MemberRole.owner, state=MemberState.active)
+        Membership(
+            space_id=space.id, user_id=owner.id, role=MemberRole.owner, state=MemberState.active
+        )
     )
     record("space.created", actor=actor, space=space, subject=owner, name=space.name)
     db.session.commit()
@@ -244,6 +305,8 @@ def join_space(user: User, space: Space) -> Membership:
 
 def leave_space(user: User, space: Space) -> None:
     """Leave, withdraw a request, or decline an invitation. The last owner cannot leave."""
+    if space.archived:
+        raise SpaceError("This space is archived and read-only")
     membership = get_membership(space, user)
     if membership is None or membership.state is MemberState.banned:
         raise SpaceError("You are not a member of this space")

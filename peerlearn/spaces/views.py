@@ -17,9 +17,17 @@ from peerlearn.spaces.models import JoinPolicy, MemberRole, MemberState, Space, 
 
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
 
+#: A role as it reads in a sentence ("is now a moderator of …").
+ROLE_NAMES = {
+    MemberRole.owner: "an owner",
+    MemberRole.moderator: "a moderator",
+    MemberRole.member: "a member",
+}
+
 
 def _space(slug: str) -> Space:
-    """The space for a slug, or 404 when it does not exist or its name may not be listed."""
+    """The space for a slug, or 404 when it does not exist; anonymous visitors are sent to sign in
+    when its name may not be listed to them (any space that is not public)."""
     space = db.first_or_404(select(Space).where(Space.slug == slug))
     authorize(Action.list, space, hide=True)
     return space
@@ -50,6 +58,7 @@ def index() -> str:
         orphans=orphans,
         counts=services.member_counts(ids),
         mine=services.states_for(current_user, ids),
+        readable=services.readable_ids(current_user, ids),
     )
 
 
@@ -57,9 +66,8 @@ def index() -> str:
 def home(slug: str) -> str:
     space = _space(slug)
     membership = services.states_for(current_user, [space.id]).get(space.id)
+    # Anonymous visitors never get here for a space that is not public: _space sent them to sign in.
     readable = can(current_user, Action.view, space)
-    if not readable and space.visibility is Visibility.network and not current_user.is_authenticated:
-        authorize(Action.view, space)  # sends anonymous readers to sign in
     counts = services.member_counts([space.id])
     return render_template(
         "spaces/home.html",
@@ -67,22 +75,14 @@ def home(slug: str) -> str:
         membership=membership,
         readable=readable,
         member_count=counts.get(space.id, 0),
-        moderators=_moderators(space) if readable else [],
-        children=[c for c in space.children if can(current_user, Action.list, c) and not c.archived],
+        moderators=services.moderators_of(space) if readable else [],
+        children=services.listed_groups(current_user, space),
         pending_requests=(
-            len(services.pending(space, MemberState.requested))
+            services.count_pending(space, MemberState.requested)
             if can(current_user, Action.moderate, space)
             else 0
         ),
     )
-
-
-def _moderators(space: Space) -> list[User]:
-    return [
-        m.user
-        for m in space.memberships
-        if m.state is MemberState.active and m.role in {MemberRole.owner, MemberRole.moderator}
-    ]
 
 
 @bp.post("/<slug>/join")
@@ -142,7 +142,8 @@ def members(slug: str) -> str:
         requests=services.pending(space, MemberState.requested) if moderating else [],
         invitations=services.pending(space, MemberState.invited) if moderating else [],
         banned=services.pending(space, MemberState.banned) if moderating else [],
-        invite_form=InviteForm(),
+        # After a failed invitation the address comes back in the query, so it can be corrected.
+        invite_form=InviteForm(data={"email": request.args.get("invite_email", "")[:254]}),
         role_form=RoleForm(),
         ban_form=BanForm(),
     )
@@ -205,8 +206,9 @@ def manage_member(slug: str, user_id: int, action: str) -> Response:
             form = RoleForm()
             if not form.validate():
                 raise services.SpaceError("Choose a role")
-            services.change_role(current_user, membership, MemberRole(form.role.data))  # type: ignore[arg-type]
-            message = f"{user.display_name} is now {form.role.data}."
+            role = MemberRole(form.role.data)
+            services.change_role(current_user, membership, role)  # type: ignore[arg-type]
+            message = f"{user.display_name} is now {ROLE_NAMES[role]} of {space.name}."
     except services.SpaceError as error:
         flash(error.message, "error")
     else:

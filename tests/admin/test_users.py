@@ -1,0 +1,174 @@
+"""Managing accounts: finding people, deactivating and reactivating them, and appointing
+administrators. Each change is audited."""
+
+import html
+import re
+
+import pytest
+from sqlalchemy import select
+
+from peerlearn.accounts.models import SiteRole, User
+from peerlearn.audit.models import AuditEntry
+from peerlearn.extensions import db
+from tests.accounts.pages import Page
+from tests.conftest import PASSWORD
+
+
+def last_audit(action: str) -> AuditEntry:
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id.desc())
+    )
+    assert entry is not None, f"no {action} in the audit log"
+    return entry
+
+
+def reloaded(user: User) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def names(page: Page) -> list[str]:
+    """The names in the accounts table, in order (the first cell of each row)."""
+    body = page.html.partition("<tbody")[2]
+    cells = re.findall(
+        r'<tr class="nhsuk-table__row">\s*<td class="nhsuk-table__cell">(.*?)</td>', body, re.S
+    )
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
+
+
+def buttons(page: Page) -> list[str]:
+    """The accessible names of the page's buttons: their aria-label, or else their text."""
+    found = re.findall(r"<button([^>]*)>(.*?)</button>", page.html, re.S)
+    return [
+        html.unescape(
+            label.group(1) if (label := re.search(r'aria-label="([^"]*)"', attrs)) else text.strip()
+        )
+        for attrs, text in found
+    ]
+
+
+@pytest.fixture
+def people(make_user):
+    return {
+        "tess": make_user("Tess Target", "tess.target@lthtr.nhs.uk"),
+        "sam": make_user("Sam Smith", "sam@nhs.net"),
+        "pat": make_user("Pat 100% Percent", "pat_percent@nhs.net"),
+    }
+
+
+def test_the_users_page_lists_everyone_with_their_details(admin_client, people):
+    page = Page(admin_client.get("/admin/users"))
+    assert page.h1 == "Users"
+    assert names(page) == ["Ada Admin", "Pat 100% Percent", "Sam Smith", "Tess Target"]
+    assert "4 accounts" in page.main_text
+    assert "Tess Target tess.target@lthtr.nhs.uk" in page.main_text
+    assert "Ada Admin ada@england.nhs.uk" in page.main_text
+    assert "Administrator Active This is you" in page.main_text
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("tess", ["Tess Target"]),
+        ("NHS.NET", ["Pat 100% Percent", "Sam Smith"]),
+        ("smith", ["Sam Smith"]),
+        ("%", ["Pat 100% Percent"]),
+        ("_", ["Pat 100% Percent"]),
+        ("nobody", []),
+    ],
+)
+def test_searching_by_name_or_email(admin_client, people, q, expected):
+    page = Page(admin_client.get("/admin/users", query_string={"q": q}))
+    assert page.status == 200
+    assert names(page) == expected
+    assert page.values["q"] == q
+
+
+def test_deactivating_an_account_signs_its_owner_out_and_keeps_them_out(
+    admin_client, admin, new_client, login, people
+):
+    tess = people["tess"]
+    tess_browser = new_client()
+    login(tess_browser, tess)
+    assert tess_browser.get("/account").status_code == 200
+
+    page = Page(admin_client.get("/admin/users?q=tess"))
+    assert {"Deactivate Tess Target's account", "Make Tess Target an administrator"} <= set(
+        buttons(page)
+    )
+    response = admin_client.post(f"/admin/users/{tess.id}/deactivate", data={"q": "tess"})
+    assert response.status_code == 302
+    assert response.location == "/admin/users?q=tess"
+    page = Page(admin_client.get(response.location))
+    assert "Tess Target's account is deactivated and signed out everywhere." in page.main_text
+    assert "Tess Target tess.target@lthtr.nhs.uk" in page.main_text
+    assert "Member Deactivated" in page.main_text
+    assert not reloaded(tess).active
+
+    entry = last_audit("admin.user_deactivated")
+    assert (entry.actor_id, entry.subject_id) == (admin.id, tess.id)
+
+    # Her open session has ended: the next request finds her signed out.
+    response = tess_browser.get("/account")
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
+
+    # And she cannot sign in again.
+    page = Page(tess_browser.post("/login", data={"email": tess.email, "password": PASSWORD}))
+    assert page.status == 200
+    assert "This account has been deactivated. Contact a network administrator." in page.main_text
+
+
+def test_reactivating_an_account_lets_its_owner_sign_in_again(
+    admin_client, admin, new_client, login, make_user
+):
+    dee = make_user("Dee Activated", active=False)
+    page = Page(admin_client.get("/admin/users"))
+    assert "Reactivate Dee Activated's account" in buttons(page)
+    page = Page(admin_client.get(admin_client.post(f"/admin/users/{dee.id}/reactivate").location))
+    assert "Dee Activated's account is active again." in page.main_text
+    assert reloaded(dee).active
+    entry = last_audit("admin.user_reactivated")
+    assert (entry.actor_id, entry.subject_id) == (admin.id, dee.id)
+    login(new_client(), dee)
+
+
+def test_making_and_removing_an_administrator(admin_client, admin, new_client, login, people):
+    sam = people["sam"]
+    sam_browser = new_client()
+    login(sam_browser, sam)
+    assert sam_browser.get("/admin").status_code == 403
+
+    page = Page(admin_client.get(admin_client.post(f"/admin/users/{sam.id}/make-admin").location))
+    assert "Sam Smith is now a network administrator." in page.main_text
+    assert reloaded(sam).site_role is SiteRole.admin
+    entry = last_audit("admin.site_role_changed")
+    assert (entry.actor_id, entry.subject_id) == (admin.id, sam.id)
+    assert entry.detail == {"old": "member", "new": "admin"}
+    assert sam_browser.get("/admin").status_code == 200
+
+    page = Page(admin_client.get(admin_client.post(f"/admin/users/{sam.id}/remove-admin").location))
+    assert "Sam Smith is no longer a network administrator." in page.main_text
+    assert reloaded(sam).site_role is SiteRole.member
+    assert last_audit("admin.site_role_changed").detail == {"old": "admin", "new": "member"}
+    assert sam_browser.get("/admin").status_code == 403
+
+
+def test_administrators_cannot_deactivate_or_demote_themselves(admin_client, admin):
+    page = Page(admin_client.get("/admin/users"))
+    assert not [name for name in buttons(page) if "Ada Admin" in name]
+    for action, message in [
+        ("deactivate", "You cannot deactivate your own account"),
+        ("remove-admin", "You cannot remove your own administrator role"),
+    ]:
+        response = admin_client.post(f"/admin/users/{admin.id}/{action}")
+        page = Page(admin_client.get(response.location))
+        assert message in page.main_text
+        assert reloaded(admin).active and reloaded(admin).is_admin
+    assert (
+        db.session.scalar(select(AuditEntry).where(AuditEntry.action.startswith("admin."))) is None
+    )
+
+
+def test_acting_on_an_unknown_account_is_not_found(admin_client):
+    assert admin_client.post("/admin/users/999999/deactivate").status_code == 404
