@@ -321,6 +321,9 @@ def seed(password: str) -> list[DemoPerson]:
     organisations = _seed_organisations()
     people = _seed_people(password, organisations)
     _seed_spaces(people)
+    from peerlearn.demo_discussions import seed_discussions  # it builds on this module's data
+
+    seed_discussions()
     db.session.commit()
     return PEOPLE
 

@@ -109,6 +109,28 @@ def space_allows(
     raise ValueError(f"unknown action {action!r}")  # pragma: no cover - Action() already checked
 
 
+class Network:
+    """The network as a whole: the target of network-wide actions (creating spaces, managing
+    organisations and accounts, the moderation queue for every space)."""
+
+    def __repr__(self) -> str:
+        return "<the network>"
+
+
+NETWORK = Network()
+
+
+def network_allows(user: Actor, action: Action | str) -> bool:
+    """Rules for the network itself: only network administrators manage or moderate it."""
+    action = Action(action)
+    person = signed_in(user)
+    if action in {Action.manage, Action.moderate}:
+        return person is not None and person.is_admin
+    if action in {Action.view, Action.list}:
+        return person is not None
+    return False
+
+
 def thread_allows(
     user: Actor, action: Action | str, thread: Thread, membership: Membership | None
 ) -> bool:
@@ -131,7 +153,9 @@ def thread_allows(
     if action is Action.mark_solved:
         person = signed_in(user)
         asker = person is not None and thread.author_id == person.id
-        return thread.kind is ThreadKind.question and (moderator or (asker and on_space(Action.post)))
+        return thread.kind is ThreadKind.question and (
+            moderator or (asker and on_space(Action.post))
+        )
     return False
 
 
@@ -172,7 +196,9 @@ def post_allows(
 
 
 def can(user: Actor, action: Action | str, target: Any) -> bool:
-    """May ``user`` do ``action`` to ``target`` (a space, thread or post)?"""
+    """May ``user`` do ``action`` to ``target`` (the network, a space, thread or post)?"""
+    if isinstance(target, Network):
+        return network_allows(user, action)
     if isinstance(target, Space):
         return space_allows(user, action, target, membership_of(user, target))
     if isinstance(target, Thread):

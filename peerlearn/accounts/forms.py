@@ -5,8 +5,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from peerlearn.accounts.passwords import MAX_LENGTH
-
-EMAIL_FORMAT = "Enter an e-mail address in the correct format, like name@example.nhs.uk"
+from peerlearn.core.forms import EMAIL_FORMAT, optional_int
 
 
 def _email_field(label: str = "E-mail address", description: str = "") -> EmailField:
@@ -36,13 +35,6 @@ def _new_password_field(label: str = "Password") -> PasswordField:
     )
 
 
-def optional_int(value: object) -> int | None:
-    """Coerce a select's value to an id, leaving the empty placeholder as None."""
-    if value in ("", None):
-        return None
-    return int(value)  # type: ignore[call-overload]
-
-
 def _organisation_field() -> SelectField:
     return SelectField(
         "Organisation",
@@ -60,7 +52,7 @@ class _OrganisationChoice:
 
     def validate_organisation_id(self, field: SelectField) -> None:
         # Choices carry the ids as strings (as the browser sends them); the data is coerced.
-        valid = {optional_int(value) for value, _label in field.choices or [] if value}  # type: ignore[misc]
+        valid = {optional_int(choice.value) for choice in field.choices or [] if choice.value}
         if field.data is None or field.data not in valid:
             raise ValidationError("Choose your organisation from the list")
 
@@ -150,14 +142,3 @@ class ProfileForm(_OrganisationChoice, FlaskForm):
             Length(max=4000, message="About you must be 4,000 characters or fewer"),
         ],
     )
-
-
-class DirectoryFilterForm(FlaskForm):
-    """Filter a member directory (GET; no CSRF needed for a read)."""
-
-    class Meta:
-        csrf = False
-
-    q = StringField("Name", validators=[Optional(), Length(max=100)])
-    organisation = SelectField("Organisation", coerce=str, validate_choice=False)
-    region = SelectField("Region", coerce=str, validate_choice=False)

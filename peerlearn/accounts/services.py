@@ -419,7 +419,7 @@ def people_query(
         select(User)
         .where(User.active, User.email_confirmed_at.is_not(None))
         .options(selectinload(User.organisation))
-        .order_by(User.display_name, User.id)
+        .order_by(func.lower(User.display_name), User.id)
     )
     if q:
         query = query.where(User.display_name.ilike(contains_pattern(q), escape="\\"))

@@ -10,7 +10,6 @@ from peerlearn.accounts import services
 from peerlearn.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
-    DirectoryFilterForm,
     EmailOnlyForm,
     LoginForm,
     ProfileForm,
@@ -18,12 +17,12 @@ from peerlearn.accounts.forms import (
     ResetPasswordForm,
 )
 from peerlearn.accounts.models import User
+from peerlearn.core.forms import DirectoryFilterForm
 from peerlearn.core.pagination import paginate
 from peerlearn.core.security import is_safe_redirect
 from peerlearn.discussions.services import recent_posts_by
 from peerlearn.extensions import db, limiter
-from peerlearn.organisations.models import Region
-from peerlearn.organisations.services import organisation_choices
+from peerlearn.organisations.services import organisation_choices, region_choices
 from peerlearn.permissions import space_filter
 from peerlearn.spaces.models import Membership, MemberState, Space
 
@@ -270,30 +269,18 @@ def confirm_email_change(token: str) -> str | Response | tuple[str, int]:
 # People ----------------------------------------------------------------------------------------
 
 
-def directory_form() -> DirectoryFilterForm:
-    """The people filter, with organisation and region choices (shared by space directories)."""
+def _directory_form() -> DirectoryFilterForm:
     form = DirectoryFilterForm(request.args)
     form.organisation.choices = organisation_choices("Any organisation")
-    form.region.choices = [("", "Any region"), *((r.value, r.label) for r in Region)]
+    form.region.choices = region_choices()
     return form
-
-
-def directory_filters(form: DirectoryFilterForm) -> dict[str, object]:
-    """The validated filter values to pass to :func:`services.people_query`."""
-    organisation = form.organisation.data or ""
-    region = form.region.data or ""
-    return {
-        "q": (form.q.data or "").strip()[:100],
-        "organisation_id": int(organisation) if organisation.isdigit() else None,
-        "region": region if region in {r.value for r in Region} else None,
-    }
 
 
 @bp.get("/people")
 @login_required
 def directory() -> str:
-    form = directory_form()
-    page = paginate(services.people_query(**directory_filters(form)))  # type: ignore[arg-type]
+    form = _directory_form()
+    page = paginate(services.people_query(**form.filters()))  # type: ignore[arg-type]
     return render_template("accounts/directory.html", form=form, page=page)
 
 

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from peerlearn.accounts.forms import optional_int
+from peerlearn.core.forms import optional_int
 from peerlearn.organisations.models import OrganisationKind, Region
 
 

@@ -1,6 +1,6 @@
 """Admin pages. Every route here is for network administrators only."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
@@ -21,10 +21,9 @@ from peerlearn.organisations.services import (
     organisation_choices,
     save_organisation,
 )
-from peerlearn.permissions import signed_in
+from peerlearn.permissions import NETWORK, Action, authorize
 from peerlearn.spaces import services as spaces
-from peerlearn.spaces.forms import NewSpaceForm
-from peerlearn.spaces.models import JoinPolicy, Space, SpaceKind, Visibility
+from peerlearn.spaces.models import Space
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -32,9 +31,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def _admins_only() -> None:
-    person = signed_in(current_user)
-    if person is None or not person.is_admin:
-        abort(403)
+    authorize(Action.manage, NETWORK)
 
 
 @bp.get("")
@@ -152,58 +149,6 @@ def spaces_index() -> str:
         spaces=all_spaces,
         counts=spaces.member_counts([space.id for space in all_spaces]),
     )
-
-
-@bp.route("/spaces/new", methods=["GET", "POST"])
-def new_space() -> str | Response:
-    form = NewSpaceForm(
-        data=None
-        if request.method == "POST"
-        else {"visibility": "network", "join_policy": "open", "kind": "sig"}
-    )
-    communities = db.session.scalars(
-        select(Space).where(Space.kind == SpaceKind.community).order_by(Space.name)
-    ).all()
-    form.parent_id.choices = [("", "None (this is a community)")] + [
-        (str(c.id), c.name) for c in communities
-    ]
-    if form.validate_on_submit():
-        owner = (
-            accounts.find_user_by_email(form.owner_email.data) if form.owner_email.data else None
-        )
-        if form.owner_email.data and (owner is None or not owner.active):
-            form.owner_email.errors = [
-                *form.owner_email.errors,
-                "Nobody with that e-mail address has an active peerlearn account",
-            ]
-        else:
-            try:
-                space = spaces.create_space(
-                    current_user,
-                    spaces.SpaceData(
-                        name=form.name.data,
-                        summary=form.summary.data or "",
-                        description=form.description.data or "",
-                        visibility=Visibility(form.visibility.data),
-                        join_policy=JoinPolicy(form.join_policy.data),
-                    ),
-                    slug=form.slug.data,
-                    kind=SpaceKind(form.kind.data),
-                    parent=db.session.get(Space, form.parent_id.data)
-                    if form.parent_id.data
-                    else None,
-                    owner=owner,
-                )
-            except spaces.SpaceError as error:
-                field = getattr(form, error.field or "", None)
-                if field is not None:
-                    field.errors = [*field.errors, error.message]
-                else:
-                    form.form_errors.append(error.message)
-            else:
-                flash(f"{space.name} has been created.", "success")
-                return redirect(url_for("spaces.home", slug=space.slug))
-    return render_template("admin/space_form.html", form=form)
 
 
 @bp.post("/spaces/<int:space_id>/<any(archive, unarchive):action>")

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
-from peerlearn.accounts.forms import optional_int
+from peerlearn.core.forms import optional_int
 from peerlearn.discussions.models import ImpactComponent, ThreadKind
 from peerlearn.discussions.services import MAX_BODY, MAX_TITLE
 

@@ -14,7 +14,7 @@ from peerlearn.extensions import db
 from peerlearn.moderation import services
 from peerlearn.moderation.forms import FlagForm
 from peerlearn.moderation.models import FlagOutcome, FlagReason
-from peerlearn.permissions import Action, authorize, can, deny, moderated_space_ids, signed_in
+from peerlearn.permissions import NETWORK, Action, authorize, can, moderated_space_ids
 from peerlearn.spaces.models import Space
 
 bp = Blueprint("moderation", __name__)
@@ -70,9 +70,7 @@ def space_queue(slug: str) -> str:
 @bp.get("/moderation")
 @login_required
 def network_queue() -> str:
-    person = signed_in(current_user)
-    if person is None or not person.is_admin:
-        deny()
+    authorize(Action.moderate, NETWORK)
     return _queue(None)
 
 

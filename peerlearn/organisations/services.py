@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
@@ -21,14 +22,19 @@ class OrganisationError(ValueError):
         self.field = field
 
 
-def organisation_choices(placeholder: str = "Choose your organisation") -> list[tuple[str, str]]:
+def organisation_choices(placeholder: str = "Choose your organisation") -> list[SelectChoice]:
     """Select options for every organisation, by name, after a placeholder."""
     rows = db.session.execute(
         select(Organisation.id, Organisation.name).order_by(
             func.lower(Organisation.name), Organisation.id
         )
     )
-    return [("", placeholder), *((str(org_id), name) for org_id, name in rows)]
+    return [SelectChoice("", placeholder), *(SelectChoice(str(i), name) for i, name in rows)]
+
+
+def region_choices(placeholder: str = "Any region") -> list[SelectChoice]:
+    """Select options for the seven NHS England regions, after a placeholder."""
+    return [SelectChoice("", placeholder), *(SelectChoice(r.value, r.label) for r in Region)]
 
 
 def list_organisations(

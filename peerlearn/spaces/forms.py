@@ -4,14 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from peerlearn.accounts.forms import EMAIL_FORMAT, optional_int
+from peerlearn.core.forms import EMAIL_FORMAT, optional_int, strip_whitespace
 from peerlearn.spaces.models import JoinPolicy, MemberRole, SpaceKind, Visibility
-
-
-def _strip(value: object) -> object:
-    """Drop the spaces a pasted address often carries."""
-    return value.strip() if isinstance(value, str) else value
-
 
 # The fields a space's settings and a new space share, made by functions so that each form can
 # list them in the order its page shows them (the error summary follows the form's order).
@@ -104,7 +98,7 @@ class NewSpaceForm(FlaskForm):
         "Owner's e-mail address",
         description="Leave empty to own it yourself.",
         validators=[Optional(), Email(EMAIL_FORMAT, check_deliverability=False)],
-        filters=[_strip],
+        filters=[strip_whitespace],
     )
 
 
@@ -118,7 +112,7 @@ class InviteForm(FlaskForm):
             InputRequired("Enter the e-mail address of the person to invite"),
             Email(EMAIL_FORMAT, check_deliverability=False),
         ],
-        filters=[_strip],
+        filters=[strip_whitespace],
     )
 
 

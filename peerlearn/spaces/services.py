@@ -32,6 +32,8 @@ from peerlearn.spaces.models import (
     Visibility,
 )
 
+#: Paths under /spaces/ that are pages, not spaces.
+RESERVED_SLUGS = frozenset({"new"})
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -211,6 +213,8 @@ def create_space(
             "Web address must use lower-case letters, numbers and single hyphens, like qms-sig",
             field="slug",
         )
+    if slug in RESERVED_SLUGS:
+        raise SpaceError("That web address is reserved. Choose another", field="slug")
     if db.session.scalar(select(Space.id).where(Space.slug == slug)) is not None:
         raise SpaceError("Another space already uses that web address", field="slug")
     if kind is SpaceKind.sig and (parent is None or parent.kind is not SpaceKind.community):

@@ -4,16 +4,26 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from peerlearn.accounts.models import User
-from peerlearn.accounts.views import directory_filters, directory_form
+from peerlearn.accounts.services import find_user_by_email
 from peerlearn.audit.services import entries_query
+from peerlearn.core.forms import DirectoryFilterForm
 from peerlearn.core.pagination import paginate
 from peerlearn.extensions import db
-from peerlearn.permissions import Action, authorize, can
+from peerlearn.organisations.services import organisation_choices, region_choices
+from peerlearn.permissions import NETWORK, Action, authorize, can
 from peerlearn.spaces import services
-from peerlearn.spaces.forms import BanForm, InviteForm, RoleForm, SpaceSettingsForm
-from peerlearn.spaces.models import JoinPolicy, MemberRole, MemberState, Space, Visibility
+from peerlearn.spaces.forms import BanForm, InviteForm, NewSpaceForm, RoleForm, SpaceSettingsForm
+from peerlearn.spaces.models import (
+    JoinPolicy,
+    MemberRole,
+    MemberState,
+    Space,
+    SpaceKind,
+    Visibility,
+)
 
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
 
@@ -60,6 +70,59 @@ def index() -> str:
         mine=services.states_for(current_user, ids),
         readable=services.readable_ids(current_user, ids),
     )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> str | Response:
+    """Create a community or special interest group (network administrators)."""
+    authorize(Action.manage, NETWORK)
+    form = NewSpaceForm(
+        data=None
+        if request.method == "POST"
+        else {"visibility": "network", "join_policy": "open", "kind": "sig"}
+    )
+    communities = db.session.scalars(
+        select(Space).where(Space.kind == SpaceKind.community).order_by(Space.name)
+    ).all()
+    form.parent_id.choices = [SelectChoice("", "None (this is a community)")] + [
+        SelectChoice(str(c.id), c.name) for c in communities
+    ]
+    if form.validate_on_submit():
+        owner = find_user_by_email(form.owner_email.data) if form.owner_email.data else None
+        if form.owner_email.data and (owner is None or not owner.active):
+            form.owner_email.errors = [
+                *form.owner_email.errors,
+                "Nobody with that e-mail address has an active peerlearn account",
+            ]
+        else:
+            try:
+                space = services.create_space(
+                    current_user,
+                    services.SpaceData(
+                        name=form.name.data,
+                        summary=form.summary.data or "",
+                        description=form.description.data or "",
+                        visibility=Visibility(form.visibility.data),
+                        join_policy=JoinPolicy(form.join_policy.data),
+                    ),
+                    slug=form.slug.data,
+                    kind=SpaceKind(form.kind.data),
+                    parent=db.session.get(Space, form.parent_id.data)
+                    if form.parent_id.data
+                    else None,
+                    owner=owner,
+                )
+            except services.SpaceError as error:
+                field = getattr(form, error.field or "", None)
+                if field is not None:
+                    field.errors = [*field.errors, error.message]
+                else:
+                    form.form_errors.append(error.message)
+            else:
+                flash(f"{space.name} has been created.", "success")
+                return redirect(url_for("spaces.home", slug=space.slug))
+    return render_template("spaces/new.html", form=form)
 
 
 @bp.get("/<slug>")
@@ -128,8 +191,10 @@ def leave(slug: str) -> Response:
 def members(slug: str) -> str:
     space = _space(slug)
     authorize(Action.view, space)
-    form = directory_form()
-    page = paginate(services.members_query(space, **directory_filters(form)))  # type: ignore[arg-type]
+    form = DirectoryFilterForm(request.args)
+    form.organisation.choices = organisation_choices("Any organisation")
+    form.region.choices = region_choices()
+    page = paginate(services.members_query(space, **form.filters()))  # type: ignore[arg-type]
     moderating = can(current_user, Action.moderate, space)
     return render_template(
         "spaces/members.html",

@@ -20,7 +20,7 @@ PAGES = [
     "/admin/organisations/new",
     "/admin/organisations/{organisation}/edit",
     "/admin/spaces",
-    "/admin/spaces/new",
+    "/spaces/new",
     "/admin/domains",
     "/admin/audit",
 ]
@@ -34,7 +34,7 @@ ACTIONS = [
     ("/admin/organisations/new", {"name": "New Trust", "kind": "trust"}),
     ("/admin/organisations/{organisation}/edit", {"name": "Renamed", "kind": "trust"}),
     (
-        "/admin/spaces/new",
+        "/spaces/new",
         {
             "kind": "community",
             "name": "New",

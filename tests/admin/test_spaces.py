@@ -56,7 +56,7 @@ def new_space(admin_client, **changes: str):
         "owner_email": "",
         **changes,
     }
-    return admin_client.post("/admin/spaces/new", data=data)
+    return admin_client.post("/spaces/new", data=data)
 
 
 def test_the_spaces_page_lists_every_space_including_archived_ones(
@@ -67,7 +67,7 @@ def test_the_spaces_page_lists_every_space_including_archived_ones(
     make_space("Old Pilots SIG", archived=True, visibility=Visibility.private)
     page = Page(admin_client.get("/admin/spaces"))
     assert page.h1 == "Spaces"
-    assert page.link("Create a space") == "/admin/spaces/new"
+    assert page.link("Create a space") == "/spaces/new"
     text = page.main_text
     assert "Improvement Directors Network Community Network Open 1 Open" in text
     assert (
@@ -79,7 +79,7 @@ def test_the_spaces_page_lists_every_space_including_archived_ones(
 
 
 def test_the_new_space_form_starts_with_sensible_choices(admin_client, community):
-    page = Page(admin_client.get("/admin/spaces/new"))
+    page = Page(admin_client.get("/spaces/new"))
     assert page.h1 == "Create a space"
     assert (page.values["kind"], page.values["visibility"], page.values["join_policy"]) == (
         "sig",

@@ -264,3 +264,18 @@ def test_members_and_moderators_cannot_open_the_settings(
     assert client.get(f"/spaces/{space.slug}/settings").status_code == 403
     page = Page(client.get(f"/spaces/{space.slug}"))
     assert "Settings" not in [text for _href, text in page.links]
+
+
+def test_space_owners_see_their_audit_log_without_anyones_address(
+    client, make_space, make_user, login
+):
+    owner = make_user("Owner Person")
+    space = make_space(owner=owner)
+    login(client, owner)
+    client.post(f"/spaces/{space.slug}/settings", data={
+        "name": "Renamed", "summary": "", "description": "", "visibility": "network",
+        "join_policy": "open",
+    })  # fmt: skip
+    page = client.get(f"/spaces/{space.slug}/audit").get_data(as_text=True)
+    assert "Changed the settings" in page
+    assert "IP address" not in page and "127.0.0.1" not in page

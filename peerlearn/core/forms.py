@@ -1,0 +1,55 @@
+"""Form pieces every feature may use: value coercion, the e-mail format message, and the people
+directory filter (the network's directory and each space's member list share it)."""
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional
+
+#: The message for an e-mail address in the wrong format, the NHS way.
+EMAIL_FORMAT = "Enter an e-mail address in the correct format, like name@example.nhs.uk"
+
+
+def optional_int(value: object) -> int | None:
+    """Coerce a select's value to an id, leaving the empty placeholder as None."""
+    if value in ("", None):
+        return None
+    return int(value)  # type: ignore[call-overload]
+
+
+def strip_whitespace(value: object) -> object:
+    """Drop the spaces a pasted value often carries."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class DirectoryFilterForm(FlaskForm):
+    """Filter a people directory by name, organisation and region (a GET form: no CSRF).
+
+    The view fills ``organisation.choices`` and ``region.choices``; :meth:`filters` accepts
+    only values among them.
+    """
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Name", validators=[Optional(), Length(max=100)])
+    organisation = SelectField("Organisation", coerce=str, validate_choice=False)
+    region = SelectField("Region", coerce=str, validate_choice=False)
+
+    def filters(self) -> dict[str, object]:
+        """The filter values to pass to ``people_query``; anything unknown is ignored."""
+
+        def offered(field: SelectField) -> set[str]:
+            return {
+                getattr(c, "value", c[0] if isinstance(c, tuple) else c)
+                for c in field.choices or []
+            }
+
+        organisation = self.organisation.data or ""
+        region = self.region.data or ""
+        return {
+            "q": (self.q.data or "").strip()[:100],
+            "organisation_id": int(organisation)
+            if organisation.isdigit() and organisation in offered(self.organisation)
+            else None,
+            "region": region if region and region in offered(self.region) else None,
+        }
