@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from peerlearn.core.db import utcnow
+from peerlearn.core.text import fold_name
 from peerlearn.extensions import db
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class User(UserMixin, db.Model):
     #: Unique, URL-safe name used in profile links and (later) @mentions.
     handle: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
+    #: ``display_name`` folded for matching ``@[Full Name]`` mentions on any database (SQLite's
+    #: ``lower()`` only knows ASCII): case-folded, spaces collapsed. Kept by :meth:`_fold_name`.
+    name_key: Mapped[str] = mapped_column(String(120), index=True, default="")
     job_title: Mapped[str] = mapped_column(String(120), default="")
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
@@ -66,6 +70,11 @@ class User(UserMixin, db.Model):
         foreign_keys="Membership.user_id",
         cascade="all, delete-orphan",
     )
+
+    @validates("display_name")
+    def _fold_name(self, key: str, value: str) -> str:
+        self.name_key = fold_name(value)
+        return value
 
     # Flask-Login --------------------------------------------------------------------------------
     @property

@@ -49,11 +49,16 @@ class MentionTarget:
     display_name: str
 
 
+def fold_name(name: str | None) -> str:
+    """A name as mentions match it: case-folded, with runs of spaces made one."""
+    return " ".join((name or "").split()).casefold()[:120]
+
+
 def mention_key(raw_handle: str | None, raw_name: str | None) -> str:
     """The lookup key of a mention: its handle, or ``name:`` and the folded full name."""
     if raw_handle:
         return raw_handle.rstrip("-")
-    return "name:" + " ".join((raw_name or "").split()).casefold()
+    return "name:" + fold_name(raw_name)
 
 
 def _mention_rule(state: StateInline, silent: bool) -> bool:

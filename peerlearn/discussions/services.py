@@ -113,12 +113,9 @@ def render_post(source: str, space: Space, thread: Thread | None = None) -> Rend
         for user in db.session.scalars(select(User).where(User.handle.in_(handles), User.active)):
             users[user.handle] = user
     if names:
-        candidates = db.session.scalars(
-            select(User).where(func.lower(User.display_name).in_(names), User.active)
-        ).all()
         by_name: dict[str, list[User]] = {}
-        for user in candidates:
-            by_name.setdefault(" ".join(user.display_name.split()).casefold(), []).append(user)
+        for user in db.session.scalars(select(User).where(User.name_key.in_(names), User.active)):
+            by_name.setdefault(user.name_key, []).append(user)
         for name, people in by_name.items():
             if len(people) == 1:  # an ambiguous name links nobody; the handle is unambiguous
                 users["name:" + name] = people[0]
@@ -392,13 +389,17 @@ def revisions(post: Post) -> list[PostRevision]:
 
 
 def _recount(thread: Thread) -> None:
-    visible = and_(
-        Post.thread_id == thread.id,
-        Post.root_id.is_not(None),
-        Post.deleted_at.is_(None),
-        Post.hidden_at.is_(None),
+    """Bring the thread's counters back in line after a post is removed or restored."""
+    visible = and_(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.hidden_at.is_(None))
+    thread.reply_count = db.session.scalar(
+        select(func.count()).select_from(Post).where(visible, Post.root_id.is_not(None))
     )
-    thread.reply_count = db.session.scalar(select(func.count()).select_from(Post).where(visible))
+    newest = db.session.scalars(
+        select(Post).where(visible).order_by(Post.id.desc()).limit(1)
+    ).first()
+    if newest is not None:
+        thread.last_post_id = newest.id
+        thread.last_activity_at = newest.created_at
 
 
 def delete_post(actor: User, post: Post) -> None:

@@ -7,7 +7,7 @@ anyone outside it, even if they were inside it when it happened.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from flask import render_template
@@ -77,21 +77,22 @@ def notify(post: Post, planned: dict[int, NotificationKind], actor_id: int | Non
         )
     )
     recipients = _visible_to(thread, (uid for uid in planned if uid not in muted))
-    for user_id in recipients:
-        db.session.add(
-            Notification(
-                user_id=user_id,
-                kind=planned[user_id],
-                actor_id=actor_id,
-                space_id=thread.space_id,
-                thread_id=thread.id,
-                post_id=post.id,
-            )
+    created = [
+        Notification(
+            user_id=user_id,
+            kind=planned[user_id],
+            actor_id=actor_id,
+            space_id=thread.space_id,
+            thread_id=thread.id,
+            post_id=post.id,
         )
+        for user_id in recipients
+    ]
+    db.session.add_all(created)
     db.session.commit()
     delivered = list(recipients)
     push_counts(delivered)
-    send_immediate(delivered)
+    send_immediate(created)
     return delivered
 
 
@@ -314,15 +315,22 @@ def _mail(user: User, items: list[tuple[Notification, Thread, Post | None]], dig
     )
 
 
-def send_immediate(user_ids: Iterable[int]) -> None:
-    """E-mail new notifications now to recipients who chose immediate e-mail."""
-    for user in db.session.scalars(select(User).where(User.id.in_(list(user_ids)), User.active)):
-        pending = db.session.scalars(
-            select(Notification).where(
-                Notification.user_id == user.id, Notification.emailed_at.is_(None)
-            )
-        ).all()
-        due = [n for n in pending if email_frequency(user, n.space_id) is EmailFrequency.immediate]
+def email_frequencies(user: User) -> Callable[[int | None], EmailFrequency]:
+    """The member's e-mail choice per space, from two lookups however many spaces are asked."""
+    settings = db.session.get(NotificationSettings, user.id)
+    default = settings.email if settings is not None else EmailFrequency.daily
+    overrides = space_overrides(user)
+    return lambda space_id: overrides.get(space_id, default) if space_id else default
+
+
+def send_immediate(notifications: Iterable[Notification]) -> None:
+    """E-mail just-made notifications now to the recipients who chose immediate e-mail."""
+    by_user: dict[int, list[Notification]] = {}
+    for notification in notifications:
+        by_user.setdefault(notification.user_id, []).append(notification)
+    for user in db.session.scalars(select(User).where(User.id.in_(list(by_user)), User.active)):
+        frequency = email_frequencies(user)
+        due = [n for n in by_user[user.id] if frequency(n.space_id) is EmailFrequency.immediate]
         if not due:
             continue
         items = _deliverable(user, due)
@@ -348,19 +356,18 @@ def send_digests(now: datetime | None = None) -> int:
             .where(Notification.user_id == user.id, Notification.emailed_at.is_(None))
             .order_by(Notification.id)
         ).all()
+        frequency = email_frequencies(user)
         due = [
             n
             for n in pending
-            if n.read_at is None
-            and user.active
-            and email_frequency(user, n.space_id) is EmailFrequency.daily
+            if n.read_at is None and user.active and frequency(n.space_id) is EmailFrequency.daily
         ]
         items = _deliverable(user, due) if due else []
         if items:
             _mail(user, items, digest=True)
             sent += 1
         for notification in pending:
-            if email_frequency(user, notification.space_id) is not EmailFrequency.immediate:
+            if frequency(notification.space_id) is not EmailFrequency.immediate:
                 notification.emailed_at = now
         db.session.commit()
     return sent

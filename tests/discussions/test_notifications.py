@@ -245,3 +245,15 @@ def test_kinds_have_readable_verbs():
     assert NotificationKind.post_solved.verb == "marked your post as the answer in"
     assert FollowState.muted.value == "muted"
     assert MemberState.active.value == "active"
+
+
+def test_full_name_mentions_match_accented_names_on_every_database(
+    client, sig, member, login, start_thread
+):
+    elodie = member("Élodie  Dupont")
+    login(client, member("Writer"))
+    thread = start_thread(client, sig, body="Thanks @[élodie dupont] for the template")
+    assert kinds_for(elodie) == ["mention"]
+    assert f'href="/people/{elodie.handle}"' in client.get(f"/threads/{thread.id}").get_data(
+        as_text=True
+    )

@@ -257,3 +257,16 @@ def test_thread_rows_are_consistent_after_replies(
     assert thread.last_post_id == last.id
     assert thread.last_activity_at >= last.created_at
     assert db.session.get(Thread, thread.id).reply_count == 1
+
+
+def test_removing_the_newest_reply_rolls_the_threads_activity_back(
+    client, sig, member, login, start_thread, post_reply
+):
+    login(client, member())
+    thread = start_thread(client, sig)
+    earlier = post_reply(client, thread, body="Earlier")
+    newest = post_reply(client, thread, body="Newest")
+    client.post(f"/posts/{newest.id}/delete")
+    db.session.refresh(thread)
+    assert thread.last_post_id == earlier.id
+    assert thread.last_activity_at == earlier.created_at
