@@ -44,6 +44,7 @@ def _import_models() -> None:
     import peerlearn.accounts.models
     import peerlearn.audit.models
     import peerlearn.discussions.models
+    import peerlearn.events.models
     import peerlearn.moderation.models
     import peerlearn.notifications.models
     import peerlearn.organisations.models
@@ -95,6 +96,7 @@ def _register_features(app: Flask) -> None:
     from peerlearn.core import errors, logs, security, templating
     from peerlearn.core.views import bp as core_bp
     from peerlearn.discussions.views import bp as discussions_bp
+    from peerlearn.events.views import bp as events_bp
     from peerlearn.home.views import bp as home_bp
     from peerlearn.moderation.views import bp as moderation_bp
     from peerlearn.notifications import sockets  # noqa: F401 - registers the handlers
@@ -114,6 +116,7 @@ def _register_features(app: Flask) -> None:
         organisations_bp,
         spaces_bp,
         discussions_bp,
+        events_bp,
         moderation_bp,
         notifications_bp,
         admin_bp,

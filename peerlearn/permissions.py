@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from peerlearn.accounts.models import User
 from peerlearn.discussions.models import Post, Thread, ThreadKind
+from peerlearn.events.models import Event
 from peerlearn.extensions import db, login_manager
 from peerlearn.spaces.models import (
     JoinPolicy,
@@ -195,8 +196,26 @@ def post_allows(
     return False
 
 
+def event_allows(
+    user: Actor, action: Action | str, event: Event, membership: Membership | None
+) -> bool:
+    """Rules for an event, given the user's membership of its space. Pure: no database access.
+
+    Anyone who can read the space can see its events; its members answer them (``post``);
+    its moderators edit and cancel them (``moderate``)."""
+    action = Action(action)
+    space = event.space
+    if action in {Action.view, Action.list}:
+        return space_allows(user, Action.view, space, membership)
+    if action is Action.post:
+        return space_allows(user, Action.post, space, membership) and not event.cancelled
+    if action in {Action.moderate, Action.manage}:
+        return space_allows(user, Action.moderate, space, membership)
+    return False
+
+
 def can(user: Actor, action: Action | str, target: Any) -> bool:
-    """May ``user`` do ``action`` to ``target`` (the network, a space, thread or post)?"""
+    """May ``user`` do ``action`` to ``target`` (the network, a space, thread, post or event)?"""
     if isinstance(target, Network):
         return network_allows(user, action)
     if isinstance(target, Space):
@@ -205,6 +224,8 @@ def can(user: Actor, action: Action | str, target: Any) -> bool:
         return thread_allows(user, action, target, membership_of(user, target.space))
     if isinstance(target, Post):
         return post_allows(user, action, target, membership_of(user, target.thread.space))
+    if isinstance(target, Event):
+        return event_allows(user, action, target, membership_of(user, target.space))
     raise TypeError(f"no permission rules for {type(target).__name__}")
 
 
@@ -291,3 +312,8 @@ def post_filter(user: Actor) -> ColumnElement[bool]:
         Post.thread_id.in_(visible_threads),
         or_(Post.hidden_at.is_(None), Post.thread_id.in_(moderated_threads)),
     )
+
+
+def event_filter(user: Actor) -> ColumnElement[bool]:
+    """SQL condition on :class:`Event` matching exactly the events :func:`can` lets the user see."""
+    return Event.space_id.in_(select(Space.id).where(space_filter(user, Action.view)))

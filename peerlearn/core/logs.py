@@ -14,7 +14,7 @@ from flask import Flask, Response, g, request
 logger = logging.getLogger("peerlearn.request")
 
 #: Route arguments whose values are secrets and must never reach a log line.
-SECRET_VIEW_ARGS = frozenset({"token"})
+SECRET_VIEW_ARGS = frozenset({"token"})  # e-mailed links, unsubscribe, calendar feeds
 
 
 class _DropWerkzeugAccessLog(logging.Filter):

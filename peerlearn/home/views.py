@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from peerlearn.discussions import services as discussions
 from peerlearn.discussions.models import Thread
+from peerlearn.events import services as events
 from peerlearn.extensions import db
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import Membership, MemberState, Space
@@ -46,6 +47,7 @@ def index() -> str:
         latest=latest,
         unread=discussions.unread_counts(current_user, latest_ids),
         read=discussions.read_positions(current_user, latest_ids),
+        events=db.session.scalars(events.events_query(current_user).limit(3)).all(),
     )
 
 

@@ -1,0 +1,134 @@
+"""Forms for scheduling events and answering them."""
+
+import re
+from datetime import date, datetime, time
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from peerlearn.core.forms import strip_whitespace
+from peerlearn.discussions.models import ImpactComponent
+from peerlearn.events.models import RsvpStatus
+
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
+
+
+def parse_date(text: str) -> date | None:
+    """A date written the British way (14/11/2026, 14 November 2026) or as 2026-11-14."""
+    text = " ".join((text or "").split())
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_time(text: str) -> time | None:
+    """A 24-hour time: 14:00, 14.00 or 1400."""
+    match = re.fullmatch(r"([01]?\d|2[0-3])[:.]?([0-5]\d)", (text or "").strip())
+    return time(int(match.group(1)), int(match.group(2))) if match else None
+
+
+class EventForm(FlaskForm):
+    """Schedule or change an event (times are London time)."""
+
+    title = StringField(
+        "Title",
+        validators=[
+            InputRequired("Enter a title"),
+            Length(max=200, message="Title must be 200 characters or fewer"),
+        ],
+    )
+    description = TextAreaField(
+        "What the event is about",
+        description="You can use Markdown.",
+        validators=[
+            Optional(),
+            Length(max=20_000, message="The description must be 20,000 characters or fewer"),
+        ],
+    )
+    date = StringField(
+        "Date",
+        description="For example, 14/11/2026",
+        validators=[InputRequired("Enter the date of the event")],
+        filters=[strip_whitespace],
+    )
+    start_time = StringField(
+        "Start time",
+        description="UK time, 24-hour clock, for example 14:00",
+        validators=[InputRequired("Enter a start time")],
+        filters=[strip_whitespace],
+    )
+    end_time = StringField(
+        "End time",
+        description="For example, 15:30",
+        validators=[InputRequired("Enter an end time")],
+        filters=[strip_whitespace],
+    )
+    joining_url = StringField(
+        "Joining link (optional)",
+        description="The video call's web address, starting https://",
+        validators=[
+            Optional(),
+            Length(max=500, message="The link must be 500 characters or fewer"),
+        ],
+        filters=[strip_whitespace],
+    )
+    venue = StringField(
+        "Venue (optional)",
+        description="For an event in person: the building and address.",
+        validators=[
+            Optional(),
+            Length(max=300, message="The venue must be 300 characters or fewer"),
+        ],
+    )
+    capacity = IntegerField(
+        "Places (optional)",
+        description="Leave empty for no limit. When it is full, people can join a waiting list.",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=100_000, message="Places must be a number from 1 to 100,000"),
+        ],
+    )
+    components = SelectMultipleField(
+        "NHS IMPACT components (optional)",
+        choices=[SelectChoice(c.value, f"{c.number}. {c.label}") for c in ImpactComponent],
+        validators=[Optional()],
+    )
+
+    def validate_date(self, field: StringField) -> None:
+        if parse_date(field.data) is None:
+            raise ValidationError("Enter the date in the format day/month/year, like 14/11/2026")
+
+    def validate_start_time(self, field: StringField) -> None:
+        if parse_time(field.data) is None:
+            raise ValidationError("Enter a start time like 14:00")
+
+    def validate_end_time(self, field: StringField) -> None:
+        if parse_time(field.data) is None:
+            raise ValidationError("Enter an end time like 15:30")
+
+    def validate_joining_url(self, field: StringField) -> None:
+        parts = urlsplit(field.data or "")
+        if field.data and (parts.scheme not in {"http", "https"} or not parts.netloc):
+            raise ValidationError("Enter a web address starting https://")
+
+
+class RsvpForm(FlaskForm):
+    """Answer an event."""
+
+    status = RadioField(
+        "Are you going?",
+        choices=[SelectChoice(s.value, s.label) for s in RsvpStatus],
+        validators=[InputRequired("Choose whether you are going")],
+    )

@@ -1,0 +1,124 @@
+"""Event, RSVP and calendar-feed models."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from peerlearn.accounts.models import User
+from peerlearn.core.db import utcnow
+from peerlearn.discussions.models import ImpactComponent
+from peerlearn.extensions import db
+from peerlearn.spaces.models import Space
+
+
+def new_event_uid() -> str:
+    """A calendar UID that stays the same however often the event is edited."""
+    return f"{uuid.uuid4()}@peerlearn"
+
+
+def new_feed_token() -> str:
+    """The secret part of a personal calendar feed's address."""
+    return secrets.token_urlsafe(32)
+
+
+class RsvpStatus(enum.StrEnum):
+    """A member's answer to an event."""
+
+    going = "going"
+    interested = "interested"
+    not_going = "not-going"
+
+    @property
+    def label(self) -> str:
+        return {"going": "Going", "interested": "Interested", "not-going": "Not going"}[self.value]
+
+
+class EventComponent(db.Model):
+    """An NHS IMPACT component an event is tagged with."""
+
+    __tablename__ = "event_components"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    component: Mapped[ImpactComponent] = mapped_column(primary_key=True)
+
+
+class Event(db.Model):
+    """An online or in-person event run by a space."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_space_starts", "space_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    description_source: Mapped[str] = mapped_column(Text, default="")
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    #: Stored in UTC; shown in Europe/London.
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    #: The video call's address (http or https only).
+    joining_url: Mapped[str | None] = mapped_column(String(500))
+    venue: Mapped[str | None] = mapped_column(String(300))
+    #: Places for people going; None means no limit. Past it, people join a waiting list.
+    capacity: Mapped[int | None]
+    #: Calendar identity: ``uid`` never changes, ``sequence`` goes up with every change.
+    uid: Mapped[str] = mapped_column(String(100), unique=True, default=new_event_uid)
+    sequence: Mapped[int] = mapped_column(default=0)
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    space: Mapped[Space] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    component_rows: Mapped[list[EventComponent]] = relationship(
+        cascade="all, delete-orphan", order_by=EventComponent.component
+    )
+
+    @property
+    def components(self) -> list[ImpactComponent]:
+        return sorted((row.component for row in self.component_rows), key=lambda c: c.number)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class Rsvp(db.Model):
+    """One member's answer to one event."""
+
+    __tablename__ = "rsvps"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    status: Mapped[RsvpStatus]
+    #: Going, but the event was full: promoted in order when a place frees up.
+    waitlisted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class CalendarFeed(db.Model):
+    """A member's personal calendar feed: a secret address listing the events they are going to."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_feed_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

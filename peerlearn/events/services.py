@@ -1,0 +1,343 @@
+"""Event rules and transactions: scheduling in London time, RSVP with capacity and a waiting list,
+and calendar files (one event, or a member's personal feed) made with icalendar."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+from icalendar import Event as CalendarEvent
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from peerlearn.accounts.models import User
+from peerlearn.accounts.services import external_url
+from peerlearn.audit.services import record
+from peerlearn.core.db import utcnow
+from peerlearn.core.text import render_markdown
+from peerlearn.discussions.models import ImpactComponent
+from peerlearn.events.models import CalendarFeed, Event, EventComponent, Rsvp, RsvpStatus
+from peerlearn.extensions import db
+from peerlearn.permissions import event_filter
+from peerlearn.spaces.models import Space
+
+#: Events happen in England: times are entered and shown in London time, stored in UTC.
+LONDON = ZoneInfo("Europe/London")
+MAX_TITLE = 200
+#: How long cancelled and past events stay in personal feeds, so calendars can update them.
+FEED_HISTORY = timedelta(days=90)
+
+
+class EventError(ValueError):
+    """A rule was broken; ``field`` names the form field the message belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def london_to_utc(day: date, at: time, field: str) -> datetime:
+    """A London wall-clock time as UTC; refuses times the clock change skips over."""
+    local = datetime.combine(day, at, tzinfo=LONDON)
+    utc = local.astimezone(UTC)
+    if utc.astimezone(LONDON).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise EventError(
+            f"{at:%H:%M} does not exist on {day:%-d %B %Y} because the clocks go forward. "
+            "Choose another time",
+            field=field,
+        )
+    return utc
+
+
+def in_london(value: datetime) -> datetime:
+    """A stored UTC time in London time."""
+    return value.astimezone(LONDON)
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """What a moderator enters to schedule an event."""
+
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    joining_url: str | None = None
+    venue: str | None = None
+    capacity: int | None = None
+    components: tuple[ImpactComponent, ...] = ()
+
+
+def _apply(event: Event, draft: EventDraft) -> None:
+    title = " ".join(draft.title.split())
+    if not title:
+        raise EventError("Enter a title", field="title")
+    if draft.ends_at <= draft.starts_at:
+        raise EventError("The event must end after it starts", field="end_time")
+    if not draft.joining_url and not draft.venue:
+        raise EventError("Enter a joining link or a venue", field="joining_url")
+    if draft.capacity is not None and draft.capacity < 1:
+        raise EventError("Capacity must be 1 or more, or left empty", field="capacity")
+    event.title = title
+    event.description_source = draft.description
+    event.description_html = render_markdown(draft.description)
+    event.starts_at, event.ends_at = draft.starts_at, draft.ends_at
+    event.joining_url = draft.joining_url or None
+    event.venue = draft.venue or None
+    event.capacity = draft.capacity
+    wanted = list(dict.fromkeys(draft.components))
+    event.component_rows = [
+        next((row for row in event.component_rows if row.component is c), None)
+        or EventComponent(component=c)
+        for c in wanted
+    ]
+
+
+def create_event(actor: User, space: Space, draft: EventDraft) -> Event:
+    """Schedule an event in a space."""
+    if space.archived:
+        raise EventError("This space is archived, so it cannot have new events")
+    event = Event(space=space, created_by=actor)
+    _apply(event, draft)
+    db.session.add(event)
+    db.session.flush()
+    record("event.created", actor=actor, space=space, event_id=event.id, title=event.title)
+    db.session.commit()
+    return event
+
+
+def update_event(actor: User, event: Event, draft: EventDraft) -> None:
+    """Change an event; calendars see the same UID with a higher SEQUENCE."""
+    if event.cancelled:
+        raise EventError("This event was cancelled, so it cannot be changed")
+    _apply(event, draft)
+    event.sequence += 1
+    record("event.updated", actor=actor, space=event.space, event_id=event.id, title=event.title)
+    db.session.commit()
+    _promote_waiting(event)
+
+
+def cancel_event(actor: User, event: Event) -> None:
+    """Cancel an event; it stays listed (and in calendars) marked as cancelled."""
+    if event.cancelled:
+        return
+    event.cancelled_at = utcnow()
+    event.sequence += 1
+    record("event.cancelled", actor=actor, space=event.space, event_id=event.id, title=event.title)
+    db.session.commit()
+
+
+# Reading ----------------------------------------------------------------------------------------
+
+
+def events_query(viewer: object, *, space: Space | None = None, past: bool = False) -> Select:
+    """Events the viewer may see: upcoming soonest first, or past most recent first."""
+    now = utcnow()
+    query = (
+        select(Event)
+        .where(event_filter(viewer))
+        .options(selectinload(Event.space), selectinload(Event.component_rows))
+    )
+    if space is not None:
+        query = query.where(Event.space_id == space.id)
+    if past:
+        return query.where(Event.ends_at < now).order_by(Event.starts_at.desc())
+    return query.where(Event.ends_at >= now).order_by(Event.starts_at)
+
+
+def rsvp_counts(event_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per event: how many are going (with a place), waiting, interested and not going."""
+    counts: dict[int, dict[str, int]] = {
+        i: {"going": 0, "waiting": 0, "interested": 0, "not-going": 0} for i in event_ids
+    }
+    if not event_ids:
+        return counts
+    rows = db.session.execute(
+        select(Rsvp.event_id, Rsvp.status, Rsvp.waitlisted, func.count())
+        .where(Rsvp.event_id.in_(event_ids))
+        .group_by(Rsvp.event_id, Rsvp.status, Rsvp.waitlisted)
+    )
+    for event_id, status, waitlisted, count in rows:
+        key = "waiting" if waitlisted else status.value
+        counts[event_id][key] += count
+    return counts
+
+
+def rsvp_of(user: object, event: Event) -> Rsvp | None:
+    """The member's own answer, if they gave one."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.get(Rsvp, (event.id, user.id))  # type: ignore[attr-defined]
+
+
+def attendees(event: Event) -> tuple[list[Rsvp], list[Rsvp]]:
+    """Who is going (in the order they answered) and who is on the waiting list."""
+    rows = db.session.scalars(
+        select(Rsvp)
+        .where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.going)
+        .options(selectinload(Rsvp.user).selectinload(User.organisation))
+        .order_by(Rsvp.created_at, Rsvp.user_id)
+    ).all()
+    return [r for r in rows if not r.waitlisted], [r for r in rows if r.waitlisted]
+
+
+# RSVP -------------------------------------------------------------------------------------------
+
+
+def _places_taken(event: Event, excluding: int | None = None) -> int:
+    """Confirmed places, not counting ``excluding`` (the member answering right now)."""
+    query = (
+        select(func.count())
+        .select_from(Rsvp)
+        .where(
+            Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.going, Rsvp.waitlisted.is_(False)
+        )
+    )
+    if excluding is not None:
+        query = query.where(Rsvp.user_id != excluding)
+    with db.session.no_autoflush:
+        return db.session.scalar(query) or 0
+
+
+def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
+    """Answer an event. Going to a full event puts you on its waiting list; giving up a place
+    offers it to the first person waiting."""
+    if event.cancelled:
+        raise EventError("This event was cancelled")
+    if event.ends_at < utcnow():
+        raise EventError("This event has finished")
+    rsvp = db.session.get(Rsvp, (event.id, user.id))
+    had_place = rsvp is not None and rsvp.status is RsvpStatus.going and not rsvp.waitlisted
+    if rsvp is None:
+        rsvp = Rsvp(event_id=event.id, user_id=user.id, status=status)
+        db.session.add(rsvp)
+    elif rsvp.status is not status:
+        rsvp.status = status
+        rsvp.created_at = utcnow()  # a new answer joins the back of any queue
+    if status is RsvpStatus.going and not had_place:
+        taken = _places_taken(event, excluding=user.id)
+        rsvp.waitlisted = event.capacity is not None and taken >= event.capacity
+    elif status is not RsvpStatus.going:
+        rsvp.waitlisted = False
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same answer twice at once
+        db.session.rollback()
+        return db.session.get(Rsvp, (event.id, user.id))  # type: ignore[return-value]
+    if had_place and status is not RsvpStatus.going:
+        _promote_waiting(event)
+    return rsvp
+
+
+def _promote_waiting(event: Event) -> None:
+    """Give free places to the people waiting longest."""
+    if event.capacity is None:
+        waiting = db.session.scalars(
+            select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.waitlisted.is_(True))
+        ).all()
+    else:
+        free = event.capacity - _places_taken(event)
+        if free <= 0:
+            return
+        waiting = db.session.scalars(
+            select(Rsvp)
+            .where(Rsvp.event_id == event.id, Rsvp.waitlisted.is_(True))
+            .order_by(Rsvp.created_at, Rsvp.user_id)
+            .limit(free)
+        ).all()
+    for rsvp in waiting:
+        rsvp.waitlisted = False
+    db.session.commit()
+
+
+# Calendars --------------------------------------------------------------------------------------
+
+
+def _vevent(event: Event) -> CalendarEvent:
+    item = CalendarEvent()
+    item.add("uid", event.uid)
+    item.add("sequence", event.sequence)
+    item.add("dtstamp", event.updated_at or utcnow())
+    item.add("last-modified", event.updated_at or utcnow())
+    item.add("dtstart", event.starts_at.astimezone(UTC))
+    item.add("dtend", event.ends_at.astimezone(UTC))
+    item.add("summary", event.title)
+    page = external_url("events.detail", event_id=event.id)
+    description = event.description_source.strip()
+    if event.joining_url:
+        description = f"Join online: {event.joining_url}\n\n{description}"
+    item.add("description", f"{description}\n\nEvent page: {page}".strip())
+    item.add("url", page)
+    item.add("location", event.venue or event.joining_url or "Online")
+    item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    return item
+
+
+def calendar_for(events: list[Event], name: str) -> bytes:
+    """An iCalendar file for some events (PUBLISH: works in Outlook and Google Calendar)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//peerlearn//events//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    for event in events:
+        calendar.add_component(_vevent(event))
+    return calendar.to_ical()
+
+
+def feed_for(user: User) -> CalendarFeed:
+    """The member's calendar feed, made on first use."""
+    feed = db.session.get(CalendarFeed, user.id)
+    if feed is None:
+        feed = CalendarFeed(user_id=user.id)
+        db.session.add(feed)
+        db.session.commit()
+    return feed
+
+
+def renew_feed(user: User) -> CalendarFeed:
+    """Replace the feed's secret address; the old one stops working at once."""
+    feed = db.session.get(CalendarFeed, user.id)
+    if feed is not None:
+        db.session.delete(feed)
+        db.session.flush()
+    feed = CalendarFeed(user_id=user.id)
+    db.session.add(feed)
+    db.session.commit()
+    return feed
+
+
+def feed_owner(token: str) -> User | None:
+    """The active member a feed address belongs to, if it is current."""
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token == token))
+    if feed is None:
+        return None
+    user = db.session.get(User, feed.user_id)
+    return user if user is not None and user.active else None
+
+
+def feed_events(user: User) -> list[Event]:
+    """The events the member is going to (cancelled ones too, so calendars drop them), that
+    they may still see, from the last 90 days onwards."""
+    going = select(Rsvp.event_id).where(
+        Rsvp.user_id == user.id, Rsvp.status == RsvpStatus.going, Rsvp.waitlisted.is_(False)
+    )
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(
+                Event.id.in_(going),
+                event_filter(user),
+                Event.ends_at >= utcnow() - FEED_HISTORY,
+            )
+            .order_by(Event.starts_at)
+        )
+    )
+
+
+def feed_url(user: User) -> str:
+    """The absolute address to paste into a calendar app."""
+    return external_url("events.feed", token=feed_for(user).token)

@@ -1,0 +1,233 @@
+"""Event pages: lists, scheduling, the event page with RSVP, and calendar files."""
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from peerlearn.core.db import utcnow
+from peerlearn.core.pagination import paginate
+from peerlearn.discussions.models import ImpactComponent
+from peerlearn.events import services
+from peerlearn.events.forms import EventForm, RsvpForm, parse_date, parse_time
+from peerlearn.events.models import Event, RsvpStatus
+from peerlearn.extensions import db, limiter
+from peerlearn.permissions import Action, authorize, can
+from peerlearn.spaces.models import Space
+
+bp = Blueprint("events", __name__)
+
+
+def _space(slug: str) -> Space:
+    space = db.first_or_404(select(Space).where(Space.slug == slug))
+    authorize(Action.view, space, hide=not can(current_user, Action.list, space))
+    return space
+
+
+def _event(event_id: int) -> Event:
+    event = db.get_or_404(Event, event_id)
+    authorize(Action.view, event, hide=True)
+    return event
+
+
+def _draft(form: EventForm) -> services.EventDraft:
+    day = parse_date(form.date.data)
+    starts = services.london_to_utc(day, parse_time(form.start_time.data), "start_time")  # type: ignore[arg-type]
+    ends = services.london_to_utc(day, parse_time(form.end_time.data), "end_time")  # type: ignore[arg-type]
+    return services.EventDraft(
+        title=form.title.data,
+        description=form.description.data or "",
+        starts_at=starts,
+        ends_at=ends,
+        joining_url=form.joining_url.data or None,
+        venue=(form.venue.data or "").strip() or None,
+        capacity=form.capacity.data,
+        components=tuple(ImpactComponent(c) for c in form.components.data or []),
+    )
+
+
+def _form_error(form: EventForm, error: services.EventError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+# Lists -----------------------------------------------------------------------------------------
+
+
+@bp.get("/events")
+def index() -> str:
+    past = request.args.get("when") == "past"
+    page = paginate(services.events_query(current_user, past=past))
+    return render_template(
+        "events/index.html",
+        page=page,
+        past=past,
+        counts=services.rsvp_counts([e.id for e in page.items]),
+    )
+
+
+@bp.get("/spaces/<slug>/events")
+def space_events(slug: str) -> str:
+    space = _space(slug)
+    past = request.args.get("when") == "past"
+    page = paginate(services.events_query(current_user, space=space, past=past))
+    return render_template(
+        "events/space_events.html",
+        space=space,
+        page=page,
+        past=past,
+        counts=services.rsvp_counts([e.id for e in page.items]),
+    )
+
+
+# Scheduling ------------------------------------------------------------------------------------
+
+
+@bp.route("/spaces/<slug>/events/new", methods=["GET", "POST"])
+@login_required
+def new(slug: str) -> str | BaseResponse:
+    space = _space(slug)
+    authorize(Action.moderate, space)
+    form = EventForm()
+    if form.validate_on_submit():
+        try:
+            event = services.create_event(current_user, space, _draft(form))
+        except services.EventError as error:
+            _form_error(form, error)
+        else:
+            flash(f"{event.title} has been scheduled.", "success")
+            return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/form.html", space=space, form=form, event=None)
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_id: int) -> str | BaseResponse:
+    event = _event(event_id)
+    authorize(Action.moderate, event)
+    if request.method == "GET":
+        starts, ends = services.in_london(event.starts_at), services.in_london(event.ends_at)
+        form = EventForm(
+            data={
+                "title": event.title,
+                "description": event.description_source,
+                "date": f"{starts:%d/%m/%Y}",
+                "start_time": f"{starts:%H:%M}",
+                "end_time": f"{ends:%H:%M}",
+                "joining_url": event.joining_url or "",
+                "venue": event.venue or "",
+                "capacity": event.capacity,
+                "components": [c.value for c in event.components],
+            }
+        )
+    else:
+        form = EventForm()
+    if form.validate_on_submit():
+        try:
+            services.update_event(current_user, event, _draft(form))
+        except services.EventError as error:
+            _form_error(form, error)
+        else:
+            flash("The event has been updated.", "success")
+            return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/form.html", space=event.space, form=form, event=event)
+
+
+@bp.post("/events/<int:event_id>/cancel")
+@login_required
+def cancel(event_id: int) -> BaseResponse:
+    event = _event(event_id)
+    authorize(Action.moderate, event)
+    services.cancel_event(current_user, event)
+    flash(
+        "The event has been cancelled. Calendars that follow it will show it as cancelled.",
+        "success",
+    )
+    return redirect(url_for("events.detail", event_id=event.id))
+
+
+# The event page and RSVP -----------------------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>")
+def detail(event_id: int) -> str:
+    event = _event(event_id)
+    going, waiting = services.attendees(event)
+    mine = services.rsvp_of(current_user, event)
+    form = RsvpForm(data={"status": mine.status.value} if mine else None)
+    return render_template(
+        "events/detail.html",
+        event=event,
+        space=event.space,
+        counts=services.rsvp_counts([event.id])[event.id],
+        going=going,
+        waiting=waiting,
+        mine=mine,
+        form=form,
+        finished=event.ends_at < utcnow(),
+    )
+
+
+@bp.post("/events/<int:event_id>/rsvp")
+@login_required
+@limiter.limit("30 per minute", methods=["POST"])
+def rsvp(event_id: int) -> str | BaseResponse:
+    event = _event(event_id)
+    authorize(Action.post, event)
+    form = RsvpForm()
+    if form.validate_on_submit():
+        try:
+            answer = services.set_rsvp(current_user, event, RsvpStatus(form.status.data))
+        except services.EventError as error:
+            flash(error.message, "error")
+        else:
+            flash(
+                "The event is full: you are on the waiting list and will get a place if one frees up."
+                if answer.waitlisted
+                else f"Your answer is saved: {answer.status.label.lower()}.",
+                "success",
+            )
+    else:
+        flash("Choose whether you are going.", "error")
+    return redirect(url_for("events.detail", event_id=event.id))
+
+
+# Calendars -------------------------------------------------------------------------------------
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get("/events/<int:event_id>/calendar.ics")
+def event_ics(event_id: int) -> Response:
+    event = _event(event_id)
+    return _ics(services.calendar_for([event], event.title), f"peerlearn-event-{event.id}.ics")
+
+
+@bp.get("/calendar/<token>.ics")
+@limiter.limit("60 per hour")
+def feed(token: str) -> Response | tuple[str, int]:
+    """A member's personal feed: the secret address is the only key, so no sign-in is needed."""
+    user = services.feed_owner(token)
+    if user is None:
+        return "This calendar address is no longer valid.\n", 404
+    return _ics(
+        services.calendar_for(services.feed_events(user), "peerlearn events"), "peerlearn.ics"
+    )
+
+
+@bp.route("/account/calendar", methods=["GET", "POST"])
+@login_required
+def calendar_settings() -> str | BaseResponse:
+    if request.method == "POST":
+        services.renew_feed(current_user)
+        flash("Your calendar has a new address. The old address no longer works.", "success")
+        return redirect(url_for("events.calendar_settings"))
+    return render_template("events/calendar.html", feed_url=services.feed_url(current_user))

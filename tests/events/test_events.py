@@ -1,0 +1,176 @@
+"""Scheduling events, answering them, and calendar files that calendars can trust."""
+
+from datetime import UTC, datetime
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from peerlearn.audit.models import AuditEntry
+from peerlearn.events.models import Event, RsvpStatus
+from peerlearn.extensions import db
+from peerlearn.spaces.models import Visibility
+from tests.events.conftest import form_for
+
+
+def _events():
+    return db.session.scalar(select(func.count()).select_from(Event))
+
+
+def test_a_moderator_schedules_an_event_in_london_time(client, sig, moderator, login, schedule):
+    login(client, moderator)
+    event = schedule(client, sig, day="14/01/2027", start="14:00", end="15:30")
+    assert event.starts_at == datetime(2027, 1, 14, 14, 0, tzinfo=UTC)  # GMT in winter
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Thursday 14 January 2027, 14:00" in page and "15:30" in page
+    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "event.created"))
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "utc_hour"),
+    [("28/10/2026", "14:00", 14), ("23/10/2026", "14:00", 13), ("02/11/2026", "14:00", 14)],
+)
+def test_times_are_right_on_both_sides_of_the_clock_change(
+    client, sig, moderator, login, schedule, day, start, utc_hour
+):
+    login(client, moderator)
+    event = schedule(client, sig, day=day, start=start, end="16:00")
+    # Clocks went back on 25 October 2026: before it London is UTC+1, after it UTC+0.
+    assert event.starts_at.hour == utc_hour
+    calendar = Calendar.from_ical(client.get(f"/events/{event.id}/calendar.ics").data)
+    (vevent,) = calendar.walk("VEVENT")
+    assert vevent.decoded("dtstart") == event.starts_at
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"day": "31/02/2027"}, "date", "Enter the date in the format day/month/year"),
+        ({"start": "25:00"}, "start_time", "Enter a start time like 14:00"),
+        ({"end": "13:00"}, "end_time", "The event must end after it starts"),
+        ({"day": "28/03/2027", "start": "01:30", "end": "03:00"}, "start_time", "the clocks go forward"),
+        ({"joining_url": "javascript:alert(1)"}, "joining_url", "Enter a web address starting https://"),
+        ({"joining_url": ""}, "joining_url", "Enter a joining link or a venue"),
+        ({"capacity": "0"}, "capacity", "Places must be a number from 1 to 100,000"),
+        ({"title": ""}, "title", "Enter a title"),
+    ],
+)
+def test_bad_event_details_are_explained_kept_and_not_saved(
+    client, sig, moderator, login, fields, field, message
+):
+    login(client, moderator)
+    data = form_for(**{k: v for k, v in fields.items() if k in {"day", "start", "end"}})
+    data.update({k: v for k, v in fields.items() if k not in {"day", "start", "end"}})
+    response = client.post(f"/spaces/{sig.slug}/events/new", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in page
+    assert f'href="#{field}"' in page
+    assert "What worked, and what did not." in page
+    assert _events() == 0
+
+
+def test_only_moderators_schedule_events(client, new_client, sig, member, login):
+    login(client, member())
+    assert client.get(f"/spaces/{sig.slug}/events/new").status_code == 403
+    assert client.post(f"/spaces/{sig.slug}/events/new", data=form_for()).status_code == 403
+    assert _events() == 0
+
+
+def test_rsvp_respects_capacity_with_a_waiting_list(
+    client, new_client, sig, moderator, member, login, schedule, tomorrow
+):
+    login(client, moderator)
+    event = schedule(client, sig, day=tomorrow, capacity="1")
+    first, second = new_client(), new_client()
+    login(first, member("First Person"))
+    login(second, member("Second Person"))
+    first.post(f"/events/{event.id}/rsvp", data={"status": "going"})
+    response = second.post(f"/events/{event.id}/rsvp", data={"status": "going"}, follow_redirects=True)
+    assert "you are on the waiting list" in response.get_data(as_text=True)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "1 going of 1" in page and "1 on the waiting list" in page
+    first.post(f"/events/{event.id}/rsvp", data={"status": "not-going"})
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "1 going of 1" in page and "waiting list" not in page.split("Who is going")[0]
+    assert "Second Person" in page.split("Who is going")[1]
+
+
+def test_members_only_may_answer_and_cancelled_events_take_no_answers(
+    client, new_client, sig, moderator, member, make_user, login, schedule, tomorrow
+):
+    login(client, moderator)
+    event = schedule(client, sig, day=tomorrow)
+    outsider = new_client()
+    login(outsider, make_user())
+    assert outsider.post(f"/events/{event.id}/rsvp", data={"status": "going"}).status_code == 403
+    assert "join the call" not in outsider.get(f"/events/{event.id}").get_data(as_text=True)
+    client.post(f"/events/{event.id}/cancel")
+    someone = new_client()
+    login(someone, member())
+    assert someone.post(f"/events/{event.id}/rsvp", data={"status": "going"}).status_code == 403
+    assert "This event was cancelled" in someone.get(f"/events/{event.id}").get_data(as_text=True)
+
+
+def test_calendar_files_keep_their_uid_and_raise_the_sequence(
+    client, sig, moderator, login, schedule, tomorrow
+):
+    login(client, moderator)
+    event = schedule(client, sig, day=tomorrow)
+
+    def vevent():
+        response = client.get(f"/events/{event.id}/calendar.ics")
+        assert response.mimetype == "text/calendar"
+        (item,) = Calendar.from_ical(response.data).walk("VEVENT")
+        return item
+
+    before = vevent()
+    client.post(f"/events/{event.id}/edit", data=form_for(day=tomorrow, title="Renamed event"))
+    after = vevent()
+    assert str(after["uid"]) == str(before["uid"])
+    assert int(after["sequence"]) == int(before["sequence"]) + 1
+    assert str(after["summary"]) == "Renamed event"
+    client.post(f"/events/{event.id}/cancel")
+    cancelled = vevent()
+    assert str(cancelled["status"]) == "CANCELLED"
+    assert int(cancelled["sequence"]) == int(before["sequence"]) + 2
+
+
+def test_the_personal_feed_lists_events_im_going_to_and_can_be_renewed(
+    client, new_client, sig, moderator, member, login, schedule, tomorrow
+):
+    login(client, moderator)
+    going = schedule(client, sig, day=tomorrow, title="Going to this")
+    schedule(client, sig, day=tomorrow, title="Not going to this")
+    me = new_client()
+    login(me, member())
+    me.post(f"/events/{going.id}/rsvp", data={"status": "going"})
+    page = me.get("/account/calendar").get_data(as_text=True)
+    feed_path = "/calendar/" + page.split("/calendar/")[1].split('"')[0]
+    anonymous = new_client()
+    calendar = Calendar.from_ical(anonymous.get(feed_path).data)
+    assert [str(e["summary"]) for e in calendar.walk("VEVENT")] == ["Going to this"]
+    me.post("/account/calendar")
+    assert anonymous.get(feed_path).status_code == 404
+
+
+def test_private_space_events_stay_private(
+    client, new_client, make_space, make_user, add_member, login, schedule, tomorrow
+):
+    private = make_space("Private group", visibility=Visibility.private)
+    moderator = make_user()
+    from peerlearn.spaces.models import MemberRole
+
+    add_member(private, moderator, MemberRole.moderator)
+    login(client, moderator)
+    event = schedule(client, private, day=tomorrow, title="Private workshop")
+    outsider = new_client()
+    login(outsider, make_user())
+    assert outsider.get(f"/events/{event.id}").status_code == 404
+    assert outsider.get(f"/events/{event.id}/calendar.ics").status_code == 404
+    assert "Private workshop" not in outsider.get("/events").get_data(as_text=True)
+    assert "Private workshop" in client.get("/events").get_data(as_text=True)
+
+
+def test_rsvp_status_labels_read_naturally():
+    assert [s.label for s in RsvpStatus] == ["Going", "Interested", "Not going"]
