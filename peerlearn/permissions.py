@@ -68,6 +68,21 @@ def membership_of(user: Actor, space: Space) -> Membership | None:
     )
 
 
+def has_moderator_role(user: Actor, membership: Membership | None) -> bool:
+    """An administrator, or an active moderator or owner of the membership's space (whatever the
+    space's state: this is about who someone is, not what they may do now)."""
+    person = signed_in(user)
+    if person is None:
+        return False
+    if person.is_admin:
+        return True
+    return (
+        membership is not None
+        and membership.state is MemberState.active
+        and membership.role in {MemberRole.moderator, MemberRole.owner}
+    )
+
+
 def space_allows(
     user: Actor, action: Action | str, space: Space, membership: Membership | None
 ) -> bool:
@@ -144,7 +159,9 @@ def thread_allows(
 
     moderator = on_space(Action.moderate)
     if action in {Action.view, Action.list}:
-        return on_space(Action.view) and (not thread.hidden or moderator)
+        # Seeing hidden things goes with the role, even once the space is archived and nobody
+        # may moderate it any more.
+        return on_space(Action.view) and (not thread.hidden or has_moderator_role(user, membership))
     if not thread_allows(user, Action.view, thread, membership):
         return False
     if action is Action.post:
@@ -170,7 +187,7 @@ def post_allows(
         return False
     moderator = thread_allows(user, Action.moderate, thread, membership)
     if action in {Action.view, Action.list}:
-        return post.hidden_at is None or moderator
+        return post.hidden_at is None or has_moderator_role(user, membership)
     if post.deleted_at is not None or post.hidden_at is not None:
         # A removed post is a placeholder: only a moderator may still act on it (to restore it).
         return action is Action.moderate and moderator
@@ -183,7 +200,8 @@ def post_allows(
     if action is Action.delete:
         return moderator or (own and space_allows(user, Action.post, thread.space, membership))
     if action is Action.flag:
-        return person is not None and not own
+        # Nobody can deal with a report in an archived space, so none can be made there.
+        return person is not None and not own and not thread.space.archived
     if action is Action.mark_helpful:
         return not own and space_allows(user, Action.post, thread.space, membership)
     if action is Action.mark_solved:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from peerlearn.core.db import utcnow
+from peerlearn.core.errors import render_error
 from peerlearn.core.pagination import paginate
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions import services
@@ -217,8 +218,14 @@ def _quote(post: Post) -> str:
 @login_required
 @limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"],
                exempt_when=lambda: request.form.get("action") == "preview")  # fmt: skip
-def reply(thread_id: int) -> str | Response:
+def reply(thread_id: int) -> str | Response | tuple[str, int]:
     thread = _thread(thread_id)
+    if (
+        thread.locked
+        and not can(current_user, Action.post, thread)
+        and can(current_user, Action.post, thread.space)
+    ):
+        return render_error(403, "This thread is locked: nobody can reply to it.")
     authorize(Action.post, thread)
     form = ReplyForm()
     parent_id = (
@@ -229,6 +236,7 @@ def reply(thread_id: int) -> str | Response:
         form.parent_id.data = parent.id if parent else ""
         if (
             parent is not None
+            and parent.thread_id == thread.id
             and request.args.get("quote")
             and can(current_user, Action.view, parent)
         ):
@@ -253,8 +261,12 @@ def reply(thread_id: int) -> str | Response:
                 return redirect(
                     url_for("discussions.permalink", thread_id=thread.id, post_id=post.id)
                 )
+    # Show the post being answered only if it belongs here and the reader may see it.
+    shown = parent if parent is not None and parent.thread_id == thread.id else None
+    if shown is not None and not can(current_user, Action.view, shown):
+        shown = None
     return render_template(
-        "discussions/reply.html", thread=thread, form=form, parent=parent, preview=preview
+        "discussions/reply.html", thread=thread, form=form, parent=shown, preview=preview
     )
 
 

@@ -1,0 +1,529 @@
+"""Moderation, as members and moderators meet it: reporting posts, the moderators' queues, pinning,
+locking, hiding, slow mode and moving threads, bans, and replies that break the rules. Every
+moderator action leaves an audit entry."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+
+from peerlearn.accounts.models import User
+from peerlearn.audit.models import AuditEntry
+from peerlearn.discussions import services
+from peerlearn.discussions.models import Post, Thread
+from peerlearn.discussions.services import ThreadDraft
+from peerlearn.extensions import db
+from peerlearn.moderation.models import Flag, FlagOutcome
+from peerlearn.spaces.models import MemberRole, Membership, MemberState, Space, Visibility
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def audit() -> list[str]:
+    """The audit log's actions, oldest first (signing in aside)."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.action.not_like("auth.%"))
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def follow(client, response) -> str:
+    """The page a redirect leads to (through the post's permalink), with its messages."""
+    assert response.status_code == 302, response.status_code
+    return page(client.get(response.headers["Location"], follow_redirects=True))
+
+
+def audit_entry(action: str) -> AuditEntry:
+    return db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id.desc())
+    ).first()
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@pytest.fixture
+def browser(new_client, login):
+    """A browser signed in as someone."""
+
+    def open_as(user: User):
+        client = new_client()
+        login(client, user)
+        return client
+
+    return open_as
+
+
+@dataclass
+class Discussion:
+    """A thread in the QMS SIG with a reply, the people around it, and their browsers."""
+
+    space: Space
+    thread: Thread
+    reply: Post
+    author: User
+    replier: User
+    reader: User
+    moderator: User
+
+
+@pytest.fixture
+def discussion(sig, member) -> Discussion:
+    author, replier, reader = member("Aisha Khan"), member("Tom Reid"), member("Priya Shah")
+    moderator = member("Kwame Mensah", role=MemberRole.moderator)
+    thread, _ = services.start_thread(
+        author, sig, ThreadDraft("Weekly huddles that work", "How long are yours?")
+    )
+    reply, _ = services.reply(replier, thread, "Ten minutes, at the board, same time daily.")
+    return Discussion(sig, thread, reply, author, replier, reader, moderator)
+
+
+def report(client, post: Post, reason: str, note: str = ""):
+    return client.post(f"/posts/{post.id}/report", data={"reason": reason, "note": note})
+
+
+# Reporting --------------------------------------------------------------------------------------
+
+
+def test_the_report_form_offers_every_reason(discussion, browser):
+    form = page(browser(discussion.reader).get(f"/posts/{discussion.reply.id}/report"))
+    for label in (
+        "Spam or advertising",
+        "Abusive, offensive or harassing",
+        "Contains patient-identifiable information",
+        "Something else",
+    ):
+        assert label in form
+
+
+def test_a_report_must_say_why(discussion, browser):
+    response = browser(discussion.reader).post(f"/posts/{discussion.reply.id}/report", data={})
+    assert response.status_code == 200
+    assert "Choose why you are reporting this post" in page(response)
+    assert count(Flag) == 0
+
+
+@pytest.mark.parametrize(
+    ("reason", "label"),
+    [("spam", "Spam or advertising"), ("abusive", "Abusive, offensive or harassing"),
+     ("other", "Something else")],
+)  # fmt: skip
+def test_a_report_reaches_the_moderators_and_the_post_stays_up(reason, label, discussion, browser):
+    reader = browser(discussion.reader)
+    response = report(reader, discussion.reply, reason, note="Looks like a sales pitch")
+    assert "The space&#39;s moderators will look at your report" in follow(reader, response)
+    flag = db.session.scalars(select(Flag)).one()
+    assert (flag.reason.value, flag.reporter_id, flag.resolved_at) == (
+        reason,
+        discussion.reader.id,
+        None,
+    )
+    others = page(browser(discussion.author).get(f"/threads/{discussion.thread.id}"))
+    assert "Ten minutes, at the board" in others
+    queue = page(browser(discussion.moderator).get(f"/spaces/{discussion.space.slug}/moderation"))
+    assert "Ten minutes, at the board" in queue
+    assert label in queue and "Looks like a sales pitch" in queue and "Priya Shah" in queue
+    entry = audit_entry("post.flagged")
+    assert entry.actor_id == discussion.reader.id
+    assert entry.subject_id == discussion.replier.id
+    assert entry.detail["reason"] == reason
+
+
+def test_the_same_member_cannot_report_a_post_twice(discussion, browser):
+    reader = browser(discussion.reader)
+    report(reader, discussion.reply, "spam")
+    again = report(reader, discussion.reply, "abusive")
+    assert "You have already reported this post" in follow(reader, again)
+    assert count(Flag) == 1
+    assert audit().count("post.flagged") == 1
+
+
+def test_members_cannot_report_their_own_posts(discussion, browser):
+    response = report(browser(discussion.replier), discussion.reply, "other")
+    assert response.status_code == 403
+    assert count(Flag) == 0
+
+
+def test_a_patient_information_report_hides_the_post_at_once(discussion, browser):
+    reader = browser(discussion.reader)
+    response = report(reader, discussion.reply, "patient-information", note="Names a patient")
+    assert "hidden until a moderator has looked at it" in follow(reader, response)
+    for person in (discussion.author, discussion.replier, discussion.reader):
+        thread_page = page(browser(person).get(f"/threads/{discussion.thread.id}"))
+        assert "This post was hidden by a moderator." in thread_page, person.display_name
+        assert "Ten minutes, at the board" not in thread_page, person.display_name
+    moderator = browser(discussion.moderator)
+    thread_page = page(moderator.get(f"/threads/{discussion.thread.id}"))
+    assert "Ten minutes, at the board" in thread_page
+    assert "Only moderators can see this." in thread_page
+    queue = page(moderator.get(f"/spaces/{discussion.space.slug}/moderation"))
+    assert "Ten minutes, at the board" in queue and "Restore and dismiss" in queue
+    assert discussion.thread.reply_count == 0  # hidden replies are not counted
+    assert audit() == ["post.flagged", "post.hidden"]
+
+
+# The queues -------------------------------------------------------------------------------------
+
+
+def test_a_space_queue_is_for_that_spaces_moderators(
+    discussion, browser, client, make_space, make_user, add_member
+):
+    report(browser(discussion.reader), discussion.reply, "spam")
+    path = f"/spaces/{discussion.space.slug}/moderation"
+    assert "Ten minutes, at the board" in page(browser(discussion.moderator).get(path))
+    owner = discussion.space.memberships[0].user
+    assert "Ten minutes, at the board" in page(browser(owner).get(path))
+    assert browser(discussion.author).get(path).status_code == 403
+    elsewhere, other_space = make_user("Moderator elsewhere"), make_space("Another group")
+    add_member(other_space, elsewhere, MemberRole.moderator)
+    assert browser(elsewhere).get(path).status_code == 403
+    own_queue = page(browser(elsewhere).get(f"/spaces/{other_space.slug}/moderation"))
+    assert "There are no reports waiting" in own_queue
+    response = client.get(path)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_private_space_queue_is_not_shown_to_outsiders(browser, make_space, make_user):
+    space = make_space("Private board", visibility=Visibility.private)
+    response = browser(make_user()).get(f"/spaces/{space.slug}/moderation")
+    assert response.status_code in {403, 404}
+    assert "Reported posts" not in page(response)
+
+
+def test_the_network_queue_is_for_administrators(
+    discussion, browser, make_space, make_user, add_member
+):
+    other_space = make_space("Flow coaches", visibility=Visibility.private)
+    writer = make_user("Sam Writer")
+    add_member(other_space, writer)
+    thread, _ = services.start_thread(writer, other_space, ThreadDraft("Flow", "Buy my course"))
+    post = services.opening_post(thread)
+    reporter = make_user("Rae Reporter")
+    add_member(other_space, reporter)
+    report(browser(reporter), post, "spam")
+    report(browser(discussion.reader), discussion.reply, "abusive")
+
+    queue = page(browser(make_user("Network admin", admin=True)).get("/moderation"))
+    assert "Buy my course" in queue and "Ten minutes, at the board" in queue
+    for person in (discussion.moderator, discussion.reader):
+        assert browser(person).get("/moderation").status_code == 403
+    moderator = browser(discussion.moderator)
+    space_queue = page(moderator.get(f"/spaces/{discussion.space.slug}/moderation"))
+    assert "Ten minutes, at the board" in space_queue and "Buy my course" not in space_queue
+
+
+def test_hiding_from_the_queue_resolves_the_reports_and_is_audited(discussion, browser, member):
+    report(browser(discussion.reader), discussion.reply, "spam")
+    report(browser(member("Second Reporter")), discussion.reply, "abusive")
+    moderator = browser(discussion.moderator)
+    response = moderator.post(
+        f"/posts/{discussion.reply.id}/moderate", data={"action": "hide", "next": "queue"}
+    )
+    assert response.headers["Location"] == f"/spaces/{discussion.space.slug}/moderation"
+    assert "There are no reports waiting" in page(moderator.get(response.headers["Location"]))
+    flags = db.session.scalars(select(Flag)).all()
+    assert {(f.outcome, f.resolved_by_id) for f in flags} == {
+        (FlagOutcome.hidden, discussion.moderator.id)
+    }
+    assert all(f.resolved_at is not None for f in flags)
+    assert "This post was hidden by a moderator." in page(
+        browser(discussion.author).get(f"/threads/{discussion.thread.id}")
+    )
+    assert audit() == ["post.flagged", "post.flagged", "flags.resolved", "post.hidden"]
+    resolved = audit_entry("flags.resolved")
+    assert resolved.actor_id == discussion.moderator.id
+    assert resolved.detail == {"post_id": discussion.reply.id, "outcome": "hidden", "reports": 2}
+    assert audit_entry("post.hidden").actor_id == discussion.moderator.id
+
+
+def test_dismissing_restores_a_post_a_report_hid(discussion, browser):
+    report(browser(discussion.reader), discussion.reply, "patient-information")
+    moderator = browser(discussion.moderator)
+    moderator.post(
+        f"/posts/{discussion.reply.id}/moderate", data={"action": "dismiss", "next": "queue"}
+    )
+    flag = db.session.scalars(select(Flag)).one()
+    assert flag.outcome is FlagOutcome.dismissed
+    assert discussion.reply.hidden_at is None
+    assert "Ten minutes, at the board" in page(
+        browser(discussion.author).get(f"/threads/{discussion.thread.id}")
+    )
+    assert audit() == ["post.flagged", "post.hidden", "flags.resolved", "post.restored"]
+    assert audit_entry("post.restored").actor_id == discussion.moderator.id
+
+
+def test_dismissing_a_report_leaves_the_post_as_it_was(discussion, browser):
+    report(browser(discussion.reader), discussion.reply, "other")
+    browser(discussion.moderator).post(
+        f"/posts/{discussion.reply.id}/moderate", data={"action": "dismiss"}
+    )
+    assert db.session.scalars(select(Flag)).one().outcome is FlagOutcome.dismissed
+    assert discussion.reply.hidden_at is None
+    assert audit() == ["post.flagged", "flags.resolved"]
+
+
+def test_members_cannot_decide_on_reports(discussion, browser):
+    report(browser(discussion.reader), discussion.reply, "spam")
+    response = browser(discussion.author).post(
+        f"/posts/{discussion.reply.id}/moderate", data={"action": "hide"}
+    )
+    assert response.status_code == 403
+    assert db.session.scalars(select(Flag)).one().resolved_at is None
+    assert discussion.reply.hidden_at is None
+
+
+# Moderating threads -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "flag", "before", "after", "logged"),
+    [
+        ("pin", "pinned", False, True, "thread.pinned"),
+        ("unpin", "pinned", True, False, "thread.unpinned"),
+        ("lock", "locked", False, True, "thread.locked"),
+        ("unlock", "locked", True, False, "thread.unlocked"),
+        ("hide", "hidden", False, True, "thread.hidden"),
+        ("unhide", "hidden", True, False, "thread.restored"),
+    ],
+)
+def test_thread_moderation_is_for_moderators_and_audited(
+    action, flag, before, after, logged, discussion, browser
+):
+    thread = discussion.thread
+    setattr(thread, flag, before)
+    db.session.commit()
+    response = browser(discussion.author).post(
+        f"/threads/{thread.id}/moderate", data={"action": action}
+    )
+    assert response.status_code in {403, 404}  # 404 once the thread is hidden from members
+    assert getattr(thread, flag) is before
+    assert audit() == []
+
+    response = browser(discussion.moderator).post(
+        f"/threads/{thread.id}/moderate", data={"action": action}
+    )
+    assert response.status_code == 302
+    assert getattr(thread, flag) is after
+    assert audit() == [logged]
+    entry = audit_entry(logged)
+    assert entry.actor_id == discussion.moderator.id
+    assert entry.space_id == discussion.space.id
+    assert entry.detail["thread_id"] == thread.id
+
+
+def test_a_pinned_thread_leads_the_list(discussion, browser):
+    newer, _ = services.start_thread(discussion.reader, discussion.space, ThreadDraft("Newer", "x"))
+    reader = browser(discussion.reader)
+
+    def order() -> list[str]:
+        listing = page(reader.get(f"/spaces/{discussion.space.slug}/threads"))
+        return sorted(("Weekly huddles that work", "Newer"), key=lambda title: listing.index(title))
+
+    assert order() == ["Newer", "Weekly huddles that work"]
+    browser(discussion.moderator).post(
+        f"/threads/{discussion.thread.id}/moderate", data={"action": "pin"}
+    )
+    assert order() == ["Weekly huddles that work", "Newer"]
+    assert "Pinned" in page(reader.get(f"/spaces/{discussion.space.slug}/threads"))
+    assert newer.pinned is False
+
+
+def test_a_locked_thread_takes_replies_only_from_moderators(discussion, browser, post_reply):
+    thread = discussion.thread
+    moderator = browser(discussion.moderator)
+    moderator.post(f"/threads/{thread.id}/moderate", data={"action": "lock"})
+    member = browser(discussion.reader)
+    thread_page = page(member.get(f"/threads/{thread.id}"))
+    assert "This thread is locked, so you cannot reply." in thread_page
+    assert "Post reply" not in thread_page
+
+    response = member.post(f"/threads/{thread.id}/reply", data={"body": "But I disagree"})
+    assert response.status_code in {200, 403}
+    assert "locked" in page(response)  # says why, not just "no permission"
+    assert count(Post, Post.body_source == "But I disagree") == 0
+
+    post_reply(moderator, thread, body="Locking this: see the new thread.")
+    moderator.post(f"/threads/{thread.id}/moderate", data={"action": "unlock"})
+    post_reply(member, thread, body="Thanks for reopening")
+
+
+def test_a_hidden_thread_disappears_for_members(discussion, browser):
+    thread = discussion.thread
+    moderator = browser(discussion.moderator)
+    moderator.post(f"/threads/{thread.id}/moderate", data={"action": "hide"})
+    member = browser(discussion.reader)
+    assert member.get(f"/threads/{thread.id}").status_code == 404
+    assert member.get(f"/threads/{thread.id}/reply").status_code == 404
+    for path in (f"/spaces/{discussion.space.slug}/threads", "/threads"):
+        assert "Weekly huddles that work" not in page(member.get(path)), path
+    moderator_page = page(moderator.get(f"/threads/{thread.id}"))
+    assert "Weekly huddles that work" in moderator_page and "Hidden" in moderator_page
+    assert "Weekly huddles that work" in page(
+        moderator.get(f"/spaces/{discussion.space.slug}/threads")
+    )
+
+    moderator.post(f"/threads/{thread.id}/moderate", data={"action": "unhide"})
+    assert member.get(f"/threads/{thread.id}").status_code == 200
+    assert "Weekly huddles that work" in page(member.get("/threads"))
+
+
+def test_unknown_moderation_actions_change_nothing(discussion, browser):
+    moderator = browser(discussion.moderator)
+    response = moderator.post(
+        f"/threads/{discussion.thread.id}/moderate", data={"action": "delete_everything"}
+    )
+    assert "That is not a moderation action." in follow(moderator, response)
+    assert audit() == []
+
+
+# Slow mode --------------------------------------------------------------------------------------
+
+
+def test_slow_mode_holds_members_to_one_post_per_interval(discussion, browser, post_reply):
+    thread = discussion.thread
+    slow_mode = {"action": "slow_mode", "seconds": "300"}
+    refused = browser(discussion.reader).post(f"/threads/{thread.id}/moderate", data=slow_mode)
+    assert refused.status_code == 403
+    assert thread.slow_mode_seconds == 0
+
+    moderator = browser(discussion.moderator)
+    moderator.post(f"/threads/{thread.id}/moderate", data=slow_mode)
+    assert thread.slow_mode_seconds == 300
+    assert audit_entry("thread.slow_mode").detail == {"thread_id": thread.id, "seconds": 300}
+    member = browser(discussion.reader)
+    assert "Slow mode: one post each every 5 minutes." in page(member.get(f"/threads/{thread.id}"))
+
+    post_reply(member, thread, body="My first thought")
+    second = member.post(f"/threads/{thread.id}/reply", data={"body": "My second thought"})
+    assert second.status_code == 200
+    html = page(second)
+    beside = re.search(r'id="body-error"(.*?)<textarea[^>]*name="body"', html, re.DOTALL)
+    assert beside, "the error is shown beside the message field"
+    message = " ".join(re.sub(r"<[^>]+>", " ", beside.group(1)).split())
+    assert "This thread is in slow mode. You can post again in 5 minutes" in message
+    assert "My second thought</textarea>" in html  # what they wrote is kept
+    assert count(Post, Post.author_id == discussion.reader.id) == 1
+
+    post_reply(moderator, thread, body="Moderators first")
+    post_reply(moderator, thread, body="Moderators are exempt")
+    assert count(Post, Post.author_id == discussion.moderator.id) == 2
+
+
+# Moving threads ---------------------------------------------------------------------------------
+
+
+def test_moving_a_thread_to_another_moderated_space(
+    discussion, browser, make_space, make_user, add_member
+):
+    thread = discussion.thread
+    board = make_space("Board development", visibility=Visibility.private)
+    add_member(board, discussion.moderator, MemberRole.moderator)
+    elsewhere = make_space("Measurement for improvement")
+    add_member(elsewhere, discussion.moderator, MemberRole.member)  # a member, not a moderator
+    board_member = make_user("Bea Board")
+    add_member(board, board_member)
+
+    assert browser(discussion.author).get(f"/threads/{thread.id}/move").status_code == 403
+    moderator = browser(discussion.moderator)
+    form = page(moderator.get(f"/threads/{thread.id}/move"))
+    assert "Board development" in form
+    assert "Measurement for improvement" not in form
+
+    refused = moderator.post(f"/threads/{thread.id}/move", data={"space_id": str(elsewhere.id)})
+    assert refused.status_code == 200
+    assert "Choose a space you moderate" in page(refused)
+    assert thread.space_id == discussion.space.id
+
+    moved = moderator.post(f"/threads/{thread.id}/move", data={"space_id": str(board.id)})
+    assert moved.status_code == 302
+    assert thread.space_id == board.id
+    assert "Weekly huddles that work" in page(moderator.get(f"/spaces/{board.slug}/threads"))
+    assert "Weekly huddles that work" not in page(
+        moderator.get(f"/spaces/{discussion.space.slug}/threads")
+    )
+    # Its readers are now the private space's members.
+    assert browser(discussion.reader).get(f"/threads/{thread.id}").status_code == 404
+    assert browser(board_member).get(f"/threads/{thread.id}").status_code == 200
+    entry = audit_entry("thread.moved")
+    assert entry.actor_id == discussion.moderator.id
+    assert entry.detail["to_space"] == board.slug
+
+
+# Bans -------------------------------------------------------------------------------------------
+
+
+def test_a_banned_member_cannot_post(discussion, browser):
+    owner = discussion.space.memberships[0].user
+    browser(owner).post(
+        f"/spaces/{discussion.space.slug}/members/{discussion.reader.id}/ban",
+        data={"reason": "Repeated abuse"},
+    )
+    standing = db.session.scalar(
+        select(Membership.state).where(
+            Membership.user_id == discussion.reader.id, Membership.space_id == discussion.space.id
+        )
+    )
+    assert standing is MemberState.banned
+    banned = browser(discussion.reader)
+    reply = banned.post(f"/threads/{discussion.thread.id}/reply", data={"body": "Still here"})
+    assert reply.status_code in {403, 404}
+    new = banned.post(
+        f"/spaces/{discussion.space.slug}/threads/new",
+        data={"title": "Back again", "body": "Hello", "kind": "discussion"},
+    )
+    assert new.status_code in {403, 404}
+    assert count(Post, Post.author_id == discussion.reader.id) == 0
+    assert count(Thread, Thread.title == "Back again") == 0
+
+
+# Replies that break the rules -------------------------------------------------------------------
+
+
+def test_a_reply_to_a_post_in_another_thread_is_refused(discussion, browser):
+    other, _ = services.start_thread(
+        discussion.author, discussion.space, ThreadDraft("Another thread", "Elsewhere entirely")
+    )
+    elsewhere = services.opening_post(other)
+    before = count(Post)
+    response = browser(discussion.reader).post(
+        f"/threads/{discussion.thread.id}/reply",
+        data={"body": "Cross-thread reply", "parent_id": str(elsewhere.id)},
+    )
+    assert response.status_code == 200
+    assert "You can only reply to a post in this thread" in page(response)
+    assert "Cross-thread reply" in page(response)  # kept for them to fix
+    assert count(Post) == before
+    assert discussion.thread.reply_count == 1
+
+
+def test_a_reply_to_a_deleted_post_is_refused(discussion, browser):
+    services.delete_post(discussion.replier, discussion.reply)
+    before = count(Post)
+    response = browser(discussion.reader).post(
+        f"/threads/{discussion.thread.id}/reply",
+        data={"body": "Replying anyway", "parent_id": str(discussion.reply.id)},
+    )
+    assert response.status_code == 200
+    assert "That post has been removed, so you cannot reply to it" in page(response)
+    assert "Replying anyway" in page(response)
+    assert count(Post) == before
+
+
+def test_a_double_submitted_reply_stores_one_post(discussion, browser):
+    member = browser(discussion.reader)
+    data = {"body": "Only once, please", "submission_key": "a" * 32}
+    first = member.post(f"/threads/{discussion.thread.id}/reply", data=data)
+    second = member.post(f"/threads/{discussion.thread.id}/reply", data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(Post, Post.body_source == "Only once, please") == 1
+    assert discussion.thread.reply_count == 2
