@@ -33,8 +33,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         )
 
     _init_templates(app)
-    _init_extensions(app)
     _import_models()
+    _import_socket_handlers()
+    _init_extensions(app)
     _register_features(app)
     return app
 
@@ -57,6 +58,16 @@ def _autoescape(template_name: str | None) -> bool:
     return template_name is None or template_name.endswith(
         (".html", ".htm", ".xml", ".xhtml", ".svg", ".jinja")
     )
+
+
+def _import_socket_handlers() -> None:
+    """Import every feature's Socket.IO handlers before ``socketio.init_app``.
+
+    Flask-SocketIO keeps handlers declared before its first ``init_app`` and gives them to every
+    server it makes; a handler declared later is attached to the current server only, and a
+    second app (a worker, a test) would silently lack it.
+    """
+    import peerlearn.notifications.sockets  # noqa: F401
 
 
 def _init_templates(app: Flask) -> None:
@@ -99,7 +110,6 @@ def _register_features(app: Flask) -> None:
     from peerlearn.events.views import bp as events_bp
     from peerlearn.home.views import bp as home_bp
     from peerlearn.moderation.views import bp as moderation_bp
-    from peerlearn.notifications import sockets  # noqa: F401 - registers the handlers
     from peerlearn.notifications.views import bp as notifications_bp
     from peerlearn.organisations.views import bp as organisations_bp
     from peerlearn.spaces.views import bp as spaces_bp

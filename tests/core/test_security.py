@@ -183,3 +183,9 @@ def test_search_style_query_strings_are_escaped_in_filter_forms(client, make_use
     login(client, make_user())
     page = client.get("/people", query_string={"q": HOSTILE}).get_data(as_text=True)
     assert "<script>alert(1)" not in page and "<img src=x" not in page
+
+
+def test_every_app_refuses_anonymous_socket_connections(app_config, connect_socket, client):
+    """Socket handlers survive the creation of further apps (workers, CLI, tests)."""
+    create_app(app_config)  # another app binds the same Socket.IO extension
+    assert not connect_socket(client).is_connected()
