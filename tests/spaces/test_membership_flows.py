@@ -414,7 +414,7 @@ def test_banning_a_member(browser, make_user, add_member, make_space):
     )
     assert "Bea Banned has been banned from Flow Coaching SIG." in members.main_text
     assert (2, "Banned") in members.headings
-    assert "Lift the ban on Bea Banned" in buttons(members)
+    assert "Lift ban on Bea Banned" in buttons(members)
     assert membership(space, bea).state is MemberState.banned
     entry = assert_audited("membership.banned", actor=owner, subject=bea, space=space)
     assert entry.detail == {"reason": "Repeated abuse"}
@@ -581,7 +581,8 @@ def test_owners_and_administrators_read_the_spaces_audit_log(browser, make_user,
         log = page(browser(reader), f"/spaces/{space.slug}/audit")
         assert log.h1 == "Audit log"
         assert "Ann Joiner Joined membership.joined Ann Joiner" in log.main_text
-        assert "127.0.0.1" in log.main_text
+        # Addresses are for the network's administrators, in the network-wide log only.
+        assert "127.0.0.1" not in log.main_text
 
 
 @pytest.mark.parametrize("role", [MemberRole.moderator, MemberRole.member])
