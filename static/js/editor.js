@@ -4,16 +4,21 @@ export function startEditors() {
   for (const editor of document.querySelectorAll("[data-preview-url]")) {
     const textarea = editor.querySelector("textarea");
     if (!textarea) continue;
-    const panel = document.createElement("section");
-    panel.className = "pl-preview pl-preview--live";
-    panel.setAttribute("aria-label", "Live preview");
-    const heading = document.createElement("h2");
-    heading.className = "nhsuk-heading-s";
-    heading.textContent = "Live preview";
-    const body = document.createElement("div");
-    body.className = "pl-user-content";
-    panel.append(heading, body);
-    editor.after(panel);
+    // Reuse the panel the Preview button drew, if there is one; otherwise add one after the box.
+    let panel = document.querySelector(".pl-preview:not(.pl-preview--live)");
+    let body = panel?.querySelector(".pl-user-content");
+    if (!panel || !body) {
+      panel = document.createElement("section");
+      panel.className = "pl-preview pl-preview--live";
+      panel.setAttribute("aria-label", "Live preview");
+      const heading = document.createElement("h2");
+      heading.className = "nhsuk-heading-s";
+      heading.textContent = "Live preview";
+      body = document.createElement("div");
+      body.className = "pl-user-content";
+      panel.append(heading, body);
+      editor.after(panel);
+    }
 
     let timer;
     const update = async () => {

@@ -270,3 +270,20 @@ def test_removing_the_newest_reply_rolls_the_threads_activity_back(
     db.session.refresh(thread)
     assert thread.last_post_id == earlier.id
     assert thread.last_activity_at == earlier.created_at
+
+
+def test_the_thread_page_offers_each_post_its_actions(
+    client, new_client, sig, member, login, start_thread, post_reply
+):
+    login(client, member("Author"))
+    thread = start_thread(client, sig)
+    mine = post_reply(client, thread, body="My reply")
+    reader = new_client()
+    login(reader, member("Reader"))
+    page = reader.get(f"/threads/{thread.id}").get_data(as_text=True)
+    reply_link = f"/threads/{thread.id}/reply?to={mine.id}"
+    assert reply_link in page and f"{reply_link}&amp;quote=1" in page
+    assert f"/posts/{mine.id}/report" in page and f"/posts/{mine.id}/helpful" in page
+    assert f"/posts/{mine.id}/edit" not in page  # not theirs
+    own = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert f"/posts/{mine.id}/edit" in own and f"/posts/{mine.id}/delete" in own
