@@ -23,10 +23,10 @@ from peerlearn.discussions.services import (
     reply,
     set_helpful,
     set_solution,
-    set_thread_flag,
     start_thread,
 )
 from peerlearn.extensions import db
+from peerlearn.moderation.services import set_thread_flag
 from peerlearn.notifications.models import Notification
 from peerlearn.spaces.models import Space
 

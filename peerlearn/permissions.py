@@ -14,10 +14,10 @@ from __future__ import annotations
 import enum
 from typing import Any, NoReturn
 
-from flask import abort
+from flask import abort, g, has_app_context
 from flask_login import AnonymousUserMixin, current_user
-from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Select, and_, event, exists, false, not_, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from peerlearn.accounts.models import User
 from peerlearn.discussions.models import Post, Thread, ThreadKind
@@ -58,14 +58,38 @@ def signed_in(user: Actor) -> User | None:
     return None
 
 
+_MEMBERSHIPS = "_peerlearn_memberships"
+
+
 def membership_of(user: Actor, space: Space) -> Membership | None:
-    """The user's membership row in the space (any state), if there is one."""
+    """The user's membership row in the space (any state), if there is one.
+
+    A page asks the policy about many things in the same space (every post on a thread page), so
+    answers are kept for the request; any write to the database forgets them.
+    """
     person = signed_in(user)
     if person is None or space.id is None:
         return None
-    return db.session.scalar(
+    cache: dict[tuple[int, int], Membership | None] | None = (
+        g.setdefault(_MEMBERSHIPS, {}) if has_app_context() else None
+    )
+    key = (person.id, space.id)
+    if cache is not None and key in cache:
+        return cache[key]
+    membership = db.session.scalar(
         select(Membership).where(Membership.space_id == space.id, Membership.user_id == person.id)
     )
+    if cache is not None:
+        cache[key] = membership
+    return membership
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_memberships(session: Session, *args: object) -> None:
+    if has_app_context():
+        g.pop(_MEMBERSHIPS, None)
 
 
 def has_moderator_role(user: Actor, membership: Membership | None) -> bool:

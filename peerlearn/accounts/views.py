@@ -20,7 +20,7 @@ from peerlearn.accounts.models import User
 from peerlearn.core.forms import DirectoryFilterForm
 from peerlearn.core.pagination import paginate
 from peerlearn.core.security import is_safe_redirect
-from peerlearn.discussions.services import recent_posts_by
+from peerlearn.discussions.reading import recent_posts_by
 from peerlearn.extensions import db, limiter
 from peerlearn.organisations.services import organisation_choices, region_choices
 from peerlearn.permissions import space_filter

@@ -7,7 +7,6 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectChoice,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -94,27 +93,3 @@ class EditPostForm(FlaskForm):
         ],
     )
     body = _body("Message")
-
-
-class MoveThreadForm(FlaskForm):
-    """Move a thread to another space the moderator moderates."""
-
-    space_id = SelectField(
-        "Move to", coerce=optional_int, validate_choice=False,
-        validators=[InputRequired("Choose where to move the thread")],
-    )  # fmt: skip
-
-
-SLOW_MODE_CHOICES = [
-    SelectChoice("0", "Off"),
-    SelectChoice("60", "1 minute"),
-    SelectChoice("300", "5 minutes"),
-    SelectChoice("900", "15 minutes"),
-    SelectChoice("3600", "1 hour"),
-]
-
-
-class SlowModeForm(FlaskForm):
-    """Set slow mode on a thread."""
-
-    seconds = SelectField("Slow mode", choices=SLOW_MODE_CHOICES, default="0")

@@ -6,15 +6,13 @@ mode, replies to removed posts, double submissions), keep counters and the reply
 right, write one transaction, and send a signal once it is committed.
 """
 
-import enum
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -22,12 +20,10 @@ from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
 from peerlearn.core.signals import (
-    membership_changed,
     post_created,
     post_edited,
     post_marked,
     post_removed,
-    post_restored,
     thread_changed,
 )
 from peerlearn.core.text import MentionTarget, mention_keys, render_markdown
@@ -37,34 +33,27 @@ from peerlearn.discussions.models import (
     ImpactComponent,
     Post,
     PostRevision,
-    SpaceRead,
     SpaceSubscription,
     Tag,
     Thread,
     ThreadComponent,
     ThreadKind,
-    ThreadRead,
     ThreadSubscription,
 )
+from peerlearn.discussions.reading import mark_read
 from peerlearn.extensions import db
 from peerlearn.permissions import (
     Action,
     can,
-    post_filter,
     space_allows,
     thread_allows,
-    thread_filter,
 )
-from peerlearn.spaces.models import Membership, MemberState, Space
+from peerlearn.spaces.models import Space
 from peerlearn.spaces.services import memberships_in
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_TAGS = 5
-#: Top-level replies per page of a thread; each comes with all its replies, so trees never split.
-ROOTS_PER_PAGE = 20
-#: Deeper replies are drawn at this depth with an "in reply to …" link.
-MAX_VISUAL_DEPTH = 4
 
 
 class DiscussionError(ValueError):
@@ -155,7 +144,7 @@ def parse_tags(text: str) -> list[str]:
     return list(seen.values())
 
 
-def _tags_for(space: Space, names: Iterable[str]) -> list[Tag]:
+def tags_for(space: Space, names: Iterable[str]) -> list[Tag]:
     tags = []
     for name in names:
         slug = tag_slug(name)
@@ -220,7 +209,7 @@ def start_thread(author: User, space: Space, draft: ThreadDraft) -> tuple[Thread
         kind=draft.kind,
         created_at=now,
         last_activity_at=now,
-        tags=_tags_for(space, draft.tags),
+        tags=tags_for(space, draft.tags),
         component_rows=[ThreadComponent(component=c) for c in dict.fromkeys(draft.components)],
     )
     post = Post(
@@ -388,7 +377,7 @@ def revisions(post: Post) -> list[PostRevision]:
     )
 
 
-def _recount(thread: Thread) -> None:
+def recount(thread: Thread) -> None:
     """Bring the thread's counters back in line after a post is removed or restored."""
     visible = and_(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.hidden_at.is_(None))
     thread.reply_count = db.session.scalar(
@@ -410,24 +399,12 @@ def delete_post(actor: User, post: Post) -> None:
     post.deleted_by_id = actor.id
     if post.thread.solved_post_id == post.id:
         post.thread.solved_post_id = None
-    _recount(post.thread)
+    recount(post.thread)
     if actor.id != post.author_id:
         record("post.deleted", actor=actor, subject=post.author, space=post.thread.space,
                post_id=post.id)  # fmt: skip
     db.session.commit()
     post_removed.send(post)
-
-
-def set_post_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> None:
-    """A moderator hides a post (it becomes a placeholder for everyone else) or restores it."""
-    if (post.hidden_at is not None) == hidden:
-        return
-    post.hidden_at = utcnow() if hidden else None
-    _recount(post.thread)
-    record("post.hidden" if hidden else "post.restored", actor=actor, subject=post.author,
-           space=post.thread.space, post_id=post.id, reason=reason[:500] or None)  # fmt: skip
-    db.session.commit()
-    (post_removed if hidden else post_restored).send(post)
 
 
 # Helpful and solved -----------------------------------------------------------------------------
@@ -484,51 +461,6 @@ def set_solution(actor: User, thread: Thread, post: Post | None) -> None:
         post_marked.send(post, how="solved", by=actor)
 
 
-# Moderating threads -----------------------------------------------------------------------------
-
-
-def set_thread_flag(actor: User, thread: Thread, name: str, value: bool) -> None:
-    """Pin, lock or hide a thread (``name`` is ``pinned``, ``locked`` or ``hidden``), audited."""
-    if name not in {"pinned", "locked", "hidden"}:
-        raise ValueError(name)
-    if getattr(thread, name) == value:
-        return
-    setattr(thread, name, value)
-    verb = {"pinned": ("pinned", "unpinned"), "locked": ("locked", "unlocked"),
-            "hidden": ("hidden", "restored")}[name][0 if value else 1]  # fmt: skip
-    record(f"thread.{verb}", actor=actor, space=thread.space, thread_id=thread.id,
-           title=thread.title)  # fmt: skip
-    db.session.commit()
-    thread_changed.send(thread)
-
-
-def set_slow_mode(actor: User, thread: Thread, seconds: int) -> None:
-    """Allow each member one post per ``seconds`` in the thread (0 switches it off)."""
-    if seconds < 0 or seconds > 24 * 3600:
-        raise DiscussionError("Choose a slow mode between off and 24 hours", field="seconds")
-    thread.slow_mode_seconds = seconds
-    record("thread.slow_mode", actor=actor, space=thread.space, thread_id=thread.id,
-           seconds=seconds)  # fmt: skip
-    db.session.commit()
-    thread_changed.send(thread)
-
-
-def move_thread(actor: User, thread: Thread, target: Space) -> None:
-    """Move a thread to another space (the view checks the actor moderates both)."""
-    if target.id == thread.space_id:
-        raise DiscussionError("The thread is already in that space", field="space_id")
-    if target.archived:
-        raise DiscussionError("You cannot move a thread into an archived space", field="space_id")
-    source = thread.space
-    thread.space = target
-    # Free tags belong to a space: carry them over by name.
-    thread.tags = _tags_for(target, [tag.name for tag in thread.tags])
-    record("thread.moved", actor=actor, space=source, thread_id=thread.id,
-           to_space=target.slug, title=thread.title)  # fmt: skip
-    db.session.commit()
-    thread_changed.send(thread)
-
-
 # Following --------------------------------------------------------------------------------------
 
 
@@ -576,257 +508,3 @@ def follows_space(user: User, space: Space) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return db.session.get(SpaceSubscription, (user.id, space.id)) is not None
-
-
-# Read tracking ----------------------------------------------------------------------------------
-
-
-def _upsert(model: type, values: dict[str, object], keys: list[str], column: str) -> None:
-    """Insert or raise ``column`` to ``values[column]`` (never lower), on both databases."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = model.__table__  # type: ignore[attr-defined]
-    statement = insert(table).values(**values, read_at=utcnow())
-    excluded = getattr(statement.excluded, column)
-    current = getattr(table.c, column)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={column: case((excluded > current, excluded), else_=current), "read_at": utcnow()},
-    )
-    db.session.execute(statement)
-
-
-def mark_read(user: User, thread: Thread, up_to_post_id: int, *, commit: bool = True) -> None:
-    """Record that the member has read the thread up to a post."""
-    _upsert(
-        ThreadRead,
-        {"user_id": user.id, "thread_id": thread.id, "last_read_post_id": up_to_post_id},
-        ["user_id", "thread_id"],
-        "last_read_post_id",
-    )
-    if commit:
-        db.session.commit()
-
-
-def mark_space_read(user: User, space: Space) -> None:
-    """Everything in the space so far counts as read."""
-    newest = db.session.scalar(
-        select(func.coalesce(func.max(Thread.last_post_id), 0)).where(Thread.space_id == space.id)
-    )
-    _upsert(
-        SpaceRead,
-        {"user_id": user.id, "space_id": space.id, "read_up_to_post_id": newest},
-        ["user_id", "space_id"],
-        "read_up_to_post_id",
-    )
-    db.session.commit()
-
-
-def _read_position(user_id: int):  # type: ignore[no-untyped-def]
-    """SQL for a member's read position in each thread (joined per thread by the caller)."""
-    thread_read = func.coalesce(ThreadRead.last_read_post_id, 0)
-    space_read = func.coalesce(SpaceRead.read_up_to_post_id, 0)
-    return case((thread_read > space_read, thread_read), else_=space_read)
-
-
-def _with_reads(query, user_id: int):  # type: ignore[no-untyped-def]
-    return query.outerjoin(
-        ThreadRead, and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == user_id)
-    ).outerjoin(
-        SpaceRead, and_(SpaceRead.space_id == Thread.space_id, SpaceRead.user_id == user_id)
-    )
-
-
-def read_positions(user: User, thread_ids: list[int]) -> dict[int, int]:
-    """The highest post id the member has read in each thread."""
-    if not thread_ids or not getattr(user, "is_authenticated", False):
-        return {}
-    query = _with_reads(select(Thread.id, _read_position(user.id)), user.id).where(
-        Thread.id.in_(thread_ids)
-    )
-    return {thread_id: position for thread_id, position in db.session.execute(query)}
-
-
-def unread_counts(user: User, thread_ids: list[int]) -> dict[int, int]:
-    """Unread posts per thread (others' visible posts past the member's read position)."""
-    if not thread_ids or not getattr(user, "is_authenticated", False):
-        return {}
-    query = (
-        _with_reads(select(Thread.id, func.count(Post.id)), user.id)
-        .join(Post, Post.thread_id == Thread.id)
-        .where(
-            Thread.id.in_(thread_ids),
-            Post.id > _read_position(user.id),
-            Post.deleted_at.is_(None),
-            Post.hidden_at.is_(None),
-            Post.author_id.is_distinct_from(user.id),
-        )
-        .group_by(Thread.id)
-    )
-    return {thread_id: count for thread_id, count in db.session.execute(query)}
-
-
-def unread_threads_by_space(user: User, space_ids: list[int]) -> dict[int, int]:
-    """How many threads have unread posts, per space the member belongs to."""
-    if not space_ids or not getattr(user, "is_authenticated", False):
-        return {}
-    member_of = select(Membership.space_id).where(
-        Membership.user_id == user.id, Membership.state == MemberState.active
-    )
-    query = (
-        _with_reads(select(Thread.space_id, func.count(Thread.id)), user.id)
-        .where(
-            Thread.space_id.in_(space_ids),
-            Thread.space_id.in_(member_of),
-            Thread.hidden.is_(False),
-            Thread.last_post_id > _read_position(user.id),
-            Thread.author_id.is_distinct_from(user.id) | (Thread.reply_count > 0),
-        )
-        .group_by(Thread.space_id)
-    )
-    return {space_id: count for space_id, count in db.session.execute(query)}
-
-
-def first_unread_post_id(user: User, thread: Thread) -> int | None:
-    """The first visible post past the member's read position, if any."""
-    position = read_positions(user, [thread.id]).get(thread.id, 0)
-    return db.session.scalar(
-        select(func.min(Post.id)).where(
-            Post.thread_id == thread.id,
-            Post.id > position,
-            Post.deleted_at.is_(None),
-            Post.hidden_at.is_(None),
-        )
-    )
-
-
-@membership_changed.connect
-def _start_reading_on_join(space: Space, user: User, state: MemberState | None) -> None:
-    """A new member starts with the space's history read, so only new posts count as unread."""
-    if state is MemberState.active and db.session.get(SpaceRead, (user.id, space.id)) is None:
-        mark_space_read(user, space)
-
-
-# Reading threads --------------------------------------------------------------------------------
-
-
-class ThreadFilter(enum.StrEnum):
-    """The thread list's filters."""
-
-    unanswered = "unanswered"
-    solved = "solved"
-    mine = "mine"
-    followed = "followed"
-
-
-def threads_query(
-    viewer: object,
-    *,
-    space: Space | None = None,
-    tag: str | None = None,
-    component: ImpactComponent | None = None,
-    only: ThreadFilter | None = None,
-) -> Select[tuple[Thread]]:
-    """Threads the viewer may see: in one space pinned first, then by latest activity."""
-    query = (
-        select(Thread)
-        .where(thread_filter(viewer))
-        .options(
-            selectinload(Thread.author).selectinload(User.organisation),
-            selectinload(Thread.tags),
-            selectinload(Thread.component_rows),
-            selectinload(Thread.space),
-        )
-    )
-    if space is not None:
-        query = query.where(Thread.space_id == space.id).order_by(Thread.pinned.desc())
-    query = query.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
-    if tag:
-        query = query.where(Thread.tags.any(Tag.slug == tag))
-    if component is not None:
-        query = query.where(Thread.component_rows.any(ThreadComponent.component == component))
-    user_id = getattr(viewer, "id", None) if getattr(viewer, "is_authenticated", False) else None
-    if only is ThreadFilter.unanswered:
-        query = query.where(Thread.reply_count == 0)
-    elif only is ThreadFilter.solved:
-        query = query.where(Thread.solved_post_id.is_not(None))
-    elif only is ThreadFilter.mine:
-        query = query.where(
-            (Thread.author_id == user_id)
-            | Thread.id.in_(select(Post.thread_id).where(Post.author_id == user_id))
-        )
-    elif only is ThreadFilter.followed:
-        query = query.where(
-            Thread.id.in_(
-                select(ThreadSubscription.thread_id).where(
-                    ThreadSubscription.user_id == user_id,
-                    ThreadSubscription.state == FollowState.following,
-                )
-            )
-        )
-    return query
-
-
-def opening_post(thread: Thread) -> Post:
-    """The thread's first post."""
-    return db.session.scalars(
-        select(Post)
-        .where(Post.thread_id == thread.id, Post.root_id.is_(None))
-        .options(selectinload(Post.author).selectinload(User.organisation))
-        .order_by(Post.id)
-        .limit(1)
-    ).one()
-
-
-def roots_query(thread: Thread) -> Select[tuple[Post]]:
-    """The thread's top-level replies, oldest first: the unit a long thread is paged by."""
-    return (
-        select(Post).where(Post.thread_id == thread.id, Post.root_id == Post.id).order_by(Post.id)
-    )
-
-
-def posts_under(thread: Thread, root_ids: list[int]) -> list[Post]:
-    """Every post in the given top-level replies' trees, depth-first, in one query."""
-    if not root_ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Post)
-            .where(Post.thread_id == thread.id, Post.root_id.in_(root_ids))
-            .options(
-                selectinload(Post.author).selectinload(User.organisation),
-                selectinload(Post.parent).selectinload(Post.author),
-            )
-            .order_by(Post.path)
-        )
-    )
-
-
-def page_of(post: Post) -> int:
-    """The page of its thread a post appears on."""
-    if post.root_id is None:
-        return 1
-    before = db.session.scalar(
-        select(func.count())
-        .select_from(Post)
-        .where(Post.thread_id == post.thread_id, Post.root_id == Post.id, Post.id < post.root_id)
-    )
-    return before // ROOTS_PER_PAGE + 1
-
-
-def recent_posts_by(author: User, viewer: object, limit: int = 10) -> list[Post]:
-    """An author's latest visible posts that the viewer may read (for their profile)."""
-    return list(
-        db.session.scalars(
-            select(Post)
-            .where(
-                Post.author_id == author.id,
-                post_filter(viewer),
-                Post.deleted_at.is_(None),
-                Post.hidden_at.is_(None),
-            )
-            .options(selectinload(Post.thread).selectinload(Thread.space))
-            .order_by(Post.id.desc())
-            .limit(limit)
-        )
-    )

@@ -11,10 +11,11 @@ from peerlearn.core.db import utcnow
 from peerlearn.core.errors import render_error
 from peerlearn.core.pagination import paginate
 from peerlearn.core.text import render_markdown
-from peerlearn.discussions import services
-from peerlearn.discussions.forms import SLOW_MODE_CHOICES, EditPostForm, ReplyForm, ThreadForm
+from peerlearn.discussions import reading, services
+from peerlearn.discussions.forms import EditPostForm, ReplyForm, ThreadForm
 from peerlearn.discussions.models import FollowState, ImpactComponent, Post, Thread, ThreadKind
 from peerlearn.extensions import db, limiter
+from peerlearn.moderation.services import SLOW_MODE_OPTIONS
 from peerlearn.permissions import Action, authorize, can, signed_in
 from peerlearn.spaces.models import Space
 
@@ -57,7 +58,7 @@ def _list_filters() -> dict[str, object]:
     return {
         "tag": request.args.get("tag", "")[:40] or None,
         "component": ImpactComponent(component) if component in set(ImpactComponent) else None,
-        "only": services.ThreadFilter(only) if only in set(services.ThreadFilter) else None,
+        "only": reading.ThreadFilter(only) if only in set(reading.ThreadFilter) else None,
     }
 
 
@@ -76,7 +77,7 @@ def _form_error(form: object, error: services.DiscussionError) -> None:
 def space_threads(slug: str) -> str:
     space = _space(slug)
     filters = _list_filters()
-    page = paginate(services.threads_query(current_user, space=space, **filters))  # type: ignore[arg-type]
+    page = paginate(reading.threads_query(current_user, space=space, **filters))  # type: ignore[arg-type]
     ids = [thread.id for thread in page.items]
     return render_template(
         "discussions/space_threads.html",
@@ -85,8 +86,8 @@ def space_threads(slug: str) -> str:
         filters=filters,
         tags=services.space_tags(space),
         components=list(ImpactComponent),
-        unread=services.unread_counts(current_user, ids),
-        read=services.read_positions(current_user, ids),
+        unread=reading.unread_counts(current_user, ids),
+        read=reading.read_positions(current_user, ids),
         following_space=services.follows_space(current_user, space),
     )
 
@@ -94,14 +95,14 @@ def space_threads(slug: str) -> str:
 @bp.get("/threads")
 def latest() -> str:
     filters = _list_filters()
-    page = paginate(services.threads_query(current_user, **filters))  # type: ignore[arg-type]
+    page = paginate(reading.threads_query(current_user, **filters))  # type: ignore[arg-type]
     ids = [thread.id for thread in page.items]
     return render_template(
         "discussions/latest.html",
         page=page,
         filters=filters,
-        unread=services.unread_counts(current_user, ids),
-        read=services.read_positions(current_user, ids),
+        unread=reading.unread_counts(current_user, ids),
+        read=reading.read_positions(current_user, ids),
     )
 
 
@@ -160,14 +161,12 @@ def _tell_about_unreachable(people: list[object]) -> None:
 @bp.get("/threads/<int:thread_id>/<slug>")
 def thread(thread_id: int, slug: str | None = None) -> str:
     thread = _thread(thread_id)
-    opening = services.opening_post(thread)
-    roots = paginate(services.roots_query(thread), per_page=services.ROOTS_PER_PAGE)
-    posts = services.posts_under(thread, [root.id for root in roots.items])
+    opening = reading.opening_post(thread)
+    roots = paginate(reading.roots_query(thread), per_page=reading.ROOTS_PER_PAGE)
+    posts = reading.posts_under(thread, [root.id for root in roots.items])
     shown = [opening, *posts] if roots.page == 1 else posts
-    read_before = services.read_positions(current_user, [thread.id]).get(thread.id, 0)
-    if current_user.is_authenticated and shown:
-        services.mark_read(current_user, thread, max(post.id for post in shown))
-    return render_template(
+    read_before = reading.read_positions(current_user, [thread.id]).get(thread.id, 0)
+    page = render_template(
         "discussions/thread.html",
         thread=thread,
         opening=opening,
@@ -177,16 +176,20 @@ def thread(thread_id: int, slug: str | None = None) -> str:
         helpful=services.helpful_marked_by(current_user, shown),
         follow_state=services.thread_follow_state(current_user, thread),
         reply_form=ReplyForm(),
-        max_depth=services.MAX_VISUAL_DEPTH,
-        slow_mode_choices=SLOW_MODE_CHOICES,
+        max_depth=reading.MAX_VISUAL_DEPTH,
+        slow_mode_options=SLOW_MODE_OPTIONS,
     )
+    # Recorded after rendering: the commit would otherwise expire every post on the page.
+    if current_user.is_authenticated and shown:
+        reading.mark_read(current_user, thread, max(post.id for post in shown))
+    return page
 
 
 @bp.get("/threads/<int:thread_id>/unread")
 @login_required
 def first_unread(thread_id: int) -> Response:
     thread = _thread(thread_id)
-    post_id = services.first_unread_post_id(current_user, thread)
+    post_id = reading.first_unread_post_id(current_user, thread)
     if post_id is None:
         return redirect(url_for("discussions.thread", thread_id=thread.id))
     return redirect(url_for("discussions.permalink", thread_id=thread.id, post_id=post_id))
@@ -197,7 +200,7 @@ def permalink(thread_id: int, post_id: int) -> Response:
     post = _post(post_id)
     if post.thread_id != thread_id:
         abort(404)
-    page = services.page_of(post)
+    page = reading.page_of(post)
     return redirect(
         url_for("discussions.thread", thread_id=thread_id, page=page if page > 1 else None)
         + f"#post-{post.id}"
@@ -392,7 +395,7 @@ def follow_space(slug: str) -> Response:
 @login_required
 def mark_space_read(slug: str) -> Response:
     space = _space(slug)
-    services.mark_space_read(current_user, space)
+    reading.mark_space_read(current_user, space)
     flash(f"Everything in {space.name} is marked as read.", "success")
     return redirect(url_for("discussions.space_threads", slug=space.slug))
 

@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from peerlearn.discussions import services as discussions
+from peerlearn.discussions import reading as discussion_reading
 from peerlearn.discussions.models import Thread
 from peerlearn.events import services as events
 from peerlearn.extensions import db
@@ -33,7 +33,7 @@ def index() -> str:
     involved = {m.space_id for m in memberships}
     mine_ids = [space.id for space in mine]
     latest = db.session.scalars(
-        discussions.threads_query(current_user).where(Thread.space_id.in_(mine_ids)).limit(8)
+        discussion_reading.threads_query(current_user).where(Thread.space_id.in_(mine_ids)).limit(8)
     ).all()
     latest_ids = [thread.id for thread in latest]
     return render_template(
@@ -43,10 +43,10 @@ def index() -> str:
         requested=requested,
         discover=[space for space in listed if space.id not in involved][:6],
         counts=spaces.member_counts([space.id for space in listed]),
-        unread_by_space=discussions.unread_threads_by_space(current_user, mine_ids),
+        unread_by_space=discussion_reading.unread_threads_by_space(current_user, mine_ids),
         latest=latest,
-        unread=discussions.unread_counts(current_user, latest_ids),
-        read=discussions.read_positions(current_user, latest_ids),
+        unread=discussion_reading.unread_counts(current_user, latest_ids),
+        read=discussion_reading.read_positions(current_user, latest_ids),
         events=db.session.scalars(events.events_query(current_user).limit(3)).all(),
     )
 

@@ -1,10 +1,12 @@
 """Forms for reporting posts."""
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from peerlearn.core.forms import optional_int
 from peerlearn.moderation.models import FlagReason
+from peerlearn.moderation.services import SLOW_MODE_OPTIONS
 
 
 class FlagForm(FlaskForm):
@@ -18,4 +20,25 @@ class FlagForm(FlaskForm):
     note = TextAreaField(
         "Anything the moderators should know (optional)",
         validators=[Optional(), Length(max=1000, message="Keep this to 1,000 characters or fewer")],
+    )
+
+
+class MoveThreadForm(FlaskForm):
+    """Move a thread to another space the moderator moderates (choices filled by the view)."""
+
+    space_id = SelectField(
+        "Move to",
+        coerce=optional_int,
+        validate_choice=False,
+        validators=[InputRequired("Choose where to move the thread")],
+    )
+
+
+class SlowModeForm(FlaskForm):
+    """Set slow mode on a thread."""
+
+    seconds = SelectField(
+        "Slow mode",
+        choices=[SelectChoice(str(seconds), label) for seconds, label in SLOW_MODE_OPTIONS],
+        default="0",
     )

@@ -1,4 +1,5 @@
-"""Flags and the moderators' queues."""
+"""Moderation: members' reports and the moderators' queues, hiding and restoring posts, and
+pinning, locking, hiding, slowing and moving threads. Every action is audited."""
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -7,12 +8,17 @@ from sqlalchemy.orm import selectinload
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
+from peerlearn.core.signals import post_removed, post_restored, thread_changed
 from peerlearn.discussions.models import Post, Thread
-from peerlearn.discussions.services import set_post_hidden
+from peerlearn.discussions.services import recount, tags_for
 from peerlearn.extensions import db
 from peerlearn.moderation.models import Flag, FlagOutcome, FlagReason
 from peerlearn.permissions import moderated_space_ids
 from peerlearn.spaces.models import Space
+
+#: The slow-mode settings moderators can choose: seconds between one member's posts.
+SLOW_MODE_OPTIONS = [(0, "Off"), (60, "1 minute"), (300, "5 minutes"), (900, "15 minutes"),
+                     (3600, "1 hour")]  # fmt: skip
 
 
 class ModerationError(ValueError):
@@ -100,3 +106,60 @@ def resolve(actor: User, post: Post, outcome: FlagOutcome) -> None:
            post_id=post.id, outcome=outcome.value, reports=len(flags))  # fmt: skip
     db.session.commit()
     set_post_hidden(actor, post, outcome is FlagOutcome.hidden)
+
+
+# Posts and threads ------------------------------------------------------------------------------
+
+
+def set_post_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> None:
+    """A moderator hides a post (it becomes a placeholder for everyone else) or restores it."""
+    if (post.hidden_at is not None) == hidden:
+        return
+    post.hidden_at = utcnow() if hidden else None
+    recount(post.thread)
+    record("post.hidden" if hidden else "post.restored", actor=actor, subject=post.author,
+           space=post.thread.space, post_id=post.id, reason=reason[:500] or None)  # fmt: skip
+    db.session.commit()
+    (post_removed if hidden else post_restored).send(post)
+
+
+def set_thread_flag(actor: User, thread: Thread, name: str, value: bool) -> None:
+    """Pin, lock or hide a thread (``name`` is ``pinned``, ``locked`` or ``hidden``), audited."""
+    if name not in {"pinned", "locked", "hidden"}:
+        raise ValueError(name)
+    if getattr(thread, name) == value:
+        return
+    setattr(thread, name, value)
+    verb = {"pinned": ("pinned", "unpinned"), "locked": ("locked", "unlocked"),
+            "hidden": ("hidden", "restored")}[name][0 if value else 1]  # fmt: skip
+    record(f"thread.{verb}", actor=actor, space=thread.space, thread_id=thread.id,
+           title=thread.title)  # fmt: skip
+    db.session.commit()
+    thread_changed.send(thread)
+
+
+def set_slow_mode(actor: User, thread: Thread, seconds: int) -> None:
+    """Allow each member one post per ``seconds`` in the thread (0 switches it off)."""
+    if seconds < 0 or seconds > 24 * 3600:
+        raise ModerationError("Choose a slow mode between off and 24 hours", field="seconds")
+    thread.slow_mode_seconds = seconds
+    record("thread.slow_mode", actor=actor, space=thread.space, thread_id=thread.id,
+           seconds=seconds)  # fmt: skip
+    db.session.commit()
+    thread_changed.send(thread)
+
+
+def move_thread(actor: User, thread: Thread, target: Space) -> None:
+    """Move a thread to another space (the view checks the actor moderates both)."""
+    if target.id == thread.space_id:
+        raise ModerationError("The thread is already in that space", field="space_id")
+    if target.archived:
+        raise ModerationError("You cannot move a thread into an archived space", field="space_id")
+    source = thread.space
+    thread.space = target
+    # Free tags belong to a space: carry them over by name.
+    thread.tags = tags_for(target, [tag.name for tag in thread.tags])
+    record("thread.moved", actor=actor, space=source, thread_id=thread.id,
+           to_space=target.slug, title=thread.title)  # fmt: skip
+    db.session.commit()
+    thread_changed.send(thread)

@@ -7,12 +7,10 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from peerlearn.core.pagination import paginate
-from peerlearn.discussions import services as discussions
-from peerlearn.discussions.forms import MoveThreadForm, SlowModeForm
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.extensions import db
 from peerlearn.moderation import services
-from peerlearn.moderation.forms import FlagForm
+from peerlearn.moderation.forms import FlagForm, MoveThreadForm, SlowModeForm
 from peerlearn.moderation.models import FlagOutcome, FlagReason
 from peerlearn.permissions import NETWORK, Action, authorize, can, moderated_space_ids
 from peerlearn.spaces.models import Space
@@ -119,12 +117,12 @@ def moderate_thread(thread_id: int) -> Response:
     }
     if action in changes:
         name, value, message = changes[action]
-        discussions.set_thread_flag(current_user, thread, name, value)
+        services.set_thread_flag(current_user, thread, name, value)
         flash(message, "success")
     elif action == "slow_mode":
         form = SlowModeForm()
         if form.validate():
-            discussions.set_slow_mode(current_user, thread, int(form.seconds.data))
+            services.set_slow_mode(current_user, thread, int(form.seconds.data))
             flash("Slow mode updated.", "success")
     else:
         flash("That is not a moderation action.", "error")
@@ -155,8 +153,8 @@ def move(thread_id: int) -> str | Response:
             form.space_id.errors = [*form.space_id.errors, "Choose a space you moderate"]
         else:
             try:
-                discussions.move_thread(current_user, thread, target)
-            except discussions.DiscussionError as error:
+                services.move_thread(current_user, thread, target)
+            except services.ModerationError as error:
                 form.space_id.errors = [*form.space_id.errors, error.message]
             else:
                 flash(f"The thread is now in {target.name}.", "success")

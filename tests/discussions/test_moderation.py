@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
-from peerlearn.discussions import services
+from peerlearn.discussions import reading, services
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
@@ -206,7 +206,7 @@ def test_the_network_queue_is_for_administrators(
     writer = make_user("Sam Writer")
     add_member(other_space, writer)
     thread, _ = services.start_thread(writer, other_space, ThreadDraft("Flow", "Buy my course"))
-    post = services.opening_post(thread)
+    post = reading.opening_post(thread)
     reporter = make_user("Rae Reporter")
     add_member(other_space, reporter)
     report(browser(reporter), post, "spam")
@@ -492,7 +492,7 @@ def test_a_reply_to_a_post_in_another_thread_is_refused(discussion, browser):
     other, _ = services.start_thread(
         discussion.author, discussion.space, ThreadDraft("Another thread", "Elsewhere entirely")
     )
-    elsewhere = services.opening_post(other)
+    elsewhere = reading.opening_post(other)
     before = count(Post)
     response = browser(discussion.reader).post(
         f"/threads/{discussion.thread.id}/reply",

@@ -13,10 +13,11 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
 from peerlearn.core.db import utcnow
-from peerlearn.discussions import services
+from peerlearn.discussions import reading, services
 from peerlearn.discussions.models import Post, Thread, ThreadKind
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
+from peerlearn.moderation import services as moderation
 from peerlearn.permissions import can, post_filter, thread_filter
 from peerlearn.spaces.models import MemberRole, MemberState, Space, Visibility
 
@@ -334,7 +335,7 @@ def scene(make_space, make_user, add_member, person_in):
         targets: dict[str, object] = {
             "question": question,
             "discussion": discussion,
-            "opening post": services.opening_post(question),
+            "opening post": reading.opening_post(question),
             "reply by another": reply,
         }
         if role != "anonymous":
@@ -388,7 +389,7 @@ def test_post_table(visibility, role, scene):
 def test_locked_thread_only_moderators_reply(role, scene):
     world = scene(role)
     owner = world.space.memberships[0].user
-    services.set_thread_flag(owner, world.targets["question"], "locked", True)
+    moderation.set_thread_flag(owner, world.targets["question"], "locked", True)
     actual, expected = compare(world, role, LOCKED)
     assert actual == expected
 
@@ -397,7 +398,7 @@ def test_locked_thread_only_moderators_reply(role, scene):
 def test_hidden_thread_only_moderators_see_it(role, scene):
     world = scene(role)
     owner = world.space.memberships[0].user
-    services.set_thread_flag(owner, world.targets["question"], "hidden", True)
+    moderation.set_thread_flag(owner, world.targets["question"], "hidden", True)
     actual, expected = compare(world, role, HIDDEN_THREAD)
     assert actual == expected
 
@@ -406,9 +407,9 @@ def test_hidden_thread_only_moderators_see_it(role, scene):
 def test_hidden_post_is_a_placeholder_for_all_but_moderators(role, scene):
     world = scene(role)
     moderator = world.space.memberships[0].user
-    services.set_post_hidden(moderator, world.targets["reply by another"], True)
+    moderation.set_post_hidden(moderator, world.targets["reply by another"], True)
     if "own reply" in world.targets:
-        services.set_post_hidden(moderator, world.targets["own reply"], True)
+        moderation.set_post_hidden(moderator, world.targets["own reply"], True)
     actual, expected = compare(world, role, HIDDEN_POST)
     assert actual == expected
 
@@ -447,9 +448,9 @@ def test_archived_space_moderators_still_see_what_they_hid(visibility, role, sce
     world = scene(role, Visibility(visibility))
     owner = world.space.memberships[0].user
     hidden, _ = services.start_thread(owner, world.space, ThreadDraft("Hidden one", "Text"))
-    services.set_thread_flag(owner, hidden, "hidden", True)
+    moderation.set_thread_flag(owner, hidden, "hidden", True)
     hidden_reply, _ = services.reply(owner, world.targets["question"], "To be hidden")
-    services.set_post_hidden(owner, hidden_reply, True)
+    moderation.set_post_hidden(owner, hidden_reply, True)
     world.targets |= {"hidden thread": hidden, "hidden reply": hidden_reply}
     world.space.archived_at = utcnow()
     db.session.commit()
@@ -486,9 +487,9 @@ def test_list_filters_agree_with_single_item_check(make_space, make_user, add_me
             deleted, _ = services.reply(author, thread, "A deleted reply")
             services.delete_post(author, deleted)
             hidden, _ = services.reply(author, thread, "A hidden reply")
-            services.set_post_hidden(author, hidden, True)
+            moderation.set_post_hidden(author, hidden, True)
             if state in {"locked", "pinned", "hidden"}:
-                services.set_thread_flag(author, thread, state, True)
+                moderation.set_thread_flag(author, thread, state, True)
     for space in spaces[1::2]:  # every visibility both live and archived
         space.archived_at = utcnow()
     db.session.commit()
@@ -624,7 +625,7 @@ def test_reply_page_never_shows_a_post_the_reader_cannot_see(
     """The post being replied to is shown above the form: only if the reader may see it."""
     login(client, member())
     thread = start_thread(client, sig)
-    secret = services.opening_post(private_thread)
+    secret = reading.opening_post(private_thread)
     page = client.get(f"/threads/{thread.id}/reply?to={secret.id}").get_data(as_text=True)
     assert "Do not share." not in page
 
@@ -634,7 +635,7 @@ def test_a_refused_reply_never_shows_a_post_the_reader_cannot_see(
 ):
     login(client, member())
     thread = start_thread(client, sig)
-    secret = services.opening_post(private_thread)
+    secret = reading.opening_post(private_thread)
     response = client.post(
         f"/threads/{thread.id}/reply", data={"body": "Replying", "parent_id": str(secret.id)}
     )

@@ -2,7 +2,7 @@
 
 import re
 
-from peerlearn.discussions import services
+from peerlearn.discussions import reading
 
 
 def _unread_badge(page: str, thread_title: str) -> int | None:
@@ -68,9 +68,9 @@ def test_joining_a_space_starts_with_its_history_read(
     newcomer = make_user("Newcomer")
     login(client, newcomer)
     client.post(f"/spaces/{sig.slug}/join")
-    assert services.unread_threads_by_space(newcomer, [sig.id]) == {}
+    assert reading.unread_threads_by_space(newcomer, [sig.id]) == {}
     start_thread(writer, sig, title="Fresh news")
-    assert services.unread_threads_by_space(newcomer, [sig.id]) == {sig.id: 1}
+    assert reading.unread_threads_by_space(newcomer, [sig.id]) == {sig.id: 1}
 
 
 def test_the_home_page_shows_unread_threads_in_my_groups(

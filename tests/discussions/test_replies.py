@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
-from peerlearn.discussions import services
+from peerlearn.discussions import reading, services
 from peerlearn.discussions.models import Post, PostRevision, Thread, ThreadKind
 from peerlearn.extensions import db
 from peerlearn.spaces.models import MemberRole
@@ -78,7 +78,7 @@ def test_quoting_prefills_the_reply_with_the_quoted_post(
 ):
     login(client, member("Aisha Khan"))
     thread = start_thread(client, sig, body="Line one\nLine two")
-    opening = services.opening_post(thread)
+    opening = reading.opening_post(thread)
     page = client.get(f"/threads/{thread.id}/reply?to={opening.id}&quote=1").get_data(as_text=True)
     assert "Aisha Khan wrote:\n&gt; Line one\n&gt; Line two" in page
     reply = post_reply(client, thread, body="Aisha Khan wrote:\n> Line one\n\nAgreed.", to=opening)
@@ -105,7 +105,7 @@ def test_editing_keeps_a_history_every_reader_can_see(
 def test_editing_the_opening_post_can_change_the_title(client, sig, member, login, start_thread):
     login(client, member())
     thread = start_thread(client, sig, title="Old title")
-    opening = services.opening_post(thread)
+    opening = reading.opening_post(thread)
     client.post(f"/posts/{opening.id}/edit", data={"title": "New title", "body": "New body"})
     db.session.refresh(thread)
     assert thread.title == "New title"

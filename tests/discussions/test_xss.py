@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from peerlearn.core.text import ALLOWED_TAGS
-from peerlearn.discussions import services
+from peerlearn.discussions import reading, services
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
@@ -126,7 +126,7 @@ def test_thread_pages_show_hostile_text_as_text(
         "/threads",
         f"/threads/{thread.id}/reply?to={reply.id}&quote=1",  # the post shown and quoted
         f"/posts/{reply.id}/edit",
-        f"/posts/{services.opening_post(thread).id}/edit",  # title and body in form fields
+        f"/posts/{reading.opening_post(thread).id}/edit",  # title and body in form fields
         f"/posts/{reply.id}/history",
     ):
         assert_page_safe(client.get(path), payload)
@@ -246,7 +246,7 @@ def test_tags_and_mentions_with_markup_are_shown_as_text(
 
     thread = start_thread(client, space, title="Tags", body=body, tags=hostile_tags)
     assert sorted(tag.name for tag in thread.tags) == sorted(texts[:2])
-    opening = services.opening_post(thread)
+    opening = reading.opening_post(thread)
     assert 'class="pl-mention"' in opening.body_html  # the hostile name still links
     thread_page = client.get(f"/threads/{thread.id}")  # with the "not notified" message
     assert "cannot see this space, so they were not notified" in thread_page.get_data(as_text=True)
