@@ -210,10 +210,15 @@ def permalink(thread_id: int, post_id: int) -> Response:
 # Replying --------------------------------------------------------------------------------------
 
 
-def _quote(post: Post) -> str:
-    """The post's source as a Markdown quote with an attribution line."""
+#: The longest selection a reader may quote (longer ones quote the whole post).
+MAX_SELECTION = 5_000
+
+
+def _quote(post: Post, selection: str = "") -> str:
+    """A Markdown quote with an attribution line: the reader's selection, or the whole post."""
     who = post.author.display_name if post.author else "A former member"
-    quoted = "\n".join(f"> {line}" for line in post.body_source.strip().splitlines())
+    text = selection.strip() if 0 < len(selection.strip()) <= MAX_SELECTION else post.body_source
+    quoted = "\n".join(f"> {line}" for line in text.strip().splitlines())
     return f"{who} wrote:\n{quoted}\n\n"
 
 
@@ -243,7 +248,7 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
             and request.args.get("quote")
             and can(current_user, Action.view, parent)
         ):
-            form.body.data = _quote(parent)
+            form.body.data = _quote(parent, request.args.get("selection", ""))
     preview = None
     if form.validate_on_submit():
         if request.form.get("action") == "preview":

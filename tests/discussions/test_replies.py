@@ -287,3 +287,15 @@ def test_the_thread_page_offers_each_post_its_actions(
     assert f"/posts/{mine.id}/edit" not in page  # not theirs
     own = client.get(f"/threads/{thread.id}").get_data(as_text=True)
     assert f"/posts/{mine.id}/edit" in own and f"/posts/{mine.id}/delete" in own
+
+
+def test_quoting_a_selection_quotes_only_that(client, sig, member, login, start_thread):
+    login(client, member("Aisha Khan"))
+    thread = start_thread(client, sig, body="First point.\n\nSecond point, which matters.")
+    opening = reading.opening_post(thread)
+    page = client.get(
+        f"/threads/{thread.id}/reply",
+        query_string={"to": opening.id, "quote": 1, "selection": "Second point"},
+    ).get_data(as_text=True)
+    assert "Aisha Khan wrote:\n&gt; Second point\n" in page
+    assert "First point" not in page.split("<textarea")[1].split("</textarea>")[0]
