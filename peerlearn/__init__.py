@@ -88,9 +88,17 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    init_socketio(app)
+
+
+def init_socketio(app: Flask) -> None:
+    """Bind Socket.IO to the app. Its server is one per process: the last app bound owns it."""
+    queue = app.config.get("REDIS_URL")
     socketio.init_app(
         app,
-        message_queue=app.config.get("REDIS_URL"),
+        message_queue=queue,
+        # Flask-SocketIO keeps options between init_app calls: forget an earlier app's queue.
+        **({} if queue else {"client_manager": None}),
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
         # Same-origin only: the browser's Origin must match the host the page came from.
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ALLOWED_ORIGINS"),

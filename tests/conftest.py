@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from peerlearn import create_app
+from peerlearn import create_app, init_socketio
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.accounts.passwords import hash_password
 from peerlearn.core.db import utcnow
@@ -152,6 +152,25 @@ class Client(FlaskClient):
             data.setdefault("csrf_token", self.csrf_token())
             kwargs["data"] = data
         return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def make_app(app: Flask, app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
+    """Another app on the suite's database, with settings changed; cleaned up afterwards (its
+    connections closed, Socket.IO handed back to the suite's app)."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        other = create_app({**app_config, **overrides})
+        other.test_client_class = Client
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+    init_socketio(app)
 
 
 @pytest.fixture
@@ -355,6 +374,7 @@ def connect_socket(app: Flask) -> Callable[..., Any]:
     from peerlearn.extensions import socketio
 
     def connect(client: Client, namespace: str | None = None) -> Any:
+        init_socketio(app)  # the server is one per process: make sure it is this app's
         with app.app_context():
             return socketio.test_client(app, flask_test_client=client, namespace=namespace)
 

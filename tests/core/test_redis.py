@@ -8,18 +8,14 @@ import uuid
 import pytest
 import redis
 
-from peerlearn import create_app
-from peerlearn.extensions import db
-
 REDIS_URL = os.environ.get("PEERLEARN_TEST_REDIS_URL", "").strip()
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="PEERLEARN_TEST_REDIS_URL is not set")
 
 
 @pytest.fixture
-def redis_config(app_config):
+def redis_config():
     prefix = f"peerlearn-test-{uuid.uuid4().hex}"
     yield {
-        **app_config,
         "REDIS_URL": REDIS_URL,
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": prefix,
@@ -29,20 +25,17 @@ def redis_config(app_config):
         connection.delete(key)
 
 
-def test_health_reports_redis_ok(app, redis_config):
-    response = create_app(redis_config).test_client().get("/healthz")
+def test_health_reports_redis_ok(make_app, redis_config):
+    response = make_app(**redis_config).test_client().get("/healthz")
     assert response.status_code == 200
     assert response.json["redis"] == "ok"
 
 
-def test_sign_in_limits_are_shared_between_server_processes(app, redis_config, make_user):
+def test_sign_in_limits_are_shared_between_server_processes(make_app, redis_config, make_user):
     """Five failures spread over two app instances (as two processes would be) use up one
     account's allowance; the sixth attempt is refused by either."""
     user = make_user()
-    first, second = create_app(redis_config), create_app(redis_config)
-    from tests.conftest import Client
-
-    first.test_client_class = second.test_client_class = Client
+    first, second = make_app(**redis_config), make_app(**redis_config)
     clients = [first.test_client(), second.test_client()]
     for attempt in range(5):
         response = clients[attempt % 2].post(
@@ -52,6 +45,3 @@ def test_sign_in_limits_are_shared_between_server_processes(app, redis_config, m
     refused = clients[1].post("/login", data={"email": user.email, "password": "still wrong"})
     assert refused.status_code == 429
     assert "Too many attempts" in refused.get_data(as_text=True)
-    for instance in (first, second):
-        with instance.app_context():
-            db.engine.dispose()

@@ -101,8 +101,8 @@ def test_next_redirects_stay_on_this_site(target, safe):
     assert is_safe_redirect(target) is safe
 
 
-def test_unexpected_errors_show_a_plain_page_without_a_traceback(app_config):
-    app = create_app({**app_config, "TESTING": False, "PROPAGATE_EXCEPTIONS": False})
+def test_unexpected_errors_show_a_plain_page_without_a_traceback(make_app):
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
 
     @app.get("/boom")
     def boom():
@@ -116,9 +116,9 @@ def test_unexpected_errors_show_a_plain_page_without_a_traceback(app_config):
     assert_security_headers(response)
 
 
-def test_too_large_requests_get_a_clear_413_page(app_config):
-    app = create_app({**app_config, "MAX_CONTENT_LENGTH": 1024})
-    response = app.test_client().post("/login", data={"email": "x" * 5000})
+def test_too_large_requests_get_a_clear_413_page(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=1024)
+    response = app.test_client().post("/login", data={"email": "x" * 5000}, csrf=False)
     assert response.status_code == 413
     assert "That was too large" in response.get_data(as_text=True)
 
@@ -185,7 +185,10 @@ def test_search_style_query_strings_are_escaped_in_filter_forms(client, make_use
     assert "<script>alert(1)" not in page and "<img src=x" not in page
 
 
-def test_every_app_refuses_anonymous_socket_connections(app_config, connect_socket, client):
+def test_every_app_refuses_anonymous_socket_connections(make_app):
     """Socket handlers survive the creation of further apps (workers, CLI, tests)."""
-    create_app(app_config)  # another app binds the same Socket.IO extension
-    assert not connect_socket(client).is_connected()
+    from peerlearn.extensions import socketio
+
+    make_app()
+    other = make_app()  # the last app bound owns the Socket.IO server
+    assert not socketio.test_client(other, flask_test_client=other.test_client()).is_connected()
