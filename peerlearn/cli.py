@@ -9,6 +9,7 @@ from peerlearn.accounts.models import SiteRole, User
 from peerlearn.accounts.passwords import hash_password, password_problem
 from peerlearn.accounts.services import find_user_by_email, make_handle, normalise_email
 from peerlearn.audit.services import record
+from peerlearn.config import DEFAULT_DEMO_PASSWORD
 from peerlearn.core.db import utcnow
 from peerlearn.extensions import db
 
@@ -64,7 +65,8 @@ def seed_demo() -> None:
         raise click.ClickException("Demo data is refused in production.")
     people = seed(password)
     users = {u.email: u for u in db.session.scalars(select(User))}
-    click.echo("\nDemo accounts (password: PEERLEARN_DEMO_PASSWORD, see the README):")
+    shown = password if password == DEFAULT_DEMO_PASSWORD else "the value of PEERLEARN_DEMO_PASSWORD"
+    click.echo(f"\nDemo accounts (password: {shown}):")
     for person in people:
         user = users[person.email]
         role = "network admin" if user.is_admin else user.job_title
