@@ -27,18 +27,16 @@ from peerlearn.core.signals import (
     thread_changed,
 )
 from peerlearn.core.text import MentionTarget, mention_keys, render_markdown
+from peerlearn.discussions.following import follow_automatically
 from peerlearn.discussions.models import (
-    FollowState,
     HelpfulMark,
     ImpactComponent,
     Post,
     PostRevision,
-    SpaceSubscription,
     Tag,
     Thread,
     ThreadComponent,
     ThreadKind,
-    ThreadSubscription,
 )
 from peerlearn.discussions.reading import mark_read
 from peerlearn.extensions import db
@@ -223,9 +221,9 @@ def start_thread(author: User, space: Space, draft: ThreadDraft) -> tuple[Thread
     db.session.add_all([thread, post])
     db.session.flush()
     thread.last_post_id = post.id
-    _follow(author, thread)
+    follow_automatically(author, thread)
     for user in rendered.mentioned:
-        _follow(user, thread)
+        follow_automatically(user, thread)
     _commit_post(author, draft.submission_key)
     post_created.send(post, mentioned=rendered.mentioned, new_thread=True)
     return thread, rendered
@@ -278,9 +276,9 @@ def reply(
     thread.reply_count = Thread.reply_count + 1
     thread.last_activity_at = now
     thread.last_post_id = post.id
-    _follow(author, thread)
+    follow_automatically(author, thread)
     for user in rendered.mentioned:
-        _follow(user, thread)
+        follow_automatically(user, thread)
     mark_read(author, thread, post.id, commit=False)
     _commit_post(author, submission_key)
     db.session.refresh(thread)
@@ -359,7 +357,7 @@ def edit_post(editor: User, post: Post, body: str, title: str | None = None) -> 
                post_id=post.id)  # fmt: skip
     newly = [user for user in rendered.mentioned if user.id not in before]
     for user in newly:
-        _follow(user, thread)
+        follow_automatically(user, thread)
     db.session.commit()
     post_edited.send(post, mentioned=newly)
     return rendered
@@ -459,52 +457,3 @@ def set_solution(actor: User, thread: Thread, post: Post | None) -> None:
     thread_changed.send(thread)
     if post is not None:
         post_marked.send(post, how="solved", by=actor)
-
-
-# Following --------------------------------------------------------------------------------------
-
-
-def _follow(user: User, thread: Thread) -> None:
-    """Follow a thread automatically, unless the member chose to mute it."""
-    if thread.id is None:
-        db.session.flush()
-    if db.session.get(ThreadSubscription, (user.id, thread.id)) is None:
-        db.session.add(ThreadSubscription(user_id=user.id, thread_id=thread.id))
-
-
-def set_thread_following(user: User, thread: Thread, state: FollowState | None) -> None:
-    """Follow, mute, or go back to the default for a thread."""
-    subscription = db.session.get(ThreadSubscription, (user.id, thread.id))
-    if state is None:
-        if subscription is not None:
-            db.session.delete(subscription)
-    elif subscription is None:
-        db.session.add(ThreadSubscription(user_id=user.id, thread_id=thread.id, state=state))
-    else:
-        subscription.state = state
-    db.session.commit()
-
-
-def thread_follow_state(user: User, thread: Thread) -> FollowState | None:
-    """Whether the member follows or has muted the thread."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    subscription = db.session.get(ThreadSubscription, (user.id, thread.id))
-    return subscription.state if subscription is not None else None
-
-
-def set_space_following(user: User, space: Space, following: bool) -> None:
-    """Follow a space (notified of each new thread in it) or stop."""
-    subscription = db.session.get(SpaceSubscription, (user.id, space.id))
-    if following and subscription is None:
-        db.session.add(SpaceSubscription(user_id=user.id, space_id=space.id))
-    elif not following and subscription is not None:
-        db.session.delete(subscription)
-    db.session.commit()
-
-
-def follows_space(user: User, space: Space) -> bool:
-    """Whether the member follows the space."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return db.session.get(SpaceSubscription, (user.id, space.id)) is not None

@@ -11,7 +11,7 @@ from peerlearn.core.db import utcnow
 from peerlearn.core.errors import render_error
 from peerlearn.core.pagination import paginate
 from peerlearn.core.text import render_markdown
-from peerlearn.discussions import reading, services
+from peerlearn.discussions import following, reading, services
 from peerlearn.discussions.forms import EditPostForm, ReplyForm, ThreadForm
 from peerlearn.discussions.models import FollowState, ImpactComponent, Post, Thread, ThreadKind
 from peerlearn.extensions import db, limiter
@@ -88,7 +88,7 @@ def space_threads(slug: str) -> str:
         components=list(ImpactComponent),
         unread=reading.unread_counts(current_user, ids),
         read=reading.read_positions(current_user, ids),
-        following_space=services.follows_space(current_user, space),
+        following_space=following.follows_space(current_user, space),
     )
 
 
@@ -174,7 +174,7 @@ def thread(thread_id: int, slug: str | None = None) -> str:
         roots=roots,
         read_before=read_before,
         helpful=services.helpful_marked_by(current_user, shown),
-        follow_state=services.thread_follow_state(current_user, thread),
+        follow_state=following.thread_follow_state(current_user, thread),
         reply_form=ReplyForm(),
         max_depth=reading.MAX_VISUAL_DEPTH,
         slow_mode_options=SLOW_MODE_OPTIONS,
@@ -369,7 +369,7 @@ def follow_thread(thread_id: int) -> Response:
     thread = _thread(thread_id)
     choice = request.form.get("state", "")
     state = FollowState(choice) if choice in set(FollowState) else None
-    services.set_thread_following(current_user, thread, state)
+    following.set_thread_following(current_user, thread, state)
     flash(
         {
             FollowState.following: "You are following this thread.",
@@ -386,7 +386,7 @@ def follow_thread(thread_id: int) -> Response:
 def follow_space(slug: str) -> Response:
     space = _space(slug)
     following = request.form.get("following") == "yes"
-    services.set_space_following(current_user, space, following)
+    following.set_space_following(current_user, space, following)
     flash(
         f"You will be notified of new threads in {space.name}."
         if following
