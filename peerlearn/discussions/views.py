@@ -385,11 +385,11 @@ def follow_thread(thread_id: int) -> Response:
 @login_required
 def follow_space(slug: str) -> Response:
     space = _space(slug)
-    following = request.form.get("following") == "yes"
-    following.set_space_following(current_user, space, following)
+    wanted = request.form.get("following") == "yes"
+    following.set_space_following(current_user, space, wanted)
     flash(
         f"You will be notified of new threads in {space.name}."
-        if following
+        if wanted
         else f"You no longer follow {space.name}.",
         "success",
     )
