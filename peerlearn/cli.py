@@ -65,7 +65,9 @@ def seed_demo() -> None:
         raise click.ClickException("Demo data is refused in production.")
     people = seed(password)
     users = {u.email: u for u in db.session.scalars(select(User))}
-    shown = password if password == DEFAULT_DEMO_PASSWORD else "the value of PEERLEARN_DEMO_PASSWORD"
+    shown = (
+        password if password == DEFAULT_DEMO_PASSWORD else "the value of PEERLEARN_DEMO_PASSWORD"
+    )
     click.echo(f"\nDemo accounts (password: {shown}):")
     for person in people:
         user = users[person.email]

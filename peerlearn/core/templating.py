@@ -44,4 +44,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["iso_time"] = iso_time
     app.jinja_env.globals["query_with"] = query_with
-    app.jinja_env.globals["can"] = lambda action, target: can(current_user, action, target)
+
+    def can_in_template(action: str, target: object) -> bool:
+        # The real user, not Flask-Login's proxy: a page asks hundreds of times.
+        return can(current_user._get_current_object(), action, target)  # type: ignore[attr-defined]
+
+    app.jinja_env.globals["can"] = can_in_template

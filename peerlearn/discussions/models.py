@@ -81,7 +81,10 @@ class Thread(db.Model):
     """A conversation in a space: its opening post and the replies to it."""
 
     __tablename__ = "threads"
-    __table_args__ = (Index("ix_threads_space_activity", "space_id", "last_activity_at"),)
+    # A space's list: pinned first, then latest activity (read backwards along this index).
+    __table_args__ = (
+        Index("ix_threads_space_listing", "space_id", "pinned", "last_activity_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))

@@ -227,7 +227,8 @@ def opening_post(thread: Thread) -> Post:
     """The thread's first post."""
     return db.session.scalars(
         select(Post)
-        .where(Post.thread_id == thread.id, Post.root_id.is_(None))
+        # Only the opening post has an empty path: this uses the (thread_id, path) index.
+        .where(Post.thread_id == thread.id, Post.path == "", Post.root_id.is_(None))
         .options(selectinload(Post.author).selectinload(User.organisation))
         .order_by(Post.id)
         .limit(1)

@@ -180,8 +180,9 @@ def thread(thread_id: int, slug: str | None = None) -> str:
         slow_mode_options=SLOW_MODE_OPTIONS,
     )
     # Recorded after rendering: the commit would otherwise expire every post on the page.
-    if current_user.is_authenticated and shown:
-        reading.mark_read(current_user, thread, max(post.id for post in shown))
+    newest = max((post.id for post in shown), default=0)
+    if current_user.is_authenticated and newest > read_before:  # a write only when there is news
+        reading.mark_read(current_user, thread, newest)
     return page
 
 

@@ -137,9 +137,11 @@ def _on_post_marked(post: Post, how: str, by: User) -> None:
 
 
 def _visible(user: User) -> Select[tuple[Notification]]:
-    return select(Notification).where(
-        Notification.user_id == user.id,
-        Notification.thread_id.in_(select(Thread.id).where(thread_filter(user))),
+    # A join, not "thread_id IN (every visible thread)": the member's own rows lead the plan.
+    return (
+        select(Notification)
+        .join(Thread, Thread.id == Notification.thread_id)
+        .where(Notification.user_id == user.id, thread_filter(user))
     )
 
 
