@@ -67,6 +67,7 @@ def _import_socket_handlers() -> None:
     server it makes; a handler declared later is attached to the current server only, and a
     second app (a worker, a test) would silently lack it.
     """
+    import peerlearn.events.sockets
     import peerlearn.notifications.sockets  # noqa: F401
 
 
@@ -104,6 +105,8 @@ def init_socketio(app: Flask) -> None:
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ALLOWED_ORIGINS"),
         logger=False,
         engineio_logger=False,
+        # The largest chat message is 2,000 characters: nothing legitimate comes near this.
+        max_http_buffer_size=100_000,
     )
 
 

@@ -367,15 +367,35 @@ def outbox(app: Flask) -> Outbox:
     return Outbox(Path(app.config["MAIL_OUTBOX_DIR"]))
 
 
+class SocketClient:
+    """A Flask-SocketIO test client whose every call runs in a fresh application context, as each
+    event does on a real server (otherwise all sockets share the test's ``g``: its signed-in user,
+    its cached memberships)."""
+
+    def __init__(self, app: Flask, client: Any) -> None:
+        self._app = app
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._app.app_context():
+                return attribute(*args, **kwargs)
+
+        return call
+
+
 @pytest.fixture
 def connect_socket(app: Flask) -> Callable[..., Any]:
-    """A Flask-SocketIO test client sharing a test client's cookies (its signed-in session),
-    connected in a fresh application context as a real connection would be."""
+    """A Socket.IO test client sharing a test client's cookies (its signed-in session)."""
     from peerlearn.extensions import socketio
 
-    def connect(client: Client, namespace: str | None = None) -> Any:
-        init_socketio(app)  # the server is one per process: make sure it is this app's
+    def connect(client: Client, namespace: str | None = None) -> SocketClient:
         with app.app_context():
-            return socketio.test_client(app, flask_test_client=client, namespace=namespace)
+            socket = socketio.test_client(app, flask_test_client=client, namespace=namespace)
+        return SocketClient(app, socket)
 
     return connect

@@ -7,7 +7,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peerlearn.accounts.models import User
@@ -122,3 +122,24 @@ class CalendarFeed(db.Model):
     )
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_feed_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatMessage(db.Model):
+    """A message in an event's live chat. Stored before it is acknowledged or broadcast; the
+    server id orders the chat, and the author's ``client_id`` makes a resend return the same row."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (UniqueConstraint("author_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Chosen by the sending browser, unique per author: resending it stores nothing new.
+    client_id: Mapped[str] = mapped_column(String(64))
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])

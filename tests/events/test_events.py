@@ -48,8 +48,16 @@ def test_times_are_right_on_both_sides_of_the_clock_change(
         ({"day": "31/02/2027"}, "date", "Enter the date in the format day/month/year"),
         ({"start": "25:00"}, "start_time", "Enter a start time like 14:00"),
         ({"end": "13:00"}, "end_time", "The event must end after it starts"),
-        ({"day": "28/03/2027", "start": "01:30", "end": "03:00"}, "start_time", "the clocks go forward"),
-        ({"joining_url": "javascript:alert(1)"}, "joining_url", "Enter a web address starting https://"),
+        (
+            {"day": "28/03/2027", "start": "01:30", "end": "03:00"},
+            "start_time",
+            "the clocks go forward",
+        ),
+        (
+            {"joining_url": "javascript:alert(1)"},
+            "joining_url",
+            "Enter a web address starting https://",
+        ),
         ({"joining_url": ""}, "joining_url", "Enter a joining link or a venue"),
         ({"capacity": "0"}, "capacity", "Places must be a number from 1 to 100,000"),
         ({"title": ""}, "title", "Enter a title"),
@@ -86,7 +94,9 @@ def test_rsvp_respects_capacity_with_a_waiting_list(
     login(first, member("First Person"))
     login(second, member("Second Person"))
     first.post(f"/events/{event.id}/rsvp", data={"status": "going"})
-    response = second.post(f"/events/{event.id}/rsvp", data={"status": "going"}, follow_redirects=True)
+    response = second.post(
+        f"/events/{event.id}/rsvp", data={"status": "going"}, follow_redirects=True
+    )
     assert "you are on the waiting list" in response.get_data(as_text=True)
     page = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert "1 going of 1" in page and "1 on the waiting list" in page

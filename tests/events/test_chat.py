@@ -1,0 +1,235 @@
+"""The live event chat over Socket.IO (namespace /live): joining, sending exactly once, catching
+up after a disconnect, removing messages, and refusing whatever should be refused."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from peerlearn.core.db import utcnow
+from peerlearn.events.models import ChatMessage, Event
+from peerlearn.extensions import db
+from peerlearn.spaces.models import MemberRole, Visibility
+
+
+@pytest.fixture
+def live_event(sig, moderator):
+    """An event starting in ten minutes: its chat is open."""
+    event = Event(
+        space=sig,
+        created_by=moderator,
+        title="QMS in practice",
+        starts_at=utcnow() + timedelta(minutes=10),
+        ends_at=utcnow() + timedelta(minutes=100),
+        joining_url="https://meet.example.org/qms",
+    )
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+@pytest.fixture
+def chatter(new_client, login, connect_socket):
+    """A signed-in member's socket on /live."""
+
+    def connect(user):
+        client = new_client()
+        login(client, user)
+        socket = connect_socket(client, namespace="/live")
+        assert socket.is_connected("/live")
+        return socket
+
+    return connect
+
+
+def ask(socket, event, data):
+    return socket.emit(event, data, namespace="/live", callback=True)
+
+
+def received(socket, name="message"):
+    """The payloads of the events of one name the socket has received."""
+    events = [e for e in socket.get_received("/live") if e["name"] == name]
+    # The test client hands "message" events over as the bare payload, others as a list.
+    return [e["args"] if name == "message" else e["args"][0] for e in events]
+
+
+def _stored():
+    return db.session.scalar(select(func.count()).select_from(ChatMessage))
+
+
+def test_a_message_is_stored_acknowledged_and_shown_to_the_room_once(live_event, member, chatter):
+    alice, bob = chatter(member("Alice Able")), chatter(member("Bob Baker"))
+    assert ask(alice, "join", {"event_id": live_event.id})["ok"]
+    assert ask(bob, "join", {"event_id": live_event.id})["ok"]
+    ack = ask(
+        alice, "send", {"event_id": live_event.id, "body": "Hello **all**", "client_id": "c-1"}
+    )
+    assert ack["ok"] and ack["message"]["body_html"] == "<p>Hello <strong>all</strong></p>\n"
+    assert ack["message"]["author"]["name"] == "Alice Able"
+    assert [m["id"] for m in received(bob)] == [ack["message"]["id"]]
+    assert _stored() == 1
+    # The same client_id again (a resend after a lost acknowledgement): same message, no broadcast.
+    again = ask(
+        alice, "send", {"event_id": live_event.id, "body": "Hello **all**", "client_id": "c-1"}
+    )
+    assert again["message"]["id"] == ack["message"]["id"]
+    assert received(bob) == [] and _stored() == 1
+
+
+def test_rejoining_with_after_id_returns_exactly_the_missed_messages_in_order(
+    live_event, member, chatter
+):
+    alice, bob = chatter(member("Alice Able")), chatter(member("Bob Baker"))
+    ask(alice, "join", {"event_id": live_event.id})
+    first = ask(alice, "send", {"event_id": live_event.id, "body": "one", "client_id": "1"})
+    seen = first["message"]["id"]
+    missed = [
+        ask(alice, "send", {"event_id": live_event.id, "body": text, "client_id": text})["message"][
+            "id"
+        ]
+        for text in ("two", "three", "four")
+    ]
+    ack = ask(bob, "join", {"event_id": live_event.id, "after_id": seen})
+    assert [m["id"] for m in ack["messages"]] == missed
+    fresh = ask(bob, "join", {"event_id": live_event.id})
+    assert [m["id"] for m in fresh["messages"]] == [seen, *missed]
+
+
+def test_rooms_keep_events_apart(live_event, sig, moderator, member, chatter):
+    other = Event(space=sig, title="Other", starts_at=live_event.starts_at,
+                  ends_at=live_event.ends_at, venue="Preston")  # fmt: skip
+    db.session.add(other)
+    db.session.commit()
+    alice, bob = chatter(member("Alice Able")), chatter(member("Bob Baker"))
+    ask(alice, "join", {"event_id": live_event.id})
+    ask(bob, "join", {"event_id": other.id})
+    ask(alice, "send", {"event_id": live_event.id, "body": "only here", "client_id": "x"})
+    assert received(bob) == []
+
+
+def test_anonymous_connections_are_refused(client, connect_socket):
+    assert not connect_socket(client, namespace="/live").is_connected("/live")
+
+
+def test_outsiders_can_follow_a_network_events_chat_but_not_post(live_event, make_user, chatter):
+    outsider = chatter(make_user("Outside Olly"))
+    assert ask(outsider, "join", {"event_id": live_event.id})["ok"]
+    ack = ask(outsider, "send", {"event_id": live_event.id, "body": "hi", "client_id": "o"})
+    assert ack == {"ok": False, "error": {"code": "forbidden", "message": ack["error"]["message"]}}
+    assert _stored() == 0
+
+
+def test_a_private_spaces_chat_does_not_exist_for_outsiders(
+    make_space, make_user, add_member, chatter
+):
+    private = make_space(visibility=Visibility.private)
+    event = Event(space=private, title="Private", starts_at=utcnow(),
+                  ends_at=utcnow() + timedelta(hours=1), venue="Leeds")  # fmt: skip
+    db.session.add(event)
+    db.session.commit()
+    ack = ask(chatter(make_user()), "join", {"event_id": event.id})
+    assert ack["error"]["code"] == "not_found"
+
+
+def test_membership_is_checked_on_every_event_not_only_on_join(live_event, sig, member, chatter):
+    user = member("Leaving Lee")
+    socket = chatter(user)
+    assert ask(socket, "join", {"event_id": live_event.id})["ok"]
+    from peerlearn.spaces.models import Membership
+
+    db.session.delete(
+        db.session.scalar(
+            select(Membership).where(Membership.user_id == user.id, Membership.space_id == sig.id)
+        )
+    )
+    db.session.commit()
+    ack = ask(socket, "send", {"event_id": live_event.id, "body": "still here?", "client_id": "l"})
+    assert ack["error"]["code"] == "forbidden" and _stored() == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (None, "bad_request"),
+        ("just a string", "bad_request"),
+        ({}, "bad_request"),
+        ({"event_id": "1", "body": "x", "client_id": "a"}, "bad_request"),
+        ({"event_id": -1, "body": "x", "client_id": "a"}, "bad_request"),
+        ({"event_id": 999_999, "body": "x", "client_id": "a"}, "not_found"),
+        ({"event_id": "EVENT", "body": 42, "client_id": "a"}, "bad_request"),
+        ({"event_id": "EVENT", "body": "x", "client_id": ""}, "bad_request"),
+        ({"event_id": "EVENT", "body": "x", "client_id": "c" * 65}, "bad_request"),
+        ({"event_id": "EVENT", "body": "   ", "client_id": "a"}, "bad_request"),
+        ({"event_id": "EVENT", "body": "x" * 2001, "client_id": "a"}, "too_long"),
+    ],
+)
+def test_malformed_sends_get_an_error_and_change_nothing(
+    live_event, member, chatter, payload, code
+):
+    socket = chatter(member())
+    if isinstance(payload, dict) and payload.get("event_id") == "EVENT":
+        payload = {**payload, "event_id": live_event.id}
+    ack = ask(socket, "send", payload)
+    assert ack["ok"] is False and ack["error"]["code"] == code
+    assert _stored() == 0
+    # The connection still works afterwards.
+    assert ask(socket, "join", {"event_id": live_event.id})["ok"]
+
+
+def test_html_in_a_message_is_shown_as_text(live_event, member, chatter):
+    socket = chatter(member())
+    ack = ask(socket, "send", {"event_id": live_event.id,
+                               "body": "<script>alert(1)</script>", "client_id": "h"})  # fmt: skip
+    assert "<script" not in ack["message"]["body_html"]
+
+
+def test_the_chat_is_closed_outside_its_window(sig, moderator, member, chatter):
+    later = Event(space=sig, title="Next month", starts_at=utcnow() + timedelta(days=30),
+                  ends_at=utcnow() + timedelta(days=30, hours=1), venue="Leeds")  # fmt: skip
+    db.session.add(later)
+    db.session.commit()
+    socket = chatter(member())
+    assert ask(socket, "join", {"event_id": later.id})["open"] is False
+    ack = ask(socket, "send", {"event_id": later.id, "body": "early", "client_id": "e"})
+    assert ack["error"]["code"] == "chat_closed" and _stored() == 0
+
+
+def test_authors_and_moderators_remove_messages_and_everyone_sees_it(
+    live_event, member, moderator, chatter
+):
+    alice, bob, mod = (
+        chatter(member("Alice Able")),
+        chatter(member("Bob Baker")),
+        chatter(moderator),
+    )
+    for socket in (alice, bob, mod):
+        ask(socket, "join", {"event_id": live_event.id})
+    mine = ask(alice, "send", {"event_id": live_event.id, "body": "oops", "client_id": "1"})[
+        "message"
+    ]
+    theirs = ask(bob, "send", {"event_id": live_event.id, "body": "off topic", "client_id": "2"})[
+        "message"
+    ]
+    for socket in (alice, bob, mod):
+        socket.get_received("/live")
+    assert ask(alice, "delete", {"message_id": theirs["id"]})["error"]["code"] == "forbidden"
+    assert ask(alice, "delete", {"message_id": mine["id"]})["ok"]
+    assert ask(mod, "delete", {"message_id": theirs["id"]})["ok"]
+    assert received(bob, "message_deleted") == [{"id": mine["id"]}, {"id": theirs["id"]}]
+    history = ask(bob, "join", {"event_id": live_event.id})["messages"]
+    assert [(m["deleted"], m["body_html"]) for m in history] == [(True, ""), (True, "")]
+
+
+def test_sending_is_rate_limited_per_member(live_event, member, chatter):
+    socket = chatter(member())
+    codes = [
+        ask(socket, "send", {"event_id": live_event.id, "body": f"m{n}", "client_id": str(n)})
+        .get("error", {}).get("code", "ok")
+        for n in range(21)
+    ]  # fmt: skip
+    assert codes[:20] == ["ok"] * 20 and codes[20] == "rate_limited"
+    assert _stored() == 20
+
+
+def test_moderators_role_is_what_lets_them_remove(moderator, sig):
+    assert any(m.role is MemberRole.moderator for m in sig.memberships)
