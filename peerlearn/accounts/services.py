@@ -21,6 +21,7 @@ from peerlearn.accounts.passwords import (
 from peerlearn.accounts.tokens import make_token, read_token
 from peerlearn.audit.services import record
 from peerlearn.core.db import contains_pattern, utcnow
+from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
 from peerlearn.core.text import render_markdown
 from peerlearn.extensions import db
@@ -29,13 +30,8 @@ from peerlearn.organisations.models import Organisation
 logger = logging.getLogger(__name__)
 
 
-class AccountError(ValueError):
-    """A rule was broken; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class AccountError(RuleError):
+    """A rule about accounts was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
 
 
 def normalise_email(email: str) -> str:

@@ -17,7 +17,7 @@ from peerlearn.accounts.forms import (
     ResetPasswordForm,
 )
 from peerlearn.accounts.models import User
-from peerlearn.core.forms import DirectoryFilterForm
+from peerlearn.core.forms import DirectoryFilterForm, show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.core.security import is_safe_redirect
 from peerlearn.discussions.reading import recent_posts_by
@@ -51,14 +51,6 @@ def _me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def _form_error(form: object, error: services.AccountError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]  # type: ignore[attr-defined]
-    else:
-        form.form_errors.append(error.message)  # type: ignore[attr-defined]
-
-
 # Registration and confirmation ----------------------------------------------------------------
 
 
@@ -81,7 +73,7 @@ def register() -> str | Response:
                 )
             )
         except services.AccountError as error:
-            _form_error(form, error)
+            show_error(form, error)
         else:
             return render_template(
                 "accounts/check_email.html", email=services.normalise_email(form.email.data)
@@ -184,7 +176,7 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
         try:
             services.reset_password(token, form.password.data)
         except services.AccountError as error:
-            _form_error(form, error)
+            show_error(form, error)
         else:
             if current_user.is_authenticated:
                 services.sign_out(_me())
@@ -225,7 +217,7 @@ def change_password() -> str | Response:
         try:
             services.change_password(_me(), form.current_password.data, form.password.data)
         except services.AccountError as error:
-            _form_error(form, error)
+            show_error(form, error)
         else:
             services.renew_session(_me())
             flash(
@@ -245,7 +237,7 @@ def change_email() -> str | Response:
         try:
             services.request_email_change(_me(), form.email.data, form.password.data)
         except services.AccountError as error:
-            _form_error(form, error)
+            show_error(form, error)
         else:
             return render_template(
                 "accounts/check_email.html",

@@ -11,6 +11,7 @@ from peerlearn.admin import services
 from peerlearn.admin.forms import DomainForm, OrganisationForm, UserSearchForm
 from peerlearn.audit.services import entries_query
 from peerlearn.core.db import contains_pattern
+from peerlearn.core.forms import show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation, OrganisationKind, Region
@@ -127,11 +128,7 @@ def edit_organisation(organisation_id: int | None) -> str | Response:
                 organisation,
             )
         except OrganisationError as error:
-            field = getattr(form, error.field or "", None)
-            if field is not None:
-                field.errors = [*field.errors, error.message]
-            else:
-                form.form_errors.append(error.message)
+            show_error(form, error)
         else:
             flash(f"{saved.name} has been saved.", "success")
             return redirect(url_for("admin.organisations"))

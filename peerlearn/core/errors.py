@@ -4,6 +4,18 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+
+class RuleError(ValueError):
+    """A service refused something a person asked for; ``message`` says why in their words and
+    ``field`` names the form field it belongs beside (None for the whole form). Each feature
+    raises its own subclass."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
 #: Plain-English titles and explanations for the errors a reader may meet.
 MESSAGES: dict[int, tuple[str, str]] = {
     400: (

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from peerlearn.core.errors import RuleError
+
 #: The message for an e-mail address in the wrong format, the NHS way.
 EMAIL_FORMAT = "Enter an e-mail address in the correct format, like name@example.nhs.uk"
 
@@ -14,6 +16,16 @@ def optional_int(value: object) -> int | None:
     if value in ("", None):
         return None
     return int(value)  # type: ignore[call-overload]
+
+
+def show_error(form: FlaskForm, error: RuleError) -> None:
+    """Show a service's refusal the way a validation error is shown: beside its field, or at the
+    top of the form's error summary."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
 
 
 def strip_whitespace(value: object) -> object:

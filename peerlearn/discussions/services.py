@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
+from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import (
     post_created,
     post_edited,
@@ -54,13 +55,8 @@ MAX_BODY = 20_000
 MAX_TAGS = 5
 
 
-class DiscussionError(ValueError):
-    """A rule was broken; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class DiscussionError(RuleError):
+    """A rule about discussions was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
 
 
 # Text and mentions ------------------------------------------------------------------------------

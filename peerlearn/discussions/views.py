@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.errors import render_error
+from peerlearn.core.forms import show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions import following, reading, services
@@ -60,14 +61,6 @@ def _list_filters() -> dict[str, object]:
         "component": ImpactComponent(component) if component in set(ImpactComponent) else None,
         "only": reading.ThreadFilter(only) if only in set(reading.ThreadFilter) else None,
     }
-
-
-def _form_error(form: object, error: services.DiscussionError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]  # type: ignore[attr-defined]
-    else:
-        form.form_errors.append(error.message)  # type: ignore[attr-defined]
 
 
 # Lists -----------------------------------------------------------------------------------------
@@ -138,7 +131,7 @@ def new_thread(slug: str) -> str | Response:
                     ),
                 )
             except services.DiscussionError as error:
-                _form_error(form, error)
+                show_error(form, error)
             else:
                 _tell_about_unreachable(rendered.unreachable)
                 return redirect(url_for("discussions.thread", thread_id=thread.id))
@@ -264,7 +257,7 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
                     submission_key=form.submission_key.data or None,
                 )
             except services.DiscussionError as error:
-                _form_error(form, error)
+                show_error(form, error)
             else:
                 _tell_about_unreachable(rendered.unreachable)
                 return redirect(
@@ -307,7 +300,7 @@ def edit(post_id: int) -> str | Response:
                 current_user, post, form.body.data, title=form.title.data if opening else None
             )
         except services.DiscussionError as error:
-            _form_error(form, error)
+            show_error(form, error)
         else:
             flash("Your changes have been saved.", "success")
             return redirect(

@@ -15,6 +15,7 @@ from peerlearn.accounts.models import User
 from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
+from peerlearn.core.errors import RuleError
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import CalendarFeed, Event, EventComponent, Rsvp, RsvpStatus
@@ -29,13 +30,8 @@ MAX_TITLE = 200
 FEED_HISTORY = timedelta(days=90)
 
 
-class EventError(ValueError):
-    """A rule was broken; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class EventError(RuleError):
+    """A rule about events was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
 
 
 def london_to_utc(day: date, at: time, field: str) -> datetime:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from peerlearn.core.db import utcnow
+from peerlearn.core.forms import show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events import services
@@ -44,14 +45,6 @@ def _draft(form: EventForm) -> services.EventDraft:
         capacity=form.capacity.data,
         components=tuple(ImpactComponent(c) for c in form.components.data or []),
     )
-
-
-def _form_error(form: EventForm, error: services.EventError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 # Lists -----------------------------------------------------------------------------------------
@@ -96,7 +89,7 @@ def new(slug: str) -> str | BaseResponse:
         try:
             event = services.create_event(current_user, space, _draft(form))
         except services.EventError as error:
-            _form_error(form, error)
+            show_error(form, error)
         else:
             flash(f"{event.title} has been scheduled.", "success")
             return redirect(url_for("events.detail", event_id=event.id))
@@ -129,7 +122,7 @@ def edit(event_id: int) -> str | BaseResponse:
         try:
             services.update_event(current_user, event, _draft(form))
         except services.EventError as error:
-            _form_error(form, error)
+            show_error(form, error)
         else:
             flash("The event has been updated.", "success")
             return redirect(url_for("events.detail", event_id=event.id))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
+from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import post_removed, post_restored, thread_changed
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.discussions.services import recount, tags_for
@@ -21,13 +22,8 @@ SLOW_MODE_OPTIONS = [(0, "Off"), (60, "1 minute"), (300, "5 minutes"), (900, "15
                      (3600, "1 hour")]  # fmt: skip
 
 
-class ModerationError(ValueError):
-    """A rule was broken; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ModerationError(RuleError):
+    """A rule about moderation was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
 
 
 def flag_post(reporter: User, post: Post, reason: FlagReason, note: str = "") -> Flag:

@@ -196,12 +196,7 @@ def push_counts(user_ids: Iterable[int]) -> None:
 
 def email_frequency(user: User, space_id: int | None = None) -> EmailFrequency:
     """The member's choice for a space, or their network-wide one (a daily digest by default)."""
-    if space_id is not None:
-        override = db.session.get(SpaceEmailPreference, (user.id, space_id))
-        if override is not None:
-            return override.email
-    settings = db.session.get(NotificationSettings, user.id)
-    return settings.email if settings is not None else EmailFrequency.daily
+    return email_frequencies(user)(space_id)
 
 
 def set_email_frequency(

@@ -9,17 +9,13 @@ from wtforms import SelectChoice
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import contains_pattern
+from peerlearn.core.errors import RuleError
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation, OrganisationKind, Region
 
 
-class OrganisationError(ValueError):
-    """A rule was broken; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class OrganisationError(RuleError):
+    """A rule about organisations was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
 
 
 def organisation_choices(placeholder: str = "Choose your organisation") -> list[SelectChoice]:

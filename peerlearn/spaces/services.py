@@ -17,6 +17,7 @@ from peerlearn.accounts.models import User
 from peerlearn.accounts.services import external_url, find_user_by_email, people_query
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
+from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
 from peerlearn.core.signals import membership_changed, space_changed
 from peerlearn.core.text import render_markdown
@@ -37,13 +38,8 @@ RESERVED_SLUGS = frozenset({"new"})
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-class SpaceError(ValueError):
-    """A rule was broken; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class SpaceError(RuleError):
+    """A rule about spaces was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
 
 
 # Reading ----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import find_user_by_email
 from peerlearn.audit.services import entries_query
-from peerlearn.core.forms import DirectoryFilterForm
+from peerlearn.core.forms import DirectoryFilterForm, show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.extensions import db
 from peerlearn.organisations.services import organisation_choices, region_choices
@@ -114,11 +114,7 @@ def new() -> str | Response:
                     owner=owner,
                 )
             except services.SpaceError as error:
-                field = getattr(form, error.field or "", None)
-                if field is not None:
-                    field.errors = [*field.errors, error.message]
-                else:
-                    form.form_errors.append(error.message)
+                show_error(form, error)
             else:
                 flash(f"{space.name} has been created.", "success")
                 return redirect(url_for("spaces.home", slug=space.slug))
