@@ -301,6 +301,26 @@ def add_member(app: Flask) -> Callable[..., Membership]:
 
 
 @pytest.fixture
+def person_in(make_user: Callable[..., User], add_member: Callable[..., Membership]) -> Any:
+    """The actor for a role named in ``tests.roles`` in a space: anonymous, or a user with that
+    standing."""
+    from flask_login import AnonymousUserMixin
+
+    from tests.roles import STATES
+
+    def make(role: str, space: Space) -> Any:
+        if role == "anonymous":
+            return AnonymousUserMixin()
+        user = make_user(f"A {role}", admin=role == "admin")
+        if role in STATES:
+            member_role, state = STATES[role]
+            add_member(space, user, member_role, state)
+        return user
+
+    return make
+
+
+@pytest.fixture
 def login(app: Flask) -> Callable[..., Any]:
     """Sign a client in through the real sign-in form."""
 

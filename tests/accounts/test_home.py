@@ -1,6 +1,5 @@
 """The home page: a landing page for visitors, a starting point for members."""
 
-
 from peerlearn.spaces.models import JoinPolicy, MemberState, Visibility
 from tests.accounts.pages import Page
 

@@ -93,9 +93,7 @@ def test_deactivating_an_account_signs_its_owner_out_and_keeps_them_out(
     assert tess_browser.get("/account").status_code == 200
 
     page = Page(admin_client.get("/admin/users?q=tess"))
-    assert {"Deactivate Tess Target's account", "Make admin: Tess Target"} <= set(
-        buttons(page)
-    )
+    assert {"Deactivate Tess Target's account", "Make admin: Tess Target"} <= set(buttons(page))
     response = admin_client.post(f"/admin/users/{tess.id}/deactivate", data={"q": "tess"})
     assert response.status_code == 302
     assert response.location == "/admin/users?q=tess"

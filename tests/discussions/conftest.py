@@ -1,14 +1,22 @@
 """Fixtures for discussion tests: a space with members, and helpers that post through the forms."""
 
+from __future__ import annotations
+
 import re
 from datetime import timedelta
 
 import pytest
 
+from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
+from peerlearn.discussions import services
 from peerlearn.discussions.models import Post, Thread
+from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
 from peerlearn.spaces.models import MemberRole
+from tests.discussions.moderation_helpers import (
+    Discussion,
+)
 
 
 @pytest.fixture
@@ -74,3 +82,26 @@ def post_reply():
         return db.session.get(Post, post_id)
 
     return reply
+
+
+@pytest.fixture
+def browser(new_client, login):
+    """A browser signed in as someone."""
+
+    def open_as(user: User):
+        client = new_client()
+        login(client, user)
+        return client
+
+    return open_as
+
+
+@pytest.fixture
+def discussion(sig, member) -> Discussion:
+    author, replier, reader = member("Aisha Khan"), member("Tom Reid"), member("Priya Shah")
+    moderator = member("Kwame Mensah", role=MemberRole.moderator)
+    thread, _ = services.start_thread(
+        author, sig, ThreadDraft("Weekly huddles that work", "How long are yours?")
+    )
+    reply, _ = services.reply(replier, thread, "Ten minutes, at the board, same time daily.")
+    return Discussion(sig, thread, reply, author, replier, reader, moderator)

@@ -11,22 +11,8 @@ from sqlalchemy import select
 
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, can, space_filter
-from peerlearn.spaces.models import JoinPolicy, MemberRole, MemberState, Space, Visibility
-
-ROLES = [
-    "anonymous",
-    "outsider",  # signed in, no membership
-    "requested",
-    "invited",
-    "member",
-    "moderator",
-    "owner",
-    "banned",
-    "admin",  # network administrator with no membership
-]
-EVERYONE = set(ROLES)
-SIGNED_IN = EVERYONE - {"anonymous"}
-ACTIVE = {"member", "moderator", "owner"}
+from peerlearn.spaces.models import JoinPolicy, MemberRole, Space, Visibility
+from tests.roles import ACTIVE, EVERYONE, ROLES, SIGNED_IN, STATES
 
 #: visibility -> action -> roles allowed, for a live space that anyone may join (open policy).
 EXPECTED: dict[str, dict[str, set[str]]] = {
@@ -55,31 +41,6 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "manage": {"owner", "admin"},
     },
 }
-
-STATES = {
-    "requested": (MemberRole.member, MemberState.requested),
-    "invited": (MemberRole.member, MemberState.invited),
-    "member": (MemberRole.member, MemberState.active),
-    "moderator": (MemberRole.moderator, MemberState.active),
-    "owner": (MemberRole.owner, MemberState.active),
-    "banned": (MemberRole.member, MemberState.banned),
-}
-
-
-@pytest.fixture
-def person_in(make_user, add_member):
-    """The actor for a role in a space: anonymous, or a user with that standing."""
-
-    def make(role: str, space: Space):
-        if role == "anonymous":
-            return AnonymousUserMixin()
-        user = make_user(f"A {role}", admin=role == "admin")
-        if role in STATES:
-            member_role, state = STATES[role]
-            add_member(space, user, member_role, state)
-        return user
-
-    return make
 
 
 CASES = [

@@ -1,0 +1,126 @@
+"""Moderators move threads, bans stop posting, and replies that break the rules are refused."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from peerlearn.discussions import reading, services
+from peerlearn.discussions.models import Post, Thread
+from peerlearn.discussions.services import ThreadDraft
+from peerlearn.extensions import db
+from peerlearn.spaces.models import MemberRole, Membership, MemberState, Visibility
+from tests.discussions.moderation_helpers import (
+    audit_entry,
+    count,
+    page,
+)
+
+# Moving threads ---------------------------------------------------------------------------------
+
+
+def test_moving_a_thread_to_another_moderated_space(
+    discussion, browser, make_space, make_user, add_member
+):
+    thread = discussion.thread
+    board = make_space("Board development", visibility=Visibility.private)
+    add_member(board, discussion.moderator, MemberRole.moderator)
+    elsewhere = make_space("Measurement for improvement")
+    add_member(elsewhere, discussion.moderator, MemberRole.member)  # a member, not a moderator
+    board_member = make_user("Bea Board")
+    add_member(board, board_member)
+
+    assert browser(discussion.author).get(f"/threads/{thread.id}/move").status_code == 403
+    moderator = browser(discussion.moderator)
+    form = page(moderator.get(f"/threads/{thread.id}/move"))
+    assert "Board development" in form
+    assert "Measurement for improvement" not in form
+
+    refused = moderator.post(f"/threads/{thread.id}/move", data={"space_id": str(elsewhere.id)})
+    assert refused.status_code == 200
+    assert "Choose a space you moderate" in page(refused)
+    assert thread.space_id == discussion.space.id
+
+    moved = moderator.post(f"/threads/{thread.id}/move", data={"space_id": str(board.id)})
+    assert moved.status_code == 302
+    assert thread.space_id == board.id
+    assert "Weekly huddles that work" in page(moderator.get(f"/spaces/{board.slug}/threads"))
+    assert "Weekly huddles that work" not in page(
+        moderator.get(f"/spaces/{discussion.space.slug}/threads")
+    )
+    # Its readers are now the private space's members.
+    assert browser(discussion.reader).get(f"/threads/{thread.id}").status_code == 404
+    assert browser(board_member).get(f"/threads/{thread.id}").status_code == 200
+    entry = audit_entry("thread.moved")
+    assert entry.actor_id == discussion.moderator.id
+    assert entry.detail["to_space"] == board.slug
+
+
+# Bans -------------------------------------------------------------------------------------------
+
+
+def test_a_banned_member_cannot_post(discussion, browser):
+    owner = discussion.space.memberships[0].user
+    browser(owner).post(
+        f"/spaces/{discussion.space.slug}/members/{discussion.reader.id}/ban",
+        data={"reason": "Repeated abuse"},
+    )
+    standing = db.session.scalar(
+        select(Membership.state).where(
+            Membership.user_id == discussion.reader.id, Membership.space_id == discussion.space.id
+        )
+    )
+    assert standing is MemberState.banned
+    banned = browser(discussion.reader)
+    reply = banned.post(f"/threads/{discussion.thread.id}/reply", data={"body": "Still here"})
+    assert reply.status_code in {403, 404}
+    new = banned.post(
+        f"/spaces/{discussion.space.slug}/threads/new",
+        data={"title": "Back again", "body": "Hello", "kind": "discussion"},
+    )
+    assert new.status_code in {403, 404}
+    assert count(Post, Post.author_id == discussion.reader.id) == 0
+    assert count(Thread, Thread.title == "Back again") == 0
+
+
+# Replies that break the rules -------------------------------------------------------------------
+
+
+def test_a_reply_to_a_post_in_another_thread_is_refused(discussion, browser):
+    other, _ = services.start_thread(
+        discussion.author, discussion.space, ThreadDraft("Another thread", "Elsewhere entirely")
+    )
+    elsewhere = reading.opening_post(other)
+    before = count(Post)
+    response = browser(discussion.reader).post(
+        f"/threads/{discussion.thread.id}/reply",
+        data={"body": "Cross-thread reply", "parent_id": str(elsewhere.id)},
+    )
+    assert response.status_code == 200
+    assert "You can only reply to a post in this thread" in page(response)
+    assert "Cross-thread reply" in page(response)  # kept for them to fix
+    assert count(Post) == before
+    assert discussion.thread.reply_count == 1
+
+
+def test_a_reply_to_a_deleted_post_is_refused(discussion, browser):
+    services.delete_post(discussion.replier, discussion.reply)
+    before = count(Post)
+    response = browser(discussion.reader).post(
+        f"/threads/{discussion.thread.id}/reply",
+        data={"body": "Replying anyway", "parent_id": str(discussion.reply.id)},
+    )
+    assert response.status_code == 200
+    assert "That post has been removed, so you cannot reply to it" in page(response)
+    assert "Replying anyway" in page(response)
+    assert count(Post) == before
+
+
+def test_a_double_submitted_reply_stores_one_post(discussion, browser):
+    member = browser(discussion.reader)
+    data = {"body": "Only once, please", "submission_key": "a" * 32}
+    first = member.post(f"/threads/{discussion.thread.id}/reply", data=data)
+    second = member.post(f"/threads/{discussion.thread.id}/reply", data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(Post, Post.body_source == "Only once, please") == 1
+    assert discussion.thread.reply_count == 2

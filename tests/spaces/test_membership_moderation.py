@@ -1,0 +1,239 @@
+"""Moderators and owners run a space's membership: removing, banning, roles, archiving and the
+audit log."""
+
+import pytest
+
+from peerlearn.spaces.models import (
+    JoinPolicy,
+    MemberRole,
+    MemberState,
+)
+from tests.spaces.flows import after, assert_audited, buttons, membership, owner_of, page
+
+# Removing and banning --------------------------------------------------------------------------
+
+
+def test_a_moderator_removes_a_member(browser, make_user, add_member, space):
+    mod, mem = make_user("Mo Derator"), make_user("Mem Ber")
+    add_member(space, mod, MemberRole.moderator)
+    add_member(space, mem)
+    mo_browser = browser(mod)
+    members = page(mo_browser, f"/spaces/{space.slug}/members")
+    assert "Remove Mem Ber from Flow Coaching SIG" in buttons(members)
+    assert "Remove Olive Owner from Flow Coaching SIG" not in buttons(members)
+    assert "Remove Mo Derator from Flow Coaching SIG" not in buttons(members)
+
+    members = after(mo_browser, mo_browser.post(f"/spaces/{space.slug}/members/{mem.id}/remove"))
+    assert "Mem Ber has been removed." in members.main_text
+    assert membership(space, mem) is None
+    assert_audited("membership.removed", actor=mod, subject=mem, space=space)
+
+
+def test_a_moderator_cannot_remove_or_ban_an_owner(browser, make_user, add_member, space):
+    owner, mod = owner_of(space), make_user("Mo Derator")
+    add_member(space, mod, MemberRole.moderator)
+    mo_browser = browser(mod)
+    for action in ("remove", "ban"):
+        members = after(
+            mo_browser, mo_browser.post(f"/spaces/{space.slug}/members/{owner.id}/{action}")
+        )
+        assert "Only an owner can change another owner's membership." in members.main_text
+        assert membership(space, owner).role is MemberRole.owner
+
+
+def test_banning_a_member(browser, make_user, add_member, make_space):
+    space = make_space("Flow Coaching SIG", join_policy=JoinPolicy.request)
+    owner, bea = owner_of(space), make_user("Bea Banned")
+    add_member(space, bea)
+    owner_browser = browser(owner)
+    members = page(owner_browser, f"/spaces/{space.slug}/members")
+    assert "Ban Bea Banned from Flow Coaching SIG" in buttons(members)
+
+    members = after(
+        owner_browser,
+        owner_browser.post(
+            f"/spaces/{space.slug}/members/{bea.id}/ban", data={"reason": "Repeated abuse"}
+        ),
+    )
+    assert "Bea Banned has been banned from Flow Coaching SIG." in members.main_text
+    assert (2, "Banned") in members.headings
+    assert "Lift ban on Bea Banned" in buttons(members)
+    assert membership(space, bea).state is MemberState.banned
+    entry = assert_audited("membership.banned", actor=owner, subject=bea, space=space)
+    assert entry.detail == {"reason": "Repeated abuse"}
+
+    # The banned member can no longer read the network space, nor join or ask to join again.
+    bea_browser = browser(bea)
+    home = page(bea_browser, f"/spaces/{space.slug}")
+    assert "You cannot read or join this space." in home.main_text
+    assert "About this space" not in home.main_text
+    assert not {"Join this space", "Ask to join", "Leave this space"} & set(buttons(home))
+    assert bea_browser.get(f"/spaces/{space.slug}/members").status_code == 403
+    assert bea_browser.post(f"/spaces/{space.slug}/join").status_code == 403
+    home = after(bea_browser, bea_browser.post(f"/spaces/{space.slug}/leave"))
+    assert "You are not a member of this space" in home.main_text
+    assert membership(space, bea).state is MemberState.banned
+
+
+def test_banning_someone_who_is_not_a_member_stops_them_joining(browser, make_user, space):
+    owner, bea = owner_of(space), make_user("Bea Banned")
+    owner_browser = browser(owner)
+    after(owner_browser, owner_browser.post(f"/spaces/{space.slug}/members/{bea.id}/ban"))
+    assert membership(space, bea).state is MemberState.banned
+    assert_audited("membership.banned", actor=owner, subject=bea, space=space)
+    assert browser(bea).post(f"/spaces/{space.slug}/join").status_code == 403
+
+
+def test_lifting_a_ban(browser, make_user, add_member, space):
+    owner, bea = owner_of(space), make_user("Bea Banned")
+    add_member(space, bea, state=MemberState.banned)
+    owner_browser = browser(owner)
+    members = after(
+        owner_browser, owner_browser.post(f"/spaces/{space.slug}/members/{bea.id}/unban")
+    )
+    assert "The ban on Bea Banned has been lifted." in members.main_text
+    assert "Lift the ban" not in members.html
+    assert membership(space, bea) is None
+    assert_audited("membership.unbanned", actor=owner, subject=bea, space=space)
+
+    bea_browser = browser(bea)
+    after(bea_browser, bea_browser.post(f"/spaces/{space.slug}/join"))
+    assert membership(space, bea).state is MemberState.active
+
+
+# Roles -----------------------------------------------------------------------------------------
+
+
+def test_an_owner_changes_a_members_role(browser, make_user, add_member, space):
+    owner, mem = owner_of(space), make_user("Mem Ber")
+    add_member(space, mem)
+    owner_browser = browser(owner)
+    members = page(owner_browser, f"/spaces/{space.slug}/members")
+    assert "Change role for Mem Ber" in buttons(members)
+
+    members = after(
+        owner_browser,
+        owner_browser.post(
+            f"/spaces/{space.slug}/members/{mem.id}/role", data={"role": "moderator"}
+        ),
+    )
+    assert "Mem Ber is now a moderator of Flow Coaching SIG." in members.main_text
+    assert membership(space, mem).role is MemberRole.moderator
+    entry = assert_audited("membership.role_changed", actor=owner, subject=mem, space=space)
+    assert entry.detail == {"old": "member", "new": "moderator"}
+
+    # Now she moderates: she sees the moderators' tools, but not the owners'.
+    mem_browser = browser(mem)
+    members = page(mem_browser, f"/spaces/{space.slug}/members")
+    assert "Invite someone" in members.main_text
+    assert "Change role for Mem Ber" not in buttons(members)
+
+
+def test_an_owner_can_hand_over_ownership_and_then_leave(browser, make_user, add_member, space):
+    owner, heir = owner_of(space), make_user("Hana Heir")
+    add_member(space, heir)
+    owner_browser = browser(owner)
+    owner_browser.post(f"/spaces/{space.slug}/members/{heir.id}/role", data={"role": "owner"})
+    home = after(owner_browser, owner_browser.post(f"/spaces/{space.slug}/leave"))
+    assert "You have left Flow Coaching SIG." in home.main_text
+    assert membership(space, heir).role is MemberRole.owner
+
+
+def test_the_last_owner_cannot_step_down(browser, space):
+    owner = owner_of(space)
+    owner_browser = browser(owner)
+    members = after(
+        owner_browser,
+        owner_browser.post(
+            f"/spaces/{space.slug}/members/{owner.id}/role", data={"role": "member"}
+        ),
+    )
+    assert "A space needs an owner. Make someone else an owner first" in members.main_text
+    assert membership(space, owner).role is MemberRole.owner
+
+
+def test_a_moderator_cannot_change_roles(browser, make_user, add_member, space):
+    mod, mem = make_user("Mo Derator"), make_user("Mem Ber")
+    add_member(space, mod, MemberRole.moderator)
+    add_member(space, mem)
+    mo_browser = browser(mod)
+    assert not any(
+        name.startswith("Change role")
+        for name in buttons(page(mo_browser, f"/spaces/{space.slug}/members"))
+    )
+    response = mo_browser.post(
+        f"/spaces/{space.slug}/members/{mem.id}/role", data={"role": "owner"}
+    )
+    assert response.status_code == 403
+    assert membership(space, mem).role is MemberRole.member
+
+
+def test_a_network_administrator_can_change_roles_without_being_a_member(
+    browser, make_user, add_member, space
+):
+    admin, mem = make_user("Ada Admin", admin=True), make_user("Mem Ber")
+    add_member(space, mem)
+    admin_browser = browser(admin)
+    after(
+        admin_browser,
+        admin_browser.post(
+            f"/spaces/{space.slug}/members/{mem.id}/role", data={"role": "moderator"}
+        ),
+    )
+    assert membership(space, mem).role is MemberRole.moderator
+    assert_audited("membership.role_changed", actor=admin, subject=mem, space=space)
+
+
+# Archived spaces -------------------------------------------------------------------------------
+
+
+def test_an_archived_space_is_read_only(browser, make_user, add_member, make_space):
+    space = make_space("Old Pilots SIG", archived=True)
+    mem, visitor = make_user("Mem Ber"), make_user("Vi Sitor")
+    add_member(space, mem)
+
+    mem_browser = browser(mem)
+    home = page(mem_browser, f"/spaces/{space.slug}")
+    assert "This space is archived and read-only" in home.main_text
+    assert "About this group." in home.main_text
+    assert "Leave this space" not in buttons(home)
+    home = after(mem_browser, mem_browser.post(f"/spaces/{space.slug}/leave"))
+    assert "This space is archived and read-only" in home.main_text
+    assert membership(space, mem).state is MemberState.active
+
+    visitor_browser = browser(visitor)
+    home = page(visitor_browser, f"/spaces/{space.slug}")
+    assert "Join this space" not in buttons(home)
+    assert visitor_browser.post(f"/spaces/{space.slug}/join").status_code == 403
+    assert membership(space, visitor) is None
+
+    owner_browser = browser(owner_of(space))
+    assert owner_browser.post(f"/spaces/{space.slug}/members/{mem.id}/remove").status_code == 403
+    assert membership(space, mem).state is MemberState.active
+
+
+# The space's audit log -------------------------------------------------------------------------
+
+
+def test_owners_and_administrators_read_the_spaces_audit_log(browser, make_user, add_member, space):
+    owner, ann = owner_of(space), make_user("Ann Joiner")
+    ann_browser = browser(ann)
+    ann_browser.post(f"/spaces/{space.slug}/join")
+
+    for reader in (owner, make_user("Ada Admin", admin=True)):
+        log = page(browser(reader), f"/spaces/{space.slug}/audit")
+        assert log.h1 == "Audit log"
+        assert "Ann Joiner Joined membership.joined Ann Joiner" in log.main_text
+        # Addresses are for the network's administrators, in the network-wide log only.
+        assert "127.0.0.1" not in log.main_text
+
+
+@pytest.mark.parametrize("role", [MemberRole.moderator, MemberRole.member])
+def test_moderators_and_members_cannot_read_the_spaces_audit_log(
+    browser, make_user, add_member, space, role
+):
+    user = make_user()
+    add_member(space, user, role)
+    user_browser = browser(user)
+    assert user_browser.get(f"/spaces/{space.slug}/audit").status_code == 403
+    assert "Audit log" not in page(user_browser, f"/spaces/{space.slug}").main_text
