@@ -314,6 +314,23 @@ def authorize(action: Action | str, target: Any, *, hide: bool = False) -> None:
     deny(hide=hide)
 
 
+def visible_or_404(model: type[Any], ident: int) -> Any:
+    """The thread, post or event with this id if the current user may see it. Otherwise 404:
+    what a reader may not see is never confirmed to exist (anonymous visitors are asked to sign
+    in)."""
+    target = db.get_or_404(model, ident)
+    authorize(Action.view, target, hide=True)
+    return target
+
+
+def space_or_404(slug: str, action: Action | str = Action.view) -> Space:
+    """The space with this address if the current user may ``action`` it: 404 when its name
+    may not even be listed to them, 403 when it may but the action is not theirs."""
+    space = db.first_or_404(select(Space).where(Space.slug == slug))
+    authorize(action, space, hide=not can(current_user, Action.list, space))
+    return space
+
+
 def deny(*, hide: bool = False) -> NoReturn:
     """Refuse the current request the way :func:`authorize` does."""
     if signed_in(current_user) is None:

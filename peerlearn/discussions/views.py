@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from peerlearn.core.db import utcnow
@@ -17,8 +16,7 @@ from peerlearn.discussions.forms import EditPostForm, ReplyForm, ThreadForm
 from peerlearn.discussions.models import FollowState, ImpactComponent, Post, Thread, ThreadKind
 from peerlearn.extensions import db, limiter
 from peerlearn.moderation.services import SLOW_MODE_OPTIONS
-from peerlearn.permissions import Action, authorize, can, signed_in
-from peerlearn.spaces.models import Space
+from peerlearn.permissions import Action, authorize, can, signed_in, space_or_404, visible_or_404
 
 bp = Blueprint("discussions", __name__)
 
@@ -33,24 +31,6 @@ def _posting_limit() -> str:
 
 def _poster_key() -> str:
     return f"post:{getattr(current_user, 'id', request.remote_addr)}"
-
-
-def _space(slug: str) -> Space:
-    space = db.first_or_404(select(Space).where(Space.slug == slug))
-    authorize(Action.view, space, hide=not can(current_user, Action.list, space))
-    return space
-
-
-def _thread(thread_id: int) -> Thread:
-    thread = db.get_or_404(Thread, thread_id)
-    authorize(Action.view, thread, hide=True)
-    return thread
-
-
-def _post(post_id: int) -> Post:
-    post = db.get_or_404(Post, post_id)
-    authorize(Action.view, post, hide=True)
-    return post
 
 
 def _list_filters() -> dict[str, object]:
@@ -68,7 +48,7 @@ def _list_filters() -> dict[str, object]:
 
 @bp.get("/spaces/<slug>/threads")
 def space_threads(slug: str) -> str:
-    space = _space(slug)
+    space = space_or_404(slug)
     filters = _list_filters()
     page = paginate(reading.threads_query(current_user, space=space, **filters))  # type: ignore[arg-type]
     ids = [thread.id for thread in page.items]
@@ -107,7 +87,7 @@ def latest() -> str:
 @limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"],
                exempt_when=lambda: request.form.get("action") == "preview")  # fmt: skip
 def new_thread(slug: str) -> str | Response:
-    space = _space(slug)
+    space = space_or_404(slug)
     authorize(Action.post, space)
     form = ThreadForm()
     preview = None
@@ -153,7 +133,7 @@ def _tell_about_unreachable(people: list[object]) -> None:
 @bp.get("/threads/<int:thread_id>")
 @bp.get("/threads/<int:thread_id>/<slug>")
 def thread(thread_id: int, slug: str | None = None) -> str:
-    thread = _thread(thread_id)
+    thread = visible_or_404(Thread, thread_id)
     opening = reading.opening_post(thread)
     roots = paginate(reading.roots_query(thread), per_page=reading.ROOTS_PER_PAGE)
     posts = reading.posts_under(thread, [root.id for root in roots.items])
@@ -182,7 +162,7 @@ def thread(thread_id: int, slug: str | None = None) -> str:
 @bp.get("/threads/<int:thread_id>/unread")
 @login_required
 def first_unread(thread_id: int) -> Response:
-    thread = _thread(thread_id)
+    thread = visible_or_404(Thread, thread_id)
     post_id = reading.first_unread_post_id(current_user, thread)
     if post_id is None:
         return redirect(url_for("discussions.thread", thread_id=thread.id))
@@ -191,7 +171,7 @@ def first_unread(thread_id: int) -> Response:
 
 @bp.get("/threads/<int:thread_id>/posts/<int:post_id>")
 def permalink(thread_id: int, post_id: int) -> Response:
-    post = _post(post_id)
+    post = visible_or_404(Post, post_id)
     if post.thread_id != thread_id:
         abort(404)
     page = reading.page_of(post)
@@ -221,7 +201,7 @@ def _quote(post: Post, selection: str = "") -> str:
 @limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"],
                exempt_when=lambda: request.form.get("action") == "preview")  # fmt: skip
 def reply(thread_id: int) -> str | Response | tuple[str, int]:
-    thread = _thread(thread_id)
+    thread = visible_or_404(Thread, thread_id)
     if (
         thread.locked
         and not can(current_user, Action.post, thread)
@@ -286,7 +266,7 @@ def preview() -> Response:
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(post_id: int) -> str | Response:
-    post = _post(post_id)
+    post = visible_or_404(Post, post_id)
     authorize(Action.edit, post)
     opening = post.root_id is None
     form = EditPostForm(
@@ -311,7 +291,7 @@ def edit(post_id: int) -> str | Response:
 
 @bp.get("/posts/<int:post_id>/history")
 def history(post_id: int) -> str:
-    post = _post(post_id)
+    post = visible_or_404(Post, post_id)
     return render_template(
         "discussions/history.html", post=post, revisions=services.revisions(post)
     )
@@ -320,7 +300,7 @@ def history(post_id: int) -> str:
 @bp.post("/posts/<int:post_id>/delete")
 @login_required
 def delete(post_id: int) -> Response:
-    post = _post(post_id)
+    post = visible_or_404(Post, post_id)
     authorize(Action.delete, post)
     services.delete_post(current_user, post)
     flash("The post has been removed.", "success")
@@ -330,7 +310,7 @@ def delete(post_id: int) -> Response:
 @bp.post("/posts/<int:post_id>/helpful")
 @login_required
 def helpful(post_id: int) -> Response:
-    post = _post(post_id)
+    post = visible_or_404(Post, post_id)
     authorize(Action.mark_helpful, post)
     try:
         services.set_helpful(current_user, post, request.form.get("helpful") != "no")
@@ -342,7 +322,7 @@ def helpful(post_id: int) -> Response:
 @bp.post("/posts/<int:post_id>/solution")
 @login_required
 def solution(post_id: int) -> Response:
-    post = _post(post_id)
+    post = visible_or_404(Post, post_id)
     authorize(Action.mark_solved, post)
     clear = request.form.get("clear") == "yes" and post.thread.solved_post_id == post.id
     try:
@@ -360,7 +340,7 @@ def solution(post_id: int) -> Response:
 @bp.post("/threads/<int:thread_id>/follow")
 @login_required
 def follow_thread(thread_id: int) -> Response:
-    thread = _thread(thread_id)
+    thread = visible_or_404(Thread, thread_id)
     choice = request.form.get("state", "")
     state = FollowState(choice) if choice in set(FollowState) else None
     following.set_thread_following(current_user, thread, state)
@@ -378,7 +358,7 @@ def follow_thread(thread_id: int) -> Response:
 @bp.post("/spaces/<slug>/follow")
 @login_required
 def follow_space(slug: str) -> Response:
-    space = _space(slug)
+    space = space_or_404(slug)
     wanted = request.form.get("following") == "yes"
     following.set_space_following(current_user, space, wanted)
     flash(
@@ -393,7 +373,7 @@ def follow_space(slug: str) -> Response:
 @bp.post("/spaces/<slug>/read")
 @login_required
 def mark_space_read(slug: str) -> Response:
-    space = _space(slug)
+    space = space_or_404(slug)
     reading.mark_space_read(current_user, space)
     flash(f"Everything in {space.name} is marked as read.", "success")
     return redirect(url_for("discussions.space_threads", slug=space.slug))

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from peerlearn.core.db import utcnow
@@ -12,23 +11,10 @@ from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events import services
 from peerlearn.events.forms import EventForm, RsvpForm, parse_date, parse_time
 from peerlearn.events.models import Event, RsvpStatus
-from peerlearn.extensions import db, limiter
-from peerlearn.permissions import Action, authorize, can
-from peerlearn.spaces.models import Space
+from peerlearn.extensions import limiter
+from peerlearn.permissions import Action, authorize, space_or_404, visible_or_404
 
 bp = Blueprint("events", __name__)
-
-
-def _space(slug: str) -> Space:
-    space = db.first_or_404(select(Space).where(Space.slug == slug))
-    authorize(Action.view, space, hide=not can(current_user, Action.list, space))
-    return space
-
-
-def _event(event_id: int) -> Event:
-    event = db.get_or_404(Event, event_id)
-    authorize(Action.view, event, hide=True)
-    return event
 
 
 def _draft(form: EventForm) -> services.EventDraft:
@@ -64,7 +50,7 @@ def index() -> str:
 
 @bp.get("/spaces/<slug>/events")
 def space_events(slug: str) -> str:
-    space = _space(slug)
+    space = space_or_404(slug)
     past = request.args.get("when") == "past"
     page = paginate(services.events_query(current_user, space=space, past=past))
     return render_template(
@@ -82,7 +68,7 @@ def space_events(slug: str) -> str:
 @bp.route("/spaces/<slug>/events/new", methods=["GET", "POST"])
 @login_required
 def new(slug: str) -> str | BaseResponse:
-    space = _space(slug)
+    space = space_or_404(slug)
     authorize(Action.moderate, space)
     form = EventForm()
     if form.validate_on_submit():
@@ -99,7 +85,7 @@ def new(slug: str) -> str | BaseResponse:
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(event_id: int) -> str | BaseResponse:
-    event = _event(event_id)
+    event = visible_or_404(Event, event_id)
     authorize(Action.moderate, event)
     if request.method == "GET":
         starts, ends = services.in_london(event.starts_at), services.in_london(event.ends_at)
@@ -132,7 +118,7 @@ def edit(event_id: int) -> str | BaseResponse:
 @bp.post("/events/<int:event_id>/cancel")
 @login_required
 def cancel(event_id: int) -> BaseResponse:
-    event = _event(event_id)
+    event = visible_or_404(Event, event_id)
     authorize(Action.moderate, event)
     services.cancel_event(current_user, event)
     flash(
@@ -147,7 +133,7 @@ def cancel(event_id: int) -> BaseResponse:
 
 @bp.get("/events/<int:event_id>")
 def detail(event_id: int) -> str:
-    event = _event(event_id)
+    event = visible_or_404(Event, event_id)
     going, waiting = services.attendees(event)
     mine = services.rsvp_of(current_user, event)
     form = RsvpForm(data={"status": mine.status.value} if mine else None)
@@ -168,7 +154,7 @@ def detail(event_id: int) -> str:
 @login_required
 @limiter.limit("30 per minute", methods=["POST"])
 def rsvp(event_id: int) -> str | BaseResponse:
-    event = _event(event_id)
+    event = visible_or_404(Event, event_id)
     authorize(Action.post, event)
     form = RsvpForm()
     if form.validate_on_submit():
@@ -200,7 +186,7 @@ def _ics(body: bytes, filename: str) -> Response:
 
 @bp.get("/events/<int:event_id>/calendar.ics")
 def event_ics(event_id: int) -> Response:
-    event = _event(event_id)
+    event = visible_or_404(Event, event_id)
     return _ics(services.calendar_for([event], event.title), f"peerlearn-event-{event.id}.ics")
 
 

@@ -12,22 +12,17 @@ from peerlearn.extensions import db
 from peerlearn.moderation import services
 from peerlearn.moderation.forms import FlagForm, MoveThreadForm, SlowModeForm
 from peerlearn.moderation.models import FlagOutcome, FlagReason
-from peerlearn.permissions import NETWORK, Action, authorize, can, moderated_space_ids
+from peerlearn.permissions import (
+    NETWORK,
+    Action,
+    authorize,
+    moderated_space_ids,
+    space_or_404,
+    visible_or_404,
+)
 from peerlearn.spaces.models import Space
 
 bp = Blueprint("moderation", __name__)
-
-
-def _post(post_id: int) -> Post:
-    post = db.get_or_404(Post, post_id)
-    authorize(Action.view, post, hide=True)
-    return post
-
-
-def _thread(thread_id: int) -> Thread:
-    thread = db.get_or_404(Thread, thread_id)
-    authorize(Action.view, thread, hide=True)
-    return thread
 
 
 def _back_to(post: Post) -> Response:
@@ -37,7 +32,7 @@ def _back_to(post: Post) -> Response:
 @bp.route("/posts/<int:post_id>/report", methods=["GET", "POST"])
 @login_required
 def report(post_id: int) -> str | Response:
-    post = _post(post_id)
+    post = visible_or_404(Post, post_id)
     authorize(Action.flag, post)
     form = FlagForm()
     if form.validate_on_submit():
@@ -60,8 +55,7 @@ def report(post_id: int) -> str | Response:
 @bp.get("/spaces/<slug>/moderation")
 @login_required
 def space_queue(slug: str) -> str:
-    space = db.first_or_404(select(Space).where(Space.slug == slug))
-    authorize(Action.moderate, space, hide=not can(current_user, Action.list, space))
+    space = space_or_404(slug, Action.moderate)
     return _queue(space)
 
 
@@ -82,7 +76,7 @@ def _queue(space: Space | None) -> str:
 @bp.post("/posts/<int:post_id>/moderate")
 @login_required
 def moderate_post(post_id: int) -> Response:
-    post = _post(post_id)
+    post = visible_or_404(Post, post_id)
     authorize(Action.moderate, post)
     action = request.form.get("action")
     if action == "hide":
@@ -104,7 +98,7 @@ def moderate_post(post_id: int) -> Response:
 @bp.post("/threads/<int:thread_id>/moderate")
 @login_required
 def moderate_thread(thread_id: int) -> Response:
-    thread = _thread(thread_id)
+    thread = visible_or_404(Thread, thread_id)
     authorize(Action.moderate, thread)
     action = request.form.get("action", "")
     changes = {
@@ -132,7 +126,7 @@ def moderate_thread(thread_id: int) -> Response:
 @bp.route("/threads/<int:thread_id>/move", methods=["GET", "POST"])
 @login_required
 def move(thread_id: int) -> str | Response:
-    thread = _thread(thread_id)
+    thread = visible_or_404(Thread, thread_id)
     authorize(Action.moderate, thread)
     targets = db.session.scalars(
         select(Space)

@@ -13,7 +13,7 @@ from peerlearn.core.forms import DirectoryFilterForm, show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.extensions import db
 from peerlearn.organisations.services import organisation_choices, region_choices
-from peerlearn.permissions import NETWORK, Action, authorize, can
+from peerlearn.permissions import NETWORK, Action, authorize, can, space_or_404
 from peerlearn.spaces import services
 from peerlearn.spaces.forms import BanForm, InviteForm, NewSpaceForm, RoleForm, SpaceSettingsForm
 from peerlearn.spaces.models import (
@@ -33,14 +33,6 @@ ROLE_NAMES = {
     MemberRole.moderator: "a moderator",
     MemberRole.member: "a member",
 }
-
-
-def _space(slug: str) -> Space:
-    """The space for a slug, or 404 when it does not exist; anonymous visitors are sent to sign in
-    when its name may not be listed to them (any space that is not public)."""
-    space = db.first_or_404(select(Space).where(Space.slug == slug))
-    authorize(Action.list, space, hide=True)
-    return space
 
 
 def _back(space: Space) -> Response:
@@ -123,7 +115,7 @@ def new() -> str | Response:
 
 @bp.get("/<slug>")
 def home(slug: str) -> str:
-    space = _space(slug)
+    space = space_or_404(slug, Action.list)
     membership = services.states_for(current_user, [space.id]).get(space.id)
     # Anonymous visitors never get here for a space that is not public: _space sent them to sign in.
     readable = can(current_user, Action.view, space)
@@ -147,7 +139,7 @@ def home(slug: str) -> str:
 @bp.post("/<slug>/join")
 @login_required
 def join(slug: str) -> Response:
-    space = _space(slug)
+    space = space_or_404(slug, Action.list)
     authorize(Action.join, space)
     try:
         membership = services.join_space(current_user, space)
@@ -164,7 +156,7 @@ def join(slug: str) -> Response:
 @bp.post("/<slug>/leave")
 @login_required
 def leave(slug: str) -> Response:
-    space = _space(slug)
+    space = space_or_404(slug, Action.list)
     membership = services.get_membership(space, current_user)
     try:
         services.leave_space(current_user, space)
@@ -185,7 +177,7 @@ def leave(slug: str) -> Response:
 @bp.get("/<slug>/members")
 @login_required
 def members(slug: str) -> str:
-    space = _space(slug)
+    space = space_or_404(slug, Action.list)
     authorize(Action.view, space)
     form = DirectoryFilterForm(request.args)
     form.organisation.choices = organisation_choices("Any organisation")
@@ -213,7 +205,7 @@ def members(slug: str) -> str:
 @bp.post("/<slug>/members/invite")
 @login_required
 def invite(slug: str) -> str | Response:
-    space = _space(slug)
+    space = space_or_404(slug, Action.list)
     authorize(Action.moderate, space)
     form = InviteForm()
     if form.validate_on_submit():
@@ -231,7 +223,7 @@ def invite(slug: str) -> str | Response:
 @bp.post("/<slug>/members/<int:user_id>/<any(approve, decline, remove, ban, unban, role):action>")
 @login_required
 def manage_member(slug: str, user_id: int, action: str) -> Response:
-    space = _space(slug)
+    space = space_or_404(slug, Action.list)
     authorize(Action.manage if action == "role" else Action.moderate, space)
     user = db.get_or_404(User, user_id)
     membership = services.get_membership(space, user)
@@ -280,7 +272,7 @@ def manage_member(slug: str, user_id: int, action: str) -> Response:
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
 @login_required
 def settings(slug: str) -> str | Response:
-    space = _space(slug)
+    space = space_or_404(slug, Action.list)
     authorize(Action.manage, space)
     form = SpaceSettingsForm(
         obj=space,
@@ -312,7 +304,7 @@ def settings(slug: str) -> str | Response:
 @bp.get("/<slug>/audit")
 @login_required
 def audit(slug: str) -> str:
-    space = _space(slug)
+    space = space_or_404(slug, Action.list)
     authorize(Action.manage, space)
     page = paginate(entries_query(space=space), per_page=50)
     return render_template("spaces/audit.html", space=space, page=page)
