@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to an app in :func:`peerlearn.create_app`."""
 
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,5 +16,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()
+#: Rendered fragments and short-lived values (see peerlearn/core/cache.py).
+cache = Cache()
 #: Limits are declared on the views that need them; nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -12,6 +12,7 @@ memberships. Two faces of each rule are kept side by side so they cannot drift a
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Any, NoReturn
 
 from flask import abort, g, has_app_context
@@ -238,6 +239,34 @@ def post_allows(
     return False
 
 
+def post_rights_key(user: Actor, post: Post, membership: Membership | None) -> tuple[object, ...]:
+    """Every value :func:`post_allows` reads (through :func:`thread_allows` and
+    :func:`space_allows`), for a cache of what a post shows this viewer: equal keys get equal
+    answers for every action. Keep it in step with those rules;
+    ``tests/discussions/test_fragments.py`` checks it over the role table."""
+    person = signed_in(user)
+    me = person.id if person is not None else None
+    thread = post.thread
+    space = thread.space
+    return (
+        person is not None,
+        person is not None and person.is_admin,
+        membership.state if membership is not None else None,
+        membership.role if membership is not None else None,
+        space.visibility,
+        space.archived,
+        space.join_policy,
+        thread.hidden,
+        thread.locked,
+        thread.kind,
+        me is not None and thread.author_id == me,
+        post.deleted_at is None,
+        post.hidden_at is None,
+        post.root_id is None,
+        me is not None and post.author_id == me,
+    )
+
+
 def event_allows(
     user: Actor, action: Action | str, event: Event, membership: Membership | None
 ) -> bool:
@@ -261,7 +290,9 @@ def can(user: Actor, action: Action | str, target: Any) -> bool:
     if isinstance(target, Network):
         return network_allows(user, action)
     if isinstance(target, Space):
-        return space_allows(user, action, target, membership_of(user, target))
+        # Whether a space may be listed never depends on membership (breadcrumbs ask often).
+        listing = Action(action) is Action.list
+        return space_allows(user, action, target, None if listing else membership_of(user, target))
     if isinstance(target, Thread):
         return thread_allows(user, action, target, membership_of(user, target.space))
     if isinstance(target, Post):
@@ -269,6 +300,15 @@ def can(user: Actor, action: Action | str, target: Any) -> bool:
     if isinstance(target, Event):
         return event_allows(user, action, target, membership_of(user, target.space))
     raise TypeError(f"no permission rules for {type(target).__name__}")
+
+
+@functools.cache
+def _membership_aliases() -> tuple[Any, Any]:
+    """Two aliases of Membership correlated to Space only, so an outer query that itself joins
+    Membership (a profile's list of spaces, say) cannot absorb :func:`space_filter`'s conditions.
+    Made once (after the models are mapped): setting up an alias costs more than the rest of the
+    filter."""
+    return aliased(Membership), aliased(Membership)
 
 
 def space_filter(user: Actor, action: Action | str = Action.view) -> ColumnElement[bool]:
@@ -286,20 +326,21 @@ def space_filter(user: Actor, action: Action | str = Action.view) -> ColumnEleme
     if person.is_admin:
         return true()
 
-    def has_membership(state: MemberState) -> ColumnElement[bool]:
-        # An alias correlated to Space only, so an outer query that itself joins Membership
-        # (a profile's list of spaces, say) cannot absorb this condition.
-        mine = aliased(Membership)
+    def has_membership(mine: Any, state: MemberState) -> ColumnElement[bool]:
         return (
             exists()
             .where(mine.space_id == Space.id, mine.user_id == person.id, mine.state == state)
             .correlate(Space)
         )
 
+    banned_here, active_here = _membership_aliases()
     return or_(
         public,
-        and_(Space.visibility == Visibility.network, not_(has_membership(MemberState.banned))),
-        has_membership(MemberState.active),
+        and_(
+            Space.visibility == Visibility.network,
+            not_(has_membership(banned_here, MemberState.banned)),
+        ),
+        has_membership(active_here, MemberState.active),
     )
 
 

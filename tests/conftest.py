@@ -28,7 +28,7 @@ from peerlearn import create_app, init_socketio
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.accounts.passwords import hash_password
 from peerlearn.core.db import utcnow
-from peerlearn.extensions import db, limiter
+from peerlearn.extensions import cache, db, limiter
 from peerlearn.organisations.models import Organisation, OrganisationKind, Region
 from peerlearn.spaces.models import (
     JoinPolicy,
@@ -119,6 +119,7 @@ def app(_session_app: Flask) -> Iterator[Flask]:
         limiter.reset()
         yield app
         db.session.remove()
+        cache.clear()  # ids are reused once the tables are emptied
     _empty_tables(app)
     shutil.rmtree(app.config["MAIL_OUTBOX_DIR"], ignore_errors=True)
 

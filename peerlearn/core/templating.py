@@ -6,7 +6,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, request
 from flask_login import current_user
+from jinja2.runtime import Macro
+from markupsafe import Markup
 
+from peerlearn.core.cache import fragment
 from peerlearn.core.text import user_html
 
 #: Everyone using peerlearn is in England: times are stored in UTC and shown in London time.
@@ -36,6 +39,15 @@ def query_with(**changes: object) -> str:
     return "?" + urlencode(args) if args else "?"
 
 
+def cached_macro(kind: str, macro: Macro, params: dict[str, object]) -> Markup:
+    """``macro(params)`` through the fragment cache, keyed by the parameters themselves.
+
+    For NHS.UK component macros imported without context: their output depends on ``params``
+    alone, so equal parameters (the same links, names and counts) mean the same HTML.
+    """
+    return fragment(kind, (repr(params),), lambda: macro(params))
+
+
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
     from peerlearn.permissions import can
@@ -44,6 +56,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["iso_time"] = iso_time
     app.jinja_env.globals["query_with"] = query_with
+    app.jinja_env.globals["cached_macro"] = cached_macro
 
     def can_in_template(action: str, target: object) -> bool:
         # The real user, not Flask-Login's proxy: a page asks hundreds of times.

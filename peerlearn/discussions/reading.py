@@ -191,11 +191,13 @@ def threads_query(
             selectinload(Thread.author).selectinload(User.organisation),
             selectinload(Thread.tags),
             selectinload(Thread.component_rows),
-            selectinload(Thread.space),
         )
     )
     if space is not None:
+        # Each row's space is this one, already loaded: no query for it.
         query = query.where(Thread.space_id == space.id).order_by(Thread.pinned.desc())
+    else:
+        query = query.options(selectinload(Thread.space))
     query = query.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
     if tag:
         query = query.where(Thread.tags.any(Tag.slug == tag))
@@ -243,17 +245,18 @@ def roots_query(thread: Thread) -> Select[tuple[Post]]:
 
 
 def posts_under(thread: Thread, root_ids: list[int]) -> list[Post]:
-    """Every post in the given top-level replies' trees, depth-first, in one query."""
+    """Every post in the given top-level replies' trees, depth-first, in one query.
+
+    Each post's parent is in the same tree, or is the opening post: both are loaded already
+    (the opening post by the page, or by one query on later pages), so parents need no query.
+    """
     if not root_ids:
         return []
     return list(
         db.session.scalars(
             select(Post)
             .where(Post.thread_id == thread.id, Post.root_id.in_(root_ids))
-            .options(
-                selectinload(Post.author).selectinload(User.organisation),
-                selectinload(Post.parent).selectinload(Post.author),
-            )
+            .options(selectinload(Post.author).selectinload(User.organisation))
             .order_by(Post.path)
         )
     )

@@ -11,7 +11,7 @@ from peerlearn.core.errors import render_error
 from peerlearn.core.forms import show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.core.text import render_markdown
-from peerlearn.discussions import following, reading, services
+from peerlearn.discussions import following, fragments, reading, services
 from peerlearn.discussions.forms import EditPostForm, ReplyForm, ThreadForm
 from peerlearn.discussions.models import FollowState, ImpactComponent, Post, Thread, ThreadKind
 from peerlearn.extensions import db, limiter
@@ -19,6 +19,9 @@ from peerlearn.moderation.services import SLOW_MODE_OPTIONS
 from peerlearn.permissions import Action, authorize, can, signed_in, space_or_404, visible_or_404
 
 bp = Blueprint("discussions", __name__)
+# The post and row macros through the fragment cache (see fragments.py).
+bp.add_app_template_global(fragments.post_article, "cached_post_article")
+bp.add_app_template_global(fragments.thread_row, "cached_thread_row")
 
 
 def _posting_limit() -> str:

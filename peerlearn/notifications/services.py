@@ -10,13 +10,14 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import external_url
 from peerlearn.accounts.tokens import make_token, read_token
+from peerlearn.core.cache import forget, remember
 from peerlearn.core.db import utcnow
 from peerlearn.core.mail import send_mail
 from peerlearn.core.signals import post_created, post_edited, post_marked
@@ -151,6 +152,25 @@ def unread_count(user: User) -> int:
     return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
+#: Seconds the header's count may be reused (the ``HEADER_COUNT_SECONDS`` setting; 0 turns it
+#: off). Changes made here (a new notification, one marked read) clear it at once; other changes
+#: to what the member may see (a hidden thread, a space left) show within this delay, and
+#: straight away in the notification centre.
+HEADER_COUNT_SECONDS = 5
+
+
+def _header_count_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def header_count(user: User) -> int:
+    """:func:`unread_count` for the header on every page, kept for a few seconds."""
+    seconds = current_app.config.get("HEADER_COUNT_SECONDS", HEADER_COUNT_SECONDS)
+    if seconds <= 0:
+        return unread_count(user)
+    return remember(_header_count_key(user.id), seconds, lambda: unread_count(user))
+
+
 def centre_query(user: User) -> Select[tuple[Notification]]:
     """The notification centre: unread first, newest first."""
     return (
@@ -185,6 +205,7 @@ def push_counts(user_ids: Iterable[int]) -> None:
     ids = list(user_ids)
     if not ids:
         return
+    forget(*(_header_count_key(user_id) for user_id in ids))
     for user in db.session.scalars(select(User).where(User.id.in_(ids))):
         socketio.emit(
             "notifications", {"unread": unread_count(user)}, to=user_room(user.id), namespace="/"

@@ -119,7 +119,7 @@ def _header_count() -> dict[str, object]:
     """The header's notification count (updated live over Socket.IO by static/js/live.js)."""
 
     def unread_notifications() -> int:
-        return services.unread_count(current_user) if current_user.is_authenticated else 0
+        return services.header_count(current_user) if current_user.is_authenticated else 0
 
     def notifications_label(count: int) -> Markup:
         # Printed unescaped by the NHS.UK header macro: built only from a number.

@@ -46,6 +46,15 @@ def counting_statements(app: Flask) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+@pytest.fixture(autouse=True)
+def _header_count_every_time(app):
+    """The header's unread count is kept for a few seconds: count its query on every page, so
+    the figures never depend on how long the requests took."""
+    app.config["HEADER_COUNT_SECONDS"] = 0
+    yield
+    app.config.pop("HEADER_COUNT_SECONDS")
+
+
 @pytest.fixture
 def statements_for(app) -> Callable[[Client, str], tuple[list[str], str]]:
     """The statements one GET sends, and the page, after a first GET of the same page has warmed
