@@ -68,6 +68,8 @@ def _import_socket_handlers() -> None:
     second app (a worker, a test) would silently lack it.
     """
     import peerlearn.events.sockets
+    import peerlearn.events.sockets_moderation
+    import peerlearn.events.sockets_qa
     import peerlearn.notifications.sockets  # noqa: F401
 
 
@@ -118,6 +120,10 @@ def _register_features(app: Flask) -> None:
     from peerlearn.core import errors, logs, security, templating
     from peerlearn.core.views import bp as core_bp
     from peerlearn.discussions.views import bp as discussions_bp
+    from peerlearn.events import (
+        live_views,  # noqa: F401 - the event page, on the events blueprint
+        transcript_views,  # noqa: F401 - routes on the events blueprint
+    )
     from peerlearn.events.views import bp as events_bp
     from peerlearn.home.views import bp as home_bp
     from peerlearn.moderation.views import bp as moderation_bp

@@ -57,7 +57,8 @@ def create_admin(email: str, name: str, password: str) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Add the demo network (organisations, people, spaces); running it again changes nothing."""
+    """Add the demo network (organisations, people, spaces, discussions, events); running it again
+    adds nothing."""
     from peerlearn.demo import seed
 
     password = current_app.config.get("PEERLEARN_DEMO_PASSWORD")
@@ -73,7 +74,24 @@ def seed_demo() -> None:
         user = users[person.email]
         role = "network admin" if user.is_admin else user.job_title
         click.echo(f"  {person.email:<38} {user.display_name} ({role})")
+    _echo_live_event()
     click.echo("")
+
+
+def _echo_live_event() -> None:
+    """Point a newcomer at the demo event whose chat is open now."""
+    from peerlearn.accounts.services import external_url
+    from peerlearn.demo_events import open_now_event
+
+    event = open_now_event()
+    if event is None:
+        return
+    click.echo(f'\nThe chat of "{event.title}" is open now:')
+    click.echo(f"  {external_url('events.detail', event_id=event.id)}")
+    click.echo(
+        "  Try it in two browsers (or a normal and a private window), signed in as\n"
+        "  kwame-mensah@peerlearn.example (moderator) and aisha-khan@peerlearn.example."
+    )
 
 
 @click.command("send-digests")

@@ -324,6 +324,9 @@ def seed(password: str) -> list[DemoPerson]:
     from peerlearn.demo_discussions import seed_discussions  # it builds on this module's data
 
     seed_discussions()
+    from peerlearn.demo_events import seed_events  # events, their chats and records
+
+    seed_events()
     db.session.commit()
     return PEOPLE
 
