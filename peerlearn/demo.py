@@ -322,8 +322,10 @@ def seed(password: str) -> list[DemoPerson]:
     people = _seed_people(password, organisations)
     _seed_spaces(people)
     from peerlearn.demo_discussions import seed_discussions  # it builds on this module's data
+    from peerlearn.demo_library import seed_library
 
     seed_discussions()
+    seed_library()
     db.session.commit()
     return PEOPLE
 
