@@ -49,6 +49,7 @@ def _import_models() -> None:
     import peerlearn.moderation.models
     import peerlearn.notifications.models
     import peerlearn.organisations.models
+    import peerlearn.resources.models
     import peerlearn.spaces.models  # noqa: F401
 
 
@@ -129,6 +130,7 @@ def _register_features(app: Flask) -> None:
     from peerlearn.moderation.views import bp as moderation_bp
     from peerlearn.notifications.views import bp as notifications_bp
     from peerlearn.organisations.views import bp as organisations_bp
+    from peerlearn.resources import blueprint as resources_blueprint
     from peerlearn.spaces.views import bp as spaces_bp
 
     logs.init_app(app)
@@ -144,6 +146,7 @@ def _register_features(app: Flask) -> None:
         spaces_bp,
         discussions_bp,
         events_bp,
+        resources_blueprint(),
         moderation_bp,
         notifications_bp,
         admin_bp,

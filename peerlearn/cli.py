@@ -1,4 +1,5 @@
-"""The project's own ``flask`` commands: create-admin and seed-demo."""
+"""The project's own ``flask`` commands: create-admin, seed-demo, send-digests and
+storage-check."""
 
 import click
 from flask import Flask, current_app
@@ -103,8 +104,44 @@ def send_digests() -> None:
     click.echo(f"Sent {send()} digest e-mail(s).")
 
 
+@click.command("storage-check")
+@click.option(
+    "--remove", is_flag=True, help="Remove unreferenced files, unused rows and leftovers."
+)
+@click.option(
+    "--grace-minutes",
+    default=60,
+    show_default=True,
+    help="With --remove, keep files younger than this: an upload may still be in progress.",
+)
+@with_appcontext
+def storage_check(remove: bool, grace_minutes: int) -> None:
+    """Compare the library's stored files with the database: report unreferenced files and rows
+    whose files are missing (exit status 1 when something is wrong)."""
+    from peerlearn.resources.storage import check_storage, storage
+
+    report = check_storage(storage(), remove=remove, grace_seconds=grace_minutes * 60)
+    for sha256 in report.unreferenced_files:
+        click.echo(f"unreferenced file: {sha256}")
+    for sha256 in report.unused_rows:
+        click.echo(f"unused row (no version uses it): {sha256}")
+    for sha256 in report.missing_files:
+        click.echo(f"missing file (restore it from a backup): {sha256}")
+    for path in report.leftovers:
+        click.echo(f"leftover temporary file: {path}")
+    for item in report.removed:
+        click.echo(f"removed {item}")
+    if report.clean:
+        click.echo("Storage and database agree.")
+    elif report.missing_files or len(report.removed) < (
+        len(report.unreferenced_files) + len(report.unused_rows) + len(report.leftovers)
+    ):
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on ``flask --app peerlearn``."""
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_digests)
+    app.cli.add_command(storage_check)
