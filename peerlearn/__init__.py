@@ -49,6 +49,7 @@ def _import_models() -> None:
     import peerlearn.moderation.models
     import peerlearn.notifications.models
     import peerlearn.organisations.models
+    import peerlearn.resources.models
     import peerlearn.spaces.models  # noqa: F401
 
 
@@ -68,6 +69,8 @@ def _import_socket_handlers() -> None:
     second app (a worker, a test) would silently lack it.
     """
     import peerlearn.events.sockets
+    import peerlearn.events.sockets_moderation
+    import peerlearn.events.sockets_qa
     import peerlearn.notifications.sockets  # noqa: F401
 
 
@@ -121,11 +124,16 @@ def _register_features(app: Flask) -> None:
     from peerlearn.core import errors, logs, security, templating
     from peerlearn.core.views import bp as core_bp
     from peerlearn.discussions.views import bp as discussions_bp
+    from peerlearn.events import (
+        live_views,  # noqa: F401 - the event page, on the events blueprint
+        transcript_views,  # noqa: F401 - routes on the events blueprint
+    )
     from peerlearn.events.views import bp as events_bp
     from peerlearn.home.views import bp as home_bp
     from peerlearn.moderation.views import bp as moderation_bp
     from peerlearn.notifications.views import bp as notifications_bp
     from peerlearn.organisations.views import bp as organisations_bp
+    from peerlearn.resources import blueprint as resources_blueprint
     from peerlearn.spaces.views import bp as spaces_bp
 
     logs.init_app(app)
@@ -141,6 +149,7 @@ def _register_features(app: Flask) -> None:
         spaces_bp,
         discussions_bp,
         events_bp,
+        resources_blueprint(),
         moderation_bp,
         notifications_bp,
         admin_bp,

@@ -1,4 +1,5 @@
-"""The project's own ``flask`` commands: create-admin and seed-demo."""
+"""The project's own ``flask`` commands: create-admin, seed-demo, send-digests and
+storage-check."""
 
 import click
 from flask import Flask, current_app
@@ -57,7 +58,8 @@ def create_admin(email: str, name: str, password: str) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Add the demo network (organisations, people, spaces); running it again changes nothing."""
+    """Add the demo network (organisations, people, spaces, discussions, events); running it again
+    adds nothing."""
     from peerlearn.demo import seed
 
     password = current_app.config.get("PEERLEARN_DEMO_PASSWORD")
@@ -73,7 +75,24 @@ def seed_demo() -> None:
         user = users[person.email]
         role = "network admin" if user.is_admin else user.job_title
         click.echo(f"  {person.email:<38} {user.display_name} ({role})")
+    _echo_live_event()
     click.echo("")
+
+
+def _echo_live_event() -> None:
+    """Point a newcomer at the demo event whose chat is open now."""
+    from peerlearn.accounts.services import external_url
+    from peerlearn.demo_events import open_now_event
+
+    event = open_now_event()
+    if event is None:
+        return
+    click.echo(f'\nThe chat of "{event.title}" is open now:')
+    click.echo(f"  {external_url('events.detail', event_id=event.id)}")
+    click.echo(
+        "  Try it in two browsers (or a normal and a private window), signed in as\n"
+        "  kwame-mensah@peerlearn.example (moderator) and aisha-khan@peerlearn.example."
+    )
 
 
 @click.command("send-digests")
@@ -85,8 +104,44 @@ def send_digests() -> None:
     click.echo(f"Sent {send()} digest e-mail(s).")
 
 
+@click.command("storage-check")
+@click.option(
+    "--remove", is_flag=True, help="Remove unreferenced files, unused rows and leftovers."
+)
+@click.option(
+    "--grace-minutes",
+    default=60,
+    show_default=True,
+    help="With --remove, keep files younger than this: an upload may still be in progress.",
+)
+@with_appcontext
+def storage_check(remove: bool, grace_minutes: int) -> None:
+    """Compare the library's stored files with the database: report unreferenced files and rows
+    whose files are missing (exit status 1 when something is wrong)."""
+    from peerlearn.resources.storage import check_storage, storage
+
+    report = check_storage(storage(), remove=remove, grace_seconds=grace_minutes * 60)
+    for sha256 in report.unreferenced_files:
+        click.echo(f"unreferenced file: {sha256}")
+    for sha256 in report.unused_rows:
+        click.echo(f"unused row (no version uses it): {sha256}")
+    for sha256 in report.missing_files:
+        click.echo(f"missing file (restore it from a backup): {sha256}")
+    for path in report.leftovers:
+        click.echo(f"leftover temporary file: {path}")
+    for item in report.removed:
+        click.echo(f"removed {item}")
+    if report.clean:
+        click.echo("Storage and database agree.")
+    elif report.missing_files or len(report.removed) < (
+        len(report.unreferenced_files) + len(report.unused_rows) + len(report.leftovers)
+    ):
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on ``flask --app peerlearn``."""
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_digests)
+    app.cli.add_command(storage_check)

@@ -60,6 +60,10 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
     env = os.environ.get("PEERLEARN_ENV", "development").strip().lower() or "development"
     production = env == "production"
     redis_url = os.environ.get("REDIS_URL", "").strip() or None
+    upload_mb = int(os.environ.get("PEERLEARN_UPLOAD_MAX_MB", "25"))
+    # The request may be a little larger than the file (the form's other fields): a file just
+    # over the limit then reaches the form, which says so beside the field with the rest kept.
+    request_mb = int(os.environ.get("PEERLEARN_MAX_REQUEST_MB") or upload_mb + 1)
     secret = os.environ.get("SECRET_KEY", "").strip()
     if not secret and not production:
         secret = _development_secret(instance_path)
@@ -69,6 +73,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # Uploaded files live outside static/: they are only ever served through the library's
+        # download views, which ask the permission policy.
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance_path / "uploads"),
         "PEERLEARN_BASE_URL": (
             os.environ.get("PEERLEARN_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -100,7 +106,11 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # Forms and limits.
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-        "MAX_CONTENT_LENGTH": int(os.environ.get("PEERLEARN_MAX_REQUEST_MB", "26")) * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": max(request_mb, upload_mb) * 1024 * 1024,
+        #: Largest file the library accepts, in bytes.
+        "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
+        #: Largest image the library accepts, in pixels (width × height), before re-encoding.
+        "UPLOAD_MAX_PIXELS": int(os.environ.get("PEERLEARN_UPLOAD_MAX_PIXELS", "40000000")),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

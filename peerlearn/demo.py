@@ -321,9 +321,14 @@ def seed(password: str) -> list[DemoPerson]:
     organisations = _seed_organisations()
     people = _seed_people(password, organisations)
     _seed_spaces(people)
-    from peerlearn.demo_discussions import seed_discussions  # it builds on this module's data
+    # These build on this module's data, so they import it (hence imported here, not at the top).
+    from peerlearn.demo_discussions import seed_discussions
+    from peerlearn.demo_events import seed_events  # events, their chats and records
+    from peerlearn.demo_library import seed_library
 
     seed_discussions()
+    seed_events()
+    seed_library()
     db.session.commit()
     return PEOPLE
 

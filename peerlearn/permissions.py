@@ -24,6 +24,7 @@ from peerlearn.accounts.models import User
 from peerlearn.discussions.models import Post, Thread, ThreadKind
 from peerlearn.events.models import Event
 from peerlearn.extensions import db, login_manager
+from peerlearn.resources.models import Classification, Resource, ResourceVisibility
 from peerlearn.spaces.models import (
     JoinPolicy,
     MemberRole,
@@ -108,6 +109,18 @@ def has_moderator_role(user: Actor, membership: Membership | None) -> bool:
     )
 
 
+def reads(user: Actor, visibility: Visibility, membership: Membership | None) -> bool:
+    """Who may read something with this visibility, given their membership of its space: the
+    rule spaces and library resources share."""
+    person = signed_in(user)
+    if visibility is Visibility.public or (person is not None and person.is_admin):
+        return True
+    state = membership.state if membership is not None else None
+    if visibility is Visibility.network:
+        return person is not None and state is not MemberState.banned
+    return state is MemberState.active
+
+
 def space_allows(
     user: Actor, action: Action | str, space: Space, membership: Membership | None
 ) -> bool:
@@ -117,17 +130,12 @@ def space_allows(
     admin = person is not None and person.is_admin
     state = membership.state if membership is not None else None
     active = state is MemberState.active
-    banned = state is MemberState.banned
     role = membership.role if active and membership is not None else None
 
     if action is Action.list:
         return space.visibility is Visibility.public or person is not None
     if action is Action.view:
-        if admin or space.visibility is Visibility.public:
-            return True
-        if space.visibility is Visibility.network:
-            return person is not None and not banned
-        return active
+        return reads(user, space.visibility, membership)
     if space.archived:
         # Archived spaces are read-only; only an administrator may still change their settings.
         return action is Action.manage and admin
@@ -285,8 +293,64 @@ def event_allows(
     return False
 
 
+#: The space visibility whose readers a resource's own visibility setting reaches.
+_RESOURCE_READERS = {
+    ResourceVisibility.space: Visibility.private,
+    ResourceVisibility.network: Visibility.network,
+    ResourceVisibility.public: Visibility.public,
+}
+
+
+def resource_readers(resource: Resource) -> Visibility:
+    """Who the resource's own settings let read it: its visibility, except that OFFICIAL-SENSITIVE
+    material only ever reaches the space's members. (The space's visibility narrows it further:
+    see :func:`resource_allows`.)"""
+    if resource.classification is Classification.official_sensitive:
+        return Visibility.private
+    return _RESOURCE_READERS[resource.visibility]
+
+
+def resource_allows(
+    user: Actor, action: Action | str, resource: Resource, membership: Membership | None
+) -> bool:
+    """Rules for a library resource, given the user's membership of its space. Pure: no database
+    access.
+
+    Readers are those who may read the space *and* whom the resource's visibility reaches, so a
+    resource is never wider than its space. Hidden resources are seen by the space's moderators
+    and their uploader only; removed ones by nobody. The uploader edits, adds versions
+    (``edit``) and removes (``delete``) while they may post in the space; moderators may always.
+    """
+    action = Action(action)
+    space = resource.space
+    if resource.deleted_at is not None:
+        return False
+    person = signed_in(user)
+    own = person is not None and resource.created_by_id == person.id
+    if action in {Action.view, Action.list}:
+        return (
+            space_allows(user, Action.view, space, membership)
+            and reads(user, resource_readers(resource), membership)
+            and (resource.hidden_at is None or own or has_moderator_role(user, membership))
+        )
+    if not resource_allows(user, Action.view, resource, membership):
+        return False
+    moderator = space_allows(user, Action.moderate, space, membership)
+    writer = own and space_allows(user, Action.post, space, membership)
+    if action in {Action.moderate, Action.manage}:
+        return moderator
+    if action is Action.edit:
+        return moderator or (writer and resource.hidden_at is None)
+    if action is Action.delete:
+        return moderator or writer
+    if action is Action.flag:
+        return person is not None and not own and not space.archived and resource.hidden_at is None
+    return False
+
+
 def can(user: Actor, action: Action | str, target: Any) -> bool:
-    """May ``user`` do ``action`` to ``target`` (the network, a space, thread, post or event)?"""
+    """May ``user`` do ``action`` to ``target`` (the network, a space, thread, post, event or
+    library resource)?"""
     if isinstance(target, Network):
         return network_allows(user, action)
     if isinstance(target, Space):
@@ -299,6 +363,8 @@ def can(user: Actor, action: Action | str, target: Any) -> bool:
         return post_allows(user, action, target, membership_of(user, target.thread.space))
     if isinstance(target, Event):
         return event_allows(user, action, target, membership_of(user, target.space))
+    if isinstance(target, Resource):
+        return resource_allows(user, action, target, membership_of(user, target.space))
     raise TypeError(f"no permission rules for {type(target).__name__}")
 
 
@@ -417,3 +483,42 @@ def post_filter(user: Actor) -> ColumnElement[bool]:
 def event_filter(user: Actor) -> ColumnElement[bool]:
     """SQL condition on :class:`Event` matching exactly the events :func:`can` lets the user see."""
     return Event.space_id.in_(select(Space.id).where(space_filter(user, Action.view)))
+
+
+def resource_filter(user: Actor) -> ColumnElement[bool]:
+    """SQL condition on :class:`Resource` matching exactly the resources :func:`can` lets the
+    user view: not removed, in a space they may read, reaching them by its own visibility and
+    classification, and not hidden unless they moderate the space or uploaded it."""
+    person = signed_in(user)
+    readable = Resource.space_id.in_(select(Space.id).where(space_filter(user, Action.view)))
+    shareable = Resource.classification == Classification.official
+    if person is None:
+        reaches: ColumnElement[bool] = and_(
+            shareable, Resource.visibility == ResourceVisibility.public
+        )
+        unhidden: ColumnElement[bool] = Resource.hidden_at.is_(None)
+    else:
+        if person.is_admin:
+            reaches = true()
+        else:
+
+            def spaces_where(state: MemberState) -> Select[tuple[int]]:
+                return select(Membership.space_id).where(
+                    Membership.user_id == person.id, Membership.state == state
+                )
+
+            reaches = or_(
+                and_(shareable, Resource.visibility == ResourceVisibility.public),
+                and_(
+                    shareable,
+                    Resource.visibility == ResourceVisibility.network,
+                    Resource.space_id.not_in(spaces_where(MemberState.banned)),
+                ),
+                Resource.space_id.in_(spaces_where(MemberState.active)),
+            )
+        unhidden = or_(
+            Resource.hidden_at.is_(None),
+            Resource.created_by_id == person.id,
+            Resource.space_id.in_(moderated_space_ids(user)),
+        )
+    return and_(Resource.deleted_at.is_(None), readable, reaches, unhidden)

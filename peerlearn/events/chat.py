@@ -1,34 +1,53 @@
 """The live event chat's rules: when it is open, storing messages exactly once, history for
-catching up, and removing messages. The Socket.IO handlers in ``sockets.py`` are thin over this."""
+catching up, removing messages, and the moderators' tools (pin, mute, slow mode, close and reopen).
+The Socket.IO handlers in ``sockets.py`` and the no-JavaScript forms are thin over this; the Q&A
+lives in ``questions.py``."""
 
+import math
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
+from peerlearn.core.errors import RuleError
 from peerlearn.core.text import render_markdown
-from peerlearn.events.models import ChatMessage, Event
+from peerlearn.events.models import ChatMessage, ChatMute, Event, Question
 from peerlearn.extensions import db
+from peerlearn.permissions import Action, can
 
 MAX_MESSAGE = 2_000
 MAX_CLIENT_ID = 64
 #: How many earlier messages a newcomer to the chat is given.
 HISTORY = 50
+#: A row stored exactly once per author and client id.
+Row = TypeVar("Row", ChatMessage, Question)
+#: The longest slow mode a moderator can set.
+MAX_SLOW_MODE = 600
 
 
-class ChatError(ValueError):
-    """A refused chat action, with a machine-readable ``code`` for the acknowledgement."""
+class ChatError(RuleError):
+    """A refused chat action, with a machine-readable ``code`` for the acknowledgement (the codes
+    of docs/live-chat.md) and, for forms, the ``field`` it belongs beside. Slow mode also says
+    how many whole seconds to wait (``retry_after``)."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        field: str | None = "body",
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(message, field=field)
         self.code = code
-        self.message = message
+        self.retry_after = retry_after
 
 
 def window(event: Event) -> tuple[Any, Any]:
@@ -40,26 +59,57 @@ def window(event: Event) -> tuple[Any, Any]:
 
 
 def is_open(event: Event) -> bool:
-    """Whether members can post in the chat now."""
+    """Whether members can post in the chat now: inside its time window, not cancelled, and not
+    closed by a moderator."""
     opens, closes = window(event)
-    return not event.cancelled and opens <= utcnow() <= closes
+    return not event.cancelled and event.chat_closed_at is None and opens <= utcnow() <= closes
+
+
+def is_muted(event: Event, user: User) -> bool:
+    """Whether a moderator has muted ``user`` in this event's chat."""
+    return db.session.get(ChatMute, (event.id, user.id)) is not None
+
+
+def muted_user_ids(event: Event) -> list[int]:
+    """The ids of the members muted in this event's chat."""
+    return list(
+        db.session.scalars(
+            select(ChatMute.user_id).where(ChatMute.event_id == event.id).order_by(ChatMute.user_id)
+        )
+    )
+
+
+def state(event: Event, viewer: User) -> dict[str, Any]:
+    """The chat's state as the contract's ``state`` payload; only moderators learn who is muted."""
+    return {
+        "event_id": event.id,
+        "open": is_open(event),
+        "closed_by_moderator": event.chat_closed_at is not None,
+        "slow_mode_seconds": event.slow_mode_seconds,
+        "muted_user_ids": muted_user_ids(event) if can(viewer, Action.moderate, event) else [],
+    }
 
 
 def payload(message: ChatMessage) -> dict[str, Any]:
     """A message as the Socket.IO contract describes it (removed ones keep their place, empty)."""
-    author = message.author
     return {
         "id": message.id,
         "event_id": message.event_id,
-        "author": {
-            "id": author.id if author else None,
-            "name": author.display_name if author else "A former member",
-            "organisation": author.organisation.name if author and author.organisation else None,
-        },
+        "author": author_payload(message.author),
         "body_html": "" if message.deleted_at else message.body_html,
         "deleted": message.deleted_at is not None,
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id,
+        "pinned": message.pinned_at is not None,
+    }
+
+
+def author_payload(author: User | None) -> dict[str, Any]:
+    """The contract's ``author`` (and presence ``person``): id, name and organisation."""
+    return {
+        "id": author.id if author else None,
+        "name": author.display_name if author else "A former member",
+        "organisation": author.organisation.name if author and author.organisation else None,
     }
 
 
@@ -78,56 +128,205 @@ def history(event: Event, after_id: int | None = None) -> list[ChatMessage]:
     return latest[::-1]
 
 
-def _existing(author: User, client_id: str) -> ChatMessage | None:
-    return db.session.scalar(
-        select(ChatMessage).where(
-            ChatMessage.author_id == author.id, ChatMessage.client_id == client_id
+def store_once(
+    model: type[Row], author: User, event: Event, client_id: str, build: Callable[[], Row]
+) -> tuple[Row, bool]:
+    """Store what ``build`` makes (it checks the rules and may refuse) and say whether it is new.
+    The author's ``client_id`` again returns the stored row instead (a resend after a lost
+    acknowledgement), so nothing is ever stored or shown twice, even when two resends race."""
+
+    def existing() -> Row | None:
+        return db.session.scalar(
+            select(model).where(model.author_id == author.id, model.client_id == client_id)
         )
-    )
 
-
-def post_message(author: User, event: Event, body: str, client_id: str) -> tuple[ChatMessage, bool]:
-    """Store a message and say whether it is new. The same ``client_id`` again returns the stored
-    message (a resend after a lost acknowledgement), so nothing is ever stored or shown twice."""
-    previous = _existing(author, client_id)
+    previous = existing()
     if previous is not None:
         if previous.event_id != event.id:
-            raise ChatError("bad_request", "That message id was already used in another event")
+            raise ChatError("bad_request", "That client_id was already used in another event")
         return previous, False
-    if not is_open(event):
-        raise ChatError("chat_closed", "The chat is not open")
-    text = (body or "").strip()
-    if not text:
-        raise ChatError("bad_request", "Write a message")
-    if len(text) > MAX_MESSAGE:
-        raise ChatError("too_long", f"Messages can be up to {MAX_MESSAGE:,} characters")
-    message = ChatMessage(
-        event_id=event.id,
-        author_id=author.id,
-        client_id=client_id,
-        body_source=text,
-        body_html=render_markdown(text),
-    )
-    db.session.add(message)
+    row = build()
+    db.session.add(row)
     try:
         db.session.commit()
     except IntegrityError:  # the same resend arrived twice at once: the other one was stored
         db.session.rollback()
-        stored = _existing(author, client_id)
+        stored = existing()
         if stored is None:
             raise
         return stored, False
-    return message, True
+    return row, True
+
+
+def check_can_write(author: User, event: Event, body: str | None, limit: int, what: str) -> str:
+    """The cleaned text of a message or question, or a refusal: chat not open, author muted,
+    empty, or over ``limit`` characters."""
+    if not is_open(event):
+        raise ChatError("chat_closed", "The chat is not open", field=None)
+    if is_muted(event, author):
+        raise ChatError("muted", "A moderator has muted you in this chat", field=None)
+    text = (body or "").strip()
+    if not text:
+        raise ChatError("bad_request", "Write something first")
+    if len(text) > limit:
+        raise ChatError("too_long", f"{what} can be up to {limit:,} characters")
+    return text
+
+
+def _check_slow_mode(author: User, event: Event) -> None:
+    """Refuse a message sent sooner than slow mode allows after the author's last one (moderators
+    are not slowed)."""
+    if not event.slow_mode_seconds or can(author, Action.moderate, event):
+        return
+    last = db.session.scalar(
+        select(func.max(ChatMessage.created_at)).where(
+            ChatMessage.event_id == event.id, ChatMessage.author_id == author.id
+        )
+    )
+    if last is None:
+        return
+    wait = (last + timedelta(seconds=event.slow_mode_seconds) - utcnow()).total_seconds()
+    if wait > 0:
+        seconds = math.ceil(wait)
+        raise ChatError(
+            "slow_mode",
+            f"Slow mode is on: you can send another message in {seconds} seconds",
+            retry_after=seconds,
+        )
+
+
+def post_message(author: User, event: Event, body: str, client_id: str) -> tuple[ChatMessage, bool]:
+    """Store a message and say whether it is new (see :func:`store_once`): refused when the chat
+    is not open, the author is muted or slowed, or the text is empty or too long."""
+
+    def build() -> ChatMessage:
+        text = check_can_write(author, event, body, MAX_MESSAGE, "Messages")
+        _check_slow_mode(author, event)
+        return ChatMessage(event_id=event.id, author_id=author.id, client_id=client_id,
+                           body_source=text, body_html=render_markdown(text))  # fmt: skip
+
+    return store_once(ChatMessage, author, event, client_id, build)
 
 
 def delete_message(actor: User, message: ChatMessage, *, moderator: bool) -> None:
-    """Remove a message (its author, or a moderator: audited)."""
+    """Remove a message (its author, or a moderator: audited). A removed message is unpinned."""
     if message.deleted_at is not None:
         return
     message.deleted_at = utcnow()
     message.deleted_by_id = actor.id
+    message.pinned_at = message.pinned_by_id = None
     if moderator and message.author_id != actor.id:
         event = db.session.get(Event, message.event_id)
         record("chat.message_deleted", actor=actor, subject=message.author,
                space=event.space if event else None, message_id=message.id)  # fmt: skip
+    db.session.commit()
+
+
+# The moderators' tools. Each one checks the policy again (the no-JavaScript forms call them too),
+# is audited, and is committed before the caller broadcasts it.
+
+
+def require_moderator(moderator: User, event: Event) -> None:
+    """Refuse anyone who may not moderate the event's space."""
+    if not can(moderator, Action.moderate, event):
+        raise ChatError("forbidden", "Only the space's moderators can do that", field=None)
+
+
+def pinned_messages(event: Event) -> list[ChatMessage]:
+    """The event's pinned messages, first pinned first."""
+    return list(
+        db.session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.event_id == event.id, ChatMessage.pinned_at.is_not(None))
+            .options(selectinload(ChatMessage.author).selectinload(User.organisation))
+            .order_by(ChatMessage.pinned_at, ChatMessage.id)
+        )
+    )
+
+
+def set_pinned(moderator: User, message: ChatMessage, pinned: bool) -> ChatMessage:
+    """Pin a message above the chat, or unpin it (removed messages cannot be pinned)."""
+    event = db.session.get_one(Event, message.event_id)
+    require_moderator(moderator, event)
+    if pinned and message.deleted_at is not None:
+        raise ChatError("bad_request", "A removed message cannot be pinned", field=None)
+    if pinned == (message.pinned_at is not None):
+        return message
+    message.pinned_at = utcnow() if pinned else None
+    message.pinned_by_id = moderator.id if pinned else None
+    record(
+        "chat.message_pinned" if pinned else "chat.message_unpinned",
+        actor=moderator,
+        subject=message.author,
+        space=event.space,
+        event_id=event.id,
+        message_id=message.id,
+    )
+    db.session.commit()
+    return message
+
+
+def set_muted(moderator: User, event: Event, user: User, muted: bool) -> bool:
+    """Mute a member in this event's chat (they can still read it), or unmute them. Moderators
+    cannot be muted. Says whether anything changed."""
+    require_moderator(moderator, event)
+    if muted and can(user, Action.moderate, event):
+        raise ChatError("forbidden", "Moderators cannot be muted", field=None)
+    existing = db.session.get(ChatMute, (event.id, user.id))
+    if muted == (existing is not None):
+        return False
+    if muted:
+        db.session.add(ChatMute(event_id=event.id, user_id=user.id, muted_by_id=moderator.id))
+    else:
+        db.session.delete(existing)
+    record(
+        "chat.member_muted" if muted else "chat.member_unmuted",
+        actor=moderator,
+        subject=user,
+        space=event.space,
+        event_id=event.id,
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:  # another moderator muted them at the same moment
+        db.session.rollback()
+        return False
+    return True
+
+
+def set_slow_mode(moderator: User, event: Event, seconds: int) -> None:
+    """Make members wait ``seconds`` (0 to 600; 0 turns it off) between their messages."""
+    require_moderator(moderator, event)
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int)
+        or not 0 <= seconds <= MAX_SLOW_MODE
+    ):
+        raise ChatError(
+            "bad_request", f"Slow mode is 0 to {MAX_SLOW_MODE} seconds", field="seconds"
+        )
+    if event.slow_mode_seconds == seconds:
+        return
+    event.slow_mode_seconds = seconds
+    record("chat.slow_mode", actor=moderator, space=event.space, event_id=event.id, seconds=seconds)
+    db.session.commit()
+
+
+def close(moderator: User, event: Event) -> None:
+    """End the chat now: it becomes read-only, whatever its time window says."""
+    require_moderator(moderator, event)
+    if event.chat_closed_at is not None:
+        return
+    event.chat_closed_at = utcnow()
+    record("chat.closed", actor=moderator, space=event.space, event_id=event.id)
+    db.session.commit()
+
+
+def reopen(moderator: User, event: Event) -> None:
+    """Undo :func:`close`; the chat is open again if its time window allows."""
+    require_moderator(moderator, event)
+    if event.chat_closed_at is None:
+        return
+    event.chat_closed_at = None
+    record("chat.reopened", actor=moderator, space=event.space, event_id=event.id)
     db.session.commit()

@@ -1,11 +1,13 @@
 """Forms for scheduling events and answering them."""
 
 import re
+import uuid
 from datetime import date, datetime, time
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -132,3 +134,36 @@ class RsvpForm(FlaskForm):
         choices=[SelectChoice(s.value, s.label) for s in RsvpStatus],
         validators=[InputRequired("Choose whether you are going")],
     )
+
+
+def new_client_id() -> str:
+    """The id a plain form's post carries, so that sending the same form twice stores it once."""
+    return uuid.uuid4().hex
+
+
+class ChatMessageForm(FlaskForm):
+    """Post a message to an event's live chat without JavaScript (the chat's rules apply)."""
+
+    client_id = HiddenField(default=new_client_id, validators=[InputRequired(), Length(max=64)])
+    body = TextAreaField(
+        "Your message",
+        description="You can use Markdown. Links are made clickable.",
+        validators=[InputRequired("Write a message")],
+    )
+
+
+class QuestionForm(FlaskForm):
+    """Ask a question in an event's Q&A without JavaScript."""
+
+    client_id = HiddenField(default=new_client_id, validators=[InputRequired(), Length(max=64)])
+    body = TextAreaField(
+        "Your question",
+        description="Up to 500 characters. Others can vote for it.",
+        validators=[InputRequired("Write your question")],
+    )
+
+
+class VoteForm(FlaskForm):
+    """Vote for a question, or take the vote back (``up`` is "1" or "0")."""
+
+    up = StringField(validators=[InputRequired()])

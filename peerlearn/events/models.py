@@ -1,4 +1,4 @@
-"""Event, RSVP and calendar-feed models."""
+"""Event, RSVP, calendar-feed and live chat (messages, mutes, Q&A) models."""
 
 from __future__ import annotations
 
@@ -74,6 +74,14 @@ class Event(db.Model):
     uid: Mapped[str] = mapped_column(String(100), unique=True, default=new_event_uid)
     sequence: Mapped[int] = mapped_column(default=0)
     cancelled_at: Mapped[datetime | None]
+    #: Set when a moderator closes the chat early (None: it follows its time window).
+    chat_closed_at: Mapped[datetime | None]
+    #: Slow mode: seconds a member must wait between chat messages (0: off).
+    slow_mode_seconds: Mapped[int] = mapped_column(default=0)
+    #: The forum thread the moderator posted the event's record to, once posted.
+    record_thread_id: Mapped[int | None] = mapped_column(
+        ForeignKey("threads.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -141,5 +149,70 @@ class ChatMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Set while a moderator has pinned the message above the chat.
+    pinned_at: Mapped[datetime | None]
+    pinned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+
+class ChatMute(db.Model):
+    """A member a moderator has muted in one event's chat: they can read but not post or ask."""
+
+    __tablename__ = "chat_mutes"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    muted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuestionStatus(enum.StrEnum):
+    """Where a Q&A question stands."""
+
+    open = "open"
+    answered = "answered"
+    dismissed = "dismissed"
+
+
+class Question(db.Model):
+    """A question in an event's Q&A, voted up by members and marked by moderators. Like chat
+    messages, the author's ``client_id`` makes a resend return the same row."""
+
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("author_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[QuestionStatus] = mapped_column(default=QuestionStatus.open)
+    status_changed_at: Mapped[datetime | None]
+    status_changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    #: The number of QuestionVote rows, kept in step by the vote service for sorting.
+    vote_count: Mapped[int] = mapped_column(default=0)
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+
+class QuestionVote(db.Model):
+    """One member's vote for one question (retracting it deletes the row)."""
+
+    __tablename__ = "question_votes"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,9 +1,11 @@
-"""The live event chat on the ``/live`` namespace (the contract in DESIGN.md §5).
+"""The live event chat on the ``/live`` namespace (the contract in docs/live-chat.md).
 
 Every client event takes an acknowledgement answered ``{"ok": true, ...}`` or
 ``{"ok": false, "error": {"code": ..., "message": ...}}``. The permission policy is asked on every
 event, not only on joining; a malformed payload gets an error acknowledgement and never reaches
-the database.
+the database. Broadcasts happen only after the change is committed. This module holds the
+connection, joining, messages and presence; ``sockets_qa.py`` the Q&A and
+``sockets_moderation.py`` the moderators' tools and dropping removed members.
 """
 
 import functools
@@ -11,11 +13,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from flask import request
 from flask_login import current_user
-from flask_socketio import emit, join_room, leave_room
+from flask_socketio import join_room, leave_room, rooms
 from limits import parse
 
-from peerlearn.events import chat
+from peerlearn.events import chat, presence, questions
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db, limiter, socketio
 from peerlearn.permissions import Action, can, signed_in
@@ -23,8 +26,10 @@ from peerlearn.permissions import Action, can, signed_in
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "/live"
-#: Messages one member may send per minute across all chats.
+#: Messages (and, separately, questions) one member may send per minute across all chats.
 SEND_LIMIT = parse("20/minute")
+#: Ids are database integers: anything larger cannot name a row.
+MAX_ID = 2**31 - 1
 
 
 def room(event_id: int) -> str:
@@ -55,7 +60,10 @@ def acknowledged(
                 raise Refused("bad_request", "Send a JSON object")
             return {"ok": True, **handler(data)}
         except (Refused, chat.ChatError) as error:
-            return {"ok": False, "error": {"code": error.code, "message": error.message}}
+            detail: dict[str, Any] = {"code": error.code, "message": error.message}
+            if getattr(error, "retry_after", None) is not None:
+                detail["retry_after"] = error.retry_after  # type: ignore[union-attr]
+            return {"ok": False, "error": detail}
         except Exception:  # a bug must not break the connection or other clients
             logger.exception("chat handler failed")
             db.session.rollback()
@@ -67,41 +75,136 @@ def acknowledged(
     return wrapper
 
 
-def _int(data: dict[str, Any], key: str, *, required: bool = True) -> int | None:
+def whole_number(data: dict[str, Any], key: str, *, required: bool = True) -> int | None:
+    """``data[key]`` as a non-negative id-sized int (never a bool), or a ``bad_request``."""
     value = data.get(key)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
         raise Refused("bad_request", f"{key} must be a whole number")
     return value
 
 
-def _event(data: dict[str, Any], action: Action = Action.view) -> Event:
-    event = db.session.get(Event, _int(data, "event_id"))
+def boolean(data: dict[str, Any], key: str) -> bool:
+    """``data[key]`` as a real true/false (not 0 or 1), or a ``bad_request``."""
+    value = data.get(key)
+    if not isinstance(value, bool):
+        raise Refused("bad_request", f"{key} must be true or false")
+    return value
+
+
+def text(data: dict[str, Any], key: str) -> str:
+    """``data[key]`` as text, or a ``bad_request`` (its length is the service's rule)."""
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise Refused("bad_request", f"{key} must be text")
+    return value
+
+
+def client_id(data: dict[str, Any]) -> str:
+    """The sender's ``client_id``: text of 1 to 64 characters."""
+    value = data.get("client_id")
+    if not isinstance(value, str) or not 0 < len(value) <= chat.MAX_CLIENT_ID:
+        raise Refused("bad_request", "client_id must be text of 1 to 64 characters")
+    return value
+
+
+def allowed(event: Event | None, action: Action, what: str = "event") -> Event:
+    """The event if the current user may see it and do ``action``; otherwise ``not_found`` (what
+    they may not see is never confirmed to exist) or ``forbidden``."""
     if event is None or not can(current_user, Action.view, event):
-        raise Refused("not_found", "No such event")
+        raise Refused("not_found", f"No such {what}")
     if not can(current_user, action, event):
+        if action is Action.post and event.cancelled:
+            raise Refused("chat_closed", "The event was cancelled: its chat is closed")
+        if action is Action.moderate:
+            raise Refused("forbidden", "Only the space's moderators can do that")
         raise Refused("forbidden", "Only members of the space can take part in this chat")
     return event
+
+
+def event_from(data: dict[str, Any], action: Action = Action.view) -> Event:
+    """The event named by ``data["event_id"]``, checked against the policy for ``action``."""
+    return allowed(db.session.get(Event, whole_number(data, "event_id")), action)
+
+
+def message_from(data: dict[str, Any], action: Action = Action.view) -> tuple[ChatMessage, Event]:
+    """The message named by ``data["message_id"]`` and its event, checked for ``action``."""
+    message = db.session.get(ChatMessage, whole_number(data, "message_id"))
+    event = db.session.get(Event, message.event_id) if message is not None else None
+    return message, allowed(event, action, "message")  # type: ignore[return-value]
+
+
+def rate_limit(bucket: str) -> None:
+    """Refuse the current user's ``bucket`` action when over :data:`SEND_LIMIT`."""
+    if not limiter.limiter.hit(SEND_LIMIT, bucket, str(current_user.id)):
+        raise Refused("rate_limited", "You are sending too quickly: wait a moment")
+
+
+def broadcast(name: str, payload: dict[str, Any], event_id: int) -> None:
+    """Send an event to everyone in the event's chat (on every server process)."""
+    socketio.emit(name, payload, to=room(event_id), namespace=NAMESPACE)
+
+
+def broadcast_presence(event_id: int) -> None:
+    """Send the event's whole presence list to its room."""
+    broadcast("presence", {"event_id": event_id, "people": presence.people(event_id)}, event_id)
+
+
+def public_state(event: Event) -> dict[str, Any]:
+    """The ``state`` broadcast to a room: without ``muted_user_ids``, which only moderators see
+    (they keep theirs from the join acknowledgement and ``member_muted``)."""
+    shown = chat.state(event, current_user)
+    del shown["muted_user_ids"]
+    return shown
 
 
 @socketio.on("connect", namespace=NAMESPACE)
 def connect(auth: object = None) -> bool:
     """Refuse anonymous connections."""
-    return bool(current_user.is_authenticated)
+    return signed_in(current_user) is not None
+
+
+@socketio.on("disconnect", namespace=NAMESPACE)
+def disconnect(reason: object = None) -> None:
+    """Take the connection out of the presence of every chat it was in."""
+    try:
+        for name in rooms():
+            if name.startswith("event:"):
+                event_id = int(name.removeprefix("event:"))
+                presence.store().discard(event_id, request.sid)  # type: ignore[attr-defined]
+                broadcast_presence(event_id)
+    except Exception:  # the client has gone: nothing to answer, but keep the log
+        logger.exception("chat disconnect failed")
+        db.session.rollback()
 
 
 @socketio.on("join", namespace=NAMESPACE)
 @acknowledged
 def join(data: dict[str, Any]) -> dict[str, Any]:
-    """Enter an event's chat: the messages after ``after_id`` (or the latest 50)."""
-    event = _event(data)
-    after_id = _int(data, "after_id", required=False)
+    """Enter an event's chat: the messages after ``after_id`` (or the latest 50), its state,
+    presence, questions and pinned messages; everyone in the room gets the new presence list."""
+    event = event_from(data)
+    after_id = whole_number(data, "after_id", required=False)
+    user = current_user._get_current_object()
     join_room(room(event.id))
+    presence.store().add(event.id, request.sid, user.id)  # type: ignore[attr-defined]
+    people = presence.people(event.id)
+    broadcast("presence", {"event_id": event.id, "people": people}, event.id)
+    state = chat.state(event, user)
     return {
         "messages": [chat.payload(m) for m in chat.history(event, after_id)],
-        "open": chat.is_open(event),
-        "presence": [],
+        "open": state["open"],
+        "state": state,
+        "presence": people,
+        "questions": [questions.payload(q) for q in questions.for_event(event)],
+        "voted": questions.voted_ids(event, user),
+        "pinned": [chat.payload(m) for m in chat.pinned_messages(event)],
+        "me": {
+            "id": user.id,
+            "moderator": can(user, Action.moderate, event),
+            "muted": chat.is_muted(event, user),
+        },
     }
 
 
@@ -109,18 +212,13 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
 @acknowledged
 def send(data: dict[str, Any]) -> dict[str, Any]:
     """Store a message, acknowledge it, then show it to everyone in the room (once)."""
-    event = _event(data, Action.post)
-    body, client_id = data.get("body"), data.get("client_id")
-    if not isinstance(body, str):
-        raise Refused("bad_request", "body must be text")
-    if not isinstance(client_id, str) or not 0 < len(client_id) <= chat.MAX_CLIENT_ID:
-        raise Refused("bad_request", "client_id must be text of 1 to 64 characters")
-    if not limiter.limiter.hit(SEND_LIMIT, "chat-send", str(current_user.id)):
-        raise Refused("rate_limited", "You are sending messages too quickly")
-    message, created = chat.post_message(current_user, event, body, client_id)
+    event = event_from(data, Action.post)
+    body, client = text(data, "body"), client_id(data)
+    rate_limit("chat-send")
+    message, created = chat.post_message(current_user, event, body, client)
     shown = chat.payload(message)
     if created:
-        emit("message", shown, to=room(event.id), namespace=NAMESPACE)
+        broadcast("message", shown, event.id)
     return {"message": shown}
 
 
@@ -128,21 +226,24 @@ def send(data: dict[str, Any]) -> dict[str, Any]:
 @acknowledged
 def delete(data: dict[str, Any]) -> dict[str, Any]:
     """Remove a message: its author, or the space's moderators."""
-    message = db.session.get(ChatMessage, _int(data, "message_id"))
-    event = db.session.get(Event, message.event_id) if message is not None else None
-    if message is None or event is None or not can(current_user, Action.view, event):
-        raise Refused("not_found", "No such message")
+    message, event = message_from(data)
     moderator = can(current_user, Action.moderate, event)
     if message.author_id != current_user.id and not moderator:
         raise Refused("forbidden", "You can only remove your own messages")
+    if not moderator and not can(current_user, Action.post, event):
+        raise Refused("forbidden", "Only members of the space can take part in this chat")
     chat.delete_message(current_user, message, moderator=moderator)
-    emit("message_deleted", {"id": message.id}, to=room(event.id), namespace=NAMESPACE)
+    broadcast("message_deleted", {"id": message.id}, event.id)
     return {}
 
 
 @socketio.on("leave", namespace=NAMESPACE)
 @acknowledged
 def leave(data: dict[str, Any]) -> dict[str, Any]:
-    """Leave an event's chat room."""
-    leave_room(room(_int(data, "event_id")))  # type: ignore[arg-type]
+    """Leave an event's chat room; everyone left gets the new presence list."""
+    event_id: int = whole_number(data, "event_id")  # type: ignore[assignment]
+    if room(event_id) in rooms():
+        leave_room(room(event_id))
+        presence.store().discard(event_id, request.sid)  # type: ignore[attr-defined]
+        broadcast_presence(event_id)
     return {}

@@ -4,7 +4,6 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from peerlearn.core.db import utcnow
 from peerlearn.core.forms import show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.discussions.models import ImpactComponent
@@ -128,26 +127,7 @@ def cancel(event_id: int) -> BaseResponse:
     return redirect(url_for("events.detail", event_id=event.id))
 
 
-# The event page and RSVP -----------------------------------------------------------------------
-
-
-@bp.get("/events/<int:event_id>")
-def detail(event_id: int) -> str:
-    event = visible_or_404(Event, event_id)
-    going, waiting = services.attendees(event)
-    mine = services.rsvp_of(current_user, event)
-    form = RsvpForm(data={"status": mine.status.value} if mine else None)
-    return render_template(
-        "events/detail.html",
-        event=event,
-        space=event.space,
-        counts=services.rsvp_counts([event.id])[event.id],
-        going=going,
-        waiting=waiting,
-        mine=mine,
-        form=form,
-        finished=event.ends_at < utcnow(),
-    )
+# RSVP (the event page itself is in live_views.py) ----------------------------------------------
 
 
 @bp.post("/events/<int:event_id>/rsvp")

@@ -8,3 +8,7 @@ initAll();
 startEditors();
 startLiveCount();
 startSelectionQuotes();
+// The event page's live chat: loaded only on pages that have one.
+if (document.querySelector("[data-live-chat]")) {
+  import("/static/js/live-chat.js").then(({ startLiveChat }) => startLiveChat());
+}

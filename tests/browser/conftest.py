@@ -138,7 +138,8 @@ def live_server(
 
     def finish(process: subprocess.Popen[str], what: str) -> None:
         try:
-            output, _ = process.communicate(timeout=60)
+            # Generous: seeding the demo takes ~20 s alone, several times that on a loaded machine.
+            output, _ = process.communicate(timeout=300)
         finally:
             if process.poll() is None:
                 process.kill()

@@ -61,3 +61,39 @@ def schedule():
 @pytest.fixture
 def tomorrow() -> str:
     return f"{utcnow() + timedelta(days=1):%d/%m/%Y}"
+
+
+@pytest.fixture
+def live_event(sig, moderator):
+    """An event starting in ten minutes: its chat is open."""
+    event = Event(
+        space=sig,
+        created_by=moderator,
+        title="QMS in practice",
+        starts_at=utcnow() + timedelta(minutes=10),
+        ends_at=utcnow() + timedelta(minutes=100),
+        joining_url="https://meet.example.org/qms",
+    )
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+@pytest.fixture
+def chatter(new_client, login, connect_socket):
+    """A signed-in member's socket on /live."""
+
+    def connect(user):
+        client = new_client()
+        login(client, user)
+        socket = connect_socket(client, namespace="/live")
+        assert socket.is_connected("/live")
+        return socket
+
+    return connect
+
+
+@pytest.fixture(autouse=True)
+def fresh_presence(app):
+    """Each test starts with nobody present (the suite's app lives across tests)."""
+    app.extensions.pop("peerlearn_presence", None)

@@ -10,47 +10,7 @@ from peerlearn.core.db import utcnow
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
 from peerlearn.spaces.models import MemberRole, Visibility
-
-
-@pytest.fixture
-def live_event(sig, moderator):
-    """An event starting in ten minutes: its chat is open."""
-    event = Event(
-        space=sig,
-        created_by=moderator,
-        title="QMS in practice",
-        starts_at=utcnow() + timedelta(minutes=10),
-        ends_at=utcnow() + timedelta(minutes=100),
-        joining_url="https://meet.example.org/qms",
-    )
-    db.session.add(event)
-    db.session.commit()
-    return event
-
-
-@pytest.fixture
-def chatter(new_client, login, connect_socket):
-    """A signed-in member's socket on /live."""
-
-    def connect(user):
-        client = new_client()
-        login(client, user)
-        socket = connect_socket(client, namespace="/live")
-        assert socket.is_connected("/live")
-        return socket
-
-    return connect
-
-
-def ask(socket, event, data):
-    return socket.emit(event, data, namespace="/live", callback=True)
-
-
-def received(socket, name="message"):
-    """The payloads of the events of one name the socket has received."""
-    events = [e for e in socket.get_received("/live") if e["name"] == name]
-    # The test client hands "message" events over as the bare payload, others as a list.
-    return [e["args"] if name == "message" else e["args"][0] for e in events]
+from tests.events.chat_helpers import ask, received
 
 
 def _stored():
@@ -233,3 +193,19 @@ def test_sending_is_rate_limited_per_member(live_event, member, chatter):
 
 def test_moderators_role_is_what_lets_them_remove(moderator, sig):
     assert any(m.role is MemberRole.moderator for m in sig.memberships)
+
+
+def test_joining_gives_everything_the_chat_screen_needs(live_event, member, moderator, chatter):
+    user = member("Alice Able")
+    ack = ask(chatter(user), "join", {"event_id": live_event.id})
+    assert ack["state"] == {
+        "event_id": live_event.id,
+        "open": True,
+        "closed_by_moderator": False,
+        "slow_mode_seconds": 0,
+        "muted_user_ids": [],
+    }
+    assert ack["me"] == {"id": user.id, "moderator": False, "muted": False}
+    assert (ack["questions"], ack["voted"], ack["pinned"]) == ([], [], [])
+    assert [person["name"] for person in ack["presence"]] == ["Alice Able"]
+    assert ask(chatter(moderator), "join", {"event_id": live_event.id})["me"]["moderator"] is True

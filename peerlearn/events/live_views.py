@@ -1,0 +1,192 @@
+"""The event page with its live chat, and the chat's plain forms for browsers without JavaScript:
+post a message, ask a question, vote for one. Routes on the events blueprint (``create_app``
+imports this module). With JavaScript, ``static/js/live-chat.js`` sends the same over Socket.IO;
+both paths call the same services, so the same rules apply."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from peerlearn.core.db import utcnow
+from peerlearn.core.forms import show_error
+from peerlearn.events import chat, questions, services, sockets
+from peerlearn.events.forms import ChatMessageForm, QuestionForm, RsvpForm, VoteForm
+from peerlearn.events.models import Event, Question
+from peerlearn.events.views import bp
+from peerlearn.extensions import db
+from peerlearn.permissions import Action, authorize, can, signed_in, visible_or_404
+
+#: How the Q&A can be sorted (``?qa=``): most votes first, or in the order asked.
+QA_ORDERS = ("votes", "time")
+
+
+def _shown(item: dict[str, Any]) -> dict[str, Any]:
+    """A contract payload with its time as a datetime, for templates."""
+    return {**item, "at": datetime.fromisoformat(item["created_at"])}
+
+
+def _qa_order() -> str:
+    order = request.args.get("qa", "votes")
+    return order if order in QA_ORDERS else "votes"
+
+
+def live_panel(
+    event: Event,
+    message_form: ChatMessageForm | None = None,
+    question_form: QuestionForm | None = None,
+) -> dict[str, Any] | None:
+    """What the event page shows of the live chat, or None when there is nothing to show (before
+    the chat opens, or a closed chat nobody used)."""
+    viewer = signed_in(current_user)
+    state = chat.state(event, current_user)
+    messages = chat.history(event)
+    if not state["open"] and not messages:
+        return None
+    moderator = can(current_user, Action.moderate, event)
+    voted = set(questions.voted_ids(event, viewer)) if viewer else set()
+    asked = [
+        {**_shown(questions.payload(q)), "voted": q.id in voted}
+        for q in questions.for_event(event, _qa_order())  # type: ignore[arg-type]
+        if moderator or q.status.value != "dismissed"
+    ]
+    return {
+        "open": state["open"],
+        "state": state,
+        "messages": [_shown(chat.payload(m)) for m in messages],
+        "pinned": [_shown(chat.payload(m)) for m in chat.pinned_messages(event)],
+        "questions": asked,
+        "qa_order": _qa_order(),
+        "can_post": can(current_user, Action.post, event),
+        "moderator": moderator,
+        "muted": bool(viewer) and chat.is_muted(event, viewer),  # type: ignore[arg-type]
+        "me": viewer.id if viewer else None,
+        "message_form": message_form or ChatMessageForm(prefix="message", formdata=None),
+        "question_form": question_form or QuestionForm(prefix="question", formdata=None),
+    }
+
+
+def _event_page(event: Event, **live_forms: Any) -> str:
+    going, waiting = services.attendees(event)
+    mine = services.rsvp_of(current_user, event)
+    form = RsvpForm(data={"status": mine.status.value} if mine else None)
+    live = live_panel(event, **live_forms)
+    opens, _ = chat.window(event)
+    return render_template(
+        "events/detail.html",
+        event=event,
+        space=event.space,
+        counts=services.rsvp_counts([event.id])[event.id],
+        going=going,
+        waiting=waiting,
+        mine=mine,
+        form=form,
+        finished=event.ends_at < utcnow(),
+        live=live,
+        chat_opens_at=opens if opens > utcnow() and not event.cancelled else None,
+        live_errors=any(f is not None and f.errors for f in live_forms.values()),
+    )
+
+
+@bp.get("/events/<int:event_id>")
+def detail(event_id: int) -> str:
+    return _event_page(visible_or_404(Event, event_id))
+
+
+def _within_send_limit(bucket: str) -> None:
+    """The plain forms share the sockets' per-member send limits."""
+    try:
+        sockets.rate_limit(bucket)
+    except sockets.Refused as refused:
+        raise chat.ChatError(refused.code, refused.message, field=None) from None
+
+
+@dataclass(frozen=True)
+class _PlainPost:
+    """What a plain form posts: its form, the service storing it, its contract payload, and what
+    the page says afterwards."""
+
+    form: type[ChatMessageForm | QuestionForm]
+    store: Callable[..., tuple[Any, bool]]
+    shown: Callable[..., dict[str, Any]]
+    done: str
+
+
+_POSTS = {
+    "message": _PlainPost(
+        ChatMessageForm, chat.post_message, chat.payload, "Your message has been posted."
+    ),
+    "question": _PlainPost(
+        QuestionForm, questions.ask, questions.payload, "Your question has been added to the Q&A."
+    ),
+}
+
+
+def _post_from_form(event_id: int, name: str) -> str | BaseResponse:
+    """Post a ``name`` ("message" or "question") from its plain form under the chat's rules,
+    show it to the live readers once, and go to it; or show the page again with the error
+    beside the box and the text kept."""
+    post = _POSTS[name]
+    event = visible_or_404(Event, event_id)
+    authorize(Action.post, event)
+    form = post.form(prefix=name)
+    if form.validate_on_submit():
+        try:
+            _within_send_limit("chat-send" if name == "message" else "chat-ask")
+            item, created = post.store(current_user, event, form.body.data, form.client_id.data)
+        except chat.ChatError as error:
+            show_error(form, error)
+        else:
+            if created:
+                sockets.broadcast(name, post.shown(item), event.id)
+            flash(post.done, "success")
+            return redirect(
+                url_for("events.detail", event_id=event.id, _anchor=f"{name}-{item.id}")
+            )
+    return _event_page(event, **{f"{name}_form": form})
+
+
+@bp.post("/events/<int:event_id>/chat")
+@login_required
+def post_message(event_id: int) -> str | BaseResponse:
+    return _post_from_form(event_id, "message")
+
+
+@bp.post("/events/<int:event_id>/questions")
+@login_required
+def ask_question(event_id: int) -> str | BaseResponse:
+    return _post_from_form(event_id, "question")
+
+
+@bp.post("/events/<int:event_id>/questions/<int:question_id>/vote")
+@login_required
+def vote(event_id: int, question_id: int) -> BaseResponse:
+    event = visible_or_404(Event, event_id)
+    authorize(Action.post, event)
+    question = db.session.get(Question, question_id)
+    if question is None or question.event_id != event.id:
+        abort(404)
+    form = VoteForm()
+    if form.validate_on_submit():
+        up = form.up.data == "1"
+        try:
+            question = questions.vote(current_user, question, up)
+        except chat.ChatError as error:
+            flash(error.message, "error")
+        else:
+            sockets.broadcast("question", questions.payload(question), event.id)
+            done = "Your vote has been counted." if up else "Your vote has been taken back."
+            flash(done, "success")
+    order = _qa_order()
+    return redirect(
+        url_for(
+            "events.detail",
+            event_id=event.id,
+            qa=None if order == "votes" else order,
+            _anchor=f"question-{question.id}",
+        )
+    )

@@ -1,0 +1,207 @@
+"""Finding resources: the library lists (network-wide and per space), their filters and sorts, and
+the counts shown beside each resource.
+
+Every list is filtered in SQL by :func:`~peerlearn.permissions.resource_filter`, so pages, totals
+and counts only ever hold what the reader may see. The counts for a page of resources are a fixed
+number of grouped queries, however many resources the page shows.
+"""
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, distinct, exists, func, select
+from sqlalchemy.orm import selectinload
+
+from peerlearn.discussions.models import ImpactComponent
+from peerlearn.extensions import db
+from peerlearn.organisations.models import Organisation, Region
+from peerlearn.permissions import Action, Actor, resource_filter, signed_in, space_filter
+from peerlearn.resources.models import (
+    Classification,
+    Licence,
+    QmsElement,
+    Resource,
+    ResourceComponent,
+    ResourceKind,
+    ResourceQmsElement,
+    ResourceType,
+    ResourceUse,
+    SavedResource,
+)
+from peerlearn.spaces.models import Space
+
+
+class Sort(enum.StrEnum):
+    """How a library list is ordered."""
+
+    newest = "newest"
+    downloads = "downloads"
+    used = "used"
+
+    @property
+    def label(self) -> str:
+        return {
+            "newest": "Newest first",
+            "downloads": "Most downloaded",
+            "used": "Used by the most organisations",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class LibraryFilters:
+    """What the reader narrowed the library to; None means "any"."""
+
+    space_id: int | None = None
+    type: ResourceType | None = None
+    kind: ResourceKind | None = None
+    component: ImpactComponent | None = None
+    qms_element: QmsElement | None = None
+    organisation_id: int | None = None
+    region: Region | None = None
+    licence: Licence | None = None
+    classification: Classification | None = None
+    sort: Sort = Sort.newest
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter (not the sort) is set."""
+        return any(value is not None for name, value in self.__dict__.items() if name != "sort")
+
+
+def uses_by_organisation() -> Select[tuple[int, int]]:
+    """Resource id and the number of distinct organisations that said "we're using this"."""
+    return select(
+        ResourceUse.resource_id, func.count(distinct(ResourceUse.organisation_id)).label("uses")
+    ).group_by(ResourceUse.resource_id)
+
+
+def _conditions(filters: LibraryFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.space_id is not None:
+        conditions.append(Resource.space_id == filters.space_id)
+    if filters.type is not None:
+        conditions.append(Resource.type == filters.type)
+    if filters.kind is not None:
+        conditions.append(Resource.kind == filters.kind)
+    if filters.component is not None:
+        conditions.append(
+            exists().where(
+                ResourceComponent.resource_id == Resource.id,
+                ResourceComponent.component == filters.component,
+            )
+        )
+    if filters.qms_element is not None:
+        conditions.append(
+            exists().where(
+                ResourceQmsElement.resource_id == Resource.id,
+                ResourceQmsElement.element == filters.qms_element,
+            )
+        )
+    if filters.organisation_id is not None:
+        conditions.append(Resource.organisation_id == filters.organisation_id)
+    if filters.region is not None:
+        in_region = select(Organisation.id).where(Organisation.region == filters.region)
+        conditions.append(Resource.organisation_id.in_(in_region))
+    if filters.licence is not None:
+        conditions.append(Resource.licence == filters.licence)
+    if filters.classification is not None:
+        conditions.append(Resource.classification == filters.classification)
+    return conditions
+
+
+def library_query(user: Actor, filters: LibraryFilters) -> Select[tuple[Resource]]:
+    """The resources ``user`` may see that match ``filters``, in the chosen order, with what a
+    list row shows loaded alongside (space, organisation, components)."""
+    query = (
+        select(Resource)
+        .where(resource_filter(user), *_conditions(filters))
+        .options(
+            selectinload(Resource.space),
+            selectinload(Resource.organisation),
+            selectinload(Resource.component_rows),
+        )
+    )
+    if filters.sort is Sort.downloads:
+        query = query.order_by(Resource.download_count.desc())
+    elif filters.sort is Sort.used:
+        uses = uses_by_organisation().subquery()
+        query = query.outerjoin(uses, uses.c.resource_id == Resource.id).order_by(
+            func.coalesce(uses.c.uses, 0).desc()
+        )
+    return query.order_by(Resource.created_at.desc(), Resource.id.desc())
+
+
+def saved_query(user: Actor) -> Select[tuple[Resource]]:
+    """The resources the member saved and may still see, most recently saved first."""
+    person = signed_in(user)
+    return (
+        select(Resource)
+        .join(SavedResource, SavedResource.resource_id == Resource.id)
+        .where(SavedResource.user_id == (person.id if person else None), resource_filter(user))
+        .options(
+            selectinload(Resource.space),
+            selectinload(Resource.organisation),
+            selectinload(Resource.component_rows),
+        )
+        .order_by(SavedResource.created_at.desc(), Resource.id.desc())
+    )
+
+
+@dataclass
+class Counts:
+    """What a list shows beside its resources, looked up for a whole page at once."""
+
+    #: Resource id → distinct organisations using it.
+    used_by: dict[int, int]
+    #: Resource id → distinct organisations of the adaptations the reader may see.
+    adapted_by: dict[int, int]
+    #: Ids of the resources the reader saved.
+    saved: set[int]
+
+
+def counts_for(user: Actor, resources: Iterable[Resource]) -> Counts:
+    """Use, adaptation and saved counts for these resources: three queries for any number."""
+    ids = [resource.id for resource in resources]
+    if not ids:
+        return Counts({}, {}, set())
+    used_by = dict(
+        db.session.execute(uses_by_organisation().where(ResourceUse.resource_id.in_(ids))).all()
+    )
+    return Counts(used_by, adapted_by(user, ids), saved_ids(user, ids))
+
+
+def adapted_by(user: Actor, ids: list[int]) -> dict[int, int]:
+    """For each resource, how many distinct organisations adapted it, counting only the
+    adaptations ``user`` may see."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Resource.adapted_from_id, func.count(distinct(Resource.organisation_id)))
+        .where(Resource.adapted_from_id.in_(ids), resource_filter(user))
+        .group_by(Resource.adapted_from_id)
+    )
+    return {resource_id: count for resource_id, count in rows}
+
+
+def saved_ids(user: Actor, ids: list[int]) -> set[int]:
+    """Which of these resources the member saved."""
+    person = signed_in(user)
+    if person is None or not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(SavedResource.resource_id).where(
+                SavedResource.user_id == person.id, SavedResource.resource_id.in_(ids)
+            )
+        )
+    )
+
+
+def readable_spaces(user: Actor) -> list[Space]:
+    """The spaces whose libraries the reader may browse, for the space filter."""
+    return list(
+        db.session.scalars(
+            select(Space).where(space_filter(user, Action.view)).order_by(Space.name)
+        )
+    )

@@ -1,0 +1,70 @@
+"""The case study form: the description every resource has (from :mod:`peerlearn.resources.forms`)
+and the seven sections, each in Markdown."""
+
+from wtforms import SelectChoice, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from peerlearn.resources.case_studies import MAX_SECTION, REQUIRED, field_name
+from peerlearn.resources.forms import ResourceForm
+from peerlearn.resources.models import CaseStudySectionName, ResourceType
+
+S = CaseStudySectionName
+
+#: What each section asks for.
+HINTS = {
+    S.context: "Where this happened, who was involved and why it mattered.",
+    S.aim: "What you set out to achieve, by how much and by when.",
+    S.measures: "How you knew whether things were improving: outcome, process and balancing measures.",
+    S.approach: "What you did: the method, the changes you tested and how you involved people.",
+    S.results: "What changed, with numbers where you have them. Never include patient-identifiable information.",
+    S.what_did_not_work: "What you tried that did not work, and what you would do differently.",
+    S.contact: "Who to ask for more, for example a role and a team e-mail address.",
+}
+
+
+def _section(name: CaseStudySectionName) -> TextAreaField:
+    required = name in REQUIRED
+    return TextAreaField(
+        name.label if required else f"{name.label} (optional)",
+        description=HINTS[name],
+        validators=[
+            InputRequired(f"Enter the {name.label.lower()} of the case study")
+            if required
+            else Optional(),
+            Length(
+                max=MAX_SECTION, message=f"{name.label} must be {MAX_SECTION:,} characters or fewer"
+            ),
+        ],
+    )
+
+
+class CaseStudyForm(ResourceForm):
+    """Write or edit a case study. Its type is always "case study" (set by the view)."""
+
+    #: Not a choice here: never read from the request, always "case study".
+    type = SelectField(
+        "Type",
+        choices=[SelectChoice(ResourceType.case_study.value, ResourceType.case_study.label)],
+        validators=[Optional()],
+        validate_choice=False,
+    )
+
+    context = _section(S.context)
+    aim = _section(S.aim)
+    measures = _section(S.measures)
+    approach = _section(S.approach)
+    results = _section(S.results)
+    what_did_not_work = _section(S.what_did_not_work)
+    contact = _section(S.contact)
+
+    def section_fields(self) -> list:
+        """The section fields, in reading order."""
+        return [getattr(self, field_name(name)) for name in CaseStudySectionName]
+
+    def sections(self) -> dict[CaseStudySectionName, str]:
+        """What was written in each section."""
+        return {name: getattr(self, field_name(name)).data or "" for name in CaseStudySectionName}
+
+    def fix_type(self) -> None:
+        """A case study's type is not a choice."""
+        self.type.data = ResourceType.case_study.value

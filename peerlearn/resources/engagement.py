@@ -1,0 +1,189 @@
+"""What members do with a resource besides reading it: save it, say "we're using this", and
+discuss it in a linked thread. Views ask the permission policy first; these functions write.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from peerlearn.accounts.models import User
+from peerlearn.core.errors import RuleError
+from peerlearn.discussions.models import Thread
+from peerlearn.discussions.services import ThreadDraft, start_thread
+from peerlearn.extensions import db
+from peerlearn.permissions import Action, Actor, can, resource_filter, signed_in
+from peerlearn.resources.browsing import adapted_by
+from peerlearn.resources.models import Resource, ResourceUse, ResourceVisibility, SavedResource
+from peerlearn.spaces.models import Visibility
+
+
+class EngagementError(RuleError):
+    """A rule about saving, using or discussing a resource was broken."""
+
+
+def _insert_once(row: object) -> None:
+    """Add a row keyed by (member, resource); a second click, even at the same moment, is a
+    no-op."""
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+
+
+def set_saved(user: User, resource: Resource, saved: bool) -> None:
+    """Save the resource to the member's list, or take it off."""
+    exists = db.session.get(SavedResource, (user.id, resource.id)) is not None
+    if saved and not exists:
+        _insert_once(SavedResource(user_id=user.id, resource_id=resource.id))
+    elif not saved and exists:
+        db.session.execute(
+            delete(SavedResource).where(
+                SavedResource.user_id == user.id, SavedResource.resource_id == resource.id
+            )
+        )
+        db.session.commit()
+
+
+def set_using(user: User, resource: Resource, using: bool) -> None:
+    """Say "we're using this" for the member's organisation, or take it back."""
+    exists = db.session.get(ResourceUse, (resource.id, user.id)) is not None
+    if using and not exists:
+        _insert_once(
+            ResourceUse(
+                resource_id=resource.id, user_id=user.id, organisation_id=user.organisation_id
+            )
+        )
+    elif not using and exists:
+        db.session.execute(
+            delete(ResourceUse).where(
+                ResourceUse.resource_id == resource.id, ResourceUse.user_id == user.id
+            )
+        )
+        db.session.commit()
+
+
+def is_saved(user: User, resource: Resource) -> bool:
+    return db.session.get(SavedResource, (user.id, resource.id)) is not None
+
+
+def is_using(user: User, resource: Resource) -> bool:
+    return db.session.get(ResourceUse, (resource.id, user.id)) is not None
+
+
+def organisations_using(resource: Resource) -> int:
+    """How many distinct organisations said they use the resource."""
+    return (
+        db.session.scalar(
+            select(func.count(func.distinct(ResourceUse.organisation_id))).where(
+                ResourceUse.resource_id == resource.id
+            )
+        )
+        or 0
+    )
+
+
+def organisations_adapting(user: Actor, resource: Resource) -> int:
+    """How many distinct organisations adapted the resource, in what ``user`` may see."""
+    return adapted_by(user, [resource.id]).get(resource.id, 0)
+
+
+@dataclass
+class Impact:
+    """What the resource page shows about a resource's use, and the reader's own standing."""
+
+    used_by: int
+    adapted_by: int
+    #: Adaptations the reader may see, newest first (at most ``MAX_ADAPTATIONS_SHOWN``).
+    adaptations: list[Resource]
+    saved: bool
+    using: bool
+    #: The linked discussion, when there is one the reader may read.
+    thread: Thread | None
+    #: Whether a linked discussion could be started at all (see :func:`can_be_discussed`).
+    discussable: bool
+    #: Whether the reader may start it now.
+    can_start_discussion: bool
+
+
+MAX_ADAPTATIONS_SHOWN = 10
+
+
+def impact_of(user: Actor, resource: Resource) -> Impact:
+    """Counts, adaptations and the reader's own marks for the resource page."""
+    person = signed_in(user)
+    adaptations = list(
+        db.session.scalars(
+            select(Resource)
+            .where(Resource.adapted_from_id == resource.id, resource_filter(user))
+            .options(selectinload(Resource.organisation))
+            .order_by(Resource.created_at.desc(), Resource.id.desc())
+            .limit(MAX_ADAPTATIONS_SHOWN)
+        )
+    )
+    thread = None
+    if resource.discussion_thread_id is not None:
+        thread = db.session.get(Thread, resource.discussion_thread_id)
+        if thread is not None and not can(user, Action.view, thread):
+            thread = None
+    discussable = can_be_discussed(resource)
+    return Impact(
+        used_by=organisations_using(resource),
+        adapted_by=organisations_adapting(user, resource),
+        adaptations=adaptations,
+        saved=person is not None and is_saved(person, resource),
+        using=person is not None and is_using(person, resource),
+        thread=thread,
+        discussable=discussable,
+        can_start_discussion=thread is None
+        and resource.discussion_thread_id is None
+        and discussable
+        and can(user, Action.post, resource.space),
+    )
+
+
+# Comments ---------------------------------------------------------------------------------------
+
+
+def can_be_discussed(resource: Resource) -> bool:
+    """Whether a thread in the resource's space would reach only people who may see the
+    resource. A members-only resource in a space others can read is not discussed in the
+    open: its thread would show its title to readers the resource is kept from."""
+    if resource.hidden_at is not None or resource.deleted_at is not None:
+        return False
+    narrow = resource.visibility is ResourceVisibility.space or resource.classification.sensitive
+    return not narrow or resource.space.visibility is Visibility.private
+
+
+def discussion_for(user: User, resource: Resource) -> Thread:
+    """The resource's discussion thread, started (once) by ``user`` if there is none yet."""
+    if resource.discussion_thread_id is not None:
+        thread = db.session.get(Thread, resource.discussion_thread_id)
+        if thread is not None:
+            return thread
+    if not can_be_discussed(resource):
+        raise EngagementError("This resource cannot be discussed in its space")
+    thread, _ = start_thread(
+        user,
+        resource.space,
+        ThreadDraft(
+            title=f"Discussing: {resource.title}"[:200],
+            body=(
+                f"Questions and comments about the resource **{resource.title}** "
+                f"([open it](/resources/{resource.id}))."
+            ),
+            components=tuple(resource.components),
+        ),
+    )
+    # Two members starting it at the same moment: the first link wins, and the page sends both
+    # to that thread (the other stays as an ordinary thread in the space).
+    db.session.execute(
+        update(Resource)
+        .where(Resource.id == resource.id, Resource.discussion_thread_id.is_(None))
+        .values(discussion_thread_id=thread.id, updated_at=Resource.updated_at)
+    )
+    db.session.commit()
+    db.session.refresh(resource)
+    return db.session.get(Thread, resource.discussion_thread_id) or thread

@@ -1,0 +1,253 @@
+"""What files the library accepts and how it hands them out.
+
+A file's type is decided by its content (libmagic, through python-magic), never by its name or
+the browser's claim, and must be on the allow-list; the name's extension must agree with it.
+Images are re-encoded with Pillow, which drops their metadata (location, camera, comments) and
+anything hidden after the pixels. Names are only ever shown and offered on download, never used
+as paths. Downloads carry an RFC 6266 ``Content-Disposition`` that survives any Unicode name.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import magic
+from PIL import Image, ImageOps
+
+from peerlearn.core.errors import RuleError
+
+#: Longest file name kept (characters, before the classification prefix added on download).
+MAX_FILENAME = 255
+
+
+class UploadError(RuleError):
+    """The file cannot be accepted; the message goes beside the file field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="file")
+
+
+@dataclass(frozen=True)
+class FileType:
+    """A type the library accepts."""
+
+    mime: str
+    label: str
+    extensions: tuple[str, ...]
+    #: Shown in the browser (in a sandbox) rather than only downloaded.
+    inline: bool = False
+    #: Re-encoded with Pillow in this format.
+    image_format: str | None = None
+
+
+_OOXML = "application/vnd.openxmlformats-officedocument."
+_ODF = "application/vnd.oasis.opendocument."
+
+ALLOWED: dict[str, FileType] = {
+    t.mime: t
+    for t in (
+        FileType("application/pdf", "PDF document", ("pdf",), inline=True),
+        FileType(_OOXML + "wordprocessingml.document", "Word document", ("docx",)),
+        FileType(_OOXML + "spreadsheetml.sheet", "Excel spreadsheet", ("xlsx",)),
+        FileType(_OOXML + "presentationml.presentation", "PowerPoint presentation", ("pptx",)),
+        FileType(_ODF + "text", "OpenDocument text", ("odt",)),
+        FileType(_ODF + "spreadsheet", "OpenDocument spreadsheet", ("ods",)),
+        FileType(_ODF + "presentation", "OpenDocument presentation", ("odp",)),
+        FileType("text/csv", "CSV file", ("csv",)),
+        FileType("text/plain", "plain text file", ("txt",)),
+        FileType("image/png", "PNG image", ("png",), inline=True, image_format="PNG"),
+        FileType("image/jpeg", "JPEG image", ("jpg", "jpeg"), inline=True, image_format="JPEG"),
+        FileType("image/webp", "WebP image", ("webp",), inline=True, image_format="WEBP"),
+    )
+}
+
+#: What to call content we refuse, in the error message.
+_REFUSED_NAMES = {
+    "text/html": "a web page (HTML)",
+    "image/svg+xml": "an SVG image",
+    "application/zip": "a zip archive",
+    "application/x-empty": "empty",
+    "application/javascript": "a script",
+    "text/javascript": "a script",
+    "text/xml": "an XML file",
+    "application/xml": "an XML file",
+    "application/x-dosexec": "a program",
+    "application/x-executable": "a program",
+    "application/x-sharedlib": "a program",
+    "application/msword": "an old-style Word document (.doc)",
+    "application/vnd.ms-excel": "an old-style Excel file (.xls)",
+    "application/vnd.ms-powerpoint": "an old-style PowerPoint file (.ppt)",
+    "image/gif": "a GIF image",
+    "image/heic": "a HEIC image",
+}
+
+ACCEPTED_SUMMARY = (
+    "a PDF, a Word, Excel or PowerPoint file, an OpenDocument file, a CSV or plain text file, "
+    "or a PNG, JPEG or WebP image"
+)
+#: For the file input's ``accept`` attribute (a hint to the browser; the server decides).
+ACCEPT_ATTRIBUTE = ",".join(f".{ext}" for t in ALLOWED.values() for ext in t.extensions)
+
+#: Characters that could make a name lie about itself: text direction overrides and isolates.
+_BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_JOINERS = {"\u200c", "\u200d"}  # used inside emoji and some scripts: harmless
+
+
+def clean_filename(name: str | None) -> str:
+    """The name to show and offer on download, or :class:`UploadError` saying what is wrong
+    with it. Names with folders, ``..``, control characters or over 255 characters are refused
+    rather than silently changed, so the person knows what they will see."""
+    name = unicodedata.normalize("NFC", name or "")
+    if not name.strip():
+        raise UploadError("Select a file to upload")
+    if "/" in name or "\\" in name:
+        raise UploadError(
+            "The file name must not contain folder names, slashes or “..”. "
+            "Rename the file and choose it again"
+        )
+    if any(
+        (unicodedata.category(c) in {"Cc", "Cf"} and c not in _JOINERS) or c in _BIDI_CONTROLS
+        for c in name
+    ):
+        raise UploadError(
+            "The file name contains control characters. Rename the file and choose it again"
+        )
+    name = " ".join(name.split())
+    if len(name) > MAX_FILENAME:
+        raise UploadError(
+            f"The file name must be {MAX_FILENAME} characters or fewer "
+            f"(this one has {len(name)}). Rename the file and choose it again"
+        )
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem.strip(" .") or not extension:
+        raise UploadError(
+            "The file name must end with its type, like .pdf or .docx. "
+            "Rename the file and choose it again"
+        )
+    return name
+
+
+def extension_of(name: str) -> str:
+    return name.rpartition(".")[2].lower()
+
+
+def _zip_type(path: Path) -> str | None:
+    """For a zip that libmagic did not recognise: the Office Open XML or OpenDocument type its
+    own manifest declares, if any."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                declared = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                return declared if declared.startswith(_ODF) else None
+            if "[Content_Types].xml" in names:
+                for prefix, mime in (
+                    ("word/", "wordprocessingml.document"),
+                    ("xl/", "spreadsheetml.sheet"),
+                    ("ppt/", "presentationml.presentation"),
+                ):
+                    if any(n.startswith(prefix) for n in names):
+                        return _OOXML + mime
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return None
+    return None
+
+
+def identify(path: Path, filename: str) -> FileType:
+    """The accepted type of the file's content, agreeing with its name's extension; otherwise
+    :class:`UploadError` saying what the file is and what would be accepted."""
+    sniffed = magic.from_file(str(path), mime=True)
+    extension = extension_of(filename)
+    if sniffed in {"application/zip", "application/octet-stream"}:
+        sniffed = _zip_type(path) or sniffed
+    if sniffed in {"text/plain", "text/csv"} and extension in {"csv", "txt"}:
+        # libmagic tells a CSV file from other text only by guessing; the name settles it.
+        sniffed = "text/csv" if extension == "csv" else "text/plain"
+    if sniffed == "application/x-empty":
+        raise UploadError("The selected file is empty")
+    file_type = ALLOWED.get(sniffed)
+    if file_type is None:
+        what = _REFUSED_NAMES.get(sniffed, "a type of file the library does not accept")
+        raise UploadError(f"The selected file is {what}. Upload {ACCEPTED_SUMMARY}")
+    if extension not in file_type.extensions:
+        raise UploadError(
+            f"The file's name ends .{extension} but it is a {file_type.label}. "
+            f"Rename it to end .{file_type.extensions[0]}, or choose the right file"
+        )
+    return file_type
+
+
+def _pixels(count: int) -> str:
+    return f"{count / 1_000_000:g} megapixels" if count >= 1_000_000 else f"{count:,} pixels"
+
+
+def reencode_image(path: Path, file_type: FileType, max_pixels: int) -> io.BytesIO:
+    """The image decoded and written again in its own format, without metadata, turned the way
+    its camera meant; refuses images over ``max_pixels`` before decoding them."""
+    assert file_type.image_format is not None
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns before refusing a decompression bomb: refuse it at the warning.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path, formats=[file_type.image_format])
+        with image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise UploadError(
+                    f"The image must be {_pixels(max_pixels)} or fewer "
+                    f"(this one is {width:,} × {height:,} pixels)"
+                )
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+    except UploadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise UploadError(f"The image must be {_pixels(max_pixels)} or fewer") from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise UploadError(
+            "The image could not be read. It may be damaged: save it again and upload the copy"
+        ) from error
+    keep_alpha = "A" in upright.getbands() or "transparency" in upright.info
+    if file_type.image_format == "JPEG" or not keep_alpha:
+        mode = "L" if upright.mode in {"1", "L"} else "RGB"
+    else:
+        mode = "RGBA"
+    # A fresh image from the pixels alone: no EXIF, XMP, ICC, text chunks or trailing data.
+    clean = Image.frombytes(mode, upright.size, upright.convert(mode).tobytes())
+    out = io.BytesIO()
+    options: dict[str, object] = {"optimize": True}
+    if file_type.image_format in {"JPEG", "WEBP"}:
+        options["quality"] = 90
+    clean.save(out, format=file_type.image_format, **options)
+    out.seek(0)
+    return out
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """An RFC 6266 ``Content-Disposition`` header: an ASCII ``filename`` for old clients and the
+    exact Unicode name as ``filename*`` (RFC 8187)."""
+    # Accents come off (é → e); anything else outside a safe ASCII set becomes "_".
+    ascii_name = "".join(
+        c if re.fullmatch(r"[A-Za-z0-9 ._()+,\-\[\]]", c) else "_"
+        for c in unicodedata.normalize("NFKD", filename)
+        if not unicodedata.combining(c)
+    )
+    stem, dot, extension = ascii_name.rpartition(".")
+    if not stem.strip("_ ."):
+        ascii_name = f"download{dot}{extension}" if dot else "download"
+    encoded = quote(filename, safe="!#$&+-.^_`|~")
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
+
+
+#: Sandbox for files shown in the browser: no scripts, forms, plugins or outside requests.
+INLINE_CSP = (
+    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)

@@ -1,0 +1,331 @@
+"""The one storage layer for uploaded files: content-addressed, written safely, never half-kept.
+
+Content arrives as a stream and is written to a temporary file inside the storage root while it
+is hashed; the file is fsynced, then renamed into ``ab/cd/<sha256>`` (a rename within one file
+system is atomic, and the directory is fsynced after it). Identical content is stored once. Names
+people gave their files are never used as paths.
+
+:func:`storage_transaction` ties files to database rows: the rows are committed in the same unit
+of work, and a failure at any point — while receiving, while checking, before or at the commit —
+removes the files that unit placed (unless a committed row already refers to them) and rolls the
+rows back, so neither an orphan file nor an orphan row is left. ``storage-check`` finds anything a
+crash of the whole process could still leave behind.
+
+:class:`Storage` is the interface; :class:`LocalStorage` keeps files on local disk. A cloud
+object store can implement the same methods later.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import select
+
+from peerlearn.core.errors import RuleError
+from peerlearn.extensions import db
+from peerlearn.resources.models import ResourceVersion, StoredFile
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class FileTooLarge(RuleError):
+    """The content went past the size limit while it was being received."""
+
+
+@dataclass
+class Staged:
+    """Content received into a temporary file in the storage root, hashed and fsynced."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+class Storage(abc.ABC):
+    """Where file content lives, addressed by its SHA-256."""
+
+    @abc.abstractmethod
+    def receive(self, stream: BinaryIO, limit: int | None = None) -> Staged:
+        """Write the stream to a temporary file, hashing it; raise :class:`FileTooLarge` past
+        ``limit`` bytes. On any failure nothing is left behind."""
+
+    @abc.abstractmethod
+    def place(self, staged: Staged) -> bool:
+        """Move staged content to its address; False if that content was already stored (the
+        staged copy is then kept until :meth:`discard`)."""
+
+    @abc.abstractmethod
+    def discard(self, staged: Staged) -> None:
+        """Remove a staged temporary file, if it is still there."""
+
+    @abc.abstractmethod
+    def exists(self, sha256: str) -> bool: ...
+
+    @abc.abstractmethod
+    def size(self, sha256: str) -> int: ...
+
+    @abc.abstractmethod
+    def open(self, sha256: str) -> BinaryIO: ...
+
+    @abc.abstractmethod
+    def delete(self, sha256: str) -> None:
+        """Remove stored content (no error if it is already gone)."""
+
+    @abc.abstractmethod
+    def stored(self) -> Iterator[str]:
+        """The address of every piece of stored content."""
+
+    @abc.abstractmethod
+    def leftovers(self) -> Iterator[Path]:
+        """Temporary files left by a process that died while receiving."""
+
+
+class LocalStorage(Storage):
+    """Files on local disk under ``root`` (``UPLOAD_DIR``), outside ``static/``."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.incoming = self.root / "incoming"
+
+    def path(self, sha256: str) -> Path:
+        """The file holding this content. Only hex digests are addresses: nothing a person typed
+        can reach the file system."""
+        if not _SHA256.fullmatch(sha256):
+            raise ValueError("not a SHA-256 hex digest")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def receive(self, stream: BinaryIO, limit: int | None = None) -> Staged:
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=self.incoming, prefix="upload-")
+        path = Path(name)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with os.fdopen(handle, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise FileTooLarge(_too_large(limit), field="file")
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return Staged(path=path, sha256=digest.hexdigest(), size=size)
+
+    def place(self, staged: Staged) -> bool:
+        target = self.path(staged.sha256)
+        if target.exists():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged.path.chmod(0o640)
+        os.replace(staged.path, target)
+        _fsync_directory(target.parent)
+        return True
+
+    def discard(self, staged: Staged) -> None:
+        staged.path.unlink(missing_ok=True)
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        return self.path(sha256).stat().st_size
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.path(sha256).open("rb")
+
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
+    def stored(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*")):
+            if _SHA256.fullmatch(path.name) and path.name.startswith(
+                path.parent.parent.name + path.parent.name
+            ):
+                yield path.name
+
+    def leftovers(self) -> Iterator[Path]:
+        if self.incoming.is_dir():
+            yield from sorted(self.incoming.iterdir())
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _too_large(limit: int) -> str:
+    return f"The file must be {format_size(limit)} or smaller"
+
+
+def format_size(size: int) -> str:
+    """A size in the units people read: 812 bytes, 14 KB, 2.4 MB."""
+    if size < 1024:
+        return f"{size} bytes" if size != 1 else "1 byte"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    megabytes = size / (1024 * 1024)
+    return (
+        f"{megabytes:.0f} MB"
+        if megabytes >= 10 or megabytes.is_integer()
+        else f"{megabytes:.1f} MB"
+    )
+
+
+def storage() -> Storage:
+    """The app's storage (``UPLOAD_DIR``)."""
+    return LocalStorage(current_app.config["UPLOAD_DIR"])
+
+
+@dataclass
+class StorageTransaction:
+    """Files received in one unit of work with the database rows that refer to them."""
+
+    storage: Storage
+    staged: list[Staged] = field(default_factory=list)
+    placed: list[str] = field(default_factory=list)
+    #: Content that was already stored when this unit of work stored it.
+    found: list[Staged] = field(default_factory=list)
+
+    def receive(self, stream: BinaryIO, limit: int | None = None) -> Staged:
+        staged = self.storage.receive(stream, limit)
+        self.staged.append(staged)
+        return staged
+
+    def store(self, staged: Staged) -> StoredFile:
+        """Place the content and return its row (new, or the existing one for known content),
+        added to the session for the commit that ends the unit of work."""
+        if self.storage.place(staged):
+            self.placed.append(staged.sha256)
+        else:
+            self.found.append(staged)
+        row = db.session.get(StoredFile, staged.sha256)
+        if row is None:
+            row = StoredFile(sha256=staged.sha256, size=staged.size)
+            db.session.add(row)
+        return row
+
+    def _undo(self) -> None:
+        # Another upload of the same content may have committed meanwhile: keep what a
+        # committed row refers to.
+        for sha256 in self.placed:
+            try:
+                kept = db.session.scalar(
+                    select(StoredFile.sha256).where(StoredFile.sha256 == sha256)
+                )
+            except Exception:  # the database is unreachable: the file is certainly unreferenced
+                db.session.rollback()
+                kept = None
+            if kept is None:
+                self.storage.delete(sha256)
+
+    def _finish(self) -> None:
+        # Content found already stored was not placed by us; if an upload that placed it failed
+        # and removed it before our commit, put our copy there now.
+        for staged in self.found:
+            if staged.path.exists() and not self.storage.exists(staged.sha256):
+                self.storage.place(staged)
+
+
+@contextlib.contextmanager
+def storage_transaction(store: Storage | None = None) -> Iterator[StorageTransaction]:
+    """One unit of work over files and rows: commits the session at the end of the block; on any
+    failure rolls it back and removes the files it placed. Temporary files never outlive it."""
+    transaction = StorageTransaction(store or storage())
+    try:
+        try:
+            yield transaction
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            transaction._undo()
+            raise
+        transaction._finish()
+    finally:
+        for staged in transaction.staged:
+            transaction.storage.discard(staged)
+
+
+# Checking storage against the database ---------------------------------------------------------
+
+
+@dataclass
+class StorageReport:
+    """What ``storage-check`` found (and, when asked, removed)."""
+
+    #: Stored content no row describes.
+    unreferenced_files: list[str] = field(default_factory=list)
+    #: Rows for content no version uses any more.
+    unused_rows: list[str] = field(default_factory=list)
+    #: Rows whose content is missing from storage: restore these from a backup.
+    missing_files: list[str] = field(default_factory=list)
+    #: Temporary files left by uploads a crash interrupted.
+    leftovers: list[Path] = field(default_factory=list)
+    #: What was removed (files, rows and leftovers old enough to be certainly abandoned).
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (
+            self.unreferenced_files or self.unused_rows or self.missing_files or self.leftovers
+        )
+
+
+def check_storage(
+    store: Storage, *, remove: bool = False, grace_seconds: int = 3600
+) -> StorageReport:
+    """Compare storage with the database. With ``remove``, delete unreferenced files, unused rows
+    (with their files) and leftovers older than ``grace_seconds`` — younger ones may belong to an
+    upload still in progress. Rows whose files are missing are only reported."""
+    report = StorageReport()
+    rows = set(db.session.scalars(select(StoredFile.sha256)))
+    used = set(db.session.scalars(select(ResourceVersion.sha256).distinct()))
+    stored = set(store.stored())
+    report.unreferenced_files = sorted(stored - rows)
+    report.unused_rows = sorted(rows - used)
+    report.missing_files = sorted(sha for sha in rows & used if sha not in stored)
+    report.leftovers = list(store.leftovers())
+    if not remove:
+        return report
+    cutoff = time.time() - grace_seconds
+
+    def old_enough(sha256: str) -> bool:
+        return not isinstance(store, LocalStorage) or store.path(sha256).stat().st_mtime <= cutoff
+
+    for sha256 in report.unreferenced_files:
+        if old_enough(sha256):
+            store.delete(sha256)
+            report.removed.append(f"file {sha256}")
+    for sha256 in report.unused_rows:
+        db.session.execute(StoredFile.__table__.delete().where(StoredFile.sha256 == sha256))
+        db.session.commit()
+        store.delete(sha256)
+        report.removed.append(f"row and file {sha256}")
+    for path in report.leftovers:
+        if path.stat().st_mtime <= cutoff:
+            path.unlink(missing_ok=True)
+            report.removed.append(f"leftover {path.name}")
+    return report

@@ -1,0 +1,280 @@
+// The live chat of an event page over Socket.IO (namespace /live, the contract in
+// docs/live-chat.md). It enhances the server-rendered chat: without JavaScript, or until the first
+// join, the plain forms post to the server instead.
+//
+// Never losing a message: the last message id shown is remembered and every (re)join asks for the
+// messages after it, so a reader who was offline sees each missed message once, in order. Sends
+// and questions wait in a queue until acknowledged and are resent with the same client_id after a
+// reconnect (the server stores each client_id once).
+import { io } from "/static/vendor/socket.io/socket.io.esm.min.js";
+import { Announcer, clearFieldError, fieldError, h, newClientId, plural, restoreText } from "/static/js/live-dom.js";
+import { MessageList } from "/static/js/live-messages.js";
+import { QuestionPanel } from "/static/js/live-questions.js";
+
+export function startLiveChat() {
+  const root = document.querySelector("[data-live-chat]");
+  if (!root || !root.dataset.me) return; // visitors read the server-rendered chat
+  const chat = new LiveChat(root);
+  window.peerlearnLive = chat; // for the browser tests: peerlearnLive.socket
+  chat.connect();
+}
+
+// The words for an error acknowledgement.
+function problem(ack) {
+  const error = ack?.error || {};
+  if (error.code === "slow_mode" && error.retry_after) {
+    return `Slow mode is on: wait ${plural(error.retry_after, "second", "seconds")} before sending another message`;
+  }
+  return error.message || "Something went wrong: try again";
+}
+
+class LiveChat {
+  constructor(root) {
+    this.root = root;
+    this.eventId = Number(root.dataset.eventId);
+    this.me = { id: Number(root.dataset.me), moderator: "moderator" in root.dataset, muted: false };
+    this.canPost = "canPost" in root.dataset;
+    this.status = root.querySelector("[data-live-status]");
+    this.announcer = new Announcer(root.querySelector("[data-announcer]"));
+    this.sendForm = root.querySelector("[data-send-form]");
+    this.messages = new MessageList(root, this);
+    this.questions = new QuestionPanel(root, this);
+    this.outbox = []; // sends and questions not yet acknowledged, oldest first
+    this.inFlight = false;
+    this.generation = 0; // bumped on every disconnect: late answers from before are ignored
+    this.joined = false;
+    this.everJoined = false;
+    this.removed = false;
+    this.statusTimer = null;
+    this.sendForm?.addEventListener("submit", (event) => this.submitted(event));
+    this.startModeratorTools();
+  }
+
+  connect() {
+    const socket = io("/live", { transports: ["websocket", "polling"] });
+    this.socket = socket;
+    socket.on("connect", () => this.join());
+    socket.on("disconnect", (reason) => {
+      this.joined = false;
+      this.inFlight = false;
+      this.generation += 1;
+      if (this.removed) return;
+      this.setStatus("Reconnecting…");
+      if (reason === "io server disconnect") socket.connect(); // the server dropped us: try again
+    });
+    socket.on("connect_error", () => {
+      if (!socket.active) this.setStatus("The live chat could not connect. Reload the page to try again.");
+      else if (this.everJoined) this.setStatus("Reconnecting…");
+    });
+    socket.on("message", (message) => this.messages.upsert(message));
+    socket.on("message_deleted", ({ id }) => this.messages.markDeleted(id));
+    socket.on("message_pinned", ({ message }) => this.messages.setPinned(message));
+    socket.on("question", (question) => this.questions.upsert(question));
+    socket.on("presence", ({ people }) => this.showPresence(people));
+    socket.on("member_muted", (change) => this.memberMuted(change));
+    socket.on("state", (state) => this.applyState(state));
+    socket.on("removed", () => this.wasRemoved());
+  }
+
+  // Join (or rejoin) the event's chat and catch up on what was missed.
+  join() {
+    const request = { event_id: this.eventId };
+    const catchingUp = this.everJoined;
+    if (catchingUp && this.messages.lastId !== null) request.after_id = this.messages.lastId;
+    const generation = this.generation;
+    this.socket.emit("join", request, (ack) => {
+      if (generation !== this.generation) return;
+      if (!ack?.ok) {
+        this.setStatus(`The live chat is not available: ${problem(ack)}`);
+        return;
+      }
+      if (!catchingUp) this.messages.replaceServerRendered();
+      let missed = 0;
+      for (const message of ack.messages) {
+        if (this.messages.upsert(message, { announce: false })) missed += 1;
+      }
+      this.me = ack.me;
+      this.messages.setMuted(ack.state.muted_user_ids || []);
+      this.messages.loadPinned(ack.pinned);
+      this.questions.load(ack.questions, ack.voted);
+      this.showPresence(ack.presence);
+      this.applyState(ack.state);
+      this.joined = true;
+      this.everJoined = true;
+      if (catchingUp) {
+        const news = missed
+          ? `${plural(missed, "new message", "new messages")} since you lost the connection.`
+          : "No messages were missed.";
+        this.setStatus(`Reconnected. ${news}`, 8000);
+      } else {
+        this.setStatus("");
+      }
+      this.pump();
+    });
+  }
+
+  ready() {
+    return this.joined && this.socket.connected && !this.removed;
+  }
+
+  announce(text) {
+    this.announcer.say(text);
+  }
+
+  setStatus(text, clearAfter = 0) {
+    clearTimeout(this.statusTimer);
+    this.status.textContent = text;
+    if (clearAfter) this.statusTimer = setTimeout(() => this.setStatus(""), clearAfter);
+  }
+
+  // A one-off request (vote, delete, pin, mute, moderation): the answer, or the error shown.
+  request(name, data, onOk) {
+    if (!this.ready()) {
+      this.setStatus("You are offline: try again when the chat has reconnected.");
+      return;
+    }
+    this.socket.emit(name, data, (ack) => {
+      if (ack?.ok) onOk(ack);
+      else this.setStatus(problem(ack));
+    });
+  }
+
+  // Queue a message or question until the server acknowledges it; ``form`` gets it back, with
+  // the error beside the box, if it is refused.
+  enqueue(kind, body, form, onOk, placeholder = null) {
+    this.outbox.push({ kind, body, form, onOk, placeholder, clientId: newClientId() });
+    this.pump();
+  }
+
+  // Send the oldest queued item; the next goes when it is answered, so the order is kept.
+  pump() {
+    if (this.inFlight || !this.ready() || !this.outbox.length) return;
+    const item = this.outbox[0];
+    const generation = this.generation;
+    this.inFlight = true;
+    const data = { event_id: this.eventId, body: item.body, client_id: item.clientId };
+    this.socket.emit(item.kind, data, (ack) => {
+      if (generation !== this.generation) return; // the connection dropped: resent on rejoining
+      this.inFlight = false;
+      this.outbox.shift();
+      item.placeholder?.remove();
+      if (ack?.ok) {
+        item.onOk(ack);
+      } else {
+        restoreText(item.form, item.body);
+        fieldError(item.form, problem(ack));
+        this.announce(`Not sent: ${problem(ack)}`);
+      }
+      this.pump();
+    });
+  }
+
+  submitted(event) {
+    if (!this.everJoined || this.removed) return; // not live yet: the plain form posts it
+    event.preventDefault();
+    const box = this.sendForm.querySelector("textarea");
+    const body = box.value.trim();
+    if (!body) {
+      fieldError(this.sendForm, "Write a message");
+      return;
+    }
+    clearFieldError(this.sendForm);
+    box.value = "";
+    const placeholder = this.messages.pending(body);
+    const shown = (ack) => this.messages.upsert(ack.message, { mine: true });
+    this.enqueue("send", body, this.sendForm, shown, placeholder);
+  }
+
+  showPresence(people) {
+    const list = this.root.querySelector("[data-presence-list]");
+    const summary = this.root.querySelector("[data-presence-summary]");
+    summary.textContent = `${plural(people.length, "person is", "people are")} here now.`;
+    list.replaceChildren(
+      ...people.map((person) =>
+        h(
+          "li",
+          {},
+          h("span", { class: "pl-author" }, person.name),
+          person.organisation ? h("span", { class: "pl-meta" }, `, ${person.organisation}`) : null,
+          this.me.moderator && this.messages.muted.has(person.id)
+            ? h("strong", { class: "nhsuk-tag nhsuk-tag--grey pl-presence__muted" }, "Muted")
+            : null,
+        ),
+      ),
+    );
+    list.hidden = !people.length;
+    this.people = people;
+  }
+
+  // The chat opened, closed, or changed its slow mode.
+  applyState(state) {
+    this.state = { ...this.state, ...state };
+    const open = Boolean(this.state.open);
+    const writable = open && this.canPost && !this.me.muted && !this.removed;
+    for (const composer of this.root.querySelectorAll("[data-composer]")) composer.hidden = !writable;
+    const muted = this.root.querySelector("[data-muted-notice]");
+    if (muted) muted.hidden = !this.me.muted || !open;
+    this.root.querySelector("[data-closed-notice]").hidden = open;
+    const slow = this.root.querySelector("[data-slow-mode-notice]");
+    slow.hidden = !open || !this.state.slow_mode_seconds;
+    slow.querySelector("[data-slow-mode-seconds]").textContent = String(this.state.slow_mode_seconds || 0);
+    this.questions.setWritable(writable);
+    const tools = this.root.querySelector("[data-moderator-tools]");
+    if (tools && this.me.moderator && !this.removed) {
+      tools.hidden = false;
+      tools.querySelector("[data-close-chat]").hidden = this.state.closed_by_moderator;
+      tools.querySelector("[data-reopen-chat]").hidden = !this.state.closed_by_moderator;
+      tools.querySelector("select").value = String(this.state.slow_mode_seconds || 0);
+    }
+  }
+
+  // A moderator muted or unmuted someone: me (then the composers follow), or, for moderators,
+  // anyone (their buttons and the presence list change).
+  memberMuted({ user_id: userId, muted }) {
+    if (userId === this.me.id) {
+      this.me.muted = muted;
+      this.announce(
+        muted ? "A moderator has muted you in this chat." : "A moderator has unmuted you: you can post again.",
+      );
+      this.applyState({});
+    }
+    if (this.me.moderator) {
+      const ids = new Set(this.messages.muted);
+      if (muted) ids.add(userId);
+      else ids.delete(userId);
+      this.messages.setMuted([...ids]);
+      if (this.people) this.showPresence(this.people);
+    }
+  }
+
+  wasRemoved() {
+    this.removed = true;
+    this.socket.disconnect();
+    this.applyState({});
+    const tools = this.root.querySelector("[data-moderator-tools]");
+    if (tools) tools.hidden = true;
+    this.setStatus("You are no longer a member of this space, so you have left the chat.");
+  }
+
+  startModeratorTools() {
+    const tools = this.root.querySelector("[data-moderator-tools]");
+    if (!tools) return;
+    const changed = (ack) => this.applyState(ack.state);
+    tools.querySelector("[data-slow-mode-form]").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const seconds = Number(tools.querySelector("select").value);
+      this.request("slow_mode", { event_id: this.eventId, seconds }, (ack) => {
+        changed(ack);
+        const now = seconds ? `on: one message every ${plural(seconds, "second", "seconds")}` : "off";
+        this.setStatus(`Slow mode is ${now}.`, 8000);
+      });
+    });
+    tools.querySelector("[data-close-chat]").addEventListener("click", () => {
+      if (!window.confirm("Close the chat for everyone? You can reopen it.")) return;
+      this.request("close", { event_id: this.eventId }, changed);
+    });
+    tools.querySelector("[data-reopen-chat]").addEventListener("click", () => {
+      this.request("reopen", { event_id: this.eventId }, changed);
+    });
+  }
+}

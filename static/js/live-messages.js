@@ -1,0 +1,233 @@
+// The messages of an event's live chat: each shown once, in server id order, whatever order they
+// arrive in; removed and pinned ones updated in place; the pinned list above; delete, pin and mute
+// buttons; scrolling to new messages only when the reader is already at the bottom. Markup mirrors
+// chat_message in templates/events/_live_macros.html.
+import { clockTime, h, plainText, syncButtons, timeElement } from "/static/js/live-dom.js";
+
+const REMOVED = "Message removed"; // the words of the transcript (transcripts.REMOVED)
+
+export class MessageList {
+  constructor(root, chat) {
+    this.chat = chat;
+    this.list = root.querySelector("[data-message-list]");
+    this.scroller = root.querySelector("[data-message-scroll]");
+    this.empty = root.querySelector("[data-no-messages]");
+    this.pinnedSection = root.querySelector("[data-pinned]");
+    this.pinnedList = root.querySelector("[data-pinned-list]");
+    this.elements = new Map(); // id -> <li> in the main list
+    this.muted = new Set(); // user ids (moderators only)
+    for (const item of this.list.querySelectorAll("[data-message-id]")) {
+      item.dataset.serverRendered = "";
+      this.elements.set(Number(item.dataset.messageId), item);
+    }
+    this.newBelow = h(
+      "button",
+      { type: "button", class: "pl-link-button pl-chat__new-below", hidden: true },
+      "New messages below",
+    );
+    this.newBelow.addEventListener("click", () => this.toBottom());
+    this.scroller.after(this.newBelow);
+    this.scroller.addEventListener("scroll", () => {
+      if (this.nearBottom()) this.newBelow.hidden = true;
+    });
+    this.list.addEventListener("click", (event) => this.clicked(event));
+    this.pinnedList.addEventListener("click", (event) => this.clicked(event));
+    this.toBottom();
+  }
+
+  // The id of the newest message shown: a rejoin asks for the messages after it.
+  get lastId() {
+    return this.elements.size ? Math.max(...this.elements.keys()) : null;
+  }
+
+  // On the first join the server-rendered history is replaced by the live one (same messages,
+  // with buttons); anything that arrived live meanwhile stays.
+  replaceServerRendered() {
+    for (const [id, item] of this.elements) {
+      if ("serverRendered" in item.dataset) {
+        item.remove();
+        this.elements.delete(id);
+      }
+    }
+  }
+
+  // Show a message unless it is already shown (then update it). Returns whether it was new.
+  upsert(message, { announce = true, mine = false } = {}) {
+    const known = this.elements.get(message.id);
+    if (known) {
+      if (message.deleted) this.markDeleted(message.id);
+      else this.showPinned(known, message.pinned);
+      return false;
+    }
+    const atBottom = this.nearBottom();
+    const item = this.build(message);
+    this.elements.set(message.id, item);
+    const later = [...this.elements.keys()].filter((id) => id > message.id).sort((a, b) => a - b)[0];
+    const before =
+      later !== undefined ? this.elements.get(later) : this.list.querySelector(".pl-chat__message--pending");
+    this.list.insertBefore(item, before || null);
+    this.empty.hidden = true;
+    if (mine || atBottom) this.toBottom();
+    else this.newBelow.hidden = false;
+    if (announce && !mine && !message.deleted && message.author.id !== this.chat.me.id) {
+      this.chat.announce(`${message.author.name}: ${plainText(message.body_html)}`);
+    }
+    return true;
+  }
+
+  // A message of mine waiting for the server: it stays at the bottom until acknowledged.
+  pending(body) {
+    const item = h(
+      "li",
+      { class: "pl-chat__message pl-chat__message--pending" },
+      h(
+        "p",
+        { class: "pl-chat__meta" },
+        h("span", { class: "pl-author" }, "You"),
+        " ",
+        h("span", { class: "pl-meta" }, "Sending…"),
+      ),
+      h("p", { class: "pl-chat__body" }, body),
+    );
+    this.list.append(item);
+    this.empty.hidden = true;
+    this.toBottom();
+    return item;
+  }
+
+  build(message, idPrefix = "message-") {
+    const author = message.author;
+    const item = h(
+      "li",
+      {
+        class: "pl-chat__message",
+        id: `${idPrefix}${message.id}`,
+        "data-message-id": message.id,
+        "data-author-id": author.id ?? "",
+      },
+      h(
+        "p",
+        { class: "pl-chat__meta" },
+        h("span", { class: "pl-author" }, author.name),
+        author.organisation ? h("span", { class: "pl-meta" }, `, ${author.organisation}`) : null,
+        " ",
+        timeElement(message.created_at),
+      ),
+    );
+    item.message = message;
+    if (message.deleted) {
+      item.classList.add("pl-chat__message--removed");
+      item.append(h("p", { class: "pl-removed pl-chat__body" }, REMOVED));
+    } else {
+      const body = h("div", { class: "pl-user-content pl-chat__body" });
+      body.innerHTML = message.body_html; // already sanitised by the server's text pipeline
+      item.append(body, h("div", { class: "pl-chat__actions" }));
+      this.showPinned(item, message.pinned, idPrefix === "pinned-");
+    }
+    return item;
+  }
+
+  // The Pinned tag and the buttons a reader may use on a message.
+  showPinned(item, pinned, pinnedCopy = false) {
+    const message = item.message;
+    if (!message) return; // still the server's markup: the join acknowledgement replaces it
+    message.pinned = pinned;
+    const meta = item.querySelector(".pl-chat__meta");
+    meta.querySelector(".pl-chat__pinned-tag")?.remove();
+    if (pinned && !pinnedCopy) {
+      meta.append(" ", h("strong", { class: "nhsuk-tag nhsuk-tag--blue pl-chat__pinned-tag" }, "Pinned"));
+    }
+    const actions = item.querySelector(".pl-chat__actions");
+    if (!actions) return;
+    const me = this.chat.me;
+    const about = ` the message from ${message.author.name} at ${clockTime(message.created_at)}`;
+    const wanted = [];
+    if (!pinnedCopy && (message.author.id === me.id || me.moderator)) {
+      wanted.push({ action: "delete", text: "Delete", hidden: about });
+    }
+    if (me.moderator) wanted.push({ action: "pin", text: pinned ? "Unpin" : "Pin", hidden: about });
+    if (!pinnedCopy && me.moderator && message.author.id && message.author.id !== me.id) {
+      const muted = this.muted.has(message.author.id);
+      wanted.push({
+        action: "mute",
+        text: `${muted ? "Unmute" : "Mute"} ${message.author.name}`,
+        attributes: { "data-user-id": message.author.id },
+      });
+    }
+    syncButtons(actions, wanted);
+  }
+
+  markDeleted(id) {
+    const item = this.elements.get(id);
+    this.unpinCopy(id);
+    if (!item || item.classList.contains("pl-chat__message--removed")) return;
+    const hadFocus = item.contains(document.activeElement);
+    item.classList.add("pl-chat__message--removed");
+    item.querySelector(".pl-chat__pinned-tag")?.remove();
+    item.querySelector(".pl-chat__actions")?.remove();
+    item.querySelector(".pl-chat__body").replaceWith(h("p", { class: "pl-removed pl-chat__body" }, REMOVED));
+    if (item.message) item.message.deleted = true;
+    if (hadFocus) {
+      // The button pressed has gone: keep the reader's place on the message itself.
+      item.tabIndex = -1;
+      item.focus({ preventScroll: true });
+    }
+  }
+
+  // The pinned list from a join acknowledgement, or one message pinned or unpinned.
+  loadPinned(messages) {
+    this.pinnedList.replaceChildren(...messages.map((m) => this.build(m, "pinned-")));
+    this.pinnedSection.hidden = !messages.length;
+  }
+
+  setPinned(message) {
+    const item = this.elements.get(message.id);
+    if (item) this.showPinned(item, message.pinned);
+    this.unpinCopy(message.id);
+    if (message.pinned) this.pinnedList.append(this.build(message, "pinned-"));
+    this.pinnedSection.hidden = !this.pinnedList.childElementCount;
+  }
+
+  unpinCopy(id) {
+    this.pinnedList.querySelector(`#pinned-${id}`)?.remove();
+    this.pinnedSection.hidden = !this.pinnedList.childElementCount;
+  }
+
+  setMuted(userIds) {
+    this.muted = new Set(userIds);
+    for (const item of this.elements.values()) {
+      if (item.message && !item.message.deleted) this.showPinned(item, item.message.pinned);
+    }
+  }
+
+  clicked(event) {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const item = button.closest("[data-message-id]");
+    const message = item.message;
+    const action = button.dataset.action;
+    if (action === "delete") {
+      // A removed message cannot be brought back, so ask first.
+      if (!window.confirm("Delete this message for everyone?")) return;
+      this.chat.request("delete", { message_id: message.id }, () => this.markDeleted(message.id));
+    } else if (action === "pin") {
+      const change = { message_id: message.id, pinned: !message.pinned };
+      this.chat.request("pin", change, (ack) => this.setPinned(ack.message));
+    } else if (action === "mute") {
+      const userId = Number(button.dataset.userId);
+      const muted = !this.muted.has(userId);
+      const change = { event_id: this.chat.eventId, user_id: userId, muted };
+      this.chat.request("mute", change, () => this.chat.memberMuted(change));
+    }
+  }
+
+  nearBottom() {
+    const s = this.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < 48;
+  }
+
+  toBottom() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.newBelow.hidden = true;
+  }
+}

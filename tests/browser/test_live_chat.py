@@ -1,0 +1,244 @@
+"""The live event chat in real browsers: two members in one chat see each other's messages; one
+loses the connection while the other sends three, then comes back and sees exactly those three,
+once, in order (and what they sent while offline arrives once); a Q&A vote changes the order on
+both screens; without JavaScript the plain form posts a message, which live readers see at once.
+Every page shown is checked with axe-core."""
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .browser_support import DEMO_PASSWORD, NewContext, check_accessibility, sign_in
+
+pytestmark = pytest.mark.browser
+
+MODERATOR = "kwame-mensah@peerlearn.example"  # moderates the QMS SIG
+A = "aisha-khan@peerlearn.example"  # member of the QMS SIG
+B = "rachel-moss@peerlearn.example"  # member of the QMS SIG
+
+_events: dict[str, str] = {}
+
+
+def open_event(new_context: NewContext, title: str) -> str:
+    """The address of an event the QMS SIG's moderator scheduled, through the form, for the whole
+    of today (London time), so its chat is open now."""
+    page = new_context().new_page()
+    sign_in(page, MODERATOR, DEMO_PASSWORD)
+    page.goto("/spaces/qms/events/new")
+    check_accessibility(page)
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/London"))
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Date").fill(f"{today:%d/%m/%Y}")
+    page.get_by_label("Start time").fill("00:00")
+    page.get_by_label("End time").fill("23:59")
+    page.get_by_label("Joining link (optional)").fill("https://meet.example.org/qms-live")
+    page.get_by_role("button", name="Schedule event").click()
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+    check_accessibility(page)
+    page.close()
+    return page.url
+
+
+def member_on(new_context: NewContext, email: str, url: str) -> Page:
+    """A member's own browser on the event page, live (joined the chat)."""
+    page = new_context().new_page()
+    sign_in(page, email, DEMO_PASSWORD)
+    page.goto(url)
+    expect(page.locator("[data-presence-summary]")).to_contain_text("here now")
+    check_accessibility(page)
+    return page
+
+
+def send(page: Page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.get_by_role("button", name="Send message").click()
+
+
+def chat_texts(page: Page) -> list[str]:
+    return page.locator("[data-message-list] .pl-chat__body").all_inner_texts()
+
+
+def test_a_member_who_loses_the_connection_catches_up_on_every_missed_message_once(
+    new_context: NewContext,
+) -> None:
+    url = open_event(new_context, "Live chat: catching up after a dropped connection")
+    a = member_on(new_context, A, url)
+    b = member_on(new_context, B, url)
+    expect(a.locator("[data-presence-list]")).to_contain_text("Rachel Moss")
+
+    send(a, "Hello from Lancashire, everyone")
+    expect(b.locator("[data-message-list]")).to_contain_text("Hello from Lancashire, everyone")
+    expect(b.locator("[data-announcer]")).to_contain_text("Aisha Khan: Hello from Lancashire")
+    expect(a.get_by_role("button", name="Send message")).to_be_focused()  # focus is not moved
+    check_accessibility(b)
+
+    # B's network goes. Chromium's offline mode does not cut a WebSocket that is already open, so
+    # the test closes B's connection too (as a dropped Wi-Fi would); while offline it cannot come
+    # back. Meanwhile B writes a message, which waits in B's queue.
+    b.context.set_offline(True)
+    b.evaluate("window.peerlearnLive.socket.io.engine.close()")
+    expect(b.locator("[data-live-status]")).to_have_text("Reconnecting…")
+    send(b, "Sorry, my Wi-Fi dropped")
+    expect(b.locator(".pl-chat__message--pending")).to_contain_text("Sorry, my Wi-Fi dropped")
+    missed = ["First while you were away", "Second while you were away", "Third, with **bold**"]
+    for text in missed:
+        send(a, text)
+    expect(a.locator("[data-message-list]")).to_contain_text("Third, with bold")
+    assert "First while you were away" not in chat_texts(b)
+
+    # B comes back: every missed message once, in order, and B's own message sent once.
+    b.context.set_offline(False)
+    expect(b.locator("[data-live-status]")).to_contain_text("Reconnected")
+    expect(b.locator("[data-message-list]")).to_contain_text("Sorry, my Wi-Fi dropped")
+    expect(a.locator("[data-message-list]")).to_contain_text("Sorry, my Wi-Fi dropped")
+    expect(b.locator(".pl-chat__message--pending")).to_have_count(0)
+    shown = chat_texts(b)
+    assert [t for t in shown if "away" in t or "bold" in t] == [
+        "First while you were away",
+        "Second while you were away",
+        "Third, with bold",
+    ]
+    assert shown.count("Sorry, my Wi-Fi dropped") == 1
+    assert chat_texts(a).count("Sorry, my Wi-Fi dropped") == 1
+    assert shown == chat_texts(a)
+    check_accessibility(b)
+
+    # Reloading shows the same chat, rendered by the server.
+    b.reload()
+    check_accessibility(b)
+    expect(b.locator("[data-message-list] .pl-chat__message")).to_have_count(len(shown))
+
+    # A reader who has scrolled up is left where they are, with a button to the new messages.
+    expect(b.locator("[data-presence-summary]")).to_contain_text("here now")
+    messages = b.locator("[data-message-scroll]")
+    messages.evaluate("(box) => { box.scrollTop = 0; }")
+    for n in range(1, 4):
+        send(a, f"Later message {n}")
+    expect(b.locator("[data-message-list]")).to_contain_text("Later message 3")
+    assert messages.evaluate("(box) => box.scrollTop") == 0
+    b.get_by_role("button", name="New messages below").click()
+    expect(b.get_by_role("button", name="New messages below")).to_be_hidden()
+    assert messages.evaluate("(box) => box.scrollHeight - box.scrollTop - box.clientHeight < 2")
+    check_accessibility(b)
+
+
+def test_a_vote_reorders_the_questions_on_every_screen(new_context: NewContext) -> None:
+    url = open_event(new_context, "Live chat: questions for the panel")
+    a = member_on(new_context, A, url)
+    b = member_on(new_context, B, url)
+
+    a.get_by_label("Your question").fill("How do you report QMS maturity to the board?")
+    a.get_by_role("button", name="Ask question").click()
+    b.get_by_label("Your question").fill("Which SPC software do you use?")
+    b.get_by_role("button", name="Ask question").click()
+    questions_a = a.locator("[data-question-list] > li .pl-user-content")
+    questions_b = b.locator("[data-question-list] > li .pl-user-content")
+    in_order = ["How do you report QMS maturity to the board?", "Which SPC software do you use?"]
+    expect(questions_a).to_have_text(in_order)
+    expect(questions_b).to_have_text(in_order)
+    check_accessibility(a)
+
+    # A votes for B's question: it moves to the top on both screens, A's button shows the vote.
+    vote = a.get_by_role("button", name="Vote for the question by Rachel Moss")
+    expect(vote).to_have_attribute("aria-pressed", "false")
+    vote.click()
+    expect(vote).to_have_attribute("aria-pressed", "true")
+    expect(vote).to_be_focused()  # the button moved up with its question, focus kept
+    expect(questions_a).to_have_text(in_order[::-1])
+    expect(questions_b).to_have_text(in_order[::-1])
+    expect(b.locator("[data-question-list] > li").first.locator("[data-vote-count]")).to_have_text(
+        "1"
+    )
+    check_accessibility(a)
+    check_accessibility(b)
+
+    # Sorted in the order asked, B's screen goes back; A taking the vote back reorders A's.
+    b.get_by_role("link", name="order asked").click()
+    expect(questions_b).to_have_text(in_order)
+    expect(b).to_have_url(re.compile(r"\?qa=time$"))  # kept on reloading
+    check_accessibility(b)
+    vote.click()
+    expect(vote).to_have_attribute("aria-pressed", "false")
+    expect(questions_a).to_have_text(in_order)
+
+
+def test_without_javascript_the_plain_form_posts_a_message_live_readers_see(
+    new_context: NewContext,
+) -> None:
+    url = open_event(new_context, "Live chat: without JavaScript")
+    b = member_on(new_context, B, url)
+
+    plain = new_context(java_script_enabled=False).new_page()
+    sign_in(plain, A, DEMO_PASSWORD)
+    plain.goto(url)
+    check_accessibility(plain)
+    expect(plain.get_by_role("heading", name="Live chat", exact=True)).to_be_visible()
+
+    # An empty message: the error beside the box and in the summary.
+    plain.get_by_role("button", name="Send message").click()
+    expect(plain.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(plain.locator("#message-body-error")).to_contain_text("Write a message")
+    check_accessibility(plain)
+
+    plain.get_by_label("Your message").fill("Posted from a browser without JavaScript")
+    plain.get_by_role("button", name="Send message").click()
+    expect(plain.get_by_text("Your message has been posted.")).to_be_visible()
+    expect(plain.locator("[data-message-list]")).to_contain_text(
+        "Posted from a browser without JavaScript"
+    )
+    check_accessibility(plain)
+    expect(b.locator("[data-message-list]")).to_contain_text(
+        "Posted from a browser without JavaScript"
+    )
+
+
+def test_what_the_moderator_does_reaches_the_members_screen_at_once(
+    new_context: NewContext,
+) -> None:
+    url = open_event(new_context, "Live chat: moderating")
+    moderator = member_on(new_context, MODERATOR, url)
+    a = member_on(new_context, A, url)
+    expect(moderator.get_by_role("heading", name="Moderate the chat")).to_be_visible()
+    expect(a.get_by_role("heading", name="Moderate the chat")).to_be_hidden()
+
+    # Pin a key link: it shows above the chat on A's screen.
+    send(a, "The slides: https://example.org/slides")
+    slides = moderator.locator("[data-message-list] li", has_text="The slides")
+    slides.get_by_role("button", name="Pin").click()
+    expect(a.locator("[data-pinned-list]")).to_contain_text("The slides")
+    check_accessibility(a)
+
+    # Slow mode: A's next message, too soon, is refused beside the box with the text kept.
+    moderator.get_by_label("Slow mode").select_option("30")
+    moderator.get_by_role("button", name="Set slow mode").click()
+    expect(a.locator("[data-slow-mode-notice]")).to_contain_text("every 30 seconds")
+    send(a, "Too soon after the slides")
+    expect(a.locator("#message-body-error")).to_contain_text("Slow mode is on: wait")
+    expect(a.get_by_label("Your message")).to_have_value("Too soon after the slides")
+    check_accessibility(a)
+
+    # Mute A: A can read but not post; the moderator sees A marked muted.
+    slides.get_by_role("button", name="Mute Aisha Khan").click()
+    expect(a.locator("[data-muted-notice]")).to_be_visible()
+    expect(a.get_by_label("Your message")).to_be_hidden()
+    expect(moderator.locator("[data-presence-list]")).to_contain_text("Muted")
+    expect(slides.get_by_role("button", name="Unmute Aisha Khan")).to_be_visible()
+
+    # Delete the message: removed on A's screen, and from the pinned list.
+    moderator.once("dialog", lambda dialog: dialog.accept())
+    slides.get_by_role("button", name="Delete").click()
+    expect(a.locator("[data-message-list]")).to_contain_text("Message removed")
+    expect(a.locator("[data-pinned]")).to_be_hidden()
+    expect(moderator.locator("[data-message-list]")).to_contain_text("Message removed")
+
+    # Close the chat: read-only for everyone.
+    moderator.once("dialog", lambda dialog: dialog.accept())
+    moderator.get_by_role("button", name="Close the chat").click()
+    expect(a.locator("[data-closed-notice]")).to_be_visible()
+    expect(moderator.get_by_role("button", name="Reopen the chat")).to_be_visible()
+    expect(moderator.get_by_label("Your message")).to_be_hidden()
+    check_accessibility(a)
+    check_accessibility(moderator)

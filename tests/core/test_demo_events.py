@@ -1,0 +1,128 @@
+"""The demo events: past ones with transcripts, upcoming ones, and one whose chat is open now,
+seeded once, and still open when the demo is started again on a later day."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from peerlearn.accounts.models import User
+from peerlearn.core.db import utcnow
+from peerlearn.demo_events import EVENTS, seed_events
+from peerlearn.discussions.models import Post, Thread
+from peerlearn.events import chat
+from peerlearn.events.models import (
+    ChatMessage,
+    Event,
+    Question,
+    QuestionStatus,
+    QuestionVote,
+    Rsvp,
+)
+from peerlearn.extensions import db
+from peerlearn.spaces.models import Membership, MemberState
+
+COUNTED = (Event, ChatMessage, Question, QuestionVote, Rsvp, Thread, Post)
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _seed(app) -> str:
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return result.output
+
+
+def _messages(event):
+    return db.session.scalars(
+        select(ChatMessage).where(ChatMessage.event_id == event.id).order_by(ChatMessage.id)
+    ).all()
+
+
+def test_seed_demo_adds_past_upcoming_and_open_events_once(app, client, login):
+    """One full seed per backend (it takes a few seconds): every check below, then the events'
+    part again, and again on a "later day"."""
+    output = _seed(app)
+    now = utcnow()
+    events = db.session.scalars(select(Event)).all()
+    assert len(events) == len(EVENTS) == 6
+    _past_events_have_believable_transcripts(events, now)
+    upcoming = [e for e in events if e.starts_at > now]
+    assert len(upcoming) == 3 and len({e.space_id for e in upcoming}) == 3
+    (live,) = [e for e in events if chat.is_open(e)]
+    assert now - timedelta(minutes=11) <= live.starts_at <= now - timedelta(minutes=9)
+    assert now + timedelta(minutes=79) <= live.ends_at <= now + timedelta(minutes=81)
+    assert 3 <= len(_messages(live)) <= 10
+    assert all(m.created_at <= now for m in _messages(live))
+    assert f"/events/{live.id}" in output and "is open now" in output
+    _a_member_reads_a_transcript(client, login, events)
+
+    before = {model.__name__: _count(model) for model in COUNTED}
+    assert seed_events() == 0
+    assert {model.__name__: _count(model) for model in COUNTED} == before
+
+    # A later day: the drop-in (and an upcoming event) are over when the demo starts again.
+    later = timedelta(days=3, hours=5)
+    live = db.session.get(Event, live.id)
+    live.starts_at, live.ends_at = live.starts_at - later, live.ends_at - later
+    for message in _messages(live):
+        message.created_at -= later
+    first = db.session.get(Event, upcoming[0].id)
+    first.starts_at, first.ends_at = now - timedelta(days=8), now - timedelta(days=8, hours=-1)
+    db.session.commit()
+    assert seed_events() == 0
+    db.session.expire_all()
+    assert {model.__name__: _count(model) for model in COUNTED} == before
+    live, first = db.session.get(Event, live.id), db.session.get(Event, first.id)
+    assert chat.is_open(live) and live.sequence == 1
+    assert all(live.starts_at - timedelta(minutes=30) <= m.created_at for m in _messages(live))
+    assert first.starts_at > utcnow() and first.sequence == 1
+
+
+def _past_events_have_believable_transcripts(events, now):
+    past = [e for e in events if e.ends_at < now]
+    assert len(past) == 2
+    for event in past:
+        messages = _messages(event)
+        assert 15 <= len(messages) <= 30, event.title
+        authors = {m.author_id for m in messages}
+        assert len(authors) >= 4
+        for author_id in authors:  # everyone who spoke is a member of the space
+            member = db.session.scalar(
+                select(Membership).where(
+                    Membership.space_id == event.space_id, Membership.user_id == author_id
+                )
+            )
+            assert member is not None and member.state is MemberState.active
+        pinned = [m for m in messages if m.pinned_at is not None]
+        assert any("https://" in m.body_html for m in pinned)
+        window = chat.window(event)
+        assert all(window[0] <= m.created_at <= window[1] for m in messages)
+        questions = db.session.scalars(select(Question).where(Question.event_id == event.id))
+        questions = questions.all()
+        assert {q.status for q in questions} >= {QuestionStatus.answered, QuestionStatus.open}
+        for question in questions:
+            votes = select(func.count()).where(QuestionVote.question_id == question.id)
+            assert question.vote_count == db.session.scalar(votes)
+        assert any(q.vote_count >= 2 for q in questions)
+    (recorded,) = [e for e in past if e.record_thread_id]
+    thread = db.session.get(Thread, recorded.record_thread_id)
+    assert thread.title == f"Record: {recorded.title}" and thread.space_id == recorded.space_id
+    assert recorded.ends_at < thread.created_at <= now
+    opening = db.session.scalars(select(Post).where(Post.thread_id == thread.id)).one()
+    answered = db.session.scalars(
+        select(Question).where(
+            Question.event_id == recorded.id, Question.status == QuestionStatus.answered
+        )
+    )
+    assert all(q.body_source in opening.body_source for q in answered)
+    assert "qms-in-practice-slides.pdf" in opening.body_source
+
+
+def _a_member_reads_a_transcript(client, login, events):
+    past = next(e for e in events if e.record_thread_id)
+    login(client, db.session.scalar(select(User).where(User.handle == "aisha-khan")))
+    page = client.get(f"/events/{past.id}/transcript").get_data(as_text=True)
+    assert "Message removed" in page and "The record of this event is in the forum" in page

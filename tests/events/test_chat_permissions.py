@@ -1,0 +1,60 @@
+"""Who may do what in an event's chat, role by role (the roles of tests/roles.py), for a space
+visible to the whole network and for a private one (network administrators may take part
+anywhere, as the policy lets them post in any space). The moderators' tools have their own table in
+test_chat_moderation.py."""
+
+from datetime import timedelta
+
+import pytest
+
+from peerlearn.core.db import utcnow
+from peerlearn.events import questions
+from peerlearn.events.models import Event
+from peerlearn.extensions import db
+from peerlearn.spaces.models import JoinPolicy, Visibility
+from tests.events.chat_helpers import ask, code
+from tests.roles import ACTIVE, ROLES, SIGNED_IN
+
+#: visibility -> client event -> the roles whose request is carried out.
+EXPECTED = {
+    "network": {
+        "join": SIGNED_IN - {"banned"},
+        "send": ACTIVE | {"admin"},
+        "ask": ACTIVE | {"admin"},
+        "vote": ACTIVE | {"admin"},
+    },
+    "private": {
+        "join": ACTIVE | {"admin"},
+        "send": ACTIVE | {"admin"},
+        "ask": ACTIVE | {"admin"},
+        "vote": ACTIVE | {"admin"},
+    },
+}
+
+
+@pytest.mark.parametrize("visibility", ["network", "private"])
+@pytest.mark.parametrize("event", ["join", "send", "ask", "vote"])
+@pytest.mark.parametrize("role", ROLES[1:])  # anonymous sockets cannot even connect
+def test_chat_table(visibility, event, role, make_space, person_in, member, add_member, chatter):
+    space = make_space(visibility=Visibility(visibility), join_policy=JoinPolicy.open)
+    live = Event(space=space, title="Live", starts_at=utcnow(),
+                 ends_at=utcnow() + timedelta(hours=1), venue="Leeds")  # fmt: skip
+    db.session.add(live)
+    db.session.commit()
+    asker = member()
+    add_member(space, asker)
+    question, _ = questions.ask(asker, live, "Why?", "q")
+    data = {
+        "join": {"event_id": live.id},
+        "send": {"event_id": live.id, "body": "Hello", "client_id": "m"},
+        "ask": {"event_id": live.id, "body": "How?", "client_id": "q"},
+        "vote": {"question_id": question.id, "up": True},
+    }[event]
+    outcome = code(ask(chatter(person_in(role, space)), event, data))
+    if role in EXPECTED[visibility][event]:
+        assert outcome == "ok"
+    else:
+        # Those who may not see the event are told it does not exist; the others are refused.
+        assert outcome in {"forbidden", "not_found"}
+        if role in EXPECTED[visibility]["join"]:
+            assert outcome == "forbidden"

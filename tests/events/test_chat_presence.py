@@ -1,0 +1,171 @@
+"""Who is here: one entry per person however many tabs, updated on join, leave and disconnect, and
+shared between server processes through Redis; and a member removed from the space is dropped
+from its event chats at once."""
+
+import os
+import uuid
+
+import pytest
+import redis
+
+from peerlearn import init_socketio
+from peerlearn.events import presence
+from peerlearn.events.models import Event
+from peerlearn.extensions import db
+from peerlearn.spaces import services as spaces
+from peerlearn.spaces.models import MemberRole
+from peerlearn.spaces.services import get_membership
+from tests.events.chat_helpers import ask, code, received
+
+REDIS_URL = os.environ.get("PEERLEARN_TEST_REDIS_URL", "").strip()
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason="PEERLEARN_TEST_REDIS_URL is not set")
+
+
+def _names(people):
+    return [person["name"] for person in people]
+
+
+def test_presence_lists_each_person_once_however_many_tabs(
+    live_event, member, make_organisation, chatter
+):
+    alice = member("Alice Able")
+    alice.organisation = make_organisation("Lancashire Teaching Hospitals")
+    db.session.commit()
+    first_tab, second_tab = chatter(alice), chatter(alice)
+    bob_user = member("Bob Baker")
+    bob = chatter(bob_user)
+    assert _names(ask(bob, "join", {"event_id": live_event.id})["presence"]) == ["Bob Baker"]
+    ask(first_tab, "join", {"event_id": live_event.id})
+    joined = ask(second_tab, "join", {"event_id": live_event.id})
+    assert joined["presence"] == [
+        {"id": alice.id, "name": "Alice Able", "organisation": "Lancashire Teaching Hospitals"},
+        {"id": bob_user.id, "name": "Bob Baker", "organisation": bob_user.organisation.name},
+    ]
+    # Everyone in the room was told as each tab joined.
+    assert [_names(p["people"]) for p in received(bob, "presence")] == [
+        ["Bob Baker"],
+        ["Alice Able", "Bob Baker"],
+        ["Alice Able", "Bob Baker"],
+    ]
+    # Closing one tab keeps Alice here; closing the other takes her away.
+    first_tab.disconnect("/live")
+    assert [_names(p["people"]) for p in received(bob, "presence")] == [["Alice Able", "Bob Baker"]]
+    second_tab.disconnect("/live")
+    assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
+
+
+def test_leaving_takes_a_person_out_of_the_list(live_event, member, chatter):
+    alice, bob = chatter(member("Alice Able")), chatter(member("Bob Baker"))
+    for socket in (alice, bob):
+        ask(socket, "join", {"event_id": live_event.id})
+    received(bob, "presence")
+    assert ask(alice, "leave", {"event_id": live_event.id}) == {"ok": True}
+    assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
+    # Leaving a chat one is not in changes nothing.
+    assert ask(alice, "leave", {"event_id": live_event.id}) == {"ok": True}
+    assert received(bob, "presence") == []
+    assert code(ask(alice, "leave", {"event_id": "x"})) == "bad_request"
+
+
+def test_presence_is_per_event(live_event, sig, member, chatter):
+    other = Event(space=sig, title="Other", starts_at=live_event.starts_at,
+                  ends_at=live_event.ends_at, venue="Preston")  # fmt: skip
+    db.session.add(other)
+    db.session.commit()
+    alice, bob = chatter(member("Alice Able")), chatter(member("Bob Baker"))
+    ask(alice, "join", {"event_id": live_event.id})
+    assert _names(ask(bob, "join", {"event_id": other.id})["presence"]) == ["Bob Baker"]
+    assert received(alice, "presence")[-1]["people"][0]["name"] == "Alice Able"
+
+
+@pytest.mark.parametrize("how", ["removed", "banned"])
+def test_a_member_removed_from_the_space_is_dropped_from_its_chats_at_once(
+    live_event, sig, moderator, member, chatter, how
+):
+    leaving = member("Leaving Lee")
+    lee, lee_again, bob = chatter(leaving), chatter(leaving), chatter(member("Bob Baker"))
+    for socket in (lee, lee_again, bob):
+        ask(socket, "join", {"event_id": live_event.id})
+    for socket in (lee, lee_again, bob):
+        socket.get_received("/live")
+    if how == "removed":
+        spaces.remove_member(moderator, get_membership(sig, leaving))
+    else:
+        spaces.ban(moderator, sig, leaving, "Disruptive")
+    assert received(lee, "removed") == [{"event_id": live_event.id}]
+    assert received(lee_again, "removed") == [{"event_id": live_event.id}]
+    assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
+    # Nothing said in the room reaches them any more, and they cannot speak.
+    ask(bob, "send", {"event_id": live_event.id, "body": "still here", "client_id": "b"})
+    assert lee.get_received("/live") == [] and lee_again.get_received("/live") == []
+    refused = ask(lee, "send", {"event_id": live_event.id, "body": "hello?", "client_id": "l"})
+    # A banned member may not even see the space's events any more.
+    assert code(refused) == ("forbidden" if how == "removed" else "not_found")
+
+
+def test_a_role_change_does_not_drop_anyone(live_event, sig, moderator, member, chatter):
+    user = member("Promoted Pat")
+    pat = chatter(user)
+    ask(pat, "join", {"event_id": live_event.id})
+    pat.get_received("/live")
+    spaces.change_role(moderator, get_membership(sig, user), MemberRole.moderator)
+    assert received(pat, "removed") == []
+
+
+@pytest.fixture
+def redis_app(make_app):
+    """An app whose presence (and Socket.IO message queue) is in Redis, with its own key prefix."""
+    prefix = f"peerlearn-test-{uuid.uuid4().hex}"
+    yield lambda: make_app(REDIS_URL=REDIS_URL, PEERLEARN_PRESENCE_PREFIX=prefix)
+    connection = redis.Redis.from_url(REDIS_URL)
+    for key in connection.scan_iter(f"{prefix}*"):
+        connection.delete(key)
+
+
+@needs_redis
+def test_presence_is_shared_between_server_processes_through_redis(redis_app, live_event, member):
+    """Two app instances stand for two server processes: each sees who joined through the other."""
+    first, second = redis_app(), redis_app()
+    # Plain ids: touching the suite's objects inside another app's context would load them
+    # through that app's engine.
+    event, alice, bob = live_event.id, member("Alice Able").id, member("Bob Baker").id
+    with first.app_context():
+        one = presence.store()
+        one.add(event, "sid-a1", alice)
+        one.add(event, "sid-a2", alice)
+    with second.app_context():
+        two = presence.store()
+        two.add(event, "sid-b", bob)
+        assert _names(presence.people(event)) == ["Alice Able", "Bob Baker"]
+    with first.app_context():
+        assert _names(presence.people(event)) == ["Alice Able", "Bob Baker"]
+        one.discard(event, "sid-a1")
+        assert _names(presence.people(event)) == ["Alice Able", "Bob Baker"]
+    # A process that dies stops its heartbeat: its people drop out of everyone's list.
+    redis.Redis.from_url(REDIS_URL).delete(f"{two._prefix}:process:{two.process}")  # type: ignore[attr-defined]
+    with first.app_context():
+        assert _names(presence.people(event)) == ["Alice Able"]
+
+
+@needs_redis
+def test_joining_with_presence_in_redis_shows_people_on_other_processes(
+    app, redis_app, live_event, member, chatter
+):
+    """The Socket.IO test client cannot run over a message queue, so the suite's app keeps its
+    queue-less Socket.IO and only its presence store is put in Redis, next to another process's."""
+    other_process, event, bob = redis_app(), live_event.id, member("Bob Baker").id
+    with other_process.app_context():
+        presence.store().add(event, "elsewhere", bob)
+    init_socketio(app)  # making the other app took Socket.IO (and its queue): hand it back
+    app.extensions["peerlearn_presence"] = presence.RedisPresence(
+        REDIS_URL, other_process.config["PEERLEARN_PRESENCE_PREFIX"]
+    )
+    alice = member("Alice Able")
+    tabs = [chatter(alice), chatter(alice)]
+    for tab in tabs:
+        joined = ask(tab, "join", {"event_id": live_event.id})
+    assert _names(joined["presence"]) == ["Alice Able", "Bob Baker"]
+    for tab in tabs:
+        tab.disconnect("/live")
+    with other_process.app_context():
+        assert _names(presence.people(event)) == ["Bob Baker"]

@@ -1,0 +1,253 @@
+"""The event page's live chat without JavaScript: the history, pinned messages and Q&A rendered on
+the server, and plain forms to post a message, ask a question and vote, under the chat's rules."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from peerlearn.core.db import utcnow
+from peerlearn.events import chat, questions
+from peerlearn.events.models import ChatMessage, Event, Question
+from peerlearn.extensions import db
+from tests.events.chat_helpers import ask, received
+
+
+@pytest.fixture
+def signed_in(new_client, login):
+    def make(user):
+        client = new_client()
+        login(client, user)
+        return client
+
+    return make
+
+
+def page_of(client, event, query=""):
+    response = client.get(f"/events/{event.id}{query}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def say(client, event, body, client_id="form-1"):
+    return client.post(
+        f"/events/{event.id}/chat",
+        data={"message-body": body, "message-client_id": client_id},
+    )
+
+
+def pose(client, event, body, client_id="q-1"):
+    return client.post(
+        f"/events/{event.id}/questions",
+        data={"question-body": body, "question-client_id": client_id},
+    )
+
+
+def in_days(space, moderator, days):
+    """An event in the space ``days`` from now (before now when negative), 90 minutes long."""
+    starts = utcnow() + timedelta(days=days)
+    event = Event(
+        space=space,
+        created_by=moderator,
+        title="Monthly call",
+        venue="Preston",
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=90),
+    )
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def stored(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def question_order(html):
+    return [int(i) for i in re.findall(r'data-question-id="(\d+)"', html)]
+
+
+def test_a_member_posts_a_message_with_the_plain_form_and_sees_it_in_the_chat(
+    live_event, member, signed_in
+):
+    client = signed_in(member("Aisha Khan"))
+    page = page_of(client, live_event)
+    assert f'action="/events/{live_event.id}/chat"' in page
+    assert "Send message" in page
+
+    response = say(client, live_event, "See the **board** paper: https://example.org/qms")
+    assert response.status_code == 302
+    message = db.session.scalar(select(ChatMessage))
+    assert response.headers["Location"].endswith(f"/events/{live_event.id}#message-{message.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your message has been posted." in page
+    assert f'id="message-{message.id}"' in page
+    assert "<strong>board</strong>" in page and "Aisha Khan" in page
+
+    # The same form sent twice (a reload after posting) stores the message once.
+    assert say(client, live_event, "See the **board** paper").status_code == 302
+    assert stored(ChatMessage) == 1
+
+
+def test_a_refused_message_shows_the_error_beside_the_box_and_keeps_the_text(
+    live_event, member, signed_in
+):
+    client = signed_in(member())
+    long_text = "Flow " * 401  # 2,005 characters
+    response = say(client, live_event, long_text)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<title>Error: QMS in practice" in page
+    assert "There is a problem" in page
+    assert 'href="#message-body"' in page
+    assert "Messages can be up to 2,000 characters" in page
+    assert "nhsuk-textarea--error" in page
+    assert long_text.strip() in page
+    assert stored(ChatMessage) == 0
+
+    empty = say(client, live_event, "", client_id="form-2").get_data(as_text=True)
+    assert "Write a message" in empty and stored(ChatMessage) == 0
+
+
+def test_a_member_asks_and_votes_and_the_questions_sort_by_votes_or_time(
+    live_event, member, signed_in
+):
+    aisha, rachel = signed_in(member("Aisha Khan")), signed_in(member("Rachel Moss"))
+    response = pose(aisha, live_event, "How do you report QMS maturity to the board?")
+    assert response.status_code == 302
+    assert (
+        pose(rachel, live_event, "Which SPC tool do you use?", client_id="q-2").status_code == 302
+    )
+    first, second = db.session.scalars(select(Question.id).order_by(Question.id))
+    assert question_order(page_of(aisha, live_event)) == [first, second]
+
+    # Aisha votes for Rachel's question: it goes to the top, her button shows the vote.
+    voted = aisha.post(f"/events/{live_event.id}/questions/{second}/vote", data={"up": "1"})
+    assert voted.status_code == 302
+    assert voted.headers["Location"].endswith(f"#question-{second}")
+    page = aisha.get(voted.headers["Location"]).get_data(as_text=True)
+    assert "Your vote has been counted." in page
+    assert question_order(page) == [second, first]
+    item = page[page.index(f'id="question-{second}"') :]
+    assert re.search(r'data-vote-count>1<.*?aria-pressed="true"', item, re.S)
+    assert re.search(r'name="up" value="0"', item)
+
+    # Sorted by time, the order asked; voting keeps the reader's sort.
+    assert question_order(page_of(aisha, live_event, "?qa=time")) == [first, second]
+    back = aisha.post(f"/events/{live_event.id}/questions/{second}/vote?qa=time", data={"up": "0"})
+    assert "qa=time" in back.headers["Location"]
+    assert db.session.get(Question, second).vote_count == 0
+
+
+def test_a_closed_chat_is_read_only_and_refuses_the_forms(live_event, moderator, member, signed_in):
+    aisha = member("Aisha Khan")
+    client = signed_in(aisha)
+    assert say(client, live_event, "Before the close").status_code == 302
+    chat.close(moderator, live_event)
+
+    page = page_of(client, live_event)
+    assert "The chat has closed" in page
+    assert "Before the close" in page
+    assert f'href="/events/{live_event.id}/transcript"' in page
+    assert "data-composer hidden" in page
+
+    refused = say(client, live_event, "After the close", client_id="form-2")
+    assert refused.status_code == 200
+    assert "The chat is not open" in refused.get_data(as_text=True)
+    refused = pose(client, live_event, "Too late?")
+    assert "The chat is not open" in refused.get_data(as_text=True)
+    assert stored(ChatMessage) == 1 and stored(Question) == 0
+
+
+def test_a_past_event_shows_its_history_and_an_unused_one_shows_no_chat(
+    sig, moderator, member, signed_in
+):
+    client = signed_in(member())
+    event = in_days(sig, moderator, -30)
+    assert "Live chat" not in page_of(client, event)
+    thanks = ChatMessage(
+        event_id=event.id,
+        author_id=moderator.id,
+        client_id="old",
+        body_source="Thanks all",
+        body_html="<p>Thanks all</p>",
+    )
+    db.session.add(thanks)
+    db.session.commit()
+    page = page_of(client, event)
+    assert "Live chat" in page and "Thanks all" in page and "The chat has closed" in page
+
+
+def test_people_outside_the_space_cannot_post_ask_or_vote(
+    live_event, make_user, member, signed_in, client
+):
+    author = member()
+    questions.ask(author, live_event, "A question", "q-x")
+    question = db.session.scalar(select(Question))
+    outsider = signed_in(make_user("Not A Member"))
+    assert say(outsider, live_event, "Let me in").status_code == 403
+    assert pose(outsider, live_event, "And me?").status_code == 403
+    vote = outsider.post(f"/events/{live_event.id}/questions/{question.id}/vote", data={"up": "1"})
+    assert vote.status_code == 403
+    assert "Send message" not in page_of(outsider, live_event)
+
+    anonymous = say(client, live_event, "Hello")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    assert stored(ChatMessage) == 0 and db.session.get(Question, question.id).vote_count == 0
+
+
+def test_a_muted_member_is_told_and_refused(live_event, moderator, member, signed_in):
+    aisha = member("Aisha Khan")
+    chat.set_muted(moderator, live_event, aisha, True)
+    client = signed_in(aisha)
+    assert "A moderator has muted you in this chat" in page_of(client, live_event)
+    refused = say(client, live_event, "Can I speak?")
+    assert "A moderator has muted you" in refused.get_data(as_text=True)
+    assert stored(ChatMessage) == 0
+
+
+def test_pinned_messages_are_shown_above_the_chat(live_event, moderator, member, signed_in):
+    aisha = member("Aisha Khan")
+    message, _ = chat.post_message(aisha, live_event, "The slides: https://example.org/s", "p-1")
+    chat.set_pinned(moderator, message, True)
+    page = page_of(signed_in(aisha), live_event)
+    pinned = page.index("Pinned by the moderators")
+    assert page.index(f'id="pinned-{message.id}"') > pinned
+    assert page.index(f'id="message-{message.id}"') > page.index(f'id="pinned-{message.id}"')
+
+
+def test_what_a_plain_form_posts_reaches_the_live_readers(live_event, member, signed_in, chatter):
+    reader = chatter(member("Rachel Moss"))
+    assert ask(reader, "join", {"event_id": live_event.id})["ok"]
+    received(reader, "presence")
+    client = signed_in(member("Aisha Khan"))
+    say(client, live_event, "Posted without JavaScript")
+    [message] = received(reader, "message")
+    assert message["body_html"] == "<p>Posted without JavaScript</p>\n"
+    pose(client, live_event, "Asked without JavaScript")
+    [question] = received(reader, "question")
+    assert question["votes"] == 0
+    client.post(f"/events/{live_event.id}/questions/{question['id']}/vote", data={"up": "1"})
+    assert [q["votes"] for q in received(reader, "question")] == [1]
+
+
+def test_before_the_chat_opens_the_page_says_when_it_will(sig, moderator, member, signed_in):
+    page = page_of(signed_in(member()), in_days(sig, moderator, 7))
+    assert "The live chat and Q&amp;A open on this page at" in page
+    assert "Send message" not in page
+
+
+def test_slow_mode_asks_the_member_to_wait_and_keeps_the_text(
+    live_event, moderator, member, signed_in
+):
+    chat.set_slow_mode(moderator, live_event, 60)
+    client = signed_in(member())
+    assert "one message every <span data-slow-mode-seconds>60</span> seconds" in page_of(
+        client, live_event
+    )
+    assert say(client, live_event, "First").status_code == 302
+    page = say(client, live_event, "Second, too soon", client_id="form-2").get_data(as_text=True)
+    assert re.search(r"Slow mode is on: you can send another message in \d+ seconds", page)
+    assert "Second, too soon</textarea>" in page
+    assert stored(ChatMessage) == 1

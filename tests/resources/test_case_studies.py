@@ -1,0 +1,197 @@
+"""Structured case studies: written through a form, read as a page, printable, editable by their
+author; bad input is explained beside the field and keeps what was typed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from peerlearn.extensions import db
+from peerlearn.resources.models import (
+    CaseStudySection,
+    CaseStudySectionName,
+    Resource,
+    ResourceKind,
+    ResourceType,
+)
+from peerlearn.spaces.models import Visibility
+from tests.resources.browse_helpers import titles
+
+
+@pytest.fixture
+def sig(make_space):
+    return make_space("Flow Coaching")
+
+
+@pytest.fixture
+def author(client, login, make_user, add_member, sig):
+    user = make_user("Tom Whitfield")
+    add_member(sig, user)
+    login(client, user)
+    return user
+
+
+def _form(author, **changes) -> dict:
+    data = {
+        "title": "Halving waits for medicines to take home",
+        "summary": "A five-day kaizen event on the discharge process.",
+        "context": "Patients waited **four hours** for medicines to take home.",
+        "aim": "Halve the wait by March.",
+        "measures": "- Median wait\n- Discharges before noon",
+        "approach": "Value stream mapping, then weekly PDSA cycles.",
+        "results": "The median wait fell from 4 hours to 1 hour 50 minutes.",
+        "what_did_not_work": "We lost momentum in week two.",
+        "contact": "Head of Quality Improvement, Blackpool.",
+        "components": ["capability-and-capacity"],
+        "qms_elements": ["quality-improvement"],
+        "tags": "kaizen, discharge",
+        "organisation_id": str(author.organisation_id),
+        "licence": "cc-by-4",
+        "classification": "official",
+        "visibility": "network",
+        "pii_declaration": "y",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _text(page: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+
+def test_a_member_writes_a_case_study_that_reads_as_a_page(client, author, sig):
+    response = client.post(f"/spaces/{sig.slug}/library/case-studies/new", data=_form(author))
+    assert response.status_code == 302, _text(response.get_data(as_text=True))[-1500:]
+    resource = db.session.scalars(select(Resource)).one()
+    assert response.headers["Location"] == f"/resources/{resource.id}/case-study"
+    assert resource.kind is ResourceKind.case_study and resource.type is ResourceType.case_study
+    assert (
+        resource.pii_declared_at is not None and resource.organisation_id == author.organisation_id
+    )
+
+    page = client.get(f"/resources/{resource.id}/case-study").get_data(as_text=True)
+    headings = re.findall(r'<h2 id="section-[^"]+">([^<]+)</h2>', page)
+    assert headings == [name.label for name in CaseStudySectionName]
+    assert "<strong>four hours</strong>" in page  # through the text pipeline
+    assert "Creative Commons Attribution 4.0" in page and "OFFICIAL" in page
+    assert "Print or save as PDF" in page and "Edit this case study" in page
+    # The resource's own address leads to its page.
+    assert (
+        client.get(f"/resources/{resource.id}")
+        .headers["Location"]
+        .endswith(f"/resources/{resource.id}/case-study")
+    )
+    listed = client.get("/library?type=case-study&kind=case-study").get_data(as_text=True)
+    assert titles(listed) == ["Halving waits for medicines to take home"]
+
+
+def test_sections_are_sanitised_and_optional_ones_may_be_left_out(client, author, sig):
+    form = _form(author, measures="", what_did_not_work=None,
+                 approach='<script>alert(1)</script> [a link](javascript:alert(1))')  # fmt: skip
+    client.post(f"/spaces/{sig.slug}/library/case-studies/new", data=form)
+    resource = db.session.scalars(select(Resource)).one()
+    stored = {row.name: row.html for row in db.session.scalars(select(CaseStudySection))}
+    assert set(stored) == {
+        CaseStudySectionName.context, CaseStudySectionName.aim, CaseStudySectionName.approach,
+        CaseStudySectionName.results, CaseStudySectionName.contact,
+    }  # fmt: skip
+    assert "<script" not in stored[CaseStudySectionName.approach]
+    assert 'href="javascript' not in stored[CaseStudySectionName.approach]
+    page = client.get(f"/resources/{resource.id}/case-study").get_data(as_text=True)
+    assert "What did not work" not in re.findall(r'<h2 id="section-[^"]+">([^<]+)</h2>', page)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"aim": ""}, "aim", "Enter the aim of the case study"),
+        ({"results": "   "}, "results", "Enter the results of the case study"),
+        ({"pii_declaration": None}, "pii_declaration", "no patient-identifiable information"),
+        ({"classification": "official-sensitive"}, "visibility", "OFFICIAL-SENSITIVE"),
+        ({"title": ""}, "title", "Enter a title"),
+        ({"context": "x" * 10_001}, "context", "10,000 characters or fewer"),
+    ],
+)
+def test_bad_input_is_explained_beside_the_field_and_what_was_typed_is_kept(
+    client, author, sig, changes, field, message
+):
+    response = client.post(
+        f"/spaces/{sig.slug}/library/case-studies/new", data=_form(author, **changes)
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "There is a problem" in page and message in page
+    assert f'href="#{field}' in page  # the error summary points at the field
+    assert "We lost momentum in week two." in page  # the other fields are kept
+    if field != "title":
+        assert 'value="Halving waits for medicines to take home"' in page
+    assert db.session.scalar(select(func.count()).select_from(Resource)) == 0
+
+
+def test_the_author_edits_the_case_study_and_others_may_not(
+    client, new_client, login, author, sig, make_user, add_member
+):
+    client.post(f"/spaces/{sig.slug}/library/case-studies/new", data=_form(author))
+    resource = db.session.scalars(select(Resource)).one()
+    form_page = client.get(f"/resources/{resource.id}/case-study/edit").get_data(as_text=True)
+    assert "We lost momentum in week two." in form_page  # the sections are filled in
+
+    bad = client.post(f"/resources/{resource.id}/case-study/edit",
+                      data=_form(author, results="", contact="Ask for Tom."))  # fmt: skip
+    assert "Enter the results of the case study" in bad.get_data(as_text=True)
+    assert "Ask for Tom." in bad.get_data(as_text=True)
+
+    response = client.post(
+        f"/resources/{resource.id}/case-study/edit",
+        data=_form(author, results="Now 1 hour 20 minutes.", what_did_not_work=""),
+    )
+    assert response.status_code == 302
+    page = client.get(f"/resources/{resource.id}/case-study").get_data(as_text=True)
+    assert "Now 1 hour 20 minutes." in page and "We lost momentum" not in page
+
+    other = make_user("Another member")
+    add_member(sig, other)
+    browser = new_client()
+    login(browser, other)
+    assert browser.get(f"/resources/{resource.id}/case-study").status_code == 200
+    assert browser.get(f"/resources/{resource.id}/case-study/edit").status_code == 403
+    assert (
+        browser.post(f"/resources/{resource.id}/case-study/edit", data=_form(other)).status_code
+        == 403
+    )
+
+
+def test_the_printable_page_is_the_case_study_alone(client, author, sig, make_resource):
+    client.post(f"/spaces/{sig.slug}/library/case-studies/new", data=_form(author))
+    resource = db.session.scalars(select(Resource)).one()
+    response = client.get(f"/resources/{resource.id}/print")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "/static/css/print.css" in page and "Print or save as PDF" in page
+    assert page.count("<strong>OFFICIAL</strong>") == 2  # the marking, top and bottom
+    assert "Halve the wait by March." in page and "Blackpool" in page
+    assert f"http://peerlearn.test/resources/{resource.id}/case-study" in page
+
+    link = make_resource(sig, title="Not a case study")
+    assert client.get(f"/resources/{link.id}/print").status_code == 404
+    assert client.get(f"/resources/{link.id}/case-study").status_code == 404
+
+
+def test_a_private_groups_case_study_is_only_for_its_members(
+    client, new_client, login, make_space, make_user, add_member, author
+):
+    private = make_space("Measurement for Improvement", visibility=Visibility.private)
+    add_member(private, author)
+    form = _form(author, visibility="space")
+    assert (
+        client.post(f"/spaces/{private.slug}/library/case-studies/new", data=form).status_code
+        == 302
+    )
+    resource = db.session.scalars(select(Resource)).one()
+    outsider = new_client()
+    login(outsider, make_user("Outsider"))
+    for path in ("/case-study", "/print", "/case-study/edit"):
+        assert outsider.get(f"/resources/{resource.id}{path}").status_code == 404
+    assert outsider.get(f"/spaces/{private.slug}/library/case-studies/new").status_code == 403

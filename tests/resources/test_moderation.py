@@ -1,0 +1,153 @@
+"""Reports, hiding, restoring and removal: a report of patient-identifiable information hides a
+resource at once; moderators see the reports, hide, restore or dismiss; uploaders and
+moderators remove; every step is audited."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from peerlearn.audit.models import AuditEntry
+from peerlearn.extensions import db
+from peerlearn.moderation.models import FlagOutcome
+from peerlearn.resources.models import ResourceFlag
+from peerlearn.spaces.models import MemberRole
+
+
+@pytest.fixture
+def moderator(qms, make_user, add_member):
+    user = make_user("Kwame Mensah")
+    add_member(qms, user, MemberRole.moderator)
+    return user
+
+
+@pytest.fixture
+def reader(qms, make_user, add_member):
+    user = make_user("Priya Shah")
+    add_member(qms, user)
+    return user
+
+
+@pytest.fixture
+def template(qms, uploader, make_file_resource):
+    return make_file_resource(qms, by=uploader)
+
+
+def actions() -> list[str]:
+    """The library's audit entries, oldest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.action.startswith("resource."))
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def test_a_patient_information_report_hides_it_until_reviewed(
+    client, new_client, login, template, reader, moderator, uploader
+):
+    login(client, reader)
+    form = client.get(f"/resources/{template.id}/flag").get_data(as_text=True)
+    assert "Contains patient-identifiable information" in form
+    response = client.post(
+        f"/resources/{template.id}/flag",
+        data={"reason": "patient-information", "note": "Page 3 has NHS numbers"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(template)
+    assert template.hidden
+    assert client.get(f"/resources/{template.id}").status_code == 404
+    assert client.get(f"/resources/{template.id}/download").status_code == 404
+
+    author = new_client()
+    login(author, uploader)
+    page = author.get(f"/resources/{template.id}").get_data(as_text=True)
+    assert "This resource is hidden" in page
+    assert "Upload a new version" not in page  # only moderators act on it now
+
+    mod = new_client()
+    login(mod, moderator)
+    page = mod.get(f"/resources/{template.id}").get_data(as_text=True)
+    assert "Contains patient-identifiable information" in page and "Page 3 has NHS numbers" in page
+    assert mod.post(f"/resources/{template.id}/restore").status_code == 302
+    db.session.refresh(template)
+    assert not template.hidden
+    flag = db.session.scalar(select(ResourceFlag))
+    assert flag.outcome is FlagOutcome.dismissed and flag.resolved_by_id == moderator.id
+    assert client.get(f"/resources/{template.id}").status_code == 200
+    assert actions() == [
+        "resource.uploaded",
+        "resource.flagged",
+        "resource.hidden",
+        "resource.restored",
+    ]
+
+
+def test_other_reports_wait_for_a_moderator(client, new_client, login, template, reader, moderator):
+    login(client, reader)
+    client.post(f"/resources/{template.id}/flag", data={"reason": "inaccurate"})
+    db.session.refresh(template)
+    assert not template.hidden
+    again = client.post(f"/resources/{template.id}/flag", data={"reason": "spam"})
+    assert "already reported" in again.get_data(as_text=True)
+
+    mod = new_client()
+    login(mod, moderator)
+    mod.post(f"/resources/{template.id}/dismiss-flags")
+    flag = db.session.scalar(select(ResourceFlag))
+    assert flag.outcome is FlagOutcome.dismissed
+    mod.post(f"/resources/{template.id}/hide")
+    db.session.refresh(template)
+    assert template.hidden and template.hidden_by_id == moderator.id
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "resource.hidden"))
+    assert entry.actor_id == moderator.id and entry.space_id == template.space_id
+
+
+def test_only_moderators_hide_and_restore(client, login, template, reader):
+    login(client, reader)
+    assert client.post(f"/resources/{template.id}/hide").status_code == 403
+    db.session.refresh(template)
+    assert not template.hidden
+
+
+def test_the_uploader_removes_a_resource(client, login, template, uploader, qms):
+    login(client, uploader)
+    page = client.get(f"/resources/{template.id}/delete").get_data(as_text=True)
+    assert "Remove Board QMS assurance template from the library?" in page
+    response = client.post(f"/resources/{template.id}/delete")
+    assert response.headers["Location"].endswith(f"/spaces/{qms.slug}/library")
+    assert client.get(f"/resources/{template.id}").status_code == 404
+    assert client.get(f"/resources/{template.id}/download").status_code == 404
+    assert "resource.deleted" in actions()
+
+
+def test_others_may_not_remove_it(client, login, template, reader):
+    login(client, reader)
+    assert client.post(f"/resources/{template.id}/delete").status_code == 403
+
+
+def test_uploads_are_audited(template, uploader):
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "resource.uploaded"))
+    assert entry.actor_id == uploader.id
+    assert entry.detail["classification"] == "official"
+    assert entry.detail["visibility"] == "network"
+
+
+def test_moderators_list_the_space_s_reported_resources(
+    client, new_client, login, qms, template, reader, moderator, make_file_resource
+):
+    make_file_resource(qms, title="Nothing wrong with this one")
+    login(client, reader)
+    client.post(
+        f"/resources/{template.id}/flag", data={"reason": "copyright", "note": "From a textbook"}
+    )
+    assert client.get(f"/spaces/{qms.slug}/library/reports").status_code == 403
+    mod = new_client()
+    login(mod, moderator)
+    page = mod.get(f"/spaces/{qms.slug}/library/reports").get_data(as_text=True)
+    assert "Board QMS assurance template" in page and "From a textbook" in page
+    assert "Nothing wrong with this one" not in page
+    mod.post(f"/resources/{template.id}/dismiss-flags")
+    page = mod.get(f"/spaces/{qms.slug}/library/reports").get_data(as_text=True)
+    assert "There are no open reports" in page

@@ -1,0 +1,178 @@
+"""The storage layer: content-addressed files written safely; one unit of work with the rows, so
+a failure at any point leaves neither an orphan file nor an orphan row; identical content kept
+once; and ``storage-check`` finding (and removing) what a crash could leave behind."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from peerlearn.extensions import db
+from peerlearn.resources import services
+from peerlearn.resources.models import Resource, ResourceVersion, StoredFile
+from peerlearn.resources.storage import FileTooLarge, LocalStorage, storage
+from tests.resources.conftest import docx_bytes, pdf_bytes
+from tests.resources.upload_helpers import assert_no_trace, count, stored_files
+
+
+class _Breaks(io.BytesIO):
+    """A stream that fails part-way, like a dropped connection."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() > 1000:
+            raise ConnectionResetError("connection reset by peer")
+        return super().read(500)
+
+
+def test_content_is_stored_once_at_its_address(app, tmp_path):
+    store = LocalStorage(tmp_path)
+    content = pdf_bytes()
+    staged = store.receive(io.BytesIO(content))
+    sha = hashlib.sha256(content).hexdigest()
+    assert (staged.sha256, staged.size) == (sha, len(content))
+    assert staged.path.parent == tmp_path / "incoming"
+    assert store.place(staged) is True
+    assert store.path(sha) == tmp_path / sha[:2] / sha[2:4] / sha
+    with store.open(sha) as stored:
+        assert stored.read() == content
+    again = store.receive(io.BytesIO(content))
+    assert store.place(again) is False  # already there
+    store.discard(again)
+    assert list(store.stored()) == [sha] and list(store.leftovers()) == []
+
+
+def test_a_stream_that_fails_or_runs_over_leaves_nothing(app, tmp_path):
+    store = LocalStorage(tmp_path)
+    with pytest.raises(ConnectionResetError):
+        store.receive(_Breaks(bytes(5000)))
+    with pytest.raises(FileTooLarge, match="must be 1 KB or smaller"):
+        store.receive(io.BytesIO(bytes(5000)), limit=1024)
+    assert list(store.leftovers()) == [] and list(store.stored()) == []
+
+
+def test_names_people_typed_never_become_paths(app, tmp_path):
+    store = LocalStorage(tmp_path)
+    for address in ("../../etc/passwd", "ab/cd", "A" * 64, ""):
+        with pytest.raises(ValueError):
+            store.path(address)
+
+
+def test_identical_content_is_stored_once(app, qms, make_file_resource):
+    first = make_file_resource(qms, title="Board template")
+    second = make_file_resource(qms, title="The same template, shared again")
+    assert first.current_version.sha256 == second.current_version.sha256
+    assert count(StoredFile) == 1 and count(ResourceVersion) == 2
+    assert len(stored_files(app)) == 1
+
+
+def _fail_on(monkeypatch, target: str) -> None:
+    def boom(*args, **kwargs):
+        raise RuntimeError(f"crash in {target}")
+
+    monkeypatch.setattr(target, boom)
+
+
+def test_a_crash_after_the_file_is_written_leaves_no_file_and_no_row(
+    app, qms, make_file_resource, monkeypatch
+):
+    # The audit entry is written after the file is in place and the rows are flushed.
+    _fail_on(monkeypatch, "peerlearn.resources.services.record")
+    with pytest.raises(RuntimeError):
+        make_file_resource(qms)
+    assert_no_trace(app)
+
+
+def test_a_failed_commit_after_the_rows_are_written_leaves_no_file_and_no_row(
+    app, qms, make_file_resource
+):
+    """A real failure at the last moment: the rows are flushed, then the commit is refused."""
+
+    def fail_commit(session):
+        raise ConnectionError("the database went away at commit")
+
+    event.listen(Session, "before_commit", fail_commit)
+    try:
+        with pytest.raises(ConnectionError):
+            make_file_resource(qms)
+    finally:
+        event.remove(Session, "before_commit", fail_commit)
+    assert_no_trace(app)
+
+
+def test_a_constraint_violation_rolls_back_the_file_too(
+    app, qms, uploader, make_file_resource, monkeypatch
+):
+    """Two versions may not share a number: the database refuses, and the new file goes."""
+    resource = make_file_resource(qms, by=uploader)
+    files_before = stored_files(app)
+    monkeypatch.setattr(
+        "peerlearn.resources.services._next_number", lambda resource: 1, raising=True
+    )
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        services.add_version(
+            uploader, resource, services.Upload(io.BytesIO(pdf_bytes()), "v2.pdf"), "Revised"
+        )
+    assert stored_files(app) == files_before
+    assert count(ResourceVersion) == 1 and count(StoredFile) == 1
+
+
+def test_a_failure_never_removes_content_another_resource_uses(
+    app, qms, make_file_resource, monkeypatch
+):
+    make_file_resource(qms, title="The original")
+    _fail_on(monkeypatch, "peerlearn.resources.services.record")
+    with pytest.raises(RuntimeError):
+        make_file_resource(qms, title="A copy that fails")
+    [path] = stored_files(app)
+    assert path.read_bytes() == docx_bytes()
+    assert count(Resource) == 1 and count(StoredFile) == 1
+
+
+def _check(app, *args):
+    return app.test_cli_runner().invoke(args=["storage-check", *args])
+
+
+def test_storage_check_reports_and_removes_what_a_crash_left(app, qms, make_file_resource):
+    kept = make_file_resource(qms, title="Kept")
+    lost = make_file_resource(qms, title="Lost", content=pdf_bytes(), filename="lost.pdf")
+    store = storage()
+    # A file nobody refers to (a crash between placing it and committing)...
+    orphan = store.receive(io.BytesIO(b"orphaned content"))
+    store.place(orphan)
+    # ...a temporary file from an interrupted upload...
+    leftover = store.receive(io.BytesIO(b"half an upload"))
+    # ...and a row whose file has gone (a disk restored from an old backup).
+    store.delete(lost.current_version.sha256)
+
+    result = _check(app)
+    assert result.exit_code == 1
+    assert f"unreferenced file: {orphan.sha256}" in result.output
+    assert f"missing file (restore it from a backup): {lost.current_version.sha256}" in (
+        result.output
+    )
+    assert "leftover temporary file" in result.output
+    assert store.exists(orphan.sha256)  # only reported
+
+    young = _check(app, "--remove")
+    assert store.exists(orphan.sha256)  # too young: an upload may still be in progress
+    assert young.exit_code == 1
+
+    old = os.path.getmtime(store.path(orphan.sha256)) - 7200
+    os.utime(store.path(orphan.sha256), (old, old))
+    os.utime(leftover.path, (old, old))
+    removed = _check(app, "--remove")
+    assert f"removed file {orphan.sha256}" in removed.output
+    assert not store.exists(orphan.sha256) and not leftover.path.exists()
+    assert store.exists(kept.current_version.sha256)
+    assert removed.exit_code == 1  # the missing file still needs restoring
+
+    store.place(store.receive(io.BytesIO(pdf_bytes())))  # restored
+    assert _check(app).output.strip() == "Storage and database agree."
+    assert db.session.scalar(select(StoredFile).where(StoredFile.sha256 == orphan.sha256)) is None

@@ -1,0 +1,381 @@
+"""Sharing a file or a link through the real form: everything the issue's member enters is kept
+and shown, and every kind of bad input gets a clear message beside its field, keeps what else was
+typed, and leaves no trace in storage or the database."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import io
+import zipfile
+
+import pytest
+from sqlalchemy import select
+from werkzeug.test import encode_multipart
+
+from peerlearn.audit.models import AuditEntry
+from peerlearn.discussions.models import ImpactComponent
+from peerlearn.extensions import db
+from peerlearn.resources.models import (
+    Classification,
+    Licence,
+    QmsElement,
+    Resource,
+    ResourceKind,
+    ResourceType,
+    ResourceVisibility,
+)
+from peerlearn.spaces.models import Visibility
+from tests.resources.conftest import docx_bytes, image_bytes, pdf_bytes
+from tests.resources.upload_helpers import (
+    TITLE,
+    assert_no_trace,
+    field_error,
+    form,
+    share,
+    stored_files,
+)
+
+
+@pytest.fixture
+def signed_in(client, login, uploader):
+    login(client, uploader)
+    return client
+
+
+def test_a_member_shares_a_template_with_everything_the_issue_names(
+    signed_in, app, qms, uploader, make_user
+):
+    colleague = make_user("Tomasz Nowak")
+    content = docx_bytes()
+    resource = share(
+        signed_in, qms, content=content, authors=f"@{colleague.handle}", review_by="31/03/2027"
+    )
+    assert resource.kind is ResourceKind.file
+    assert resource.title == TITLE
+    assert resource.type is ResourceType.template
+    assert resource.components == [ImpactComponent.management_systems]
+    assert resource.qms_elements == [QmsElement.quality_assurance]
+    assert resource.tags == ["board assurance", "qms"]
+    assert resource.licence is Licence.ogl_3
+    assert resource.visibility is ResourceVisibility.network
+    assert resource.classification is Classification.official
+    assert resource.pii_declared_at is not None
+    assert resource.organisation_id == uploader.organisation_id  # provenance defaults to theirs
+    assert {a.id for a in resource.authors} == {uploader.id, colleague.id}
+    assert "<strong>assure</strong>" in resource.summary_html
+    version = resource.current_version
+    assert (version.number, version.filename, version.size) == (
+        1,
+        "Board QMS assurance template.docx",
+        len(content),
+    )
+    assert version.mime.endswith("wordprocessingml.document")
+    sha = hashlib.sha256(content).hexdigest()
+    # Content-addressed, outside static/, under the storage root.
+    [path] = stored_files(app)
+    assert path.name == sha and path.parent.name == sha[2:4] and path.read_bytes() == content
+    assert "static" not in path.parts
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "resource.uploaded"))
+    assert entry.actor_id == uploader.id and entry.detail["sha256"] == sha
+
+    page = signed_in.get(f"/resources/{resource.id}").get_data(as_text=True)
+    for shown in (
+        TITLE,
+        uploader.organisation.name,
+        "Open Government Licence v3.0",
+        "OFFICIAL",
+        "All network members",
+        "Quality assurance",
+        "5. Embedding improvement",
+        "Board QMS assurance template.docx",
+        "Tomasz Nowak",
+        "31 March 2027",
+    ):
+        assert shown in page
+
+
+def test_a_link_is_shown_with_its_domain(signed_in, qms):
+    resource = share(
+        signed_in, qms, kind="link", link_url="https://www.england.nhs.uk/nhsimpact/", type="guide"
+    )
+    assert resource.kind is ResourceKind.link and resource.current_version is None
+    page = signed_in.get(f"/resources/{resource.id}").get_data(as_text=True)
+    assert 'href="https://www.england.nhs.uk/nhsimpact/"' in page
+    assert "goes to england.nhs.uk" in page
+
+
+def test_the_originating_organisation_can_be_another(signed_in, qms, make_organisation):
+    icb = make_organisation("NHS Lancashire and South Cumbria ICB")
+    resource = share(signed_in, qms, organisation_id=str(icb.id))
+    assert resource.organisation_id == icb.id
+
+
+def test_adapting_prefills_and_links_the_original(signed_in, qms, make_resource):
+    original = make_resource(qms, title="Flow coaching guide", type=ResourceType.guide)
+    page = signed_in.get(f"/spaces/{qms.slug}/library/new?adapted_from={original.id}")
+    assert f'value="{original.id}"' in page.get_data(as_text=True)
+    adaptation = share(signed_in, qms, adapted_from=f"http://localhost/resources/{original.id}")
+    assert adaptation.adapted_from_id == original.id
+    shown = signed_in.get(f"/resources/{adaptation.id}").get_data(as_text=True)
+    assert "Flow coaching guide" in shown
+
+
+def _zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("readme.txt", "Tools")
+    return out.getvalue()
+
+
+OOXML = "application/vnd.openxmlformats-officedocument."
+ODF = "application/vnd.oasis.opendocument."
+
+
+def _office(main_part: str, first: str = "[Content_Types].xml") -> bytes:
+    """A minimal Office Open XML package whose main part says what it is."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in dict.fromkeys([first, "[Content_Types].xml", "_rels/.rels", main_part]):
+            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8"?><x/>')
+    return out.getvalue()
+
+
+def _opendocument(kind: str) -> bytes:
+    """A minimal OpenDocument package: its ``mimetype`` first and uncompressed, as the standard
+    asks."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", ODF + kind, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", '<?xml version="1.0" encoding="UTF-8"?><x/>')
+    return out.getvalue()
+
+
+#: Bad input: (form changes, field the message is beside, words in the message).
+REFUSED = {
+    "empty file": ({"content": b""}, "file", "is empty"),
+    "no file chosen": ({"file": None}, "file", "Select a file"),
+    "wrong type": (
+        {"content": b"MZ\x90\x00" + bytes(200), "filename": "tool.exe"},
+        "file",
+        "Upload a PDF",
+    ),
+    "zip archive": ({"content": _zip(), "filename": "tools.zip"}, "file", "a zip archive"),
+    "spoofed extension": (
+        {"content": pdf_bytes(), "filename": "Board QMS assurance template.docx"},
+        "file",
+        "ends .docx but it is a PDF document",
+    ),
+    "HTML named .png": (
+        {"content": b"<!DOCTYPE html><html><script>alert(1)</script></html>", "filename": "a.png"},
+        "file",
+        "a web page (HTML)",
+    ),
+    "SVG named .png": (
+        {
+            "content": b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+            "filename": "chart.png",
+        },
+        "file",
+        "an SVG image",
+    ),
+    "path in the name": ({"filename": "../../etc/template.docx"}, "file", "folder names"),
+    "control character": ({"filename": "template\x1b[2J.docx"}, "file", "control characters"),
+    "direction override": ({"filename": "template\u202excod.pdf"}, "file", "control characters"),
+    "300-character name": ({"filename": "t" * 295 + ".docx"}, "file", "255 characters or fewer"),
+    "javascript: link": (
+        {"kind": "link", "link_url": "javascript:alert(document.cookie)"},
+        "link_url",
+        "https://",
+    ),
+    "missing declaration": ({"pii_declaration": None}, "pii_declaration", "patient-identifiable"),
+    "sensitive marked for the network": (
+        {"classification": "official-sensitive", "visibility": "network"},
+        "visibility",
+        "OFFICIAL-SENSITIVE material can only be shared with this space's members",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_bad_input_is_refused_beside_its_field_keeping_the_rest(case, signed_in, app, qms):
+    changes, field, message = REFUSED[case]
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(**changes),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert message in field_error(page, field)
+    assert "There is a problem" in page
+    # What else was typed is kept.
+    assert f'value="{TITLE}"' in page
+    assert "board assurance, QMS" in page
+    assert "A template for boards to **assure**" in page
+    assert_no_trace(app)
+
+
+def test_a_file_over_the_limit_is_refused_beside_the_field(signed_in, app, qms, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 4096)
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=pdf_bytes() + b"%" + bytes(5000), filename="big.pdf"),
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert field_error(page, "file") == "The file must be 4 KB or smaller"
+    assert f'value="{TITLE}"' in page
+    assert_no_trace(app)
+
+
+def test_a_request_over_the_limit_gets_a_page_saying_the_limit(signed_in, app, qms, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 1024 * 1024)
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=b"%PDF-1.4\n" + bytes(3 * 1024 * 1024), filename="huge.pdf"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "can be up to 1 MB" in page and "Nothing was saved" in page
+    assert_no_trace(app)
+
+
+def _multipart(client, qms, content: bytes) -> tuple[bytes, str]:
+    # The token first, as a browser sends our form: the cut comes inside the file.
+    fields = {"csrf_token": client.csrf_token(), **form(content=content)}
+    boundary, body = encode_multipart(fields)
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+# Werkzeug leaves the half-received part's temporary file for the garbage collector to close
+# when a body ends early; collect it here so the warning stays with this test.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_upload_cut_off_half_way_leaves_no_trace(signed_in, app, qms):
+    body, content_type = _multipart(signed_in, qms, pdf_bytes() + bytes(50_000))
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        input_stream=io.BytesIO(body[: len(body) // 2]),
+        content_type=content_type,
+        headers={"Content-Length": str(len(body))},
+        csrf=False,
+    )
+    gc.collect()
+    assert response.status_code == 400
+    assert "upload was interrupted" in response.get_data(as_text=True)
+    assert_no_trace(app)
+
+
+class _BreaksHalfWay(io.BytesIO):
+    """A request body whose connection fails after half of it has arrived."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() >= len(self.getbuffer()) // 2:
+            raise ConnectionResetError("connection reset by peer")
+        return super().read(min(size if size and size > 0 else 4096, 4096))
+
+
+def test_an_upload_whose_connection_fails_leaves_no_trace(signed_in, app, qms):
+    """The fields before the file arrived; the file did not: the form comes back asking for it,
+    with the rest kept."""
+    body, content_type = _multipart(signed_in, qms, pdf_bytes() + bytes(50_000))
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        input_stream=_BreaksHalfWay(body),
+        content_type=content_type,
+        headers={"Content-Length": str(len(body))},
+        csrf=False,
+    )
+    page = response.get_data(as_text=True)
+    assert field_error(page, "file") == "Select a file to upload"
+    assert f'value="{TITLE}"' in page
+    assert_no_trace(app)
+
+
+def test_a_private_space_s_resources_are_for_its_members_only(
+    client, login, app, make_space, make_user, add_member
+):
+    private = make_space(visibility=Visibility.private)
+    member = make_user()
+    add_member(private, member)
+    login(client, member)
+    page = client.get(f"/spaces/{private.slug}/library/new").get_data(as_text=True)
+    assert 'value="network"' not in page and 'value="public"' not in page
+    response = client.post(
+        f"/spaces/{private.slug}/library/new",
+        data=form(visibility="public"),
+        content_type="multipart/form-data",
+    )
+    assert "only be shared as widely as the space itself" in field_error(
+        response.get_data(as_text=True), "visibility"
+    )
+    assert_no_trace(app)
+
+
+def test_only_those_who_may_post_in_the_space_may_share(client, login, app, qms, make_user):
+    assert client.get(f"/spaces/{qms.slug}/library/new").status_code == 302  # sign in first
+    login(client, make_user("Not a member"))
+    response = client.post(
+        f"/spaces/{qms.slug}/library/new", data=form(), content_type="multipart/form-data"
+    )
+    assert response.status_code == 403
+    assert_no_trace(app)
+
+
+def test_images_are_reencoded_without_metadata(signed_in, app, qms):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "Camera maker"  # Make
+    exif[0x0110] = "Secret ward camera"  # Model
+    original = image_bytes("JPEG", exif=exif.tobytes())
+    assert b"Camera maker" in original
+    resource = share(signed_in, qms, content=original, filename="run chart.jpg", type="other")
+    [path] = stored_files(app)
+    stored = path.read_bytes()
+    assert b"Camera maker" not in stored and b"Exif" not in stored
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "JPEG" and image.size == (8, 6)
+        assert not image.getexif()
+    assert resource.current_version.mime == "image/jpeg"
+
+
+def test_images_over_the_pixel_cap_are_refused(signed_in, app, qms, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_PIXELS", 1000)
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=image_bytes("PNG", size=(40, 30)), filename="chart.png"),
+        content_type="multipart/form-data",
+    )
+    assert "40 × 30 pixels" in field_error(response.get_data(as_text=True), "file")
+    assert_no_trace(app)
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "mime"),
+    [
+        (pdf_bytes(), "report.pdf", "application/pdf"),
+        (b"measure,baseline,target\nLOS,6.2,5.5\n", "measures.csv", "text/csv"),
+        (b"Notes from the QMS SIG.\n", "notes.txt", "text/plain"),
+        (image_bytes("PNG"), "chart.png", "image/png"),
+        (image_bytes("WEBP"), "chart.webp", "image/webp"),
+        (_office("xl/workbook.xml"), "measures.xlsx", OOXML + "spreadsheetml.sheet"),
+        (_office("ppt/presentation.xml"), "board.pptx", OOXML + "presentationml.presentation"),
+        # Parts in an unusual order: libmagic says "zip"; the package's own manifest decides.
+        (
+            _office("word/document.xml", first="_rels/.rels"),
+            "guide.docx",
+            OOXML + "wordprocessingml.document",
+        ),
+        (_opendocument("text"), "guide.odt", ODF + "text"),
+        (_opendocument("spreadsheet"), "measures.ods", ODF + "spreadsheet"),
+        (_opendocument("presentation"), "board.odp", ODF + "presentation"),
+    ],
+)
+def test_allowed_types_are_accepted(signed_in, qms, content, filename, mime):
+    resource = share(signed_in, qms, content=content, filename=filename, type="other")
+    assert resource.current_version.mime == mime
+    assert db.session.scalar(select(Resource.id)) == resource.id

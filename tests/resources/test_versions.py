@@ -1,0 +1,123 @@
+"""Versions and edits: a new version with a change note becomes the default download, earlier
+ones stay downloadable, the history says who, when and how large; editing the details, with
+changes of who can see it audited and the IG rules enforced again."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from peerlearn.audit.models import AuditEntry
+from peerlearn.extensions import db
+from peerlearn.resources.models import ResourceVersion, ResourceVisibility
+from tests.resources.conftest import docx_bytes, image_bytes
+from tests.resources.upload_helpers import count, field_error, form, stored_files
+
+
+@pytest.fixture
+def template(qms, uploader, make_file_resource):
+    return make_file_resource(qms, by=uploader)
+
+
+def _new_version(client, resource, content, filename, note="Updated for the 2027 framework"):
+    return client.post(
+        f"/resources/{resource.id}/versions/new",
+        data={"file": (io.BytesIO(content), filename), "change_note": note},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_new_version_becomes_the_default_and_the_old_one_stays(
+    client, login, app, template, uploader
+):
+    login(client, uploader)
+    assert "Upload a new version" in client.get(f"/resources/{template.id}/versions/new").get_data(
+        as_text=True
+    )
+    revised = docx_bytes("Board QMS assurance template, revised")
+    response = _new_version(client, template, revised, "Board QMS assurance template v2.docx")
+    assert response.status_code == 302
+    db.session.refresh(template)
+    assert [v.number for v in template.versions] == [2, 1]
+    assert template.current_version.number == 2
+    assert template.current_version.change_note == "Updated for the 2027 framework"
+    assert client.get(f"/resources/{template.id}/download", buffered=True).data == revised
+    first = client.get(f"/resources/{template.id}/versions/1/download", buffered=True)
+    assert first.data == docx_bytes()
+    assert "Board QMS assurance template.docx" in first.headers["Content-Disposition"]
+    assert client.get(f"/resources/{template.id}/versions/3/download").status_code == 404
+    assert len(stored_files(app)) == 2
+
+    page = client.get(f"/resources/{template.id}").get_data(as_text=True)
+    assert "Version 2" in page and "Version 1" in page and "(latest)" in page
+    assert "Updated for the 2027 framework" in page and "First version" in page
+    assert page.count("by Amara Okafor") >= 2
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "resource.version_added")
+    )
+    assert entry.detail["version"] == 2 and entry.actor_id == uploader.id
+
+
+def test_a_version_needs_a_change_note_and_an_acceptable_file(
+    client, login, app, template, uploader
+):
+    login(client, uploader)
+    files_before = stored_files(app)
+    page = _new_version(client, template, docx_bytes("v2"), "v2.docx", note="").get_data(
+        as_text=True
+    )
+    assert field_error(page, "change_note") == "Say what changed in this version"
+    page = _new_version(
+        client, template, b"<html><script>alert(1)</script></html>", "v2.png"
+    ).get_data(as_text=True)
+    assert "a web page (HTML)" in field_error(page, "file")
+    assert "Updated for the 2027 framework" in page  # the note is kept
+    assert stored_files(app) == files_before and count(ResourceVersion) == 1
+
+
+def test_only_the_uploader_and_moderators_add_versions(
+    client, login, template, make_user, add_member, qms
+):
+    other = make_user("Another member")
+    add_member(qms, other)
+    login(client, other)
+    assert client.get(f"/resources/{template.id}/versions/new").status_code == 403
+    response = _new_version(client, template, image_bytes(), "chart.png")
+    assert response.status_code == 403 and count(ResourceVersion) == 1
+
+
+def test_editing_keeps_a_record_of_who_can_see_it(client, login, template, uploader):
+    login(client, uploader)
+    page = client.get(f"/resources/{template.id}/edit").get_data(as_text=True)
+    assert 'value="Board QMS assurance template"' in page
+    data = form(
+        content=None,
+        kind=None,
+        title="Board QMS assurance template (2027)",
+        visibility="space",
+        classification="official-sensitive",
+    )
+    response = client.post(f"/resources/{template.id}/edit", data=data)
+    assert response.status_code == 302
+    db.session.refresh(template)
+    assert template.title == "Board QMS assurance template (2027)"
+    assert template.visibility is ResourceVisibility.space
+    change = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "resource.visibility_changed")
+    )
+    assert change.detail == {
+        "resource_id": template.id,
+        "old": "network/official",
+        "new": "space/official-sensitive",
+    }
+
+
+def test_editing_cannot_make_sensitive_material_wider(client, login, template, uploader):
+    login(client, uploader)
+    data = form(content=None, kind=None, classification="official-sensitive")
+    page = client.post(f"/resources/{template.id}/edit", data=data).get_data(as_text=True)
+    assert "OFFICIAL-SENSITIVE" in field_error(page, "visibility")
+    db.session.refresh(template)
+    assert template.classification.value == "official"
