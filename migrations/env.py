@@ -100,6 +100,9 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    # The search index's full-text objects are made by hand, per database (see the model).
+    from peerlearn.search.models import include_object
+    conf_args.setdefault("include_object", include_object)
     conf_args.setdefault("compare_type", True)
 
     connectable = get_engine()

@@ -50,6 +50,7 @@ def _import_models() -> None:
     import peerlearn.notifications.models
     import peerlearn.organisations.models
     import peerlearn.resources.models
+    import peerlearn.search.models
     import peerlearn.spaces.models  # noqa: F401
 
 
@@ -134,6 +135,8 @@ def _register_features(app: Flask) -> None:
     from peerlearn.notifications.views import bp as notifications_bp
     from peerlearn.organisations.views import bp as organisations_bp
     from peerlearn.resources import blueprint as resources_blueprint
+    from peerlearn.search import commands as search_commands
+    from peerlearn.search.views import bp as search_bp
     from peerlearn.spaces.views import bp as spaces_bp
 
     logs.init_app(app)
@@ -153,6 +156,8 @@ def _register_features(app: Flask) -> None:
         moderation_bp,
         notifications_bp,
         admin_bp,
+        search_bp,
     ):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    search_commands.init_app(app)

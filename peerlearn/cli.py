@@ -61,11 +61,14 @@ def seed_demo() -> None:
     """Add the demo network (organisations, people, spaces, discussions, events); running it again
     adds nothing."""
     from peerlearn.demo import seed
+    from peerlearn.search.indexing import deferred, reindex_all
 
     password = current_app.config.get("PEERLEARN_DEMO_PASSWORD")
     if not password or current_app.config["PEERLEARN_ENV"] == "production":
         raise click.ClickException("Demo data is refused in production.")
-    people = seed(password)
+    with deferred():  # index once at the end, not after every demo post
+        people = seed(password)
+    reindex_all()
     users = {u.email: u for u in db.session.scalars(select(User))}
     shown = (
         password if password == DEFAULT_DEMO_PASSWORD else "the value of PEERLEARN_DEMO_PASSWORD"

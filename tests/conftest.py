@@ -384,6 +384,15 @@ class Outbox:
 
 
 @pytest.fixture
+def header_count_every_time(app: Flask) -> Iterator[None]:
+    """The header's unread count is kept for a few seconds: count its query on every page, so
+    query counts never depend on how long the requests took."""
+    app.config["HEADER_COUNT_SECONDS"] = 0
+    yield
+    app.config.pop("HEADER_COUNT_SECONDS")
+
+
+@pytest.fixture
 def outbox(app: Flask) -> Outbox:
     return Outbox(Path(app.config["MAIL_OUTBOX_DIR"]))
 

@@ -23,6 +23,7 @@ from peerlearn.audit.services import record
 from peerlearn.core.db import contains_pattern, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
+from peerlearn.core.signals import person_changed
 from peerlearn.core.text import render_markdown
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation
@@ -145,6 +146,7 @@ def register_user(data: Registration) -> User | None:
     db.session.flush()
     record("account.registered", actor=user, subject=user)
     db.session.commit()
+    person_changed.send(user)
     send_confirmation(user)
     return user
 
@@ -366,6 +368,7 @@ def update_profile(
     user.bio_source = bio
     user.bio_html = render_markdown(bio)
     db.session.commit()
+    person_changed.send(user)
 
 
 def set_active(actor: User, user: User, active: bool) -> None:

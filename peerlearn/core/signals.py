@@ -4,7 +4,8 @@
     Sent with the :class:`~peerlearn.spaces.models.Space` as sender and ``user`` (the member whose
     standing changed), ``state`` (the new :class:`~peerlearn.spaces.models.MemberState`, or None
     when the membership was removed) after the change is committed. Live features use it to drop
-    a removed member from the space's rooms at once; search uses it to refresh what people see.
+    a removed member from the space's rooms at once. (Search needs nothing from it: it applies
+    memberships inside each query.)
 
 ``space_changed``
     Sent with the space as sender after its settings (visibility, archive state, …) are committed.
@@ -28,6 +29,14 @@
 
 ``thread_changed``
     Sent with the thread after a moderator pins, locks, hides, restores or moves it.
+
+``event_changed``
+    Sent with the :class:`~peerlearn.events.models.Event` after it is created, edited or
+    cancelled (committed). Search indexes from here.
+
+``person_changed``
+    Sent with the :class:`~peerlearn.accounts.models.User` after they register or save their
+    profile (committed). Search indexes people from here.
 """
 
 from blinker import Namespace
@@ -42,3 +51,5 @@ post_removed = _signals.signal("post-removed")
 post_restored = _signals.signal("post-restored")
 post_marked = _signals.signal("post-marked")
 thread_changed = _signals.signal("thread-changed")
+event_changed = _signals.signal("event-changed")
+person_changed = _signals.signal("person-changed")

@@ -16,6 +16,7 @@ from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
 from peerlearn.core.errors import RuleError
+from peerlearn.core.signals import event_changed
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import CalendarFeed, Event, EventComponent, Rsvp, RsvpStatus
@@ -101,6 +102,7 @@ def create_event(actor: User, space: Space, draft: EventDraft) -> Event:
     db.session.flush()
     record("event.created", actor=actor, space=space, event_id=event.id, title=event.title)
     db.session.commit()
+    event_changed.send(event)
     return event
 
 
@@ -112,6 +114,7 @@ def update_event(actor: User, event: Event, draft: EventDraft) -> None:
     event.sequence += 1
     record("event.updated", actor=actor, space=event.space, event_id=event.id, title=event.title)
     db.session.commit()
+    event_changed.send(event)
     _promote_waiting(event)
 
 
@@ -123,6 +126,7 @@ def cancel_event(actor: User, event: Event) -> None:
     event.sequence += 1
     record("event.cancelled", actor=actor, space=event.space, event_id=event.id, title=event.title)
     db.session.commit()
+    event_changed.send(event)
 
 
 # Reading ----------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ class _Open:
 
 
 class Page(HTMLParser):
-    """A parsed response: ``Page(client.get("/login"))``."""
+    """A parsed response: ``Page(client.get("/login"))``. ``values`` holds the fields of the
+    page's own forms (inside ``<main>``), as the header's search box is on every page."""
 
     def __init__(self, response: Any) -> None:
         super().__init__(convert_charrefs=True)
@@ -60,6 +61,12 @@ class Page(HTMLParser):
             self.main_tags.append((tag, attrs))
         if "nhsuk-error-summary" in classes:
             self._in_summary = True
+        if self._in_main:  # the page's own forms, not the header's search box
+            self._form_value(tag, attrs)
+        if tag not in _VOID:
+            self._stack.append(_Open(tag, attrs))
+
+    def _form_value(self, tag: str, attrs: dict[str, str]) -> None:
         if tag == "input" and attrs.get("name") and attrs.get("type") not in {"checkbox", "radio"}:
             self.values[attrs["name"]] = attrs.get("value", "")
         if tag == "input" and attrs.get("type") in {"checkbox", "radio"} and "checked" in attrs:
@@ -69,8 +76,6 @@ class Page(HTMLParser):
             self.values.setdefault(self._select or "", "")
         if tag == "option" and self._select and "selected" in attrs:
             self.values[self._select] = attrs.get("value", "")
-        if tag not in _VOID:
-            self._stack.append(_Open(tag, attrs))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _VOID:

@@ -28,6 +28,8 @@ from tests.conftest import Client
 #: No reading page may send more statements than this, whatever it shows.
 MAX_STATEMENTS = 25
 
+pytestmark = pytest.mark.usefixtures("header_count_every_time")
+
 
 @contextmanager
 def counting_statements(app: Flask) -> Iterator[list[str]]:
@@ -44,15 +46,6 @@ def counting_statements(app: Flask) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
-
-
-@pytest.fixture(autouse=True)
-def _header_count_every_time(app):
-    """The header's unread count is kept for a few seconds: count its query on every page, so
-    the figures never depend on how long the requests took."""
-    app.config["HEADER_COUNT_SECONDS"] = 0
-    yield
-    app.config.pop("HEADER_COUNT_SECONDS")
 
 
 @pytest.fixture

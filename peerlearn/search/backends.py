@@ -1,0 +1,206 @@
+"""One search interface, a backend per database: SQLite FTS5 and PostgreSQL full-text search.
+
+A backend turns a parsed :class:`~peerlearn.search.query.Query` into a match condition and a
+relevance expression on ``search_documents``, says how old a row is (for ranking), and cuts
+highlighted snippets for the rows on one page of results. It never sees the raw input: the
+parser has already reduced it to words and phrases of letters and digits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from markupsafe import Markup, escape
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.sql.expression import cast
+from sqlalchemy.types import Float
+
+from peerlearn.extensions import db
+from peerlearn.search.models import SearchDocument
+from peerlearn.search.query import Query
+
+#: Highlight markers put around matches by the database, then swapped for ``<mark>`` after the
+#: text is escaped. Private-use characters, stripped from everything indexed (see
+#: :func:`clean_text`), so stored text can never fake them.
+START, STOP = "\ue000", "\ue001"
+#: Stand-ins for ``<`` and ``>`` while PostgreSQL cuts a headline: its parser takes anything
+#: tag-like for markup and drops it, and a post about ``<script>`` should show as written.
+LT, GT = "\ue002", "\ue003"
+_PRIVATE = (START, STOP, LT, GT)
+SNIPPET_WORDS = 30
+
+
+def clean_text(value: str) -> str:
+    """Text as indexed: the highlight markers removed and whitespace collapsed."""
+    for character in _PRIVATE:
+        value = value.replace(character, " ")
+    return " ".join(value.split())
+
+
+def highlighted(fragment: str | None) -> Markup:
+    """Escape a snippet from the database, then turn its markers (and nothing else) into
+    ``<mark>`` elements. Unbalanced markers are dropped rather than trusted."""
+    fragment = fragment or ""
+    if fragment.count(START) != fragment.count(STOP):
+        fragment = fragment.replace(START, "").replace(STOP, "")
+    safe = str(escape(fragment.replace(LT, "<").replace(GT, ">")))
+    return Markup(safe.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A result's title and an excerpt of its text, escaped, with matches in ``<mark>``."""
+
+    title: Markup
+    text: Markup
+
+
+class Backend(Protocol):
+    """What the search service needs from a database."""
+
+    def matching(self, query: Select[Any], parsed: Query) -> tuple[Select[Any], ColumnElement[Any]]:
+        """``query`` narrowed to rows matching ``parsed``, and their text relevance (higher is
+        better)."""
+
+    def age_in_days(self, now: datetime) -> ColumnElement[float]:
+        """How many days before ``now`` each row's ``activity_at`` is."""
+
+    def snippets(self, ids: list[int], parsed: Query) -> dict[int, Snippet]:
+        """Highlighted titles and excerpts for these rows."""
+
+    def rebuild(self) -> None:
+        """Rebuild the database's full-text structures from ``search_documents``."""
+
+
+def _fts5_string(words: tuple[str, ...]) -> str:
+    # Words are letters and digits only (see query.py), so a double-quoted FTS5 string is safe.
+    return '"' + " ".join(words) + '"'
+
+
+class SQLiteBackend:
+    """SQLite FTS5: an external-content table over ``search_documents``, porter stemming,
+    bm25 ranking (title ten times the weight of the body)."""
+
+    fts = literal_column("search_fts")
+    fts_table = table("search_fts", column("rowid"))
+
+    @staticmethod
+    def expression(parsed: Query) -> str:
+        wanted = " AND ".join(_fts5_string(term.words) for term in parsed.wanted)
+        excluded = " OR ".join(_fts5_string(term.words) for term in parsed.excluded)
+        return f"({wanted}) NOT ({excluded})" if excluded else f"({wanted})"
+
+    def matching(self, query: Select[Any], parsed: Query) -> tuple[Select[Any], ColumnElement[Any]]:
+        match = text("search_fts MATCH :fts_query").bindparams(fts_query=self.expression(parsed))
+        narrowed = query.join(self.fts_table, self.fts_table.c.rowid == SearchDocument.id).where(
+            match
+        )
+        # bm25() is smaller for better matches; negate it so higher means more relevant.
+        return narrowed, -func.bm25(self.fts, 10.0, 1.0)
+
+    def age_in_days(self, now: datetime) -> ColumnElement[float]:
+        moment = bindparam("now_utc", now.strftime("%Y-%m-%d %H:%M:%S"))
+        return func.julianday(moment) - func.julianday(SearchDocument.activity_at)
+
+    def snippets(self, ids: list[int], parsed: Query) -> dict[int, Snippet]:
+        if not ids:
+            return {}
+        rows = db.session.execute(
+            text(
+                "SELECT rowid, highlight(search_fts, 0, :start, :stop),"
+                " snippet(search_fts, 1, :start, :stop, '…', :words)"
+                " FROM search_fts WHERE search_fts MATCH :fts_query AND rowid IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {
+                "start": START,
+                "stop": STOP,
+                "words": SNIPPET_WORDS,
+                "fts_query": self.expression(parsed),
+                "ids": ids,
+            },
+        )
+        return {row[0]: Snippet(highlighted(row[1]), highlighted(row[2])) for row in rows}
+
+    def rebuild(self) -> None:
+        db.session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
+
+
+class PostgreSQLBackend:
+    """PostgreSQL full-text search: a generated, weighted ``tsvector`` column with a GIN index,
+    ``websearch_to_tsquery('english', …)`` fed only the parser's words, and ``ts_rank``."""
+
+    vector = literal_column("search_documents.search_vector")
+
+    @staticmethod
+    def websearch(parsed: Query) -> str:
+        """The parsed query in websearch syntax, rebuilt from words alone."""
+        parts = []
+        for term in parsed.terms:
+            words = " ".join(term.words)
+            parts.append(
+                ("-" if term.excluded else "") + (f'"{words}"' if term.is_phrase else words)
+            )
+        return " ".join(parts)
+
+    def tsquery(self, parsed: Query) -> ColumnElement[Any]:
+        return func.websearch_to_tsquery(
+            literal_column("'english'::regconfig"), bindparam("ts_query", self.websearch(parsed))
+        )
+
+    def matching(self, query: Select[Any], parsed: Query) -> tuple[Select[Any], ColumnElement[Any]]:
+        tsquery = self.tsquery(parsed)
+        # Normalisation 1: rank / (1 + log(length)), so long documents do not win by length.
+        return query.where(self.vector.op("@@")(tsquery)), func.ts_rank(self.vector, tsquery, 1)
+
+    def age_in_days(self, now: datetime) -> ColumnElement[float]:
+        seconds = func.extract("epoch", bindparam("now_utc", now) - SearchDocument.activity_at)
+        return cast(seconds, Float) / 86400.0
+
+    def snippets(self, ids: list[int], parsed: Query) -> dict[int, Snippet]:
+        if not ids:
+            return {}
+        tsquery = self.tsquery(parsed)
+        options = (
+            f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS}, MinWords=12, "
+            'MaxFragments=2, FragmentDelimiter=" … "'
+        )
+        config = literal_column("'english'::regconfig")
+
+        def shielded(column: Any) -> ColumnElement[str]:
+            return func.replace(func.replace(column, "<", LT), ">", GT)
+
+        rows = db.session.execute(
+            select(
+                SearchDocument.id,
+                func.ts_headline(
+                    config,
+                    shielded(SearchDocument.title),
+                    tsquery,
+                    f"StartSel={START}, StopSel={STOP}, HighlightAll=true",
+                ),
+                func.ts_headline(config, shielded(SearchDocument.body), tsquery, options),
+            ).where(SearchDocument.id.in_(ids))
+        )
+        return {row[0]: Snippet(highlighted(row[1]), highlighted(row[2])) for row in rows}
+
+    def rebuild(self) -> None:
+        """Nothing to do: the generated column follows its row."""
+
+
+def backend() -> Backend:
+    """The backend for the database the app is on."""
+    if db.engine.dialect.name == "postgresql":
+        return PostgreSQLBackend()
+    return SQLiteBackend()

@@ -1,0 +1,230 @@
+"""Keeping the search index in step: the signal handlers that refresh a row after every
+committed write, and the full rebuild. What each kind contributes is in ``kinds.py``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from peerlearn.accounts.models import User
+from peerlearn.core import signals
+from peerlearn.core.db import utcnow
+from peerlearn.discussions.models import Post, Thread
+from peerlearn.events.models import Event
+from peerlearn.extensions import db
+from peerlearn.search.backends import backend
+from peerlearn.search.kinds import KINDS, Entry, opening_post, post_entry, thread_entry
+from peerlearn.search.models import Kind, SearchDocument
+from peerlearn.spaces.models import Space
+
+logger = logging.getLogger(__name__)
+
+
+# Writing rows -----------------------------------------------------------------------------------
+
+
+def _put(entry: Entry, existing: dict[int, SearchDocument] | None = None) -> None:
+    """Insert or update the entry's row (``existing``: rows already loaded, by object id)."""
+    if existing is not None:
+        row = existing.get(entry.object_id)
+    else:
+        row = db.session.scalar(
+            select(SearchDocument).where(
+                SearchDocument.kind == entry.kind, SearchDocument.object_id == entry.object_id
+            )
+        )
+    if row is None:
+        row = SearchDocument(kind=entry.kind, object_id=entry.object_id)
+        db.session.add(row)
+    row.space_id, row.title, row.body = entry.space_id, entry.title[:300], entry.body
+    row.activity_at = entry.activity_at
+    row.indexed_at = utcnow()
+
+
+def _drop(kind: Kind, object_ids: Iterable[int]) -> None:
+    ids = list(object_ids)
+    if ids:
+        db.session.execute(
+            delete(SearchDocument).where(
+                SearchDocument.kind == kind, SearchDocument.object_id.in_(ids)
+            )
+        )
+
+
+def index_thread(thread: Thread) -> None:
+    """Refresh a thread's row, and keep its replies' rows in its space (after a move)."""
+    _put(thread_entry(thread, opening_post(thread)))
+    db.session.execute(
+        update(SearchDocument)
+        .where(
+            SearchDocument.kind == Kind.post,
+            SearchDocument.object_id.in_(select(Post.id).where(Post.thread_id == thread.id)),
+            SearchDocument.space_id != thread.space_id,
+        )
+        .values(space_id=thread.space_id)
+    )
+
+
+def index_post(post: Post) -> None:
+    """Refresh a post's row; an opening post refreshes its thread's row instead."""
+    if post.root_id is None:
+        _put(thread_entry(post.thread, post))
+        return
+    entry = post_entry(post)
+    if entry is None:
+        _drop(Kind.post, [post.id])
+    else:
+        _put(entry)
+
+
+def index(kind: Kind, thing: Any) -> None:
+    """Refresh one thing's row (or drop it, when it contributes nothing now)."""
+    entry = KINDS[kind].entry(thing)
+    if entry is None:
+        _drop(kind, [thing.id])
+    else:
+        _put(entry)
+
+
+# Signals ----------------------------------------------------------------------------------------
+
+
+_deferred: ContextVar[bool] = ContextVar("search_index_deferred", default=False)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Skip per-write index updates inside the block (bulk loads such as the demo data, which
+    then call :func:`reindex_all` once)."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
+def _committing(refresh: Callable[[Any], None]) -> Callable[..., None]:
+    """A signal receiver that refreshes the sender's row and commits. A failure is logged and
+    never undoes the write that was already committed (``search-reindex`` repairs the index)."""
+
+    def receiver(sender: Any, **extra: Any) -> None:
+        if _deferred.get():
+            return
+        try:
+            refresh(sender)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            logger.exception("search index update failed for %r", sender)
+
+    receiver.__name__ = f"search_{refresh.__name__}"
+    return receiver
+
+
+def _on_post(post: Post) -> None:
+    index_post(post)
+
+
+def _on_thread(thread: Thread) -> None:
+    index_thread(thread)
+
+
+def _on_event(event: Event) -> None:
+    index(Kind.event, event)
+
+
+def _on_space(space: Space) -> None:
+    index(Kind.space, space)
+
+
+def _on_person(user: User) -> None:
+    index(Kind.person, user)
+
+
+RECEIVERS = {
+    signals.post_created: _committing(_on_post),
+    signals.post_edited: _committing(_on_post),
+    signals.post_removed: _committing(_on_post),
+    signals.post_restored: _committing(_on_post),
+    signals.thread_changed: _committing(_on_thread),
+    signals.space_changed: _committing(_on_space),
+    signals.event_changed: _committing(_on_event),
+    signals.person_changed: _committing(_on_person),
+}
+
+
+def connect_signals() -> None:
+    """Listen for every write the index follows (idempotent: blinker keeps one of each)."""
+    for signal, receiver in RECEIVERS.items():
+        signal.connect(receiver)
+
+
+# Rebuilding -------------------------------------------------------------------------------------
+
+BATCH = 500
+
+
+def _batches(query: Any) -> Iterable[list[Any]]:
+    """Rows of ``query`` by id, ``BATCH`` at a time, without holding them all in memory."""
+    model = query.column_descriptions[0]["entity"]
+    last = 0
+    while True:
+        rows = list(
+            db.session.scalars(query.where(model.id > last).order_by(model.id).limit(BATCH))
+        )
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+        db.session.expire_all()
+
+
+def rows_to_index() -> int:
+    """How many rows :func:`reindex_all` will read (for a progress bar)."""
+    return sum(
+        db.session.scalar(select(func.count()).select_from(spec.source().subquery())) or 0
+        for spec in KINDS.values()
+    )
+
+
+def reindex_all(progress: Callable[[int], None] | None = None) -> dict[Kind, int]:
+    """Rebuild every row from the real tables (idempotent; safe while the site serves: each
+    batch is its own transaction, and rows for things that no longer exist are dropped).
+    ``progress`` is called with the number of source rows read after each batch."""
+    counts: dict[Kind, int] = {}
+    started = utcnow()
+    for kind, spec in KINDS.items():
+        counts[kind] = 0
+        for rows in _batches(spec.source()):
+            existing = {
+                row.object_id: row
+                for row in db.session.scalars(
+                    select(SearchDocument).where(
+                        SearchDocument.kind == kind,
+                        SearchDocument.object_id.in_([row.id for row in rows]),
+                    )
+                )
+            }
+            for row in rows:
+                entry = spec.entry(row)
+                if entry is not None:
+                    _put(entry, existing)
+                    counts[kind] += 1
+            db.session.commit()
+            if progress is not None:
+                progress(len(rows))
+        # Rows not refreshed by this run belong to things gone (or no longer indexed): drop them.
+        db.session.execute(
+            delete(SearchDocument).where(
+                SearchDocument.kind == kind, SearchDocument.indexed_at < started
+            )
+        )
+        db.session.commit()
+    backend().rebuild()
+    db.session.commit()
+    return counts

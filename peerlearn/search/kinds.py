@@ -1,0 +1,219 @@
+"""Every kind of thing search finds, in one registry: what it contributes to the index, who may
+see it (the permission policy's SQL filter), how to read it back for a page of results, and
+where its result links to.
+
+What is indexed, and why:
+
+- a **thread**: its title, tags, NHS IMPACT components and its opening post's text (while the
+  opening post is neither removed nor hidden: the title stays findable, the text goes);
+- a **post** (shown as a reply): every reply's text (hidden replies stay, for the space's
+  moderators; removed ones leave the index, as their text is gone for everyone);
+- an **event**: title, description and venue;
+- a **space**: name and summary (what a listing shows: names of private spaces may be listed,
+  their descriptions and content never);
+- a **person**: name, handle, job title, organisation and bio.
+
+Whether a reader may see a row is never stored in the index: the search query keeps a row only
+when its id is among those :attr:`KindSpec.visible` allows, so membership and visibility
+changes need no reindex.
+
+Adding a kind (the resource library, say) is one :class:`Kind` member, one :class:`KindSpec`
+in :data:`KINDS`, and one signal receiver in ``indexing.py``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import nh3
+from flask import url_for
+from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy.orm import selectinload
+
+from peerlearn.accounts.models import User
+from peerlearn.discussions.models import Post, Thread
+from peerlearn.events.models import Event
+from peerlearn.extensions import db
+from peerlearn.permissions import (
+    Action,
+    event_filter,
+    post_filter,
+    signed_in,
+    space_filter,
+    thread_filter,
+)
+from peerlearn.search.backends import clean_text
+from peerlearn.search.models import Kind
+from peerlearn.spaces.models import Space
+
+_BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|br|hr|tr|td|th|table)\b", re.I)
+
+
+def plain_text(stored_html: str | None) -> str:
+    """The words of stored (already sanitised) HTML, tags and entities gone."""
+    # Block boundaries become spaces; inline tags (links, emphasis) join their words as shown.
+    spaced = _BLOCK_TAG.sub(r" \g<0>", stored_html or "")
+    return clean_text(html.unescape(nh3.clean(spaced, tags=set())))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one thing contributes to the index."""
+
+    kind: Kind
+    object_id: int
+    space_id: int | None
+    title: str
+    body: str
+    activity_at: datetime
+
+
+def thread_entry(thread: Thread, opening: Post | None) -> Entry:
+    words = [
+        *(tag.name for tag in thread.tags),
+        *(component.label for component in thread.components),
+    ]
+    if opening is not None and not opening.removed:
+        words.append(plain_text(opening.body_html))
+    return Entry(
+        Kind.thread,
+        thread.id,
+        thread.space_id,
+        clean_text(thread.title),
+        clean_text(" ".join(words)),
+        thread.created_at,
+    )
+
+
+def post_entry(post: Post) -> Entry | None:
+    """A reply's entry; None for an opening post (its thread carries it) or a removed post."""
+    if post.root_id is None or post.deleted_at is not None:
+        return None
+    return Entry(
+        Kind.post,
+        post.id,
+        post.thread.space_id,
+        "",
+        plain_text(post.body_html),
+        post.edited_at or post.created_at,
+    )
+
+
+def event_entry(event: Event) -> Entry:
+    body = " ".join([plain_text(event.description_html), event.venue or ""])
+    return Entry(
+        Kind.event,
+        event.id,
+        event.space_id,
+        clean_text(event.title),
+        clean_text(body),
+        event.starts_at,
+    )
+
+
+def space_entry(space: Space) -> Entry:
+    return Entry(
+        Kind.space, space.id, space.id, clean_text(space.name), clean_text(space.summary),
+        space.created_at,
+    )  # fmt: skip
+
+
+def person_entry(user: User) -> Entry:
+    organisation = user.organisation.name if user.organisation is not None else ""
+    # The handle's parts as words: PostgreSQL would read "person-2" as "person" and "-2".
+    handle = user.handle.replace("-", " ")
+    body = " ".join([handle, user.job_title, organisation, plain_text(user.bio_html)])
+    return Entry(
+        Kind.person, user.id, None, clean_text(user.display_name), clean_text(body),
+        user.created_at,
+    )  # fmt: skip
+
+
+def opening_post(thread: Thread) -> Post | None:
+    return db.session.scalar(
+        select(Post).where(Post.thread_id == thread.id, Post.root_id.is_(None)).limit(1)
+    )
+
+
+def people_filter(user: Any) -> ColumnElement[bool]:
+    """SQL condition on :class:`User` for the people a reader may find: signed-in members see
+    active, confirmed members (as the people directory and profiles do); anonymous readers
+    see nobody."""
+    if signed_in(user) is None:
+        return false()
+    return User.active.is_(True) & User.email_confirmed_at.is_not(None)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How search handles one kind of thing."""
+
+    model: type[Any]
+    #: What one thing contributes to the index (None: nothing, its row is dropped).
+    entry: Callable[[Any], Entry | None]
+    #: SQL condition on ``model``: the things the reader may open (the permission policy's).
+    visible: Callable[[Any], ColumnElement[bool]]
+    #: The rows a full rebuild reads.
+    source: Callable[[], Select[Any]]
+    #: Loading options for showing a page of results (no N+1 queries).
+    load: tuple[Any, ...] = ()
+    #: The result's address.
+    url: Callable[[Any], str] = lambda thing: ""
+    #: The space a result is shown in.
+    space: Callable[[Any], Space | None] = lambda thing: None
+
+
+KINDS: dict[Kind, KindSpec] = {
+    Kind.thread: KindSpec(
+        Thread,
+        lambda thread: thread_entry(thread, opening_post(thread)),
+        thread_filter,
+        lambda: select(Thread).options(
+            selectinload(Thread.tags), selectinload(Thread.component_rows)
+        ),
+        (selectinload(Thread.space),),
+        lambda thread: url_for("discussions.thread", thread_id=thread.id),
+        lambda thread: thread.space,
+    ),
+    Kind.post: KindSpec(
+        Post,
+        post_entry,
+        # A removed post shows as a placeholder: its text is not the reader's to search.
+        lambda user: post_filter(user) & Post.deleted_at.is_(None),
+        lambda: select(Post).where(Post.root_id.is_not(None)).options(selectinload(Post.thread)),
+        (selectinload(Post.thread).selectinload(Thread.space),),
+        lambda post: url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id),
+        lambda post: post.thread.space,
+    ),
+    Kind.event: KindSpec(
+        Event,
+        event_entry,
+        event_filter,
+        lambda: select(Event),
+        (selectinload(Event.space),),
+        lambda event: url_for("events.detail", event_id=event.id),
+        lambda event: event.space,
+    ),
+    Kind.space: KindSpec(
+        Space,
+        space_entry,
+        lambda user: space_filter(user, Action.list),
+        lambda: select(Space),
+        (selectinload(Space.parent),),
+        lambda space: url_for("spaces.home", slug=space.slug),
+        lambda space: space.parent,  # a group is shown in its community
+    ),
+    Kind.person: KindSpec(
+        User,
+        person_entry,
+        people_filter,
+        lambda: select(User).options(selectinload(User.organisation)),
+        (selectinload(User.organisation),),
+        lambda user: url_for("accounts.profile", handle=user.handle),
+    ),
+}

@@ -1,0 +1,110 @@
+"""The search index: one row per searchable thing, kept in step with the real tables by signals.
+
+The row holds the text that is searched and shown in snippets (plain text, already stripped of
+markup) and the ids the permission filter needs; whether a reader may see a row is decided at
+query time by joining the real tables, so the index never decides who sees what.
+
+Each database adds its own full-text machinery on top of this table, by hand-written migration
+operations that the models cannot describe (see :data:`HAND_MADE`):
+
+- SQLite: an external-content FTS5 table ``search_fts(title, body)`` with the porter/unicode61
+  tokenizer, kept in step with ``search_documents`` by three triggers.
+- PostgreSQL: a stored generated ``tsvector`` column ``search_vector`` (title weighted A, body
+  B, English configuration) with a GIN index.
+
+Alembic's batch mode rebuilds a SQLite table by copying it, which drops its triggers: a later
+migration that alters ``search_documents`` on SQLite must recreate them (or run
+``flask search-reindex``, which rebuilds the FTS table from the rows).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from peerlearn.core.db import utcnow
+from peerlearn.extensions import db
+
+
+class Kind(enum.StrEnum):
+    """What a search result is. Adding a kind: a member here, a builder and a permission
+    condition in ``indexing.py`` / ``services.py`` (see ``services.KIND_FILTERS``)."""
+
+    thread = "thread"
+    post = "post"
+    event = "event"
+    space = "space"
+    person = "person"
+
+    @property
+    def label(self) -> str:
+        return {
+            "thread": "Discussion",
+            "post": "Reply",
+            "event": "Event",
+            "space": "Community or group",
+            "person": "Person",
+        }[self.value]
+
+    @property
+    def plural(self) -> str:
+        return {
+            "thread": "Discussions",
+            "post": "Replies",
+            "event": "Events",
+            "space": "Communities and groups",
+            "person": "People",
+        }[self.value]
+
+
+class SearchDocument(db.Model):
+    """One searchable thing's text, as last indexed."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "object_id"),
+        Index("ix_search_documents_space_kind", "space_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[Kind]
+    #: The thread's, post's, event's, space's or user's id.
+    object_id: Mapped[int]
+    #: The space it lives in (a space's own id for a space; None for people): the space filter.
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    #: Shown as the result's link text; weighted above the body in ranking.
+    title: Mapped[str] = mapped_column(String(300))
+    #: Plain text searched and cut into snippets.
+    body: Mapped[str] = mapped_column(Text, default="")
+    #: When it was written or last changed: the date shown, the date filter, and recency.
+    activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    indexed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+#: Database objects the hand-written migration operations make and the models do not describe:
+#: Alembic's comparison and autogenerate skip exactly these (see :func:`include_object`).
+HAND_MADE = {
+    "table_prefixes": ("search_fts",),  # the FTS5 table and its shadow tables (SQLite)
+    "columns": {("search_documents", "search_vector")},  # the tsvector (PostgreSQL)
+    "indexes": {"ix_search_documents_search_vector"},  # its GIN index (PostgreSQL)
+}
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's ``include_object`` hook: leave the hand-made full-text objects alone (they exist
+    in the database only, so a comparison would otherwise ask to drop them)."""
+    if not reflected or compare_to is not None or name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(HAND_MADE["table_prefixes"])
+    if type_ == "column":
+        return (obj.table.name, name) not in HAND_MADE["columns"]
+    if type_ == "index":
+        return name not in HAND_MADE["indexes"]
+    return True

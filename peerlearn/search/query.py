@@ -1,0 +1,110 @@
+"""The search box's little language, parsed by us into a safe form both backends translate.
+
+- words: ``flow coaching`` finds things containing every word (English stems: "coaches" finds
+  "coaching");
+- ``"exact phrases"`` in double quotes (a missing closing quote closes at the end);
+- ``-word`` or ``-"a phrase"`` leaves out things that contain it.
+
+Nothing a reader types reaches a database's own query syntax: the parser keeps only runs of
+letters and digits (the same characters the full-text tokenizers index), so FTS operators
+(``NEAR``, ``AND``, ``*``, ``^``, ``:``), SQL fragments and punctuation are just separators or
+plain words. Very long input is cut to :data:`MAX_LENGTH` characters and :data:`MAX_TERMS`
+terms; common English words outside phrases are dropped, as PostgreSQL's English
+configuration does, so both backends agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_LENGTH = 500
+MAX_TERMS = 12
+MAX_WORD = 60
+
+#: Runs of letters and digits: what SQLite's unicode61 tokenizer and PostgreSQL's parser index.
+_WORD = re.compile(r"[^\W_]+")
+
+#: PostgreSQL's English stop words (Snowball), which ``to_tsvector('english', …)`` never indexes.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can did do does doing don down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own s same she should so some such t than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with you your yours yourself yourselves
+    """.split()  # noqa: SIM905 - one word list, easier to read and compare as text
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word, or a phrase of words in order; ``excluded`` when it was prefixed with ``-``."""
+
+    words: tuple[str, ...]
+    excluded: bool = False
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the reader asked for."""
+
+    terms: tuple[Term, ...] = ()
+    #: The input as it was typed (trimmed), for showing back.
+    text: str = ""
+
+    @property
+    def wanted(self) -> tuple[Term, ...]:
+        return tuple(term for term in self.terms if not term.excluded)
+
+    @property
+    def excluded(self) -> tuple[Term, ...]:
+        return tuple(term for term in self.terms if term.excluded)
+
+    @property
+    def searchable(self) -> bool:
+        """Has at least one word to look for (a query of exclusions alone finds nothing)."""
+        return bool(self.wanted)
+
+
+def _words(text: str) -> list[str]:
+    return [word[:MAX_WORD] for word in _WORD.findall(text.casefold())]
+
+
+def parse(text: str | None) -> Query:
+    """Parse what was typed. Never raises: anything it does not understand is ignored."""
+    typed = " ".join((text or "").split())[:MAX_LENGTH]
+    # Quotes typed on phones and in Word come curly; treat them as straight ones.
+    source = re.sub(r"[“”„«»]", '"', typed)
+    terms: list[Term] = []
+    seen: set[Term] = set()
+
+    def add(words: list[str], excluded: bool, phrase: bool) -> None:
+        if not phrase:
+            words = [word for word in words if word not in STOP_WORDS]
+        if not words:
+            return
+        candidates = (
+            [Term(tuple(words), excluded)]
+            if phrase
+            else [Term((word,), excluded) for word in words]
+        )
+        for term in candidates:
+            if term not in seen and len(terms) < MAX_TERMS:
+                seen.add(term)
+                terms.append(term)
+
+    for match in re.finditer(r'(-?)"([^"]*)("|$)|(-?)([^\s"]+)', source):
+        if match.group(2) is not None and (match.group(3) or match.group(2)):
+            words = _words(match.group(2))
+            add(words, bool(match.group(1)), phrase=len(words) > 1)
+        elif match.group(5) is not None:
+            # A leading hyphen excludes; hyphens inside a word just join its parts.
+            add(_words(match.group(5)), bool(match.group(4)), phrase=False)
+    return Query(tuple(terms), typed)

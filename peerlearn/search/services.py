@@ -1,0 +1,217 @@
+"""Searching: parse, match, keep only what the reader may see, rank, page, and cut snippets.
+
+Permissions are part of the query itself: each kind's rows are kept only when their id is among
+those the permission policy's own SQL filters allow (``thread_filter``, ``post_filter``,
+``event_filter``, ``space_filter``), so counts and pages hold exactly what the reader may open.
+
+Ranking (higher first), the same on both databases::
+
+    score = relevance × recency × helpfulness
+    relevance   = -bm25(title ×10, body ×1)            (SQLite FTS5)
+                | ts_rank(A-weighted title + B body, 1) (PostgreSQL; normalised by log length)
+    recency     = 1 + 1 / (1 + age_in_days / 30)        (2 today, 1.5 at a month, → 1 when old)
+    helpfulness = 1 + 0.5 × h / (h + 3)                 (posts: h helpful marks; 1 otherwise)
+
+Text relevance dominates; among similar matches the newer, and the posts others found helpful,
+come first. The multipliers are bounded (at most 3×) so a fresh weak match cannot bury a strong
+one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
+from markupsafe import Markup
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+
+from peerlearn.core.db import utcnow
+from peerlearn.core.templating import LONDON
+from peerlearn.discussions.models import Post, Thread
+from peerlearn.extensions import db
+from peerlearn.search.backends import Snippet, backend
+from peerlearn.search.kinds import KINDS
+from peerlearn.search.models import Kind, SearchDocument
+from peerlearn.search.query import Query, parse
+from peerlearn.spaces.models import Space
+
+PER_PAGE = 20
+#: Pages past this are not served: nobody reads them, and deep offsets cost every match.
+MAX_PAGE = 50
+
+
+def visible_ids(kind: Kind, user: Any) -> Select[tuple[int]]:
+    """The ids of things of ``kind`` the reader may open, as the permission policy says."""
+    spec = KINDS[kind]
+    return select(spec.model.id).where(spec.visible(user))
+
+
+def visible_documents(user: Any, kinds: list[Kind]) -> ColumnElement[bool]:
+    """SQL condition on :class:`SearchDocument`: rows of these kinds the reader may see."""
+    return or_(
+        *(
+            and_(SearchDocument.kind == kind, SearchDocument.object_id.in_(visible_ids(kind, user)))
+            for kind in kinds
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the reader narrowed the search to."""
+
+    kind: Kind | None = None
+    space_id: int | None = None
+    #: Inclusive dates, in London, compared with each result's date.
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass
+class Result:
+    """One thing found, ready to show."""
+
+    kind: Kind
+    target: Any
+    snippet: Snippet
+    date: datetime
+    space: Space | None = None
+    #: For a reply: the thread it is in.
+    thread: Thread | None = None
+
+    @property
+    def title(self) -> Markup:
+        return self.snippet.title
+
+    @property
+    def url(self) -> str:
+        """The result's address (built when shown: it needs a request)."""
+        return KINDS[self.kind].url(self.target)
+
+
+class ResultsPage(Pagination):
+    """One page of results, with the usual pagination attributes (``pages``, ``has_next`` …)."""
+
+    def _query_items(self) -> list[Any]:
+        return self._query_args["items"]
+
+    def _query_count(self) -> int:
+        return self._query_args["total"]
+
+
+@dataclass
+class SearchResults:
+    """What a search found for the reader."""
+
+    query: Query
+    page: ResultsPage
+    #: Matches per kind before the kind filter, for the filter's labels.
+    counts: dict[Kind, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.page.total or 0
+
+    def __iter__(self) -> Iterator[Result]:
+        return iter(self.page.items)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
+
+
+def _score(relevance: ColumnElement[Any]) -> ColumnElement[float]:
+    """The ranking formula in the module's docstring."""
+    age = backend().age_in_days(utcnow())
+    age = case((age < 0, 0.0), else_=age)  # a future event counts as new
+    helpful = (
+        select(Post.helpful_count)
+        .where(Post.id == SearchDocument.object_id, SearchDocument.kind == Kind.post)
+        .scalar_subquery()
+    )
+    h = func.coalesce(helpful, 0)
+    return relevance * (1.0 + 1.0 / (1.0 + age / 30.0)) * (1.0 + 0.5 * h / (h + 3.0))
+
+
+def search(
+    user: Any, text: str | None, filters: Filters | None = None, page: int = 1,
+    per_page: int = PER_PAGE,
+) -> SearchResults:  # fmt: skip
+    """Search everything the reader may see. Never raises for what was typed."""
+    filters = filters or Filters()
+    parsed = parse(text)
+    page = max(1, min(page, MAX_PAGE))
+    if not parsed.searchable:
+        return SearchResults(parsed, ResultsPage(page, per_page, None, False, items=[], total=0))
+    engine = backend()
+    kinds = list(Kind)
+    base, relevance = engine.matching(select(SearchDocument.id).select_from(SearchDocument), parsed)
+    base = base.where(visible_documents(user, kinds))
+    if filters.space_id is not None:
+        base = base.where(SearchDocument.space_id == filters.space_id)
+    if filters.since is not None:
+        base = base.where(SearchDocument.activity_at >= _day_start(filters.since))
+    if filters.until is not None:
+        base = base.where(
+            SearchDocument.activity_at < _day_start(filters.until + timedelta(days=1))
+        )
+
+    grouped = base.with_only_columns(SearchDocument.kind, func.count()).group_by(
+        SearchDocument.kind
+    )
+    counts = {Kind(kind): count for kind, count in db.session.execute(grouped)}
+    if filters.kind is not None:
+        base = base.where(SearchDocument.kind == filters.kind)
+        total = counts.get(filters.kind, 0)
+    else:
+        total = sum(counts.values())
+
+    items: list[Result] = []
+    if total and (page - 1) * per_page < total:
+        score = _score(relevance)
+        ranked = base.with_only_columns(SearchDocument.id).order_by(
+            score.desc(), SearchDocument.id.desc()
+        )
+        ids = list(db.session.scalars(ranked.limit(per_page).offset((page - 1) * per_page)))
+        items = _results(ids, parsed)
+    return SearchResults(
+        parsed, ResultsPage(page, per_page, None, False, items=items, total=total), counts
+    )
+
+
+def _results(ids: list[int], parsed: Query) -> list[Result]:
+    """The page's rows with their things (one query per kind) and snippets, in rank order."""
+    if not ids:
+        return []
+    rows = {
+        row.id: row
+        for row in db.session.scalars(select(SearchDocument).where(SearchDocument.id.in_(ids)))
+    }
+    wanted: dict[Kind, list[int]] = {}
+    for row in rows.values():
+        wanted.setdefault(row.kind, []).append(row.object_id)
+    things: dict[tuple[Kind, int], Any] = {}
+    for kind, object_ids in wanted.items():
+        spec = KINDS[kind]
+        query = select(spec.model).where(spec.model.id.in_(object_ids)).options(*spec.load)
+        for thing in db.session.scalars(query):
+            things[(kind, thing.id)] = thing
+    snippets = backend().snippets(ids, parsed)
+    results = []
+    for doc_id in ids:
+        row = rows[doc_id]
+        thing = things.get((row.kind, row.object_id))
+        if thing is None:  # pragma: no cover - gone between the two queries
+            continue
+        spec = KINDS[row.kind]
+        snippet = snippets.get(doc_id) or Snippet(Markup(""), Markup(""))
+        result = Result(row.kind, thing, snippet, row.activity_at, spec.space(thing))
+        if row.kind is Kind.post:
+            # A reply has no title of its own: it is shown as "Reply in <thread title>".
+            result.thread = thing.thread
+            result.snippet = Snippet(Markup(""), snippet.text)
+        results.append(result)
+    return results

@@ -1,0 +1,47 @@
+"""Search in a real browser: a member searches from the header, filters the results, and opens
+one. Every page shown is checked with axe-core."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .browser_support import DEMO_PASSWORD, NewContext, check_accessibility, sign_in
+
+pytestmark = pytest.mark.browser
+
+MEMBER = "aisha-khan@peerlearn.example"
+
+
+def test_search_from_the_header_filter_and_open_a_result(new_context: NewContext) -> None:
+    page = new_context().new_page()
+    sign_in(page, MEMBER, DEMO_PASSWORD)
+    page.goto("/spaces")
+    check_accessibility(page)
+
+    # The header's search box, on every page.
+    page.get_by_role("search").get_by_label("Search peerlearn").fill("flow coaching")
+    page.get_by_role("search").get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", level=1, name="Search results")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/search\?q=flow\+coaching"))
+    results = page.get_by_role("list").filter(has=page.locator(".pl-result"))
+    expect(results.locator("mark").first).to_be_visible()
+    check_accessibility(page)
+
+    # Only discussions.
+    page.get_by_label("Show").select_option(label="Discussions")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"kind=thread"))
+    expect(
+        page.get_by_role("heading", level=2, name=re.compile(r"results? for ‘flow coaching’"))
+    ).to_be_visible()
+    kinds = page.locator(".pl-result__kind").all_inner_texts()
+    assert kinds and all(kind.strip().startswith("Discussion") for kind in kinds)
+    check_accessibility(page)
+
+    # Open the first result.
+    first = page.locator(".pl-result h3 a").first
+    title = first.inner_text()
+    first.click()
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+    check_accessibility(page)

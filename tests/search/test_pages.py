@@ -1,0 +1,163 @@
+"""The results page: works without JavaScript, escapes snippets (only ``<mark>`` added), filters,
+pagination, counts, friendly empty states, the header's search box and the help page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from peerlearn.spaces.models import Visibility
+
+
+def text_of(response) -> str:
+    page = response.get_data(as_text=True)
+    main = page.split('id="maincontent"', 1)[-1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
+
+
+@pytest.fixture
+def reader(author, client, login):
+    login(client, author)
+    return client
+
+
+def test_every_page_has_a_search_box_in_the_header(client) -> None:
+    for path in ["/", "/about", "/spaces", "/help/search"]:
+        page = client.get(path).get_data(as_text=True)
+        header = page.split('class="nhsuk-header__search', 1)[1].split("</search>", 1)[0]
+        assert 'action="/search"' in header
+        assert 'name="q"' in header and 'type="search"' in header
+        assert "Search peerlearn" in header  # the label
+
+
+def test_results_show_kind_title_link_space_date_and_a_highlighted_snippet(
+    reader, new_thread, new_reply, sig
+) -> None:
+    thread = new_thread("Huddle boards", "A good huddle board shows flow.")
+    post = new_reply(thread, "Our huddle is at nine.")
+    response = reader.get("/search?q=huddle")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    text = text_of(response)
+    assert "2 results for ‘huddle’" in text
+    assert f'href="/threads/{thread.id}"' in page
+    assert f'href="/threads/{thread.id}/posts/{post.id}"' in page
+    assert "Discussion" in text and "Reply in Huddle boards" in text
+    assert sig.name in text
+    assert "<mark>huddle</mark>" in page.lower()
+
+
+def test_a_post_containing_a_script_shows_as_text(reader, new_thread, new_reply) -> None:
+    thread = new_thread("Safety", "Nothing to see.")
+    new_reply(thread, 'Beware <script>alert("x")</script> of <b>bold</b> claims & "quotes"')
+    page = reader.get("/search?q=beware").get_data(as_text=True)
+    results = page.split('class="nhsuk-list nhsuk-list--border pl-results"', 1)[1]
+    results = results.split("</ol>", 1)[0]
+    assert "<script>" not in results and "<b>" not in results
+    assert "&lt;script&gt;alert(" in results
+    assert "&amp;" in results
+    assert set(re.findall(r"</?([a-z][a-z0-9]*)", results)) <= {
+        "li",
+        "p",
+        "strong",
+        "h3",
+        "a",
+        "time",
+        "mark",
+    }
+
+
+def test_highlight_markers_typed_by_someone_are_not_trusted(reader, new_thread) -> None:
+    new_thread("Markers", "fake \ue000mark\ue001 and <mark>real</mark> text")
+    page = reader.get("/search?q=markers").get_data(as_text=True)
+    snippet = page.split('class="pl-snippet', 1)[1].split("</p>", 1)[0]
+    assert "<mark>real</mark>" not in snippet
+    assert "&lt;mark&gt;real&lt;/mark&gt;" in snippet
+
+
+def test_filters_combine_in_a_shareable_address(reader, new_thread, new_event, make_space) -> None:
+    new_thread("Kaizen events", "Kaizen.")
+    new_event("Kaizen live")
+    response = reader.get("/search?q=kaizen&kind=event")
+    text = text_of(response)
+    assert "1 result for ‘kaizen’" in text and "Kaizen live" in text
+    everything = text_of(reader.get("/search?q=kaizen"))
+    assert "Discussions (1)" in everything and "Events (1)" in everything
+    since = reader.get("/search?q=kaizen&since=2001-01-01&until=2001-12-31")
+    assert "0 results" in text_of(since)
+    bad = reader.get("/search?q=kaizen&since=2001-02-01&until=2001-01-01")
+    assert "must be the same as or after" in text_of(bad)
+    nonsense = reader.get("/search?q=kaizen&since=31-02-2026")
+    assert "Enter a real date" in text_of(nonsense)
+    assert "2 results" in text_of(nonsense)  # the bad filter is ignored, the search still runs
+
+
+def test_results_are_paged(reader, new_thread) -> None:
+    for number in range(23):
+        new_thread(f"Pareto analysis {number}", "Pareto.")
+    first = reader.get("/search?q=pareto")
+    assert "23 results" in text_of(first)
+    assert "Page 2 of 2" in text_of(first)
+    second = text_of(reader.get("/search?q=pareto&page=2"))
+    assert second.count("Pareto analysis") == 3
+    past = text_of(reader.get("/search?q=pareto&page=9"))
+    assert "There are no more results to show" in past
+
+
+def test_empty_search_no_results_and_hostile_input_are_friendly(client, reader) -> None:
+    empty = reader.get("/search")
+    assert empty.status_code == 200 and "How to search" in text_of(empty)
+    for query in [
+        "nothing-matches-this",
+        '"unbalanced',
+        "NEAR(a AND b)*",
+        "x" * 10_000,
+        "🚑",
+        "-alone",
+        "the",
+    ]:
+        response = reader.get("/search", query_string={"q": query})
+        assert response.status_code == 200, query
+        assert "No results found" in text_of(response), query
+    assert "at least one word" in text_of(reader.get("/search?q=the"))
+
+
+def test_anonymous_readers_find_only_public_content(
+    new_thread, make_space, add_member, author, new_client
+) -> None:
+    public = make_space("Open group", visibility=Visibility.public)
+    add_member(public, author)
+    new_thread("Public huddles", "Huddles.", space=public)
+    new_thread("Network huddles", "Huddles.")
+    text = text_of(new_client().get("/search?q=huddles"))
+    assert "1 result" in text and "Public huddles" in text and "Network huddles" not in text
+    assert "Sign in" in text_of(new_client().get("/search?q=nothing"))
+
+
+def test_the_help_page_explains_the_syntax(client) -> None:
+    text = text_of(client.get("/help/search"))
+    assert "exact phrase" in text and "-covid" in text
+
+
+@pytest.mark.usefixtures("header_count_every_time")
+def test_a_full_page_of_results_costs_no_more_queries_than_a_short_one(
+    app, reader, new_thread, new_reply, new_event
+) -> None:
+    from tests.discussions.test_query_counts import counting_statements
+
+    thread = new_thread("Gemba walk", "Gemba.")
+    new_reply(thread, "Gemba reply.")
+    new_event("Gemba event")
+
+    def count() -> int:
+        with counting_statements(app) as statements:
+            assert reader.get("/search?q=gemba").status_code == 200
+        return len(statements)
+
+    short = count()
+    for number in range(8):
+        new_reply(thread, f"Gemba reply {number}.")
+        new_event(f"Gemba event {number}")
+        new_thread(f"Gemba thread {number}", "Gemba.")
+    assert count() == short  # nothing is loaded result by result
