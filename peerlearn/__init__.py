@@ -107,6 +107,9 @@ def init_socketio(app: Flask) -> None:
         message_queue=queue,
         # Flask-SocketIO keeps options between init_app calls: forget an earlier app's queue.
         **({} if queue else {"client_manager": None}),
+        # Processes sharing a Redis (staging and production, say) stay apart by channel.
+        channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio",
+        # threading for flask run, gevent under gunicorn -k gevent (config.py; never guessed).
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
         # Same-origin only: the browser's Origin must match the host the page came from.
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ALLOWED_ORIGINS"),

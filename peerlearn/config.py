@@ -7,6 +7,7 @@ turns on the hardened settings and refuses to start with a missing or default se
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,11 @@ from typing import Any
 DEFAULT_DEMO_PASSWORD = "improve-together-2026"  # noqa: S105 - documented demo value, refused in production
 
 _PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "dev", "secret", "development"}
+
+#: Socket.IO async modes peerlearn runs on (docs/live-chat-production.md): ``threading`` for the
+#: embedded ``flask run``, ``gevent`` under ``gunicorn -k gevent``. eventlet is deprecated upstream
+#: and psycopg 3 does not support it.
+ASYNC_MODES = ("threading", "gevent")
 
 
 class ConfigError(RuntimeError):
@@ -41,6 +47,21 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def gevent_patched() -> bool:
+    """Whether this process runs on gevent (its worker monkey-patched the standard library)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("socket"))
+
+
+def _async_mode() -> str:
+    """``PEERLEARN_ASYNC_MODE``, or the server's own: gevent under a gevent worker, else threading.
+
+    Never guessed from what is installed (Flask-SocketIO would pick gevent whenever it can be
+    imported, which breaks ``flask run``)."""
+    chosen = os.environ.get("PEERLEARN_ASYNC_MODE", "").strip().lower()
+    return chosen or ("gevent" if gevent_patched() else "threading")
 
 
 def _development_secret(instance_path: Path) -> str:
@@ -73,6 +94,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        "SOCKETIO_ASYNC_MODE": _async_mode(),
+        "SOCKETIO_CHANNEL": os.environ.get("PEERLEARN_SOCKETIO_CHANNEL", "").strip() or None,
         # Uploaded files live outside static/: they are only ever served through the library's
         # download views, which ask the permission policy.
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance_path / "uploads"),
@@ -122,6 +145,7 @@ def check(config: dict[str, Any]) -> None:
     """Refuse settings that are unsafe for the environment they claim to be."""
     if config.get("PEERLEARN_ENV") not in {"development", "production", "testing"}:
         raise ConfigError("PEERLEARN_ENV must be 'development' or 'production'")
+    _check_async_mode(config.get("SOCKETIO_ASYNC_MODE", "threading"))
     if config["PEERLEARN_ENV"] != "production":
         return
     secret = str(config.get("SECRET_KEY") or "")
@@ -135,3 +159,26 @@ def check(config: dict[str, Any]) -> None:
         config["PEERLEARN_DEMO_PASSWORD"] = None
     if not str(config.get("PEERLEARN_BASE_URL", "")).startswith("https://"):
         raise ConfigError("PEERLEARN_BASE_URL must be the site's https:// address in production")
+
+
+def _check_async_mode(mode: str) -> None:
+    """The async mode must match the server the app runs in, or WebSockets misbehave quietly."""
+    if mode not in ASYNC_MODES:
+        raise ConfigError(f"PEERLEARN_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}")
+    if (mode == "gevent") != gevent_patched():
+        raise ConfigError(
+            "PEERLEARN_ASYNC_MODE=gevent needs a gevent server (gunicorn -k gevent) and that "
+            "server needs gevent mode; the embedded flask run uses threading"
+        )
+    waiting = sys.modules.get("psycopg.waiting")
+    if (
+        mode == "gevent"
+        and waiting is not None
+        and waiting.wait is getattr(waiting, "wait_c", None)
+    ):
+        # psycopg picks its wait function when first imported: before gevent's patching it
+        # would block every connection in the process while a query runs.
+        raise ConfigError(
+            "psycopg was imported before gevent patched the process: do not use gunicorn "
+            "--preload with the gevent worker"
+        )

@@ -1,0 +1,253 @@
+"""A real peerlearn chat server for the chat benchmark and the real-process tests (tests/live).
+
+Seeds a chat (``python -m bench.chat_server seed --database-url URL --members N`` migrates the
+database and prints the ids as JSON), serves it with the production entry point (gunicorn's gevent
+worker) or the embedded one (``flask run``, threading), and signs members in through the real form.
+Servers listen on loopback addresses only and are stopped by their own process group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The password of every seeded chat member.
+PASSWORD = "chat members' shared bench password 42"  # noqa: S105 - throwaway test accounts
+HOST = "127.0.0.1"
+
+#: How each kind of server is started; ``{port}`` is filled in.
+COMMANDS: dict[str, list[str]] = {
+    # Production: one gevent worker per process (sticky sessions need one process per port).
+    "gevent": [
+        *(sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1"),
+        *("--worker-connections", "10000", "--bind", f"{HOST}:{{port}}"),
+        *("--log-level", "warning", "wsgi:app"),
+    ],
+    # The embedded default: Flask's own server, Socket.IO in threading mode.
+    "threading": [
+        *(sys.executable, "-m", "flask", "--app", "peerlearn", "run"),
+        *("--host", HOST, "--port", "{port}"),
+    ],
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def app_environment(database_url: str, secret_key: str, redis_url: str | None = None,
+                    *, rate_limits: bool = True, folder: Path | None = None) -> dict[str, str]:  # fmt: skip
+    """The environment a served app reads (nothing inherited that changes its behaviour)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PEERLEARN_", "MAIL_", "RATELIMIT_"))
+        and key not in {"REDIS_URL", "DATABASE_URL", "SECRET_KEY", "UPLOAD_DIR"}
+    }
+    folder = folder or Path(tempfile.gettempdir())
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY=secret_key,
+        REDIS_URL=redis_url or "",
+        PEERLEARN_ENV="development",
+        RATELIMIT_ENABLED="true" if rate_limits else "false",
+        MAIL_OUTBOX_DIR=str(folder / "outbox"),
+        UPLOAD_DIR=str(folder / "uploads"),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@dataclass
+class Server:
+    """One server process (its own process group), started and stopped by the caller."""
+
+    command: list[str]
+    env: dict[str, str]
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self, timeout: float = 30) -> Server:
+        command = [part.format(port=self.port) for part in self.command]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited ({self.process.returncode}):\n{self.tail()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not answer within {timeout} s:\n{self.tail()}")
+
+    def kill(self) -> None:
+        """Kill -9 the server and its workers, as a crash would."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self) -> None:
+        """Stop at once (SIGINT: gunicorn's quick shutdown, Ctrl+C for flask run)."""
+        self._signal(signal.SIGINT)
+
+    def _signal(self, signum: int) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signum)  # our own child's group: the server and its workers
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def serve(kind: str, env: dict[str, str], log: Path, port: int | None = None) -> Server:
+    """Start a peerlearn server of ``kind`` (gevent or threading) and wait until it answers."""
+    server = Server(COMMANDS[kind], env, log)
+    if port is not None:
+        server.port = port
+    return server.start()
+
+
+def sign_in(base_url: str, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the real form; the ``Cookie`` header a Socket.IO client sends."""
+    with requests.Session() as session:
+        page = session.get(base_url + "/login", timeout=10)
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+        if page.status_code != 200 or token is None:
+            raise RuntimeError(f"GET /login answered {page.status_code} without a CSRF token")
+        form = {"csrf_token": token.group(1), "email": email, "password": password}
+        response = session.post(base_url + "/login", data=form, allow_redirects=False, timeout=10)
+        if response.status_code != 302:
+            raise RuntimeError(f"signing in as {email} failed ({response.status_code})")
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in session.cookies)
+
+
+def seed(database_url: str, members: int, log: Path) -> dict[str, Any]:
+    """Migrate the database and add the chat (in a subprocess, like any management command)."""
+    env = app_environment(database_url, secrets.token_urlsafe(36), folder=log.parent)
+    command = [sys.executable, "-m", "bench.chat_server", "seed", "--members", str(members)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"seeding failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _seed_here(members: int) -> dict[str, Any]:
+    """Run inside the seeding subprocess: the app's own models on the configured database."""
+    from datetime import timedelta
+
+    from flask_migrate import upgrade
+
+    from peerlearn import create_app
+    from peerlearn.accounts.models import SiteRole, User
+    from peerlearn.accounts.passwords import hash_password
+    from peerlearn.core.db import utcnow
+    from peerlearn.events.models import Event
+    from peerlearn.extensions import db
+    from peerlearn.organisations.models import Organisation, OrganisationKind, Region
+    from peerlearn.spaces.models import (
+        JoinPolicy,
+        MemberRole,
+        Membership,
+        Space,
+        SpaceKind,
+        Visibility,
+    )
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        organisation = Organisation(
+            name="Chat Test NHS Foundation Trust",
+            kind=OrganisationKind.trust,
+            region=Region.north_west,
+        )
+        password_hash = hash_password(PASSWORD)
+        users = [
+            User(
+                email=f"chat{number}@trust.nhs.uk",
+                handle=f"chat-{number}",
+                display_name=f"Chat Member {number}",
+                job_title="Improvement Lead",
+                organisation=organisation,
+                password_hash=password_hash,
+                site_role=SiteRole.member,
+                active=True,
+                email_confirmed_at=utcnow(),
+            )
+            for number in range(1, members + 1)
+        ]
+        space = Space(
+            slug="live-chat",
+            name="Live Chat Group",
+            kind=SpaceKind.sig,
+            visibility=Visibility.network,
+            join_policy=JoinPolicy.open,
+            summary="A group whose event chat is open now.",
+            description_source="Chat.",
+            description_html="<p>Chat.</p>",
+        )
+        for number, user in enumerate(users):
+            role = MemberRole.owner if number == 0 else MemberRole.member
+            space.memberships.append(Membership(user=user, role=role))
+        now = utcnow()
+        events = [
+            Event(space=space, title=title, starts_at=now - timedelta(minutes=10),
+                  ends_at=now + timedelta(hours=6), joining_url="https://meet.example.org/chat")
+            for title in ("Chat now", "Another chat now")
+        ]  # fmt: skip
+        db.session.add_all([space, *events])
+        db.session.commit()
+        return {
+            "event_id": events[0].id,
+            "other_event_id": events[1].id,
+            "members": [user.email for user in users],
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    seeding = commands.add_parser("seed", help="migrate DATABASE_URL and add a chat open now")
+    seeding.add_argument("--members", type=int, default=4)
+    args = parser.parse_args(argv)
+    print(json.dumps(_seed_here(args.members)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

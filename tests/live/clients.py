@@ -1,0 +1,73 @@
+"""A real ``python-socketio`` client on the ``/live`` namespace, with waits instead of sleeps."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any
+
+import socketio
+
+NAMESPACE = "/live"
+#: Long enough for a loaded CI machine; every wait ends as soon as its event arrives.
+TIMEOUT = 15
+
+
+class LiveClient:
+    """One browser tab's socket: connects over WebSocket with a signed-in session's cookie."""
+
+    def __init__(self, url: str, cookie: str) -> None:
+        self.sio = socketio.Client(reconnection=False)
+        self.received: list[dict[str, Any]] = []
+        self._arrived = threading.Condition()
+        self.disconnected = threading.Event()
+        self.sio.on("message", self._on_message, namespace=NAMESPACE)
+        self.sio.on("disconnect", lambda *_: self.disconnected.set(), namespace=NAMESPACE)
+        self.sio.connect(
+            url,
+            headers={"Cookie": cookie},
+            namespaces=[NAMESPACE],
+            transports=["websocket"],
+            wait_timeout=TIMEOUT,
+        )
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        with self._arrived:
+            self.received.append(message)
+            self._arrived.notify_all()
+
+    def call(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
+        return self.sio.call(event, data, namespace=NAMESPACE, timeout=TIMEOUT)
+
+    def join(self, event_id: int, after_id: int | None = None) -> list[dict[str, Any]]:
+        """Join a chat; the messages the acknowledgement brings."""
+        data = {"event_id": event_id, **({} if after_id is None else {"after_id": after_id})}
+        ack = self.call("join", data)
+        assert ack["ok"], ack
+        return ack["messages"]
+
+    def send(self, event_id: int, body: str, client_id: str) -> dict[str, Any]:
+        """Send and wait for the acknowledgement; the stored message."""
+        ack = self.call("send", {"event_id": event_id, "body": body, "client_id": client_id})
+        assert ack["ok"], ack
+        return ack["message"]
+
+    def wait_for(self, count: int) -> list[dict[str, Any]]:
+        """The live messages so far, once at least ``count`` have arrived."""
+        with self._arrived:
+            arrived = self._arrived.wait_for(lambda: len(self.received) >= count, TIMEOUT)
+            assert arrived, f"waited for {count} messages, got {len(self.received)}"
+            return list(self.received)
+
+    def cut(self) -> None:
+        """Drop the connection under the client, as a Wi-Fi drop does (no goodbye sent)."""
+        self.sio.eio.ws.sock.shutdown(socket.SHUT_RDWR)
+        assert self.disconnected.wait(TIMEOUT), "the client did not notice the drop"
+
+    def close(self) -> None:
+        """Let go at the end of a test (a goodbye would wait for the server's; a drop does not)."""
+        if self.sio.connected:
+            self.cut()
+        sock = getattr(getattr(self.sio.eio, "ws", None), "sock", None)
+        if sock is not None:  # a dropped connection's socket is still open on our side
+            sock.close()

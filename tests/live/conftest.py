@@ -1,0 +1,148 @@
+"""Real-process fixtures: the app served by a real server on 127.0.0.1, driven by real clients.
+
+Each test module gets its own migrated database with a chat open now (a SQLite file, and a
+throwaway PostgreSQL database made from ``PEERLEARN_TEST_DATABASE_URL`` when it is set), seeded by
+the app's own code in a subprocess. ``serve(kind)`` starts the production entry point
+(``gunicorn --worker-class gevent``) or the embedded one (``flask run``, threading) on a free port;
+``connect(server, email)`` signs in through the real form and opens a ``python-socketio`` client
+with that session's cookie. Every server is stopped by its process group after the test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from bench import chat_server
+from bench.chat_server import Server, app_environment, seed, sign_in
+
+from .clients import LiveClient
+
+POSTGRES_URL = os.environ.get("PEERLEARN_TEST_DATABASE_URL", "").strip()
+REDIS_URL = os.environ.get("PEERLEARN_TEST_REDIS_URL", "").strip()
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+
+
+@dataclass
+class Chat:
+    """The seeded chat: a database, two events open now, members who can sign in."""
+
+    database_url: str
+    folder: Path
+    event_id: int
+    other_event_id: int
+    members: list[str]
+    #: Shared by every server on this database, so sessions survive a restart.
+    secret_key: str
+    #: The Redis channel of these servers only, so no other server on that Redis hears them.
+    channel: str
+
+    def environment(self, redis_url: str | None = None, rate_limits: bool = True) -> dict[str, str]:
+        env = app_environment(
+            self.database_url, self.secret_key, redis_url, rate_limits=rate_limits,
+            folder=self.folder,
+        )  # fmt: skip
+        env["PEERLEARN_SOCKETIO_CHANNEL"] = self.channel
+        return env
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def live_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database of this module's own: a SQLite file, or a PostgreSQL database made for it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('live-db') / 'live.db'}"
+        return
+    server = make_url(POSTGRES_URL)
+    name = f"{server.database}_live_{secrets.token_hex(4)}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def chat(live_database: str, tmp_path_factory: pytest.TempPathFactory) -> Chat:
+    folder = tmp_path_factory.mktemp("live")
+    seeded = seed(live_database, members=5, log=folder / "seed.log")
+    return Chat(
+        database_url=live_database,
+        folder=folder,
+        event_id=seeded["event_id"],
+        other_event_id=seeded["other_event_id"],
+        members=seeded["members"],
+        secret_key=secrets.token_urlsafe(36),
+        channel=f"peerlearn-test-{secrets.token_hex(6)}",
+    )
+
+
+@pytest.fixture
+def serve(chat: Chat, request: pytest.FixtureRequest) -> Iterator[Callable[..., Server]]:
+    """Start servers of a kind (gevent or threading); all stopped afterwards, logs shown on failure.
+
+    Rate limits stay on, as in production; the tests keep under them."""
+    started: list[Server] = []
+
+    def start(kind: str, redis_url: str | None = None, rate_limits: bool = True) -> Server:
+        log = chat.folder / f"{request.node.name}-{len(started)}.log"
+        server = chat_server.serve(kind, chat.environment(redis_url, rate_limits), log)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+    if getattr(request.node, "failed", False):
+        for server in started:
+            print(f"--- {server.log.name}\n{server.tail(60)}")
+
+
+@pytest.fixture(scope="module")
+def cookies(chat: Chat) -> dict[str, str]:
+    """Each member's browser session, kept across servers and restarts (one secret key)."""
+    return {}
+
+
+@pytest.fixture
+def connect(cookies: dict[str, str]) -> Iterator[Callable[..., LiveClient]]:
+    """A Socket.IO client on a server, signed in as a member (through the form, once)."""
+    clients: list[LiveClient] = []
+
+    def make(server: Server, email: str) -> LiveClient:
+        if email not in cookies:
+            cookies[email] = sign_in(server.url, email)
+        client = LiveClient(server.url, cookies[email])
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    report = yield
+    if report.failed:
+        item.failed = True  # type: ignore[attr-defined]
+    return report
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything here starts real servers: ``-m 'not live'`` leaves it out."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.live)

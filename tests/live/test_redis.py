@@ -1,0 +1,48 @@
+"""Several server processes share Redis as the message queue: a message sent to one reaches the
+members connected to another, and stays in its own event's room."""
+
+import time
+
+import pytest
+import redis
+
+from .clients import TIMEOUT
+from .conftest import REDIS_URL
+
+pytestmark = pytest.mark.skipif(
+    not REDIS_URL, reason="PEERLEARN_TEST_REDIS_URL is unset: no Redis to share between servers"
+)
+
+
+def test_a_message_sent_to_one_process_reaches_members_on_another(chat, serve, connect):
+    first, second = serve("gevent", REDIS_URL), serve("gevent", REDIS_URL)
+    alice, dave = connect(first, chat.members[1]), connect(first, chat.members[3])
+    bob, carol = connect(second, chat.members[0]), connect(second, chat.members[2])
+    for client in (alice, bob):
+        client.join(chat.event_id)
+    for client in (carol, dave):
+        client.join(chat.other_event_id)
+    listening(chat.channel, processes=2)
+
+    across = alice.send(chat.event_id, "Hello from process one", "redis-across")
+    assert [m["id"] for m in bob.wait_for(1)] == [across["id"]]
+    assert "Hello from process one" in bob.received[0]["body_html"]
+
+    elsewhere = dave.send(chat.other_event_id, "Another event's chat", "redis-elsewhere")
+    back = bob.send(chat.event_id, "And back from process two", "redis-back")
+    assert [m["id"] for m in alice.wait_for(2)] == [across["id"], back["id"]]
+    assert [m["id"] for m in carol.wait_for(1)] == [elsewhere["id"]]
+    # Each room heard only its own event (later messages mark the end of what could arrive).
+    end = dave.send(chat.other_event_id, "The end", "redis-end")
+    assert [m["id"] for m in carol.wait_for(2)] == [elsewhere["id"], end["id"]]
+    assert [m["id"] for m in bob.received] == [across["id"], back["id"]]
+
+
+def listening(channel: str, processes: int) -> None:
+    """Wait until every server listens on the queue (each subscribes on its first connection;
+    Redis keeps nothing for a listener not yet there). Redis offers no event to wait on."""
+    deadline = time.monotonic() + TIMEOUT
+    with redis.Redis.from_url(REDIS_URL) as queue:
+        while queue.pubsub_numsub(channel)[0][1] < processes:
+            assert time.monotonic() < deadline, f"{processes} servers never listened on Redis"
+            time.sleep(0.05)
