@@ -147,14 +147,21 @@ def store_once(
         return previous, False
     row = build()
     db.session.add(row)
+    # The caller acknowledges and broadcasts this very row at once: keep what is loaded (the row,
+    # its author, the event) rather than read it all back after the commit. Each socket event and
+    # each request has a session of its own, so nothing older is kept past this handler.
+    session = db.session()
+    session.expire_on_commit = False
     try:
-        db.session.commit()
+        session.commit()
     except IntegrityError:  # the same resend arrived twice at once: the other one was stored
-        db.session.rollback()
+        session.rollback()
         stored = existing()
         if stored is None:
             raise
         return stored, False
+    finally:
+        session.expire_on_commit = True
     return row, True
 
 
