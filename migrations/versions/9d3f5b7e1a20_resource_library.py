@@ -63,6 +63,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_resources_created_by_id'), ['created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_resources_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index('ix_resources_space_created', ['space_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_resources_type_created', ['type', 'created_at'], unique=False)
 
     op.create_table('case_study_sections',
     sa.Column('resource_id', sa.Integer(), nullable=False),
@@ -239,6 +240,7 @@ def downgrade():
     op.drop_table('resource_authors')
     op.drop_table('case_study_sections')
     with op.batch_alter_table('resources', schema=None) as batch_op:
+        batch_op.drop_index('ix_resources_type_created')
         batch_op.drop_index('ix_resources_space_created')
         batch_op.drop_index(batch_op.f('ix_resources_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_resources_created_by_id'))

@@ -23,6 +23,9 @@ from PIL import Image, ImageOps
 
 from peerlearn.core.errors import RuleError
 
+#: How much of a file libmagic reads to decide its type: the start is what it looks at (its own
+#: default would read up to 7 MB of a large file).
+SNIFF_BYTES = 1024 * 1024
 #: Longest file name kept (characters, before the classification prefix added on download).
 MAX_FILENAME = 255
 
@@ -163,7 +166,8 @@ def _zip_type(path: Path) -> str | None:
 def identify(path: Path, filename: str) -> FileType:
     """The accepted type of the file's content, agreeing with its name's extension; otherwise
     :class:`UploadError` saying what the file is and what would be accepted."""
-    sniffed = magic.from_file(str(path), mime=True)
+    with path.open("rb") as content:
+        sniffed = magic.from_buffer(content.read(SNIFF_BYTES), mime=True)
     extension = extension_of(filename)
     if sniffed in {"application/zip", "application/octet-stream"}:
         sniffed = _zip_type(path) or sniffed

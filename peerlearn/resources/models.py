@@ -274,7 +274,11 @@ class Resource(db.Model):
     """A file, link or case study shared in a space's library."""
 
     __tablename__ = "resources"
-    __table_args__ = (Index("ix_resources_space_created", "space_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_resources_space_created", "space_id", "created_at"),
+        # The library's type filter, already in the order of its default sort (newest first).
+        Index("ix_resources_type_created", "type", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))

@@ -1,9 +1,12 @@
 """The one storage layer for uploaded files: content-addressed, written safely, never half-kept.
 
 Content arrives as a stream and is written to a temporary file inside the storage root while it
-is hashed; the file is fsynced, then renamed into ``ab/cd/<sha256>`` (a rename within one file
-system is atomic, and the directory is fsynced after it). Identical content is stored once. Names
-people gave their files are never used as paths.
+is hashed. An upload form's file goes there straight from the request body: views marked with
+:func:`streams_into_storage` have their multipart file parts written by :class:`UploadRequest`
+into an :class:`Incoming` file, so the content is written once. The file is fsynced, then
+renamed into ``ab/cd/<sha256>`` (a rename within one file system is atomic, and the directory
+is fsynced after it). Identical content is stored once. Names people gave their files are never
+used as paths.
 
 :func:`storage_transaction` ties files to database rows: the rows are committed in the same unit
 of work, and a failure at any point — while receiving, while checking, before or at the commit —
@@ -25,12 +28,12 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
-from flask import current_app
+from flask import Request, current_app
 from sqlalchemy import select
 
 from peerlearn.core.errors import RuleError
@@ -56,13 +59,73 @@ class Staged:
     size: int
 
 
+class Incoming:
+    """A temporary file in the storage root that content is written into as it arrives (by the
+    multipart parser), hashed on the way. Past ``limit`` bytes it stops keeping the content and
+    only counts, so the storage layer can refuse it with :class:`FileTooLarge`. Closing it
+    removes the file unless the storage layer has taken it over with :meth:`staged`."""
+
+    def __init__(self, directory: Path, limit: int | None) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=directory, prefix="upload-")
+        self.path = Path(name)
+        self.limit = limit
+        self.size = 0
+        self._file = os.fdopen(handle, "w+b")
+        self._digest = hashlib.sha256()
+        self._taken = False
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.limit is None or self.size <= self.limit:
+            self._digest.update(data)
+            self._file.write(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def staged(self, limit: int | None) -> Staged:
+        """Hand the content to the storage layer: fsynced, hashed, refused past ``limit``."""
+        for most in (self.limit, limit):
+            if most is not None and self.size > most:
+                self.close()
+                raise FileTooLarge(_too_large(most), field="file")
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+        except BaseException:
+            self.close()
+            raise
+        self._taken = True
+        return Staged(path=self.path, sha256=self._digest.hexdigest(), size=self.size)
+
+    def close(self) -> None:
+        self._file.close()
+        if not self._taken:
+            self.path.unlink(missing_ok=True)
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+
 class Storage(abc.ABC):
     """Where file content lives, addressed by its SHA-256."""
 
     @abc.abstractmethod
-    def receive(self, stream: BinaryIO, limit: int | None = None) -> Staged:
+    def receive(self, stream: BinaryIO | Incoming, limit: int | None = None) -> Staged:
         """Write the stream to a temporary file, hashing it; raise :class:`FileTooLarge` past
-        ``limit`` bytes. On any failure nothing is left behind."""
+        ``limit`` bytes. On any failure nothing is left behind. An :class:`Incoming` file from
+        :meth:`incoming` is taken over where it is (fsynced, not copied)."""
+
+    @abc.abstractmethod
+    def incoming(self, limit: int | None) -> Incoming:
+        """A temporary file for content that arrives piece by piece (see :class:`Incoming`)."""
 
     @abc.abstractmethod
     def place(self, staged: Staged) -> bool:
@@ -100,7 +163,7 @@ class LocalStorage(Storage):
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
-        self.incoming = self.root / "incoming"
+        self.incoming_dir = self.root / "incoming"
 
     def path(self, sha256: str) -> Path:
         """The file holding this content. Only hex digests are addresses: nothing a person typed
@@ -109,9 +172,14 @@ class LocalStorage(Storage):
             raise ValueError("not a SHA-256 hex digest")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def receive(self, stream: BinaryIO, limit: int | None = None) -> Staged:
-        self.incoming.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=self.incoming, prefix="upload-")
+    def incoming(self, limit: int | None) -> Incoming:
+        return Incoming(self.incoming_dir, limit)
+
+    def receive(self, stream: BinaryIO | Incoming, limit: int | None = None) -> Staged:
+        if isinstance(stream, Incoming) and stream.path.parent == self.incoming_dir:
+            return stream.staged(limit)
+        self.incoming_dir.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=self.incoming_dir, prefix="upload-")
         path = Path(name)
         digest = hashlib.sha256()
         size = 0
@@ -165,8 +233,8 @@ class LocalStorage(Storage):
                 yield path.name
 
     def leftovers(self) -> Iterator[Path]:
-        if self.incoming.is_dir():
-            yield from sorted(self.incoming.iterdir())
+        if self.incoming_dir.is_dir():
+            yield from sorted(self.incoming_dir.iterdir())
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -200,6 +268,44 @@ def storage() -> Storage:
     return LocalStorage(current_app.config["UPLOAD_DIR"])
 
 
+def streams_into_storage(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark an upload view: its request's file parts are written straight into the storage root
+    (see :class:`UploadRequest`)."""
+    view.streams_into_storage = True  # type: ignore[attr-defined]
+    return view
+
+
+class UploadRequest(Request):
+    """The app's request class. For views marked with :func:`streams_into_storage`, each file
+    part of a multipart body is written by the parser into an :class:`Incoming` file in the
+    storage root, which :meth:`Storage.receive` then takes over without copying. Any incoming
+    file not taken over — the form was refused, the body stopped short, the view never stored
+    it — is removed when the request closes."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        view = current_app.view_functions.get(self.endpoint or "")
+        if not getattr(view, "streams_into_storage", False):
+            return super()._get_file_stream(
+                total_content_length, content_type, filename, content_length
+            )
+        incoming = storage().incoming(current_app.config["UPLOAD_MAX_BYTES"])
+        self.__dict__.setdefault("_incoming", []).append(incoming)
+        return incoming  # type: ignore[return-value]
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            for incoming in self.__dict__.get("_incoming", ()):
+                incoming.close()
+
+
 @dataclass
 class StorageTransaction:
     """Files received in one unit of work with the database rows that refer to them."""
@@ -210,7 +316,7 @@ class StorageTransaction:
     #: Content that was already stored when this unit of work stored it.
     found: list[Staged] = field(default_factory=list)
 
-    def receive(self, stream: BinaryIO, limit: int | None = None) -> Staged:
+    def receive(self, stream: BinaryIO | Incoming, limit: int | None = None) -> Staged:
         staged = self.storage.receive(stream, limit)
         self.staged.append(staged)
         return staged

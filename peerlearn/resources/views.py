@@ -47,10 +47,19 @@ from peerlearn.resources.models import (
     ResourceType,
     ResourceVisibility,
 )
-from peerlearn.resources.storage import format_size, storage
+from peerlearn.resources.storage import (
+    CHUNK,
+    UploadRequest,
+    format_size,
+    storage,
+    streams_into_storage,
+)
 from peerlearn.spaces.models import Space, Visibility
 
 logger = logging.getLogger(__name__)
+
+# The upload views stream their files straight into the storage root (see UploadRequest).
+bp.record_once(lambda state: setattr(state.app, "request_class", UploadRequest))
 
 
 # Errors the request itself can meet ------------------------------------------------------------
@@ -177,6 +186,7 @@ def form_for(resource: Resource) -> ResourceForm:
 
 
 @bp.route("/spaces/<slug>/library/new", methods=["GET", "POST"])
+@streams_into_storage
 @login_required
 def new_resource(slug: str) -> str | Response:
     space = space_or_404(slug)
@@ -271,6 +281,7 @@ def edit_resource(resource_id: int) -> str | Response:
 
 
 @bp.route("/resources/<int:resource_id>/versions/new", methods=["GET", "POST"])
+@streams_into_storage
 @login_required
 def new_version(resource_id: int) -> str | Response:
     resource = visible_or_404(Resource, resource_id)
@@ -315,7 +326,10 @@ def download(resource_id: int, number: int | None = None) -> Response:
     file_type = files.ALLOWED.get(version.mime)
     inline = bool(request.args.get("view")) and file_type is not None and file_type.inline
     response = Response(
-        wrap_file(request.environ, content), mimetype=version.mime, direct_passthrough=True
+        # The server's file wrapper (gunicorn: sendfile); read in large blocks where it has none.
+        wrap_file(request.environ, content, buffer_size=CHUNK),
+        mimetype=version.mime,
+        direct_passthrough=True,
     )
     response.content_length = version.size
     response.headers["Content-Disposition"] = files.content_disposition(

@@ -173,6 +173,13 @@ def uploader(qms: Space, make_user: Callable[..., User], add_member: Callable[..
 
 
 @pytest.fixture
+def signed_in(client: Any, login: Callable[..., Any], uploader: User) -> Any:
+    """The test client, signed in as the uploader."""
+    login(client, uploader)
+    return client
+
+
+@pytest.fixture
 def make_file_resource(app: Any) -> Callable[..., Resource]:
     """A file resource shared through the library's own service (no form): real storage, real
     checks, an audit entry."""

@@ -37,12 +37,6 @@ from tests.resources.upload_helpers import (
 )
 
 
-@pytest.fixture
-def signed_in(client, login, uploader):
-    login(client, uploader)
-    return client
-
-
 def test_a_member_shares_a_template_with_everything_the_issue_names(
     signed_in, app, qms, uploader, make_user
 ):
