@@ -134,6 +134,10 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
         #: Largest image the library accepts, in pixels (width × height), before re-encoding.
         "UPLOAD_MAX_PIXELS": int(os.environ.get("PEERLEARN_UPLOAD_MAX_PIXELS", "40000000")),
+        # Search reads the words of uploaded documents up to this size, in a child process
+        # stopped after this many seconds (peerlearn/resources/extraction.py).
+        "EXTRACTION_MAX_BYTES": 10 * 1024 * 1024,
+        "EXTRACTION_TIMEOUT": float(os.environ.get("PEERLEARN_EXTRACTION_TIMEOUT", "10")),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

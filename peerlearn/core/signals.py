@@ -37,6 +37,11 @@
 ``person_changed``
     Sent with the :class:`~peerlearn.accounts.models.User` after they register or save their
     profile (committed). Search indexes people from here.
+
+``resource_changed``
+    Sent with the :class:`~peerlearn.resources.models.Resource` after it is shared, edited, given
+    a new version, hidden or restored (by a moderator or a report that hides it) or removed
+    (committed). Search indexes the library from here.
 """
 
 from blinker import Namespace
@@ -53,3 +58,4 @@ post_marked = _signals.signal("post-marked")
 thread_changed = _signals.signal("thread-changed")
 event_changed = _signals.signal("event-changed")
 person_changed = _signals.signal("person-changed")
+resource_changed = _signals.signal("resource-changed")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
+from peerlearn.core import signals
 from peerlearn.core.text import render_markdown
 from peerlearn.extensions import db
 from peerlearn.resources import services
@@ -90,6 +91,7 @@ def create_case_study(
            title=resource.title, visibility=resource.visibility.value,
            classification=resource.classification.value)  # fmt: skip
     db.session.commit()
+    signals.resource_changed.send(resource)
     return resource
 
 

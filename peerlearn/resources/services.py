@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
+from peerlearn.core import signals
 from peerlearn.core.db import utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.text import render_markdown
@@ -26,7 +27,7 @@ from peerlearn.extensions import db
 from peerlearn.moderation.models import FlagOutcome
 from peerlearn.organisations.models import Organisation
 from peerlearn.permissions import Action, can
-from peerlearn.resources import files
+from peerlearn.resources import extraction, files
 from peerlearn.resources.models import (
     Classification,
     Licence,
@@ -229,6 +230,13 @@ def _new_version(
     actor: User, transaction: StorageTransaction, resource: Resource, upload: Upload, note: str
 ) -> ResourceVersion:
     filename, mime, staged = _receive(transaction, upload)
+    # The words inside, for search (bounded, in a child process; None when not read).
+    text = extraction.extract_text(
+        staged.path,  # type: ignore[attr-defined]
+        mime,
+        max_bytes=current_app.config["EXTRACTION_MAX_BYTES"],
+        timeout=current_app.config["EXTRACTION_TIMEOUT"],
+    )
     stored = transaction.store(staged)  # type: ignore[arg-type]
     number = _next_number(resource)
     version = ResourceVersion(
@@ -241,6 +249,7 @@ def _new_version(
         size=stored.size,
         change_note=" ".join(note.split())[:1000],
         created_by_id=actor.id,
+        extracted_text=text,
     )
     db.session.add(version)
     resource.current_version = version
@@ -262,6 +271,7 @@ def create_resource(
         record("resource.link_added", actor=actor, space=space, resource_id=resource.id,
                title=resource.title, url=resource.link_url)  # fmt: skip
         db.session.commit()
+        signals.resource_changed.send(resource)
         return resource
     with storage_transaction() as transaction:
         db.session.add(resource)
@@ -271,6 +281,7 @@ def create_resource(
                title=resource.title, filename=version.filename, sha256=version.sha256,
                visibility=resource.visibility.value,
                classification=resource.classification.value)  # fmt: skip
+    signals.resource_changed.send(resource)
     return resource
 
 
@@ -291,6 +302,7 @@ def add_version(
         record("resource.version_added", actor=actor, space=resource.space,
                resource_id=resource_id, version=version.number, filename=version.filename,
                sha256=version.sha256, note=note)  # fmt: skip
+    signals.resource_changed.send(resource)
     return version
 
 
@@ -307,6 +319,7 @@ def update_resource(actor: User, resource: Resource, draft: ResourceDraft) -> No
                resource_id=resource.id, old=f"{before[0].value}/{before[1].value}",
                new=f"{resource.visibility.value}/{resource.classification.value}")  # fmt: skip
     db.session.commit()
+    signals.resource_changed.send(resource)
 
 
 def delete_resource(actor: User, resource: Resource) -> None:
@@ -317,6 +330,7 @@ def delete_resource(actor: User, resource: Resource) -> None:
     record("resource.deleted", actor=actor, space=resource.space, resource_id=resource.id,
            title=resource.title)  # fmt: skip
     db.session.commit()
+    signals.resource_changed.send(resource)
 
 
 # Downloads -------------------------------------------------------------------------------------
@@ -381,9 +395,12 @@ def flag_resource(
         raise ResourceError("You have already reported this resource", field="reason") from None
     record("resource.flagged", actor=reporter, space=resource.space, resource_id=resource.id,
            reason=reason.value)  # fmt: skip
-    if reason.hides and resource.hidden_at is None:
+    hides = reason.hides and resource.hidden_at is None
+    if hides:
         _set_hidden(reporter, resource, True, "reported as patient-identifiable information")
     db.session.commit()
+    if hides:
+        signals.resource_changed.send(resource)
     return flag
 
 
@@ -417,6 +434,7 @@ def set_resource_hidden(actor: User, resource: Resource, hidden: bool) -> None:
         flag.outcome = FlagOutcome.hidden if hidden else FlagOutcome.dismissed
     _set_hidden(actor, resource, hidden)
     db.session.commit()
+    signals.resource_changed.send(resource)
 
 
 def dismiss_flags(actor: User, resource: Resource) -> None:

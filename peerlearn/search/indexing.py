@@ -17,6 +17,7 @@ from peerlearn.core.db import utcnow
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.events.models import Event
 from peerlearn.extensions import db
+from peerlearn.resources.models import Resource
 from peerlearn.search.backends import backend
 from peerlearn.search.kinds import KINDS, Entry, opening_post, post_entry, thread_entry
 from peerlearn.search.models import Kind, SearchDocument
@@ -146,6 +147,10 @@ def _on_person(user: User) -> None:
     index(Kind.person, user)
 
 
+def _on_resource(resource: Resource) -> None:
+    index(Kind.resource, resource)
+
+
 RECEIVERS = {
     signals.post_created: _committing(_on_post),
     signals.post_edited: _committing(_on_post),
@@ -155,6 +160,7 @@ RECEIVERS = {
     signals.space_changed: _committing(_on_space),
     signals.event_changed: _committing(_on_event),
     signals.person_changed: _committing(_on_person),
+    signals.resource_changed: _committing(_on_resource),
 }
 
 

@@ -11,7 +11,11 @@ What is indexed, and why:
 - an **event**: title, description and venue;
 - a **space**: name and summary (what a listing shows: names of private spaces may be listed,
   their descriptions and content never);
-- a **person**: name, handle, job title, organisation and bio.
+- a **person**: name, handle, job title, organisation and bio;
+- a **resource**: title, summary, tags, type, NHS IMPACT components, QMS elements, originating
+  organisation, a link's domain, a case study's sections, and the text extracted from its current
+  file version (capped at :data:`DOCUMENT_TEXT_LIMIT` characters). A removed resource leaves the
+  index; a hidden one stays, for its space's moderators and uploader (``resource_filter``).
 
 Whether a reader may see a row is never stored in the index: the search query keeps a row only
 when its id is among those :attr:`KindSpec.visible` allows, so membership and visibility
@@ -43,10 +47,12 @@ from peerlearn.permissions import (
     Action,
     event_filter,
     post_filter,
+    resource_filter,
     signed_in,
     space_filter,
     thread_filter,
 )
+from peerlearn.resources.models import CaseStudySection, Resource
 from peerlearn.search.backends import clean_text
 from peerlearn.search.models import Kind
 from peerlearn.spaces.models import Space
@@ -134,6 +140,40 @@ def person_entry(user: User) -> Entry:
     )  # fmt: skip
 
 
+#: The most of a document's extracted text that is indexed.
+DOCUMENT_TEXT_LIMIT = 500_000
+
+
+def resource_entry(resource: Resource) -> Entry | None:
+    """A resource's entry; None once it is removed (its text is gone for everyone)."""
+    if resource.deleted_at is not None:
+        return None
+    sections = db.session.scalars(
+        select(CaseStudySection.html).where(CaseStudySection.resource_id == resource.id)
+    )
+    version = resource.current_version
+    words = [
+        plain_text(resource.summary_html),
+        *resource.tags,
+        resource.type.label,
+        *(component.label for component in resource.components),
+        *(element.label for element in resource.qms_elements),
+        resource.organisation.name if resource.organisation is not None else "",
+        # The domain's parts as words: PostgreSQL would read "nhs.uk" as one host token.
+        (resource.link_domain or "").replace(".", " "),
+        *(plain_text(section) for section in sections),
+        (version.extracted_text or "")[:DOCUMENT_TEXT_LIMIT] if version is not None else "",
+    ]
+    return Entry(
+        Kind.resource,
+        resource.id,
+        resource.space_id,
+        clean_text(resource.title),
+        clean_text(" ".join(words)),
+        resource.updated_at or resource.created_at,
+    )
+
+
 def opening_post(thread: Thread) -> Post | None:
     return db.session.scalar(
         select(Post).where(Post.thread_id == thread.id, Post.root_id.is_(None)).limit(1)
@@ -215,5 +255,20 @@ KINDS: dict[Kind, KindSpec] = {
         lambda: select(User).options(selectinload(User.organisation)),
         (selectinload(User.organisation),),
         lambda user: url_for("accounts.profile", handle=user.handle),
+    ),
+    Kind.resource: KindSpec(
+        Resource,
+        resource_entry,
+        resource_filter,
+        lambda: select(Resource).options(
+            selectinload(Resource.tag_rows),
+            selectinload(Resource.component_rows),
+            selectinload(Resource.qms_rows),
+            selectinload(Resource.organisation),
+            selectinload(Resource.current_version),
+        ),
+        (selectinload(Resource.space),),
+        lambda resource: url_for("resources.resource", resource_id=resource.id),
+        lambda resource: resource.space,
     ),
 }

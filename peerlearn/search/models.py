@@ -31,14 +31,15 @@ from peerlearn.extensions import db
 
 
 class Kind(enum.StrEnum):
-    """What a search result is. Adding a kind: a member here, a builder and a permission
-    condition in ``indexing.py`` / ``services.py`` (see ``services.KIND_FILTERS``)."""
+    """What a search result is. Adding a kind: a member here, a :class:`~peerlearn.search.kinds.KindSpec`
+    in ``kinds.KINDS`` and a signal receiver in ``indexing.py``."""
 
     thread = "thread"
     post = "post"
     event = "event"
     space = "space"
     person = "person"
+    resource = "resource"
 
     @property
     def label(self) -> str:
@@ -48,6 +49,7 @@ class Kind(enum.StrEnum):
             "event": "Event",
             "space": "Community or group",
             "person": "Person",
+            "resource": "Resource",
         }[self.value]
 
     @property
@@ -58,6 +60,7 @@ class Kind(enum.StrEnum):
             "event": "Events",
             "space": "Communities and groups",
             "person": "People",
+            "resource": "Resources",
         }[self.value]
 
 
@@ -72,7 +75,7 @@ class SearchDocument(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[Kind]
-    #: The thread's, post's, event's, space's or user's id.
+    #: The thread's, post's, event's, space's, user's or resource's id.
     object_id: Mapped[int]
     #: The space it lives in (a space's own id for a space; None for people): the space filter.
     space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))

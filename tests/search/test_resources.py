@@ -1,0 +1,197 @@
+"""Finding the resource library: a resource by its description, tags and the words inside its
+uploaded document, and never a resource the reader may not open."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import docx
+import pytest
+from fpdf import FPDF
+
+from peerlearn.permissions import Action, can
+from peerlearn.resources import services
+from peerlearn.resources.models import (
+    Classification,
+    Licence,
+    ResourceFlagReason,
+    ResourceType,
+    ResourceVisibility,
+)
+from peerlearn.search.indexing import reindex_all
+from peerlearn.spaces.models import MemberRole, Visibility
+from tests.roles import ROLES
+
+
+@pytest.fixture(autouse=True)
+def _empty_upload_dir(app):
+    root = Path(app.config["UPLOAD_DIR"])
+    shutil.rmtree(root, ignore_errors=True)
+    yield
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def pdf_file(text: str) -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.multi_cell(0, 10, text)
+    return bytes(pdf.output())
+
+
+def docx_file(text: str) -> bytes:
+    document = docx.Document()
+    document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def draft(title: str, **fields) -> services.ResourceDraft:
+    values = {
+        "type": ResourceType.template,
+        "licence": Licence.ogl_3,
+        "visibility": ResourceVisibility.network,
+        "classification": Classification.official,
+        "pii_declared": True,
+        **fields,
+    }
+    return services.ResourceDraft(title=title, **values)
+
+
+@pytest.fixture
+def share(sig, author):
+    """Share a resource through the library's service: a file when ``content`` is given, else
+    a link."""
+
+    def make(title="Board assurance template", content=None, filename="template.docx", **fields):
+        by = fields.pop("by", author)
+        space = fields.pop("space", sig)
+        if content is None:
+            fields.setdefault("link_url", "https://www.england.nhs.uk/nhsimpact/")
+            return services.create_resource(by, space, draft(title, **fields))
+        upload = services.Upload(io.BytesIO(content), filename)
+        return services.create_resource(by, space, draft(title, **fields), upload)
+
+    return make
+
+
+def test_found_by_title_summary_tag_and_link_domain(share, member, find):
+    resource = share(
+        "Huddle board template", summary="Run a **daily** standup", tags=("flowcharts",)
+    )
+    reader = member("Reader")
+    for words in ("huddle board", "daily standup", "flowcharts", "england.nhs.uk"):
+        assert ("resource", resource.id) in find(reader, words), words
+
+
+def test_found_by_a_word_only_inside_its_pdf_or_docx(share, member, find):
+    pdf = share("Audit pack", pdf_file("Zanzibarite audit cycle"), "audit.pdf")
+    word = share("Review pack", docx_file("Quillwort review meeting"), "review.docx")
+    reader = member("Reader")
+    assert find(reader, "zanzibarite") == [("resource", pdf.id)]
+    assert find(reader, "quillwort") == [("resource", word.id)]
+
+
+def test_a_new_version_replaces_the_old_text(share, author, member, find):
+    resource = share("Review pack", docx_file("Quillwort review meeting"), "review.docx")
+    upload = services.Upload(io.BytesIO(docx_file("Marigold huddle")), "review.docx")
+    services.add_version(author, resource, upload, "Rewritten")
+    reader = member("Reader")
+    assert find(reader, "quillwort") == []
+    assert find(reader, "marigold") == [("resource", resource.id)]
+
+
+def test_a_document_that_fails_to_parse_is_still_found_by_title(share, member, find):
+    broken = b"%PDF-1.4\n" + b"Quillwort not really a PDF\n" * 20
+    resource = share("Tangerine checklist", broken, "checklist.pdf")
+    assert resource.current_version.extracted_text is None
+    assert find(member("Reader"), "tangerine") == [("resource", resource.id)]
+
+
+def test_a_document_over_the_size_limit_is_not_extracted(app, share, member, find):
+    limit = app.config["EXTRACTION_MAX_BYTES"]
+    app.config["EXTRACTION_MAX_BYTES"] = 1000  # the document is larger than this
+    try:
+        resource = share("Long report", docx_file("Quillwort " * 50), "long.docx")
+    finally:
+        app.config["EXTRACTION_MAX_BYTES"] = limit
+    assert resource.current_version.extracted_text is None
+    reader = member("Reader")
+    assert find(reader, "quillwort") == []
+    assert find(reader, "long report") == [("resource", resource.id)]
+
+
+def test_a_hidden_resource_disappears_for_members_and_returns(share, sig, member, find):
+    resource = share("Huddle board template")
+    reader = member("Reader")
+    moderator = member("Mod", role=MemberRole.moderator)
+    services.flag_resource(reader, resource, ResourceFlagReason.patient_information)
+    assert find(member("Other reader"), "huddle") == []
+    assert find(moderator, "huddle") == [("resource", resource.id)]
+    services.set_resource_hidden(moderator, resource, False)
+    assert find(reader, "huddle") == [("resource", resource.id)]
+
+
+def test_a_removed_resource_leaves_the_index(share, author, member, find):
+    resource = share("Huddle board template")
+    services.delete_resource(author, resource)
+    assert find(author, "huddle") == []
+    reindex_all()
+    assert find(author, "huddle") == []
+
+
+def test_sensitive_and_space_only_resources_stay_in_the_space(share, member, make_user, find):
+    sensitive = share(
+        "Kumquat incident review",
+        classification=Classification.official_sensitive,
+        visibility=ResourceVisibility.space,
+    )
+    space_only = share("Kumquat rota", visibility=ResourceVisibility.space)
+    outsider = make_user("Outsider")
+    assert find(outsider, "kumquat") == []
+    assert find(None, "kumquat") == []
+    assert {hit for hit in find(member("Reader"), "kumquat")} == {
+        ("resource", sensitive.id),
+        ("resource", space_only.id),
+    }
+
+
+def test_an_edit_is_found_at_once(share, author, member, find):
+    resource = share("Huddle board template")
+    services.update_resource(author, resource, draft("Pineapple board template",
+                             link_url="https://www.england.nhs.uk/nhsimpact/"))  # fmt: skip
+    assert find(member("Reader"), "pineapple") == [("resource", resource.id)]
+
+
+@pytest.mark.parametrize("visibility", list(Visibility))
+def test_every_result_is_one_the_reader_may_open(
+    visibility, make_space, make_user, add_member, person_in, share, find
+):
+    space = make_space("Library space", visibility=visibility)
+    owner = make_user("Owner")
+    add_member(space, owner, MemberRole.owner)
+    widest = services.widest_visibility(space)
+    kinds = [{"visibility": choice} for choice in services.visibility_choices(space)]
+    kinds.append(
+        {
+            "visibility": ResourceVisibility.space,
+            "classification": Classification.official_sensitive,
+        }
+    )
+    made = [share("Persimmon guide", space=space, by=owner, **fields) for fields in kinds]
+    hidden = share("Persimmon guide", space=space, by=owner, visibility=widest)
+    services.set_resource_hidden(owner, hidden, True)
+    made.append(hidden)
+    for role in ROLES:
+        reader = person_in(role, space)
+        found = {object_id for kind, object_id in find(reader, "persimmon")}
+        assert found == {r.id for r in made if can(reader, Action.view, r)}, role
+
+
+def test_the_help_page_says_resources_and_their_documents_are_searched(client):
+    page = client.get("/help/search").get_data(as_text=True)
+    assert "resources in the libraries" in page
+    assert "the words inside it" in page
