@@ -24,7 +24,7 @@ from peerlearn.accounts.models import User
 from peerlearn.discussions.models import Post, Thread, ThreadKind
 from peerlearn.events.models import Event
 from peerlearn.extensions import db, login_manager
-from peerlearn.resources.models import Classification, Resource, ResourceVisibility
+from peerlearn.resources.models import Resource
 from peerlearn.spaces.models import (
     JoinPolicy,
     MemberRole,
@@ -293,61 +293,6 @@ def event_allows(
     return False
 
 
-#: The space visibility whose readers a resource's own visibility setting reaches.
-_RESOURCE_READERS = {
-    ResourceVisibility.space: Visibility.private,
-    ResourceVisibility.network: Visibility.network,
-    ResourceVisibility.public: Visibility.public,
-}
-
-
-def resource_readers(resource: Resource) -> Visibility:
-    """Who the resource's own settings let read it: its visibility, except that OFFICIAL-SENSITIVE
-    material only ever reaches the space's members. (The space's visibility narrows it further:
-    see :func:`resource_allows`.)"""
-    if resource.classification is Classification.official_sensitive:
-        return Visibility.private
-    return _RESOURCE_READERS[resource.visibility]
-
-
-def resource_allows(
-    user: Actor, action: Action | str, resource: Resource, membership: Membership | None
-) -> bool:
-    """Rules for a library resource, given the user's membership of its space. Pure: no database
-    access.
-
-    Readers are those who may read the space *and* whom the resource's visibility reaches, so a
-    resource is never wider than its space. Hidden resources are seen by the space's moderators
-    and their uploader only; removed ones by nobody. The uploader edits, adds versions
-    (``edit``) and removes (``delete``) while they may post in the space; moderators may always.
-    """
-    action = Action(action)
-    space = resource.space
-    if resource.deleted_at is not None:
-        return False
-    person = signed_in(user)
-    own = person is not None and resource.created_by_id == person.id
-    if action in {Action.view, Action.list}:
-        return (
-            space_allows(user, Action.view, space, membership)
-            and reads(user, resource_readers(resource), membership)
-            and (resource.hidden_at is None or own or has_moderator_role(user, membership))
-        )
-    if not resource_allows(user, Action.view, resource, membership):
-        return False
-    moderator = space_allows(user, Action.moderate, space, membership)
-    writer = own and space_allows(user, Action.post, space, membership)
-    if action in {Action.moderate, Action.manage}:
-        return moderator
-    if action is Action.edit:
-        return moderator or (writer and resource.hidden_at is None)
-    if action is Action.delete:
-        return moderator or writer
-    if action is Action.flag:
-        return person is not None and not own and not space.archived and resource.hidden_at is None
-    return False
-
-
 def can(user: Actor, action: Action | str, target: Any) -> bool:
     """May ``user`` do ``action`` to ``target`` (the network, a space, thread, post, event or
     library resource)?"""
@@ -485,40 +430,14 @@ def event_filter(user: Actor) -> ColumnElement[bool]:
     return Event.space_id.in_(select(Space.id).where(space_filter(user, Action.view)))
 
 
-def resource_filter(user: Actor) -> ColumnElement[bool]:
-    """SQL condition on :class:`Resource` matching exactly the resources :func:`can` lets the
-    user view: not removed, in a space they may read, reaching them by its own visibility and
-    classification, and not hidden unless they moderate the space or uploaded it."""
-    person = signed_in(user)
-    readable = Resource.space_id.in_(select(Space.id).where(space_filter(user, Action.view)))
-    shareable = Resource.classification == Classification.official
-    if person is None:
-        reaches: ColumnElement[bool] = and_(
-            shareable, Resource.visibility == ResourceVisibility.public
-        )
-        unhidden: ColumnElement[bool] = Resource.hidden_at.is_(None)
-    else:
-        if person.is_admin:
-            reaches = true()
-        else:
-
-            def spaces_where(state: MemberState) -> Select[tuple[int]]:
-                return select(Membership.space_id).where(
-                    Membership.user_id == person.id, Membership.state == state
-                )
-
-            reaches = or_(
-                and_(shareable, Resource.visibility == ResourceVisibility.public),
-                and_(
-                    shareable,
-                    Resource.visibility == ResourceVisibility.network,
-                    Resource.space_id.not_in(spaces_where(MemberState.banned)),
-                ),
-                Resource.space_id.in_(spaces_where(MemberState.active)),
-            )
-        unhidden = or_(
-            Resource.hidden_at.is_(None),
-            Resource.created_by_id == person.id,
-            Resource.space_id.in_(moderated_space_ids(user)),
-        )
-    return and_(Resource.deleted_at.is_(None), readable, reaches, unhidden)
+# The library's rules, both faces side by side, live in their own module of this package; they
+# are part of this policy and imported from here like every other rule.
+from peerlearn.permissions.resources import (  # noqa: E402
+    resource_allows as resource_allows,
+)
+from peerlearn.permissions.resources import (  # noqa: E402
+    resource_filter as resource_filter,
+)
+from peerlearn.permissions.resources import (  # noqa: E402
+    resource_readers as resource_readers,
+)
