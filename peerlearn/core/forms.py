@@ -1,6 +1,9 @@
 """Form pieces every feature may use: value coercion, the e-mail format message, and the people
 directory filter (the network's directory and each space's member list share it)."""
 
+import enum
+from typing import TypeVar
+
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
@@ -16,6 +19,31 @@ def optional_int(value: object) -> int | None:
     if value in ("", None):
         return None
     return int(value)  # type: ignore[call-overload]
+
+
+def chosen(field: SelectField) -> str | None:
+    """A select's value when it is one of the choices offered (not the empty placeholder), else
+    None: a filter ignores a stale bookmark's or a hand-edited URL's value rather than fail."""
+    value = field.data or ""
+    offered = {
+        getattr(c, "value", c[0] if isinstance(c, tuple) else c) for c in field.choices or []
+    }
+    return value if value and value in offered else None
+
+
+def chosen_id(field: SelectField) -> int | None:
+    """A select of ids' chosen id (see :func:`chosen`)."""
+    value = chosen(field)
+    return int(value) if value is not None and value.isdigit() else None
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def chosen_member(kind: type[E], field: SelectField) -> E | None:
+    """A select of an enumeration's values: the chosen member (see :func:`chosen`)."""
+    value = chosen(field)
+    return kind(value) if value is not None and value in set(kind) else None
 
 
 def show_error(form: FlaskForm, error: RuleError) -> None:
@@ -50,18 +78,8 @@ class DirectoryFilterForm(FlaskForm):
     def filters(self) -> dict[str, object]:
         """The filter values to pass to ``people_query``; anything unknown is ignored."""
 
-        def offered(field: SelectField) -> set[str]:
-            return {
-                getattr(c, "value", c[0] if isinstance(c, tuple) else c)
-                for c in field.choices or []
-            }
-
-        organisation = self.organisation.data or ""
-        region = self.region.data or ""
         return {
             "q": (self.q.data or "").strip()[:100],
-            "organisation_id": int(organisation)
-            if organisation.isdigit() and organisation in offered(self.organisation)
-            else None,
-            "region": region if region and region in offered(self.region) else None,
+            "organisation_id": chosen_id(self.organisation),
+            "region": chosen(self.region),
         }

@@ -5,6 +5,7 @@ import enum
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField
 
+from peerlearn.core.forms import chosen_id, chosen_member
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.organisations.models import Region
 from peerlearn.organisations.services import organisation_choices, region_choices
@@ -71,25 +72,18 @@ class LibraryFilterForm(FlaskForm):
     def filters(self, spaces: list[Space] | None = None) -> LibraryFilters:
         """The chosen filters; anything not among the choices is ignored."""
 
-        def pick(kind: type[enum.StrEnum], value: str | None) -> enum.StrEnum | None:
-            return kind(value) if value in set(kind) else None
-
         space_id = None
         if spaces is not None and self.space.data:
             space_id = next((s.id for s in spaces if s.slug == self.space.data), None)
-        organisation = self.organisation.data or ""
-        offered = {choice.value for choice in self.organisation.choices or []}  # type: ignore[union-attr]
         return LibraryFilters(
             space_id=space_id,
-            type=pick(ResourceType, self.type.data),  # type: ignore[arg-type]
-            kind=pick(ResourceKind, self.kind.data),  # type: ignore[arg-type]
-            component=pick(ImpactComponent, self.component.data),  # type: ignore[arg-type]
-            qms_element=pick(QmsElement, self.qms.data),  # type: ignore[arg-type]
-            organisation_id=int(organisation)
-            if organisation.isdigit() and organisation in offered
-            else None,
-            region=pick(Region, self.region.data),  # type: ignore[arg-type]
-            licence=pick(Licence, self.licence.data),  # type: ignore[arg-type]
-            classification=pick(Classification, self.classification.data),  # type: ignore[arg-type]
-            sort=pick(Sort, self.sort.data) or Sort.newest,  # type: ignore[arg-type]
+            type=chosen_member(ResourceType, self.type),
+            kind=chosen_member(ResourceKind, self.kind),
+            component=chosen_member(ImpactComponent, self.component),
+            qms_element=chosen_member(QmsElement, self.qms),
+            organisation_id=chosen_id(self.organisation),
+            region=chosen_member(Region, self.region),
+            licence=chosen_member(Licence, self.licence),
+            classification=chosen_member(Classification, self.classification),
+            sort=chosen_member(Sort, self.sort) or Sort.newest,
         )

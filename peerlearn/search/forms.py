@@ -6,6 +6,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from peerlearn.core.forms import chosen_id, chosen_member
+from peerlearn.discussions.models import ImpactComponent
+from peerlearn.organisations.models import Region
+from peerlearn.organisations.services import organisation_choices, region_choices
 from peerlearn.search.models import Kind
 from peerlearn.search.query import MAX_LENGTH
 from peerlearn.search.services import Filters
@@ -23,8 +27,8 @@ class DayField(DateField):
 
 
 class SearchForm(FlaskForm):
-    """``/search?q=…&kind=…&space=…&since=…&until=…``. The view fills ``space.choices``;
-    :meth:`filters` accepts only values offered."""
+    """``/search?q=…&kind=…&space=…&component=…&organisation=…&region=…&since=…&until=…``.
+    The view calls :meth:`set_spaces`; :meth:`filters` accepts only values offered."""
 
     class Meta:
         csrf = False
@@ -37,6 +41,16 @@ class SearchForm(FlaskForm):
         validate_choice=False,
     )
     space = SelectField("Community or group", validate_choice=False)
+    component = SelectField(
+        "NHS IMPACT component",
+        choices=[
+            SelectChoice("", "Any component"),
+            *(SelectChoice(c.value, f"{c.number}. {c.label}") for c in ImpactComponent),
+        ],
+        validate_choice=False,
+    )
+    organisation = SelectField("Organisation", validate_choice=False)
+    region = SelectField("Region", validate_choice=False)
     since = DayField("From", validators=[Optional()], format="%Y-%m-%d")
     until = DayField("To", validators=[Optional()], format="%Y-%m-%d")
 
@@ -46,6 +60,19 @@ class SearchForm(FlaskForm):
             *(SelectChoice(space.slug, space.name) for space in spaces),
         ]
         self._spaces = {space.slug: space.id for space in spaces}
+        self.organisation.choices = organisation_choices("Any organisation")
+        self.region.choices = region_choices()
+
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter is chosen (so the page offers to clear them)."""
+        return any(
+            field.data
+            for field in (
+                self.kind, self.space, self.component, self.organisation, self.region,
+                self.since, self.until,
+            )
+        )  # fmt: skip
 
     def validate_until(self, field: DateField) -> None:
         if field.data and self.since.data and field.data < self.since.data:
@@ -56,8 +83,6 @@ class SearchForm(FlaskForm):
 
     def filters(self) -> Filters:
         """The filters to search with; anything unknown or invalid is ignored."""
-        kind = self.kind.data if self.kind.data in {k.value for k in Kind} else None
-        space_id = getattr(self, "_spaces", {}).get(self.space.data or "")
 
         def valid(field: DateField) -> date | None:
             return None if field.errors else field.data
@@ -65,4 +90,12 @@ class SearchForm(FlaskForm):
         since, until = valid(self.since), valid(self.until)
         if since and until and until < since:
             until = None
-        return Filters(Kind(kind) if kind else None, space_id, since, until)
+        return Filters(
+            kind=chosen_member(Kind, self.kind),
+            space_id=getattr(self, "_spaces", {}).get(self.space.data or ""),
+            component=chosen_member(ImpactComponent, self.component),
+            organisation_id=chosen_id(self.organisation),
+            region=chosen_member(Region, self.region),
+            since=since,
+            until=until,
+        )

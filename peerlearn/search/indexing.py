@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from peerlearn.accounts.models import User
 from peerlearn.core import signals
@@ -44,6 +44,7 @@ def _put(entry: Entry, existing: dict[int, SearchDocument] | None = None) -> Non
         db.session.add(row)
     row.space_id, row.title, row.body = entry.space_id, entry.title[:300], entry.body
     row.activity_at = entry.activity_at
+    row.organisation_id, row.components = entry.organisation_id, entry.components
     row.indexed_at = utcnow()
 
 
@@ -58,7 +59,9 @@ def _drop(kind: Kind, object_ids: Iterable[int]) -> None:
 
 
 def index_thread(thread: Thread) -> None:
-    """Refresh a thread's row, and keep its replies' rows in its space (after a move)."""
+    """Refresh a thread's row, and keep its replies' rows in its space (after a move). (A
+    thread's components are chosen when it is started and never change, so its replies'
+    copies of them stay right.)"""
     _put(thread_entry(thread, opening_post(thread)))
     db.session.execute(
         update(SearchDocument)
@@ -68,6 +71,30 @@ def index_thread(thread: Thread) -> None:
             SearchDocument.space_id != thread.space_id,
         )
         .values(space_id=thread.space_id)
+    )
+
+
+def index_person(user: User) -> None:
+    """Refresh a person's row, and file what they wrote under their organisation as it is now
+    (after they move to another)."""
+    index(Kind.person, user)
+    written = {
+        Kind.thread: select(Thread.id).where(Thread.author_id == user.id),
+        Kind.post: select(Post.id).where(Post.author_id == user.id),
+        Kind.event: select(Event.id).where(Event.created_by_id == user.id),
+    }
+    db.session.execute(
+        update(SearchDocument)
+        .where(
+            or_(
+                *(
+                    and_(SearchDocument.kind == kind, SearchDocument.object_id.in_(ids))
+                    for kind, ids in written.items()
+                )
+            ),
+            SearchDocument.organisation_id.is_distinct_from(user.organisation_id),
+        )
+        .values(organisation_id=user.organisation_id)
     )
 
 
@@ -144,7 +171,7 @@ def _on_space(space: Space) -> None:
 
 
 def _on_person(user: User) -> None:
-    index(Kind.person, user)
+    index_person(user)
 
 
 def _on_resource(resource: Resource) -> None:

@@ -54,7 +54,7 @@ from peerlearn.permissions import (
 )
 from peerlearn.resources.models import CaseStudySection, Resource
 from peerlearn.search.backends import clean_text
-from peerlearn.search.models import Kind
+from peerlearn.search.models import Kind, component_bits
 from peerlearn.spaces.models import Space
 
 _BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|br|hr|tr|td|th|table)\b", re.I)
@@ -77,6 +77,14 @@ class Entry:
     title: str
     body: str
     activity_at: datetime
+    organisation_id: int | None = None
+    #: The NHS IMPACT components, as bits (see :func:`component_bits`).
+    components: int = 0
+
+
+def organisation_of(author: User | None) -> int | None:
+    """The organisation an author's things are filed under: the author's own, as it is now."""
+    return author.organisation_id if author is not None else None
 
 
 def thread_entry(thread: Thread, opening: Post | None) -> Entry:
@@ -93,6 +101,8 @@ def thread_entry(thread: Thread, opening: Post | None) -> Entry:
         clean_text(thread.title),
         clean_text(" ".join(words)),
         thread.created_at,
+        organisation_of(thread.author),
+        component_bits(thread.components),
     )
 
 
@@ -107,6 +117,8 @@ def post_entry(post: Post) -> Entry | None:
         "",
         plain_text(post.body_html),
         post.edited_at or post.created_at,
+        organisation_of(post.author),
+        component_bits(post.thread.components),
     )
 
 
@@ -119,6 +131,8 @@ def event_entry(event: Event) -> Entry:
         clean_text(event.title),
         clean_text(body),
         event.starts_at,
+        organisation_of(event.created_by),
+        component_bits(event.components),
     )
 
 
@@ -136,7 +150,7 @@ def person_entry(user: User) -> Entry:
     body = " ".join([handle, user.job_title, organisation, plain_text(user.bio_html)])
     return Entry(
         Kind.person, user.id, None, clean_text(user.display_name), clean_text(body),
-        user.created_at,
+        user.created_at, user.organisation_id,
     )  # fmt: skip
 
 
@@ -171,6 +185,8 @@ def resource_entry(resource: Resource) -> Entry | None:
         clean_text(resource.title),
         clean_text(" ".join(words)),
         resource.updated_at or resource.created_at,
+        resource.organisation_id,
+        component_bits(resource.components),
     )
 
 
@@ -214,7 +230,9 @@ KINDS: dict[Kind, KindSpec] = {
         lambda thread: thread_entry(thread, opening_post(thread)),
         thread_filter,
         lambda: select(Thread).options(
-            selectinload(Thread.tags), selectinload(Thread.component_rows)
+            selectinload(Thread.tags),
+            selectinload(Thread.component_rows),
+            selectinload(Thread.author),
         ),
         (selectinload(Thread.space),),
         lambda thread: url_for("discussions.thread", thread_id=thread.id),
@@ -225,7 +243,14 @@ KINDS: dict[Kind, KindSpec] = {
         post_entry,
         # A removed post shows as a placeholder: its text is not the reader's to search.
         lambda user: post_filter(user) & Post.deleted_at.is_(None),
-        lambda: select(Post).where(Post.root_id.is_not(None)).options(selectinload(Post.thread)),
+        lambda: (
+            select(Post)
+            .where(Post.root_id.is_not(None))
+            .options(
+                selectinload(Post.thread).selectinload(Thread.component_rows),
+                selectinload(Post.author),
+            )
+        ),
         (selectinload(Post.thread).selectinload(Thread.space),),
         lambda post: url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id),
         lambda post: post.thread.space,
@@ -234,7 +259,9 @@ KINDS: dict[Kind, KindSpec] = {
         Event,
         event_entry,
         event_filter,
-        lambda: select(Event),
+        lambda: select(Event).options(
+            selectinload(Event.component_rows), selectinload(Event.created_by)
+        ),
         (selectinload(Event.space),),
         lambda event: url_for("events.detail", event_id=event.id),
         lambda event: event.space,

@@ -20,6 +20,7 @@ migration that alters ``search_documents`` on SQLite must recreate them (or run
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from peerlearn.core.db import utcnow
+from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
 
 
@@ -64,6 +66,18 @@ class Kind(enum.StrEnum):
         }[self.value]
 
 
+def component_bit(component: ImpactComponent) -> int:
+    """The bit that stands for one NHS IMPACT component in :attr:`SearchDocument.components`."""
+    return 1 << (component.number - 1)
+
+
+def component_bits(components: Iterable[ImpactComponent]) -> int:
+    bits = 0
+    for component in components:
+        bits |= component_bit(component)
+    return bits
+
+
 class SearchDocument(db.Model):
     """One searchable thing's text, as last indexed."""
 
@@ -79,6 +93,15 @@ class SearchDocument(db.Model):
     object_id: Mapped[int]
     #: The space it lives in (a space's own id for a space; None for people): the space filter.
     space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    #: The organisation it comes from: a resource's originating organisation, a person's own,
+    #: and for threads, replies and events their author's (as it is now, not as it was when they
+    #: wrote): the organisation filter, and through the organisation's region the region filter.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    #: The NHS IMPACT components it is tagged with, as bits (:func:`component_bit`): a thread's,
+    #: its replies' (the thread's), an event's and a resource's. The component filter.
+    components: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Shown as the result's link text; weighted above the body in ranking.
     title: Mapped[str] = mapped_column(String(300))
     #: Plain text searched and cut into snippets.

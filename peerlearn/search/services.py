@@ -30,11 +30,12 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.templating import LONDON
-from peerlearn.discussions.models import Post, Thread
+from peerlearn.discussions.models import ImpactComponent, Post, Thread
 from peerlearn.extensions import db
+from peerlearn.organisations.models import Organisation, Region
 from peerlearn.search.backends import Snippet, backend
 from peerlearn.search.kinds import KINDS
-from peerlearn.search.models import Kind, SearchDocument
+from peerlearn.search.models import Kind, SearchDocument, component_bit
 from peerlearn.search.query import Query, parse
 from peerlearn.spaces.models import Space
 
@@ -65,6 +66,13 @@ class Filters:
 
     kind: Kind | None = None
     space_id: int | None = None
+    #: Things tagged with this NHS IMPACT component (threads and their replies, events,
+    #: resources).
+    component: ImpactComponent | None = None
+    #: Things from this organisation (see :attr:`SearchDocument.organisation_id`), or from any
+    #: organisation in this region.
+    organisation_id: int | None = None
+    region: Region | None = None
     #: Inclusive dates, in London, compared with each result's date.
     since: date | None = None
     until: date | None = None
@@ -152,6 +160,13 @@ def search(
     base = base.where(visible_documents(user, kinds))
     if filters.space_id is not None:
         base = base.where(SearchDocument.space_id == filters.space_id)
+    if filters.component is not None:
+        base = base.where(SearchDocument.components.op("&")(component_bit(filters.component)) != 0)
+    if filters.organisation_id is not None:
+        base = base.where(SearchDocument.organisation_id == filters.organisation_id)
+    if filters.region is not None:
+        in_region = select(Organisation.id).where(Organisation.region == filters.region)
+        base = base.where(SearchDocument.organisation_id.in_(in_region))
     if filters.since is not None:
         base = base.where(SearchDocument.activity_at >= _day_start(filters.since))
     if filters.until is not None:

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from peerlearn.discussions.models import ImpactComponent
 from peerlearn.spaces.models import Visibility
 
 
@@ -161,3 +162,29 @@ def test_a_full_page_of_results_costs_no_more_queries_than_a_short_one(
         new_event(f"Gemba event {number}")
         new_thread(f"Gemba thread {number}", "Gemba.")
     assert count() == short  # nothing is loaded result by result
+
+
+def test_component_organisation_and_region_filters_on_the_page(
+    reader, author, new_thread, make_organisation
+) -> None:
+    new_thread("Value streams", "Mapping.", components=(ImpactComponent.management_systems,))
+    new_thread("Value streams again", "Mapping.")
+    page = reader.get("/search?q=value+streams").get_data(as_text=True)
+    for name in ("component", "organisation", "region"):
+        assert f'name="{name}"' in page
+    assert author.organisation.name in page  # offered as a choice
+
+    systems = reader.get("/search?q=value+streams&component=management-systems")
+    assert "1 result for" in text_of(systems) and "Clear filters" in text_of(systems)
+    assert 'value="management-systems" selected' in systems.get_data(as_text=True)
+    mine = reader.get(f"/search?q=value+streams&organisation={author.organisation_id}")
+    assert "2 results for" in text_of(mine)
+    elsewhere = make_organisation("Elsewhere Trust")
+    assert "0 results" in text_of(
+        reader.get(f"/search?q=value+streams&organisation={elsewhere.id}")
+    )
+    region = author.organisation.region.value
+    assert "2 results for" in text_of(reader.get(f"/search?q=value+streams&region={region}"))
+    # Values that are not offered are ignored: the search still runs, unfiltered.
+    stale = reader.get("/search?q=value+streams&component=nonsense&organisation=x&region=mars")
+    assert stale.status_code == 200 and "2 results for" in text_of(stale)
