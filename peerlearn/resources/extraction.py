@@ -1,13 +1,23 @@
 """The words inside an uploaded document, for search: PDF (pypdf), Word (python-docx), Excel
-(openpyxl, read-only) and plain text or CSV. OpenDocument and PowerPoint files are not read
-yet: they stay findable by everything else said about them.
+(openpyxl, read-only), PowerPoint (python-pptx: every shape's text, in groups and tables too,
+and the speaker notes), OpenDocument text, spreadsheets and presentations (odfdo) and plain text
+or CSV. Images are not read.
+
+OpenDocument is read with odfdo, the OpenDocument library that is kept up (many releases a year,
+and its own zip bomb checks); odfpy, the older one, was last released in 2020. odfdo parses with
+lxml, as python-docx and python-pptx do: libxml2 refuses runaway entity expansion (the "billion
+laughs") and fetches no external entity.
 
 Reading a document someone else made is risky (a hostile file can take a parser a very long
 time, or a great deal of memory), so it is bounded on every side:
 
 - only files up to ``EXTRACTION_MAX_BYTES`` (10 MB by default) are read;
-- at most :data:`MAX_PAGES` PDF pages, :data:`MAX_PARAGRAPHS` Word paragraphs and table cells,
-  :data:`MAX_CELLS` spreadsheet cells, and :data:`MAX_CHARACTERS` characters of output;
+- Word, PowerPoint and OpenDocument files, which their libraries unzip whole, are not read when
+  they would unzip to more than :data:`MAX_UNZIPPED` bytes (a zip bomb): the zip's own record
+  of each part's size is checked first, and Python's zipfile never gives more than that record;
+- at most :data:`MAX_PAGES` PDF pages, :data:`MAX_SLIDES` slides, :data:`MAX_PARAGRAPHS`
+  paragraphs and table cells of a Word, PowerPoint or OpenDocument file, :data:`MAX_CELLS`
+  Excel cells, and :data:`MAX_CHARACTERS` characters of output;
 - the parsing runs in a separate Python process (``python -I`` on this file, importing none of
   the app) with a memory limit, killed after ``EXTRACTION_TIMEOUT`` seconds (10 by default).
   :func:`subprocess.run` kills the child on timeout; under gevent's monkey-patching it waits
@@ -19,25 +29,38 @@ A failure of any kind is logged and gives None: the resource stays searchable by
 
 from __future__ import annotations
 
+import itertools
 import logging
 import subprocess
 import sys
+import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGES = 200
+MAX_SLIDES = 1_000
 MAX_PARAGRAPHS = 20_000
 MAX_CELLS = 50_000
 MAX_CHARACTERS = 500_000
+#: The most a Word, PowerPoint or OpenDocument file may unzip to (all its parts together).
+MAX_UNZIPPED = 100 * 1024 * 1024
 #: The child process's address-space limit.
 MAX_MEMORY = 1024 * 1024 * 1024
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
+_ODF = "application/vnd.oasis.opendocument."
+#: The types stored for uploads (``files.ALLOWED``) whose words are read, and their readers.
 READABLE = {
     "application/pdf": "pdf",
     _OOXML + "wordprocessingml.document": "docx",
     _OOXML + "spreadsheetml.sheet": "xlsx",
+    _OOXML + "presentationml.presentation": "pptx",
+    _ODF + "text": "odf",
+    _ODF + "spreadsheet": "odf",
+    _ODF + "presentation": "odf",
     "text/plain": "text",
     "text/csv": "text",
 }
@@ -84,9 +107,19 @@ def _pdf(path: str) -> list[str]:
     return [page.extract_text() or "" for page in reader.pages[:MAX_PAGES]]
 
 
+def _check_unzipped(path: str) -> None:
+    """Stop before a library unzips the file whole if it would come to over
+    :data:`MAX_UNZIPPED` bytes."""
+    with zipfile.ZipFile(path) as archive:
+        size = sum(info.file_size for info in archive.infolist())
+    if size > MAX_UNZIPPED:
+        raise ValueError(f"it would unzip to {size} bytes, over {MAX_UNZIPPED}")
+
+
 def _docx(path: str) -> list[str]:
     import docx
 
+    _check_unzipped(path)
     document = docx.Document(path)
     words = [p.text for p in document.paragraphs[:MAX_PARAGRAPHS]]
     cells = 0
@@ -117,6 +150,81 @@ def _xlsx(path: str) -> list[str]:
     return words
 
 
+def _pptx(path: str) -> list[str]:
+    from pptx import Presentation
+
+    _check_unzipped(path)
+    words: list[str] = []
+    for slide in itertools.islice(Presentation(path).slides, MAX_SLIDES):
+        frames = _pptx_frames(slide.shapes)
+        if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+            frames = itertools.chain(frames, [slide.notes_slide.notes_text_frame])
+        for frame in frames:
+            for paragraph in frame.paragraphs:
+                words.append(paragraph.text)
+                if len(words) >= MAX_PARAGRAPHS:
+                    return words
+    return words
+
+
+def _pptx_frames(shapes: Iterable[Any]) -> Iterator[Any]:
+    """The text frames of a slide's shapes, inside groups and table cells too."""
+    from pptx.shapes.group import GroupShape
+
+    for shape in shapes:
+        if isinstance(shape, GroupShape):
+            yield from _pptx_frames(shape.shapes)
+        elif shape.has_text_frame:
+            yield shape.text_frame
+        elif shape.has_table:
+            for row in shape.table.rows:
+                for cell in row.cells:
+                    yield cell.text_frame
+
+
+def _odf(path: str) -> list[str]:
+    from odfdo import Document
+
+    _check_unzipped(path)
+    document = Document(path)
+    body = document.body
+    words = []
+    if document.get_type() == "spreadsheet":
+        words.extend(sheet.name or "" for sheet in body.get_tables())
+    # Paragraphs and headings not inside another (whose words hold theirs): the document's text,
+    # its table cells, the text boxes on its slides and their notes.
+    outermost = "[not(ancestor::text:p or ancestor::text:h)]"
+    found = body.xpath(f"descendant::text:p{outermost} | descendant::text:h{outermost}")
+    words.extend(_odf_words(paragraph) for paragraph in found[:MAX_PARAGRAPHS])
+    return words
+
+
+#: Inside a paragraph, what stands apart from the words around it: spaces, tabs and line breaks,
+#: and the paragraphs of a footnote, comment or text box.
+_ODF_APART = {"text:s", "text:tab", "text:line-break", "text:p", "text:h"}
+#: Not the document's words: a footnote's number, a comment's author and date.
+_ODF_UNREAD = {"text:note-citation", "dc:creator", "dc:date"}
+
+
+def _odf_words(element: Any) -> str:
+    """An OpenDocument element's words, run together where the document runs them together
+    (across a change of style or a link) and apart where it shows them apart. odfdo's own
+    ``str()`` is a formatted rendering: it adds link addresses and comments' authors and dates,
+    and runs a footnote's number and a comment into the word before them."""
+    parts = [element.text]
+    for child in element.children:
+        try:
+            tag = child.tag
+        except ValueError:  # a namespace odfdo does not know (an extension): words run on
+            tag = ""
+        if tag in _ODF_APART:
+            parts.append(f" {_odf_words(child)} ")
+        elif tag not in _ODF_UNREAD:
+            parts.append(_odf_words(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
 def _text(path: str) -> list[str]:
     with open(path, encoding="utf-8", errors="replace") as file:
         return [file.read(MAX_CHARACTERS)]
@@ -129,7 +237,14 @@ def _main(reader: str, path: str) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MAX_MEMORY, MAX_MEMORY))
     except (ImportError, ValueError, OSError):  # not on this platform
         pass
-    readers = {"pdf": _pdf, "docx": _docx, "xlsx": _xlsx, "text": _text}
+    readers = {
+        "pdf": _pdf,
+        "docx": _docx,
+        "xlsx": _xlsx,
+        "pptx": _pptx,
+        "odf": _odf,
+        "text": _text,
+    }
     total, out = 0, []
     for words in readers[reader](path):
         out.append(words)

@@ -22,6 +22,7 @@ from peerlearn.resources.models import (
 )
 from peerlearn.search.indexing import reindex_all
 from peerlearn.spaces.models import MemberRole, Visibility
+from tests.documents import odf_paragraphs, pptx_bytes
 from tests.roles import ROLES
 
 
@@ -93,6 +94,23 @@ def test_found_by_a_word_only_inside_its_pdf_or_docx(share, member, find):
     reader = member("Reader")
     assert find(reader, "zanzibarite") == [("resource", pdf.id)]
     assert find(reader, "quillwort") == [("resource", word.id)]
+
+
+@pytest.mark.parametrize(
+    ("content", "filename"),
+    [
+        (pptx_bytes("Board huddle", notes="Quillwort speaker notes"), "huddle.pptx"),
+        (odf_paragraphs("text", "Quillwort review meeting"), "review.odt"),
+        (odf_paragraphs("spreadsheet", "Quillwort measure"), "measures.ods"),
+        (odf_paragraphs("presentation", "Quillwort slide"), "huddle.odp"),
+    ],
+    ids=["pptx", "odt", "ods", "odp"],
+)
+def test_found_by_a_word_only_inside_its_powerpoint_or_opendocument_file(
+    share, member, find, content, filename
+):
+    resource = share("Review pack", content, filename)
+    assert find(member("Reader"), "quillwort") == [("resource", resource.id)]
 
 
 def test_a_new_version_replaces_the_old_text(share, author, member, find):
@@ -195,3 +213,5 @@ def test_the_help_page_says_resources_and_their_documents_are_searched(client):
     page = client.get("/help/search").get_data(as_text=True)
     assert "resources in the libraries" in page
     assert "the words inside it" in page
+    for words in ("PowerPoint (.pptx)", "OpenDocument (.odt, .ods, .odp)"):
+        assert words in page, words
