@@ -39,6 +39,18 @@ def test_search_from_the_header_filter_and_open_a_result(new_context: NewContext
     assert kinds and all(kind.strip().startswith("Discussion") for kind in kinds)
     check_accessibility(page)
 
+    # And only those tagged with NHS IMPACT component 5: the filters combine, and stay chosen.
+    page.get_by_label("NHS IMPACT component").select_option(
+        label="5. Embedding improvement into management systems and processes"
+    )
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"kind=thread.*component=management-systems"))
+    expect(page.get_by_label("Show")).to_have_value("thread")
+    narrowed = page.locator(".pl-result__kind").all_inner_texts()
+    assert narrowed and len(narrowed) < len(kinds)
+    assert all(kind.strip().startswith("Discussion") for kind in narrowed)
+    check_accessibility(page)
+
     # Open the first result.
     first = page.locator(".pl-result h3 a").first
     title = first.inner_text()
