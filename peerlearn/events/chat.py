@@ -5,7 +5,7 @@ lives in ``questions.py``."""
 
 import math
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
@@ -58,11 +58,25 @@ def window(event: Event) -> tuple[Any, Any]:
     return opens, closes
 
 
-def is_open(event: Event) -> bool:
-    """Whether members can post in the chat now: inside its time window, not cancelled, and not
-    closed by a moderator."""
+def is_open(event: Event, now: datetime | None = None) -> bool:
+    """Whether members can post in the chat now (or at ``now``): inside its time window, not
+    cancelled, and not closed by a moderator."""
     opens, closes = window(event)
-    return not event.cancelled and event.chat_closed_at is None and opens <= utcnow() <= closes
+    moment = now or utcnow()
+    return not event.cancelled and event.chat_closed_at is None and opens <= moment <= closes
+
+
+def seconds_until_change(event: Event, now: datetime) -> tuple[int | None, int | None]:
+    """In how many whole seconds from ``now`` the chat opens, and closes, by its time window:
+    each None when that will not happen by itself (a cancelled event, a chat a moderator closed,
+    a moment already past). Relative to the server's clock, so a browser's clock does not matter;
+    opening is rounded up and closing down, so a browser following them errs on the closed side."""
+    if event.cancelled or event.chat_closed_at is not None:
+        return None, None
+    opens, closes = window(event)
+    opens_in = math.ceil((opens - now).total_seconds()) if now < opens else None
+    closes_in = math.floor((closes - now).total_seconds()) if now <= closes else None
+    return opens_in, closes_in
 
 
 def is_muted(event: Event, user: User) -> bool:
@@ -80,12 +94,17 @@ def muted_user_ids(event: Event) -> list[int]:
 
 
 def state(event: Event, viewer: User) -> dict[str, Any]:
-    """The chat's state as the contract's ``state`` payload; only moderators learn who is muted."""
+    """The chat's state as the contract's ``state`` payload, as of now; only moderators learn
+    who is muted."""
+    now = utcnow()
+    opens_in, closes_in = seconds_until_change(event, now)
     return {
         "event_id": event.id,
-        "open": is_open(event),
+        "open": is_open(event, now),
         "closed_by_moderator": event.chat_closed_at is not None,
         "slow_mode_seconds": event.slow_mode_seconds,
+        "opens_in_seconds": opens_in,
+        "closes_in_seconds": closes_in,
         "muted_user_ids": muted_user_ids(event) if can(viewer, Action.moderate, event) else [],
     }
 
@@ -126,6 +145,24 @@ def history(event: Event, after_id: int | None = None) -> list[ChatMessage]:
         )
     latest = list(db.session.scalars(query.order_by(ChatMessage.id.desc()).limit(HISTORY)))
     return latest[::-1]
+
+
+def deleted_ids(event: Event, up_to: int) -> list[int]:
+    """The ids, up to ``up_to``, of the event's removed messages, in order: a reader catching up
+    after ``up_to`` marks those it still shows as removed (the messages after it say so
+    themselves). Not capped: each removal is one person's deliberate act, so even a busy chat has
+    few, and they are only ids."""
+    return list(
+        db.session.scalars(
+            select(ChatMessage.id)
+            .where(
+                ChatMessage.event_id == event.id,
+                ChatMessage.id <= up_to,
+                ChatMessage.deleted_at.is_not(None),
+            )
+            .order_by(ChatMessage.id)
+        )
+    )
 
 
 def store_once(

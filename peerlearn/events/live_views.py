@@ -75,7 +75,10 @@ def _event_page(event: Event, **live_forms: Any) -> str:
     mine = services.rsvp_of(current_user, event)
     form = RsvpForm(data={"status": mine.status.value} if mine else None)
     live = live_panel(event, **live_forms)
+    now = utcnow()
     opens, _ = chat.window(event)
+    # Before the chat opens the page has no live panel: a timer there says when it has opened.
+    opens_in, _ = chat.seconds_until_change(event, now)
     return render_template(
         "events/detail.html",
         event=event,
@@ -85,9 +88,10 @@ def _event_page(event: Event, **live_forms: Any) -> str:
         waiting=waiting,
         mine=mine,
         form=form,
-        finished=event.ends_at < utcnow(),
+        finished=event.ends_at < now,
         live=live,
-        chat_opens_at=opens if opens > utcnow() and not event.cancelled else None,
+        chat_opens_at=opens if opens > now and not event.cancelled else None,
+        chat_opens_in=opens_in,
         live_errors=any(f is not None and f.errors for f in live_forms.values()),
     )
 

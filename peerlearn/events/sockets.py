@@ -182,8 +182,10 @@ def disconnect(reason: object = None) -> None:
 @socketio.on("join", namespace=NAMESPACE)
 @acknowledged
 def join(data: dict[str, Any]) -> dict[str, Any]:
-    """Enter an event's chat: the messages after ``after_id`` (or the latest 50), its state,
-    presence, questions and pinned messages; everyone in the room gets the new presence list."""
+    """Enter an event's chat: the messages after ``after_id`` (or the latest 50), the ids up to
+    ``after_id`` of removed messages (a rejoin after a disconnect catches up on removals too), its
+    state, presence, questions and pinned messages; everyone in the room gets the new presence
+    list."""
     event = event_from(data)
     after_id = whole_number(data, "after_id", required=False)
     user = current_user._get_current_object()
@@ -194,6 +196,7 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
     state = chat.state(event, user)
     return {
         "messages": [chat.payload(m) for m in chat.history(event, after_id)],
+        "deleted_ids": chat.deleted_ids(event, after_id) if after_id is not None else [],
         "open": state["open"],
         "state": state,
         "presence": people,

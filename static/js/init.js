@@ -8,7 +8,10 @@ initAll();
 startEditors();
 startLiveCount();
 startSelectionQuotes();
-// The event page's live chat: loaded only on pages that have one.
+// The event page's live chat: loaded only on pages that have one (before it opens, only the
+// timer that says when it has).
 if (document.querySelector("[data-live-chat]")) {
   import("/static/js/live-chat.js").then(({ startLiveChat }) => startLiveChat());
+} else if (document.querySelector("[data-chat-opens-in]")) {
+  import("/static/js/live-opening.js").then(({ startChatOpening }) => startChatOpening());
 }

@@ -5,9 +5,23 @@
 // Never losing a message: the last message id shown is remembered and every (re)join asks for the
 // messages after it, so a reader who was offline sees each missed message once, in order. Sends
 // and questions wait in a queue until acknowledged and are resent with the same client_id after a
-// reconnect (the server stores each client_id once).
+// reconnect (the server stores each client_id once). What changed while offline among the messages
+// already shown (removed, pinned or unpinned) is corrected from the join acknowledgement too.
+//
+// The chat opens and closes by itself at the ends of its time window: each state says in how many
+// seconds (by the server's clock, so this computer's clock does not matter), and a timer here
+// follows it without asking the server, which stays the judge (a late send is refused).
 import { io } from "/static/vendor/socket.io/socket.io.esm.min.js";
-import { Announcer, clearFieldError, fieldError, h, newClientId, plural, restoreText } from "/static/js/live-dom.js";
+import {
+  Announcer,
+  clearFieldError,
+  fieldError,
+  h,
+  LONGEST_TIMER,
+  newClientId,
+  plural,
+  restoreText,
+} from "/static/js/live-dom.js";
 import { MessageList } from "/static/js/live-messages.js";
 import { QuestionPanel } from "/static/js/live-questions.js";
 
@@ -46,6 +60,7 @@ class LiveChat {
     this.everJoined = false;
     this.removed = false;
     this.statusTimer = null;
+    this.windowTimers = []; // the chat opening or closing by itself
     this.sendForm?.addEventListener("submit", (event) => this.submitted(event));
     this.startModeratorTools();
   }
@@ -93,6 +108,7 @@ class LiveChat {
       for (const message of ack.messages) {
         if (this.messages.upsert(message, { announce: false })) missed += 1;
       }
+      for (const id of ack.deleted_ids || []) this.messages.markDeleted(id);
       this.me = ack.me;
       this.messages.setMuted(ack.state.muted_user_ids || []);
       this.messages.loadPinned(ack.pinned);
@@ -206,10 +222,16 @@ class LiveChat {
     this.people = people;
   }
 
-  // The chat opened, closed, or changed its slow mode.
+  // The chat opened, closed, or changed its slow mode. A change of open or closed after the first
+  // join is announced (focus stays where it is).
   applyState(state) {
+    const wasOpen = this.state ? Boolean(this.state.open) : null;
     this.state = { ...this.state, ...state };
+    if ("closes_in_seconds" in state) this.followWindow(state);
     const open = Boolean(this.state.open);
+    if (wasOpen !== null && wasOpen !== open) {
+      this.announce(open ? "The chat is open." : "The chat has closed. You can still read it.");
+    }
     const writable = open && this.canPost && !this.me.muted && !this.removed;
     for (const composer of this.root.querySelectorAll("[data-composer]")) composer.hidden = !writable;
     const muted = this.root.querySelector("[data-muted-notice]");
@@ -226,6 +248,20 @@ class LiveChat {
       tools.querySelector("[data-reopen-chat]").hidden = !this.state.closed_by_moderator;
       tools.querySelector("select").value = String(this.state.slow_mode_seconds || 0);
     }
+  }
+
+  // Switch the chat open or closed when its time window says so, from a state from the server
+  // (timers from an earlier state are dropped). A moderator's close stops both: the server then
+  // sends no times. A time further off than a timer can wait is left to a later state.
+  followWindow({ opens_in_seconds: opensIn, closes_in_seconds: closesIn }) {
+    for (const timer of this.windowTimers) clearTimeout(timer);
+    this.windowTimers = [];
+    const at = (seconds, open) => {
+      if (typeof seconds !== "number" || seconds * 1000 > LONGEST_TIMER) return;
+      this.windowTimers.push(setTimeout(() => this.applyState({ open }), seconds * 1000));
+    };
+    at(opensIn, true);
+    at(closesIn, false);
   }
 
   // A moderator muted or unmuted someone: me (then the composers follow), or, for moderators,
@@ -250,6 +286,7 @@ class LiveChat {
   wasRemoved() {
     this.removed = true;
     this.socket.disconnect();
+    this.followWindow({}); // the chat's window no longer concerns them
     this.applyState({});
     const tools = this.root.querySelector("[data-moderator-tools]");
     if (tools) tools.hidden = true;

@@ -1,5 +1,8 @@
 // Small DOM helpers shared by the live chat modules (live-chat.js, live-questions.js).
 
+// The longest delay setTimeout can wait (2^31 - 1 ms, about 24.8 days): a longer one fires at once.
+export const LONGEST_TIMER = 2 ** 31 - 1;
+
 // An element with attributes and children: h("p", {class: "x"}, "text", otherElement).
 // A false, null or undefined attribute or child is left out; true gives an empty attribute.
 export function h(tag, attributes = {}, ...children) {

@@ -174,10 +174,18 @@ export class MessageList {
     }
   }
 
-  // The pinned list from a join acknowledgement, or one message pinned or unpinned.
+  // The pinned list from a join acknowledgement (the whole of it), or one message pinned or
+  // unpinned. The Pinned tags in the chat follow the whole list: after a rejoin they show the
+  // pins changed while the reader was offline.
   loadPinned(messages) {
     this.pinnedList.replaceChildren(...messages.map((m) => this.build(m, "pinned-")));
     this.pinnedSection.hidden = !messages.length;
+    const pinned = new Set(messages.map((m) => m.id));
+    for (const [id, item] of this.elements) {
+      const message = item.message;
+      if (!message || message.deleted || message.pinned === pinned.has(id)) continue;
+      this.showPinned(item, pinned.has(id));
+    }
   }
 
   setPinned(message) {

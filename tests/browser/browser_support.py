@@ -50,12 +50,14 @@ class Mail:
 
 @dataclass
 class LiveServer:
-    """The app served for the session: its address, its outbox and its log."""
+    """The app served for the session: its address, its outbox, its log and its SQLite database
+    (for the rare test that must set what no form can, such as a time to the second)."""
 
     url: str
     outbox: Path
     log: Path
     process: subprocess.Popen[bytes]
+    database: Path
 
     def mails(self) -> list[Mail]:
         """Every message the app has sent, oldest first."""

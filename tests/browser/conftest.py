@@ -109,11 +109,12 @@ def live_server(
     Rate limits stay on, as in production; the tests keep under them.
     """
     root = tmp_path_factory.mktemp("live")
+    database = root / "browser.db"
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{root / 'browser.db'}",
+        "DATABASE_URL": f"sqlite:///{database}",
         "MAIL_OUTBOX_DIR": str(root / "outbox"),
         "UPLOAD_DIR": str(root / "uploads"),
         "PEERLEARN_BASE_URL": url,
@@ -158,7 +159,9 @@ def live_server(
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    server = LiveServer(url=url, outbox=root / "outbox", log=log, process=process)
+    server = LiveServer(
+        url=url, outbox=root / "outbox", log=log, process=process, database=database
+    )
     try:
         finish(seeding, "seed-demo")
         deadline = time.monotonic() + 30

@@ -1,17 +1,21 @@
 """The live event chat in real browsers: two members in one chat see each other's messages; one
 loses the connection while the other sends three, then comes back and sees exactly those three,
 once, in order (and what they sent while offline arrives once); a Q&A vote changes the order on
-both screens; without JavaScript the plain form posts a message, which live readers see at once.
-Every page shown is checked with axe-core."""
+both screens; without JavaScript the plain form posts a message, which live readers see at once;
+what a moderator removes or pins while a member is offline is shown when they come back; the chat
+closes and opens by itself on screens already showing the page. Every page shown is checked with
+axe-core."""
 
 import re
-from datetime import UTC, datetime
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from .browser_support import DEMO_PASSWORD, NewContext, check_accessibility, sign_in
+from .browser_support import DEMO_PASSWORD, LiveServer, NewContext, check_accessibility, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +44,27 @@ def open_event(new_context: NewContext, title: str) -> str:
     check_accessibility(page)
     page.close()
     return page.url
+
+
+#: The chat's time window in the served app (the defaults): it opens this long before the start
+#: and closes this long after the end.
+WINDOW = timedelta(minutes=30)
+#: How long a test waits for the chat to open or close by itself, a few seconds after the page has
+#: loaded (expect's own default, 5 s, is too short for that).
+BY_ITSELF_MS = 12_000
+
+
+def reschedule(live_server: LiveServer, url: str, starts_at: datetime, ends_at: datetime) -> None:
+    """Move the event at ``url`` to these times, to the second: the form sets whole minutes, and
+    a test of the chat opening or closing by itself cannot wait for the next one. Stored as the
+    app stores times in SQLite (UTC, without the zone)."""
+    event_id = int(re.search(r"/events/(\d+)", url).group(1))
+    stored = "%Y-%m-%d %H:%M:%S.%f"
+    with closing(sqlite3.connect(live_server.database)) as database, database:
+        database.execute(
+            "UPDATE events SET starts_at = ?, ends_at = ? WHERE id = ?",
+            (f"{starts_at:{stored}}", f"{ends_at:{stored}}", event_id),
+        )
 
 
 def member_on(new_context: NewContext, email: str, url: str) -> Page:
@@ -242,3 +267,85 @@ def test_what_the_moderator_does_reaches_the_members_screen_at_once(
     expect(moderator.get_by_label("Your message")).to_be_hidden()
     check_accessibility(a)
     check_accessibility(moderator)
+
+
+def test_what_a_moderator_removes_or_pins_while_a_member_is_offline_shows_when_they_return(
+    new_context: NewContext,
+) -> None:
+    url = open_event(new_context, "Live chat: moderated while offline")
+    moderator = member_on(new_context, MODERATOR, url)
+    b = member_on(new_context, B, url)
+    send(moderator, "The slides: https://example.org/slides")
+    send(moderator, "A message posted by mistake")
+    expect(b.locator("[data-message-list]")).to_contain_text("A message posted by mistake")
+
+    # B's connection drops (as in the catching-up test); meanwhile the moderator removes one
+    # message and pins the other.
+    b.context.set_offline(True)
+    b.evaluate("window.peerlearnLive.socket.io.engine.close()")
+    expect(b.locator("[data-live-status]")).to_have_text("Reconnecting…")
+    # (li[data-message-id]: a stored message, not the one still "Sending…")
+    mistake = moderator.locator("[data-message-list] li[data-message-id]", has_text="by mistake")
+    mistake_id = f"#message-{mistake.get_attribute('data-message-id')}"
+    moderator.once("dialog", lambda dialog: dialog.accept())
+    mistake.get_by_role("button", name="Delete").click()
+    expect(moderator.locator(mistake_id)).to_contain_text("Message removed")
+    slides = moderator.locator("[data-message-list] li[data-message-id]", has_text="The slides")
+    slides.get_by_role("button", name="Pin").click()
+    expect(slides.get_by_role("button", name="Unpin")).to_be_visible()
+    expect(b.locator("[data-message-list]")).to_contain_text("A message posted by mistake")
+
+    # B comes back: the removed message is removed, the pinned one pinned, in the chat itself.
+    b.context.set_offline(False)
+    expect(b.locator("[data-live-status]")).to_contain_text("Reconnected")
+    expect(b.locator(mistake_id)).to_contain_text("Message removed")
+    expect(b.locator("[data-message-list]")).not_to_contain_text("A message posted by mistake")
+    b_slides = b.locator("[data-message-list] li", has_text="The slides")
+    expect(b_slides.locator(".pl-chat__pinned-tag")).to_have_text("Pinned")
+    expect(b.locator("[data-pinned-list]")).to_contain_text("The slides")
+    check_accessibility(b)
+
+
+def test_the_chat_closes_by_itself_on_a_screen_showing_it(
+    new_context: NewContext, live_server: LiveServer
+) -> None:
+    url = open_event(new_context, "Live chat: closing by itself")
+    b = new_context().new_page()
+    sign_in(b, B, DEMO_PASSWORD)
+    # The chat's window ends a few seconds from now; nobody does anything then.
+    closes = datetime.now(UTC) + timedelta(seconds=6)
+    reschedule(live_server, url, closes - WINDOW - timedelta(hours=1), closes - WINDOW)
+    b.goto(url)
+    expect(b.locator("[data-presence-summary]")).to_contain_text("here now")
+    expect(b.get_by_label("Your message")).to_be_visible()
+    expect(b.locator("[data-closed-notice]")).to_be_hidden()
+
+    notice = b.locator("[data-closed-notice]")
+    expect(notice).to_be_visible(timeout=BY_ITSELF_MS)  # the same notice as a moderator's close
+    expect(b.get_by_label("Your message")).to_be_hidden()
+    expect(b.get_by_label("Your question")).to_be_hidden()
+    expect(b.locator("[data-announcer]")).to_contain_text("The chat has closed")
+    check_accessibility(b)
+
+
+def test_the_chat_opens_by_itself_on_a_screen_showing_the_event(
+    new_context: NewContext, live_server: LiveServer
+) -> None:
+    url = open_event(new_context, "Live chat: opening by itself")
+    b = new_context().new_page()
+    sign_in(b, B, DEMO_PASSWORD)
+    # The chat's window starts a few seconds from now.
+    opens = datetime.now(UTC) + timedelta(seconds=5)
+    reschedule(live_server, url, opens + WINDOW, opens + WINDOW + timedelta(hours=1))
+    b.goto(url)
+    notice = b.get_by_text("The live chat and Q&A open on this page at")
+    expect(notice).to_be_visible()
+    expect(b.get_by_role("heading", name="Live chat", exact=True)).to_have_count(0)
+    check_accessibility(b)
+
+    # Without anything done on the page, it says the chat is open, with the way to it.
+    expect(b.get_by_text("The live chat and Q&A are open now")).to_be_visible(timeout=BY_ITSELF_MS)
+    b.get_by_role("link", name="show the live chat").click()
+    expect(b.locator("[data-presence-summary]")).to_contain_text("here now")
+    expect(b.get_by_label("Your message")).to_be_visible()
+    check_accessibility(b)

@@ -55,6 +55,45 @@ def test_rejoining_with_after_id_returns_exactly_the_missed_messages_in_order(
     assert [m["id"] for m in fresh["messages"]] == [seen, *missed]
 
 
+def test_a_rejoin_lists_the_messages_removed_while_the_reader_was_offline(
+    live_event, sig, member, moderator, chatter
+):
+    reader = member("Bob Baker")
+    alice, bob, mod = chatter(member("Alice Able")), chatter(reader), chatter(moderator)
+    for socket in (alice, bob, mod):
+        ask(socket, "join", {"event_id": live_event.id})
+    first, second, third = (
+        ask(alice, "send", {"event_id": live_event.id, "body": text, "client_id": text})["message"]
+        for text in ("one", "off topic", "oops")
+    )
+    seen = [m["id"] for m in received(bob)]
+    assert seen == [first["id"], second["id"], third["id"]]
+    # Bob's connection drops; meanwhile a moderator removes one and its author another.
+    bob.disconnect(namespace="/live")
+    assert ask(mod, "delete", {"message_id": second["id"]})["ok"]
+    assert ask(alice, "delete", {"message_id": third["id"]})["ok"]
+    bob = chatter(reader)  # the same browser, reconnecting
+    back = ask(bob, "join", {"event_id": live_event.id, "after_id": seen[-1]})
+    assert back["messages"] == [] and back["deleted_ids"] == [second["id"], third["id"]]
+    # Messages after after_id say so themselves; removals in other events are not listed.
+    other = Event(space=sig, title="Other", starts_at=live_event.starts_at,
+                  ends_at=live_event.ends_at, venue="Preston")  # fmt: skip
+    db.session.add(other)
+    db.session.commit()
+    elsewhere = ask(alice, "send", {"event_id": other.id, "body": "x", "client_id": "x"})
+    assert ask(alice, "delete", {"message_id": elsewhere["message"]["id"]})["ok"]
+    earlier = ask(bob, "join", {"event_id": live_event.id, "after_id": first["id"]})
+    assert [(m["id"], m["deleted"]) for m in earlier["messages"]] == [
+        (second["id"], True),
+        (third["id"], True),
+    ]
+    assert earlier["deleted_ids"] == []
+    everything = ask(bob, "join", {"event_id": live_event.id, "after_id": 2**31 - 1})
+    assert everything["deleted_ids"] == [second["id"], third["id"]]
+    # A first join (no after_id) has every removed message in its place already.
+    assert ask(bob, "join", {"event_id": live_event.id})["deleted_ids"] == []
+
+
 def test_rooms_keep_events_apart(live_event, sig, moderator, member, chatter):
     other = Event(space=sig, title="Other", starts_at=live_event.starts_at,
                   ends_at=live_event.ends_at, venue="Preston")  # fmt: skip
@@ -154,6 +193,59 @@ def test_the_chat_is_closed_outside_its_window(sig, moderator, member, chatter):
     assert ack["error"]["code"] == "chat_closed" and _stored() == 0
 
 
+def _about(seconds, expected):
+    """``seconds`` is ``expected`` less the few seconds the test has run since it set the times."""
+    return seconds is not None and expected - 5 <= seconds <= expected
+
+
+def test_the_state_says_in_how_many_seconds_the_chat_opens_and_closes_by_itself(
+    app, sig, live_event, member, moderator, chatter, monkeypatch
+):
+    alice, mod = chatter(member("Alice Able")), chatter(moderator)
+    # Open now (the event ends in 100 minutes): it closes 30 minutes after the end, as configured.
+    state = ask(alice, "join", {"event_id": live_event.id})["state"]
+    assert state["open"] is True and state["opens_in_seconds"] is None
+    assert _about(state["closes_in_seconds"], (100 + 30) * 60)
+    monkeypatch.setitem(app.config, "PEERLEARN_CHAT_CLOSES_MINUTES", 5)
+    monkeypatch.setitem(app.config, "PEERLEARN_CHAT_OPENS_MINUTES", 15)
+    state = ask(alice, "join", {"event_id": live_event.id})["state"]
+    assert _about(state["closes_in_seconds"], (100 + 5) * 60)
+    # Not open yet: it opens 15 minutes before the start.
+    later = Event(space=sig, title="This afternoon", starts_at=utcnow() + timedelta(hours=2),
+                  ends_at=utcnow() + timedelta(hours=3), venue="Leeds")  # fmt: skip
+    db.session.add(later)
+    db.session.commit()
+    state = ask(alice, "join", {"event_id": later.id})["state"]
+    assert state["open"] is False
+    assert _about(state["opens_in_seconds"], (120 - 15) * 60)
+    assert _about(state["closes_in_seconds"], (180 + 5) * 60)
+
+    # Closed by a moderator, it will not change by itself: the broadcast says so too.
+    ask(alice, "join", {"event_id": live_event.id})
+    received(alice, "state")
+    closed = ask(mod, "close", {"event_id": live_event.id})["state"]
+    assert (closed["opens_in_seconds"], closed["closes_in_seconds"]) == (None, None)
+    assert [(s["open"], s["opens_in_seconds"], s["closes_in_seconds"])
+            for s in received(alice, "state")] == [(False, None, None)]  # fmt: skip
+    reopened = ask(mod, "reopen", {"event_id": live_event.id})["state"]
+    assert _about(reopened["closes_in_seconds"], (100 + 5) * 60)
+    [broadcast] = received(alice, "state")
+    assert _about(broadcast["closes_in_seconds"], (100 + 5) * 60)
+
+    # Neither for a cancelled event, nor once the window has passed.
+    later.cancelled_at = utcnow()
+    live_event.starts_at = utcnow() - timedelta(hours=5)
+    live_event.ends_at = utcnow() - timedelta(hours=4)
+    db.session.commit()
+    for event in (later, live_event):
+        state = ask(alice, "join", {"event_id": event.id})["state"]
+        assert (state["open"], state["opens_in_seconds"], state["closes_in_seconds"]) == (
+            False,
+            None,
+            None,
+        )
+
+
 def test_authors_and_moderators_remove_messages_and_everyone_sees_it(
     live_event, member, moderator, chatter
 ):
@@ -203,6 +295,8 @@ def test_joining_gives_everything_the_chat_screen_needs(live_event, member, mode
         "open": True,
         "closed_by_moderator": False,
         "slow_mode_seconds": 0,
+        "opens_in_seconds": None,
+        "closes_in_seconds": ack["state"]["closes_in_seconds"],
         "muted_user_ids": [],
     }
     assert ack["me"] == {"id": user.id, "moderator": False, "muted": False}

@@ -236,6 +236,9 @@ def test_before_the_chat_opens_the_page_says_when_it_will(sig, moderator, member
     page = page_of(signed_in(member()), in_days(sig, moderator, 7))
     assert "The live chat and Q&amp;A open on this page at" in page
     assert "Send message" not in page
+    # In how many seconds, by the server's clock: the page says so when the time comes.
+    opens_in = int(re.search(r'data-chat-opens-in="(\d+)"', page).group(1))
+    assert 7 * 86400 - 30 * 60 - 5 <= opens_in <= 7 * 86400 - 30 * 60
 
 
 def test_slow_mode_asks_the_member_to_wait_and_keeps_the_text(
