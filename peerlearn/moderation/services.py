@@ -119,8 +119,9 @@ def set_post_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> 
     (post_removed if hidden else post_restored).send(post)
 
 
-def set_thread_flag(actor: User, thread: Thread, name: str, value: bool) -> None:
-    """Pin, lock or hide a thread (``name`` is ``pinned``, ``locked`` or ``hidden``), audited."""
+def set_thread_flag(actor: User | None, thread: Thread, name: str, value: bool) -> None:
+    """Pin, lock or hide a thread (``name`` is ``pinned``, ``locked`` or ``hidden``), audited
+    (``actor`` None: done by peerlearn itself, as a consequence of another change)."""
     if name not in {"pinned", "locked", "hidden"}:
         raise ValueError(name)
     if getattr(thread, name) == value:

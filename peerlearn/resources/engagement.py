@@ -3,20 +3,23 @@ discuss it in a linked thread. Views ask the permission policy first; these func
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
+from peerlearn.core import signals
 from peerlearn.core.errors import RuleError
 from peerlearn.discussions.models import Thread
 from peerlearn.discussions.services import ThreadDraft, start_thread
 from peerlearn.extensions import db
+from peerlearn.moderation.services import set_thread_flag
 from peerlearn.permissions import Action, Actor, can, resource_filter, signed_in
 from peerlearn.resources.browsing import adapted_by
 from peerlearn.resources.models import Resource, ResourceUse, ResourceVisibility, SavedResource
-from peerlearn.spaces.models import Visibility
+from peerlearn.spaces.models import Space, Visibility
 
 
 class EngagementError(RuleError):
@@ -153,8 +156,38 @@ def can_be_discussed(resource: Resource) -> bool:
     open: its thread would show its title to readers the resource is kept from."""
     if resource.hidden_at is not None or resource.deleted_at is not None:
         return False
-    narrow = resource.visibility is ResourceVisibility.space or resource.classification.sensitive
-    return not narrow or resource.space.visibility is Visibility.private
+    space = resource.space.visibility
+    if resource.visibility is ResourceVisibility.public and not resource.classification.sensitive:
+        return True
+    if resource.visibility is ResourceVisibility.network and not resource.classification.sensitive:
+        return space is not Visibility.public  # a public space's threads reach visitors too
+    return space is Visibility.private
+
+
+def keep_discussion_private(resource: Resource) -> None:
+    """Hide the resource's discussion thread once it would reach readers the resource is now
+    kept from (the resource was narrowed, reported, hidden or removed, or its space opened up):
+    the thread's title names the resource. A hidden thread is shown only to the space's
+    moderators, who may open the resource; it stays hidden until one of them restores it."""
+    if resource.discussion_thread_id is None or can_be_discussed(resource):
+        return
+    thread = db.session.get(Thread, resource.discussion_thread_id)
+    if thread is not None and not thread.hidden:
+        set_thread_flag(None, thread, "hidden", True)
+
+
+@signals.resource_changed.connect
+def _on_resource_changed(resource: Resource, **_: Any) -> None:
+    keep_discussion_private(resource)
+
+
+@signals.space_changed.connect
+def _on_space_changed(space: Space, **_: Any) -> None:
+    discussed = select(Resource).where(
+        Resource.space_id == space.id, Resource.discussion_thread_id.is_not(None)
+    )
+    for resource in db.session.scalars(discussed).all():
+        keep_discussion_private(resource)
 
 
 def discussion_for(user: User, resource: Resource) -> Thread:

@@ -194,3 +194,51 @@ def test_only_members_start_a_discussion_and_never_for_a_members_only_resource(
     assert "Discuss this resource" not in page
     assert client.post(f"/resources/{members_only.id}/discuss").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(Thread)) == 0
+
+
+@pytest.mark.parametrize("change", ["space opens up", "reported", "removed"])
+def test_a_discussion_is_hidden_once_it_would_name_the_resource_to_those_kept_from_it(
+    make_space, make_user, add_member, make_resource, change
+):
+    from peerlearn.permissions import Action, can
+    from peerlearn.resources import engagement
+    from peerlearn.resources import services as library
+    from peerlearn.resources.models import ResourceFlagReason
+    from peerlearn.spaces import services as spaces
+    from peerlearn.spaces.models import JoinPolicy, MemberRole
+
+    space = make_space("Private QMS group", visibility=Visibility.private)
+    owner, member, outsider = make_user("Owner"), make_user("Member"), make_user("Outsider")
+    add_member(space, owner, MemberRole.owner)
+    add_member(space, member)
+    notes = make_resource(space, by=member, visibility=ResourceVisibility.space)
+    thread = engagement.discussion_for(member, notes)
+    assert can(member, Action.view, thread) and not thread.hidden
+
+    if change == "space opens up":
+        data = spaces.SpaceData(space.name, space.summary, space.description_source,
+                                Visibility.public, JoinPolicy.open)  # fmt: skip
+        spaces.update_space(owner, space, data)
+        assert not can(outsider, Action.view, db.session.get(Thread, thread.id))
+    elif change == "reported":
+        library.flag_resource(member, notes, ResourceFlagReason.patient_information)
+    else:
+        library.delete_resource(member, notes)
+    db.session.expire_all()
+    thread = db.session.get(Thread, thread.id)
+    assert thread.hidden  # its title names the resource: only the space's moderators see it
+    assert not can(member, Action.view, thread) and can(owner, Action.view, thread)
+
+
+def test_a_network_resource_in_a_public_space_is_not_discussed_in_the_open(
+    make_space, make_user, add_member, make_resource
+):
+    from peerlearn.resources import engagement
+
+    space = make_space("Open QMS group", visibility=Visibility.public)
+    member = make_user("Member")
+    add_member(space, member)
+    # Its readers are signed-in members; a thread in a public space is read by visitors too.
+    assert not engagement.can_be_discussed(make_resource(space, by=member))
+    public = make_resource(space, by=member, visibility=ResourceVisibility.public)
+    assert engagement.can_be_discussed(public)
