@@ -154,6 +154,7 @@ def search(
     if not parsed.searchable:
         return SearchResults(parsed, ResultsPage(page, per_page, None, False, items=[], total=0))
     engine = backend()
+    engine.prepare()
     kinds = list(Kind)
     base, relevance = engine.matching(select(SearchDocument.id).select_from(SearchDocument), parsed)
     base = base.where(visible_documents(user, kinds))
