@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import Flask
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
@@ -17,7 +18,9 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     """The active user whose current session token this is; an old token loads nobody."""
-    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    # With the organisation: pages and the live chat show it beside the reader's name.
+    query = select(User).options(joinedload(User.organisation))
+    user = db.session.scalar(query.where(User.session_token == session_token))
     return user if user is not None and user.active else None
 
 

@@ -173,16 +173,24 @@ def store_once(
     acknowledgement), so nothing is ever stored or shown twice, even when two resends race."""
 
     def existing() -> Row | None:
-        return db.session.scalar(
+        stored = db.session.scalar(
             select(model).where(model.author_id == author.id, model.client_id == client_id)
         )
-
-    previous = existing()
-    if previous is not None:
-        if previous.event_id != event.id:
+        if stored is not None and stored.event_id != event.id:
             raise ChatError("bad_request", "That client_id was already used in another event")
+        return stored
+
+    # A resend is rare, so it is not looked for first: it shows up as a refusal of the rules
+    # (slow mode, say, because of the very message it repeats) or as the unique constraint on
+    # (author, client_id), and only then is the stored row looked up. Either way the resend
+    # gets the stored row, whatever the rules say now.
+    try:
+        row = build()
+    except ChatError:
+        previous = existing()
+        if previous is None:
+            raise
         return previous, False
-    row = build()
     db.session.add(row)
     # The caller acknowledges and broadcasts this very row at once: keep what is loaded (the row,
     # its author, the event) rather than read it all back after the commit. Each socket event and
@@ -191,7 +199,7 @@ def store_once(
     session.expire_on_commit = False
     try:
         session.commit()
-    except IntegrityError:  # the same resend arrived twice at once: the other one was stored
+    except IntegrityError:  # a resend, or the same resend twice at once: the other was stored
         session.rollback()
         stored = existing()
         if stored is None:

@@ -21,7 +21,7 @@ from limits import parse
 from peerlearn.events import chat, presence, questions
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db, limiter, socketio
-from peerlearn.permissions import Action, can, signed_in
+from peerlearn.permissions import Action, can, event_with_membership, signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -125,13 +125,14 @@ def allowed(event: Event | None, action: Action, what: str = "event") -> Event:
 
 def event_from(data: dict[str, Any], action: Action = Action.view) -> Event:
     """The event named by ``data["event_id"]``, checked against the policy for ``action``."""
-    return allowed(db.session.get(Event, whole_number(data, "event_id")), action)
+    event_id: int = whole_number(data, "event_id")  # type: ignore[assignment]
+    return allowed(event_with_membership(current_user, event_id), action)
 
 
 def message_from(data: dict[str, Any], action: Action = Action.view) -> tuple[ChatMessage, Event]:
     """The message named by ``data["message_id"]`` and its event, checked for ``action``."""
     message = db.session.get(ChatMessage, whole_number(data, "message_id"))
-    event = db.session.get(Event, message.event_id) if message is not None else None
+    event = event_with_membership(current_user, message.event_id) if message is not None else None
     return message, allowed(event, action, "message")  # type: ignore[return-value]
 
 

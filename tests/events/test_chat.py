@@ -36,6 +36,35 @@ def test_a_message_is_stored_acknowledged_and_shown_to_the_room_once(live_event,
     assert received(bob) == [] and _stored() == 1
 
 
+def test_a_resend_gets_the_stored_message_whatever_the_rules_say_now(
+    live_event, sig, member, chatter
+):
+    alice = chatter(member("Alice Able"))
+    ask(alice, "join", {"event_id": live_event.id})
+    sent = ask(alice, "send", {"event_id": live_event.id, "body": "first", "client_id": "r-1"})
+    # Slow mode (which the message itself would trip) and a closed chat do not refuse a resend
+    # of what was already stored: its acknowledgement was lost, not the message.
+    live_event.slow_mode_seconds = 60
+    db.session.commit()
+    again = ask(alice, "send", {"event_id": live_event.id, "body": "first", "client_id": "r-1"})
+    assert again["ok"] and again["message"]["id"] == sent["message"]["id"]
+    live_event.chat_closed_at = utcnow()
+    db.session.commit()
+    again = ask(alice, "send", {"event_id": live_event.id, "body": "first", "client_id": "r-1"})
+    assert again["ok"] and again["message"]["id"] == sent["message"]["id"]
+    # A new message is still refused, and a client_id from another event's chat is not reused.
+    closed = ask(alice, "send", {"event_id": live_event.id, "body": "new", "client_id": "r-2"})
+    assert closed["error"]["code"] == "chat_closed"
+    other = Event(space=sig, title="Other", starts_at=live_event.starts_at,
+                  ends_at=live_event.ends_at, venue="Preston")  # fmt: skip
+    db.session.add(other)
+    db.session.commit()
+    elsewhere = ask(alice, "send", {"event_id": other.id, "body": "first", "client_id": "r-1"})
+    assert elsewhere["error"]["code"] == "bad_request"
+    assert "another event" in elsewhere["error"]["message"]
+    assert _stored() == 1
+
+
 def test_rejoining_with_after_id_returns_exactly_the_missed_messages_in_order(
     live_event, member, chatter
 ):
