@@ -138,6 +138,11 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # stopped after this many seconds (peerlearn/resources/extraction.py).
         "EXTRACTION_MAX_BYTES": 10 * 1024 * 1024,
         "EXTRACTION_TIMEOUT": float(os.environ.get("PEERLEARN_EXTRACTION_TIMEOUT", "10")),
+        # The live chat: its time window around each event, and how often a room is told who
+        # is present (peerlearn/events/sockets.py, PresenceAnnouncer).
+        "PEERLEARN_CHAT_OPENS_MINUTES": int(os.environ.get("PEERLEARN_CHAT_OPENS_MINUTES", "30")),
+        "PEERLEARN_CHAT_CLOSES_MINUTES": int(os.environ.get("PEERLEARN_CHAT_CLOSES_MINUTES", "30")),
+        "PEERLEARN_PRESENCE_INTERVAL": float(os.environ.get("PEERLEARN_PRESENCE_INTERVAL", "1")),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -88,6 +88,8 @@ def app_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> d
         "PEERLEARN_BASE_URL": "http://peerlearn.test",
         "PEERLEARN_DEMO_PASSWORD": PASSWORD,
         "SERVER_NAME": None,
+        # Every join and leave is told to the room at once (a test of the gathering sets it).
+        "PEERLEARN_PRESENCE_INTERVAL": 0,
         **FAST_ARGON2,
     }
 

@@ -53,8 +53,8 @@ class ChatError(RuleError):
 def window(event: Event) -> tuple[Any, Any]:
     """When the chat opens and closes (minutes before the start and after the end, configurable)."""
     config = current_app.config
-    opens = event.starts_at - timedelta(minutes=config.get("PEERLEARN_CHAT_OPENS_MINUTES", 30))
-    closes = event.ends_at + timedelta(minutes=config.get("PEERLEARN_CHAT_CLOSES_MINUTES", 30))
+    opens = event.starts_at - timedelta(minutes=config["PEERLEARN_CHAT_OPENS_MINUTES"])
+    closes = event.ends_at + timedelta(minutes=config["PEERLEARN_CHAT_CLOSES_MINUTES"])
     return opens, closes
 
 

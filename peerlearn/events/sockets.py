@@ -10,10 +10,13 @@ connection, joining, messages and presence; ``sockets_qa.py`` the Q&A and
 
 import functools
 import logging
+import math
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
+from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_socketio import join_room, leave_room, rooms
 from limits import parse
@@ -147,9 +150,69 @@ def broadcast(name: str, payload: dict[str, Any], event_id: int) -> None:
     socketio.emit(name, payload, to=room(event_id), namespace=NAMESPACE)
 
 
-def broadcast_presence(event_id: int) -> None:
-    """Send the event's whole presence list to its room."""
-    broadcast("presence", {"event_id": event_id, "people": presence.people(event_id)}, event_id)
+def broadcast_presence(event_id: int, people: list[dict[str, Any]] | None = None) -> None:
+    """Send the event's whole presence list to its room now."""
+    if people is None:
+        people = presence.people(event_id)
+    broadcast("presence", {"event_id": event_id, "people": people}, event_id)
+
+
+class PresenceAnnouncer:
+    """Tells a room its presence list at most once every ``interval`` seconds.
+
+    Each join or leave changes the list for everyone in the room. Sent at once every time, the
+    people arriving at the start of a 2,000-person event would cost 2,000 lists of up to 2,000
+    people, each to up to 2,000 connections: millions of packets that queue ahead of the chat's
+    messages. So the first change is told at once, and the changes that follow within the
+    interval are gathered into one list sent when it ends (always the whole list, read when it
+    is sent, so the last one is right). Each process gathers its own; they share the list.
+    ``PEERLEARN_PRESENCE_INTERVAL`` sets the interval (0 tells every change at once)."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._last: dict[int, float] = {}
+        self._pending: set[int] = set()
+
+    def changed(self, event_id: int, people: list[dict[str, Any]] | None = None) -> None:
+        """The event's presence changed (``people``: the new list, when the caller has it)."""
+        now = time.monotonic()
+        with self._lock:
+            if event_id in self._pending:
+                return  # already to be told, with whatever the list is then
+            wait = self._last.get(event_id, -math.inf) + self.interval - now
+            if wait <= 0:
+                self._last[event_id] = now
+            else:
+                self._pending.add(event_id)
+        if wait <= 0:
+            broadcast_presence(event_id, people)
+        else:
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            socketio.start_background_task(self._later, app, event_id, wait)
+
+    def _later(self, app: Flask, event_id: int, wait: float) -> None:
+        socketio.sleep(wait)
+        with self._lock:
+            self._pending.discard(event_id)
+            self._last[event_id] = time.monotonic()
+        try:
+            with app.app_context():
+                broadcast_presence(event_id)
+        except Exception:  # nobody to answer in a background task: keep the log
+            logger.exception("telling a chat its presence failed")
+
+
+def presence_changed(event_id: int, people: list[dict[str, Any]] | None = None) -> None:
+    """Tell the event's room its new presence list, through the app's :class:`PresenceAnnouncer`."""
+    app = current_app
+    announcer = app.extensions.get("peerlearn_presence_announcer")
+    if announcer is None:
+        interval = float(app.config["PEERLEARN_PRESENCE_INTERVAL"])
+        announcer = app.extensions.setdefault(
+            "peerlearn_presence_announcer", PresenceAnnouncer(interval)
+        )
+    announcer.changed(event_id, people)
 
 
 def public_state(event: Event) -> dict[str, Any]:
@@ -174,7 +237,7 @@ def disconnect(reason: object = None) -> None:
             if name.startswith("event:"):
                 event_id = int(name.removeprefix("event:"))
                 presence.store().discard(event_id, request.sid)  # type: ignore[attr-defined]
-                broadcast_presence(event_id)
+                presence_changed(event_id)
     except Exception:  # the client has gone: nothing to answer, but keep the log
         logger.exception("chat disconnect failed")
         db.session.rollback()
@@ -193,7 +256,7 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
     join_room(room(event.id))
     presence.store().add(event.id, request.sid, user.id)  # type: ignore[attr-defined]
     people = presence.people(event.id)
-    broadcast("presence", {"event_id": event.id, "people": people}, event.id)
+    presence_changed(event.id, people)
     state = chat.state(event, user)
     return {
         "messages": [chat.payload(m) for m in chat.history(event, after_id)],
@@ -249,5 +312,5 @@ def leave(data: dict[str, Any]) -> dict[str, Any]:
     if room(event_id) in rooms():
         leave_room(room(event_id))
         presence.store().discard(event_id, request.sid)  # type: ignore[attr-defined]
-        broadcast_presence(event_id)
+        presence_changed(event_id)
     return {}

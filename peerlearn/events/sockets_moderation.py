@@ -1,5 +1,6 @@
 """The moderators' chat tools on the ``/live`` namespace (pin, mute, slow mode, close, reopen),
-and dropping a member removed from (or banned by) a space from its event chats at once.
+telling a chat at once when its event is edited or cancelled, and dropping a member removed from
+(or banned by) a space from its event chats at once.
 Helpers and the acknowledgement rules are those of ``sockets.py``."""
 
 import logging
@@ -9,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from peerlearn.accounts.models import User
-from peerlearn.core.signals import membership_changed
+from peerlearn.core.signals import event_changed, membership_changed
 from peerlearn.events import chat, presence
 from peerlearn.events.models import Event
 from peerlearn.events.sockets import (
@@ -18,9 +19,9 @@ from peerlearn.events.sockets import (
     acknowledged,
     boolean,
     broadcast,
-    broadcast_presence,
     event_from,
     message_from,
+    presence_changed,
     public_state,
     room,
     whole_number,
@@ -111,6 +112,17 @@ def drop_removed_member(space: Space, user: User, state: MemberState | None, **_
                 socketio.server.leave_room(sid, room(event_id), namespace=NAMESPACE)
                 presence.store().discard(event_id, sid)
             if sids:
-                broadcast_presence(event_id)
+                presence_changed(event_id)
     except Exception:  # the membership change is committed; never fail the request over this
         logger.exception("dropping a removed member from the chat failed")
+
+
+@event_changed.connect
+def announce_event_change(event: Event, **_: Any) -> None:
+    """An event edited (new times) or cancelled tells its chat's room the new ``state`` at once:
+    readers' screens open, close or re-time the chat without a reload. Nobody's mutes are in it
+    (``public_state``), whoever made the change."""
+    try:
+        broadcast("state", public_state(event), event.id)
+    except Exception:  # the event is committed; never fail the request over this
+        logger.exception("telling the chat about an event change failed")

@@ -244,7 +244,9 @@ class LiveChat {
     const tools = this.root.querySelector("[data-moderator-tools]");
     if (tools && this.me.moderator && !this.removed) {
       tools.hidden = false;
-      tools.querySelector("[data-close-chat]").hidden = this.state.closed_by_moderator;
+      // Close while the chat is open; reopen what a moderator closed. A chat whose time is up
+      // (or not yet come) offers neither: there is nothing a moderator's button would change.
+      tools.querySelector("[data-close-chat]").hidden = !open || this.state.closed_by_moderator;
       tools.querySelector("[data-reopen-chat]").hidden = !this.state.closed_by_moderator;
       tools.querySelector("select").value = String(this.state.slow_mode_seconds || 0);
     }

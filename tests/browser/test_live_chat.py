@@ -316,9 +316,11 @@ def test_the_chat_closes_by_itself_on_a_screen_showing_it(
     closes = datetime.now(UTC) + timedelta(seconds=6)
     reschedule(live_server, url, closes - WINDOW - timedelta(hours=1), closes - WINDOW)
     b.goto(url)
+    moderator = member_on(new_context, MODERATOR, url)
     expect(b.locator("[data-presence-summary]")).to_contain_text("here now")
     expect(b.get_by_label("Your message")).to_be_visible()
     expect(b.locator("[data-closed-notice]")).to_be_hidden()
+    expect(moderator.get_by_role("button", name="Close the chat")).to_be_visible()
 
     notice = b.locator("[data-closed-notice]")
     expect(notice).to_be_visible(timeout=BY_ITSELF_MS)  # the same notice as a moderator's close
@@ -326,6 +328,10 @@ def test_the_chat_closes_by_itself_on_a_screen_showing_it(
     expect(b.get_by_label("Your question")).to_be_hidden()
     expect(b.locator("[data-announcer]")).to_contain_text("The chat has closed")
     check_accessibility(b)
+    # Its time is up: the moderator is offered neither closing nor reopening it.
+    expect(moderator.locator("[data-closed-notice]")).to_be_visible()
+    expect(moderator.get_by_role("button", name="Close the chat")).to_be_hidden()
+    expect(moderator.get_by_role("button", name="Reopen the chat")).to_be_hidden()
 
 
 def test_the_chat_opens_by_itself_on_a_screen_showing_the_event(

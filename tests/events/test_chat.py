@@ -11,6 +11,7 @@ from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
 from peerlearn.spaces.models import MemberRole, Visibility
 from tests.events.chat_helpers import ask, received
+from tests.events.conftest import form_for
 
 
 def _stored():
@@ -273,6 +274,29 @@ def test_the_state_says_in_how_many_seconds_the_chat_opens_and_closes_by_itself(
             None,
             None,
         )
+
+
+def test_editing_or_cancelling_the_event_tells_its_chat_at_once(
+    live_event, member, moderator, chatter, client, login, tomorrow
+):
+    alice = chatter(member("Alice Able"))
+    ask(alice, "join", {"event_id": live_event.id})
+    received(alice, "state")
+    login(client, moderator)
+    # Moved to tomorrow afternoon: the open chat closes, and says when it will open.
+    edited = client.post(f"/events/{live_event.id}/edit",
+                         data=form_for(day=tomorrow, start="14:00", end="15:00"))  # fmt: skip
+    assert edited.status_code == 302
+    [state] = received(alice, "state")
+    assert state["open"] is False and state["opens_in_seconds"] > 12 * 3600
+    assert "muted_user_ids" not in state
+    assert client.post(f"/events/{live_event.id}/cancel").status_code == 302
+    [state] = received(alice, "state")
+    assert (state["open"], state["opens_in_seconds"], state["closes_in_seconds"]) == (
+        False,
+        None,
+        None,
+    )
 
 
 def test_authors_and_moderators_remove_messages_and_everyone_sees_it(

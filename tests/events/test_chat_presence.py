@@ -3,6 +3,7 @@ shared between server processes through Redis; and a member removed from the spa
 from its event chats at once."""
 
 import os
+import time
 import uuid
 
 import pytest
@@ -11,6 +12,7 @@ import redis
 from peerlearn import init_socketio
 from peerlearn.events import presence
 from peerlearn.events.models import Event
+from peerlearn.events.sockets import PresenceAnnouncer
 from peerlearn.extensions import db
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole
@@ -52,6 +54,33 @@ def test_presence_lists_each_person_once_however_many_tabs(
     assert [_names(p["people"]) for p in received(bob, "presence")] == [["Alice Able", "Bob Baker"]]
     second_tab.disconnect("/live")
     assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
+
+
+def test_arrivals_close_together_are_told_in_one_list(
+    app, live_event, member, chatter, monkeypatch
+):
+    # A big event's arrivals must not send every connection one list per arrival: the first
+    # change is told at once, those within the interval after it together when it ends.
+    monkeypatch.setitem(app.extensions, "peerlearn_presence_announcer", PresenceAnnouncer(0.4))
+    alice, bob, carol = (chatter(member(name)) for name in ("Alice Able", "Bob Baker", "Cy Cole"))
+    ask(alice, "join", {"event_id": live_event.id})
+    assert [_names(p["people"]) for p in received(alice, "presence")] == [["Alice Able"]]
+    ask(bob, "join", {"event_id": live_event.id})
+    ask(carol, "join", {"event_id": live_event.id})
+    assert ask(bob, "leave", {"event_id": live_event.id})["ok"]
+    assert received(alice, "presence") == []  # gathered, not yet told
+    deadline = time.monotonic() + 5
+    told = []
+    while not told and time.monotonic() < deadline:
+        time.sleep(0.05)
+        told = received(alice, "presence")
+    assert [_names(p["people"]) for p in told] == [["Alice Able", "Cy Cole"]]
+    # Once the interval has passed with nothing new, the next change is told at once again.
+    time.sleep(0.5)
+    ask(bob, "join", {"event_id": live_event.id})
+    assert [_names(p["people"]) for p in received(alice, "presence")] == [
+        ["Alice Able", "Bob Baker", "Cy Cole"]
+    ]
 
 
 def test_leaving_takes_a_person_out_of_the_list(live_event, member, chatter):
