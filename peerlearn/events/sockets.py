@@ -10,7 +10,6 @@ connection, joining, messages and presence; ``sockets_qa.py`` the Q&A and
 
 import functools
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -150,28 +149,40 @@ def broadcast(name: str, payload: dict[str, Any], event_id: int) -> None:
     socketio.emit(name, payload, to=room(event_id), namespace=NAMESPACE)
 
 
-def broadcast_presence(event_id: int, people: list[dict[str, Any]] | None = None) -> None:
-    """Send the event's whole presence list to its room now."""
+def broadcast_presence(
+    event_id: int, people: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Send the event's whole presence list to its room now; return it."""
     if people is None:
         people = presence.people(event_id)
     broadcast("presence", {"event_id": event_id, "people": people}, event_id)
+    return people
+
+
+#: Past this many people in a room, the gap between its presence lists grows in proportion.
+PEOPLE_PER_INTERVAL = 100
 
 
 class PresenceAnnouncer:
-    """Tells a room its presence list at most once every ``interval`` seconds.
+    """Tells a room its presence list at most once every ``interval`` seconds, and less often in
+    big rooms.
 
     Each join or leave changes the list for everyone in the room. Sent at once every time, the
     people arriving at the start of a 2,000-person event would cost 2,000 lists of up to 2,000
-    people, each to up to 2,000 connections: millions of packets that queue ahead of the chat's
-    messages. So the first change is told at once, and the changes that follow within the
-    interval are gathered into one list sent when it ends (always the whole list, read when it
-    is sent, so the last one is right). Each process gathers its own; they share the list.
-    ``PEERLEARN_PRESENCE_INTERVAL`` sets the interval (0 tells every change at once)."""
+    people, each to up to 2,000 connections: millions of packets, gigabytes, queued ahead of the
+    chat's messages. So the first change is told at once, and the changes that follow within
+    the interval are gathered into one list sent when it ends (always the whole list, read when
+    it is sent, so the last one is right). Every copy of the list grows with the room, and so
+    does the number of copies, so past :data:`PEOPLE_PER_INTERVAL` people the interval grows in
+    proportion: a room of 2,000 is told at most every 20 intervals. Each process gathers its own
+    changes; the list itself is shared. ``PEERLEARN_PRESENCE_INTERVAL`` sets the interval
+    (0 tells every change at once)."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._lock = threading.Lock()
-        self._last: dict[int, float] = {}
+        #: When each room may next be told (monotonic seconds).
+        self._next: dict[int, float] = {}
         self._pending: set[int] = set()
 
     def changed(self, event_id: int, people: list[dict[str, Any]] | None = None) -> None:
@@ -180,25 +191,32 @@ class PresenceAnnouncer:
         with self._lock:
             if event_id in self._pending:
                 return  # already to be told, with whatever the list is then
-            wait = self._last.get(event_id, -math.inf) + self.interval - now
-            if wait <= 0:
-                self._last[event_id] = now
-            else:
+            wait = self._next.get(event_id, now) - now
+            if wait > 0:
                 self._pending.add(event_id)
-        if wait <= 0:
-            broadcast_presence(event_id, people)
-        else:
+            else:  # taken now, before anything yields: joins arriving meanwhile are gathered
+                self._next[event_id] = now + self.interval
+        if wait > 0:
             app = current_app._get_current_object()  # type: ignore[attr-defined]
             socketio.start_background_task(self._later, app, event_id, wait)
+        else:
+            self._tell(event_id, people)
+
+    def _tell(self, event_id: int, people: list[dict[str, Any]] | None = None) -> None:
+        told = broadcast_presence(event_id, people)
+        if len(told) > PEOPLE_PER_INTERVAL:
+            with self._lock:
+                stretched = self.interval * len(told) / PEOPLE_PER_INTERVAL
+                self._next[event_id] = time.monotonic() + stretched
 
     def _later(self, app: Flask, event_id: int, wait: float) -> None:
         socketio.sleep(wait)
         with self._lock:
             self._pending.discard(event_id)
-            self._last[event_id] = time.monotonic()
+            self._next[event_id] = time.monotonic() + self.interval
         try:
             with app.app_context():
-                broadcast_presence(event_id)
+                self._tell(event_id)
         except Exception:  # nobody to answer in a background task: keep the log
             logger.exception("telling a chat its presence failed")
 

@@ -10,9 +10,8 @@ import pytest
 import redis
 
 from peerlearn import init_socketio
-from peerlearn.events import presence
+from peerlearn.events import presence, sockets
 from peerlearn.events.models import Event
-from peerlearn.events.sockets import PresenceAnnouncer
 from peerlearn.extensions import db
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole
@@ -61,7 +60,9 @@ def test_arrivals_close_together_are_told_in_one_list(
 ):
     # A big event's arrivals must not send every connection one list per arrival: the first
     # change is told at once, those within the interval after it together when it ends.
-    monkeypatch.setitem(app.extensions, "peerlearn_presence_announcer", PresenceAnnouncer(0.4))
+    monkeypatch.setitem(
+        app.extensions, "peerlearn_presence_announcer", sockets.PresenceAnnouncer(0.4)
+    )
     alice, bob, carol = (chatter(member(name)) for name in ("Alice Able", "Bob Baker", "Cy Cole"))
     ask(alice, "join", {"event_id": live_event.id})
     assert [_names(p["people"]) for p in received(alice, "presence")] == [["Alice Able"]]
@@ -69,18 +70,43 @@ def test_arrivals_close_together_are_told_in_one_list(
     ask(carol, "join", {"event_id": live_event.id})
     assert ask(bob, "leave", {"event_id": live_event.id})["ok"]
     assert received(alice, "presence") == []  # gathered, not yet told
-    deadline = time.monotonic() + 5
-    told = []
-    while not told and time.monotonic() < deadline:
-        time.sleep(0.05)
-        told = received(alice, "presence")
-    assert [_names(p["people"]) for p in told] == [["Alice Able", "Cy Cole"]]
+    assert _told(alice) == [["Alice Able", "Cy Cole"]]
     # Once the interval has passed with nothing new, the next change is told at once again.
     time.sleep(0.5)
     ask(bob, "join", {"event_id": live_event.id})
     assert [_names(p["people"]) for p in received(alice, "presence")] == [
         ["Alice Able", "Bob Baker", "Cy Cole"]
     ]
+
+
+def _told(socket):
+    """The presence lists ``socket`` is told within a few seconds (at least one)."""
+    deadline = time.monotonic() + 5
+    told = received(socket, "presence")
+    while not told and time.monotonic() < deadline:
+        time.sleep(0.05)
+        told = received(socket, "presence")
+    return [_names(p["people"]) for p in told]
+
+
+def test_a_bigger_room_is_told_less_often(app, live_event, member, chatter, monkeypatch):
+    # Each list (and the number of copies sent) grows with the room, so the gap between lists
+    # does too: here one interval per person past the first.
+    monkeypatch.setattr(sockets, "PEOPLE_PER_INTERVAL", 1)
+    monkeypatch.setitem(
+        app.extensions, "peerlearn_presence_announcer", sockets.PresenceAnnouncer(1.0)
+    )
+    alice, bob, carol = (chatter(member(name)) for name in ("Alice Able", "Bob Baker", "Cy Cole"))
+    ask(alice, "join", {"event_id": live_event.id})
+    assert _told(alice) == [["Alice Able"]]
+    ask(bob, "join", {"event_id": live_event.id})
+    assert received(alice, "presence") == []
+    assert _told(alice) == [["Alice Able", "Bob Baker"]]  # after one interval
+    # Two people: the next list waits two intervals, not one.
+    time.sleep(1.2)
+    ask(carol, "join", {"event_id": live_event.id})
+    assert received(alice, "presence") == []
+    assert _told(alice) == [["Alice Able", "Bob Baker", "Cy Cole"]]
 
 
 def test_leaving_takes_a_person_out_of_the_list(live_event, member, chatter):
