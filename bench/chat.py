@@ -74,6 +74,9 @@ class Result:
     p50_ms: float
     p99_ms: float
     load: str
+    #: Clients whose connection the server closed during the run (their missing messages are
+    #: the shortfall in ``delivered``; a real client reconnects and catches up with after_id).
+    dropped: int = 0
 
     @property
     def rate(self) -> float:
@@ -94,13 +97,20 @@ async def _clients(
     latencies: list[float] = []
     arrived = asyncio.Event()
     expected = [math.inf]
+    latest = [0.0]  # when the last message arrived
+    dropped = [0]  # connections the server closed before the end
 
     def listener(sio: socketio.AsyncClient) -> None:
         @sio.on("message", namespace=NAMESPACE)
         async def message(data: dict[str, Any]) -> None:
-            latencies.append(time.time() - float(data["client_id"].rsplit("-", 1)[1]))
+            latest[0] = time.time()
+            latencies.append(latest[0] - float(data["client_id"].rsplit("-", 1)[1]))
             if len(latencies) >= expected[0]:
                 arrived.set()
+
+        @sio.on("disconnect", namespace=NAMESPACE)
+        async def disconnect(*_: Any) -> None:
+            dropped[0] += 1
 
     clients: list[socketio.AsyncClient] = []
     gate = asyncio.Semaphore(25)
@@ -124,8 +134,7 @@ async def _clients(
     if len(latencies) < expected[0]:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(arrived.wait(), max(deadline - time.time(), 0.1))
-    last = time.time()
-    pipe.send((latencies, last))
+    pipe.send((latencies, latest[0], dropped[0]))
     for sio in clients:
         await sio.disconnect()
 
@@ -210,11 +219,11 @@ def measure(args: argparse.Namespace, name: str, processes: int, count: int,
             pipe.send((args.messages, deadline))
         started = asyncio.run(_send(urls[0], cookies[1], event_id, args.messages, args.rate))
         latencies: list[float] = []
-        last = started
+        last, dropped = started, 0
         for pipe in pipes:
-            got, finished = pipe.recv()
+            got, finished, lost = pipe.recv()
             latencies.extend(got)
-            last = max(last, finished)
+            last, dropped = max(last, finished), dropped + lost
         cpu_after, _ = server_cpu_rss(servers)
         for worker in workers:
             worker.join(60)
@@ -230,7 +239,7 @@ def measure(args: argparse.Namespace, name: str, processes: int, count: int,
         server=name, processes=processes, clients=count, messages=args.messages,
         delivered=len(latencies), seconds=max(last - started, 1e-9),
         cpu_seconds=cpu_after - cpu_before, rss_per_client_kib=(rss_joined - rss_before) / count / 1024,
-        p50_ms=pct(0.5), p99_ms=pct(0.99), load=load,
+        p50_ms=pct(0.5), p99_ms=pct(0.99), load=load, dropped=dropped,
     )  # fmt: skip
 
 
@@ -241,9 +250,9 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         f"{args.messages} messages at {args.rate:g}/s from one sender; clients in "
         f"{args.client_processes} processes on the same machine; load average at each start shown",
         "",
-        "| server | procs | clients | delivered | delivered/s | CPU µs/msg | p50 ms | p99 ms "
+        "| server | procs | clients | delivered | dropped | delivered/s | CPU µs/msg | p50 ms | p99 ms "
         "| KiB/client | ratio to bare same stack | load 1/5/15 |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     bare = {
         (r.clients, "threading" in r.server): r for r in results if r.server.startswith("bare F")
@@ -257,6 +266,7 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         )
         lines.append(
             f"| {r.server} | {r.processes} | {r.clients:,} | {r.delivered:,}/{r.clients * r.messages:,} "
+            f"| {r.dropped:,} "
             f"| {r.rate:,.0f} | {r.cpu_us:,.0f} | {r.p50_ms:,.0f} | {r.p99_ms:,.0f} "
             f"| {r.rss_per_client_kib:,.0f} | {ratio} | {r.load} |"
         )  # fmt: skip
