@@ -99,6 +99,7 @@ async def _clients(
     expected = [math.inf]
     latest = [0.0]  # when the last message arrived
     dropped = [0]  # connections the server closed before the end
+    reasons: dict[str, int] = {}
 
     def listener(sio: socketio.AsyncClient) -> None:
         @sio.on("message", namespace=NAMESPACE)
@@ -109,8 +110,9 @@ async def _clients(
                 arrived.set()
 
         @sio.on("disconnect", namespace=NAMESPACE)
-        async def disconnect(*_: Any) -> None:
+        async def disconnect(reason: Any = None) -> None:
             dropped[0] += 1
+            reasons[str(reason)] = reasons.get(str(reason), 0) + 1
 
     clients: list[socketio.AsyncClient] = []
     gate = asyncio.Semaphore(25)
@@ -134,6 +136,8 @@ async def _clients(
     if len(latencies) < expected[0]:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(arrived.wait(), max(deadline - time.time(), 0.1))
+    if reasons:
+        print(f"  dropped connections, by reason: {reasons}", file=sys.stderr, flush=True)
     pipe.send((latencies, latest[0], dropped[0]))
     for sio in clients:
         await sio.disconnect()
