@@ -1,4 +1,5 @@
-"""Moderation pages: reporting a post, the queues, and moderators' actions on threads."""
+"""Moderation pages: reporting a post, the queues (reported posts and library resources), and
+moderators' actions on threads."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -20,6 +21,7 @@ from peerlearn.permissions import (
     space_or_404,
     visible_or_404,
 )
+from peerlearn.resources import services as resources
 from peerlearn.spaces.models import Space
 
 bp = Blueprint("moderation", __name__)
@@ -67,9 +69,15 @@ def network_queue() -> str:
 
 
 def _queue(space: Space | None) -> str:
+    """Reported posts, a page at a time, and every reported library resource (few: each report
+    is someone's deliberate act), in the spaces the moderator moderates."""
     page = paginate(services.queue_query(current_user, space))
     return render_template(
-        "moderation/queue.html", space=space, page=page, flags=services.open_flags(page.items)
+        "moderation/queue.html",
+        space=space,
+        page=page,
+        flags=services.open_flags(page.items),
+        reported=resources.reported_resources(current_user, space),
     )
 
 

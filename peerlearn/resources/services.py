@@ -26,7 +26,7 @@ from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
 from peerlearn.moderation.models import FlagOutcome
 from peerlearn.organisations.models import Organisation
-from peerlearn.permissions import Action, can
+from peerlearn.permissions import Action, can, moderated_space_ids
 from peerlearn.resources import extraction, files
 from peerlearn.resources.models import (
     Classification,
@@ -474,20 +474,26 @@ def authors_from_handles(text: str) -> list[User]:
     return list(dict.fromkeys(found[h] for h in handles))
 
 
-def reported_resources(space: Space) -> list[tuple[Resource, list[ResourceFlag]]]:
-    """The space's resources with reports no moderator has dealt with, most recently reported
-    first, each with its open reports."""
-    flags = db.session.scalars(
+def reported_resources(
+    actor: User, space: Space | None = None
+) -> list[tuple[Resource, list[ResourceFlag]]]:
+    """The resources with reports no moderator has dealt with, in the spaces ``actor``
+    moderates (or only in ``space``), most recently reported first, each with its open
+    reports."""
+    query = (
         select(ResourceFlag)
         .join(Resource, Resource.id == ResourceFlag.resource_id)
         .where(
-            Resource.space_id == space.id,
+            Resource.space_id.in_(moderated_space_ids(actor)),
             Resource.deleted_at.is_(None),
             ResourceFlag.resolved_at.is_(None),
         )
-        .options(selectinload(ResourceFlag.resource))
+        .options(selectinload(ResourceFlag.resource).selectinload(Resource.space))
         .order_by(ResourceFlag.created_at.desc(), ResourceFlag.id.desc())
-    ).all()
+    )
+    if space is not None:
+        query = query.where(Resource.space_id == space.id)
+    flags = db.session.scalars(query).all()
     grouped: dict[int, tuple[Resource, list[ResourceFlag]]] = {}
     for flag in flags:
         grouped.setdefault(flag.resource_id, (flag.resource, []))[1].append(flag)

@@ -409,7 +409,9 @@ def reports(slug: str) -> str:
     space = space_or_404(slug)
     authorize(Action.moderate, space)
     return render_template(
-        "resources/reports.html", space=space, reported=services.reported_resources(space)
+        "resources/reports.html",
+        space=space,
+        reported=services.reported_resources(current_user, space),
     )
 
 

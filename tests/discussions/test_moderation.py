@@ -120,7 +120,7 @@ def test_a_space_queue_is_for_that_spaces_moderators(
     add_member(other_space, elsewhere, MemberRole.moderator)
     assert browser(elsewhere).get(path).status_code == 403
     own_queue = page(browser(elsewhere).get(f"/spaces/{other_space.slug}/moderation"))
-    assert "There are no reports waiting" in own_queue
+    assert "There are no reported posts waiting" in own_queue
     response = client.get(path)
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
@@ -162,7 +162,7 @@ def test_hiding_from_the_queue_resolves_the_reports_and_is_audited(discussion, b
         f"/posts/{discussion.reply.id}/moderate", data={"action": "hide", "next": "queue"}
     )
     assert response.headers["Location"] == f"/spaces/{discussion.space.slug}/moderation"
-    assert "There are no reports waiting" in page(moderator.get(response.headers["Location"]))
+    assert "There are no reported posts waiting" in page(moderator.get(response.headers["Location"]))
     flags = db.session.scalars(select(Flag)).all()
     assert {(f.outcome, f.resolved_by_id) for f in flags} == {
         (FlagOutcome.hidden, discussion.moderator.id)

@@ -151,3 +151,38 @@ def test_moderators_list_the_space_s_reported_resources(
     mod.post(f"/resources/{template.id}/dismiss-flags")
     page = mod.get(f"/spaces/{qms.slug}/library/reports").get_data(as_text=True)
     assert "There are no open reports" in page
+
+
+def test_reported_resources_reach_the_moderation_queues(
+    client, new_client, login, qms, template, reader, moderator, make_space, make_user, add_member,
+    make_file_resource,
+):  # fmt: skip
+    # A report in another space, seen by the administrators' queue and that space's moderators.
+    flow = make_space("Flow coaches")
+    flow_moderator, flow_reader = make_user("Fay Flow"), make_user("Fred Flow")
+    add_member(flow, flow_moderator, MemberRole.moderator)
+    add_member(flow, flow_reader)
+    elsewhere = make_file_resource(flow, title="Flow coaching workbook", by=flow_moderator)
+    for who, resource, note in ((reader, template, "From a textbook"),
+                                (flow_reader, elsewhere, "Not ours to share")):  # fmt: skip
+        browser = new_client()
+        login(browser, who)
+        browser.post(f"/resources/{resource.id}/flag", data={"reason": "copyright", "note": note})
+
+    admin = new_client()
+    login(admin, make_user("Network admin", admin=True))
+    queue = admin.get("/moderation").get_data(as_text=True)
+    assert "Reported library resources" in queue
+    assert "Board QMS assurance template" in queue and "From a textbook" in queue
+    assert "Flow coaching workbook" in queue and "in Flow coaches" in queue
+
+    mod = new_client()
+    login(mod, moderator)
+    own = mod.get(f"/spaces/{qms.slug}/moderation").get_data(as_text=True)
+    assert "Board QMS assurance template" in own and "Flow coaching workbook" not in own
+    assert mod.get(f"/spaces/{flow.slug}/moderation").status_code == 403
+    # Dealt with, it leaves the queue.
+    mod.post(f"/resources/{template.id}/dismiss-flags")
+    own = mod.get(f"/spaces/{qms.slug}/moderation").get_data(as_text=True)
+    assert "Board QMS assurance template" not in own
+    assert "There are no open reports about library resources in" in own
