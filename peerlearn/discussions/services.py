@@ -385,16 +385,17 @@ def recount(thread: Thread) -> None:
         thread.last_activity_at = newest.created_at
 
 
-def delete_post(actor: User, post: Post) -> None:
-    """Remove a post, leaving a "removed" placeholder so the reply tree stays whole."""
+def delete_post(actor: User | None, post: Post) -> None:
+    """Remove a post, leaving a "removed" placeholder so the reply tree stays whole (``actor``
+    None: removed by peerlearn itself, as a consequence of another change; audited)."""
     if post.deleted_at is not None:
         return
     post.deleted_at = utcnow()
-    post.deleted_by_id = actor.id
+    post.deleted_by_id = actor.id if actor is not None else None
     if post.thread.solved_post_id == post.id:
         post.thread.solved_post_id = None
     recount(post.thread)
-    if actor.id != post.author_id:
+    if actor is None or actor.id != post.author_id:
         record("post.deleted", actor=actor, subject=post.author, space=post.thread.space,
                post_id=post.id)  # fmt: skip
     db.session.commit()

@@ -13,7 +13,8 @@ from peerlearn.accounts.models import User
 from peerlearn.core import signals
 from peerlearn.core.errors import RuleError
 from peerlearn.discussions.models import Thread
-from peerlearn.discussions.services import ThreadDraft, start_thread
+from peerlearn.discussions.reading import opening_post
+from peerlearn.discussions.services import ThreadDraft, delete_post, start_thread
 from peerlearn.extensions import db
 from peerlearn.moderation.services import set_thread_flag
 from peerlearn.permissions import Action, Actor, can, resource_filter, signed_in
@@ -164,16 +165,32 @@ def can_be_discussed(resource: Resource) -> bool:
     return space is Visibility.private
 
 
+#: What a removed resource's discussion thread is called from then on.
+REMOVED_RESOURCE_THREAD = "Discussion of a removed resource"
+
+
 def keep_discussion_private(resource: Resource) -> None:
     """Hide the resource's discussion thread once it would reach readers the resource is now
     kept from (the resource was narrowed, reported, hidden or removed, or its space opened up):
     the thread's title names the resource. A hidden thread is shown only to the space's
-    moderators, who may open the resource; it stays hidden until one of them restores it."""
+    moderators, who may open the resource; it stays hidden until one of them restores it.
+
+    A removed resource can be opened by nobody, moderators included, so its name also leaves
+    the thread: the thread is renamed and its opening post (which names and links the resource)
+    removed. The members' replies stay, for the moderators."""
     if resource.discussion_thread_id is None or can_be_discussed(resource):
         return
     thread = db.session.get(Thread, resource.discussion_thread_id)
-    if thread is not None and not thread.hidden:
+    if thread is None:
+        return
+    if not thread.hidden:
         set_thread_flag(None, thread, "hidden", True)
+    if resource.deleted_at is not None:
+        delete_post(None, opening_post(thread))
+        if thread.title != REMOVED_RESOURCE_THREAD:
+            thread.title = REMOVED_RESOURCE_THREAD
+            db.session.commit()
+            signals.thread_changed.send(thread)
 
 
 @signals.resource_changed.connect

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from peerlearn.discussions import reading
 from peerlearn.discussions.models import Thread
 from peerlearn.extensions import db
 from peerlearn.resources.models import Resource, ResourceUse, ResourceVisibility, SavedResource
@@ -204,6 +205,7 @@ def test_a_discussion_is_hidden_once_it_would_name_the_resource_to_those_kept_fr
     from peerlearn.resources import engagement
     from peerlearn.resources import services as library
     from peerlearn.resources.models import ResourceFlagReason
+    from peerlearn.search.services import search
     from peerlearn.spaces import services as spaces
     from peerlearn.spaces.models import JoinPolicy, MemberRole
 
@@ -228,6 +230,13 @@ def test_a_discussion_is_hidden_once_it_would_name_the_resource_to_those_kept_fr
     thread = db.session.get(Thread, thread.id)
     assert thread.hidden  # its title names the resource: only the space's moderators see it
     assert not can(member, Action.view, thread) and can(owner, Action.view, thread)
+    opening = reading.opening_post(thread)
+    if change == "removed":
+        # Nobody may open a removed resource, moderators included: its name leaves the thread.
+        assert notes.title not in thread.title and opening.deleted_at is not None
+        assert not search(owner, notes.title).total
+    else:
+        assert notes.title in thread.title and opening.deleted_at is None
 
 
 def test_a_network_resource_in_a_public_space_is_not_discussed_in_the_open(

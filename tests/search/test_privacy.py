@@ -37,7 +37,7 @@ from peerlearn.events.services import EventDraft
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
 from peerlearn.permissions import Action, can, signed_in
-from peerlearn.resources import case_studies
+from peerlearn.resources import case_studies, engagement
 from peerlearn.resources import services as library
 from peerlearn.resources.models import (
     CaseStudySectionName,
@@ -77,6 +77,8 @@ resource_spec = st.fixed_dictionaries(
         # Shared by a reader (by index; the space's owner when there is no such reader).
         "by": st.none() | st.integers(0, 2),
         "hidden": st.sampled_from(["no", "reported", "hidden", "restored"]),
+        # Discussed (where it may be) before anything else happens to it: its thread names it.
+        "discussed": st.booleans(),
         # After indexing: shared differently (an edit), or removed.
         "then": st.none() | st.sampled_from([*SHARING, "removed"]),
     }
@@ -228,6 +230,10 @@ def share(
     else:
         resource = library.create_resource(uploader, space, draft)
     net.owners[title] = net.owners[summary] = ("resource", resource)
+    if spec["discussed"] and engagement.can_be_discussed(resource):
+        # The thread's title and opening post carry the resource's title: the oracle asks
+        # whether the reader may open the resource for those words too.
+        engagement.discussion_for(moderator, resource)
     if spec["hidden"] in {"reported", "restored"}:
         library.flag_resource(reporter, resource, ResourceFlagReason.patient_information)
     if spec["hidden"] == "hidden":
@@ -360,7 +366,8 @@ def expected_results(reader: object, net: Network, made: list[Space]) -> set[tup
         if may_read(reader, "space", space):
             found.add(("space", space.id))
     for thread in db.session.scalars(select(Thread)):
-        if can(reader, Action.view, thread):
+        # Every thread's title has WORD, except a removed resource's renamed discussion.
+        if WORD in thread.title and can(reader, Action.view, thread):
             found.add(("thread", thread.id))
     for post in db.session.scalars(select(Post).where(Post.root_id.is_not(None))):
         if may_read(reader, "post", post):
