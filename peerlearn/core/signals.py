@@ -38,6 +38,11 @@
     Sent with the :class:`~peerlearn.accounts.models.User` after they register or save their
     profile (committed). Search indexes people from here.
 
+``organisation_changed``
+    Sent with the :class:`~peerlearn.organisations.models.Organisation` after an administrator
+    saves it (committed). Search re-files its people and the resources that came from it, whose
+    rows carry its name.
+
 ``resource_changed``
     Sent with the :class:`~peerlearn.resources.models.Resource` after it is shared, edited, given
     a new version, hidden or restored (by a moderator or a report that hides it) or removed
@@ -58,4 +63,5 @@ post_marked = _signals.signal("post-marked")
 thread_changed = _signals.signal("thread-changed")
 event_changed = _signals.signal("event-changed")
 person_changed = _signals.signal("person-changed")
+organisation_changed = _signals.signal("organisation-changed")
 resource_changed = _signals.signal("resource-changed")

@@ -8,6 +8,7 @@ from wtforms import SelectChoice
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
+from peerlearn.core import signals
 from peerlearn.core.db import contains_pattern
 from peerlearn.core.errors import RuleError
 from peerlearn.extensions import db
@@ -120,4 +121,6 @@ def save_organisation(
         organisation_id=organisation.id,
     )
     db.session.commit()
+    if not creating:
+        signals.organisation_changed.send(organisation)
     return organisation

@@ -17,6 +17,7 @@ from peerlearn.core.db import utcnow
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.events.models import Event
 from peerlearn.extensions import db
+from peerlearn.organisations.models import Organisation
 from peerlearn.resources.models import Resource
 from peerlearn.search.backends import backend
 from peerlearn.search.kinds import KINDS, Entry, opening_post, post_entry, thread_entry
@@ -178,6 +179,18 @@ def _on_resource(resource: Resource) -> None:
     index(Kind.resource, resource)
 
 
+def _on_organisation(organisation: Organisation) -> None:
+    """An organisation renamed: the rows that carry its name (its people, and the resources
+    that came from it) are refreshed. Region needs nothing: it is read through the organisation
+    when searching."""
+    people = select(User).where(User.organisation_id == organisation.id)
+    resources = select(Resource).where(Resource.organisation_id == organisation.id)
+    for user in db.session.scalars(people):
+        index(Kind.person, user)
+    for resource in db.session.scalars(resources):
+        index(Kind.resource, resource)
+
+
 RECEIVERS = {
     signals.post_created: _committing(_on_post),
     signals.post_edited: _committing(_on_post),
@@ -188,6 +201,7 @@ RECEIVERS = {
     signals.event_changed: _committing(_on_event),
     signals.person_changed: _committing(_on_person),
     signals.resource_changed: _committing(_on_resource),
+    signals.organisation_changed: _committing(_on_organisation),
 }
 
 

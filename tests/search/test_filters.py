@@ -151,3 +151,23 @@ def test_the_migration_files_existing_rows_as_the_app_does_and_keeps_search_work
     later = new_thread("Spaghetti again", "Walking.", components=(SYSTEMS,))
     assert ("thread", later.id) in find(author, "spaghetti", component=SYSTEMS)
     assert len(find(author, "spaghetti")) == 5
+
+
+def test_renaming_an_organisation_refiles_its_people_and_resources(
+    sig, member, make_organisation, make_user, find
+) -> None:
+    from peerlearn.organisations.models import OrganisationKind
+    from peerlearn.organisations.services import OrganisationData, save_organisation
+
+    trust = make_organisation("Calderdale Hospitals", region=Region.north_east_and_yorkshire)
+    person = member("Pat Calder", organisation=trust)
+    reindex_all()  # the factory adds people without registration's signal
+    resource = share_link(person, sig, "Flow guide", organisation_id=trust.id)
+    assert set(find(person, "calderdale")) == {("person", person.id), ("resource", resource.id)}
+
+    admin = make_user("Network admin", admin=True)
+    renamed = OrganisationData("Huddersfield Royal Infirmary", OrganisationKind.trust,
+                               Region.north_east_and_yorkshire, None, None)  # fmt: skip
+    save_organisation(admin, renamed, trust)
+    assert find(person, "calderdale") == []
+    assert set(find(person, "huddersfield")) == {("person", person.id), ("resource", resource.id)}
