@@ -40,7 +40,7 @@
 
 ``organisation_changed``
     Sent with the :class:`~peerlearn.organisations.models.Organisation` after an administrator
-    saves it (committed). Search re-files its people and the resources that came from it, whose
+    renames it (committed). Search re-files its people and the resources that came from it, whose
     rows carry its name.
 
 ``resource_changed``

@@ -159,8 +159,10 @@ def broadcast_presence(
     return people
 
 
-#: Past this many people in a room, the gap between its presence lists grows in proportion.
+#: Past this many people in a room, the gap between its presence lists grows in proportion...
 PEOPLE_PER_INTERVAL = 100
+#: ... up to this many intervals (half a minute by default).
+LONGEST_GAP = 30
 
 
 class PresenceAnnouncer:
@@ -173,47 +175,63 @@ class PresenceAnnouncer:
     chat's messages. So the first change is told at once, and the changes that follow within
     the interval are gathered into one list sent when it ends (always the whole list, read when
     it is sent, so the last one is right). Every copy of the list grows with the room, and so
-    does the number of copies, so past :data:`PEOPLE_PER_INTERVAL` people the interval grows in
-    proportion: a room of 2,000 is told at most every 20 intervals. Each process gathers its own
-    changes; the list itself is shared. ``PEERLEARN_PRESENCE_INTERVAL`` sets the interval
-    (0 tells every change at once)."""
+    does the number of copies, so past :data:`PEOPLE_PER_INTERVAL` people the gap after a list
+    grows in proportion, up to :data:`LONGEST_GAP` intervals: a room of 2,000 is told at most
+    every 20 intervals. Each process gathers its own changes; the list itself is shared.
+    ``PEERLEARN_PRESENCE_INTERVAL`` sets the interval (0 tells every change at once)."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
+        self._clock = clock
         self._lock = threading.Lock()
-        #: When each room may next be told (monotonic seconds).
+        #: When each room may next be told (monotonic seconds); rooms told they are empty are
+        #: forgotten.
         self._next: dict[int, float] = {}
         self._pending: set[int] = set()
 
     def changed(self, event_id: int, people: list[dict[str, Any]] | None = None) -> None:
         """The event's presence changed (``people``: the new list, when the caller has it)."""
-        now = time.monotonic()
+        if not self._take(event_id):
+            return
+        self._tell(event_id, people)
+
+    def _take(self, event_id: int) -> bool:
+        """Whether to tell the room now; otherwise a telling is (or already was) scheduled."""
+        now = self._clock()
         with self._lock:
             if event_id in self._pending:
-                return  # already to be told, with whatever the list is then
+                return False  # already to be told, with whatever the list is then
             wait = self._next.get(event_id, now) - now
-            if wait > 0:
-                self._pending.add(event_id)
-            else:  # taken now, before anything yields: joins arriving meanwhile are gathered
+            if wait <= 0:
+                # Taken before anything yields: changes arriving while the list is read and
+                # sent are gathered into the next one.
                 self._next[event_id] = now + self.interval
-        if wait > 0:
-            app = current_app._get_current_object()  # type: ignore[attr-defined]
-            socketio.start_background_task(self._later, app, event_id, wait)
-        else:
-            self._tell(event_id, people)
+                return True
+            self._pending.add(event_id)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        socketio.start_background_task(self._later, app, event_id)
+        return False
 
     def _tell(self, event_id: int, people: list[dict[str, Any]] | None = None) -> None:
         told = broadcast_presence(event_id, people)
-        if len(told) > PEOPLE_PER_INTERVAL:
-            with self._lock:
-                stretched = self.interval * len(told) / PEOPLE_PER_INTERVAL
-                self._next[event_id] = time.monotonic() + stretched
-
-    def _later(self, app: Flask, event_id: int, wait: float) -> None:
-        socketio.sleep(wait)
         with self._lock:
-            self._pending.discard(event_id)
-            self._next[event_id] = time.monotonic() + self.interval
+            if not told and event_id not in self._pending:
+                self._next.pop(event_id, None)
+            elif len(told) > PEOPLE_PER_INTERVAL:
+                stretch = min(len(told) / PEOPLE_PER_INTERVAL, LONGEST_GAP)
+                self._next[event_id] = self._clock() + self.interval * stretch
+
+    def _later(self, app: Flask, event_id: int) -> None:
+        # Until the room's gap is over, which a list sent meanwhile may have lengthened.
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._next.get(event_id, now) - now
+                if wait <= 0:
+                    self._pending.discard(event_id)
+                    self._next[event_id] = now + self.interval
+                    break
+            socketio.sleep(wait)
         try:
             with app.app_context():
                 self._tell(event_id)

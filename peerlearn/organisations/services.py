@@ -105,6 +105,7 @@ def save_organisation(
     """Create an organisation, or update one, and audit it."""
     _check(data, organisation)
     creating = organisation is None
+    old_name = organisation.name if organisation is not None else None
     if organisation is None:
         organisation = Organisation(name=data.name.strip(), kind=data.kind)
         db.session.add(organisation)
@@ -121,6 +122,6 @@ def save_organisation(
         organisation_id=organisation.id,
     )
     db.session.commit()
-    if not creating:
+    if not creating and organisation.name != old_name:
         signals.organisation_changed.send(organisation)
     return organisation
