@@ -1,8 +1,10 @@
 """Searching: parse, match, keep only what the reader may see, rank, page, and cut snippets.
 
-Permissions are part of the query itself: each kind's rows are kept only when their id is among
-those the permission policy's own SQL filters allow (``thread_filter``, ``post_filter``,
-``event_filter``, ``space_filter``), so counts and pages hold exactly what the reader may open.
+Permissions are part of the query itself: each matching row is kept only when the permission
+policy's own SQL filter for its kind (``thread_filter``, ``post_filter``, ``event_filter``,
+``space_filter``, ``resource_filter``) allows its thing, so counts and pages hold exactly what the
+reader may open. One statement ranks the visible matches and counts them per kind, so each match
+is checked once.
 
 Ranking (higher first), the same on both databases::
 
@@ -174,24 +176,33 @@ def search(
             SearchDocument.activity_at < _day_start(filters.until + timedelta(days=1))
         )
 
-    grouped = base.with_only_columns(SearchDocument.kind, func.count()).group_by(
-        SearchDocument.kind
-    )
-    counts = {Kind(kind): count for kind, count in db.session.execute(grouped)}
+    # One pass over the visible matches ranks them and counts them by kind (window sums over the
+    # whole set, carried on every row): counting apart would visit every match and ask the policy
+    # about it a second time. With a kind chosen, its rows are ranked first and the others
+    # dropped from the page; the counts stay those of every kind, for the filter's labels.
+    # (The score is computed in a subquery: SQLite's bm25() may not share a query level with
+    # window functions.)
+    scored = base.with_only_columns(
+        SearchDocument.id, SearchDocument.kind, _score(relevance).label("score")
+    ).subquery()
+    per_kind = [func.sum(case((scored.c.kind == kind, 1), else_=0)).over() for kind in Kind]
+    order = [scored.c.score.desc(), scored.c.id.desc()]
     if filters.kind is not None:
-        base = base.where(SearchDocument.kind == filters.kind)
-        total = counts.get(filters.kind, 0)
-    else:
-        total = sum(counts.values())
-
-    items: list[Result] = []
-    if total and (page - 1) * per_page < total:
-        score = _score(relevance)
-        ranked = base.with_only_columns(SearchDocument.id).order_by(
-            score.desc(), SearchDocument.id.desc()
+        order.insert(0, (scored.c.kind == filters.kind).desc())
+    ranked = select(scored.c.id, scored.c.kind, *per_kind).order_by(*order)
+    rows = db.session.execute(ranked.limit(per_page).offset((page - 1) * per_page)).all()
+    if rows:
+        counts = {kind: int(n) for kind, n in zip(Kind, rows[0][2:], strict=True) if n}
+    elif page > 1:  # past the last page: the counts alone
+        grouped = base.with_only_columns(SearchDocument.kind, func.count()).group_by(
+            SearchDocument.kind
         )
-        ids = list(db.session.scalars(ranked.limit(per_page).offset((page - 1) * per_page)))
-        items = _results(ids, parsed)
+        counts = {Kind(kind): count for kind, count in db.session.execute(grouped)}
+    else:
+        counts = {}
+    total = counts.get(filters.kind, 0) if filters.kind is not None else sum(counts.values())
+    ids = [row.id for row in rows if filters.kind is None or row.kind == filters.kind]
+    items = _results(ids, parsed)
     return SearchResults(
         parsed, ResultsPage(page, per_page, None, False, items=items, total=total), counts
     )

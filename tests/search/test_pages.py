@@ -103,7 +103,24 @@ def test_results_are_paged(reader, new_thread) -> None:
     second = text_of(reader.get("/search?q=pareto&page=2"))
     assert second.count("Pareto analysis") == 3
     past = text_of(reader.get("/search?q=pareto&page=9"))
-    assert "There are no more results to show" in past
+    assert "There are no more results to show" in past and "23 results" in past
+
+
+def test_a_kind_filter_pages_that_kind_and_keeps_every_kind_s_count(
+    reader, new_thread, new_event
+) -> None:
+    for number in range(23):
+        new_thread(f"Muda walk {number}", "Muda.")
+    for number in range(3):
+        new_event(f"Muda clinic {number}")
+    second = text_of(reader.get("/search?q=muda&kind=thread&page=2"))
+    assert second.count("Muda walk") == 3 and "Muda clinic" not in second
+    assert "23 results" in second
+    events = text_of(reader.get("/search?q=muda&kind=event"))
+    assert events.count("Muda clinic") == 3 and "Muda walk" not in events
+    assert "3 results" in events
+    everything = text_of(reader.get("/search?q=muda"))
+    assert "Discussions (23)" in everything and "Events (3)" in everything
 
 
 def test_empty_search_no_results_and_hostile_input_are_friendly(client, reader) -> None:
