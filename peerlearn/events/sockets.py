@@ -251,12 +251,12 @@ def presence_changed(event_id: int, people: list[dict[str, Any]] | None = None) 
     announcer.changed(event_id, people)
 
 
-def public_state(event: Event) -> dict[str, Any]:
-    """The ``state`` broadcast to a room: without ``muted_user_ids``, which only moderators see
-    (they keep theirs from the join acknowledgement and ``member_muted``)."""
+def broadcast_state(event: Event) -> None:
+    """Send the chat's ``state`` to its room: without ``muted_user_ids``, which only moderators
+    see (they keep theirs from the join acknowledgement and ``member_muted``)."""
     shown = chat.state(event, current_user)
     del shown["muted_user_ids"]
-    return shown
+    broadcast("state", shown, event.id)
 
 
 @socketio.on("connect", namespace=NAMESPACE)

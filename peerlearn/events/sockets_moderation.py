@@ -19,10 +19,10 @@ from peerlearn.events.sockets import (
     acknowledged,
     boolean,
     broadcast,
+    broadcast_state,
     event_from,
     message_from,
     presence_changed,
-    public_state,
     room,
     whole_number,
 )
@@ -61,7 +61,7 @@ def mute(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _state_changed(event: Event) -> dict[str, Any]:
-    broadcast("state", public_state(event), event.id)
+    broadcast_state(event)
     return {"state": chat.state(event, current_user)}
 
 
@@ -121,8 +121,8 @@ def drop_removed_member(space: Space, user: User, state: MemberState | None, **_
 def announce_event_change(event: Event, **_: Any) -> None:
     """An event edited (new times) or cancelled tells its chat's room the new ``state`` at once:
     readers' screens open, close or re-time the chat without a reload. Nobody's mutes are in it
-    (``public_state``), whoever made the change."""
+    (``broadcast_state``), whoever made the change."""
     try:
-        broadcast("state", public_state(event), event.id)
+        broadcast_state(event)
     except Exception:  # the event is committed; never fail the request over this
         logger.exception("telling the chat about an event change failed")

@@ -72,18 +72,21 @@ def membership_of(user: Actor, space: Space) -> Membership | None:
     person = signed_in(user)
     if person is None or space.id is None:
         return None
-    cache: dict[tuple[int, int], Membership | None] | None = (
-        g.setdefault(_MEMBERSHIPS, {}) if has_app_context() else None
-    )
+    cache = _membership_cache()
     key = (person.id, space.id)
-    if cache is not None and key in cache:
+    if key in cache:
         return cache[key]
     membership = db.session.scalar(
         select(Membership).where(Membership.space_id == space.id, Membership.user_id == person.id)
     )
-    if cache is not None:
-        cache[key] = membership
+    cache[key] = membership
     return membership
+
+
+def _membership_cache() -> dict[tuple[int, int], Membership | None]:
+    """The request's memberships by (user id, space id); outside a request, one that is
+    forgotten at once."""
+    return g.setdefault(_MEMBERSHIPS, {}) if has_app_context() else {}
 
 
 def event_with_membership(user: Actor, event_id: int) -> Event | None:
@@ -104,8 +107,7 @@ def event_with_membership(user: Actor, event_id: int) -> Event | None:
     if found is None:
         return None
     found_event, membership = found
-    if has_app_context():
-        g.setdefault(_MEMBERSHIPS, {})[(person.id, found_event.space_id)] = membership
+    _membership_cache()[(person.id, found_event.space_id)] = membership
     return found_event
 
 

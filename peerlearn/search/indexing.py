@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 
 from peerlearn.accounts.models import User
 from peerlearn.core import signals
@@ -183,12 +183,8 @@ def _on_organisation(organisation: Organisation) -> None:
     """An organisation renamed: the rows that carry its name (its people, and the resources
     that came from it) are refreshed. Region needs nothing: it is read through the organisation
     when searching."""
-    people = select(User).where(User.organisation_id == organisation.id)
-    resources = select(Resource).where(Resource.organisation_id == organisation.id)
-    for user in db.session.scalars(people):
-        index(Kind.person, user)
-    for resource in db.session.scalars(resources):
-        index(Kind.resource, resource)
+    refresh_where(Kind.person, User.organisation_id == organisation.id)
+    refresh_where(Kind.resource, Resource.organisation_id == organisation.id)
 
 
 RECEIVERS = {
@@ -231,6 +227,40 @@ def _batches(query: Any) -> Iterable[list[Any]]:
         db.session.expire_all()
 
 
+def _index_batch(kind: Kind, things: list[Any]) -> int:
+    """Refresh the rows of ``things`` (of ``kind``, loaded by its ``source``), reading their
+    index rows in one statement; drop those that contribute nothing now. Returns how many were
+    indexed."""
+    spec = KINDS[kind]
+    existing = {
+        row.object_id: row
+        for row in db.session.scalars(
+            select(SearchDocument).where(
+                SearchDocument.kind == kind,
+                SearchDocument.object_id.in_([thing.id for thing in things]),
+            )
+        )
+    }
+    indexed, dropped = 0, []
+    for thing in things:
+        entry = spec.entry(thing)
+        if entry is None:
+            dropped.append(thing.id)
+        else:
+            _put(entry, existing)
+            indexed += 1
+    _drop(kind, dropped)
+    return indexed
+
+
+def refresh_where(kind: Kind, condition: ColumnElement[bool]) -> None:
+    """Refresh the rows of the things of ``kind`` that meet ``condition``, a batch at a time, as
+    a full rebuild reads them."""
+    for things in _batches(KINDS[kind].source().where(condition)):
+        _index_batch(kind, things)
+        db.session.commit()
+
+
 def rows_to_index() -> int:
     """How many rows :func:`reindex_all` will read (for a progress bar)."""
     return sum(
@@ -248,20 +278,7 @@ def reindex_all(progress: Callable[[int], None] | None = None) -> dict[Kind, int
     for kind, spec in KINDS.items():
         counts[kind] = 0
         for rows in _batches(spec.source()):
-            existing = {
-                row.object_id: row
-                for row in db.session.scalars(
-                    select(SearchDocument).where(
-                        SearchDocument.kind == kind,
-                        SearchDocument.object_id.in_([row.id for row in rows]),
-                    )
-                )
-            }
-            for row in rows:
-                entry = spec.entry(row)
-                if entry is not None:
-                    _put(entry, existing)
-                    counts[kind] += 1
+            counts[kind] += _index_batch(kind, rows)
             db.session.commit()
             if progress is not None:
                 progress(len(rows))
