@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peerlearn.accounts.models import User
@@ -81,9 +81,17 @@ class Thread(db.Model):
     """A conversation in a space: its opening post and the replies to it."""
 
     __tablename__ = "threads"
-    # A space's list: pinned first, then latest activity (read backwards along this index).
     __table_args__ = (
+        # A space's list: pinned first, then latest activity (read backwards along this index).
         Index("ix_threads_space_listing", "space_id", "pinned", "last_activity_at", "id"),
+        # The few hidden threads, for the permission policy's filters on the search index
+        # (``permissions.hidden_thread_ids``; the condition as each database is sent it).
+        Index(
+            "ix_threads_hidden",
+            "id",
+            sqlite_where=text("hidden = 1"),
+            postgresql_where=text("hidden"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +143,20 @@ class Post(db.Model):
         # The same form submitted twice stores one post.
         UniqueConstraint("author_id", "submission_key"),
         Index("ix_posts_thread_path", "thread_id", "path"),
+        # The few hidden and removed posts, for the permission policy's filters on the search
+        # index (``permissions.post_copy_filter``).
+        Index(
+            "ix_posts_hidden",
+            "id",
+            sqlite_where=text("hidden_at IS NOT NULL"),
+            postgresql_where=text("hidden_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_posts_removed",
+            "id",
+            sqlite_where=text("deleted_at IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

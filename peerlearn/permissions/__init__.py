@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from flask import abort, g, has_app_context
@@ -81,6 +82,29 @@ def membership_of(user: Actor, space: Space) -> Membership | None:
     )
     cache[key] = membership
     return membership
+
+
+def remember_memberships(user: Actor, space_ids: Iterable[int]) -> None:
+    """Look up ``user``'s memberships of these spaces in one statement and keep them for this
+    request's checks, as :func:`membership_of` keeps those it looks up one at a time (for a page
+    that asks about things in many spaces, such as search results)."""
+    person = signed_in(user)
+    if person is None:
+        return
+    cache = _membership_cache()
+    wanted = {space_id for space_id in space_ids if (person.id, space_id) not in cache}
+    if not wanted:
+        return
+    found = {
+        membership.space_id: membership
+        for membership in db.session.scalars(
+            select(Membership).where(
+                Membership.user_id == person.id, Membership.space_id.in_(wanted)
+            )
+        )
+    }
+    for space_id in wanted:
+        cache[(person.id, space_id)] = found.get(space_id)
 
 
 def _membership_cache() -> dict[tuple[int, int], Membership | None]:
@@ -429,14 +453,28 @@ def moderated_space_ids(user: Actor) -> Select[tuple[int]]:
     )
 
 
+def readable_space_ids(user: Actor) -> Select[tuple[int]]:
+    """A subquery of the ids of spaces whose content the user may read."""
+    return select(Space.id).where(space_filter(user, Action.view))
+
+
+def content_filter(
+    user: Actor, space_id: ColumnElement[int], shown: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """SQL condition for things in a space that moderators can hide (threads, posts): in a space
+    the user may read, and ``shown`` unless they moderate that space. The rule the thread and
+    post filters below, and the search index's, share with :func:`thread_allows` and
+    :func:`post_allows`."""
+    return and_(
+        space_id.in_(readable_space_ids(user)),
+        or_(shown, space_id.in_(moderated_space_ids(user))),
+    )
+
+
 def thread_filter(user: Actor) -> ColumnElement[bool]:
     """SQL condition on :class:`Thread` matching exactly the threads :func:`can` lets the user
     view: in a space they may read, and not hidden unless they moderate that space."""
-    readable = Thread.space_id.in_(select(Space.id).where(space_filter(user, Action.view)))
-    return and_(
-        readable,
-        or_(Thread.hidden.is_(False), Thread.space_id.in_(moderated_space_ids(user))),
-    )
+    return content_filter(user, Thread.space_id, Thread.hidden.is_(False))
 
 
 def post_filter(user: Actor) -> ColumnElement[bool]:
@@ -452,7 +490,43 @@ def post_filter(user: Actor) -> ColumnElement[bool]:
 
 def event_filter(user: Actor) -> ColumnElement[bool]:
     """SQL condition on :class:`Event` matching exactly the events :func:`can` lets the user see."""
-    return Event.space_id.in_(select(Space.id).where(space_filter(user, Action.view)))
+    return Event.space_id.in_(readable_space_ids(user))
+
+
+# The same rules on copies of the facts they read: the search index keeps each thread's, post's
+# and event's id with the id of its space, and a search checks hundreds of thousands of matches.
+# These filters read the copy's space id and look up only the few hidden things, instead of
+# reading every match's own row (and its thread's); what they allow is what the filters above
+# allow, as long as the copy's space id is right (tests/discussions/test_access.py applies them
+# to the real tables' own columns).
+
+
+def hidden_thread_ids() -> Select[tuple[int]]:
+    """A subquery of the ids of hidden threads (few: ``ix_threads_hidden`` holds only them)."""
+    return select(Thread.id).where(Thread.hidden)
+
+
+def thread_copy_filter(
+    user: Actor, thread_id: ColumnElement[int], space_id: ColumnElement[int]
+) -> ColumnElement[bool]:
+    """:func:`thread_filter` on a copy of a thread's id and its space's id."""
+    return content_filter(user, space_id, thread_id.not_in(hidden_thread_ids()))
+
+
+def post_copy_filter(
+    user: Actor, post_id: ColumnElement[int], space_id: ColumnElement[int]
+) -> ColumnElement[bool]:
+    """:func:`post_filter` on a copy of a post's id and its thread's space's id: a post is hidden
+    from readers who do not moderate the space when it is hidden or its thread is."""
+    hidden = select(Post.id).where(
+        or_(Post.hidden_at.is_not(None), Post.thread_id.in_(hidden_thread_ids()))
+    )
+    return content_filter(user, space_id, post_id.not_in(hidden))
+
+
+def event_copy_filter(user: Actor, space_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """:func:`event_filter` on a copy of an event's space's id."""
+    return space_id.in_(readable_space_ids(user))
 
 
 # The library's rules, both faces side by side, live in their own module of this package; they

@@ -18,8 +18,14 @@ What is indexed, and why:
   index; a hidden one stays, for its space's moderators and uploader (``resource_filter``).
 
 Whether a reader may see a row is never stored in the index: the search query keeps a row only
-when its id is among those :attr:`KindSpec.visible` allows, so membership and visibility
-changes need no reindex.
+when the permission policy's SQL filter for its kind allows it (:attr:`KindSpec.visible`), so
+membership and visibility changes need no reindex. For threads, replies and events, of which
+there are hundreds of thousands, the filter reads the index's copy of the thing's space
+(``space_id``, kept in step on moves) and looks up only the few hidden and removed things
+(``permissions.thread_copy_filter`` and its siblings), instead of reading every match's own row;
+each result shown is checked again with the policy's single-item rule (:attr:`KindSpec.opens`),
+so a copy left stale by a failed update never shows a title or a snippet. Spaces, people and
+resources are few: their filter reads each match's own row.
 
 Adding a kind (the resource library, say) is one :class:`Kind` member, one :class:`KindSpec`
 in :data:`KINDS`, and one signal receiver in ``indexing.py``.
@@ -36,7 +42,7 @@ from typing import Any
 
 import nh3
 from flask import url_for
-from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy import ColumnElement, Select, exists, false, select
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -45,16 +51,17 @@ from peerlearn.events.models import Event
 from peerlearn.extensions import db
 from peerlearn.permissions import (
     Action,
-    event_filter,
-    post_filter,
+    can,
+    event_copy_filter,
+    post_copy_filter,
     resource_filter,
     signed_in,
     space_filter,
-    thread_filter,
+    thread_copy_filter,
 )
 from peerlearn.resources.models import CaseStudySection, Resource
 from peerlearn.search.backends import clean_text
-from peerlearn.search.models import Kind, component_bits
+from peerlearn.search.models import Kind, SearchDocument, component_bits
 from peerlearn.spaces.models import Space
 
 _BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|br|hr|tr|td|th|table)\b", re.I)
@@ -205,6 +212,20 @@ def people_filter(user: Any) -> ColumnElement[bool]:
     return User.active.is_(True) & User.email_confirmed_at.is_not(None)
 
 
+def own_rows(
+    model: type[Any], allows: Callable[[Any], ColumnElement[bool]]
+) -> Callable[[Any], ColumnElement[bool]]:
+    """A :attr:`KindSpec.visible` that reads each match's own row: the row of ``model`` the index
+    row stands for exists and ``allows(user)`` (a condition on ``model``) holds for it."""
+    return lambda user: exists().where(model.id == SearchDocument.object_id, allows(user))
+
+
+def removed_post_ids() -> Select[tuple[int]]:
+    """The posts removed by their author or a moderator (few: ``ix_posts_removed`` holds only
+    them); their words are nobody's to search."""
+    return select(Post.id).where(Post.deleted_at.is_not(None))
+
+
 @dataclass(frozen=True)
 class KindSpec:
     """How search handles one kind of thing."""
@@ -212,7 +233,8 @@ class KindSpec:
     model: type[Any]
     #: What one thing contributes to the index (None: nothing, its row is dropped).
     entry: Callable[[Any], Entry | None]
-    #: SQL condition on ``model``: the things the reader may open (the permission policy's).
+    #: SQL condition on :class:`SearchDocument` rows of this kind: the things the reader may
+    #: open, as the permission policy's filter for the kind says.
     visible: Callable[[Any], ColumnElement[bool]]
     #: The rows a full rebuild reads.
     source: Callable[[], Select[Any]]
@@ -222,13 +244,20 @@ class KindSpec:
     url: Callable[[Any], str] = lambda thing: ""
     #: The space a result is shown in.
     space: Callable[[Any], Space | None] = lambda thing: None
+    #: For kinds whose ``visible`` reads the index's copy of the thing's space: the policy's
+    #: single-item rule, asked again of each result shown (``opens(reader, thing)``).
+    opens: Callable[[Any, Any], bool] | None = None
+
+
+def _opens(user: Any, thing: Any) -> bool:
+    return can(user, Action.view, thing)
 
 
 KINDS: dict[Kind, KindSpec] = {
     Kind.thread: KindSpec(
         Thread,
         lambda thread: thread_entry(thread, opening_post(thread)),
-        thread_filter,
+        lambda user: thread_copy_filter(user, SearchDocument.object_id, SearchDocument.space_id),
         lambda: select(Thread).options(
             selectinload(Thread.tags),
             selectinload(Thread.component_rows),
@@ -237,12 +266,16 @@ KINDS: dict[Kind, KindSpec] = {
         (selectinload(Thread.space),),
         lambda thread: url_for("discussions.thread", thread_id=thread.id),
         lambda thread: thread.space,
+        _opens,
     ),
     Kind.post: KindSpec(
         Post,
         post_entry,
         # A removed post shows as a placeholder: its text is not the reader's to search.
-        lambda user: post_filter(user) & Post.deleted_at.is_(None),
+        lambda user: (
+            post_copy_filter(user, SearchDocument.object_id, SearchDocument.space_id)
+            & SearchDocument.object_id.not_in(removed_post_ids())
+        ),
         lambda: (
             select(Post)
             .where(Post.root_id.is_not(None))
@@ -254,22 +287,24 @@ KINDS: dict[Kind, KindSpec] = {
         (selectinload(Post.thread).selectinload(Thread.space),),
         lambda post: url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id),
         lambda post: post.thread.space,
+        lambda user, post: post.deleted_at is None and _opens(user, post),
     ),
     Kind.event: KindSpec(
         Event,
         event_entry,
-        event_filter,
+        lambda user: event_copy_filter(user, SearchDocument.space_id),
         lambda: select(Event).options(
             selectinload(Event.component_rows), selectinload(Event.created_by)
         ),
         (selectinload(Event.space),),
         lambda event: url_for("events.detail", event_id=event.id),
         lambda event: event.space,
+        _opens,
     ),
     Kind.space: KindSpec(
         Space,
         space_entry,
-        lambda user: space_filter(user, Action.list),
+        own_rows(Space, lambda user: space_filter(user, Action.list)),
         lambda: select(Space),
         (selectinload(Space.parent),),
         lambda space: url_for("spaces.home", slug=space.slug),
@@ -278,7 +313,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.person: KindSpec(
         User,
         person_entry,
-        people_filter,
+        own_rows(User, people_filter),
         lambda: select(User).options(selectinload(User.organisation)),
         (selectinload(User.organisation),),
         lambda user: url_for("accounts.profile", handle=user.handle),
@@ -286,7 +321,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.resource: KindSpec(
         Resource,
         resource_entry,
-        resource_filter,
+        own_rows(Resource, resource_filter),
         lambda: select(Resource).options(
             selectinload(Resource.tag_rows),
             selectinload(Resource.component_rows),

@@ -15,7 +15,13 @@ from peerlearn.discussions.models import Post, Thread, ThreadKind
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
-from peerlearn.permissions import can, post_filter, thread_filter
+from peerlearn.permissions import (
+    can,
+    post_copy_filter,
+    post_filter,
+    thread_copy_filter,
+    thread_filter,
+)
 from peerlearn.spaces.models import MemberRole, MemberState, Visibility
 from tests.roles import ACTIVE, STATES
 
@@ -29,7 +35,8 @@ NOBODY: set[str] = set()
 
 def test_list_filters_agree_with_single_item_check(make_space, make_user, add_member):
     """One world with threads and posts in every state in every kind of space, and every kind of
-    actor: the SQL filters used by lists contain exactly what the single-item check allows."""
+    actor: the SQL filters used by lists, and those search applies to its copy of each thing's
+    space, contain exactly what the single-item check allows."""
     spaces = [
         make_space(visibility=visibility, archived=False)
         for visibility, _ in itertools.product(Visibility, (False, True))
@@ -73,8 +80,23 @@ def test_list_filters_agree_with_single_item_check(make_space, make_user, add_me
         listed = set(db.session.scalars(select(Thread.id).where(thread_filter(actor))))
         allowed = {thread.id for thread in threads if can(actor, "view", thread)}
         disagreements += _describe(actor, listed, allowed, threads)
+        # The search index's filters, on the real tables' own ids and spaces.
+        listed = set(
+            db.session.scalars(
+                select(Thread.id).where(thread_copy_filter(actor, Thread.id, Thread.space_id))
+            )
+        )
+        disagreements += _describe(actor, listed, allowed, threads)
         listed = set(db.session.scalars(select(Post.id).where(post_filter(actor))))
         allowed = {post.id for post in posts if can(actor, "view", post)}
+        disagreements += _describe(actor, listed, allowed, posts)
+        listed = set(
+            db.session.scalars(
+                select(Post.id)
+                .join(Thread, Thread.id == Post.thread_id)
+                .where(post_copy_filter(actor, Post.id, Thread.space_id))
+            )
+        )
         disagreements += _describe(actor, listed, allowed, posts)
     assert not disagreements, "\n".join(disagreements)
 

@@ -12,7 +12,9 @@ from peerlearn.events import services as events
 from peerlearn.events.services import EventDraft
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
+from peerlearn.search import indexing
 from peerlearn.search.models import SearchDocument
+from peerlearn.search.services import search
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import JoinPolicy, MemberRole, MemberState, Visibility
 from tests.conftest import PASSWORD
@@ -96,6 +98,30 @@ def test_a_moved_thread_follows_into_its_new_space(
     assert set(find(author, "validation", space_id=private.id)) == {
         ("thread", thread.id), ("post", reply.id),
     }  # fmt: skip
+
+
+def test_a_move_the_index_missed_shows_nothing_from_the_new_space(
+    new_thread, new_reply, author, make_space, add_member, make_user, find, monkeypatch, caplog
+) -> None:
+    """The index's copy of a thing's space decides what search counts; each result shown is
+    asked about again with the policy, so a copy a failed update left behind shows nothing."""
+    private = make_space("Board secrets", visibility=Visibility.private)
+    add_member(private, author, MemberRole.moderator)
+    outsider = make_user("Outsider")
+    thread = new_thread("Waiting list validation", "Validate weekly.")
+    new_reply(thread, "Validation saves clinic slots.")
+
+    def broken(thread):
+        raise RuntimeError("the search database is away")
+
+    monkeypatch.setattr(indexing, "index_thread", broken)
+    moderation.move_thread(author, thread, private)
+    assert "search index update failed" in caplog.text
+    assert find(outsider, "validation") == []
+    assert "search index out of step" in caplog.text
+    monkeypatch.undo()
+    indexing.reindex_all()
+    assert search(outsider, "validation").counts == {}
 
 
 def test_a_space_turned_private_disappears_for_non_members(
