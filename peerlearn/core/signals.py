@@ -24,8 +24,9 @@
     restores it), so indexes and counts can follow.
 
 ``post_marked``
-    Sent with the post after a member marks it helpful (``how="helpful"``) or the asker marks it
-    as the answer (``how="solved"``), with ``by`` (the member who marked it).
+    Sent with the post after a member marks it helpful (``how="helpful"``) or takes the mark
+    back (``how="unhelpful"``), or the asker marks it as the answer (``how="solved"``), with
+    ``by`` (the member who marked it). Notifications tell the author; search re-ranks the reply.
 
 ``thread_changed``
     Sent with the thread after a moderator pins, locks, hides, restores or moves it.

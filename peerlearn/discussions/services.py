@@ -425,8 +425,7 @@ def set_helpful(user: User, post: Post, helpful: bool) -> None:
     except IntegrityError:  # the same click twice at once
         db.session.rollback()
         return
-    if helpful:
-        post_marked.send(post, how="helpful", by=user)
+    post_marked.send(post, how="helpful" if helpful else "unhelpful", by=user)
 
 
 def helpful_marked_by(user: User, posts: Iterable[Post]) -> set[int]:

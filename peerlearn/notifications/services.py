@@ -128,7 +128,7 @@ def _on_post_edited(post: Post, mentioned: list[User]) -> None:
 
 @post_marked.connect
 def _on_post_marked(post: Post, how: str, by: User) -> None:
-    if post.author_id is None:
+    if post.author_id is None or how == "unhelpful":
         return
     kind = NotificationKind.post_solved if how == "solved" else NotificationKind.post_helpful
     notify(post, {post.author_id: kind}, by.id)

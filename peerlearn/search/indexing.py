@@ -46,6 +46,7 @@ def _put(entry: Entry, existing: dict[int, SearchDocument] | None = None) -> Non
     row.space_id, row.title, row.body = entry.space_id, entry.title[:300], entry.body
     row.activity_at = entry.activity_at
     row.organisation_id, row.components = entry.organisation_id, entry.components
+    row.helpful = entry.helpful
     row.indexed_at = utcnow()
 
 
@@ -192,6 +193,7 @@ RECEIVERS = {
     signals.post_edited: _committing(_on_post),
     signals.post_removed: _committing(_on_post),
     signals.post_restored: _committing(_on_post),
+    signals.post_marked: _committing(_on_post),
     signals.thread_changed: _committing(_on_thread),
     signals.space_changed: _committing(_on_space),
     signals.event_changed: _committing(_on_event),

@@ -87,6 +87,8 @@ class Entry:
     organisation_id: int | None = None
     #: The NHS IMPACT components, as bits (see :func:`component_bits`).
     components: int = 0
+    #: A reply's helpful marks.
+    helpful: int = 0
 
 
 def organisation_of(author: User | None) -> int | None:
@@ -126,6 +128,7 @@ def post_entry(post: Post) -> Entry | None:
         post.edited_at or post.created_at,
         organisation_of(post.author),
         component_bits(post.thread.components),
+        post.helpful_count,
     )
 
 

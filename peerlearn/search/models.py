@@ -8,7 +8,8 @@ Each database adds its own full-text machinery on top of this table, by hand-wri
 operations that the models cannot describe (see :data:`HAND_MADE`):
 
 - SQLite: an external-content FTS5 table ``search_fts(title, body)`` with the porter/unicode61
-  tokenizer, kept in step with ``search_documents`` by three triggers.
+  tokenizer, kept in step with ``search_documents`` by three triggers (the one on update fires
+  only when the title or body is written).
 - PostgreSQL: a stored generated ``tsvector`` column ``search_vector`` (title weighted A, body
   B, English configuration) with a GIN index.
 
@@ -108,6 +109,9 @@ class SearchDocument(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     #: When it was written or last changed: the date shown, the date filter, and recency.
     activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A reply's helpful marks, for ranking (0 for other kinds): a copy, so that ranking reads
+    #: no other table for each match.
+    helpful: Mapped[int] = mapped_column(default=0, server_default="0")
     indexed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -13,7 +13,7 @@ Ranking (higher first), the same on both databases::
     relevance   = -bm25(title ×10, body ×1)            (SQLite FTS5)
                 | ts_rank(A-weighted title + B body, 1) (PostgreSQL; normalised by log length)
     recency     = 1 + 1 / (1 + age_in_days / 30)        (2 today, 1.5 at a month, → 1 when old)
-    helpfulness = 1 + 0.5 × h / (h + 3)                 (posts: h helpful marks; 1 otherwise)
+    helpfulness = 1 + 0.5 × h / (h + 3)                 (replies: h helpful marks; 1 otherwise)
 
 Text relevance dominates; among similar matches the newer, and the posts others found helpful,
 come first. The multipliers are bounded (at most 3×) so a fresh weak match cannot bury a strong
@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.templating import LONDON
-from peerlearn.discussions.models import ImpactComponent, Post, Thread
+from peerlearn.discussions.models import ImpactComponent, Thread
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation, Region
 from peerlearn.permissions import remember_memberships
@@ -132,12 +132,7 @@ def _score(relevance: ColumnElement[Any]) -> ColumnElement[float]:
     """The ranking formula in the module's docstring."""
     age = backend().age_in_days(utcnow())
     age = case((age < 0, 0.0), else_=age)  # a future event counts as new
-    helpful = (
-        select(Post.helpful_count)
-        .where(Post.id == SearchDocument.object_id, SearchDocument.kind == Kind.post)
-        .scalar_subquery()
-    )
-    h = func.coalesce(helpful, 0)
+    h = SearchDocument.helpful
     return relevance * (1.0 + 1.0 / (1.0 + age / 30.0)) * (1.0 + 0.5 * h / (h + 3.0))
 
 

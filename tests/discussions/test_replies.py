@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from peerlearn.discussions import reading, services
 from peerlearn.discussions.models import Post, PostRevision, Thread, ThreadKind
 from peerlearn.extensions import db
+from peerlearn.notifications.models import Notification, NotificationKind
 from peerlearn.spaces.models import MemberRole
 
 
@@ -197,9 +198,14 @@ def test_helpful_marks_one_per_member_and_never_your_own(
     fan.post(f"/posts/{post.id}/helpful")
     db.session.refresh(post)
     assert post.helpful_count == 1
+    told = select(func.count()).select_from(Notification).where(
+        Notification.user_id == author.id, Notification.kind == NotificationKind.post_helpful
+    )
+    assert db.session.scalar(told) == 1
     fan.post(f"/posts/{post.id}/helpful", data={"helpful": "no"})
     db.session.refresh(post)
     assert post.helpful_count == 0
+    assert db.session.scalar(told) == 1  # taking the mark back tells nobody
 
 
 def test_the_asker_marks_the_answer_to_a_question(

@@ -132,11 +132,17 @@ def test_replies_others_found_helpful_rank_higher(
     new_thread, new_reply, author, member, find
 ) -> None:
     thread = new_thread()
-    plain = new_reply(thread, "Use a run chart for the huddle board.")
     helpful = new_reply(thread, "Use a run chart for the huddle board.")
-    for name in ("Tom Reid", "Priya Shah", "Sam Lee"):
-        discussions.set_helpful(member(name), helpful, True)
+    plain = new_reply(thread, "Use a run chart for the huddle board.")
+    # Otherwise equal, the newer reply comes first.
+    assert find(author, "run chart")[:2] == [("post", plain.id), ("post", helpful.id)]
+    markers = [member(name) for name in ("Tom Reid", "Priya Shah", "Sam Lee")]
+    for marker in markers:
+        discussions.set_helpful(marker, helpful, True)
     assert find(author, "run chart")[:2] == [("post", helpful.id), ("post", plain.id)]
+    for marker in markers:  # the marks taken back: the order is as it was
+        discussions.set_helpful(marker, helpful, False)
+    assert find(author, "run chart")[:2] == [("post", plain.id), ("post", helpful.id)]
 
 
 def test_filters_combine_kind_space_and_dates(
