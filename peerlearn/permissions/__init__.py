@@ -18,7 +18,17 @@ from typing import Any, NoReturn
 
 from flask import abort, g, has_app_context
 from flask_login import AnonymousUserMixin, current_user
-from sqlalchemy import ColumnElement, Select, and_, event, exists, false, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    event,
+    false,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from peerlearn.accounts.models import User
@@ -364,8 +374,8 @@ def can(user: Actor, action: Action | str, target: Any) -> bool:
 
 @functools.cache
 def _membership_aliases() -> tuple[Any, Any]:
-    """Two aliases of Membership correlated to Space only, so an outer query that itself joins
-    Membership (a profile's list of spaces, say) cannot absorb :func:`space_filter`'s conditions.
+    """Two aliases of Membership for :func:`space_filter`'s subqueries, so an outer query that
+    itself joins Membership (a profile's list of spaces, say) cannot absorb their conditions.
     Made once (after the models are mapped): setting up an alias costs more than the rest of the
     filter."""
     return aliased(Membership), aliased(Membership)
@@ -386,11 +396,13 @@ def space_filter(user: Actor, action: Action | str = Action.view) -> ColumnEleme
     if person.is_admin:
         return true()
 
-    def has_membership(mine: Any, state: MemberState) -> ColumnElement[bool]:
+    def spaces_where(mine: Any, state: MemberState) -> Select[tuple[int]]:
+        # Not correlated to the space: PostgreSQL runs it once, and can still plan the query
+        # around it in parallel (a correlated subquery would forbid that; see search).
         return (
-            exists()
-            .where(mine.space_id == Space.id, mine.user_id == person.id, mine.state == state)
-            .correlate(Space)
+            select(mine.space_id)
+            .where(mine.user_id == person.id, mine.state == state)
+            .correlate(None)
         )
 
     banned_here, active_here = _membership_aliases()
@@ -398,9 +410,9 @@ def space_filter(user: Actor, action: Action | str = Action.view) -> ColumnEleme
         public,
         and_(
             Space.visibility == Visibility.network,
-            not_(has_membership(banned_here, MemberState.banned)),
+            Space.id.not_in(spaces_where(banned_here, MemberState.banned)),
         ),
-        has_membership(active_here, MemberState.active),
+        Space.id.in_(spaces_where(active_here, MemberState.active)),
     )
 
 
@@ -518,11 +530,12 @@ def post_copy_filter(
 ) -> ColumnElement[bool]:
     """:func:`post_filter` on a copy of a post's id and its thread's space's id: a post is hidden
     from readers who do not moderate the space when it is hidden or its thread is."""
-    # Two lists rather than one with OR, so that each is read from its own index.
-    hidden = select(Post.id).where(Post.hidden_at.is_not(None))
-    in_hidden_threads = select(Post.id).where(Post.thread_id.in_(hidden_thread_ids()))
-    shown = and_(post_id.not_in(hidden), post_id.not_in(in_hidden_threads))
-    return content_filter(user, space_id, shown)
+    # One list made of two (rather than one query with OR), each read from its own index.
+    hidden = union_all(
+        select(Post.id).where(Post.hidden_at.is_not(None)),
+        select(Post.id).where(Post.thread_id.in_(hidden_thread_ids())),
+    )
+    return content_filter(user, space_id, post_id.not_in(hidden))
 
 
 def event_copy_filter(user: Actor, space_id: ColumnElement[int]) -> ColumnElement[bool]:

@@ -25,7 +25,8 @@ there are hundreds of thousands, the filter reads the index's copy of the thing'
 (``permissions.thread_copy_filter`` and its siblings), instead of reading every match's own row;
 each result shown is checked again with the policy's single-item rule (:attr:`KindSpec.opens`),
 so a copy left stale by a failed update never shows a title or a snippet. Spaces, people and
-resources are few: their filter reads each match's own row.
+resources are fewer: their filter lists the ones the reader may open (:func:`own_rows`). No
+condition is correlated to the matching row, so PostgreSQL may scan the matches in parallel.
 
 Adding a kind (the resource library, say) is one :class:`Kind` member, one :class:`KindSpec`
 in :data:`KINDS`, and one signal receiver in ``indexing.py``.
@@ -42,7 +43,7 @@ from typing import Any
 
 import nh3
 from flask import url_for
-from sqlalchemy import ColumnElement, Select, exists, false, select
+from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -218,9 +219,11 @@ def people_filter(user: Any) -> ColumnElement[bool]:
 def own_rows(
     model: type[Any], allows: Callable[[Any], ColumnElement[bool]]
 ) -> Callable[[Any], ColumnElement[bool]]:
-    """A :attr:`KindSpec.visible` that reads each match's own row: the row of ``model`` the index
-    row stands for exists and ``allows(user)`` (a condition on ``model``) holds for it."""
-    return lambda user: exists().where(model.id == SearchDocument.object_id, allows(user))
+    """A :attr:`KindSpec.visible` for a kind of which there are thousands, not hundreds of
+    thousands (spaces, people, resources): the thing is among the rows of ``model`` for which
+    ``allows(user)`` (a condition on ``model``) holds. The list is made once per search (not
+    correlated to each match, which would also stop PostgreSQL from planning it in parallel)."""
+    return lambda user: SearchDocument.object_id.in_(select(model.id).where(allows(user)))
 
 
 def removed_post_ids() -> Select[tuple[int]]:
