@@ -75,7 +75,8 @@ class Backend(Protocol):
         better)."""
 
     def age_in_days(self, now: datetime) -> ColumnElement[float]:
-        """How many days before ``now`` each row's ``activity_at`` is."""
+        """How many days before ``now`` each row's ``activity_at`` is (0 for a row dated later,
+        such as a future event, which counts as new)."""
 
     def snippets(self, ids: list[int], parsed: Query) -> dict[int, Snippet]:
         """Highlighted titles and excerpts for these rows."""
@@ -115,7 +116,8 @@ class SQLiteBackend:
 
     def age_in_days(self, now: datetime) -> ColumnElement[float]:
         moment = bindparam("now_utc", now.strftime("%Y-%m-%d %H:%M:%S"))
-        return func.julianday(moment) - func.julianday(SearchDocument.activity_at)
+        # SQLite's two-argument max() is the larger value (the date is read once per row).
+        return func.max(func.julianday(moment) - func.julianday(SearchDocument.activity_at), 0.0)
 
     def snippets(self, ids: list[int], parsed: Query) -> dict[int, Snippet]:
         if not ids:
@@ -172,7 +174,7 @@ class PostgreSQLBackend:
 
     def age_in_days(self, now: datetime) -> ColumnElement[float]:
         seconds = func.extract("epoch", bindparam("now_utc", now) - SearchDocument.activity_at)
-        return cast(seconds, Float) / 86400.0
+        return func.greatest(cast(seconds, Float) / 86400.0, 0.0)
 
     def snippets(self, ids: list[int], parsed: Query) -> dict[int, Snippet]:
         if not ids:

@@ -131,7 +131,6 @@ def _day_start(day: date) -> datetime:
 def _score(relevance: ColumnElement[Any]) -> ColumnElement[float]:
     """The ranking formula in the module's docstring."""
     age = backend().age_in_days(utcnow())
-    age = case((age < 0, 0.0), else_=age)  # a future event counts as new
     h = SearchDocument.helpful
     return relevance * (1.0 + 1.0 / (1.0 + age / 30.0)) * (1.0 + 0.5 * h / (h + 3.0))
 

@@ -128,6 +128,28 @@ def test_newer_things_rank_above_older_equal_matches(new_thread, author, find) -
     assert find(author, "huddle boards") == [("thread", old.id), ("thread", new.id)]
 
 
+def test_future_events_count_as_new_at_any_distance(new_event, author, find) -> None:
+    """An event's date is its start: one a month or more ahead ranks as new, and never breaks
+    the ranking's arithmetic (30 days ahead would divide by zero without the floor at 0)."""
+    from datetime import timedelta
+
+    from peerlearn.core.db import utcnow
+    from peerlearn.extensions import db
+
+    past = new_event("Huddle boards live", "Visual management.")
+    ahead = new_event("Huddle boards live", "Visual management.")
+    past.starts_at, past.ends_at = (
+        utcnow() - timedelta(days=400, hours=1),
+        utcnow() - timedelta(days=400),
+    )
+    for days in (30, 365):
+        ahead.starts_at = utcnow() + timedelta(days=days)
+        ahead.ends_at = ahead.starts_at + timedelta(hours=1)
+        db.session.commit()
+        reindex_all()
+        assert find(author, "huddle boards") == [("event", ahead.id), ("event", past.id)]
+
+
 def test_replies_others_found_helpful_rank_higher(
     new_thread, new_reply, author, member, find
 ) -> None:
