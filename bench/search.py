@@ -497,9 +497,15 @@ def explain(typed: str, reader: Any, limit: float) -> str:
 
 
 def prepare(args: argparse.Namespace) -> None:
-    """The network and the library: generated into an empty database, or reused."""
+    """The network and the library: generated into an empty database, or reused (brought up to
+    the code's migrations first, as a deployment would be)."""
     if not args.reuse:
         generate(args.database_url, SMALL if args.small else Sizes(), args.seed)
+    else:
+        from flask_migrate import upgrade
+
+        with make_app(args.database_url).app_context():
+            upgrade()
     resources = args.resources or (SMALL_RESOURCES if args.small else 10_000)
     began = time.perf_counter()
     fill(args.database_url, resources, args.seed)  # does nothing when there are resources
