@@ -121,7 +121,9 @@ def app(_session_app: Flask) -> Iterator[Flask]:
         limiter.reset()
         yield app
         db.session.remove()
-        cache.clear()  # ids are reused once the tables are emptied
+        # Ids are reused once the tables are emptied: forget what was kept by id.
+        cache.clear()
+        app.extensions.pop("peerlearn_present_people", None)
     _empty_tables(app)
     shutil.rmtree(app.config["MAIL_OUTBOX_DIR"], ignore_errors=True)
 

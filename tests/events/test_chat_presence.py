@@ -5,14 +5,21 @@ from its event chats at once."""
 import os
 import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import redis
+from sqlalchemy import event as sa_event
+from sqlalchemy import update
 
 from peerlearn import init_socketio
+from peerlearn.accounts import services as accounts
+from peerlearn.accounts.models import User
 from peerlearn.events import presence, sockets
 from peerlearn.events.models import Event
 from peerlearn.extensions import db
+from peerlearn.organisations import services as organisations
+from peerlearn.organisations.services import OrganisationData
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole
 from peerlearn.spaces.services import get_membership
@@ -53,6 +60,69 @@ def test_presence_lists_each_person_once_however_many_tabs(
     assert [_names(p["people"]) for p in received(bob, "presence")] == [["Alice Able", "Bob Baker"]]
     second_tab.disconnect("/live")
     assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
+
+
+@contextmanager
+def users_read(app):
+    """The parameters of each statement that reads the users table while the block runs."""
+    reads: list[list[object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "FROM users" in statement:
+            values = parameters.values() if isinstance(parameters, dict) else parameters
+            reads.append(list(values))
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield reads
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_join_reads_only_newcomers_and_sees_renames_at_once(
+    app, live_event, member, make_user, chatter
+):
+    """Present people's names are kept by the process: a join reads only the people it has not
+    seen (a big room would otherwise be read whole on every join), and a profile saved or an
+    organisation renamed shows in the next list at once."""
+    people = [member(f"Person {n}") for n in range(5)]
+    for person in people:
+        ask(chatter(person), "join", {"event_id": live_event.id})
+    with users_read(app) as reads:
+        assert len(presence.people(live_event.id)) == 5
+    assert reads == []  # all five known already
+    newcomer = member("Newcomer")
+    presence.store().add(live_event.id, "a-sid", newcomer.id)
+    with users_read(app) as reads:
+        assert "Newcomer" in _names(presence.people(live_event.id))
+    assert reads == [[newcomer.id]]  # the newcomer only
+
+    accounts.update_profile(
+        people[0], display_name="Zoe Renamed", job_title="", organisation_id=None, bio=""
+    )
+    organisation = people[1].organisation
+    data = OrganisationData(
+        "Renamed Trust", organisation.kind, organisation.region, organisation.parent_id, None
+    )
+    organisations.save_organisation(make_user("Admin", admin=True), data, organisation)
+    present = {person["id"]: person for person in presence.people(live_event.id)}
+    assert present[people[0].id]["name"] == "Zoe Renamed"
+    assert present[people[1].id]["organisation"] == "Renamed Trust"
+
+
+def test_a_person_is_read_again_after_a_while(app, member, make_user):
+    """A profile saved by another process reaches this one within PERSON_SECONDS."""
+    now = [0.0]
+    kept = presence.People(seconds=60, clock=lambda: now[0])
+    person = member("Ann Old")
+    assert kept.entries({person.id})[0]["name"] == "Ann Old"
+    db.session.execute(update(User).where(User.id == person.id).values(display_name="Ann New"))
+    db.session.commit()
+    assert kept.entries({person.id})[0]["name"] == "Ann Old"
+    now[0] = 61.0
+    assert kept.entries({person.id})[0]["name"] == "Ann New"
 
 
 def test_arrivals_close_together_are_told_in_one_list(
