@@ -135,9 +135,12 @@ class Client(FlaskClient):
     a context open for the test's own database work, and requests would otherwise share its ``g``
     (a cached CSRF token, nonce or sign-in result leaking from one request into the next).
     Afterwards the test's own session is expired, so what it reads reflects the request.
+    Responses are read whole and closed, as a server does once it has sent them, so work left
+    for after the response (``core.deferred``: immediate e-mail) has run when ``open`` returns.
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         if has_app_context():

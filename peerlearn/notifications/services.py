@@ -8,7 +8,7 @@ anyone outside it, even if they were inside it when it happened.
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from sqlalchemy import Select, func, select, update
@@ -19,6 +19,7 @@ from peerlearn.accounts.services import external_url
 from peerlearn.accounts.tokens import make_token, read_token
 from peerlearn.core.cache import forget, remember
 from peerlearn.core.db import utcnow
+from peerlearn.core.deferred import after_response
 from peerlearn.core.mail import send_mail
 from peerlearn.core.signals import post_created, post_edited, post_marked
 from peerlearn.discussions.models import (
@@ -93,7 +94,8 @@ def notify(post: Post, planned: dict[int, NotificationKind], actor_id: int | Non
     db.session.commit()
     delivered = list(recipients)
     push_counts(delivered)
-    send_immediate(created)
+    ids = [notification.id for notification in created]
+    after_response(lambda: send_immediate_ids(ids), "immediate notification e-mail")
     return delivered
 
 
@@ -341,28 +343,49 @@ def email_frequencies(user: User) -> Callable[[int | None], EmailFrequency]:
     return lambda space_id: overrides.get(space_id, default) if space_id else default
 
 
-def send_immediate(notifications: Iterable[Notification]) -> None:
-    """E-mail just-made notifications now to the recipients who chose immediate e-mail."""
+def send_immediate_ids(ids: list[int]) -> None:
+    """E-mail just-made notifications to the recipients who chose immediate e-mail, once the page
+    that made them has been answered (see :func:`~peerlearn.core.deferred.after_response`). One
+    member's failure (the mail server away, say) is logged and leaves their notifications unsent
+    for ``send-digests`` to catch up; the others still get theirs."""
+    if not ids:
+        return
     by_user: dict[int, list[Notification]] = {}
-    for notification in notifications:
+    pending = select(Notification).where(
+        Notification.id.in_(ids), Notification.emailed_at.is_(None)
+    )
+    for notification in db.session.scalars(pending):
         by_user.setdefault(notification.user_id, []).append(notification)
+    if not by_user:
+        return
     for user in db.session.scalars(select(User).where(User.id.in_(list(by_user)), User.active)):
         frequency = email_frequencies(user)
         due = [n for n in by_user[user.id] if frequency(n.space_id) is EmailFrequency.immediate]
         if not due:
             continue
-        items = _deliverable(user, due)
-        if items:
-            _mail(user, items, digest=False)
+        try:
+            items = _deliverable(user, due)
+            if items:
+                _mail(user, items, digest=False)
+        except Exception:
+            db.session.rollback()
+            logger.exception("immediate e-mail to user %s failed; send-digests will retry", user.id)
+            continue
         for notification in due:
             notification.emailed_at = utcnow()
         db.session.commit()
 
 
+#: An immediate e-mail still unsent this long after its notification (the mail server was away,
+#: or the process stopped before the page's answer was finished) goes out with the next
+#: ``send-digests`` run instead; younger ones may still be on their way.
+IMMEDIATE_GRACE = timedelta(minutes=10)
+
+
 def send_digests(now: datetime | None = None) -> int:
-    """E-mail each member who wants a daily digest their unread notifications; returns how many
-    digests went out. Notifications already read, or for members who want no e-mail, are marked
-    as handled without being sent."""
+    """E-mail each member who wants a daily digest their unread notifications, with any immediate
+    e-mail that could not be sent at the time; returns how many e-mails went out. Notifications
+    already read, or for members who want no e-mail, are marked as handled without being sent."""
     now = now or utcnow()
     sent = 0
     user_ids = db.session.scalars(
@@ -375,17 +398,26 @@ def send_digests(now: datetime | None = None) -> int:
             .order_by(Notification.id)
         ).all()
         frequency = email_frequencies(user)
+        handled = [n for n in pending if _handled_by_digests(n, frequency(n.space_id), now)]
         due = [
             n
-            for n in pending
-            if n.read_at is None and user.active and frequency(n.space_id) is EmailFrequency.daily
+            for n in handled
+            if n.read_at is None and user.active and frequency(n.space_id) is not EmailFrequency.off
         ]
         items = _deliverable(user, due) if due else []
         if items:
             _mail(user, items, digest=True)
             sent += 1
-        for notification in pending:
-            if frequency(notification.space_id) is not EmailFrequency.immediate:
-                notification.emailed_at = now
+        for notification in handled:
+            notification.emailed_at = now
         db.session.commit()
     return sent
+
+
+def _handled_by_digests(
+    notification: Notification, frequency: EmailFrequency, now: datetime
+) -> bool:
+    """Whether a digest run settles this unsent notification now: every one, except an immediate
+    e-mail that may still be on its way (younger than :data:`IMMEDIATE_GRACE`)."""
+    late = notification.created_at <= now - IMMEDIATE_GRACE
+    return frequency is not EmailFrequency.immediate or late

@@ -162,7 +162,9 @@ def test_hiding_from_the_queue_resolves_the_reports_and_is_audited(discussion, b
         f"/posts/{discussion.reply.id}/moderate", data={"action": "hide", "next": "queue"}
     )
     assert response.headers["Location"] == f"/spaces/{discussion.space.slug}/moderation"
-    assert "There are no reported posts waiting" in page(moderator.get(response.headers["Location"]))
+    assert "There are no reported posts waiting" in page(
+        moderator.get(response.headers["Location"])
+    )
     flags = db.session.scalars(select(Flag)).all()
     assert {(f.outcome, f.resolved_by_id) for f in flags} == {
         (FlagOutcome.hidden, discussion.moderator.id)

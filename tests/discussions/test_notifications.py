@@ -2,11 +2,14 @@
 
 import email
 import email.policy
+import socket
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from peerlearn.core.db import utcnow
 from peerlearn.discussions.models import FollowState
 from peerlearn.extensions import db
 from peerlearn.notifications import services
@@ -159,6 +162,36 @@ def test_immediate_email_names_the_space_and_thread_and_offers_one_click_unsubsc
     assert "Stop e-mail" in anonymous.get(unsubscribe).get_data(as_text=True)
     assert anonymous.post(unsubscribe, csrf=False).status_code == 200
     assert services.email_frequency(asker, sig.id) is EmailFrequency.off
+
+
+def test_a_mail_server_that_is_away_never_fails_the_reply_and_send_digests_catches_up(
+    app, client, new_client, sig, people, login, start_thread, post_reply, caplog
+):
+    """Immediate e-mail goes out after the page is answered: a mail server that refuses the
+    connection costs the replier nothing (their reply is stored and they land on it), and the
+    next ``send-digests`` run, once the immediate send has had its chance, delivers it."""
+    asker, replier = people["Asker"], people["Replier"]
+    services.set_email_frequency(asker, EmailFrequency.immediate)
+    login(client, asker)
+    thread = start_thread(client, sig, title="Flow coaching")
+    with socket.socket() as probe:  # a port nobody listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port)
+    try:
+        other = new_client()
+        login(other, replier)
+        reply = post_reply(other, thread, body=f"@{asker.handle} coach the coaches")
+    finally:
+        app.config.update(MAIL_SERVER=None)
+    assert reply.body_source == f"@{asker.handle} coach the coaches"
+    assert "immediate e-mail to user" in caplog.text and _eml(app, asker.email) == []
+    assert services.send_digests() == 0  # it may still be on its way
+    later = utcnow() + services.IMMEDIATE_GRACE + timedelta(minutes=1)
+    assert services.send_digests(later) == 1
+    (message,) = _eml(app, asker.email)
+    assert "Flow coaching" in message.get_body(preferencelist=("plain",)).get_content()
+    assert services.send_digests(later) == 0
 
 
 def test_daily_digests_send_unread_notifications_once(

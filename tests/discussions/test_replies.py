@@ -198,8 +198,12 @@ def test_helpful_marks_one_per_member_and_never_your_own(
     fan.post(f"/posts/{post.id}/helpful")
     db.session.refresh(post)
     assert post.helpful_count == 1
-    told = select(func.count()).select_from(Notification).where(
-        Notification.user_id == author.id, Notification.kind == NotificationKind.post_helpful
+    told = (
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.user_id == author.id, Notification.kind == NotificationKind.post_helpful
+        )
     )
     assert db.session.scalar(told) == 1
     fan.post(f"/posts/{post.id}/helpful", data={"helpful": "no"})
