@@ -181,6 +181,32 @@ def test_a_full_page_of_results_costs_no_more_queries_than_a_short_one(
     assert count() == short  # nothing is loaded result by result
 
 
+@pytest.mark.usefixtures("header_count_every_time")
+def test_results_from_many_spaces_cost_no_more_queries_than_from_one(
+    app, reader, author, new_thread, make_space, add_member
+) -> None:
+    """Each result shown is checked again with the policy, which reads the reader's membership
+    of its space: one statement for the whole page, however many spaces it spans."""
+    from tests.discussions.test_query_counts import counting_statements
+
+    new_thread("Kaizen one", "Small steps.")
+
+    def count() -> int:
+        with counting_statements(app) as statements:
+            page = reader.get("/search?q=kaizen")
+        assert page.status_code == 200
+        return len(statements), text_of(page)
+
+    one, _ = count()
+    for number in range(6):
+        group = make_space(f"Kaizen group {number}", visibility=Visibility.private)
+        add_member(group, author)
+        new_thread(f"Kaizen {number}", "Small steps.", space=group)
+    many, text = count()
+    assert "Kaizen 5" in text and "Kaizen group 5" in text
+    assert many == one
+
+
 def test_component_organisation_and_region_filters_on_the_page(
     reader, author, new_thread, make_organisation
 ) -> None:
