@@ -155,34 +155,46 @@ class People:
     def __init__(self, seconds: float = PERSON_SECONDS, clock: Any = time.monotonic) -> None:
         self.seconds = seconds
         self._clock = clock
+        self._lock = threading.Lock()  # threading mode: joins run side by side
         self._entries: dict[int, tuple[float, dict[str, Any]]] = {}
+        #: Bumped by :meth:`forget`: entries read from the database before it are not kept.
+        self._generation = 0
 
     def entries(self, user_ids: set[int]) -> list[dict[str, Any]]:
         """The entries of these people who still exist, sorted by name."""
         now = self._clock()
         found: dict[int, dict[str, Any]] = {}
-        for user_id in user_ids:
-            kept = self._entries.get(user_id)
-            if kept is not None and kept[0] > now:
-                found[user_id] = kept[1]
+        with self._lock:
+            for user_id in user_ids:
+                kept = self._entries.get(user_id)
+                if kept is not None and kept[0] > now:
+                    found[user_id] = kept[1]
+            generation = self._generation
         missing = user_ids - found.keys()
-        if missing:
+        if missing:  # read outside the lock: the database is the slow part
             users = db.session.scalars(
                 select(User).where(User.id.in_(missing)).options(selectinload(User.organisation))
             )
-            for user in users:
-                found[user.id] = author_payload(user)
-                self._entries[user.id] = (now + self.seconds, found[user.id])
-        if len(self._entries) > 2 * len(user_ids) + 1_000:  # forget the long gone
-            self._entries = {key: kept for key, kept in self._entries.items() if kept[0] > now}
+            read = {user.id: author_payload(user) for user in users}
+            found.update(read)
+            with self._lock:
+                if generation == self._generation:  # nobody was forgotten meanwhile
+                    for user_id, person in read.items():
+                        self._entries[user_id] = (now + self.seconds, person)
+                if len(self._entries) > 2 * len(user_ids) + 1_000:  # forget the long gone
+                    self._entries = {
+                        key: kept for key, kept in self._entries.items() if kept[0] > now
+                    }
         return sorted(found.values(), key=lambda person: (person["name"].casefold(), person["id"]))
 
     def forget(self, user_id: int | None = None) -> None:
         """Read this person (everyone, without an id) from the database next time."""
-        if user_id is None:
-            self._entries.clear()
-        else:
-            self._entries.pop(user_id, None)
+        with self._lock:
+            self._generation += 1
+            if user_id is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(user_id, None)
 
 
 def _people() -> People:

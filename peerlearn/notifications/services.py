@@ -343,11 +343,44 @@ def email_frequencies(user: User) -> Callable[[int | None], EmailFrequency]:
     return lambda space_id: overrides.get(space_id, default) if space_id else default
 
 
+def _claim(ids: list[int], when: datetime) -> list[Notification]:
+    """Mark these notifications as e-mailed unless someone else already has, commit, and return
+    the ones this caller marked: only they are its to send, so the page's immediate e-mail and
+    a ``send-digests`` run never send the same notification twice."""
+    if not ids:
+        return []
+    claimed = db.session.scalars(
+        update(Notification)
+        .where(Notification.id.in_(ids), Notification.emailed_at.is_(None))
+        .values(emailed_at=when)
+        .returning(Notification.id)
+    ).all()
+    db.session.commit()
+    if not claimed:
+        return []
+    return list(
+        db.session.scalars(
+            select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id)
+        )
+    )
+
+
+def _release(notifications: list[Notification]) -> None:
+    """Undo :func:`_claim` after the e-mail could not be sent, so a later run sends it."""
+    db.session.rollback()
+    ids = [notification.id for notification in notifications]
+    if ids:
+        db.session.execute(
+            update(Notification).where(Notification.id.in_(ids)).values(emailed_at=None)
+        )
+        db.session.commit()
+
+
 def send_immediate_ids(ids: list[int]) -> None:
     """E-mail just-made notifications to the recipients who chose immediate e-mail, once the page
-    that made them has been answered (see :func:`~peerlearn.core.deferred.after_response`). One
-    member's failure (the mail server away, say) is logged and leaves their notifications unsent
-    for ``send-digests`` to catch up; the others still get theirs."""
+    that made them has been answered (see :func:`~peerlearn.core.deferred.after_response`). When
+    an e-mail cannot be sent (the mail server away, say) it is logged and this run stops: that
+    recipient's and the rest's notifications stay unsent, for ``send-digests`` to send."""
     if not ids:
         return
     by_user: dict[int, list[Notification]] = {}
@@ -358,22 +391,24 @@ def send_immediate_ids(ids: list[int]) -> None:
         by_user.setdefault(notification.user_id, []).append(notification)
     if not by_user:
         return
-    for user in db.session.scalars(select(User).where(User.id.in_(list(by_user)), User.active)):
-        frequency = email_frequencies(user)
-        due = [n for n in by_user[user.id] if frequency(n.space_id) is EmailFrequency.immediate]
-        if not due:
-            continue
+    users = db.session.scalars(select(User).where(User.id.in_(list(by_user)), User.active)).all()
+    for user in users:
+        claimed: list[Notification] = []
         try:
-            items = _deliverable(user, due)
+            frequency = email_frequencies(user)
+            due = [
+                n.id for n in by_user[user.id] if frequency(n.space_id) is EmailFrequency.immediate
+            ]
+            claimed = _claim(due, utcnow())
+            items = _deliverable(user, claimed) if claimed else []
             if items:
                 _mail(user, items, digest=False)
         except Exception:
-            db.session.rollback()
-            logger.exception("immediate e-mail to user %s failed; send-digests will retry", user.id)
-            continue
-        for notification in due:
-            notification.emailed_at = utcnow()
-        db.session.commit()
+            _release(claimed)
+            logger.exception(
+                "immediate e-mail to user %s failed; send-digests will send what is left", user.id
+            )
+            return
 
 
 #: An immediate e-mail still unsent this long after its notification (the mail server was away,
@@ -398,19 +433,21 @@ def send_digests(now: datetime | None = None) -> int:
             .order_by(Notification.id)
         ).all()
         frequency = email_frequencies(user)
-        handled = [n for n in pending if _handled_by_digests(n, frequency(n.space_id), now)]
+        handled = [n.id for n in pending if _handled_by_digests(n, frequency(n.space_id), now)]
+        claimed = _claim(handled, now)
         due = [
             n
-            for n in handled
+            for n in claimed
             if n.read_at is None and user.active and frequency(n.space_id) is not EmailFrequency.off
         ]
         items = _deliverable(user, due) if due else []
         if items:
-            _mail(user, items, digest=True)
+            try:
+                _mail(user, items, digest=True)
+            except Exception:
+                _release(claimed)  # sent by the next run; this one stops with the error
+                raise
             sent += 1
-        for notification in handled:
-            notification.emailed_at = now
-        db.session.commit()
     return sent
 
 

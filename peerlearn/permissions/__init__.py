@@ -12,7 +12,6 @@ memberships. Two faces of each rule are kept side by side so they cannot drift a
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
@@ -29,7 +28,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from peerlearn.accounts.models import User
 from peerlearn.discussions.models import Post, Thread, ThreadKind
@@ -372,15 +371,6 @@ def can(user: Actor, action: Action | str, target: Any) -> bool:
     raise TypeError(f"no permission rules for {type(target).__name__}")
 
 
-@functools.cache
-def _membership_aliases() -> tuple[Any, Any]:
-    """Two aliases of Membership for :func:`space_filter`'s subqueries, so an outer query that
-    itself joins Membership (a profile's list of spaces, say) cannot absorb their conditions.
-    Made once (after the models are mapped): setting up an alias costs more than the rest of the
-    filter."""
-    return aliased(Membership), aliased(Membership)
-
-
 def space_filter(user: Actor, action: Action | str = Action.view) -> ColumnElement[bool]:
     """SQL condition on :class:`Space` matching exactly the spaces :func:`can` allows for
     ``view`` or ``list``. Use it inside list queries, never filter pages after the fact."""
@@ -396,23 +386,23 @@ def space_filter(user: Actor, action: Action | str = Action.view) -> ColumnEleme
     if person.is_admin:
         return true()
 
-    def spaces_where(mine: Any, state: MemberState) -> Select[tuple[int]]:
-        # Not correlated to the space: PostgreSQL runs it once, and can still plan the query
-        # around it in parallel (a correlated subquery would forbid that; see search).
+    def spaces_where(state: MemberState) -> Select[tuple[int]]:
+        # Never correlated, even inside a query that joins memberships itself (a profile's list
+        # of spaces, say). Not correlated to the space either: PostgreSQL runs it once, and can
+        # still plan the query around it in parallel, which a correlated subquery forbids.
         return (
-            select(mine.space_id)
-            .where(mine.user_id == person.id, mine.state == state)
+            select(Membership.space_id)
+            .where(Membership.user_id == person.id, Membership.state == state)
             .correlate(None)
         )
 
-    banned_here, active_here = _membership_aliases()
     return or_(
         public,
         and_(
             Space.visibility == Visibility.network,
-            Space.id.not_in(spaces_where(banned_here, MemberState.banned)),
+            Space.id.not_in(spaces_where(MemberState.banned)),
         ),
-        Space.id.in_(spaces_where(active_here, MemberState.active)),
+        Space.id.in_(spaces_where(MemberState.active)),
     )
 
 
@@ -502,7 +492,7 @@ def post_filter(user: Actor) -> ColumnElement[bool]:
 
 def event_filter(user: Actor) -> ColumnElement[bool]:
     """SQL condition on :class:`Event` matching exactly the events :func:`can` lets the user see."""
-    return Event.space_id.in_(readable_space_ids(user))
+    return event_copy_filter(user, Event.space_id)
 
 
 # The same rules on copies of the facts they read: the search index keeps each thread's, post's

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, event, func, inspect, or_, select, update
+from sqlalchemy.orm import Session
 
 from peerlearn.accounts.models import User
 from peerlearn.core import signals
@@ -61,19 +62,39 @@ def _drop(kind: Kind, object_ids: Iterable[int]) -> None:
 
 
 def index_thread(thread: Thread) -> None:
-    """Refresh a thread's row, and keep its replies' rows in its space (after a move). (A
-    thread's components are chosen when it is started and never change, so its replies'
-    copies of them stay right.)"""
+    """Refresh a thread's row. (A thread's components are chosen when it is started and never
+    change, so its replies' copies of them stay right; its and their space follow a move in the
+    move's own transaction: :func:`_follow_moves`.)"""
     _put(thread_entry(thread, opening_post(thread)))
-    db.session.execute(
-        update(SearchDocument)
-        .where(
-            SearchDocument.kind == Kind.post,
-            SearchDocument.object_id.in_(select(Post.id).where(Post.thread_id == thread.id)),
-            SearchDocument.space_id != thread.space_id,
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_moves(session: Session, flush_context: Any) -> None:
+    """A thread that changed space takes its row and its replies' rows with it, in the same
+    transaction as the move: the permission policy's search filters read the index's copy of
+    each thing's space (``kinds.py``), so it must never lag behind a move into a private space.
+    (Written at the connection's level: the flush is still under way.)"""
+    for thing in session.dirty:
+        if not isinstance(thing, Thread):
+            continue
+        state = inspect(thing)
+        if not (
+            state.attrs.space.history.has_changes() or state.attrs.space_id.history.has_changes()
+        ):
+            continue
+        documents = SearchDocument.__table__
+        replies = select(Post.id).where(Post.thread_id == thing.id)
+        session.connection().execute(
+            update(documents)
+            .where(
+                or_(
+                    and_(documents.c.kind == Kind.thread, documents.c.object_id == thing.id),
+                    and_(documents.c.kind == Kind.post, documents.c.object_id.in_(replies)),
+                ),
+                documents.c.space_id.is_distinct_from(thing.space_id),
+            )
+            .values(space_id=thing.space_id)
         )
-        .values(space_id=thread.space_id)
-    )
 
 
 def index_person(user: User) -> None:
@@ -160,6 +181,15 @@ def _on_post(post: Post) -> None:
     index_post(post)
 
 
+def _on_marked(post: Post) -> None:
+    """A helpful mark given or taken back: only the reply's copy of the count changes."""
+    db.session.execute(
+        update(SearchDocument)
+        .where(SearchDocument.kind == Kind.post, SearchDocument.object_id == post.id)
+        .values(helpful=post.helpful_count)
+    )
+
+
 def _on_thread(thread: Thread) -> None:
     index_thread(thread)
 
@@ -193,7 +223,7 @@ RECEIVERS = {
     signals.post_edited: _committing(_on_post),
     signals.post_removed: _committing(_on_post),
     signals.post_restored: _committing(_on_post),
-    signals.post_marked: _committing(_on_post),
+    signals.post_marked: _committing(_on_marked),
     signals.thread_changed: _committing(_on_thread),
     signals.space_changed: _committing(_on_space),
     signals.event_changed: _committing(_on_event),

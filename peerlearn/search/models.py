@@ -2,7 +2,9 @@
 
 The row holds the text that is searched and shown in snippets (plain text, already stripped of
 markup) and the ids the permission filter needs; whether a reader may see a row is decided at
-query time by joining the real tables, so the index never decides who sees what.
+query time by the permission policy, from the reader's memberships and the spaces' settings as
+they are then. For threads, replies and events the policy reads the row's copy of the thing's
+space, which follows a move in the move's own transaction (``indexing._follow_moves``).
 
 Each database adds its own full-text machinery on top of this table, by hand-written migration
 operations that the models cannot describe (see :data:`HAND_MADE`):
@@ -92,7 +94,8 @@ class SearchDocument(db.Model):
     kind: Mapped[Kind]
     #: The thread's, post's, event's, space's, user's or resource's id.
     object_id: Mapped[int]
-    #: The space it lives in (a space's own id for a space; None for people): the space filter.
+    #: The space it lives in (a space's own id for a space; None for people): the space filter,
+    #: and for threads, replies and events what the permission policy's search filters read.
     space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
     #: The organisation it comes from: a resource's originating organisation, a person's own,
     #: and for threads, replies and events their author's (as it is now, not as it was when they

@@ -2,8 +2,8 @@
 
 Permissions are part of the query itself: each matching row is kept only when the permission
 policy's SQL filter for its kind allows its thing (for threads, replies and events, applied to
-the index's copy of the thing's space; see ``kinds.py``), so counts and pages hold exactly what
-the reader may open. One statement ranks the visible matches and counts them per kind, so each
+the index's copy of the thing's space; see ``kinds.py``), so counts and pages hold what the
+reader may open. One statement ranks the visible matches and counts them per kind, so each
 match is checked once; the results shown are then checked one by one with the policy's
 single-item rule.
 
@@ -238,7 +238,8 @@ def _results(user: Any, ids: list[int], parsed: Query) -> list[Result]:
             continue
         spec = KINDS[row.kind]
         if spec.opens is not None and not spec.opens(user, thing):
-            logger.error("search index out of step: %s %s is not the reader's", row.kind, thing.id)
+            # The index is behind (or the thing changed since the ranking statement read it).
+            logger.warning("search index out of step: %s %s left off", row.kind.value, thing.id)
             continue
         snippet = snippets.get(doc_id) or Snippet(Markup(""), Markup(""))
         result = Result(row.kind, thing, snippet, row.activity_at, spec.space(thing))
