@@ -12,6 +12,7 @@ import email.policy
 import os
 import re
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -388,6 +389,48 @@ class Outbox:
         mails = self.to(address)
         assert mails, f"no e-mail to {address}; outbox: {[m.to for m in self.messages()]}"
         return mails[-1]
+
+
+class SMTPServer:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives: each message with
+    the connection it came over."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[int, email.message.EmailMessage]] = []
+        self._sessions: dict[int, int] = {}
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        connection = self._sessions.setdefault(id(session), len(self._sessions) + 1)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.received.append((connection, message))  # type: ignore[arg-type]
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [message for _, message in self.received if message["To"] == address]
+
+    @property
+    def connections(self) -> int:
+        return len({connection for connection, _ in self.received})
+
+
+@pytest.fixture
+def smtp_server(app: Flask) -> Iterator[SMTPServer]:
+    """The app sends its mail to a real SMTP server for the test (plain SMTP, no sign-in)."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = SMTPServer()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False)
+    try:
+        yield server
+    finally:
+        app.config.update(saved)
+        controller.stop()
 
 
 @pytest.fixture

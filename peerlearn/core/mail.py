@@ -5,6 +5,7 @@ tests and the browser journey read confirmation links from there) and, in develo
 the console so a newcomer can follow the link.
 """
 
+import contextlib
 import logging
 import os
 import smtplib
@@ -12,6 +13,8 @@ import ssl
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -64,7 +67,8 @@ def send_mail(
     logger.info("mail sent to=%s subject=%r", to, subject)
 
 
-def _send_smtp(message: EmailMessage) -> None:
+def _connect() -> smtplib.SMTP:
+    """A connection to the configured SMTP server, secured and signed in as configured."""
     config = current_app.config
     host, port = config["MAIL_SERVER"], config["MAIL_PORT"]
     context = ssl.create_default_context()
@@ -72,11 +76,67 @@ def _send_smtp(message: EmailMessage) -> None:
         server: smtplib.SMTP = smtplib.SMTP_SSL(host, port, context=context, timeout=30)
     else:
         server = smtplib.SMTP(host, port, timeout=30)
-    with server:
+    try:
         if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
             server.starttls(context=context)
         if config.get("MAIL_USERNAME"):
             server.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
+class _Connection:
+    """One SMTP connection shared by the messages sent inside :func:`one_connection`: opened by
+    the first, closed at the end, and dropped (to be opened again) after a failed send."""
+
+    def __init__(self) -> None:
+        self.server: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.server is None:
+            self.server = _connect()
+        try:
+            self.server.send_message(message)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.server is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.server.quit()
+            self.server.close()
+            self.server = None
+
+
+_shared: ContextVar[_Connection | None] = ContextVar("peerlearn_smtp_connection", default=None)
+
+
+@contextlib.contextmanager
+def one_connection() -> Iterator[None]:
+    """Send every message in the block over one SMTP connection rather than one each (a digest
+    run, or a reply's immediate e-mails to everyone who follows the thread). Nested blocks share
+    the outer one's connection; without ``MAIL_SERVER`` it changes nothing."""
+    if _shared.get() is not None:
+        yield
+        return
+    connection = _Connection()
+    token = _shared.set(connection)
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+        connection.close()
+
+
+def _send_smtp(message: EmailMessage) -> None:
+    shared = _shared.get()
+    if shared is not None:
+        shared.send(message)
+        return
+    with _connect() as server:
         server.send_message(message)
 
 

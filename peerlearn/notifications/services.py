@@ -20,7 +20,7 @@ from peerlearn.accounts.tokens import make_token, read_token
 from peerlearn.core.cache import forget, remember
 from peerlearn.core.db import utcnow
 from peerlearn.core.deferred import after_response
-from peerlearn.core.mail import send_mail
+from peerlearn.core.mail import one_connection, send_mail
 from peerlearn.core.signals import post_created, post_edited, post_marked
 from peerlearn.discussions.models import (
     FollowState,
@@ -392,6 +392,11 @@ def send_immediate_ids(ids: list[int]) -> None:
     if not by_user:
         return
     users = db.session.scalars(select(User).where(User.id.in_(list(by_user)), User.active)).all()
+    with one_connection():
+        _send_immediate_to(users, by_user)
+
+
+def _send_immediate_to(users: list[User], by_user: dict[int, list[Notification]]) -> None:
     for user in users:
         claimed: list[Notification] = []
         try:
@@ -426,29 +431,37 @@ def send_digests(now: datetime | None = None) -> int:
     user_ids = db.session.scalars(
         select(Notification.user_id).where(Notification.emailed_at.is_(None)).distinct()
     ).all()
-    for user in db.session.scalars(select(User).where(User.id.in_(user_ids))):
-        pending = db.session.scalars(
-            select(Notification)
-            .where(Notification.user_id == user.id, Notification.emailed_at.is_(None))
-            .order_by(Notification.id)
-        ).all()
-        frequency = email_frequencies(user)
-        handled = [n.id for n in pending if _handled_by_digests(n, frequency(n.space_id), now)]
-        claimed = _claim(handled, now)
-        due = [
-            n
-            for n in claimed
-            if n.read_at is None and user.active and frequency(n.space_id) is not EmailFrequency.off
-        ]
-        items = _deliverable(user, due) if due else []
-        if items:
-            try:
-                _mail(user, items, digest=True)
-            except Exception:
-                _release(claimed)  # sent by the next run; this one stops with the error
-                raise
-            sent += 1
+    users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
+    with one_connection():
+        for user in users:
+            sent += _send_digest(user, now)
     return sent
+
+
+def _send_digest(user: User, now: datetime) -> int:
+    """One member's part of :func:`send_digests`: how many e-mails it sent them (0 or 1)."""
+    pending = db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user.id, Notification.emailed_at.is_(None))
+        .order_by(Notification.id)
+    ).all()
+    frequency = email_frequencies(user)
+    handled = [n.id for n in pending if _handled_by_digests(n, frequency(n.space_id), now)]
+    claimed = _claim(handled, now)
+    due = [
+        n
+        for n in claimed
+        if n.read_at is None and user.active and frequency(n.space_id) is not EmailFrequency.off
+    ]
+    items = _deliverable(user, due) if due else []
+    if not items:
+        return 0
+    try:
+        _mail(user, items, digest=True)
+    except Exception:
+        _release(claimed)  # sent by the next run; this one stops with the error
+        raise
+    return 1
 
 
 def _handled_by_digests(

@@ -194,6 +194,44 @@ def test_a_mail_server_that_is_away_never_fails_the_reply_and_send_digests_catch
     assert services.send_digests(later) == 0
 
 
+def test_immediate_e_mail_goes_through_a_real_smtp_server_over_one_connection(
+    client, new_client, sig, people, login, start_thread, post_reply, smtp_server
+):
+    """A reply that tells three followers at once sends their three e-mails over one SMTP
+    connection, each with its own headers."""
+    asker, replier, follower, bystander = people.values()
+    readers = [asker, follower, bystander]
+    for reader in readers:
+        services.set_email_frequency(reader, EmailFrequency.immediate)
+    login(client, asker)
+    thread = start_thread(client, sig, title="Gemba walks")
+    other = new_client()
+    login(other, replier)
+    mentions = " ".join(f"@{reader.handle}" for reader in readers)
+    post_reply(other, thread, body=f"{mentions} see you on the ward")
+    for reader in readers:
+        (message,) = smtp_server.to(reader.email)
+        assert message["Subject"] == f"[{sig.name}] Gemba walks"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "see you on the ward" in message.get_body(preferencelist=("plain",)).get_content()
+    assert smtp_server.connections == 1
+
+
+def test_a_digest_run_sends_every_digest_over_one_smtp_connection(
+    app, client, new_client, sig, people, login, start_thread, post_reply, smtp_server
+):
+    asker, replier, follower = people["Asker"], people["Replier"], people["Follower"]
+    login(client, asker)
+    thread = start_thread(client, sig, title="Huddle boards")
+    other = new_client()
+    login(other, replier)
+    post_reply(other, thread, body=f"@{asker.handle} @{follower.handle} ours are by the lifts")
+    assert smtp_server.received == []  # daily digests are the default
+    assert services.send_digests() == 2
+    assert len(smtp_server.to(asker.email)) == len(smtp_server.to(follower.email)) == 1
+    assert smtp_server.connections == 1
+
+
 def test_daily_digests_send_unread_notifications_once(
     app, client, new_client, sig, people, login, start_thread, post_reply
 ):
