@@ -422,15 +422,23 @@ def smtp_server(app: Flask) -> Iterator[SMTPServer]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = SMTPServer()
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
+    running = [Controller(server, hostname="127.0.0.1", port=port)]
+    running[0].start()
+
+    def restart() -> None:
+        """Stop the server, dropping every connection, and start a new one on the same port."""
+        running[0].stop()
+        running[0] = Controller(server, hostname="127.0.0.1", port=port)
+        running[0].start()
+
+    server.restart = restart  # type: ignore[attr-defined]
     saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS")}
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False)
     try:
         yield server
     finally:
         app.config.update(saved)
-        controller.stop()
+        running[0].stop()
 
 
 @pytest.fixture

@@ -95,10 +95,19 @@ class _Connection:
         self.server: smtplib.SMTP | None = None
 
     def send(self, message: EmailMessage) -> None:
+        reused = self.server is not None
         if self.server is None:
             self.server = _connect()
         try:
             self.server.send_message(message)
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            self.close()
+            if not reused:
+                raise
+            # The server hung up on a connection kept open between messages (idle too long, or
+            # a limit of messages per connection): once more, on a new one.
+            self.server = _connect()
+            self.send(message)
         except BaseException:
             self.close()
             raise
