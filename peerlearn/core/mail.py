@@ -95,19 +95,20 @@ class _Connection:
         self.server: smtplib.SMTP | None = None
 
     def send(self, message: EmailMessage) -> None:
-        reused = self.server is not None
-        if self.server is None:
-            self.server = _connect()
+        if self.server is not None:
+            try:
+                self.server.send_message(message)
+                return
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                # The server hung up on the connection kept open since the last message (idle
+                # too long, or a limit of messages per connection): once more, on a new one.
+                self.close()
+            except BaseException:
+                self.close()
+                raise
+        self.server = _connect()
         try:
             self.server.send_message(message)
-        except (smtplib.SMTPServerDisconnected, ConnectionError):
-            self.close()
-            if not reused:
-                raise
-            # The server hung up on a connection kept open between messages (idle too long, or
-            # a limit of messages per connection): once more, on a new one.
-            self.server = _connect()
-            self.send(message)
         except BaseException:
             self.close()
             raise

@@ -85,7 +85,7 @@ class Thread(db.Model):
         # A space's list: pinned first, then latest activity (read backwards along this index).
         Index("ix_threads_space_listing", "space_id", "pinned", "last_activity_at", "id"),
         # The few hidden threads, for the permission policy's filters on the search index
-        # (``permissions.hidden_thread_ids``; the condition as each database is sent it).
+        # (``permissions.copies.hidden_thread_ids``; the condition as each database is sent it).
         Index(
             "ix_threads_hidden",
             "id",
@@ -144,7 +144,7 @@ class Post(db.Model):
         UniqueConstraint("author_id", "submission_key"),
         Index("ix_posts_thread_path", "thread_id", "path"),
         # The few hidden and removed posts, for the permission policy's filters on the search
-        # index (``permissions.post_copy_filter``).
+        # index (``permissions.copies.post_copy_filter``).
         Index(
             "ix_posts_hidden",
             "id",

@@ -376,6 +376,26 @@ def _release(notifications: list[Notification]) -> None:
         db.session.commit()
 
 
+def _send_claimed(
+    user: User, ids: list[int], when: datetime, digest: bool,
+    wanted: Callable[[Notification], bool] = lambda notification: True,
+) -> int:  # fmt: skip
+    """Claim these notifications of one member and e-mail them those they are ``wanted`` for and
+    may still see; how many e-mails went (0 or 1). If the e-mail cannot go, what was claimed is
+    released for a later run and the error raised."""
+    claimed = _claim(ids, when)
+    chosen = [notification for notification in claimed if wanted(notification)]
+    items = _deliverable(user, chosen) if chosen else []
+    if not items:
+        return 0
+    try:
+        _mail(user, items, digest=digest)
+    except Exception:
+        _release(claimed)
+        raise
+    return 1
+
+
 def send_immediate_ids(ids: list[int]) -> None:
     """E-mail just-made notifications to the recipients who chose immediate e-mail, once the page
     that made them has been answered (see :func:`~peerlearn.core.deferred.after_response`). When
@@ -393,27 +413,22 @@ def send_immediate_ids(ids: list[int]) -> None:
         return
     users = db.session.scalars(select(User).where(User.id.in_(list(by_user)), User.active)).all()
     with one_connection():
-        _send_immediate_to(users, by_user)
-
-
-def _send_immediate_to(users: list[User], by_user: dict[int, list[Notification]]) -> None:
-    for user in users:
-        claimed: list[Notification] = []
-        try:
-            frequency = email_frequencies(user)
-            due = [
-                n.id for n in by_user[user.id] if frequency(n.space_id) is EmailFrequency.immediate
-            ]
-            claimed = _claim(due, utcnow())
-            items = _deliverable(user, claimed) if claimed else []
-            if items:
-                _mail(user, items, digest=False)
-        except Exception:
-            _release(claimed)
-            logger.exception(
-                "immediate e-mail to user %s failed; send-digests will send what is left", user.id
-            )
-            return
+        for user in users:
+            try:
+                frequency = email_frequencies(user)
+                due = [
+                    n.id
+                    for n in by_user[user.id]
+                    if frequency(n.space_id) is EmailFrequency.immediate
+                ]
+                _send_claimed(user, due, utcnow(), digest=False)
+            except Exception:
+                db.session.rollback()
+                logger.exception(
+                    "immediate e-mail to user %s failed; send-digests will send what is left",
+                    user.id,
+                )
+                return
 
 
 #: An immediate e-mail still unsent this long after its notification (the mail server was away,
@@ -447,21 +462,12 @@ def _send_digest(user: User, now: datetime) -> int:
     ).all()
     frequency = email_frequencies(user)
     handled = [n.id for n in pending if _handled_by_digests(n, frequency(n.space_id), now)]
-    claimed = _claim(handled, now)
-    due = [
-        n
-        for n in claimed
-        if n.read_at is None and user.active and frequency(n.space_id) is not EmailFrequency.off
-    ]
-    items = _deliverable(user, due) if due else []
-    if not items:
-        return 0
-    try:
-        _mail(user, items, digest=True)
-    except Exception:
-        _release(claimed)  # sent by the next run; this one stops with the error
-        raise
-    return 1
+    return _send_claimed(
+        user, handled, now, digest=True,
+        wanted=lambda n: (
+            n.read_at is None and user.active and frequency(n.space_id) is not EmailFrequency.off
+        ),
+    )  # fmt: skip
 
 
 def _handled_by_digests(

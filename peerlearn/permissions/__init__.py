@@ -26,12 +26,11 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.orm import Session, joinedload
 
 from peerlearn.accounts.models import User
-from peerlearn.discussions.models import Post, Thread, ThreadKind
+from peerlearn.discussions.models import Post, Thread
 from peerlearn.events.models import Event
 from peerlearn.extensions import db, login_manager
 from peerlearn.resources.models import Resource
@@ -238,101 +237,6 @@ def network_allows(user: Actor, action: Action | str) -> bool:
     return False
 
 
-def thread_allows(
-    user: Actor, action: Action | str, thread: Thread, membership: Membership | None
-) -> bool:
-    """Rules for a thread, given the user's membership of its space. Pure: no database access."""
-    action = Action(action)
-    space = thread.space
-
-    def on_space(space_action: Action) -> bool:
-        return space_allows(user, space_action, space, membership)
-
-    moderator = on_space(Action.moderate)
-    if action in {Action.view, Action.list}:
-        # Seeing hidden things goes with the role, even once the space is archived and nobody
-        # may moderate it any more.
-        return on_space(Action.view) and (not thread.hidden or has_moderator_role(user, membership))
-    if not thread_allows(user, Action.view, thread, membership):
-        return False
-    if action is Action.post:
-        return on_space(Action.post) and not thread.hidden and (not thread.locked or moderator)
-    if action in {Action.moderate, Action.manage}:
-        return on_space(action)
-    if action is Action.mark_solved:
-        person = signed_in(user)
-        asker = person is not None and thread.author_id == person.id
-        return thread.kind is ThreadKind.question and (
-            moderator or (asker and on_space(Action.post))
-        )
-    return False
-
-
-def post_allows(
-    user: Actor, action: Action | str, post: Post, membership: Membership | None
-) -> bool:
-    """Rules for one post, given the user's membership of its space. Pure: no database access."""
-    action = Action(action)
-    thread = post.thread
-    if not thread_allows(user, Action.view, thread, membership):
-        return False
-    moderator = thread_allows(user, Action.moderate, thread, membership)
-    if action in {Action.view, Action.list}:
-        return post.hidden_at is None or has_moderator_role(user, membership)
-    if post.deleted_at is not None or post.hidden_at is not None:
-        # A removed post is a placeholder: only a moderator may still act on it (to restore it).
-        return action is Action.moderate and moderator
-    person = signed_in(user)
-    own = person is not None and post.author_id == person.id
-    if action is Action.post:  # reply to this post
-        return thread_allows(user, Action.post, thread, membership)
-    if action is Action.edit:
-        return moderator or (own and thread_allows(user, Action.post, thread, membership))
-    if action is Action.delete:
-        return moderator or (own and space_allows(user, Action.post, thread.space, membership))
-    if action is Action.flag:
-        # Nobody can deal with a report in an archived space, so none can be made there.
-        return person is not None and not own and not thread.space.archived
-    if action is Action.mark_helpful:
-        return not own and space_allows(user, Action.post, thread.space, membership)
-    if action is Action.mark_solved:
-        # Only a reply can be the answer, never the question itself.
-        return post.root_id is not None and thread_allows(
-            user, Action.mark_solved, thread, membership
-        )
-    if action is Action.moderate:
-        return moderator
-    return False
-
-
-def post_rights_key(user: Actor, post: Post, membership: Membership | None) -> tuple[object, ...]:
-    """Every value :func:`post_allows` reads (through :func:`thread_allows` and
-    :func:`space_allows`), for a cache of what a post shows this viewer: equal keys get equal
-    answers for every action. Keep it in step with those rules;
-    ``tests/discussions/test_fragments.py`` checks it over the role table."""
-    person = signed_in(user)
-    me = person.id if person is not None else None
-    thread = post.thread
-    space = thread.space
-    return (
-        person is not None,
-        person is not None and person.is_admin,
-        membership.state if membership is not None else None,
-        membership.role if membership is not None else None,
-        space.visibility,
-        space.archived,
-        space.join_policy,
-        thread.hidden,
-        thread.locked,
-        thread.kind,
-        me is not None and thread.author_id == me,
-        post.deleted_at is None,
-        post.hidden_at is None,
-        post.root_id is None,
-        me is not None and post.author_id == me,
-    )
-
-
 def event_allows(
     user: Actor, action: Action | str, event: Event, membership: Membership | None
 ) -> bool:
@@ -386,23 +290,25 @@ def space_filter(user: Actor, action: Action | str = Action.view) -> ColumnEleme
     if person.is_admin:
         return true()
 
-    def spaces_where(state: MemberState) -> Select[tuple[int]]:
-        # Never correlated, even inside a query that joins memberships itself (a profile's list
-        # of spaces, say). Not correlated to the space either: PostgreSQL runs it once, and can
-        # still plan the query around it in parallel, which a correlated subquery forbids.
-        return (
-            select(Membership.space_id)
-            .where(Membership.user_id == person.id, Membership.state == state)
-            .correlate(None)
-        )
-
     return or_(
         public,
         and_(
             Space.visibility == Visibility.network,
-            Space.id.not_in(spaces_where(MemberState.banned)),
+            Space.id.not_in(member_space_ids(person, MemberState.banned)),
         ),
-        Space.id.in_(spaces_where(MemberState.active)),
+        Space.id.in_(member_space_ids(person, MemberState.active)),
+    )
+
+
+def member_space_ids(person: User, state: MemberState) -> Select[tuple[int]]:
+    """A subquery of the ids of the spaces where ``person``'s membership is in ``state``. Never
+    correlated, even inside a query that joins memberships itself (a profile's list of spaces,
+    say), nor to the space: PostgreSQL runs it once, and can still plan the query around it in
+    parallel, which a correlated subquery forbids."""
+    return (
+        select(Membership.space_id)
+        .where(Membership.user_id == person.id, Membership.state == state)
+        .correlate(None)
     )
 
 
@@ -473,68 +379,38 @@ def content_filter(
     )
 
 
-def thread_filter(user: Actor) -> ColumnElement[bool]:
-    """SQL condition on :class:`Thread` matching exactly the threads :func:`can` lets the user
-    view: in a space they may read, and not hidden unless they moderate that space."""
-    return content_filter(user, Thread.space_id, Thread.hidden.is_(False))
-
-
-def post_filter(user: Actor) -> ColumnElement[bool]:
-    """SQL condition on :class:`Post` matching the posts :func:`can` lets the user view (removed
-    posts appear as placeholders; hidden ones only to the space's moderators)."""
-    visible_threads = select(Thread.id).where(thread_filter(user))
-    moderated_threads = select(Thread.id).where(Thread.space_id.in_(moderated_space_ids(user)))
-    return and_(
-        Post.thread_id.in_(visible_threads),
-        or_(Post.hidden_at.is_(None), Post.thread_id.in_(moderated_threads)),
-    )
-
-
 def event_filter(user: Actor) -> ColumnElement[bool]:
     """SQL condition on :class:`Event` matching exactly the events :func:`can` lets the user see."""
-    return event_copy_filter(user, Event.space_id)
+    return Event.space_id.in_(readable_space_ids(user))
 
 
-# The same rules on copies of the facts they read: the search index keeps each thread's, post's
-# and event's id with the id of its space, and a search checks hundreds of thousands of matches.
-# These filters read the copy's space id and look up only the few hidden things, instead of
-# reading every match's own row (and its thread's); what they allow is what the filters above
-# allow, as long as the copy's space id is right (tests/discussions/test_access.py applies them
-# to the real tables' own columns).
-
-
-def hidden_thread_ids() -> Select[tuple[int]]:
-    """A subquery of the ids of hidden threads (few: ``ix_threads_hidden`` holds only them)."""
-    return select(Thread.id).where(Thread.hidden)
-
-
-def thread_copy_filter(
-    user: Actor, thread_id: ColumnElement[int], space_id: ColumnElement[int]
-) -> ColumnElement[bool]:
-    """:func:`thread_filter` on a copy of a thread's id and its space's id."""
-    return content_filter(user, space_id, thread_id.not_in(hidden_thread_ids()))
-
-
-def post_copy_filter(
-    user: Actor, post_id: ColumnElement[int], space_id: ColumnElement[int]
-) -> ColumnElement[bool]:
-    """:func:`post_filter` on a copy of a post's id and its thread's space's id: a post is hidden
-    from readers who do not moderate the space when it is hidden or its thread is."""
-    # One list made of two (rather than one query with OR), each read from its own index.
-    hidden = union_all(
-        select(Post.id).where(Post.hidden_at.is_not(None)),
-        select(Post.id).where(Post.thread_id.in_(hidden_thread_ids())),
-    )
-    return content_filter(user, space_id, post_id.not_in(hidden))
-
-
-def event_copy_filter(user: Actor, space_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """:func:`event_filter` on a copy of an event's space's id."""
-    return space_id.in_(readable_space_ids(user))
-
-
-# The library's rules, both faces side by side, live in their own module of this package; they
-# are part of this policy and imported from here like every other rule.
+# Each part of the network has its rules, both faces side by side, in a module of this package:
+# discussions, the resource library, and the search index's copies of what those read. They are
+# part of this policy and imported from here like every other rule.
+from peerlearn.permissions.copies import (  # noqa: E402
+    event_copy_filter as event_copy_filter,
+)
+from peerlearn.permissions.copies import (  # noqa: E402
+    post_copy_filter as post_copy_filter,
+)
+from peerlearn.permissions.copies import (  # noqa: E402
+    thread_copy_filter as thread_copy_filter,
+)
+from peerlearn.permissions.discussions import (  # noqa: E402
+    post_allows as post_allows,
+)
+from peerlearn.permissions.discussions import (  # noqa: E402
+    post_filter as post_filter,
+)
+from peerlearn.permissions.discussions import (  # noqa: E402
+    post_rights_key as post_rights_key,
+)
+from peerlearn.permissions.discussions import (  # noqa: E402
+    thread_allows as thread_allows,
+)
+from peerlearn.permissions.discussions import (  # noqa: E402
+    thread_filter as thread_filter,
+)
 from peerlearn.permissions.resources import (  # noqa: E402
     resource_allows as resource_allows,
 )

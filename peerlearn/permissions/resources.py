@@ -4,20 +4,21 @@ resource (:func:`resource_allows`), and the same rule as SQL for lists and searc
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, true
 
 from peerlearn.permissions import (
     Action,
     Actor,
     has_moderator_role,
+    member_space_ids,
     moderated_space_ids,
+    readable_space_ids,
     reads,
     signed_in,
     space_allows,
-    space_filter,
 )
 from peerlearn.resources.models import Classification, Resource, ResourceVisibility
-from peerlearn.spaces.models import Membership, MemberState, Space, Visibility
+from peerlearn.spaces.models import Membership, MemberState, Visibility
 
 #: The space visibility whose readers a resource's own visibility setting reaches.
 _RESOURCE_READERS = {
@@ -79,7 +80,7 @@ def resource_filter(user: Actor) -> ColumnElement[bool]:
     user view: not removed, in a space they may read, reaching them by its own visibility and
     classification, and not hidden unless they moderate the space or uploaded it."""
     person = signed_in(user)
-    readable = Resource.space_id.in_(select(Space.id).where(space_filter(user, Action.view)))
+    readable = Resource.space_id.in_(readable_space_ids(user))
     shareable = Resource.classification == Classification.official
     if person is None:
         reaches: ColumnElement[bool] = and_(
@@ -90,20 +91,14 @@ def resource_filter(user: Actor) -> ColumnElement[bool]:
         if person.is_admin:
             reaches = true()
         else:
-
-            def spaces_where(state: MemberState) -> Select[tuple[int]]:
-                return select(Membership.space_id).where(
-                    Membership.user_id == person.id, Membership.state == state
-                )
-
             reaches = or_(
                 and_(shareable, Resource.visibility == ResourceVisibility.public),
                 and_(
                     shareable,
                     Resource.visibility == ResourceVisibility.network,
-                    Resource.space_id.not_in(spaces_where(MemberState.banned)),
+                    Resource.space_id.not_in(member_space_ids(person, MemberState.banned)),
                 ),
-                Resource.space_id.in_(spaces_where(MemberState.active)),
+                Resource.space_id.in_(member_space_ids(person, MemberState.active)),
             )
         unhidden = or_(
             Resource.hidden_at.is_(None),

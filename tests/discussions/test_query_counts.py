@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -32,12 +33,17 @@ pytestmark = pytest.mark.usefixtures("header_count_every_time")
 
 
 @contextmanager
-def counting_statements(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements sent to the database while the block runs."""
-    statements: list[str] = []
+def counting_statements(app: Flask, parameters: bool = False) -> Iterator[list[Any]]:
+    """The SQL statements sent to the database while the block runs (with ``parameters``, each
+    as ``(statement, [its parameters' values])``)."""
+    statements: list[Any] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+    def record(conn, cursor, statement, sent, context, executemany):
+        if not parameters:
+            statements.append(statement)
+        else:
+            values = sent.values() if isinstance(sent, dict) else sent
+            statements.append((statement, list(values)))
 
     with app.app_context():
         engine = db.engine

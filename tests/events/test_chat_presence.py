@@ -5,11 +5,9 @@ from its event chats at once."""
 import os
 import time
 import uuid
-from contextlib import contextmanager
 
 import pytest
 import redis
-from sqlalchemy import event as sa_event
 from sqlalchemy import update
 
 from peerlearn import init_socketio
@@ -23,6 +21,7 @@ from peerlearn.organisations.services import OrganisationData
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole
 from peerlearn.spaces.services import get_membership
+from tests.discussions.test_query_counts import counting_statements
 from tests.events.chat_helpers import ask, code, received
 
 REDIS_URL = os.environ.get("PEERLEARN_TEST_REDIS_URL", "").strip()
@@ -62,23 +61,9 @@ def test_presence_lists_each_person_once_however_many_tabs(
     assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
 
 
-@contextmanager
-def users_read(app):
-    """The parameters of each statement that reads the users table while the block runs."""
-    reads: list[list[object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if "FROM users" in statement:
-            values = parameters.values() if isinstance(parameters, dict) else parameters
-            reads.append(list(values))
-
-    with app.app_context():
-        engine = db.engine
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield reads
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
+def users_read(statements):
+    """The parameters of each statement that read the users table."""
+    return [values for statement, values in statements if "FROM users" in statement]
 
 
 def test_a_join_reads_only_newcomers_and_sees_renames_at_once(
@@ -90,14 +75,14 @@ def test_a_join_reads_only_newcomers_and_sees_renames_at_once(
     people = [member(f"Person {n}") for n in range(5)]
     for person in people:
         ask(chatter(person), "join", {"event_id": live_event.id})
-    with users_read(app) as reads:
+    with counting_statements(app, parameters=True) as statements:
         assert len(presence.people(live_event.id)) == 5
-    assert reads == []  # all five known already
+    assert users_read(statements) == []  # all five known already
     newcomer = member("Newcomer")
     presence.store().add(live_event.id, "a-sid", newcomer.id)
-    with users_read(app) as reads:
+    with counting_statements(app, parameters=True) as statements:
         assert "Newcomer" in _names(presence.people(live_event.id))
-    assert reads == [[newcomer.id]]  # the newcomer only
+    assert users_read(statements) == [[newcomer.id]]  # the newcomer only
 
     accounts.update_profile(
         people[0], display_name="Zoe Renamed", job_title="", organisation_id=None, bio=""
