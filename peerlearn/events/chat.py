@@ -66,6 +66,12 @@ def is_open(event: Event, now: datetime | None = None) -> bool:
     return not event.cancelled and event.chat_closed_at is None and opens <= moment <= closes
 
 
+def time_over(event: Event, now: datetime | None = None) -> bool:
+    """Whether the chat's time window has ended, so that it stays closed whatever a moderator
+    does."""
+    return (now or utcnow()) > window(event)[1]
+
+
 def seconds_until_change(event: Event, now: datetime) -> tuple[int | None, int | None]:
     """In how many whole seconds from ``now`` the chat opens, and closes, by its time window:
     each None when that will not happen by itself (a cancelled event, a chat a moderator closed,
@@ -102,6 +108,7 @@ def state(event: Event, viewer: User) -> dict[str, Any]:
         "event_id": event.id,
         "open": is_open(event, now),
         "closed_by_moderator": event.chat_closed_at is not None,
+        "time_over": time_over(event, now),
         "slow_mode_seconds": event.slow_mode_seconds,
         "opens_in_seconds": opens_in,
         "closes_in_seconds": closes_in,
@@ -375,10 +382,15 @@ def close(moderator: User, event: Event) -> None:
 
 
 def reopen(moderator: User, event: Event) -> None:
-    """Undo :func:`close`; the chat is open again if its time window allows."""
+    """Undo :func:`close`; the chat is open again if its time window allows. Once the window
+    has ended there is nothing to reopen, and the moderator is told so."""
     require_moderator(moderator, event)
     if event.chat_closed_at is None:
         return
+    if time_over(event):
+        raise ChatError(
+            "chat_closed", "The chat's time is over, so it cannot be reopened", field=None
+        )
     event.chat_closed_at = None
     record("chat.reopened", actor=moderator, space=event.space, event_id=event.id)
     db.session.commit()

@@ -247,7 +247,8 @@ class LiveChat {
       // Close while the chat is open; reopen what a moderator closed. A chat whose time is up
       // (or not yet come) offers neither: there is nothing a moderator's button would change.
       tools.querySelector("[data-close-chat]").hidden = !open || this.state.closed_by_moderator;
-      tools.querySelector("[data-reopen-chat]").hidden = !this.state.closed_by_moderator;
+      tools.querySelector("[data-reopen-chat]").hidden =
+        !this.state.closed_by_moderator || this.state.time_over;
       tools.querySelector("select").value = String(this.state.slow_mode_seconds || 0);
     }
   }

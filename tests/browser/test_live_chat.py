@@ -221,7 +221,7 @@ def test_without_javascript_the_plain_form_posts_a_message_live_readers_see(
 
 
 def test_what_the_moderator_does_reaches_the_members_screen_at_once(
-    new_context: NewContext,
+    new_context: NewContext, live_server: LiveServer
 ) -> None:
     url = open_event(new_context, "Live chat: moderating")
     moderator = member_on(new_context, MODERATOR, url)
@@ -266,6 +266,17 @@ def test_what_the_moderator_does_reaches_the_members_screen_at_once(
     expect(moderator.get_by_role("button", name="Reopen the chat")).to_be_visible()
     expect(moderator.get_by_label("Your message")).to_be_hidden()
     check_accessibility(a)
+    check_accessibility(moderator)
+
+    # Once the chat's time is over there is nothing to reopen: the button is no longer offered.
+    ended = datetime.now(UTC) - WINDOW - timedelta(minutes=1)
+    reschedule(live_server, url, ended - timedelta(hours=1), ended)
+    moderator.reload()
+    expect(moderator.locator("[data-closed-notice]")).to_be_visible()
+    # (the tools show once the page has joined the chat and has the server's state)
+    expect(moderator.get_by_role("button", name="Set slow mode")).to_be_visible()
+    expect(moderator.get_by_role("button", name="Reopen the chat")).to_be_hidden()
+    expect(moderator.get_by_role("button", name="Close the chat")).to_be_hidden()
     check_accessibility(moderator)
 
 

@@ -347,6 +347,7 @@ def test_joining_gives_everything_the_chat_screen_needs(live_event, member, mode
         "event_id": live_event.id,
         "open": True,
         "closed_by_moderator": False,
+        "time_over": False,
         "slow_mode_seconds": 0,
         "opens_in_seconds": None,
         "closes_in_seconds": ack["state"]["closes_in_seconds"],

@@ -147,13 +147,21 @@ def test_a_cancelled_events_chat_is_closed(live_event, member, chatter):
     assert code(_send(alice, live_event, "still on?", "1")) == "chat_closed"
 
 
-def test_reopening_does_not_open_a_chat_past_its_time(sig, moderator, chatter, live_event):
+def test_a_chat_past_its_time_cannot_be_reopened(sig, moderator, chatter, live_event):
+    mod = chatter(moderator)
+    closed = ask(mod, "close", {"event_id": live_event.id})["state"]
+    assert closed["closed_by_moderator"] is True and closed["time_over"] is False
     live_event.starts_at = utcnow() - timedelta(hours=5)
     live_event.ends_at = utcnow() - timedelta(hours=4)
     db.session.commit()
-    mod = chatter(moderator)
-    ask(mod, "close", {"event_id": live_event.id})
-    assert ask(mod, "reopen", {"event_id": live_event.id})["state"]["open"] is False
+    joined = ask(mod, "join", {"event_id": live_event.id})["state"]
+    assert joined["time_over"] is True and joined["open"] is False
+    refused = ask(mod, "reopen", {"event_id": live_event.id})
+    assert code(refused) == "chat_closed"
+    assert "time is over" in refused["error"]["message"]
+    db.session.refresh(live_event)
+    assert live_event.chat_closed_at is not None
+    assert audited() == ["chat.closed"]
 
 
 @pytest.mark.parametrize(
