@@ -9,6 +9,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from peerlearn import config as configuration
+from peerlearn.core.ids import IdConverter
 from peerlearn.extensions import csrf, db, limiter, login_manager, migrate, socketio
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=count, x_proto=count, x_host=count
         )
 
+    # Every <int:…> in a route is a row id or a version number: bounded like the columns.
+    app.url_map.converters["int"] = IdConverter
     _init_templates(app)
     _import_models()
     _import_socket_handlers()

@@ -9,16 +9,18 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from peerlearn.core.errors import RuleError
+from peerlearn.core.ids import to_id
 
 #: The message for an e-mail address in the wrong format, the NHS way.
 EMAIL_FORMAT = "Enter an e-mail address in the correct format, like name@example.nhs.uk"
 
 
 def optional_int(value: object) -> int | None:
-    """Coerce a select's value to an id, leaving the empty placeholder as None."""
+    """Coerce a select's or hidden field's value to an id (see :func:`~peerlearn.core.ids.to_id`),
+    leaving the empty placeholder as None."""
     if value in ("", None):
         return None
-    return int(value)  # type: ignore[call-overload]
+    return to_id(value)
 
 
 def chosen(field: SelectField) -> str | None:
@@ -34,7 +36,10 @@ def chosen(field: SelectField) -> str | None:
 def chosen_id(field: SelectField) -> int | None:
     """A select of ids' chosen id (see :func:`chosen`)."""
     value = chosen(field)
-    return int(value) if value is not None and value.isdigit() else None
+    try:
+        return to_id(value)
+    except ValueError:
+        return None
 
 
 E = TypeVar("E", bound=enum.StrEnum)

@@ -14,7 +14,7 @@ PER_PAGE = 25
 def current_page() -> int:
     """The ``page`` query argument, or 1 when it is missing or nonsense."""
     raw = request.args.get("page", "1")
-    return max(1, min(int(raw), 100_000)) if raw.isdigit() else 1
+    return max(1, min(int(raw), 100_000)) if raw.isascii() and raw.isdigit() else 1
 
 
 def paginate(query: Select[Any], per_page: int = PER_PAGE) -> Pagination:

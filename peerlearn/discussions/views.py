@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from peerlearn.core.db import utcnow
 from peerlearn.core.errors import render_error
 from peerlearn.core.forms import show_error
+from peerlearn.core.ids import to_id
 from peerlearn.core.pagination import paginate
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions import following, fragments, reading, services
@@ -214,7 +215,7 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
     authorize(Action.post, thread)
     form = ReplyForm()
     parent_id = (
-        form.parent_id.data if request.method == "POST" else request.args.get("to", type=int)
+        form.parent_id.data if request.method == "POST" else request.args.get("to", type=to_id)
     )
     parent = db.session.get(Post, parent_id) if parent_id else None
     if request.method == "GET":

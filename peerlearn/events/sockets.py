@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_socketio import join_room, leave_room, rooms
 from limits import parse
 
+from peerlearn.core.ids import MAX_ID
 from peerlearn.events import chat, presence, questions
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db, limiter, socketio
@@ -30,8 +31,6 @@ logger = logging.getLogger(__name__)
 NAMESPACE = "/live"
 #: Messages (and, separately, questions) one member may send per minute across all chats.
 SEND_LIMIT = parse("20/minute")
-#: Ids are database integers: anything larger cannot name a row.
-MAX_ID = 2**31 - 1
 
 
 def room(event_id: int) -> str:

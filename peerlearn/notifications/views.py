@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
+from peerlearn.core.ids import to_id
 from peerlearn.core.pagination import paginate
 from peerlearn.extensions import csrf, db
 from peerlearn.notifications import services
@@ -59,7 +60,10 @@ def open(notification_id: int) -> Response:
 @bp.post("/read")
 @login_required
 def read_all() -> Response:
-    ids = request.form.getlist("notification_id", type=int)
+    given = request.form.getlist("notification_id")
+    ids = request.form.getlist("notification_id", type=to_id)
+    if len(ids) != len(given):  # a hand-made form: never read "1x" as "all of them"
+        abort(400)
     services.mark_read(current_user, ids or None)
     flash("Marked as read." if ids else "All notifications are marked as read.", "success")
     return redirect(url_for("notifications.centre"))

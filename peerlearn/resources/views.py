@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 
 from peerlearn.core.errors import RuleError, render_error
 from peerlearn.core.forms import show_error
+from peerlearn.core.ids import to_id
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.forms import parse_date
 from peerlearn.extensions import db
@@ -195,7 +196,7 @@ def new_resource(slug: str) -> str | Response:
     fill_choices(form, space)
     if request.method == "GET":
         form.organisation_id.data = str(current_user.organisation_id or "")
-        original_id = request.args.get("adapted_from", type=int)
+        original_id = request.args.get("adapted_from", type=to_id)
         original = db.session.get(Resource, original_id) if original_id else None
         if original is not None and can(current_user, Action.view, original):
             form.adapted_from.data = str(original.id)

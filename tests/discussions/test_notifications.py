@@ -114,6 +114,22 @@ def test_the_centre_lists_unread_first_and_opening_one_lands_on_the_post(
     assert second.id  # the second one was marked read by "mark all"
 
 
+@pytest.mark.parametrize("junk", ["1x", "99999999999999999999", "²", ""])
+def test_a_hand_made_notification_id_is_refused_not_read_as_all_of_them(
+    client, new_client, sig, people, login, start_thread, post_reply, junk
+):
+    asker, replier = people["Asker"], people["Replier"]
+    login(client, asker)
+    thread = start_thread(client, sig)
+    other = new_client()
+    login(other, replier)
+    post_reply(other, thread, body=f"@{asker.handle} one")
+    assert services.unread_count(asker) == 1
+    response = client.post("/notifications/read", data={"notification_id": junk})
+    assert response.status_code == 400
+    assert services.unread_count(asker) == 1
+
+
 def test_someone_removed_from_a_private_space_stops_seeing_its_notifications(
     client, new_client, make_space, make_user, add_member, login, start_thread, post_reply
 ):
