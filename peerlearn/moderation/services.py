@@ -14,7 +14,7 @@ from peerlearn.discussions.models import Post, Thread
 from peerlearn.discussions.services import recount, tags_for
 from peerlearn.extensions import db
 from peerlearn.moderation.models import Flag, FlagOutcome, FlagReason
-from peerlearn.permissions import moderated_space_ids
+from peerlearn.permissions import Action, can, moderated_space_ids
 from peerlearn.spaces.models import Space
 
 #: The slow-mode settings moderators can choose: seconds between one member's posts.
@@ -28,7 +28,10 @@ class ModerationError(RuleError):
 
 def flag_post(reporter: User, post: Post, reason: FlagReason, note: str = "") -> Flag:
     """Report a post. A report of patient-identifiable information hides it at once, pending a
-    moderator's review: such data must not stay on screen while someone decides."""
+    moderator's review: such data must not stay on screen while someone decides. So that hiding
+    is not a tool for anyone with an account, it takes a reporter who may post in the space
+    (answerable to its moderators), or a second person's report; until then the report waits
+    in the queue like any other."""
     flag = Flag(post_id=post.id, reporter_id=reporter.id, reason=reason, note=note.strip()[:1000])
     db.session.add(flag)
     try:
@@ -39,9 +42,25 @@ def flag_post(reporter: User, post: Post, reason: FlagReason, note: str = "") ->
     record("post.flagged", actor=reporter, subject=post.author, space=post.thread.space,
            post_id=post.id, reason=reason.value)  # fmt: skip
     db.session.commit()
-    if reason is FlagReason.patient_information and post.hidden_at is None:
+    if (
+        reason is FlagReason.patient_information
+        and post.hidden_at is None
+        and (can(reporter, Action.post, post.thread.space) or _reporters(post, reason) > 1)
+    ):
         set_post_hidden(reporter, post, True, reason="reported as patient-identifiable information")
     return flag
+
+
+def _reporters(post: Post, reason: FlagReason) -> int:
+    """How many people have an open report of ``post`` for ``reason``."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Flag)
+            .where(Flag.post_id == post.id, Flag.reason == reason, Flag.resolved_at.is_(None))
+        )
+        or 0
+    )
 
 
 def queue_query(actor: User, space: Space | None = None) -> Select[tuple[Post]]:

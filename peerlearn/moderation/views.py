@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 
 from peerlearn.core.pagination import paginate
 from peerlearn.discussions.models import Post, Thread
-from peerlearn.extensions import db
+from peerlearn.extensions import db, limiter
 from peerlearn.moderation import services
 from peerlearn.moderation.forms import FlagForm, MoveThreadForm, SlowModeForm
 from peerlearn.moderation.models import FlagOutcome, FlagReason
@@ -31,8 +31,13 @@ def _back_to(post: Post) -> Response:
     return redirect(url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id))
 
 
+def _reporter_key() -> str:
+    return f"report:{current_user.id}"
+
+
 @bp.route("/posts/<int:post_id>/report", methods=["GET", "POST"])
 @login_required
+@limiter.limit("20 per hour", key_func=_reporter_key, methods=["POST"])
 def report(post_id: int) -> str | Response:
     post = visible_or_404(Post, post_id)
     authorize(Action.flag, post)
@@ -46,7 +51,7 @@ def report(post_id: int) -> str | Response:
         else:
             flash(
                 "Thank you. The post is hidden until a moderator has looked at it."
-                if reason is FlagReason.patient_information
+                if post.hidden_at is not None
                 else "Thank you. The space's moderators will look at your report.",
                 "success",
             )

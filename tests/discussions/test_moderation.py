@@ -104,6 +104,35 @@ def test_a_patient_information_report_hides_the_post_at_once(discussion, browser
     assert audit() == ["post.flagged", "post.hidden"]
 
 
+def test_a_non_members_patient_information_report_hides_the_post_only_once_seconded(
+    discussion, browser, make_user
+):
+    """In a network space anyone signed in may read and report; one such report is queued for
+    the moderators, and a second person's hides the post."""
+    outsider, another = make_user("Ona Outsider"), make_user("Ade Another")
+    first = browser(outsider)
+    response = report(first, discussion.reply, "patient-information")
+    assert "The space&#39;s moderators will look at your report" in follow(first, response)
+    assert "Ten minutes, at the board" in page(browser(discussion.author).get(
+        f"/threads/{discussion.thread.id}"))  # fmt: skip
+    second = browser(another)
+    response = report(second, discussion.reply, "patient-information")
+    assert "hidden until a moderator has looked at it" in follow(second, response)
+    assert "Ten minutes, at the board" not in page(browser(discussion.author).get(
+        f"/threads/{discussion.thread.id}"))  # fmt: skip
+    assert audit() == ["post.flagged", "post.flagged", "post.hidden"]
+
+
+def test_reports_are_rate_limited_per_person(discussion, browser, make_user):
+    reporter = browser(make_user("Rory Reporter"))
+    thread = discussion.thread
+    posts = [services.reply(discussion.replier, thread, f"Reply {n}")[0] for n in range(21)]
+    answers = [report(reporter, post, "spam").status_code for post in posts]
+    assert answers[:20] == [302] * 20
+    assert answers[20] == 429
+    assert count(Flag) == 20
+
+
 # The queues -------------------------------------------------------------------------------------
 
 
