@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -244,6 +244,18 @@ def set_email_frequency(
         else:
             override.email = frequency
     db.session.commit()
+
+
+def stop_all_email(user: User) -> None:
+    """Turn notification e-mail off everywhere (the network-wide unsubscribe link): off for the
+    network, and every space's own choice cleared so that none still sends."""
+    db.session.execute(
+        delete(SpaceEmailPreference).where(
+            SpaceEmailPreference.user_id == user.id,
+            SpaceEmailPreference.email != EmailFrequency.off,
+        )
+    )
+    set_email_frequency(user, EmailFrequency.off)
 
 
 def space_overrides(user: User) -> dict[int, EmailFrequency]:

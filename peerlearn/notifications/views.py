@@ -77,12 +77,24 @@ def settings() -> str | Response:
         if request.method == "POST"
         else {"email": services.email_frequency(current_user).value}
     )
-    spaces = db.session.scalars(
-        select(Space)
-        .join(Membership, Membership.space_id == Space.id)
-        .where(Membership.user_id == current_user.id, Membership.state == MemberState.active)
-        .order_by(Space.name)
-    ).all()
+    overrides = services.space_overrides(current_user)
+    # The spaces they belong to, and any other they still see that has a choice of its own (a
+    # space they follow without joining, stopped from an e-mail's link), so it can be undone.
+    spaces = [
+        space
+        for space in db.session.scalars(
+            select(Space)
+            .outerjoin(
+                Membership,
+                (Membership.space_id == Space.id)
+                & (Membership.user_id == current_user.id)
+                & (Membership.state == MemberState.active),
+            )
+            .where(Membership.user_id.is_not(None) | Space.id.in_(list(overrides)))
+            .order_by(Space.name)
+        )
+        if can(current_user, Action.list, space)
+    ]
     if form.validate_on_submit():
         services.set_email_frequency(current_user, EmailFrequency(form.email.data))
         for space in spaces:
@@ -98,7 +110,7 @@ def settings() -> str | Response:
         "notifications/settings.html",
         form=form,
         spaces=spaces,
-        overrides=services.space_overrides(current_user),
+        overrides=overrides,
         frequencies=list(EmailFrequency),
     )
 
@@ -113,7 +125,10 @@ def unsubscribe(token: str) -> str | Response | tuple[str, int]:
     if space is not None and not can(user, Action.list, space):
         space = None
     if request.method == "POST":
-        services.set_email_frequency(user, EmailFrequency.off, space)
+        if space is None:
+            services.stop_all_email(user)
+        else:
+            services.set_email_frequency(user, EmailFrequency.off, space)
         return render_template("notifications/unsubscribe.html", done=True, space=space)
     return render_template("notifications/unsubscribe.html", space=space, token=token)
 

@@ -180,6 +180,37 @@ def test_immediate_email_names_the_space_and_thread_and_offers_one_click_unsubsc
     assert services.email_frequency(asker, sig.id) is EmailFrequency.off
 
 
+def test_the_network_wide_unsubscribe_link_stops_every_spaces_email_too(
+    client, new_client, sig, make_space, people, login
+):
+    asker = people["Asker"]
+    quiet = make_space("Quiet SIG")
+    services.set_email_frequency(asker, EmailFrequency.immediate, sig)
+    services.set_email_frequency(asker, EmailFrequency.off, quiet)
+    anonymous = new_client()
+    link = services.unsubscribe_url(asker).split("peerlearn.test", 1)[1]
+    page = anonymous.post(link, csrf=False).get_data(as_text=True)
+    assert "You will not get notification e-mail" in page
+    assert services.email_frequency(asker) is EmailFrequency.off
+    assert services.email_frequency(asker, sig.id) is EmailFrequency.off
+    assert services.space_overrides(asker) == {quiet.id: EmailFrequency.off}
+
+
+def test_a_space_stopped_from_its_link_can_be_undone_in_settings_without_being_a_member(
+    client, new_client, make_space, make_user, login
+):
+    follower = make_user("Fay Follower")
+    network = make_space("Open network space")  # readable by every member, not joined
+    link = services.unsubscribe_url(follower, network.id).split("peerlearn.test", 1)[1]
+    new_client().post(link, csrf=False)
+    assert services.email_frequency(follower, network.id) is EmailFrequency.off
+    login(client, follower)
+    page = client.get("/notifications/settings").get_data(as_text=True)
+    assert f'<label class="nhsuk-label" for="space-{network.id}">Open network space</label>' in page
+    client.post("/notifications/settings", data={"email": "daily", f"space-{network.id}": ""})
+    assert services.space_overrides(follower) == {}
+
+
 def test_a_mail_server_that_is_away_never_fails_the_reply_and_send_digests_catches_up(
     app, client, new_client, sig, people, login, start_thread, post_reply, caplog
 ):
