@@ -21,6 +21,7 @@ from peerlearn.accounts.passwords import (
 from peerlearn.accounts.tokens import make_token, read_token
 from peerlearn.audit.services import record
 from peerlearn.core.db import contains_pattern, utcnow
+from peerlearn.core.deferred import after_response
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
 from peerlearn.core.signals import person_changed
@@ -123,7 +124,7 @@ def register_user(data: Registration) -> User | None:
     existing = find_user_by_email(email)
     if existing is not None:
         hash_password(data.password)  # spend the time a new account costs: timing tells nothing
-        send_mail(
+        _mail(
             existing.email,
             "Someone tried to register on peerlearn with your e-mail address",
             render_template(
@@ -151,10 +152,18 @@ def register_user(data: Registration) -> User | None:
     return user
 
 
+def _mail(to: str, subject: str, text: str) -> None:
+    """Send an account e-mail once the page has been answered (see core.deferred). The pages
+    that send one (registration, a new confirmation link, a password reset, an address change)
+    answer the same whether or not an account exists; sending in the request would give that
+    away in its timing, or as an error page when the mail server is down."""
+    after_response(lambda: send_mail(to, subject, text), f"account e-mail {subject!r}")
+
+
 def send_confirmation(user: User) -> None:
     """E-mail a link that confirms the user's address."""
     token = make_token("confirm-email", {"uid": user.id, "email": user.email})
-    send_mail(
+    _mail(
         user.email,
         "Confirm your e-mail address for peerlearn",
         render_template(
@@ -251,7 +260,7 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.active:
         return
     token = make_token("reset-password", {"uid": user.id, "pw": _password_fingerprint(user)})
-    send_mail(
+    _mail(
         user.email,
         "Reset your peerlearn password",
         render_template(
@@ -328,7 +337,7 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
         logger.info("e-mail change to an address already in use was not sent")
         return
     token = make_token("change-email", {"uid": user.id, "old": user.email, "new": new_email})
-    send_mail(
+    _mail(
         new_email,
         "Confirm your new e-mail address for peerlearn",
         render_template(

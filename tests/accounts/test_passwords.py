@@ -1,6 +1,7 @@
 """Forgotten passwords and changing a password: links that work once and expire, and every other
 session ended when the password changes."""
 
+import socket
 import time
 
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -42,6 +43,27 @@ def test_a_reset_link_is_emailed_only_to_an_account_holder_and_the_page_is_the_s
     mail = outbox.last("known@trust.nhs.uk")
     assert "expires in 1 hour" in mail.text and "works once" in mail.text
     assert mail.link("/password/reset/")
+
+
+def test_a_mail_server_that_is_down_does_not_tell_who_has_an_account(
+    app, client, make_user, caplog
+):
+    """Account e-mail goes out after the page is answered: with the mail server refusing
+    connections, a known and an unknown address get the same page (not an error page for the
+    known one, whose e-mail failed), and the failure is logged."""
+    make_user(email="known@trust.nhs.uk")
+    with socket.socket() as probe:  # a port nobody listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port)
+    try:
+        known = ask_for_reset(client, "known@trust.nhs.uk")
+        unknown = ask_for_reset(client, "nobody@trust.nhs.uk")
+    finally:
+        app.config.update(MAIL_SERVER="")
+    assert (known.status_code, unknown.status_code) == (200, 200)
+    assert Page(known).h1 == Page(unknown).h1 == "Check your e-mail"
+    assert "account e-mail 'Reset your peerlearn password' failed" in caplog.text
 
 
 def test_deactivated_accounts_get_no_reset_link(client, make_user, outbox):
