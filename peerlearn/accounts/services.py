@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app, has_request_context, render_template, request, session, url_for
 from flask_login import login_user, logout_user
+from limits import parse
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
@@ -26,7 +27,7 @@ from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
 from peerlearn.core.signals import person_changed
 from peerlearn.core.text import render_markdown
-from peerlearn.extensions import db
+from peerlearn.extensions import db, limiter
 from peerlearn.organisations.models import Organisation
 
 logger = logging.getLogger(__name__)
@@ -174,11 +175,25 @@ def send_confirmation(user: User) -> None:
     )
 
 
+#: New confirmation links one unconfirmed account may be sent, however they are asked for.
+RESEND_LIMIT = parse("5 per hour")
+
+
+def send_confirmation_again(user: User) -> None:
+    """Send a new confirmation link, at most :data:`RESEND_LIMIT` to one address: signing in to
+    an unconfirmed account sends one too, and someone who registered with another person's
+    address must not be able to fill their inbox (silently not sent past the limit)."""
+    if limiter.enabled and not limiter.limiter.hit(RESEND_LIMIT, "confirm-email", str(user.id)):
+        logger.info("confirmation link not sent again: limit reached")
+        return
+    send_confirmation(user)
+
+
 def resend_confirmation(email: str) -> None:
     """Send a new confirmation link if an unconfirmed account has this address (silently not)."""
     user = find_user_by_email(email)
     if user is not None and user.active and not user.email_confirmed:
-        send_confirmation(user)
+        send_confirmation_again(user)
 
 
 def confirm_email(token: str) -> User | None:

@@ -123,7 +123,7 @@ def login() -> str | Response:
             user = services.authenticate(form.email.data, form.password.data)
         except services.SignInRefused as refused:
             if refused.reason == "unconfirmed" and refused.user is not None:
-                services.send_confirmation(refused.user)
+                services.send_confirmation_again(refused.user)
                 return render_template("accounts/unconfirmed.html", email=refused.user.email)
             if refused.reason == "inactive":
                 form.form_errors.append(
@@ -209,8 +209,13 @@ def settings() -> str | Response:
     return render_template("accounts/settings.html", form=form)
 
 
+def _own_key() -> str:
+    return f"account:{current_user.id}"
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit("10 per hour", key_func=_own_key, methods=["POST"])
 def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():

@@ -173,6 +173,18 @@ def test_changing_the_password_needs_the_current_one(client, make_user, login):
     assert db.session.get(User, user.id).password_hash == before
 
 
+def test_guessing_the_current_password_is_limited(client, make_user, login):
+    """Someone with a stolen session cannot try passwords until one fits."""
+    user = make_user()
+    login(client, user)
+    wrong = {"current_password": "not my password", "password": NEW_PASSWORD}
+    answers = [client.post("/account/password", data=wrong).status_code for _ in range(11)]
+    assert answers == [200] * 10 + [429]
+    right = {"current_password": PASSWORD, "password": NEW_PASSWORD}
+    assert client.post("/account/password", data=right).status_code == 429
+    assert db.session.get(User, user.id).password_hash == user.password_hash
+
+
 def test_changing_the_password_keeps_this_browser_signed_in_and_signs_out_the_others(
     client, new_client, make_user, login, app
 ):

@@ -74,6 +74,21 @@ def test_sign_in_is_refused_until_the_address_is_confirmed_and_a_new_link_is_sen
     assert client.get("/account").status_code == 200
 
 
+def test_signing_in_to_an_unconfirmed_account_sends_a_limited_number_of_links(
+    client, new_client, register, outbox
+):
+    """Whoever registered with someone else's address cannot fill their inbox by signing in
+    again and again, from one browser or many: five new links an hour, however asked for."""
+    register()
+    for _ in range(3):
+        other = new_client()
+        other.post("/login", data={"email": "ann.new@nhs.net", "password": NEW_PASSWORD})
+        other.post("/confirm/resend", data={"email": "ann.new@nhs.net"})
+    page = Page(client.post("/login", data={"email": "ann.new@nhs.net", "password": NEW_PASSWORD}))
+    assert page.h1 == "Confirm your e-mail address"  # the page does not change
+    assert len(outbox.to("ann.new@nhs.net")) == 1 + 5
+
+
 def test_a_confirmation_link_that_is_not_valid_offers_a_new_one(client):
     page = Page(client.get("/confirm/not-a-real-token"))
     assert page.status == 400
