@@ -324,14 +324,18 @@ def leave_space(user: User, space: Space) -> None:
 
 
 def _ensure_another_owner(space: Space, membership: Membership) -> None:
+    """Refuse to lose ``membership``'s ownership unless another owner can still act: an owner
+    whose account is deactivated cannot look after the space."""
     owners = db.session.scalar(
         select(func.count())
         .select_from(Membership)
+        .join(User, User.id == Membership.user_id)
         .where(
             Membership.space_id == space.id,
             Membership.role == MemberRole.owner,
             Membership.state == MemberState.active,
             Membership.id != membership.id,
+            User.active.is_(True),
         )
     )
     if not owners:

@@ -61,6 +61,18 @@ def test_the_last_owner_cannot_leave(browser, space):
     )
 
 
+def test_an_owner_cannot_leave_when_the_only_other_owner_is_deactivated(
+    browser, make_user, add_member, space
+):
+    owner = owner_of(space)
+    gone = make_user("Gus Gone", active=False)
+    add_member(space, gone, MemberRole.owner)
+    owner_browser = browser(owner)
+    home = after(owner_browser, owner_browser.post(f"/spaces/{space.slug}/leave"))
+    assert "A space needs an owner. Make someone else an owner first" in home.main_text
+    assert membership(space, owner).role is MemberRole.owner
+
+
 # Spaces you ask to join ------------------------------------------------------------------------
 
 
