@@ -7,10 +7,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectChoice
-from wtforms.validators import InputRequired
 
+from peerlearn.core.forms import Required
 from peerlearn.core.ids import to_id
 from peerlearn.core.pagination import paginate
+from peerlearn.discussions.models import Post
 from peerlearn.extensions import csrf, db
 from peerlearn.notifications import services
 from peerlearn.notifications.models import EmailFrequency, Notification
@@ -26,7 +27,7 @@ class EmailSettingsForm(FlaskForm):
     email = RadioField(
         "Send me notification e-mail",
         choices=[SelectChoice(f.value, f.label) for f in EmailFrequency],
-        validators=[InputRequired("Choose how you want notification e-mail")],
+        validators=[Required("Choose how you want notification e-mail")],
     )
 
 
@@ -47,6 +48,11 @@ def open(notification_id: int) -> Response:
         abort(404)
     services.mark_read(current_user, [notification.id])
     if notification.post_id:
+        post = db.session.get(Post, notification.post_id)
+        if post is None or not can(current_user, Action.view, post):
+            # Hidden or removed since: the thread, if they still see it, rather than a 404.
+            flash("The post this notification was about is no longer available.", "info")
+            return redirect(url_for("discussions.thread", thread_id=notification.thread_id))
         return redirect(
             url_for(
                 "discussions.permalink",

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from peerlearn.core.db import utcnow
 from peerlearn.discussions.models import FollowState
 from peerlearn.extensions import db
+from peerlearn.moderation.services import set_post_hidden
 from peerlearn.notifications import services
 from peerlearn.notifications.models import EmailFrequency, Notification, NotificationKind
-from peerlearn.spaces.models import Membership, MemberState, Visibility
+from peerlearn.spaces.models import MemberRole, Membership, MemberState, Visibility
 
 
 def kinds_for(user):
@@ -112,6 +113,27 @@ def test_the_centre_lists_unread_first_and_opening_one_lands_on_the_post(
     client.post("/notifications/read")
     assert services.unread_count(asker) == 0
     assert second.id  # the second one was marked read by "mark all"
+
+
+def test_a_notification_about_a_post_hidden_since_lands_on_its_thread(
+    client, new_client, sig, people, member, login, start_thread, post_reply
+):
+    asker, replier = people["Asker"], people["Replier"]
+    moderator = member("Mo Moderator", role=MemberRole.moderator)
+    login(client, asker)
+    thread = start_thread(client, sig, title="Board assurance")
+    other = new_client()
+    login(other, replier)
+    reply = post_reply(other, thread, body=f"@{asker.handle} here is a patient's name")
+    set_post_hidden(moderator, reply, True, reason="patient-identifiable information")
+    (note,) = db.session.scalars(select(Notification).where(Notification.user_id == asker.id))
+    response = client.get(f"/notifications/{note.id}", follow_redirects=True)
+    assert response.status_code == 200
+    assert response.request.path == f"/threads/{thread.id}"
+    page = response.get_data(as_text=True)
+    assert "The post this notification was about is no longer available." in page
+    assert "patient&#39;s name" not in page and "patient's name" not in page
+    assert services.unread_count(asker) == 0
 
 
 @pytest.mark.parametrize("junk", ["1x", "99999999999999999999", "²", ""])
