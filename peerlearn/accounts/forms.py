@@ -2,10 +2,10 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import Email, Length, Optional, ValidationError
 
 from peerlearn.accounts.passwords import MAX_LENGTH
-from peerlearn.core.forms import EMAIL_FORMAT, optional_int
+from peerlearn.core.forms import EMAIL_FORMAT, Required, optional_int
 
 
 def _email_field(label: str = "E-mail address", description: str = "") -> EmailField:
@@ -13,7 +13,7 @@ def _email_field(label: str = "E-mail address", description: str = "") -> EmailF
         label,
         description=description,
         validators=[
-            InputRequired("Enter your e-mail address"),
+            Required("Enter your e-mail address"),
             Length(max=254, message="E-mail address must be 254 characters or fewer"),
             Email(EMAIL_FORMAT, check_deliverability=False),
         ],
@@ -29,7 +29,7 @@ def _new_password_field(label: str = "Password") -> PasswordField:
             "and hard to guess."
         ),
         validators=[
-            InputRequired("Enter a password"),
+            Required("Enter a password"),
             Length(max=MAX_LENGTH, message=f"Password must be {MAX_LENGTH} characters or fewer"),
         ],
     )
@@ -41,7 +41,7 @@ def _organisation_field() -> SelectField:
         description="Choose the trust, system or body you work for.",
         coerce=optional_int,
         validate_choice=False,  # checked in validate_organisation_id against the directory
-        validators=[InputRequired("Choose your organisation")],
+        validators=[Required("Choose your organisation")],
     )
 
 
@@ -64,7 +64,7 @@ class RegisterForm(_OrganisationChoice, FlaskForm):
     display_name = StringField(
         "Full name",
         validators=[
-            InputRequired("Enter your full name"),
+            Required("Enter your full name"),
             Length(max=120, message="Full name must be 120 characters or fewer"),
         ],
     )
@@ -72,7 +72,7 @@ class RegisterForm(_OrganisationChoice, FlaskForm):
         "Job title",
         description="For example, Director of Improvement",
         validators=[
-            InputRequired("Enter your job title"),
+            Required("Enter your job title"),
             Length(max=120, message="Job title must be 120 characters or fewer"),
         ],
     )
@@ -84,7 +84,7 @@ class LoginForm(FlaskForm):
     """Sign in."""
 
     email = _email_field()
-    password = PasswordField("Password", validators=[InputRequired("Enter your password")])
+    password = PasswordField("Password", validators=[Required("Enter your password")])
     remember = BooleanField("Keep me signed in on this device for 30 days")
 
 
@@ -104,7 +104,7 @@ class ChangePasswordForm(FlaskForm):
     """Change the password while signed in."""
 
     current_password = PasswordField(
-        "Current password", validators=[InputRequired("Enter your current password")]
+        "Current password", validators=[Required("Enter your current password")]
     )
     password = _new_password_field("New password")
 
@@ -113,7 +113,7 @@ class ChangeEmailForm(FlaskForm):
     """Move the account to a new address, confirmed by a link sent there."""
 
     email = _email_field("New e-mail address", "We will send a link to the new address.")
-    password = PasswordField("Your password", validators=[InputRequired("Enter your password")])
+    password = PasswordField("Your password", validators=[Required("Enter your password")])
 
 
 class ProfileForm(_OrganisationChoice, FlaskForm):
@@ -122,14 +122,14 @@ class ProfileForm(_OrganisationChoice, FlaskForm):
     display_name = StringField(
         "Full name",
         validators=[
-            InputRequired("Enter your full name"),
+            Required("Enter your full name"),
             Length(max=120, message="Full name must be 120 characters or fewer"),
         ],
     )
     job_title = StringField(
         "Job title",
         validators=[
-            InputRequired("Enter your job title"),
+            Required("Enter your job title"),
             Length(max=120, message="Job title must be 120 characters or fewer"),
         ],
     )

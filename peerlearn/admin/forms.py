@@ -2,9 +2,9 @@
 
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import Length, Optional, Regexp, ValidationError
 
-from peerlearn.core.forms import optional_int
+from peerlearn.core.forms import Required, optional_int
 from peerlearn.organisations.models import OrganisationKind, Region
 
 
@@ -14,7 +14,7 @@ class OrganisationForm(FlaskForm):
     name = StringField(
         "Name",
         validators=[
-            InputRequired("Enter the organisation's name"),
+            Required("Enter the organisation's name"),
             Length(max=200, message="Name must be 200 characters or fewer"),
         ],
     )
@@ -24,7 +24,7 @@ class OrganisationForm(FlaskForm):
             SelectChoice("", "Choose a kind"),
             *(SelectChoice(k.value, k.label) for k in OrganisationKind),
         ],
-        validators=[InputRequired("Choose what kind of organisation it is")],
+        validators=[Required("Choose what kind of organisation it is")],
     )
     region = SelectField(
         "NHS England region",
@@ -63,7 +63,7 @@ class DomainForm(FlaskForm):
         "E-mail domain",
         description="For example nhs.net. Addresses at its subdomains (like lthtr.nhs.uk for nhs.uk) are allowed too.",
         validators=[
-            InputRequired("Enter a domain, like nhs.net"),
+            Required("Enter a domain, like nhs.net"),
             Length(max=253, message="Domain must be 253 characters or fewer"),
             Regexp(
                 r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+$",

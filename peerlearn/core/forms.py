@@ -5,8 +5,8 @@ import enum
 from typing import TypeVar
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import Field, Form, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
 from peerlearn.core.errors import RuleError
 from peerlearn.core.ids import to_id
@@ -59,6 +59,18 @@ def show_error(form: FlaskForm, error: RuleError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+class Required(InputRequired):
+    """A field that must be filled in: like ``InputRequired`` (which also marks the input
+    ``required`` for the browser), and also refusing a value of nothing but spaces, which the
+    services would strip to an empty name or title."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        super().__call__(form, field)
+        if isinstance(field.data, str) and not field.data.strip():
+            field.errors[:] = []
+            raise StopValidation(self.message)
 
 
 def strip_whitespace(value: object) -> object:

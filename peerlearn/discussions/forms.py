@@ -11,9 +11,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
-from peerlearn.core.forms import optional_int
+from peerlearn.core.forms import Required, optional_int
 from peerlearn.discussions.models import ImpactComponent, ThreadKind
 from peerlearn.discussions.services import MAX_BODY, MAX_TITLE
 
@@ -28,7 +28,7 @@ def _body(label: str) -> TextAreaField:
         label,
         description=BODY_HINT,
         validators=[
-            InputRequired("Enter your message"),
+            Required("Enter your message"),
             Length(max=MAX_BODY, message=f"Your message must be {MAX_BODY:,} characters or fewer"),
         ],
     )
@@ -46,7 +46,7 @@ class ThreadForm(FlaskForm):
         "Title",
         description="Say what you want to know or share, in a sentence.",
         validators=[
-            InputRequired("Enter a title"),
+            Required("Enter a title"),
             Length(max=MAX_TITLE, message=f"Title must be {MAX_TITLE} characters or fewer"),
         ],
     )
@@ -57,7 +57,7 @@ class ThreadForm(FlaskForm):
             SelectChoice(ThreadKind.question.value, "Yes: one reply can be marked as the answer"),
         ],
         default=ThreadKind.discussion.value,
-        validators=[InputRequired("Choose whether this is a question")],
+        validators=[Required("Choose whether this is a question")],
     )
     body = _body("Your message")
     components = SelectMultipleField(

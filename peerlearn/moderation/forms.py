@@ -2,9 +2,9 @@
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
-from peerlearn.core.forms import optional_int
+from peerlearn.core.forms import Required, optional_int
 from peerlearn.moderation.models import FlagReason
 from peerlearn.moderation.services import SLOW_MODE_OPTIONS
 
@@ -15,7 +15,7 @@ class FlagForm(FlaskForm):
     reason = RadioField(
         "Why are you reporting this post?",
         choices=[SelectChoice(r.value, r.label) for r in FlagReason],
-        validators=[InputRequired("Choose why you are reporting this post")],
+        validators=[Required("Choose why you are reporting this post")],
     )
     note = TextAreaField(
         "Anything the moderators should know (optional)",
@@ -30,7 +30,7 @@ class MoveThreadForm(FlaskForm):
         "Move to",
         coerce=optional_int,
         validate_choice=False,
-        validators=[InputRequired("Choose where to move the thread")],
+        validators=[Required("Choose where to move the thread")],
     )
 
 

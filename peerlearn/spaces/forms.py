@@ -2,9 +2,9 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import Email, Length, Optional
 
-from peerlearn.core.forms import EMAIL_FORMAT, optional_int, strip_whitespace
+from peerlearn.core.forms import EMAIL_FORMAT, Required, optional_int, strip_whitespace
 from peerlearn.spaces.models import JoinPolicy, MemberRole, SpaceKind, Visibility
 
 # The fields a space's settings and a new space share, made by functions so that each form can
@@ -15,7 +15,7 @@ def _name_field() -> StringField:
     return StringField(
         "Name",
         validators=[
-            InputRequired("Enter a name"),
+            Required("Enter a name"),
             Length(max=120, message="Name must be 120 characters or fewer"),
         ],
     )
@@ -44,7 +44,7 @@ def _visibility_field() -> RadioField:
     return RadioField(
         "Who can read it",
         choices=[SelectChoice(v.value, v.label) for v in Visibility],
-        validators=[InputRequired("Choose who can read the space")],
+        validators=[Required("Choose who can read the space")],
     )
 
 
@@ -52,7 +52,7 @@ def _join_policy_field() -> RadioField:
     return RadioField(
         "How people join",
         choices=[SelectChoice(p.value, p.label) for p in JoinPolicy],
-        validators=[InputRequired("Choose how people join")],
+        validators=[Required("Choose how people join")],
     )
 
 
@@ -72,7 +72,7 @@ class NewSpaceForm(FlaskForm):
     kind = RadioField(
         "Kind of space",
         choices=[SelectChoice(k.value, k.label) for k in SpaceKind],
-        validators=[InputRequired("Choose a kind of space")],
+        validators=[Required("Choose a kind of space")],
     )
     parent_id = SelectField(
         "Community",
@@ -86,7 +86,7 @@ class NewSpaceForm(FlaskForm):
         "Web address",
         description="Lower-case letters, numbers and hyphens, like qms-sig. It cannot be changed later.",
         validators=[
-            InputRequired("Enter a web address"),
+            Required("Enter a web address"),
             Length(max=80, message="Web address must be 80 characters or fewer"),
         ],
     )
@@ -109,7 +109,7 @@ class InviteForm(FlaskForm):
         "E-mail address",
         description="They must already have a peerlearn account.",
         validators=[
-            InputRequired("Enter the e-mail address of the person to invite"),
+            Required("Enter the e-mail address of the person to invite"),
             Email(EMAIL_FORMAT, check_deliverability=False),
         ],
         filters=[strip_whitespace],
@@ -122,7 +122,7 @@ class RoleForm(FlaskForm):
     role = SelectField(
         "Role",
         choices=[SelectChoice(r.value, r.value.capitalize()) for r in MemberRole],
-        validators=[InputRequired("Choose a role")],
+        validators=[Required("Choose a role")],
     )
 
 

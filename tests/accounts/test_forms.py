@@ -54,6 +54,15 @@ CASES = {
         {"organisation_id": "Choose your organisation from the list"},
         {"email": "ok@trust.nhs.uk", "display_name": "Ann New", "password": ""},
     ),
+    "register-only-spaces": (
+        "/register",
+        {"email": "ok@trust.nhs.uk", "display_name": "   ", "job_title": " \t ",
+         "organisation_id": "", "password": "plum tractor wisely orbit"},
+        "Create an account",
+        {"display_name": "Enter your full name", "job_title": "Enter your job title",
+         "organisation_id": "Choose your organisation"},
+        {"email": "ok@trust.nhs.uk", "display_name": "   ", "password": ""},
+    ),
     "resend-confirmation": (
         "/confirm/resend", {"email": ""}, "Get a new confirmation link",
         {"email": "Enter your e-mail address"}, {"email": ""},
@@ -80,6 +89,14 @@ CASES = {
          "bio": "About you must be 4,000 characters or fewer"},
         {"display_name": "", "job_title": "Improvement Lead", "bio": "B" * 4001},
     ),
+    "settings-only-spaces": (
+        "/account",
+        {"display_name": "   ", "job_title": "  ", "organisation_id": ""},
+        "Account settings",
+        {"display_name": "Enter your full name", "job_title": "Enter your job title",
+         "organisation_id": "Choose your organisation"},
+        {"display_name": "   ", "job_title": "  "},
+    ),
     "change-password": (
         "/account/password", {"current_password": PASSWORD, "password": "x" * 129},
         "Change your password",
@@ -91,7 +108,7 @@ CASES = {
         {"email": EMAIL_FORMAT, "password": "Enter your password"}, {"email": "nobody@"},
     ),
 }  # fmt: skip
-SIGNED_IN = {"settings", "change-password", "change-email"}
+SIGNED_IN = {"settings", "settings-only-spaces", "change-password", "change-email"}
 
 
 @pytest.mark.parametrize("case", CASES)

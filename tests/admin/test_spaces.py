@@ -135,6 +135,7 @@ def test_creating_a_community_owned_by_the_administrator(admin_client, admin):
          "Web address must use lower-case letters, numbers and single hyphens, like qms-sig"),
         ({"slug": ""}, "slug", "Enter a web address"),
         ({"name": ""}, "name", "Enter a name"),
+        ({"name": "   "}, "name", "Enter a name"),
         ({"kind": ""}, "kind", "Choose a kind of space"),
         ({"owner_email": "nobody@trust.nhs.uk"}, "owner_email",
          "Nobody with that e-mail address has an active peerlearn account"),
@@ -150,11 +151,11 @@ def test_mistakes_in_a_new_space_are_shown_beside_the_field(
     before = space_count()
     changes = {key: value.format(community=community.id) for key, value in changes.items()}
     changes.setdefault("parent_id", str(community.id))
-    page = Page(new_space(admin_client, name=changes.pop("name", "Typed name"), **changes))
+    page = Page(new_space(admin_client, **{"name": "Typed name", **changes}))
     assert page.status == 200
     assert page.error_for(field) == message
     assert page.summary_has(message, field)
-    assert page.values["name"] == ("" if field == "name" else "Typed name")
+    assert page.values["name"] == changes.get("name", "Typed name")
     assert page.values["description"] == "We share **QMS** tools."
     assert page.values["join_policy"] == "request"
     assert space_count() == before
