@@ -179,6 +179,11 @@ def leave(slug: str) -> Response:
 def members(slug: str) -> str:
     space = space_or_404(slug, Action.list)
     authorize(Action.view, space)
+    return _members_page(space, InviteForm(formdata=None))
+
+
+def _members_page(space: Space, invite_form: InviteForm) -> str:
+    """A space's member list, with the moderators' tools and ``invite_form`` as it stands."""
     form = DirectoryFilterForm(request.args)
     form.organisation.choices = organisation_choices("Any organisation")
     form.region.choices = region_choices()
@@ -195,8 +200,7 @@ def members(slug: str) -> str:
         requests=services.pending(space, MemberState.requested) if moderating else [],
         invitations=services.pending(space, MemberState.invited) if moderating else [],
         banned=services.pending(space, MemberState.banned) if moderating else [],
-        # After a failed invitation the address comes back in the query, so it can be corrected.
-        invite_form=InviteForm(data={"email": request.args.get("invite_email", "")[:254]}),
+        invite_form=invite_form,
         role_form=RoleForm(),
         ban_form=BanForm(),
     )
@@ -216,8 +220,9 @@ def invite(slug: str) -> str | Response:
         else:
             flash(f"Invitation sent to {form.email.data}.", "success")
             return redirect(url_for("spaces.members", slug=space.slug))
-    flash("The invitation was not sent: " + "; ".join(form.email.errors), "error")
-    return redirect(url_for("spaces.members", slug=space.slug, invite_email=form.email.data or ""))
+    # The page again, with the reason beside the address (and in the error summary), and the
+    # address as typed, ready to correct.
+    return _members_page(space, form)
 
 
 @bp.post("/<slug>/members/<int:user_id>/<any(approve, decline, remove, ban, unban, role):action>")
