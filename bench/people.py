@@ -5,7 +5,6 @@ belongs where, which spaces are busiest, when each member joined.
 """
 
 import random
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -95,7 +94,7 @@ class People:
                 "organisation_id": self.rng.choice(self.trusts), "bio_source": "",
                 "bio_html": "", "password_hash": self.password_hash, "site_role": role,
                 "active": True, "email_confirmed_at": at(created),
-                "session_token": secrets.token_urlsafe(32), "created_at": at(created),
+                "created_at": at(created),
                 "last_seen_at": at(self.now - self.rng.random() * 30 * DAY),
             })  # fmt: skip
         return rows

@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from peerlearn.accounts.models import User
+from peerlearn.accounts.models import SignIn, User
 from peerlearn.core.db import utcnow
 from peerlearn.extensions import db, login_manager
 
@@ -16,12 +16,21 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 @login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    """The active user whose current session token this is; an old token loads nobody."""
+def load_user(token: str) -> User | None:
+    """The active user whose sign-in this is; a token signed out, ended or older than the
+    longest a sign-in lasts (the remember-me cookie's life) loads nobody."""
+    oldest = utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"]
     # With the organisation: pages and the live chat show it beside the reader's name.
-    query = select(User).options(joinedload(User.organisation))
-    user = db.session.scalar(query.where(User.session_token == session_token))
-    return user if user is not None and user.active else None
+    user = db.session.scalar(
+        select(User)
+        .join(SignIn, SignIn.user_id == User.id)
+        .where(SignIn.token == token, SignIn.created_at >= oldest)
+        .options(joinedload(User.organisation))
+    )
+    if user is None or not user.active:
+        return None
+    user.sign_in_token = token
+    return user
 
 
 def _touch_last_seen() -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, delete
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from peerlearn.core.db import utcnow
@@ -58,9 +58,6 @@ class User(UserMixin, db.Model):
     #: Deactivated accounts cannot sign in and their sessions end.
     active: Mapped[bool] = mapped_column(default=True)
     email_confirmed_at: Mapped[datetime | None]
-    #: Identifies the account in session and remember-me cookies. Replacing it ends every
-    #: session the user has (after a password change or deactivation).
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
 
@@ -81,8 +78,15 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
 
+    #: The token of the sign-in this instance was loaded for, or has just started (never
+    #: stored on the row): what Flask-Login puts in the session and remember-me cookies.
+    if TYPE_CHECKING:
+        sign_in_token: str | None
+    else:
+        sign_in_token = None  # a plain attribute, not a column
+
     def get_id(self) -> str:
-        return self.session_token
+        return self.sign_in_token or ""
 
     # Domain ------------------------------------------------------------------------------------
     @property
@@ -93,12 +97,28 @@ class User(UserMixin, db.Model):
     def email_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
 
-    def end_other_sessions(self) -> None:
-        """Invalidate every session and remember-me cookie issued so far."""
-        self.session_token = new_session_token()
+    def end_every_session(self) -> None:
+        """End every sign-in of this account: each browser's session and remember-me cookie
+        (after a password change, which then starts one for the browser that made it, or a
+        deactivation)."""
+        db.session.execute(delete(SignIn).where(SignIn.user_id == self.id))
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.handle}>"
+
+
+class SignIn(db.Model):
+    """One browser's sign-in. Its token, not the account's id, is what the session and the
+    remember-me cookie carry, and the row is the server's record that it is still valid: signing
+    out deletes it, so a copy of either cookie taken before then no longer signs anyone in, and
+    the account's other browsers stay signed in."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AllowedEmailDomain(db.Model):

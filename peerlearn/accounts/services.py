@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from flask import current_app, has_request_context, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from limits import parse
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import selectinload
 
-from peerlearn.accounts.models import AllowedEmailDomain, SiteRole, User
+from peerlearn.accounts.models import AllowedEmailDomain, SignIn, SiteRole, User
 from peerlearn.accounts.passwords import (
     hash_password,
     needs_rehash,
@@ -241,10 +241,22 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
+def _start_sign_in(user: User, *, remember: bool) -> None:
+    """Record a new sign-in for this browser and put its token in the session (and, when asked,
+    the remember-me cookie); the user's sign-ins too old to be used any more are dropped."""
+    oldest = utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"]
+    db.session.execute(delete(SignIn).where(SignIn.user_id == user.id, SignIn.created_at < oldest))
+    started = SignIn(user_id=user.id)
+    db.session.add(started)
+    db.session.flush()
+    user.sign_in_token = started.token
+    login_user(user, remember=remember)
+
+
 def sign_in(user: User, *, remember: bool) -> None:
     """Start a fresh session for the user (nothing of the anonymous session is carried over)."""
     session.clear()
-    login_user(user, remember=remember)
+    _start_sign_in(user, remember=remember)
     session.permanent = True
     user.last_seen_at = utcnow()
     record("auth.signed_in", actor=user, subject=user)
@@ -252,7 +264,9 @@ def sign_in(user: User, *, remember: bool) -> None:
 
 
 def sign_out(user: User) -> None:
-    """End this session, and the browser's remember-me cookie with it."""
+    """End this browser's sign-in, session and remember-me cookie with it (the account's other
+    browsers stay signed in)."""
+    db.session.execute(delete(SignIn).where(SignIn.token == user.get_id()))
     record("auth.signed_out", actor=user, subject=user)
     db.session.commit()
     # Clear first: logout_user() leaves the note that tells Flask-Login to delete the remember-me
@@ -324,13 +338,14 @@ def _set_password(user: User, new_password: str) -> None:
     if problem:
         raise AccountError(problem, field="password")
     user.password_hash = hash_password(new_password)
-    user.end_other_sessions()
+    user.end_every_session()
 
 
 def renew_session(user: User) -> None:
-    """Keep the current browser signed in after the user's session token was replaced."""
+    """Keep the current browser signed in after every sign-in of the user was ended."""
     remember = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
-    login_user(user, remember=remember)
+    _start_sign_in(user, remember=remember)
+    db.session.commit()
 
 
 # E-mail address changes -------------------------------------------------------------------------
@@ -403,7 +418,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
         return
     user.active = active
     if not active:
-        user.end_other_sessions()
+        user.end_every_session()
     record(
         "admin.user_reactivated" if active else "admin.user_deactivated", actor=actor, subject=user
     )

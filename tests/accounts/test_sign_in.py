@@ -1,10 +1,14 @@
 """Signing in and out: one answer for every failure, limits, safe redirects, fresh sessions,
 remember-me cookies and the audit trail."""
 
-import pytest
-from sqlalchemy import select
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import select, update
+
+from peerlearn.accounts.models import SignIn
 from peerlearn.audit.models import AuditEntry
+from peerlearn.core.db import utcnow
 from peerlearn.extensions import db
 from tests.accounts.pages import Page, normalise_volatile
 from tests.conftest import PASSWORD
@@ -219,6 +223,53 @@ def test_signing_out_ends_the_session(client, make_user, login, app):
     assert client.get("/account").status_code == 302
     assert client.get_cookie(app.config["REMEMBER_COOKIE_NAME"]) is None
     assert "auth.signed_out" in audit_actions()
+
+
+def test_cookies_copied_before_signing_out_no_longer_sign_anyone_in(
+    client, new_client, make_user, login, app
+):
+    """Signing out ends the sign-in on the server, not only in this browser: a copy of its
+    session cookie or of its remember-me cookie, taken earlier, is refused afterwards."""
+    login(client, make_user(), remember=True)
+    stolen = {
+        name: client.get_cookie(name).value
+        for name in (app.config["SESSION_COOKIE_NAME"], app.config["REMEMBER_COOKIE_NAME"])
+    }
+    client.post("/logout")
+    for name, value in stolen.items():
+        thief = new_client()
+        thief.set_cookie(name, value)
+        assert thief.get("/account").status_code == 302, name
+
+
+def test_signing_out_leaves_the_accounts_other_browsers_signed_in(
+    client, new_client, make_user, login
+):
+    user = make_user()
+    laptop, phone = client, new_client()
+    login(laptop, user)
+    login(phone, user)
+    laptop.post("/logout")
+    assert laptop.get("/account").status_code == 302
+    assert phone.get("/account").status_code == 200
+
+
+def test_a_sign_in_older_than_the_remember_me_cookie_is_not_honoured(
+    client, new_client, make_user, app
+):
+    make_user(email="known@trust.nhs.uk")
+    sign_in(client, "known@trust.nhs.uk", remember="y")
+    name = app.config["REMEMBER_COOKIE_NAME"]
+    db.session.execute(
+        update(SignIn).values(
+            created_at=utcnow() - app.config["REMEMBER_COOKIE_DURATION"] - timedelta(minutes=1)
+        )
+    )
+    db.session.commit()
+    later = new_client()
+    later.set_cookie(name, client.get_cookie(name).value)
+    assert later.get("/account").status_code == 302
+    assert client.get("/account").status_code == 302
 
 
 def test_signing_out_without_the_forms_token_is_refused(client, make_user, login):
