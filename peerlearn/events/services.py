@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
-from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -113,9 +112,10 @@ def update_event(actor: User, event: Event, draft: EventDraft) -> None:
     _apply(event, draft)
     event.sequence += 1
     record("event.updated", actor=actor, space=event.space, event_id=event.id, title=event.title)
+    _hold_places(event)
+    _promote_waiting(event)  # more places than before go to the people waiting longest
     db.session.commit()
     event_changed.send(event)
-    _promote_waiting(event)
 
 
 def cancel_event(actor: User, event: Event) -> None:
@@ -186,6 +186,25 @@ def attendees(event: Event) -> tuple[list[Rsvp], list[Rsvp]]:
 # RSVP -------------------------------------------------------------------------------------------
 
 
+def _hold_places(event: Event) -> None:
+    """Make this transaction the only one counting or giving out the event's places until it
+    ends, so that counting the places taken and taking one are a single step: without it, 30
+    people answering a 5-place event at the same moment each counted before the others wrote,
+    and 9 to 16 of them got a place.
+
+    One statement does it on both databases: a write to the event's row that changes nothing.
+    PostgreSQL locks the row until the transaction ends (not its key, so chat messages can still
+    be written meanwhile). SQLite lets one connection write at a time: writing first makes this
+    transaction that one before it counts, so no other answer is written between its count and
+    its own answer."""
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event.id)
+        .values(updated_at=Event.updated_at)  # as it was: calendars see no change
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _places_taken(event: Event, excluding: int | None = None) -> int:
     """Confirmed places, not counting ``excluding`` (the member answering right now)."""
     query = (
@@ -203,11 +222,14 @@ def _places_taken(event: Event, excluding: int | None = None) -> int:
 
 def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
     """Answer an event. Going to a full event puts you on its waiting list; giving up a place
-    offers it to the first person waiting."""
+    gives it to the first person waiting, in the same transaction, so nobody answering at that
+    moment can take it first. Answers to one event are taken one at a time
+    (:func:`_hold_places`), so its places are never given out twice."""
     if event.cancelled:
         raise EventError("This event was cancelled")
     if event.ends_at < utcnow():
         raise EventError("This event has finished")
+    _hold_places(event)
     rsvp = db.session.get(Rsvp, (event.id, user.id))
     had_place = rsvp is not None and rsvp.status is RsvpStatus.going and not rsvp.waitlisted
     if rsvp is None:
@@ -221,18 +243,16 @@ def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
         rsvp.waitlisted = event.capacity is not None and taken >= event.capacity
     elif status is not RsvpStatus.going:
         rsvp.waitlisted = False
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same answer twice at once
-        db.session.rollback()
-        return db.session.get(Rsvp, (event.id, user.id))  # type: ignore[return-value]
     if had_place and status is not RsvpStatus.going:
+        db.session.flush()
         _promote_waiting(event)
+    db.session.commit()
     return rsvp
 
 
 def _promote_waiting(event: Event) -> None:
-    """Give free places to the people waiting longest."""
+    """Give free places to the people waiting longest, in the caller's transaction, which holds
+    the event's places (:func:`_hold_places`)."""
     if event.capacity is None:
         waiting = db.session.scalars(
             select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.waitlisted.is_(True))
@@ -249,7 +269,6 @@ def _promote_waiting(event: Event) -> None:
         ).all()
     for rsvp in waiting:
         rsvp.waitlisted = False
-    db.session.commit()
 
 
 # Calendars --------------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 """Scheduling events, answering them, and calendar files that calendars can trust."""
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
+from peerlearn.events import services
 from peerlearn.events.models import Event, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Visibility
@@ -104,6 +107,63 @@ def test_rsvp_respects_capacity_with_a_waiting_list(
     page = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert "1 going of 1" in page and "waiting list" not in page.split("Who is going")[0]
     assert "Second Person" in page.split("Who is going")[1]
+
+
+def _answer_at_once(app, event, answers):
+    """Each ``(user, status)`` answered by a thread of its own, with its own app context and
+    database session (as concurrent requests have), all let go at the same moment."""
+    event_id = event.id
+    start = threading.Barrier(len(answers))
+    failures = []
+
+    def answer(user_id, status):
+        start.wait()
+        with app.app_context():
+            try:
+                user, event = db.session.get(User, user_id), db.session.get(Event, event_id)
+                services.set_rsvp(user, event, status)
+            except Exception as failure:  # a failed answer is a failed request: reported below
+                failures.append(repr(failure))
+
+    threads = [threading.Thread(target=answer, args=(u.id, s)) for u, s in answers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def _places(event):
+    """Who has a place and who is waiting, each in the order they answered."""
+    going, waiting = services.attendees(event)
+    return [r.user.display_name for r in going], [r.user.display_name for r in waiting]
+
+
+def test_answers_arriving_at_once_never_overbook_an_event(
+    app, client, sig, moderator, member, login, schedule, tomorrow
+):
+    login(client, moderator)
+    event = schedule(client, sig, day=tomorrow, capacity="5")
+    people = [member(f"Early {n}") for n in range(30)]
+    _answer_at_once(app, event, [(person, RsvpStatus.going) for person in people])
+    going, waiting = _places(event)
+    assert len(going) == 5 and len(waiting) == 25
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "5 going of 5, 25 on the waiting list" in page
+
+    # Everyone with a place gives it up while newcomers answer: each place goes to the person
+    # who has waited longest, never to a newcomer, and never twice.
+    newcomers = [member(f"Late {n}") for n in range(10)]
+    _answer_at_once(
+        app,
+        event,
+        [(person, RsvpStatus.not_going) for person in people if person.display_name in going]
+        + [(person, RsvpStatus.going) for person in newcomers],
+    )
+    now_going, now_waiting = _places(event)
+    assert now_going == waiting[:5]
+    assert now_waiting[:20] == waiting[5:]
+    assert sorted(now_waiting[20:]) == sorted(person.display_name for person in newcomers)
 
 
 def test_members_only_may_answer_and_cancelled_events_take_no_answers(
