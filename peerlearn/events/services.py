@@ -20,7 +20,7 @@ from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import CalendarFeed, Event, EventComponent, Rsvp, RsvpStatus
 from peerlearn.extensions import db
-from peerlearn.permissions import event_filter
+from peerlearn.permissions import Action, Actor, can, event_filter, remember_memberships
 from peerlearn.spaces.models import Space
 
 #: Events happen in England: times are entered and shown in London time, stored in UTC.
@@ -274,7 +274,9 @@ def _promote_waiting(event: Event) -> None:
 # Calendars --------------------------------------------------------------------------------------
 
 
-def _vevent(event: Event) -> CalendarEvent:
+def _vevent(event: Event, attending: bool) -> CalendarEvent:
+    """The event as a calendar entry; its joining link only for those ``attending`` (see
+    :func:`calendar_for`)."""
     item = CalendarEvent()
     item.add("uid", event.uid)
     item.add("sequence", event.sequence)
@@ -285,17 +287,25 @@ def _vevent(event: Event) -> CalendarEvent:
     item.add("summary", event.title)
     page = external_url("events.detail", event_id=event.id)
     description = event.description_source.strip()
-    if event.joining_url:
-        description = f"Join online: {event.joining_url}\n\n{description}"
+    link = event.joining_url if attending else None
+    if link:
+        description = f"Join online: {link}\n\n{description}"
+    elif event.joining_url:
+        description = (
+            f"Online: members of {event.space.name} get the joining link.\n\n{description}"
+        )
     item.add("description", f"{description}\n\nEvent page: {page}".strip())
     item.add("url", page)
-    item.add("location", event.venue or event.joining_url or "Online")
+    item.add("location", event.venue or link or "Online")
     item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     return item
 
 
-def calendar_for(events: list[Event], name: str) -> bytes:
-    """An iCalendar file for some events (PUBLISH: works in Outlook and Google Calendar)."""
+def calendar_for(events: list[Event], name: str, reader: Actor) -> bytes:
+    """An iCalendar file for some events (PUBLISH: works in Outlook and Google Calendar), as
+    ``reader`` may have it: the joining link only in the events they may attend, the rule the
+    event page follows (``Action.attend``)."""
+    remember_memberships(reader, {event.space_id for event in events})
     calendar = Calendar()
     calendar.add("prodid", "-//peerlearn//events//EN")
     calendar.add("version", "2.0")
@@ -303,7 +313,7 @@ def calendar_for(events: list[Event], name: str) -> bytes:
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
     for event in events:
-        calendar.add_component(_vevent(event))
+        calendar.add_component(_vevent(event, can(reader, Action.attend, event)))
     return calendar.to_ical()
 
 
@@ -352,6 +362,7 @@ def feed_events(user: User) -> list[Event]:
                 event_filter(user),
                 Event.ends_at >= utcnow() - FEED_HISTORY,
             )
+            .options(selectinload(Event.space))
             .order_by(Event.starts_at)
         )
     )

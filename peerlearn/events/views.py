@@ -167,7 +167,10 @@ def _ics(body: bytes, filename: str) -> Response:
 @bp.get("/events/<int:event_id>/calendar.ics")
 def event_ics(event_id: int) -> Response:
     event = visible_or_404(Event, event_id)
-    return _ics(services.calendar_for([event], event.title), f"peerlearn-event-{event.id}.ics")
+    return _ics(
+        services.calendar_for([event], event.title, current_user),
+        f"peerlearn-event-{event.id}.ics",
+    )
 
 
 @bp.get("/calendar/<token>.ics")
@@ -178,7 +181,8 @@ def feed(token: str) -> Response | tuple[str, int]:
     if user is None:
         return "This calendar address is no longer valid.\n", 404
     return _ics(
-        services.calendar_for(services.feed_events(user), "peerlearn events"), "peerlearn.ics"
+        services.calendar_for(services.feed_events(user), "peerlearn events", user),
+        "peerlearn.ics",
     )
 
 

@@ -60,6 +60,7 @@ class Action(enum.StrEnum):
     flag = "flag"  #: report a post to the moderators
     mark_helpful = "mark_helpful"  #: say someone else's post helped
     mark_solved = "mark_solved"  #: mark the answer to a question (its asker, or a moderator)
+    attend = "attend"  #: take part in an event: get its joining link, see who is going
 
 
 def signed_in(user: Actor) -> User | None:
@@ -243,7 +244,8 @@ def event_allows(
     """Rules for an event, given the user's membership of its space. Pure: no database access.
 
     Anyone who can read the space can see its events; its members answer them (``post``);
-    its moderators edit and cancel them (``moderate``)."""
+    its moderators edit and cancel them (``moderate``). Those two ``attend``: only they get the
+    joining link and see who is going, on the event page and in calendar files alike."""
     action = Action(action)
     space = event.space
     if action in {Action.view, Action.list}:
@@ -252,6 +254,10 @@ def event_allows(
         return space_allows(user, Action.post, space, membership) and not event.cancelled
     if action in {Action.moderate, Action.manage}:
         return space_allows(user, Action.moderate, space, membership)
+    if action is Action.attend:
+        return event_allows(user, Action.post, event, membership) or event_allows(
+            user, Action.moderate, event, membership
+        )
     return False
 
 

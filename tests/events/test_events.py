@@ -14,6 +14,7 @@ from peerlearn.events.models import Event, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Visibility
 from tests.events.conftest import form_for
+from tests.roles import ACTIVE, ROLES
 
 
 def _events():
@@ -222,6 +223,63 @@ def test_the_personal_feed_lists_events_im_going_to_and_can_be_renewed(
     assert [str(e["summary"]) for e in calendar.walk("VEVENT")] == ["Going to this"]
     me.post("/account/calendar")
     assert anonymous.get(feed_path).status_code == 404
+
+
+def _calendar_entry(client, path):
+    (item,) = Calendar.from_ical(client.get(path).data).walk("VEVENT")
+    return str(item["description"]), str(item["location"])
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_calendar_file_has_the_joining_link_exactly_when_the_page_does(
+    client, make_space, person_in, login, role
+):
+    space = make_space("Flow Coaching", visibility=Visibility.public)
+    event = Event(
+        space=space,
+        title="Flow coaching clinic",
+        starts_at=datetime(2027, 1, 14, 14, tzinfo=UTC),
+        ends_at=datetime(2027, 1, 14, 15, tzinfo=UTC),
+        joining_url="https://meet.example.org/flow-clinic",
+    )
+    db.session.add(event)
+    db.session.commit()
+    person = person_in(role, space)
+    if role != "anonymous":
+        login(client, person)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    description, location = _calendar_entry(client, f"/events/{event.id}/calendar.ics")
+    attends = role in ACTIVE | {"admin"}
+    assert ("meet.example.org/flow-clinic" in page) is attends
+    assert ("meet.example.org/flow-clinic" in description) is attends
+    if attends:
+        assert location == "https://meet.example.org/flow-clinic"
+    else:
+        assert location == "Online"
+        assert "members of Flow Coaching get the joining link" in description
+        assert "members of Flow Coaching get the joining link" in page
+
+
+def test_the_personal_feed_has_the_joining_link_while_i_may_attend(
+    client, new_client, sig, moderator, member, login, schedule, tomorrow
+):
+    login(client, moderator)
+    event = schedule(client, sig, day=tomorrow)
+    me, myself = new_client(), member()
+    login(me, myself)
+    me.post(f"/events/{event.id}/rsvp", data={"status": "going"})
+    page = me.get("/account/calendar").get_data(as_text=True)
+    feed_path = "/calendar/" + page.split("/calendar/")[1].split('"')[0]
+    description, location = _calendar_entry(new_client(), feed_path)
+    assert "Join online: https://meet.example.org/qms" in description
+    assert location == "https://meet.example.org/qms"
+
+    # Having left the group (open to the whole network, so the event is still mine to see),
+    # I am still down as going, but the link is for members, as on the event page.
+    me.post(f"/spaces/{sig.slug}/leave")
+    assert "meet.example.org" not in me.get(f"/events/{event.id}").get_data(as_text=True)
+    description, location = _calendar_entry(new_client(), feed_path)
+    assert "meet.example.org" not in description and location == "Online"
 
 
 def test_private_space_events_stay_private(
