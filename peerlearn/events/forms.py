@@ -17,11 +17,17 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from peerlearn.core.db import utcnow
 from peerlearn.core.forms import strip_whitespace
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import RsvpStatus
 
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
+#: The earliest date an event can have: room to record past events, none for a mistyped year.
+EARLIEST_DATE = date(2000, 1, 1)
+#: How many years ahead an event can be scheduled (to the end of that year). A date far beyond
+#: is a typing mistake, and year 9999 left no room for the chat's window after the event.
+YEARS_AHEAD = 10
 
 
 def parse_date(text: str) -> date | None:
@@ -109,8 +115,14 @@ class EventForm(FlaskForm):
     )
 
     def validate_date(self, field: StringField) -> None:
-        if parse_date(field.data) is None:
+        day = parse_date(field.data)
+        if day is None:
             raise ValidationError("Enter the date in the format day/month/year, like 14/11/2026")
+        first, last = EARLIEST_DATE, date(utcnow().year + YEARS_AHEAD, 12, 31)
+        if not first <= day <= last:
+            raise ValidationError(
+                f"The date must be between {first:%-d %B %Y} and {last:%-d %B %Y}"
+            )
 
     def validate_start_time(self, field: StringField) -> None:
         if parse_time(field.data) is None:

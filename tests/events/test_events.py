@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
+from peerlearn.core.db import utcnow
 from peerlearn.events import services
 from peerlearn.events.models import Event, RsvpStatus
 from peerlearn.extensions import db
@@ -50,6 +51,9 @@ def test_times_are_right_on_both_sides_of_the_clock_change(
     ("fields", "field", "message"),
     [
         ({"day": "31/02/2027"}, "date", "Enter the date in the format day/month/year"),
+        ({"day": "31/12/9999"}, "date", "The date must be between 1 January 2000 and 31 December"),
+        ({"day": "01/01/0001"}, "date", "The date must be between 1 January 2000 and 31 December"),
+        ({"day": "31 December 1999"}, "date", "The date must be between 1 January 2000"),
         ({"start": "25:00"}, "start_time", "Enter a start time like 14:00"),
         ({"end": "13:00"}, "end_time", "The event must end after it starts"),
         (
@@ -78,8 +82,23 @@ def test_bad_event_details_are_explained_kept_and_not_saved(
     assert response.status_code == 200
     assert message in page
     assert f'href="#{field}"' in page
-    assert "What worked, and what did not." in page
+    assert "What worked, and what did not." in page and f'value="{data["date"]}"' in page
     assert _events() == 0
+
+
+def test_events_can_be_dated_from_2000_to_the_end_of_the_year_ten_years_ahead(
+    client, sig, moderator, login, schedule
+):
+    login(client, moderator)
+    last = f"31/12/{utcnow().year + 10}"
+    for day in ("01/01/2000", last):
+        event = schedule(client, sig, day=day, start="22:00", end="23:59")
+        assert client.get(f"/events/{event.id}").status_code == 200
+        assert client.get(f"/events/{event.id}/calendar.ics").status_code == 200
+    page = client.post(f"/spaces/{sig.slug}/events/new", data=form_for(day="01/01/2100"))
+    assert f"The date must be between 1 January 2000 and 31 December {utcnow().year + 10}" in (
+        page.get_data(as_text=True)
+    )
 
 
 def test_only_moderators_schedule_events(client, new_client, sig, member, login):
