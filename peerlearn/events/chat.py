@@ -30,6 +30,9 @@ HISTORY = 50
 Row = TypeVar("Row", ChatMessage, Question)
 #: The longest slow mode a moderator can set.
 MAX_SLOW_MODE = 600
+#: The first key of the PostgreSQL advisory lock that stores an event's messages one at a time
+#: (the second is the event's id); no other lock in the app uses it.
+MESSAGE_ORDER_LOCK = 1
 
 
 class ChatError(RuleError):
@@ -254,15 +257,34 @@ def _check_slow_mode(author: User, event: Event) -> None:
         )
 
 
+def _commit_in_id_order(event: Event) -> None:
+    """Wait for the event's message being stored, if any, to be committed, and make the next one
+    wait for this one: until this transaction ends, nobody else can be given an id in this
+    event's chat. So its ids become visible in id order, which catching up after an id
+    (:func:`history`) relies on.
+
+    PostgreSQL draws an id at INSERT and transactions commit in any order: without this, a
+    message could be committed and seen, a reader could catch up after its id, and an earlier
+    id committed a moment later would never reach that reader. The lock is PostgreSQL's
+    transaction-scoped advisory lock, released by the commit. SQLite lets one connection write
+    at a time, so its ids are committed in order already."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(MESSAGE_ORDER_LOCK, event.id)))
+
+
 def post_message(author: User, event: Event, body: str, client_id: str) -> tuple[ChatMessage, bool]:
     """Store a message and say whether it is new (see :func:`store_once`): refused when the chat
-    is not open, the author is muted or slowed, or the text is empty or too long."""
+    is not open, the author is muted or slowed, or the text is empty or too long. The event's
+    messages are committed in id order (:func:`_commit_in_id_order`)."""
 
     def build() -> ChatMessage:
         text = check_can_write(author, event, body, MAX_MESSAGE, "Messages")
         _check_slow_mode(author, event)
-        return ChatMessage(event_id=event.id, author_id=author.id, client_id=client_id,
-                           body_source=text, body_html=render_markdown(text))  # fmt: skip
+        message = ChatMessage(event_id=event.id, author_id=author.id, client_id=client_id,
+                              body_source=text, body_html=render_markdown(text))  # fmt: skip
+        # Last, so that the lock is only held from here to the commit, and never by a refusal.
+        _commit_in_id_order(event)
+        return message
 
     return store_once(ChatMessage, author, event, client_id, build)
 

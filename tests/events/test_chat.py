@@ -1,12 +1,17 @@
 """The live event chat over Socket.IO (namespace /live): joining, sending exactly once, catching
 up after a disconnect, removing messages, and refusing whatever should be refused."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+import sqlalchemy
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
+from peerlearn.events import chat
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
 from peerlearn.spaces.models import MemberRole, Visibility
@@ -83,6 +88,54 @@ def test_rejoining_with_after_id_returns_exactly_the_missed_messages_in_order(
     assert [m["id"] for m in ack["messages"]] == missed
     fresh = ask(bob, "join", {"event_id": live_event.id})
     assert [m["id"] for m in fresh["messages"]] == [seen, *missed]
+
+
+def test_a_reader_catching_up_never_misses_a_message_committed_late(
+    app, live_event, member, chatter
+):
+    """Alice's message is given an id and held back before its commit (a slow server) while
+    Bob sends another: a reader who catches up after the newest message they have seen still
+    gets Alice's, because the event's messages are committed in id order."""
+    alice, bob = member("Alice Able"), member("Bob Baker")
+    reader = chatter(member("Reader"))
+    event_id = live_event.id
+    held, release = threading.Event(), threading.Event()
+
+    def hold_alices(session, flush_context):
+        if any(getattr(row, "client_id", None) == "alice-1" for row in session.new):
+            held.set()
+            release.wait(10)
+
+    def send(user_id, body, client_id):
+        with app.app_context():
+            user, event = db.session.get(User, user_id), db.session.get(Event, event_id)
+            chat.post_message(user, event, body, client_id)
+
+    seen = []
+
+    def catch_up():
+        after = {"after_id": max(seen)} if seen else {}
+        ack = ask(reader, "join", {"event_id": event_id, **after})
+        seen.extend(m["id"] for m in ack["messages"])
+
+    alices = threading.Thread(target=send, args=(alice.id, "Slow to arrive", "alice-1"))
+    bobs = threading.Thread(target=send, args=(bob.id, "Quick", "bob-1"))
+    sqlalchemy.event.listen(Session, "after_flush", hold_alices)
+    try:
+        alices.start()
+        assert held.wait(10)
+        bobs.start()
+        bobs.join(0.5)  # Bob's message is stored meanwhile, or waits for Alice's
+        catch_up()
+    finally:
+        release.set()
+        for thread in (alices, bobs):
+            if thread.ident is not None:
+                thread.join()
+        sqlalchemy.event.remove(Session, "after_flush", hold_alices)
+    catch_up()
+    stored = list(db.session.scalars(select(ChatMessage.id).order_by(ChatMessage.id)))
+    assert len(stored) == 2 and sorted(seen) == stored
 
 
 def test_a_rejoin_lists_the_messages_removed_while_the_reader_was_offline(
