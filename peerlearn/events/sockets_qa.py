@@ -62,7 +62,7 @@ def vote(data: dict[str, Any]) -> dict[str, Any]:
 def answer(data: dict[str, Any]) -> dict[str, Any]:
     """Mark a question answered or dismissed, or open it again (moderators)."""
     question = _question(data, Action.moderate)
-    status = data.get("status")
+    status = text(data, "status")
     if status not in {s.value for s in QuestionStatus}:
         raise Refused("bad_request", "status must be answered, dismissed or open")
     question = questions.set_status(current_user, question, QuestionStatus(status))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
-from peerlearn.events import chat
+from peerlearn.events import chat, questions
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
 from peerlearn.spaces.models import MemberRole, Visibility
@@ -256,6 +256,44 @@ def test_malformed_sends_get_an_error_and_change_nothing(
     assert _stored() == 0
     # The connection still works afterwards.
     assert ask(socket, "join", {"event_id": live_event.id})["ok"]
+
+
+#: Every client event with a well-formed payload ("EVENT", "MESSAGE", "QUESTION" and "MEMBER"
+#: stand for the test's own ids).
+EVERY_EVENT = {
+    "join": {"event_id": "EVENT", "after_id": 0},
+    "send": {"event_id": "EVENT", "body": "Hello", "client_id": "c"},
+    "delete": {"message_id": "MESSAGE"},
+    "leave": {"event_id": "EVENT"},
+    "ask": {"event_id": "EVENT", "body": "Why?", "client_id": "c"},
+    "vote": {"question_id": "QUESTION", "up": True},
+    "answer": {"question_id": "QUESTION", "status": "answered"},
+    "pin": {"message_id": "MESSAGE", "pinned": True},
+    "mute": {"event_id": "EVENT", "user_id": "MEMBER", "muted": True},
+    "slow_mode": {"event_id": "EVENT", "seconds": 10},
+    "close": {"event_id": "EVENT"},
+    "reopen": {"event_id": "EVENT"},
+}
+
+
+@pytest.mark.parametrize("shape", [list, dict], ids=["list", "object"])
+@pytest.mark.parametrize(
+    ("event", "key"), [(event, key) for event, payload in EVERY_EVENT.items() for key in payload]
+)
+def test_a_list_or_an_object_in_any_field_is_a_bad_request(
+    live_event, member, moderator, chatter, event, key, shape
+):
+    """A value of the wrong shape is refused like any malformed field, never failing the handler
+    (a list cannot even be looked up in a set)."""
+    author = member()
+    message, _ = chat.post_message(author, live_event, "Hello", "m")
+    question, _ = questions.ask(author, live_event, "Why?", "q")
+    ids = {"EVENT": live_event.id, "MESSAGE": message.id, "QUESTION": question.id,
+           "MEMBER": author.id}  # fmt: skip
+    data = {name: ids.get(value, value) for name, value in EVERY_EVENT[event].items()}
+    data[key] = [data[key]] if shape is list else {"value": data[key]}
+    ack = ask(chatter(moderator), event, data)
+    assert ack["ok"] is False and ack["error"]["code"] == "bad_request", ack
 
 
 def test_html_in_a_message_is_shown_as_text(live_event, member, chatter):
