@@ -178,6 +178,7 @@ def vote(event_id: int, question_id: int) -> BaseResponse:
     if form.validate_on_submit():
         up = form.up.data == "1"
         try:
+            _within_send_limit("chat-vote")
             question = questions.vote(current_user, question, up)
         except chat.ChatError as error:
             flash(error.message, "error")

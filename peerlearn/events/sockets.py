@@ -29,7 +29,8 @@ from peerlearn.permissions import Action, can, event_with_membership, signed_in
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "/live"
-#: Messages (and, separately, questions) one member may send per minute across all chats.
+#: Messages (and, separately, questions and votes) one member may send per minute across all
+#: chats.
 SEND_LIMIT = parse("20/minute")
 
 

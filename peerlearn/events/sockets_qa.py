@@ -48,9 +48,11 @@ def ask(data: dict[str, Any]) -> dict[str, Any]:
 @socketio.on("vote", namespace=NAMESPACE)
 @acknowledged
 def vote(data: dict[str, Any]) -> dict[str, Any]:
-    """Vote for a question (``up: true``) or retract the vote (``up: false``)."""
+    """Vote for a question (``up: true``) or retract the vote (``up: false``). Each vote is told
+    to the whole room, so votes have a send limit of their own, like messages and questions."""
     question = _question(data, Action.post)
     up = boolean(data, "up")
+    rate_limit("chat-vote")
     question = questions.vote(current_user, question, up)
     shown = questions.payload(question)
     broadcast("question", shown, question.event_id)

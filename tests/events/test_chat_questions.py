@@ -61,6 +61,23 @@ def test_each_member_votes_once_and_can_retract(live_event, member, chatter):
     assert _count(QuestionVote) == 1
 
 
+def test_voting_is_rate_limited_per_member(live_event, member, chatter):
+    """Every vote is told to the whole room: toggling one on and off is stopped after 20 votes a
+    minute, and the room hears only the votes that counted."""
+    voter, reader = chatter(member("Vic Voter")), chatter(member("Rachel Reader"))
+    ask(reader, "join", {"event_id": live_event.id})
+    question = _asked(chatter(member()), live_event, "Which measures?", "q")
+    received(reader, "question")
+    votes = [
+        ask(voter, "vote", {"question_id": question["id"], "up": n % 2 == 0}) for n in range(21)
+    ]
+    assert [code(ack) for ack in votes] == ["ok"] * 20 + ["rate_limited"]
+    assert votes[-1]["error"]["message"] == "You are sending too quickly: wait a moment"
+    assert len(received(reader, "question")) == 20
+    # The refused 21st vote was not counted: 20 toggles end with the vote taken back.
+    assert db.session.get(Question, question["id"]).vote_count == 0
+
+
 def test_questions_sort_by_votes_or_by_time(live_event, member, chatter):
     sockets = [chatter(member(name)) for name in ("Alice Able", "Bob Baker", "Carol Cole")]
     first = _asked(sockets[0], live_event, "First", "1")

@@ -140,6 +140,18 @@ def test_a_member_asks_and_votes_and_the_questions_sort_by_votes_or_time(
     assert db.session.get(Question, second).vote_count == 0
 
 
+def test_plain_form_votes_share_the_members_vote_limit(live_event, member, signed_in, chatter):
+    voter = member("Vic Voter")
+    question, _ = questions.ask(member(), live_event, "Which measures?", "q")
+    socket = chatter(voter)
+    for n in range(20):
+        assert ask(socket, "vote", {"question_id": question.id, "up": n % 2 == 0})["ok"]
+    url = f"/events/{live_event.id}/questions/{question.id}/vote"
+    page = signed_in(voter).post(url, data={"up": "1"}, follow_redirects=True)
+    assert "You are sending too quickly: wait a moment" in page.get_data(as_text=True)
+    assert db.session.get(Question, question.id).vote_count == 0
+
+
 def test_a_closed_chat_is_read_only_and_refuses_the_forms(live_event, moderator, member, signed_in):
     aisha = member("Aisha Khan")
     client = signed_in(aisha)
