@@ -142,17 +142,29 @@ def serve(kind: str, env: dict[str, str], log: Path, port: int | None = None) ->
     return server.start()
 
 
+def csrf_token(session: requests.Session, url: str) -> str:
+    """The CSRF token of the page at ``url``, read as a browser's session would."""
+    page = session.get(url, timeout=10)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+    if page.status_code != 200 or token is None:
+        raise RuntimeError(f"GET {url} answered {page.status_code} without a CSRF token")
+    return token.group(1)
+
+
+def browser_session(base_url: str, email: str, password: str = PASSWORD) -> requests.Session:
+    """A session signed in through the real form, to use the site's pages as that member."""
+    session = requests.Session()
+    form = {"csrf_token": csrf_token(session, base_url + "/login"), "email": email,
+            "password": password}  # fmt: skip
+    response = session.post(base_url + "/login", data=form, allow_redirects=False, timeout=10)
+    if response.status_code != 302:
+        raise RuntimeError(f"signing in as {email} failed ({response.status_code})")
+    return session
+
+
 def sign_in(base_url: str, email: str, password: str = PASSWORD) -> str:
     """Sign in through the real form; the ``Cookie`` header a Socket.IO client sends."""
-    with requests.Session() as session:
-        page = session.get(base_url + "/login", timeout=10)
-        token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
-        if page.status_code != 200 or token is None:
-            raise RuntimeError(f"GET /login answered {page.status_code} without a CSRF token")
-        form = {"csrf_token": token.group(1), "email": email, "password": password}
-        response = session.post(base_url + "/login", data=form, allow_redirects=False, timeout=10)
-        if response.status_code != 302:
-            raise RuntimeError(f"signing in as {email} failed ({response.status_code})")
+    with browser_session(base_url, email, password) as session:
         return "; ".join(f"{cookie.name}={cookie.value}" for cookie in session.cookies)
 
 
@@ -211,6 +223,18 @@ def _seed_here(members: int) -> dict[str, Any]:
             )
             for number in range(1, members + 1)
         ]
+        #: Signed in, but not a member: follows the network-visible chat read-only.
+        outsider = User(
+            email="chat-outsider@trust.nhs.uk",
+            handle="chat-outsider",
+            display_name="Chat Outsider",
+            job_title="Improvement Lead",
+            organisation=organisation,
+            password_hash=password_hash,
+            site_role=SiteRole.member,
+            active=True,
+            email_confirmed_at=utcnow(),
+        )
         space = Space(
             slug="live-chat",
             name="Live Chat Group",
@@ -230,12 +254,13 @@ def _seed_here(members: int) -> dict[str, Any]:
                   ends_at=now + timedelta(hours=6), joining_url="https://meet.example.org/chat")
             for title in ("Chat now", "Another chat now")
         ]  # fmt: skip
-        db.session.add_all([space, *events])
+        db.session.add_all([space, outsider, *events])
         db.session.commit()
         return {
             "event_id": events[0].id,
             "other_event_id": events[1].id,
             "members": [user.email for user in users],
+            "outsider": outsider.email,
         }
 
 

@@ -73,6 +73,7 @@ def _import_socket_handlers() -> None:
     second app (a worker, a test) would silently lack it.
     """
     import peerlearn.events.sockets
+    import peerlearn.events.sockets_access
     import peerlearn.events.sockets_moderation
     import peerlearn.events.sockets_qa
     import peerlearn.notifications.sockets  # noqa: F401

@@ -25,7 +25,7 @@ from peerlearn.core.db import contains_pattern, utcnow
 from peerlearn.core.deferred import after_response
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
-from peerlearn.core.signals import person_changed
+from peerlearn.core.signals import account_changed, person_changed
 from peerlearn.core.text import render_markdown
 from peerlearn.extensions import db, limiter
 from peerlearn.organisations.models import Organisation
@@ -423,6 +423,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
         "admin.user_reactivated" if active else "admin.user_deactivated", actor=actor, subject=user
     )
     db.session.commit()
+    account_changed.send(user)
 
 
 def set_site_role(actor: User, user: User, role: SiteRole) -> None:
@@ -435,6 +436,7 @@ def set_site_role(actor: User, user: User, role: SiteRole) -> None:
     user.site_role = role
     record("admin.site_role_changed", actor=actor, subject=user, old=old.value, new=role.value)
     db.session.commit()
+    account_changed.send(user)
 
 
 def count_admins() -> int:

@@ -9,6 +9,8 @@
 
 ``space_changed``
     Sent with the space as sender after its settings (visibility, archive state, …) are committed.
+    The live chat drops people who may no longer read it (a space made private) from its events'
+    chats.
 
 ``post_created``
     Sent with the new :class:`~peerlearn.discussions.models.Post` as sender after it is committed,
@@ -39,6 +41,11 @@
     Sent with the :class:`~peerlearn.accounts.models.User` after they register or save their
     profile (committed). Search indexes people from here.
 
+``account_changed``
+    Sent with the :class:`~peerlearn.accounts.models.User` after an administrator deactivates or
+    reactivates the account, or gives or takes away the network administrator role (committed):
+    what they may read has changed. The live chat drops them from chats they may no longer read.
+
 ``organisation_changed``
     Sent with the :class:`~peerlearn.organisations.models.Organisation` after an administrator
     renames it (committed). Search re-files its people and the resources that came from it, whose
@@ -64,5 +71,6 @@ post_marked = _signals.signal("post-marked")
 thread_changed = _signals.signal("thread-changed")
 event_changed = _signals.signal("event-changed")
 person_changed = _signals.signal("person-changed")
+account_changed = _signals.signal("account-changed")
 organisation_changed = _signals.signal("organisation-changed")
 resource_changed = _signals.signal("resource-changed")

@@ -47,6 +47,10 @@ class PresenceStore(Protocol):
     def connections(self, event_id: int) -> dict[str, int]:
         """The live connections in the event's chat: sid -> user id."""
 
+    def event_ids(self) -> set[int]:
+        """The events whose chat may have someone in it (maybe also a few that a dead process
+        left behind: :meth:`connections` tells)."""
+
 
 class MemoryPresence:
     """Presence in this process's memory: right for a single server process."""
@@ -66,6 +70,10 @@ class MemoryPresence:
     def connections(self, event_id: int) -> dict[str, int]:
         with self._lock:
             return dict(self._events.get(event_id, {}))
+
+    def event_ids(self) -> set[int]:
+        with self._lock:
+            return {event_id for event_id, present in self._events.items() if present}
 
 
 class RedisPresence:
@@ -127,6 +135,11 @@ class RedisPresence:
         if stale:
             self._redis.hdel(key, *stale)
         return {sid: int(user) for sid, (user, process) in entries.items() if process in alive}
+
+    def event_ids(self) -> set[int]:
+        # Redis deletes a hash with its last field, so each key left is a chat with entries.
+        keys = self._redis.scan_iter(match=f"{self._prefix}:event:*", count=1_000)
+        return {int(key.rsplit(":", 1)[1]) for key in keys}
 
 
 def store() -> PresenceStore:

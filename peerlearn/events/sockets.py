@@ -4,8 +4,9 @@ Every client event takes an acknowledgement answered ``{"ok": true, ...}`` or
 ``{"ok": false, "error": {"code": ..., "message": ...}}``. The permission policy is asked on every
 event, not only on joining; a malformed payload gets an error acknowledgement and never reaches
 the database. Broadcasts happen only after the change is committed. This module holds the
-connection, joining, messages and presence; ``sockets_qa.py`` the Q&A and
-``sockets_moderation.py`` the moderators' tools and dropping removed members.
+connection, joining, messages and presence; ``sockets_qa.py`` the Q&A,
+``sockets_moderation.py`` the moderators' tools, and ``sockets_access.py`` dropping people from
+chats they may no longer read.
 """
 
 import functools

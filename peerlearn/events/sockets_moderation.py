@@ -1,17 +1,15 @@
-"""The moderators' chat tools on the ``/live`` namespace (pin, mute, slow mode, close, reopen),
-telling a chat at once when its event is edited or cancelled, and dropping a member removed from
-(or banned by) a space from its event chats at once.
+"""The moderators' chat tools on the ``/live`` namespace (pin, mute, slow mode, close, reopen), and
+telling a chat at once when its event is edited or cancelled.
 Helpers and the acknowledgement rules are those of ``sockets.py``."""
 
 import logging
 from typing import Any
 
 from flask_login import current_user
-from sqlalchemy import select
 
 from peerlearn.accounts.models import User
-from peerlearn.core.signals import event_changed, membership_changed
-from peerlearn.events import chat, presence
+from peerlearn.core.signals import event_changed
+from peerlearn.events import chat
 from peerlearn.events.models import Event
 from peerlearn.events.sockets import (
     NAMESPACE,
@@ -22,13 +20,10 @@ from peerlearn.events.sockets import (
     broadcast_state,
     event_from,
     message_from,
-    presence_changed,
-    room,
     whole_number,
 )
 from peerlearn.extensions import db, socketio
 from peerlearn.permissions import Action
-from peerlearn.spaces.models import MemberState, Space
 
 logger = logging.getLogger(__name__)
 
@@ -93,28 +88,6 @@ def reopen(data: dict[str, Any]) -> dict[str, Any]:
     event = event_from(data, Action.moderate)
     chat.reopen(current_user, event)
     return _state_changed(event)
-
-
-@membership_changed.connect
-def drop_removed_member(space: Space, user: User, state: MemberState | None, **_: Any) -> None:
-    """A member removed from the space (or banned) leaves its event chats at once: each of their
-    connections gets ``removed`` and is taken out of the room, on whichever server process it is
-    (through the Socket.IO message queue); the others get the new presence list. Anything they
-    send afterwards is refused by the policy anyway."""
-    if state not in (None, MemberState.banned):
-        return
-    try:
-        event_ids = db.session.scalars(select(Event.id).where(Event.space_id == space.id))
-        for event_id in event_ids:
-            sids = presence.sids_of(event_id, user.id)
-            for sid in sids:
-                socketio.emit("removed", {"event_id": event_id}, to=sid, namespace=NAMESPACE)
-                socketio.server.leave_room(sid, room(event_id), namespace=NAMESPACE)
-                presence.store().discard(event_id, sid)
-            if sids:
-                presence_changed(event_id)
-    except Exception:  # the membership change is committed; never fail the request over this
-        logger.exception("dropping a removed member from the chat failed")
 
 
 @event_changed.connect

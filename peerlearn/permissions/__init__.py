@@ -261,6 +261,30 @@ def event_allows(
     return False
 
 
+def event_readers(event: Event, user_ids: Iterable[int]) -> set[int]:
+    """Which of these people may read the event now from a live connection: signed in (an active
+    account) and allowed to ``view`` it by :func:`event_allows`. For a whole chat room at once,
+    in two statements however many people are in it: the live chat asks it when who may read
+    changes."""
+    wanted = set(user_ids)
+    if not wanted:
+        return set()
+    memberships = {
+        membership.user_id: membership
+        for membership in db.session.scalars(
+            select(Membership).where(
+                Membership.space_id == event.space_id, Membership.user_id.in_(wanted)
+            )
+        )
+    }
+    return {
+        user.id
+        for user in db.session.scalars(select(User).where(User.id.in_(wanted)))
+        if signed_in(user) is not None
+        and event_allows(user, Action.view, event, memberships.get(user.id))
+    }
+
+
 def can(user: Actor, action: Action | str, target: Any) -> bool:
     """May ``user`` do ``action`` to ``target`` (the network, a space, thread, post, event or
     library resource)?"""

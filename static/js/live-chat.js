@@ -293,7 +293,7 @@ class LiveChat {
     this.applyState({});
     const tools = this.root.querySelector("[data-moderator-tools]");
     if (tools) tools.hidden = true;
-    this.setStatus("You are no longer a member of this space, so you have left the chat.");
+    this.setStatus("You have left the chat: you can no longer take part in it from this page. Reload the page to see what you can still read.");
   }
 
   startModeratorTools() {

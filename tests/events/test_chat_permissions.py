@@ -11,6 +11,7 @@ from peerlearn.core.db import utcnow
 from peerlearn.events import questions
 from peerlearn.events.models import Event
 from peerlearn.extensions import db
+from peerlearn.permissions import Action, can, event_readers
 from peerlearn.spaces.models import JoinPolicy, Visibility
 from tests.events.chat_helpers import ask, code
 from tests.roles import ACTIVE, ROLES, SIGNED_IN
@@ -58,3 +59,25 @@ def test_chat_table(visibility, event, role, make_space, person_in, member, add_
         assert outcome in {"forbidden", "not_found"}
         if role in EXPECTED[visibility]["join"]:
             assert outcome == "forbidden"
+
+
+@pytest.mark.parametrize("visibility", list(Visibility))
+def test_who_may_stay_in_a_chat_is_who_may_join_it(visibility, make_space, person_in, make_user):
+    """The policy's answer for a whole room at once (asked when who may read changes) is its
+    answer for each person: the signed-in people who may see the event, and no deactivated
+    account, even in a public space."""
+    space = make_space(visibility=visibility)
+    live = Event(space=space, title="Live", starts_at=utcnow(),
+                 ends_at=utcnow() + timedelta(hours=1), venue="Leeds")  # fmt: skip
+    db.session.add(live)
+    db.session.commit()
+    people = {role: person_in(role, space) for role in ROLES[1:]}
+    deactivated = make_user("Dee Parted", active=False)
+    readers = event_readers(live, [person.id for person in [*people.values(), deactivated]])
+    assert readers == {person.id for person in people.values() if can(person, Action.view, live)}
+    expected = {
+        Visibility.public: SIGNED_IN,
+        Visibility.network: SIGNED_IN - {"banned"},
+        Visibility.private: ACTIVE | {"admin"},
+    }[visibility]
+    assert readers == {people[role].id for role in expected}

@@ -1,10 +1,12 @@
 """Who is here: one entry per person however many tabs, updated on join, leave and disconnect, and
-shared between server processes through Redis; and a member removed from the space is dropped
-from its event chats at once."""
+shared between server processes through Redis; and whoever may no longer read a chat (a member
+removed from the space, an outsider once the space is private, a deactivated account) is dropped
+from it at once."""
 
 import os
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 import redis
@@ -12,14 +14,15 @@ from sqlalchemy import update
 
 from peerlearn import init_socketio
 from peerlearn.accounts import services as accounts
-from peerlearn.accounts.models import User
+from peerlearn.accounts.models import SiteRole, User
+from peerlearn.core.db import utcnow
 from peerlearn.events import presence, sockets
 from peerlearn.events.models import Event
 from peerlearn.extensions import db
 from peerlearn.organisations import services as organisations
 from peerlearn.organisations.services import OrganisationData
 from peerlearn.spaces import services as spaces
-from peerlearn.spaces.models import MemberRole
+from peerlearn.spaces.models import MemberRole, Visibility
 from peerlearn.spaces.services import get_membership
 from tests.discussions.test_query_counts import counting_statements
 from tests.events.chat_helpers import ask, code, received
@@ -262,6 +265,76 @@ def test_a_role_change_does_not_drop_anyone(live_event, sig, moderator, member, 
     assert received(pat, "removed") == []
 
 
+def _settings(space, **changes):
+    return spaces.SpaceData(
+        **{"name": space.name, "summary": space.summary, "description": space.description_source,
+           "visibility": space.visibility, "join_policy": space.join_policy, **changes}
+    )  # fmt: skip
+
+
+def test_a_space_made_private_drops_the_outsiders_from_its_chats_at_once(
+    live_event, sig, moderator, member, make_user, chatter
+):
+    olly, bob = chatter(make_user("Olly Outsider")), chatter(member("Bob Baker"))
+    for socket in (olly, bob):
+        ask(socket, "join", {"event_id": live_event.id})
+    # Renaming the space changes nobody's right to read: nobody is dropped.
+    spaces.update_space(moderator, sig, _settings(sig, name="QMS SIG"))
+    assert received(olly, "removed") == [] and received(bob, "removed") == []
+
+    spaces.update_space(moderator, sig, _settings(sig, visibility=Visibility.private))
+    assert received(olly, "removed") == [{"event_id": live_event.id}]
+    assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
+    # The members' conversation goes on without the outsider, who cannot come back.
+    ask(bob, "send", {"event_id": live_event.id, "body": "Members only now", "client_id": "b"})
+    assert olly.get_received("/live") == []
+    assert [m["body_html"] for m in received(bob)] == ["<p>Members only now</p>\n"]
+    assert code(ask(olly, "join", {"event_id": live_event.id})) == "not_found"
+
+
+def test_a_deactivated_account_is_dropped_from_every_chat_at_once(
+    live_event, member, make_user, make_space, add_member, chatter
+):
+    other_space = make_space("Flow Coaching")
+    other_event = Event(space=other_space, title="Flow", starts_at=live_event.starts_at,
+                        ends_at=live_event.ends_at, venue="Preston")  # fmt: skip
+    db.session.add(other_event)
+    leaving = member("Dee Parted")
+    add_member(other_space, leaving)
+    dee, dee_elsewhere, bob = chatter(leaving), chatter(leaving), chatter(member("Bob Baker"))
+    ask(dee, "join", {"event_id": live_event.id})
+    ask(dee_elsewhere, "join", {"event_id": other_event.id})
+    ask(bob, "join", {"event_id": live_event.id})
+    for socket in (dee, dee_elsewhere, bob):
+        socket.get_received("/live")
+
+    accounts.set_active(make_user("Ada Admin", admin=True), leaving, False)
+    assert received(dee, "removed") == [{"event_id": live_event.id}]
+    assert received(dee_elsewhere, "removed") == [{"event_id": other_event.id}]
+    assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
+    ask(bob, "send", {"event_id": live_event.id, "body": "After Dee left", "client_id": "b"})
+    assert dee.get_received("/live") == [] and dee_elsewhere.get_received("/live") == []
+    refused = ask(dee, "join", {"event_id": live_event.id})
+    assert code(refused) == "unauthorised"
+
+
+def test_an_administrator_who_is_one_no_more_leaves_private_chats(
+    make_space, moderator, make_user, chatter
+):
+    private = make_space("Board Development", visibility=Visibility.private)
+    board = Event(space=private, title="Board", starts_at=utcnow(),
+                  ends_at=utcnow() + timedelta(hours=1), venue="Leeds")  # fmt: skip
+    db.session.add(board)
+    db.session.commit()
+    ada = make_user("Ada Admin", admin=True)
+    socket = chatter(ada)
+    assert ask(socket, "join", {"event_id": board.id})["ok"]
+    socket.get_received("/live")
+    accounts.set_site_role(make_user("Another Admin", admin=True), ada, SiteRole.member)
+    assert received(socket, "removed") == [{"event_id": board.id}]
+    assert code(ask(socket, "join", {"event_id": board.id})) == "not_found"
+
+
 @pytest.fixture
 def redis_app(make_app):
     """An app whose presence (and Socket.IO message queue) is in Redis, with its own key prefix."""
@@ -289,6 +362,7 @@ def test_presence_is_shared_between_server_processes_through_redis(redis_app, li
         assert _names(presence.people(event)) == ["Alice Able", "Bob Baker"]
     with first.app_context():
         assert _names(presence.people(event)) == ["Alice Able", "Bob Baker"]
+        assert one.event_ids() == two.event_ids() == {event}  # the chats someone is in
         one.discard(event, "sid-a1")
         assert _names(presence.people(event)) == ["Alice Able", "Bob Baker"]
     # A process that dies stops its heartbeat: its people drop out of everyone's list.

@@ -19,9 +19,12 @@ class LiveClient:
     def __init__(self, url: str, cookie: str) -> None:
         self.sio = socketio.Client(reconnection=False)
         self.received: list[dict[str, Any]] = []
+        #: The ``removed`` events: the chats this connection was dropped from.
+        self.removed: list[dict[str, Any]] = []
         self._arrived = threading.Condition()
         self.disconnected = threading.Event()
         self.sio.on("message", self._on_message, namespace=NAMESPACE)
+        self.sio.on("removed", self._on_removed, namespace=NAMESPACE)
         self.sio.on("disconnect", lambda *_: self.disconnected.set(), namespace=NAMESPACE)
         self.sio.connect(
             url,
@@ -35,6 +38,18 @@ class LiveClient:
         with self._arrived:
             self.received.append(message)
             self._arrived.notify_all()
+
+    def _on_removed(self, removed: dict[str, Any]) -> None:
+        with self._arrived:
+            self.removed.append(removed)
+            self._arrived.notify_all()
+
+    def wait_until_removed(self) -> list[dict[str, Any]]:
+        """The ``removed`` events so far, once at least one has arrived."""
+        with self._arrived:
+            arrived = self._arrived.wait_for(lambda: self.removed, TIMEOUT)
+            assert arrived, "the connection was never removed from a chat"
+            return list(self.removed)
 
     def call(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
         return self.sio.call(event, data, namespace=NAMESPACE, timeout=TIMEOUT)

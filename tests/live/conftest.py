@@ -32,13 +32,16 @@ BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 @dataclass
 class Chat:
-    """The seeded chat: a database, two events open now, members who can sign in."""
+    """The seeded chat: a database, two events open now, members and an outsider who can sign
+    in."""
 
     database_url: str
     folder: Path
     event_id: int
     other_event_id: int
     members: list[str]
+    #: Signed in but not a member of the chat's space (open to the whole network).
+    outsider: str
     #: Shared by every server on this database, so sessions survive a restart.
     secret_key: str
     #: The Redis channel of these servers only, so no other server on that Redis hears them.
@@ -83,6 +86,7 @@ def chat(live_database: str, tmp_path_factory: pytest.TempPathFactory) -> Chat:
         event_id=seeded["event_id"],
         other_event_id=seeded["other_event_id"],
         members=seeded["members"],
+        outsider=seeded["outsider"],
         secret_key=secrets.token_urlsafe(36),
         channel=f"peerlearn-test-{secrets.token_hex(6)}",
     )

@@ -1,10 +1,13 @@
 """Several server processes share Redis as the message queue: a message sent to one reaches the
-members connected to another, and stays in its own event's room."""
+members connected to another, and stays in its own event's room; someone who may no longer read a
+chat is dropped from it on whichever process they are."""
 
 import time
 
 import pytest
 import redis
+
+from bench.chat_server import browser_session, csrf_token
 
 from .clients import TIMEOUT
 from .conftest import REDIS_URL
@@ -36,6 +39,31 @@ def test_a_message_sent_to_one_process_reaches_members_on_another(chat, serve, c
     end = dave.send(chat.other_event_id, "The end", "redis-end")
     assert [m["id"] for m in carol.wait_for(2)] == [elsewhere["id"], end["id"]]
     assert [m["id"] for m in bob.received] == [across["id"], back["id"]]
+
+
+def test_a_space_made_private_through_one_process_drops_outsiders_on_another(chat, serve, connect):
+    first, second = serve("gevent", REDIS_URL), serve("gevent", REDIS_URL)
+    outsider, member = connect(second, chat.outsider), connect(second, chat.members[1])
+    for client in (outsider, member):
+        client.join(chat.event_id)
+    listening(chat.channel, processes=1)
+
+    # The space's owner makes it private through the settings page served by the first process.
+    with browser_session(first.url, chat.members[0]) as owner:
+        settings = f"{first.url}/spaces/live-chat/settings"
+        form = {"csrf_token": csrf_token(owner, settings), "name": "Live Chat Group",
+                "summary": "A group whose event chat is open now.", "description": "Chat.",
+                "visibility": "private", "join_policy": "open"}  # fmt: skip
+        assert owner.post(settings, data=form, allow_redirects=False).status_code == 302
+
+    assert outsider.wait_until_removed() == [{"event_id": chat.event_id}]
+    # What members say from now on reaches members only.
+    said = member.send(chat.event_id, "Members only from now on", "redis-private")
+    assert [m["id"] for m in member.wait_for(1)] == [said["id"]]
+    refused = outsider.call("join", {"event_id": chat.event_id})
+    assert refused["error"]["code"] == "not_found"
+    # The answer came after anything sent to the outsider before it: the message never was.
+    assert outsider.received == [] and member.removed == []
 
 
 def listening(channel: str, processes: int) -> None:
