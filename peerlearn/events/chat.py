@@ -224,9 +224,9 @@ def check_can_write(author: User, event: Event, body: str | None, limit: int, wh
     """The cleaned text of a message or question, or a refusal: chat not open, author muted,
     empty, or over ``limit`` characters."""
     if not is_open(event):
-        raise ChatError("chat_closed", "The chat is not open", field=None)
+        raise ChatError("chat_closed", "The chat is not open")
     if is_muted(event, author):
-        raise ChatError("muted", "A moderator has muted you in this chat", field=None)
+        raise ChatError("muted", "A moderator has muted you in this chat")
     text = (body or "").strip()
     if not text:
         raise ChatError("bad_request", "Write something first")

@@ -41,11 +41,13 @@ def live_panel(
     question_form: QuestionForm | None = None,
 ) -> dict[str, Any] | None:
     """What the event page shows of the live chat, or None when there is nothing to show (before
-    the chat opens, or a closed chat nobody used)."""
+    the chat opens, or a closed chat nobody used, unless a form posted to it was refused: its
+    error and its text are shown)."""
     viewer = signed_in(current_user)
     state = chat.state(event, current_user)
     messages = chat.history(event)
-    if not state["open"] and not messages:
+    refused = any(form is not None and form.errors for form in (message_form, question_form))
+    if not state["open"] and not messages and not refused:
         return None
     moderator = can(current_user, Action.moderate, event)
     voted = set(questions.voted_ids(event, viewer)) if viewer else set()
@@ -101,12 +103,15 @@ def detail(event_id: int) -> str:
     return _event_page(visible_or_404(Event, event_id))
 
 
-def _within_send_limit(bucket: str) -> None:
-    """The plain forms share the sockets' per-member send limits."""
+def _may_send(event: Event, bucket: str) -> None:
+    """Refuse what the socket handlers refuse before the chat's own rules, as an error beside the
+    text box: someone who may not post in the event (its space's members only; a cancelled
+    event's chat is closed), or a member over their send limit (shared with the sockets')."""
     try:
+        sockets.allowed(event, Action.post)
         sockets.rate_limit(bucket)
     except sockets.Refused as refused:
-        raise chat.ChatError(refused.code, refused.message, field=None) from None
+        raise chat.ChatError(refused.code, refused.message) from None
 
 
 @dataclass(frozen=True)
@@ -130,20 +135,22 @@ _POSTS = {
 }
 
 
-def _post_from_form(event_id: int, name: str) -> str | BaseResponse:
+def _post_from_form(event_id: int, name: str) -> str | tuple[str, int] | BaseResponse:
     """Post a ``name`` ("message" or "question") from its plain form under the chat's rules,
-    show it to the live readers once, and go to it; or show the page again with the error
-    beside the box and the text kept."""
+    show it to the live readers once, and go to it; or, refused, show the page again with the
+    error beside the box and the text kept (read-only when they can no longer post: the chat
+    closed, they were muted or removed), so nothing typed is lost."""
     post = _POSTS[name]
     event = visible_or_404(Event, event_id)
-    authorize(Action.post, event)
     form = post.form(prefix=name)
     if form.validate_on_submit():
         try:
-            _within_send_limit("chat-send" if name == "message" else "chat-ask")
+            _may_send(event, "chat-send" if name == "message" else "chat-ask")
             item, created = post.store(current_user, event, form.body.data, form.client_id.data)
         except chat.ChatError as error:
             show_error(form, error)
+            if error.code == "forbidden":
+                return _event_page(event, **{f"{name}_form": form}), 403
         else:
             if created:
                 sockets.broadcast(name, post.shown(item), event.id)
@@ -156,13 +163,13 @@ def _post_from_form(event_id: int, name: str) -> str | BaseResponse:
 
 @bp.post("/events/<int:event_id>/chat")
 @login_required
-def post_message(event_id: int) -> str | BaseResponse:
+def post_message(event_id: int) -> str | tuple[str, int] | BaseResponse:
     return _post_from_form(event_id, "message")
 
 
 @bp.post("/events/<int:event_id>/questions")
 @login_required
-def ask_question(event_id: int) -> str | BaseResponse:
+def ask_question(event_id: int) -> str | tuple[str, int] | BaseResponse:
     return _post_from_form(event_id, "question")
 
 
@@ -178,7 +185,7 @@ def vote(event_id: int, question_id: int) -> BaseResponse:
     if form.validate_on_submit():
         up = form.up.data == "1"
         try:
-            _within_send_limit("chat-vote")
+            _may_send(event, "chat-vote")
             question = questions.vote(current_user, question, up)
         except chat.ChatError as error:
             flash(error.message, "error")

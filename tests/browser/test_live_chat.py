@@ -220,6 +220,33 @@ def test_without_javascript_the_plain_form_posts_a_message_live_readers_see(
     )
 
 
+def test_without_javascript_a_message_sent_after_the_chat_closed_is_kept_to_copy(
+    new_context: NewContext,
+) -> None:
+    url = open_event(new_context, "Live chat: closed while a plain form was written")
+    plain = new_context(java_script_enabled=False).new_page()
+    sign_in(plain, A, DEMO_PASSWORD)
+    plain.goto(url)
+    check_accessibility(plain)
+    plain.get_by_label("Your message").fill("What did the flow pilot change first?")
+    # Nobody has written in the chat when its moderator closes it.
+    moderator = member_on(new_context, MODERATOR, url)
+    moderator.once("dialog", lambda dialog: dialog.accept())
+    moderator.get_by_role("button", name="Close the chat").click()
+    expect(moderator.locator("[data-closed-notice]")).to_be_visible()
+
+    plain.get_by_role("button", name="Send message").click()
+    expect(plain.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(plain.locator(".nhsuk-error-summary")).to_contain_text("The chat is not open")
+    expect(plain.locator("#message-body-error")).to_contain_text("The chat is not open")
+    box = plain.get_by_label("Your message")
+    expect(box).to_have_value("What did the flow pilot change first?")
+    expect(box).not_to_be_editable()
+    expect(plain.get_by_text("Your message has not been sent.")).to_be_visible()
+    expect(plain.get_by_role("button", name="Send message")).to_be_hidden()
+    check_accessibility(plain)
+
+
 def test_what_the_moderator_does_reaches_the_members_screen_at_once(
     new_context: NewContext, live_server: LiveServer
 ) -> None:

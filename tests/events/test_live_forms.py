@@ -1,6 +1,7 @@
 """The event page's live chat without JavaScript: the history, pinned messages and Q&A rendered on
 the server, and plain forms to post a message, ask a question and vote, under the chat's rules."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -8,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from peerlearn.core.db import utcnow
-from peerlearn.events import chat, questions
+from peerlearn.events import chat, questions, services
 from peerlearn.events.models import ChatMessage, Event, Question
 from peerlearn.extensions import db
+from peerlearn.spaces import services as spaces
 from tests.events.chat_helpers import ask, received
 
 
@@ -170,6 +172,66 @@ def test_a_closed_chat_is_read_only_and_refuses_the_forms(live_event, moderator,
     refused = pose(client, live_event, "Too late?")
     assert "The chat is not open" in refused.get_data(as_text=True)
     assert stored(ChatMessage) == 1 and stored(Question) == 0
+
+
+def _stop_posting(reason, event, moderator, writer):
+    """Whatever stops ``writer`` posting in the event's chat, after their page was shown."""
+    if reason == "closed":
+        chat.post_message(moderator, event, "Thanks for coming", "m-1")
+    if reason.startswith("closed"):
+        chat.close(moderator, event)
+    elif reason == "muted":
+        chat.set_muted(moderator, event, writer, True)
+    elif reason == "cancelled":
+        services.cancel_event(moderator, event)
+    else:
+        spaces.remove_member(moderator, spaces.get_membership(event.space, writer))
+
+
+@pytest.mark.parametrize("name", ["message", "question"])
+@pytest.mark.parametrize(
+    ("reason", "error", "status"),
+    [
+        ("closed", "The chat is not open", 200),
+        ("closed before anyone wrote", "The chat is not open", 200),
+        ("muted", "A moderator has muted you in this chat", 200),
+        ("cancelled", "The event was cancelled: its chat is closed", 200),
+        ("removed from the space", "Only members of the space can take part in this chat", 403),
+    ],
+)
+def test_text_posted_once_posting_is_over_stays_on_screen_beside_its_error(
+    live_event, moderator, member, signed_in, name, reason, error, status
+):
+    """A post refused because its writer can no longer post at all keeps their text, read-only,
+    under the error summary and beside the error, however empty the chat is."""
+    writer = member("Aisha Khan")
+    client = signed_in(writer)
+    assert "Send message" in page_of(client, live_event)
+    _stop_posting(reason, live_event, moderator, writer)
+
+    text = "Our flow coaches & the *board*: what worked?"
+    response = (say if name == "message" else pose)(client, live_event, text)
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    assert "<title>Error: QMS in practice" in page
+    assert "There is a problem" in page and f'href="#{name}-body"' in page
+    beside = rf'id="{name}-body-error"\s*>\s*<span[^>]*>Error: </span>{re.escape(error)}\s*</span>'
+    assert re.search(beside, page)
+    box = re.search(rf'<textarea[^>]*id="{name}-body"[^>]*>([^<]*)</textarea>', page)
+    assert " readonly" in box.group(0) and f"{name}-body-held" in box.group(0)
+    assert html.unescape(box.group(1)) == text
+    assert f"Your {name} has not been sent. It stays here so that you can copy it." in page
+    composer = page[page.rindex("<div data-composer", 0, box.start()) : box.start()]
+    assert "hidden" not in composer.split(">", 1)[0]
+    assert stored(ChatMessage) == (1 if reason == "closed" else 0) and stored(Question) == 0
+
+
+def test_text_refused_while_the_chat_is_open_stays_editable(live_event, member, signed_in):
+    client = signed_in(member())
+    page = say(client, live_event, "x" * 2001).get_data(as_text=True)
+    box = re.search(r'<textarea[^>]*id="message-body"[^>]*>', page).group(0)
+    assert " readonly" not in box and "message-body-held" not in box
+    assert re.search(r'id="message-body-held" data-held-notice hidden', page)
 
 
 def test_a_past_event_shows_its_history_and_an_unused_one_shows_no_chat(
