@@ -15,6 +15,7 @@ import { io } from "/static/vendor/socket.io/socket.io.esm.min.js";
 import {
   Announcer,
   clearFieldError,
+  describedBy,
   fieldError,
   h,
   LONGEST_TIMER,
@@ -180,6 +181,7 @@ class LiveChat {
         restoreText(item.form, item.body);
         fieldError(item.form, problem(ack));
         this.announce(`Not sent: ${problem(ack)}`);
+        this.applyState({}); // a box the chat closed meanwhile holds the text again, to copy
       }
       this.pump();
     });
@@ -223,8 +225,9 @@ class LiveChat {
   }
 
   // The chat opened, closed, or changed its slow mode. A change of open or closed after the first
-  // join is announced (focus stays where it is).
+  // join is announced; focus stays where it is unless what had it has gone (see refocus).
   applyState(state) {
+    const focused = this.root.contains(document.activeElement) ? document.activeElement : null;
     const wasOpen = this.state ? Boolean(this.state.open) : null;
     this.state = { ...this.state, ...state };
     if ("closes_in_seconds" in state) this.followWindow(state);
@@ -233,7 +236,9 @@ class LiveChat {
       this.announce(open ? "The chat is open." : "The chat has closed. You can still read it.");
     }
     const writable = open && this.canPost && !this.me.muted && !this.removed;
-    for (const composer of this.root.querySelectorAll("[data-composer]")) composer.hidden = !writable;
+    for (const composer of this.root.querySelectorAll("[data-composer]")) {
+      if (this.showComposer(composer, writable)) this.announce(composer.querySelector("[data-held-notice]").textContent);
+    }
     const muted = this.root.querySelector("[data-muted-notice]");
     if (muted) muted.hidden = !this.me.muted || !open;
     this.root.querySelector("[data-closed-notice]").hidden = open;
@@ -242,8 +247,8 @@ class LiveChat {
     slow.querySelector("[data-slow-mode-seconds]").textContent = String(this.state.slow_mode_seconds || 0);
     this.questions.setWritable(writable);
     const tools = this.root.querySelector("[data-moderator-tools]");
-    if (tools && this.me.moderator && !this.removed) {
-      tools.hidden = false;
+    if (tools) tools.hidden = !this.me.moderator || this.removed;
+    if (tools && !tools.hidden) {
       // Close while the chat is open; reopen what a moderator closed. A chat whose time is up
       // (or not yet come) offers neither: there is nothing a moderator's button would change.
       tools.querySelector("[data-close-chat]").hidden = !open || this.state.closed_by_moderator;
@@ -251,6 +256,44 @@ class LiveChat {
         !this.state.closed_by_moderator || this.state.time_over;
       tools.querySelector("select").value = String(this.state.slow_mode_seconds || 0);
     }
+    if (focused) this.refocus(focused);
+  }
+
+  // Show a composer while I may write. When I may not, hide it, unless it holds text I have not
+  // sent: then it stays, its box read-only with a note (as the server renders a refused form) and
+  // without its send button, so nothing typed disappears from under me. Says whether it has just
+  // started holding text.
+  showComposer(composer, writable) {
+    const box = composer.querySelector("textarea");
+    const note = composer.querySelector("[data-held-notice]");
+    const wasHeld = box.readOnly;
+    const held = !writable && box.value.trim() !== "";
+    composer.hidden = !writable && !held;
+    box.readOnly = held;
+    note.hidden = !held;
+    describedBy(box, note.id, held);
+    composer.querySelector("[data-send-button]").hidden = held;
+    return held && !wasHeld;
+  }
+
+  // Focus was inside the chat on something that has just been hidden or removed (an empty
+  // composer, a send or vote button, the moderators' close button, a notice no longer true):
+  // give it to what says why (the closed or muted notice), or else to what can be used now,
+  // rather than let it fall to the page's body (WCAG 2.4.3). Whatever is still shown keeps it.
+  refocus(focused) {
+    const shown = (element) => element?.isConnected && element.getClientRects().length > 0;
+    if (shown(focused)) return;
+    const next = [
+      "[data-closed-notice]",
+      "[data-muted-notice]",
+      "[data-composer]:not([hidden]) textarea",
+      "[data-close-chat]",
+      "[data-reopen-chat]",
+      "[data-live-status]",
+    ]
+      .map((selector) => this.root.querySelector(selector))
+      .find((element) => shown(element) && (element.matches("textarea") || element.textContent.trim()));
+    next?.focus();
   }
 
   // Switch the chat open or closed when its time window says so, from a state from the server
@@ -290,10 +333,8 @@ class LiveChat {
     this.removed = true;
     this.socket.disconnect();
     this.followWindow({}); // the chat's window no longer concerns them
-    this.applyState({});
-    const tools = this.root.querySelector("[data-moderator-tools]");
-    if (tools) tools.hidden = true;
     this.setStatus("You have left the chat: you can no longer take part in it from this page. Reload the page to see what you can still read.");
+    this.applyState({}); // composers, votes and the moderators' tools go; a draft stays to copy
   }
 
   startModeratorTools() {

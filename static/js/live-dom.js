@@ -74,9 +74,7 @@ export function fieldError(form, message) {
   error.replaceChildren(hiddenText("Error:"), ` ${message}`);
   group.classList.add("nhsuk-form-group--error");
   box.classList.add("nhsuk-textarea--error");
-  const described = new Set((box.getAttribute("aria-describedby") || "").split(" ").filter(Boolean));
-  described.add(id);
-  box.setAttribute("aria-describedby", [...described].join(" "));
+  describedBy(box, id, true);
 }
 
 export function clearFieldError(form) {
@@ -86,9 +84,16 @@ export function clearFieldError(form) {
   error.remove();
   box.closest(".nhsuk-form-group").classList.remove("nhsuk-form-group--error");
   box.classList.remove("nhsuk-textarea--error");
-  const described = (box.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== error.id);
-  if (described.length) box.setAttribute("aria-describedby", described.join(" "));
-  else box.removeAttribute("aria-describedby");
+  describedBy(box, error.id, false);
+}
+
+// Add the element with this id to what describes a form field (``on``), or take it away.
+export function describedBy(field, id, on) {
+  const ids = new Set((field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean));
+  if (on) ids.add(id);
+  else ids.delete(id);
+  if (ids.size) field.setAttribute("aria-describedby", [...ids].join(" "));
+  else field.removeAttribute("aria-describedby");
 }
 
 // Put text that could not be sent back in its box, before anything typed since.

@@ -272,10 +272,14 @@ def test_what_the_moderator_does_reaches_the_members_screen_at_once(
     expect(a.get_by_label("Your message")).to_have_value("Too soon after the slides")
     check_accessibility(a)
 
-    # Mute A: A can read but not post; the moderator sees A marked muted.
+    # Mute A: A can read but not post (the refused text stays, read-only, to copy); the
+    # moderator sees A marked muted.
     slides.get_by_role("button", name="Mute Aisha Khan").click()
     expect(a.locator("[data-muted-notice]")).to_be_visible()
-    expect(a.get_by_label("Your message")).to_be_hidden()
+    expect(a.get_by_label("Your message")).not_to_be_editable()
+    expect(a.get_by_label("Your message")).to_have_value("Too soon after the slides")
+    expect(a.get_by_role("button", name="Send message")).to_be_hidden()
+    expect(a.get_by_label("Your question")).to_be_hidden()
     expect(moderator.locator("[data-presence-list]")).to_contain_text("Muted")
     expect(slides.get_by_role("button", name="Unmute Aisha Khan")).to_be_visible()
 
@@ -305,6 +309,50 @@ def test_what_the_moderator_does_reaches_the_members_screen_at_once(
     expect(moderator.get_by_role("button", name="Reopen the chat")).to_be_hidden()
     expect(moderator.get_by_role("button", name="Close the chat")).to_be_hidden()
     check_accessibility(moderator)
+
+
+def test_a_draft_and_the_focus_survive_the_chat_closing_while_members_type(
+    new_context: NewContext,
+) -> None:
+    url = open_event(new_context, "Live chat: closing while members type")
+    moderator = member_on(new_context, MODERATOR, url)
+    a, b = member_on(new_context, A, url), member_on(new_context, B, url)
+    draft = "A long, half-written question about how flow coaching started"
+    b_box = b.get_by_label("Your message")
+    b_box.click()
+    b_box.press_sequentially(draft)
+    a.get_by_label("Your message").focus()  # nothing typed yet
+
+    moderator.once("dialog", lambda dialog: dialog.accept())
+    moderator.get_by_role("button", name="Close the chat").click()
+    # B's draft stays where it was, read-only and still focused, with a note that it was not sent.
+    expect(b.locator("[data-closed-notice]")).to_be_visible()
+    expect(b_box).to_be_visible()
+    expect(b_box).to_have_value(draft)
+    expect(b_box).not_to_be_editable()
+    expect(b_box).to_be_focused()
+    expect(b.locator("#message-body-held")).to_have_text(
+        "Your message has not been sent. It stays here so that you can copy it."
+    )
+    expect(b.get_by_role("button", name="Send message")).to_be_hidden()
+    expect(b.locator("[data-announcer]")).to_contain_text("The chat has closed")
+    expect(b.locator("[data-announcer]")).to_contain_text("Your message has not been sent")
+    # A's empty box goes; A's focus goes to the notice saying why, not to the page's body.
+    expect(a.get_by_label("Your message")).to_be_hidden()
+    expect(a.locator("[data-closed-notice]")).to_be_focused()
+    # The moderator's focus, on the close button that has gone, goes to the notice too.
+    expect(moderator.locator("[data-closed-notice]")).to_be_focused()
+    for page in (a, b, moderator):
+        check_accessibility(page)
+
+    # Reopened: B's draft can be finished and sent.
+    moderator.get_by_role("button", name="Reopen the chat").click()
+    expect(b_box).to_be_editable()
+    expect(b.locator("#message-body-held")).to_be_hidden()
+    b_box.press_sequentially(" first?")
+    b.get_by_role("button", name="Send message").click()
+    expect(a.locator("[data-message-list]")).to_contain_text(f"{draft} first?")
+    check_accessibility(b)
 
 
 def test_what_a_moderator_removes_or_pins_while_a_member_is_offline_shows_when_they_return(
