@@ -14,6 +14,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -141,14 +142,53 @@ def extension_of(name: str) -> str:
     return name.rpartition(".")[2].lower()
 
 
+#: The most entries a document's zip may list. Real Office and OpenDocument files have tens to a
+#: few thousand (a 1,000-slide presentation with notes about 5,000); reading the directory of a
+#: 25 MB zip of empty entries (some 300,000) would hold the request for seconds and 200 MB.
+MAX_ZIP_ENTRIES = 10_000
+#: The most of an OpenDocument ``mimetype`` entry read: the longest type it names is 46 bytes.
+_MIMETYPE_BYTES = 100
+#: Compression methods whose reads zipfile bounds to what is asked for.
+_BOUNDED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+
+
+def _zip_entries(path: Path) -> int | None:
+    """How many entries a zip's end record says it lists, read before its directory is (None:
+    no end record, so not a zip). A zip64 file with over 65,534 entries says 65,535."""
+    with path.open("rb") as file:
+        size = file.seek(0, io.SEEK_END)
+        # The end record is 22 bytes, after which a comment of up to 65,535 bytes may follow.
+        file.seek(max(0, size - 22 - 0xFFFF))
+        tail = file.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    return int.from_bytes(tail[at + 10 : at + 12], "little")
+
+
 def _zip_type(path: Path) -> str | None:
     """For a zip that libmagic did not recognise: the Office Open XML or OpenDocument type its
-    own manifest declares, if any."""
+    own manifest declares, if any.
+
+    A zip listing over :data:`MAX_ZIP_ENTRIES` entries is not one. Otherwise only the zip's
+    directory (names, sizes, methods) and the first :data:`_MIMETYPE_BYTES` of an
+    OpenDocument ``mimetype`` entry are read, so a small upload that would unzip to gigabytes (a
+    zip bomb) costs no more than a real document. That entry is read only when it is stored or
+    deflated: zipfile bounds what it inflates of a deflated entry to what is asked for, but not
+    of a bzip2 or LZMA one (a 1 KB bzip2 entry can inflate to a gigabyte in one step), and the
+    standard stores it uncompressed anyway."""
+    entries = _zip_entries(path)
+    if entries is None or entries > MAX_ZIP_ENTRIES:
+        return None
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             if "mimetype" in names:
-                declared = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                entry = archive.getinfo("mimetype")
+                if entry.flag_bits & 0x1 or entry.compress_type not in _BOUNDED_METHODS:
+                    return None  # encrypted, or a method zipfile inflates unbounded
+                with archive.open(entry) as member:
+                    declared = member.read(_MIMETYPE_BYTES).decode("ascii", "replace").strip()
                 return declared if declared.startswith(_ODF) else None
             if "[Content_Types].xml" in names:
                 for prefix, mime in (
@@ -158,7 +198,7 @@ def _zip_type(path: Path) -> str | None:
                 ):
                     if any(n.startswith(prefix) for n in names):
                         return _OOXML + mime
-    except (zipfile.BadZipFile, OSError, KeyError):
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):  # damaged: not a document
         return None
     return None
 

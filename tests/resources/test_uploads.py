@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import io
+import tracemalloc
 import zipfile
 
 import pytest
@@ -16,6 +17,7 @@ from werkzeug.test import encode_multipart
 from peerlearn.audit.models import AuditEntry
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
+from peerlearn.resources import files
 from peerlearn.resources.models import (
     Classification,
     Licence,
@@ -145,6 +147,20 @@ def _opendocument(kind: str) -> bytes:
     return out.getvalue()
 
 
+def _damaged_opendocument() -> bytes:
+    """An OpenDocument text whose ``mimetype`` entry is deflated (so libmagic says only "zip")
+    and whose compressed bytes are garbage."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("content.xml", "<x/>")
+        archive.writestr("mimetype", ODF + "text")
+        entry = archive.getinfo("mimetype")
+    content = bytearray(out.getvalue())
+    start = entry.header_offset + 30 + len("mimetype")
+    content[start : start + 4] = b"\xff" * 4
+    return bytes(content)
+
+
 #: Bad input: (form changes, field the message is beside, words in the message).
 REFUSED = {
     "empty file": ({"content": b""}, "file", "is empty"),
@@ -155,6 +171,11 @@ REFUSED = {
         "Upload a PDF",
     ),
     "zip archive": ({"content": _zip(), "filename": "tools.zip"}, "file", "a zip archive"),
+    "damaged zip": (
+        {"content": _damaged_opendocument(), "filename": "plan.odt"},
+        "file",
+        "a zip archive",
+    ),
     "spoofed extension": (
         {"content": pdf_bytes(), "filename": "Board QMS assurance template.docx"},
         "file",
@@ -208,6 +229,59 @@ def test_bad_input_is_refused_beside_its_field_keeping_the_rest(case, signed_in,
     assert "board assurance, QMS" in page
     assert "A template for boards to **assure**" in page
     assert_no_trace(app)
+
+
+def _zip_bomb(method: int) -> bytes:
+    """A zip that looks like an OpenDocument text but whose ``mimetype`` entry, not first (so
+    libmagic says only "zip"), unzips to 128 MB of zeros: about 130 KB deflated, 300 bytes with
+    bzip2."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as archive:
+        archive.writestr("content.xml", "<x/>")
+        with archive.open("mimetype", "w", force_zip64=True) as entry:
+            for _ in range(128):
+                entry.write(bytes(1024 * 1024))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2], ids=["deflated", "bzip2"]
+)
+def test_a_zip_bomb_is_refused_without_being_unzipped(signed_in, app, qms, method):
+    content = _zip_bomb(method)
+    tracemalloc.start()
+    try:
+        response = signed_in.post(
+            f"/spaces/{qms.slug}/library/new",
+            data=form(content=content, filename="plan.odt"),
+            content_type="multipart/form-data",
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "a zip archive" in field_error(response.get_data(as_text=True), "file")
+    # Unzipped whole, its entry alone would take 128 MB.
+    assert peak < 32 * 1024 * 1024, f"{peak / 2**20:.0f} MB held for a {len(content):,}-byte upload"
+    assert_no_trace(app)
+
+
+def test_a_zip_listing_more_entries_than_a_document_has_is_not_looked_into(
+    signed_in, app, qms, monkeypatch
+):
+    """Its directory is not read (300,000 entries fit in 25 MB), so it is not taken for the
+    document its names suggest."""
+    guide = _office("word/document.xml", first="_rels/.rels")  # libmagic says "zip": 3 entries
+    monkeypatch.setattr(files, "MAX_ZIP_ENTRIES", 2)
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=guide, filename="guide.docx"),
+        content_type="multipart/form-data",
+    )
+    assert "a zip archive" in field_error(response.get_data(as_text=True), "file")
+    assert_no_trace(app)
+    monkeypatch.setattr(files, "MAX_ZIP_ENTRIES", 3)
+    resource = share(signed_in, qms, content=guide, filename="guide.docx")
+    assert resource.current_version.mime == OOXML + "wordprocessingml.document"
 
 
 def test_a_file_over_the_limit_is_refused_beside_the_field(signed_in, app, qms, monkeypatch):
