@@ -132,8 +132,15 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": max(request_mb, upload_mb) * 1024 * 1024,
         #: Largest file the library accepts, in bytes.
         "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
-        #: Largest image the library accepts, in pixels (width × height), before re-encoding.
-        "UPLOAD_MAX_PIXELS": int(os.environ.get("PEERLEARN_UPLOAD_MAX_PIXELS", "40000000")),
+        #: Largest image the library accepts, in pixels (width × height), before re-encoding:
+        #: 25 megapixels holds a 24-megapixel camera's 6,000 × 4,000 photo and any chart or
+        #: scanned page, and keeps re-encoding within a few seconds and inside the child
+        #: process's 1 GB memory limit (peerlearn/resources/extraction.py: a noisy
+        #: 25-megapixel WebP needs about 650 MB).
+        "UPLOAD_MAX_PIXELS": int(os.environ.get("PEERLEARN_UPLOAD_MAX_PIXELS", "25000000")),
+        #: Seconds the child process may take to re-encode an image before it is stopped and the
+        #: image refused (a 25-megapixel one takes a few).
+        "UPLOAD_IMAGE_TIMEOUT": float(os.environ.get("PEERLEARN_UPLOAD_IMAGE_TIMEOUT", "30")),
         # Search reads the words of uploaded documents up to this size, in a child process
         # stopped after this many seconds (peerlearn/resources/extraction.py).
         "EXTRACTION_MAX_BYTES": 10 * 1024 * 1024,

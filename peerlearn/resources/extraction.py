@@ -1,35 +1,42 @@
-"""The words inside an uploaded document, for search: PDF (pypdf), Word (python-docx), Excel
-(openpyxl, read-only), PowerPoint (python-pptx: every shape's text, in groups and tables too,
-and the speaker notes), OpenDocument text, spreadsheets and presentations (odfdo) and plain text
-or CSV. Images are not read.
+"""The library's one bounded child process, for the work on files someone else made: reading
+the words inside an uploaded document, for search, and re-encoding an uploaded image
+(:func:`peerlearn.resources.files.reencoded_image`).
+
+Words are read from PDF (pypdf), Word (python-docx), Excel (openpyxl, read-only), PowerPoint
+(python-pptx: every shape's text, in groups and tables too, and the speaker notes), OpenDocument
+text, spreadsheets and presentations (odfdo) and plain text or CSV. Images are not read for words.
 
 OpenDocument is read with odfdo, the OpenDocument library that is kept up (many releases a year,
 and its own zip bomb checks); odfpy, the older one, was last released in 2020. odfdo parses with
 lxml, as python-docx and python-pptx do: libxml2 refuses runaway entity expansion (the "billion
 laughs") and fetches no external entity.
 
-Reading a document someone else made is risky (a hostile file can take a parser a very long
-time, or a great deal of memory), so it is bounded on every side:
+Working on a file someone else made is risky (a hostile file can take a parser a very long time,
+or a great deal of memory), so it is bounded on every side:
 
-- only files up to ``EXTRACTION_MAX_BYTES`` (10 MB by default) are read;
+- only files up to ``EXTRACTION_MAX_BYTES`` (10 MB by default) are read for words;
 - Word, PowerPoint and OpenDocument files, which their libraries unzip whole, are not read when
   they would unzip to more than :data:`MAX_UNZIPPED` bytes (a zip bomb): the zip's own record
   of each part's size is checked first, and Python's zipfile never gives more than that record;
 - at most :data:`MAX_PAGES` PDF pages, :data:`MAX_SLIDES` slides, :data:`MAX_PARAGRAPHS`
   paragraphs and table cells of a Word, PowerPoint or OpenDocument file, :data:`MAX_CELLS`
   Excel cells, and :data:`MAX_CHARACTERS` characters of output;
-- the parsing runs in a separate Python process (``python -I`` on this file, importing none of
-  the app) with a memory limit, killed after ``EXTRACTION_TIMEOUT`` seconds (10 by default).
-  :func:`subprocess.run` kills the child on timeout; under gevent's monkey-patching it waits
-  cooperatively, and under threads it blocks only the request's own thread, so one stalled
-  document never stalls the server.
+- images over ``UPLOAD_MAX_PIXELS`` are refused from their header, before they are decoded;
+- the work runs in a separate Python process (:func:`run_in_child`: ``python -I`` on this file,
+  importing none of the app) with a memory limit, killed after a timeout
+  (``EXTRACTION_TIMEOUT``, 10 s by default, for words; ``UPLOAD_IMAGE_TIMEOUT``, 30 s, for an
+  image). :func:`subprocess.run` kills the child on timeout; under gevent's monkey-patching it
+  waits cooperatively, and under threads it blocks only the request's own thread, so one stalled
+  file never stalls the server.
 
-A failure of any kind is logged and gives None: the resource stays searchable by its metadata.
+A failure of any kind to read words is logged and gives None: the resource stays searchable by
+its metadata. An image that cannot be re-encoded is refused.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import subprocess
 import sys
@@ -76,13 +83,8 @@ def extract_text(path: Path, mime: str, *, max_bytes: int, timeout: float) -> st
     if size > max_bytes:
         logger.info("not extracting text from %s: %d bytes is over the limit", path.name, size)
         return None
-    command = [sys.executable, "-I", str(Path(__file__).resolve()), reader, str(path)]
     try:
-        # No shell; the arguments are this interpreter, this file, a fixed reader name and a
-        # path in the app's own storage.
-        done = subprocess.run(  # noqa: S603
-            command, capture_output=True, timeout=timeout, check=False
-        )
+        done = run_in_child(reader, str(path), timeout=timeout)
     except subprocess.TimeoutExpired:
         logger.warning("text extraction from %s took over %ss: stopped", path.name, timeout)
         return None
@@ -95,6 +97,16 @@ def extract_text(path: Path, mime: str, *, max_bytes: int, timeout: float) -> st
         return None
     text = " ".join(done.stdout.decode("utf-8", "replace").split())[:MAX_CHARACTERS]
     return text or None
+
+
+def run_in_child(job: str, *args: str, timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Run one of this file's jobs (a reader's name, or ``image``) in the bounded child process,
+    its output captured. Raises :class:`subprocess.TimeoutExpired` once the child has been
+    killed after ``timeout`` seconds, and :class:`OSError` if it cannot start."""
+    command = [sys.executable, "-I", str(Path(__file__).resolve()), job, *args]
+    # No shell; the arguments are this interpreter, this file, a fixed job name and values the
+    # app chose (paths in its own storage and scratch space, a format, a number).
+    return subprocess.run(command, capture_output=True, timeout=timeout, check=False)  # noqa: S603
 
 
 # In the child process --------------------------------------------------------------------------
@@ -230,13 +242,69 @@ def _text(path: str) -> list[str]:
         return [file.read(MAX_CHARACTERS)]
 
 
-def _main(reader: str, path: str) -> None:
+#: How each image format is written again. PNG at zlib level 3 rather than Pillow's
+#: ``optimize`` (level 9 and a search for the best filter), which took 146 s and 850 MB for a
+#: noisy 40-megapixel PNG; level 3 is within a few seconds at the 25-megapixel cap, 15–25%
+#: larger than the default level 6 and over twice as fast. WebP at method 2, not the default 4:
+#: no larger where we measured, in under half the time and two thirds of the memory (a noisy
+#: 25-megapixel WebP needs about 650 MB of the child's :data:`MAX_MEMORY`). JPEG and WebP at
+#: quality 90.
+IMAGE_OPTIONS: dict[str, dict[str, Any]] = {
+    "PNG": {"compress_level": 3},
+    "JPEG": {"quality": 90},
+    "WEBP": {"quality": 90, "method": 2},
+}
+
+
+def _image(image_format: str, max_pixels: str, source: str, target: str) -> dict[str, Any]:
+    """Write the image at ``source`` again to ``target`` in its own format, from its pixels
+    alone: no EXIF, XMP, ICC, text chunks or trailing data, turned the way its camera meant.
+    Returns what the parent is told: ``{}`` when written, otherwise why not (``too_large``, with
+    the size when the header gave it, or ``unreadable``). An image over ``max_pixels`` is
+    refused from its header, before it is decoded."""
+    import warnings
+
+    from PIL import Image, ImageOps
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns before refusing a decompression bomb: refuse it at the warning.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(source, formats=[image_format])
+        with image:
+            width, height = image.size
+            if width * height > int(max_pixels):
+                return {"refused": "too_large", "width": width, "height": height}
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return {"refused": "too_large"}
+    except (OSError, SyntaxError, ValueError):
+        return {"refused": "unreadable"}
+    keep_alpha = "A" in upright.getbands() or "transparency" in upright.info
+    if image_format == "JPEG" or not keep_alpha:
+        mode = "L" if upright.mode in {"1", "L"} else "RGB"
+    else:
+        mode = "RGBA"
+    size = upright.size
+    pixels = (upright if upright.mode == mode else upright.convert(mode)).tobytes()
+    del upright  # at most two copies of the pixels in memory at once, within MAX_MEMORY
+    clean = Image.frombytes(mode, size, pixels)
+    del pixels
+    clean.save(target, format=image_format, **IMAGE_OPTIONS[image_format])
+    return {}
+
+
+def _main(job: str, *args: str) -> None:
     try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (MAX_MEMORY, MAX_MEMORY))
     except (ImportError, ValueError, OSError):  # not on this platform
         pass
+    if job == "image":
+        sys.stdout.write(json.dumps(_image(*args)))
+        return
     readers = {
         "pdf": _pdf,
         "docx": _docx,
@@ -246,7 +314,7 @@ def _main(reader: str, path: str) -> None:
         "text": _text,
     }
     total, out = 0, []
-    for words in readers[reader](path):
+    for words in readers[job](*args):
         out.append(words)
         total += len(words) + 1
         if total >= MAX_CHARACTERS:
@@ -255,4 +323,4 @@ def _main(reader: str, path: str) -> None:
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1], sys.argv[2])
+    _main(*sys.argv[1:])

@@ -2,27 +2,35 @@
 
 A file's type is decided by its content (libmagic, through python-magic), never by its name or
 the browser's claim, and must be on the allow-list; the name's extension must agree with it.
-Images are re-encoded with Pillow, which drops their metadata (location, camera, comments) and
-anything hidden after the pixels. Names are only ever shown and offered on download, never used
-as paths. Downloads carry an RFC 6266 ``Content-Disposition`` that survives any Unicode name.
+Images are re-encoded with Pillow, in the library's bounded child process, which drops their
+metadata (location, camera, comments) and anything hidden after the pixels. Names are only ever
+shown and offered on download, never used as paths. Downloads carry an RFC 6266 ``Content-Disposition`` that survives any Unicode name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import logging
 import re
+import subprocess
+import tempfile
 import unicodedata
-import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 import magic
-from PIL import Image, ImageOps
 
 from peerlearn.core.errors import RuleError
+from peerlearn.resources import extraction
+
+logger = logging.getLogger(__name__)
 
 #: How much of a file libmagic reads to decide its type: the start is what it looks at (its own
 #: default would read up to 7 MB of a large file).
@@ -228,50 +236,60 @@ def identify(path: Path, filename: str) -> FileType:
     return file_type
 
 
-def _pixels(count: int) -> str:
+def format_pixels(count: int) -> str:
+    """An image size in the units people read: 25 megapixels, 1,000 pixels."""
     return f"{count / 1_000_000:g} megapixels" if count >= 1_000_000 else f"{count:,} pixels"
 
 
-def reencode_image(path: Path, file_type: FileType, max_pixels: int) -> io.BytesIO:
+_UNREADABLE = "The image could not be read. It may be damaged: save it again and upload the copy"
+
+
+@contextlib.contextmanager
+def reencoded_image(
+    path: Path, file_type: FileType, *, max_pixels: int, timeout: float
+) -> Iterator[BinaryIO]:
     """The image decoded and written again in its own format, without metadata, turned the way
-    its camera meant; refuses images over ``max_pixels`` before decoding them."""
+    its camera meant, open for reading during the block; :class:`UploadError` when it is over
+    ``max_pixels`` (refused before it is decoded), cannot be read, or takes over ``timeout``
+    seconds. The work is done in the library's bounded child process
+    (:func:`~peerlearn.resources.extraction.run_in_child`), so a large or hostile image costs
+    the web process neither its memory nor its time; the new file is written to scratch space
+    and removed after the block, once the storage layer has received it."""
     assert file_type.image_format is not None
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns before refusing a decompression bomb: refuse it at the warning.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path, formats=[file_type.image_format])
-        with image:
-            width, height = image.size
-            if width * height > max_pixels:
-                raise UploadError(
-                    f"The image must be {_pixels(max_pixels)} or fewer "
-                    f"(this one is {width:,} × {height:,} pixels)"
-                )
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-    except UploadError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise UploadError(f"The image must be {_pixels(max_pixels)} or fewer") from error
-    except (OSError, SyntaxError, ValueError) as error:
-        raise UploadError(
-            "The image could not be read. It may be damaged: save it again and upload the copy"
-        ) from error
-    keep_alpha = "A" in upright.getbands() or "transparency" in upright.info
-    if file_type.image_format == "JPEG" or not keep_alpha:
-        mode = "L" if upright.mode in {"1", "L"} else "RGB"
-    else:
-        mode = "RGBA"
-    # A fresh image from the pixels alone: no EXIF, XMP, ICC, text chunks or trailing data.
-    clean = Image.frombytes(mode, upright.size, upright.convert(mode).tobytes())
-    out = io.BytesIO()
-    options: dict[str, object] = {"optimize": True}
-    if file_type.image_format in {"JPEG", "WEBP"}:
-        options["quality"] = 90
-    clean.save(out, format=file_type.image_format, **options)
-    out.seek(0)
-    return out
+    with tempfile.TemporaryDirectory(prefix="peerlearn-image-") as scratch:
+        target = Path(scratch) / "image"
+        try:
+            done = extraction.run_in_child(
+                "image",
+                file_type.image_format,
+                str(max_pixels),
+                str(path),
+                str(target),
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            logger.warning("re-encoding image %s took over %ss: stopped", path.name, timeout)
+            raise UploadError(
+                "The image took too long to process. Save it at a smaller size and upload the copy"
+            ) from None
+        if done.returncode != 0:
+            error = done.stderr.decode("utf-8", "replace")[-2000:]
+            logger.warning("re-encoding image %s failed: %s", path.name, error)
+            raise UploadError(
+                "The image could not be processed. Save it at a smaller size and upload the copy"
+            )
+        outcome = json.loads(done.stdout)
+        if outcome.get("refused") == "too_large":
+            size = (
+                f" (this one is {outcome['width']:,} × {outcome['height']:,} pixels)"
+                if "width" in outcome
+                else ""
+            )
+            raise UploadError(f"The image must be {format_pixels(max_pixels)} or fewer{size}")
+        if outcome.get("refused"):
+            raise UploadError(_UNREADABLE)
+        with target.open("rb") as clean:
+            yield clean
 
 
 def content_disposition(disposition: str, filename: str) -> str:

@@ -215,10 +215,13 @@ def _receive(transaction: StorageTransaction, upload: Upload) -> tuple[str, str,
         raise files.UploadError("The selected file is empty")
     file_type = files.identify(staged.path, filename)
     if file_type.image_format:
-        clean = files.reencode_image(
-            staged.path, file_type, current_app.config["UPLOAD_MAX_PIXELS"]
-        )
-        staged = transaction.receive(clean)
+        with files.reencoded_image(
+            staged.path,
+            file_type,
+            max_pixels=current_app.config["UPLOAD_MAX_PIXELS"],
+            timeout=current_app.config["UPLOAD_IMAGE_TIMEOUT"],
+        ) as clean:
+            staged = transaction.receive(clean)
     return filename, file_type.mime, staged
 
 

@@ -72,6 +72,12 @@ def upload_limit() -> str:
     return format_size(current_app.config["UPLOAD_MAX_BYTES"])
 
 
+@bp.app_template_global("image_limit")
+def image_limit() -> str:
+    """The largest image accepted, as people read it (25 megapixels)."""
+    return files.format_pixels(current_app.config["UPLOAD_MAX_PIXELS"])
+
+
 @bp.app_template_global("upload_accept")
 def upload_accept() -> str:
     """The file input's ``accept`` list: a hint to the browser (the server decides)."""

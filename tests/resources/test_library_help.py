@@ -6,7 +6,7 @@ def test_the_help_page_explains_the_librarys_rules(client):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     for words in (
-        "25 MB",  # the size limit
+        "25 MB", "25 megapixels",  # the size limits
         "PDF", ".docx", ".xlsx", ".pptx", ".odt", "CSV", "PNG", "JPEG", "WebP",  # types
         "from its content, not its name",
         "Open Government Licence v3.0", "CC BY-NC 4.0", "Network members only — no onward sharing",

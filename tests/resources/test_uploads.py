@@ -11,6 +11,8 @@ import tracemalloc
 import zipfile
 
 import pytest
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 from sqlalchemy import select
 from werkzeug.test import encode_multipart
 
@@ -394,8 +396,6 @@ def test_only_those_who_may_post_in_the_space_may_share(client, login, app, qms,
 
 
 def test_images_are_reencoded_without_metadata(signed_in, app, qms):
-    from PIL import Image
-
     exif = Image.Exif()
     exif[0x010F] = "Camera maker"  # Make
     exif[0x0110] = "Secret ward camera"  # Model
@@ -411,6 +411,18 @@ def test_images_are_reencoded_without_metadata(signed_in, app, qms):
     assert resource.current_version.mime == "image/jpeg"
 
 
+def test_a_png_loses_its_text_and_what_is_hidden_after_it(signed_in, app, qms):
+    text = PngInfo()
+    text.add_text("Comment", "Ward 7 patient list")
+    original = image_bytes("PNG", pnginfo=text) + b"hidden after the image"
+    share(signed_in, qms, content=original, filename="run chart.png", type="other")
+    [path] = stored_files(app)
+    stored = path.read_bytes()
+    assert b"Ward 7" not in stored and b"hidden after" not in stored
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (8, 6) and "Comment" not in image.info
+
+
 def test_images_over_the_pixel_cap_are_refused(signed_in, app, qms, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_MAX_PIXELS", 1000)
     response = signed_in.post(
@@ -419,6 +431,52 @@ def test_images_over_the_pixel_cap_are_refused(signed_in, app, qms, monkeypatch)
         content_type="multipart/form-data",
     )
     assert "40 × 30 pixels" in field_error(response.get_data(as_text=True), "file")
+    assert_no_trace(app)
+
+
+def test_images_up_to_25_megapixels_are_accepted_without_the_web_process_decoding_them(
+    signed_in, app, qms
+):
+    """A 24-megapixel camera's photo fits with room to spare. The pixels are decoded and written
+    again in the bounded child process: the web process holds no copy of them (a 5,000 × 5,000
+    RGB image is 75 MB)."""
+    too_large = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=image_bytes("PNG", size=(5001, 5000)), filename="driver diagram.png"),
+        content_type="multipart/form-data",
+    )
+    assert field_error(too_large.get_data(as_text=True), "file") == (
+        "The image must be 25 megapixels or fewer (this one is 5,001 × 5,000 pixels)"
+    )
+    assert_no_trace(app)
+
+    content = image_bytes("PNG", size=(5000, 5000))
+    tracemalloc.start()
+    try:
+        resource = share(signed_in, qms, content=content, filename="driver diagram.png")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 1024 * 1024, f"the web process held {peak / 2**20:.0f} MB"
+    assert resource.current_version.mime == "image/png"
+    [path] = stored_files(app)
+    with Image.open(path) as image:
+        assert image.size == (5000, 5000)
+
+
+def test_an_image_that_takes_too_long_is_refused(signed_in, app, qms, monkeypatch, caplog):
+    monkeypatch.setitem(app.config, "UPLOAD_IMAGE_TIMEOUT", 0.001)
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=image_bytes("PNG"), filename="chart.png"),
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert field_error(page, "file") == (
+        "The image took too long to process. Save it at a smaller size and upload the copy"
+    )
+    assert f'value="{TITLE}"' in page
+    assert "took over 0.001s: stopped" in caplog.text
     assert_no_trace(app)
 
 
