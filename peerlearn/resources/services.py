@@ -109,10 +109,19 @@ def visibility_choices(space: Space) -> list[ResourceVisibility]:
 
 
 def check_link(url: str | None) -> str:
-    """A link's address, if it is an http or https address with a host."""
+    """A link's address, if it is an http or https address with a host. An address Python
+    cannot take apart (an unclosed ``[`` of an IPv6 host, say) is refused beside the field like
+    any other wrong one."""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        raise ResourceError(
+            "Enter the web address in the correct format, like https://www.england.nhs.uk/",
+            field="link_url",
+        ) from None
+    if parts.scheme.lower() not in {"http", "https"} or not hostname:
         raise ResourceError(
             "Enter a web address starting https:// or http:// (other kinds of link, such as "
             "javascript:, are not allowed)",

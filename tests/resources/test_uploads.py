@@ -247,6 +247,36 @@ def _zip_bomb(method: int) -> bytes:
 
 
 @pytest.mark.parametrize(
+    "address", ["https://[nhs.uk/qms-toolkit", "http://[::1", "https://[qms]/"]
+)
+def test_a_link_python_cannot_take_apart_is_refused_keeping_what_was_typed(
+    signed_in, app, qms, address
+):
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(kind="link", link_url=address),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert field_error(page, "link_url") == (
+        "Enter the web address in the correct format, like https://www.england.nhs.uk/"
+    )
+    assert f'value="{address}"' in page and f'value="{TITLE}"' in page
+    assert_no_trace(app)
+
+    link = share(signed_in, qms, kind="link", link_url="https://www.england.nhs.uk/nhsimpact/")
+    response = signed_in.post(
+        f"/resources/{link.id}/edit", data=form(kind=None, link_url=address, title="Changed")
+    )
+    page = response.get_data(as_text=True)
+    assert "in the correct format" in field_error(page, "link_url")
+    assert f'value="{address}"' in page
+    db.session.refresh(link)
+    assert (link.title, link.link_url) == (TITLE, "https://www.england.nhs.uk/nhsimpact/")
+
+
+@pytest.mark.parametrize(
     "method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2], ids=["deflated", "bzip2"]
 )
 def test_a_zip_bomb_is_refused_without_being_unzipped(signed_in, app, qms, method):
