@@ -373,6 +373,9 @@ def flag_resource(resource_id: int) -> str | Response:
                 )
             else:
                 flash("Thank you. The space's moderators will review your report.", "success")
+            if not can(current_user, Action.view, resource):
+                # Hidden now, and not to a moderator or its uploader: back to where it was listed.
+                return redirect(url_for("resources.space_library", slug=resource.space.slug))
             return redirect(url_for("resources.resource", resource_id=resource_id))
     return render_template(
         "resources/flag.html", resource=resource, space=resource.space, form=form

@@ -84,6 +84,36 @@ def test_a_patient_information_report_hides_it_until_reviewed(
     ]
 
 
+def test_the_reporter_of_patient_information_lands_on_the_library_with_the_thanks(
+    client, login, template, reader, qms
+):
+    login(client, reader)
+    response = client.post(
+        f"/resources/{template.id}/flag",
+        data={"reason": "patient-information", "note": "NHS numbers on page 3"},
+        follow_redirects=True,
+    )
+    assert (response.status_code, response.request.path) == (200, f"/spaces/{qms.slug}/library")
+    page = response.get_data(as_text=True)
+    assert "The resource is hidden until a moderator has reviewed it" in page
+    assert template.title not in page
+
+
+def test_a_moderator_who_reports_patient_information_stays_on_the_hidden_resource(
+    client, login, template, moderator
+):
+    login(client, moderator)
+    response = client.post(
+        f"/resources/{template.id}/flag",
+        data={"reason": "patient-information", "note": "NHS numbers on page 3"},
+        follow_redirects=True,
+    )
+    assert (response.status_code, response.request.path) == (200, f"/resources/{template.id}")
+    page = response.get_data(as_text=True)
+    assert "The resource is hidden until a moderator has reviewed it" in page
+    assert "NHS numbers on page 3" in page  # the moderator's view of the open reports
+
+
 def test_other_reports_wait_for_a_moderator(client, new_client, login, template, reader, moderator):
     login(client, reader)
     client.post(f"/resources/{template.id}/flag", data={"reason": "inaccurate"})
