@@ -13,6 +13,7 @@ from peerlearn.audit.services import record
 from peerlearn.config import DEFAULT_DEMO_PASSWORD
 from peerlearn.core.db import utcnow
 from peerlearn.extensions import db
+from peerlearn.resources.storage import GRACE_SECONDS, check_storage, storage
 
 
 @click.command("create-admin")
@@ -113,17 +114,20 @@ def send_digests() -> None:
 )
 @click.option(
     "--grace-minutes",
-    default=60,
+    type=click.IntRange(min=0),
+    default=GRACE_SECONDS // 60,
     show_default=True,
-    help="With --remove, keep files younger than this: an upload may still be in progress.",
+    help="Temporary and unreferenced files younger than this may belong to an upload in "
+    "progress: they are listed as such, never reported as wrong or removed.",
 )
 @with_appcontext
 def storage_check(remove: bool, grace_minutes: int) -> None:
-    """Compare the library's stored files with the database: report unreferenced files and rows
-    whose files are missing (exit status 1 when something is wrong)."""
-    from peerlearn.resources.storage import check_storage, storage
-
+    """Compare the library's stored files with the database: report unreferenced files, unused
+    rows, rows whose files are missing and temporary files left by interrupted uploads (exit
+    status 1 when something is wrong and was not removed). Uploads in progress are not wrong."""
     report = check_storage(storage(), remove=remove, grace_seconds=grace_minutes * 60)
+    for item in report.in_progress:
+        click.echo(f"in progress (younger than {grace_minutes} minutes), left alone: {item}")
     for sha256 in report.unreferenced_files:
         click.echo(f"unreferenced file: {sha256}")
     for sha256 in report.unused_rows:

@@ -12,7 +12,8 @@ used as paths.
 of work, and a failure at any point — while receiving, while checking, before or at the commit —
 removes the files that unit placed (unless a committed row already refers to them) and rolls the
 rows back, so neither an orphan file nor an orphan row is left. ``storage-check`` finds anything a
-crash of the whole process could still leave behind.
+crash of the whole process could still leave behind, once it is older than an upload in progress
+could be (:data:`GRACE_SECONDS`).
 
 :class:`Storage` is the interface; :class:`LocalStorage` keeps files on local disk. A cloud
 object store can implement the same methods later.
@@ -150,6 +151,11 @@ class Storage(abc.ABC):
         """Remove stored content (no error if it is already gone)."""
 
     @abc.abstractmethod
+    def modified_at(self, sha256: str) -> float:
+        """When the content was written (POSIX time); :class:`FileNotFoundError` if it is not
+        stored."""
+
+    @abc.abstractmethod
     def stored(self) -> Iterator[str]:
         """The address of every piece of stored content."""
 
@@ -222,6 +228,9 @@ class LocalStorage(Storage):
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+    def modified_at(self, sha256: str) -> float:
+        return self.path(sha256).stat().st_mtime
 
     def stored(self) -> Iterator[str]:
         if not self.root.is_dir():
@@ -378,19 +387,28 @@ def storage_transaction(store: Storage | None = None) -> Iterator[StorageTransac
 # Checking storage against the database ---------------------------------------------------------
 
 
+#: How old a temporary or unreferenced file must be before ``storage-check`` calls it left
+#: behind: a younger one may belong to an upload still being received or committed (25 MB over a
+#: slow connection takes minutes, so an hour is generous).
+GRACE_SECONDS = 3600
+
+
 @dataclass
 class StorageReport:
     """What ``storage-check`` found (and, when asked, removed)."""
 
-    #: Stored content no row describes.
+    #: Stored content no row describes, older than the grace period.
     unreferenced_files: list[str] = field(default_factory=list)
     #: Rows for content no version uses any more.
     unused_rows: list[str] = field(default_factory=list)
     #: Rows whose content is missing from storage: restore these from a backup.
     missing_files: list[str] = field(default_factory=list)
-    #: Temporary files left by uploads a crash interrupted.
+    #: Temporary files left by uploads a crash interrupted, older than the grace period.
     leftovers: list[Path] = field(default_factory=list)
-    #: What was removed (files, rows and leftovers old enough to be certainly abandoned).
+    #: Temporary and unreferenced files younger than the grace period: uploads that may still be
+    #: in progress, neither counted as wrong nor removed.
+    in_progress: list[str] = field(default_factory=list)
+    #: What was removed.
     removed: list[str] = field(default_factory=list)
 
     @property
@@ -400,38 +418,53 @@ class StorageReport:
         )
 
 
+def _written_before(cutoff: float, modified_at: Callable[[Any], float], item: Any) -> bool | None:
+    """Whether a file was last written before ``cutoff``; None if it has gone meanwhile (an
+    upload finished or gave up while we looked)."""
+    try:
+        return modified_at(item) <= cutoff
+    except FileNotFoundError:
+        return None
+
+
 def check_storage(
-    store: Storage, *, remove: bool = False, grace_seconds: int = 3600
+    store: Storage, *, remove: bool = False, grace_seconds: float = GRACE_SECONDS
 ) -> StorageReport:
-    """Compare storage with the database. With ``remove``, delete unreferenced files, unused rows
-    (with their files) and leftovers older than ``grace_seconds`` — younger ones may belong to an
-    upload still in progress. Rows whose files are missing are only reported."""
+    """Compare storage with the database. Temporary and unreferenced files younger than
+    ``grace_seconds`` may belong to an upload in progress (received but not yet committed):
+    they are listed as such, never reported as wrong or removed. With ``remove``, delete the
+    older ones and unused rows (with their files). Rows whose files are missing are only
+    reported."""
     report = StorageReport()
+    cutoff = time.time() - grace_seconds
     rows = set(db.session.scalars(select(StoredFile.sha256)))
     used = set(db.session.scalars(select(ResourceVersion.sha256).distinct()))
     stored = set(store.stored())
-    report.unreferenced_files = sorted(stored - rows)
+    for sha256 in sorted(stored - rows):
+        old = _written_before(cutoff, store.modified_at, sha256)
+        if old:
+            report.unreferenced_files.append(sha256)
+        elif old is not None:
+            report.in_progress.append(f"file {sha256}")
     report.unused_rows = sorted(rows - used)
     report.missing_files = sorted(sha for sha in rows & used if sha not in stored)
-    report.leftovers = list(store.leftovers())
+    for path in store.leftovers():
+        old = _written_before(cutoff, os.path.getmtime, path)
+        if old:
+            report.leftovers.append(path)
+        elif old is not None:
+            report.in_progress.append(f"temporary file {path}")
     if not remove:
         return report
-    cutoff = time.time() - grace_seconds
-
-    def old_enough(sha256: str) -> bool:
-        return not isinstance(store, LocalStorage) or store.path(sha256).stat().st_mtime <= cutoff
-
     for sha256 in report.unreferenced_files:
-        if old_enough(sha256):
-            store.delete(sha256)
-            report.removed.append(f"file {sha256}")
+        store.delete(sha256)
+        report.removed.append(f"file {sha256}")
     for sha256 in report.unused_rows:
         db.session.execute(StoredFile.__table__.delete().where(StoredFile.sha256 == sha256))
         db.session.commit()
         store.delete(sha256)
         report.removed.append(f"row and file {sha256}")
     for path in report.leftovers:
-        if path.stat().st_mtime <= cutoff:
-            path.unlink(missing_ok=True)
-            report.removed.append(f"leftover {path.name}")
+        path.unlink(missing_ok=True)
+        report.removed.append(f"leftover {path.name}")
     return report

@@ -139,6 +139,12 @@ def _check(app, *args):
     return app.test_cli_runner().invoke(args=["storage-check", *args])
 
 
+def _age(path, seconds: float) -> None:
+    """Make a file look as if it was last written ``seconds`` ago."""
+    then = os.path.getmtime(path) - seconds
+    os.utime(path, (then, then))
+
+
 def test_storage_check_reports_and_removes_what_a_crash_left(app, qms, make_file_resource):
     kept = make_file_resource(qms, title="Kept")
     lost = make_file_resource(qms, title="Lost", content=pdf_bytes(), filename="lost.pdf")
@@ -146,8 +152,10 @@ def test_storage_check_reports_and_removes_what_a_crash_left(app, qms, make_file
     # A file nobody refers to (a crash between placing it and committing)...
     orphan = store.receive(io.BytesIO(b"orphaned content"))
     store.place(orphan)
-    # ...a temporary file from an interrupted upload...
+    # ...a temporary file from an interrupted upload, both from two hours ago...
     leftover = store.receive(io.BytesIO(b"half an upload"))
+    _age(store.path(orphan.sha256), 7200)
+    _age(leftover.path, 7200)
     # ...and a row whose file has gone (a disk restored from an old backup).
     store.delete(lost.current_version.sha256)
 
@@ -157,18 +165,12 @@ def test_storage_check_reports_and_removes_what_a_crash_left(app, qms, make_file
     assert f"missing file (restore it from a backup): {lost.current_version.sha256}" in (
         result.output
     )
-    assert "leftover temporary file" in result.output
+    assert f"leftover temporary file: {leftover.path}" in result.output
     assert store.exists(orphan.sha256)  # only reported
 
-    young = _check(app, "--remove")
-    assert store.exists(orphan.sha256)  # too young: an upload may still be in progress
-    assert young.exit_code == 1
-
-    old = os.path.getmtime(store.path(orphan.sha256)) - 7200
-    os.utime(store.path(orphan.sha256), (old, old))
-    os.utime(leftover.path, (old, old))
     removed = _check(app, "--remove")
     assert f"removed file {orphan.sha256}" in removed.output
+    assert f"removed leftover {leftover.path.name}" in removed.output
     assert not store.exists(orphan.sha256) and not leftover.path.exists()
     assert store.exists(kept.current_version.sha256)
     assert removed.exit_code == 1  # the missing file still needs restoring
@@ -176,3 +178,33 @@ def test_storage_check_reports_and_removes_what_a_crash_left(app, qms, make_file
     store.place(store.receive(io.BytesIO(pdf_bytes())))  # restored
     assert _check(app).output.strip() == "Storage and database agree."
     assert db.session.scalar(select(StoredFile).where(StoredFile.sha256 == orphan.sha256)) is None
+
+
+def test_storage_check_leaves_uploads_in_progress_alone(app, qms, make_file_resource):
+    """An upload still arriving has a temporary file; one being committed has its content in
+    place before its row. Neither is wrong until it is older than the grace period (an hour)."""
+    make_file_resource(qms)
+    store = storage()
+    arriving = store.incoming(app.config["UPLOAD_MAX_BYTES"])  # what a request streams into
+    arriving.write(b"half a file")
+    committing = store.receive(io.BytesIO(b"placed, its row not yet committed"))
+    store.place(committing)
+    try:
+        for args in ((), ("--remove",)):
+            result = _check(app, *args)
+            assert result.exit_code == 0, result.output
+            assert result.output.splitlines() == [
+                f"in progress (younger than 60 minutes), left alone: file {committing.sha256}",
+                "in progress (younger than 60 minutes), left alone: "
+                f"temporary file {arriving.path}",
+                "Storage and database agree.",
+            ]
+        assert arriving.path.exists() and store.exists(committing.sha256)
+
+        _age(arriving.path, 3601)
+        stalled = _check(app)
+        assert stalled.exit_code == 1
+        assert f"leftover temporary file: {arriving.path}" in stalled.output
+        assert _check(app, "--grace-minutes", "0").exit_code == 1
+    finally:
+        arriving.close()
