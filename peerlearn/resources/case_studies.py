@@ -106,7 +106,7 @@ def update_case_study(
         raise services.ResourceError("Only case studies have sections")
     draft = replace(draft, type=ResourceType.case_study)
     cleaned = _check_sections(sections)
-    services.check_draft(actor, resource.space, draft)
+    services.check_draft(actor, resource.space, draft, resource)
     _write_sections(resource, cleaned)
     services.update_resource(actor, resource, draft)  # checks again, audits and commits
 

@@ -147,8 +147,11 @@ def clean_tags(tags: tuple[str, ...]) -> list[str]:
     return cleaned
 
 
-def check_draft(actor: User, space: Space, draft: ResourceDraft) -> None:
-    """Refuse a draft that breaks a rule, before any file is touched."""
+def check_draft(
+    actor: User, space: Space, draft: ResourceDraft, resource: Resource | None = None
+) -> None:
+    """Refuse a draft that breaks a rule, before any file is touched. ``resource`` is the one
+    being changed, once it exists."""
     title = " ".join(draft.title.split())
     if not title:
         raise ResourceError("Enter a title", field="title")
@@ -184,7 +187,35 @@ def check_draft(actor: User, space: Space, draft: ResourceDraft) -> None:
             raise ResourceError(
                 "Choose a resource you can see in the library", field="adapted_from"
             )
+        if resource is not None:
+            _check_adaptation(resource, original)
     clean_tags(draft.tags)
+
+
+def _check_adaptation(resource: Resource, original: Resource) -> None:
+    """Refuse to record ``resource`` as adapted from itself, or from one of its own adaptations
+    however far down (A from B when B is from A, or from C from A): "adapted from" traces where
+    material came from, so it never runs in a loop. A loop recorded before this check ends the
+    walk rather than running it for ever."""
+    if original.id == resource.id:
+        raise ResourceError(
+            "A resource cannot be adapted from itself. Enter the resource you adapted, or leave "
+            "this empty",
+            field="adapted_from",
+        )
+    seen = {original.id}
+    ancestor_id = original.adapted_from_id
+    while ancestor_id is not None and ancestor_id not in seen:
+        if ancestor_id == resource.id:
+            raise ResourceError(
+                f"“{original.title}” was adapted from this resource, directly or through others, "
+                "so this resource cannot be adapted from it",
+                field="adapted_from",
+            )
+        seen.add(ancestor_id)
+        ancestor_id = db.session.scalar(
+            select(Resource.adapted_from_id).where(Resource.id == ancestor_id)
+        )
 
 
 def apply_draft(actor: User, resource: Resource, draft: ResourceDraft) -> None:
@@ -321,7 +352,7 @@ def add_version(
 def update_resource(actor: User, resource: Resource, draft: ResourceDraft) -> None:
     """Change a resource's description, tags, licence or visibility; a change of who can see it
     is audited on its own."""
-    check_draft(actor, resource.space, draft)
+    check_draft(actor, resource.space, draft, resource)
     before = (resource.visibility, resource.classification)
     apply_draft(actor, resource, draft)
     record("resource.updated", actor=actor, space=resource.space, resource_id=resource.id,

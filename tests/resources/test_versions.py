@@ -13,7 +13,7 @@ from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from peerlearn.resources.models import ResourceVersion, ResourceVisibility
 from tests.resources.conftest import docx_bytes, image_bytes
-from tests.resources.upload_helpers import count, field_error, form, stored_files
+from tests.resources.upload_helpers import count, field_error, form, share, stored_files
 
 
 @pytest.fixture
@@ -121,3 +121,41 @@ def test_editing_cannot_make_sensitive_material_wider(client, login, template, u
     assert "OFFICIAL-SENSITIVE" in field_error(page, "visibility")
     db.session.refresh(template)
     assert template.classification.value == "official"
+
+
+def test_a_resource_is_never_adapted_from_itself_or_its_own_adaptations(
+    client, login, template, uploader, qms, make_resource
+):
+    login(client, uploader)
+
+    def edit(adapted_from: str) -> str:
+        data = form(content=None, kind=None, adapted_from=adapted_from, title="Changed")
+        response = client.post(f"/resources/{template.id}/edit", data=data)
+        return response.get_data(as_text=True)
+
+    page = edit(f"/resources/{template.id}")
+    assert field_error(page, "adapted_from") == (
+        "A resource cannot be adapted from itself. Enter the resource you adapted, or leave this "
+        "empty"
+    )
+    assert f'value="/resources/{template.id}"' in page  # what was typed is kept
+    adaptation = share(client, qms, title="Lancashire's adaptation", adapted_from=str(template.id))
+    grandchild = share(client, qms, title="Cumbria's version", adapted_from=str(adaptation.id))
+    for descendant in (adaptation, grandchild):
+        assert field_error(edit(str(descendant.id)), "adapted_from") == (
+            f"“{descendant.title}” was adapted from this resource, directly or through others, "
+            "so this resource cannot be adapted from it"
+        )
+    db.session.refresh(template)
+    assert (template.title, template.adapted_from_id) == ("Board QMS assurance template", None)
+
+    unrelated = make_resource(qms, title="Flow coaching guide")
+    assert (
+        client.post(
+            f"/resources/{template.id}/edit",
+            data=form(content=None, kind=None, adapted_from=str(unrelated.id)),
+        ).status_code
+        == 302
+    )
+    db.session.refresh(template)
+    assert template.adapted_from_id == unrelated.id
