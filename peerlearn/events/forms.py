@@ -15,10 +15,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from peerlearn.core.db import utcnow
-from peerlearn.core.forms import strip_whitespace
+from peerlearn.core.forms import Required, strip_whitespace
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import RsvpStatus
 
@@ -53,7 +53,7 @@ class EventForm(FlaskForm):
     title = StringField(
         "Title",
         validators=[
-            InputRequired("Enter a title"),
+            Required("Enter a title"),
             Length(max=200, message="Title must be 200 characters or fewer"),
         ],
     )
@@ -68,19 +68,19 @@ class EventForm(FlaskForm):
     date = StringField(
         "Date",
         description="For example, 14/11/2026",
-        validators=[InputRequired("Enter the date of the event")],
+        validators=[Required("Enter the date of the event")],
         filters=[strip_whitespace],
     )
     start_time = StringField(
         "Start time",
         description="UK time, 24-hour clock, for example 14:00",
-        validators=[InputRequired("Enter a start time")],
+        validators=[Required("Enter a start time")],
         filters=[strip_whitespace],
     )
     end_time = StringField(
         "End time",
         description="For example, 15:30",
-        validators=[InputRequired("Enter an end time")],
+        validators=[Required("Enter an end time")],
         filters=[strip_whitespace],
     )
     joining_url = StringField(
@@ -133,8 +133,13 @@ class EventForm(FlaskForm):
             raise ValidationError("Enter an end time like 15:30")
 
     def validate_joining_url(self, field: StringField) -> None:
-        parts = urlsplit(field.data or "")
-        if field.data and (parts.scheme not in {"http", "https"} or not parts.netloc):
+        try:
+            parts = urlsplit(field.data or "")
+        except ValueError:  # one Python cannot take apart, like https://[meet.example.org
+            parts = None
+        if field.data and (
+            parts is None or parts.scheme not in {"http", "https"} or not parts.netloc
+        ):
             raise ValidationError("Enter a web address starting https://")
 
 
@@ -144,7 +149,7 @@ class RsvpForm(FlaskForm):
     status = RadioField(
         "Are you going?",
         choices=[SelectChoice(s.value, s.label) for s in RsvpStatus],
-        validators=[InputRequired("Choose whether you are going")],
+        validators=[Required("Choose whether you are going")],
     )
 
 
@@ -156,26 +161,26 @@ def new_client_id() -> str:
 class ChatMessageForm(FlaskForm):
     """Post a message to an event's live chat without JavaScript (the chat's rules apply)."""
 
-    client_id = HiddenField(default=new_client_id, validators=[InputRequired(), Length(max=64)])
+    client_id = HiddenField(default=new_client_id, validators=[Required(), Length(max=64)])
     body = TextAreaField(
         "Your message",
         description="You can use Markdown. Links are made clickable.",
-        validators=[InputRequired("Write a message")],
+        validators=[Required("Write a message")],
     )
 
 
 class QuestionForm(FlaskForm):
     """Ask a question in an event's Q&A without JavaScript."""
 
-    client_id = HiddenField(default=new_client_id, validators=[InputRequired(), Length(max=64)])
+    client_id = HiddenField(default=new_client_id, validators=[Required(), Length(max=64)])
     body = TextAreaField(
         "Your question",
         description="Up to 500 characters. Others can vote for it.",
-        validators=[InputRequired("Write your question")],
+        validators=[Required("Write your question")],
     )
 
 
 class VoteForm(FlaskForm):
     """Vote for a question, or take the vote back (``up`` is "1" or "0")."""
 
-    up = StringField(validators=[InputRequired()])
+    up = StringField(validators=[Required()])

@@ -2,8 +2,9 @@
 and the seven sections, each in Markdown."""
 
 from wtforms import SelectChoice, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
+from peerlearn.core.forms import Required
 from peerlearn.resources.case_studies import MAX_SECTION, REQUIRED, field_name
 from peerlearn.resources.forms import ResourceForm
 from peerlearn.resources.models import CaseStudySectionName, ResourceType
@@ -28,7 +29,7 @@ def _section(name: CaseStudySectionName) -> TextAreaField:
         name.label if required else f"{name.label} (optional)",
         description=HINTS[name],
         validators=[
-            InputRequired(f"Enter the {name.label.lower()} of the case study")
+            Required(f"Enter the {name.label.lower()} of the case study")
             if required
             else Optional(),
             Length(

@@ -15,9 +15,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
-from peerlearn.core.forms import strip_whitespace
+from peerlearn.core.forms import Required, strip_whitespace
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.forms import parse_date
 from peerlearn.resources.models import (
@@ -44,7 +44,7 @@ class ResourceForm(FlaskForm):
     title = StringField(
         "Title",
         validators=[
-            InputRequired("Enter a title"),
+            Required("Enter a title"),
             Length(max=200, message="Title must be 200 characters or fewer"),
         ],
     )
@@ -62,7 +62,7 @@ class ResourceForm(FlaskForm):
             SelectChoice("", "Choose a type"),
             *(SelectChoice(t.value, t.label) for t in ResourceType),
         ],
-        validators=[InputRequired("Choose a type")],
+        validators=[Required("Choose a type")],
     )
     components = SelectMultipleField(
         "NHS IMPACT components (optional)",
@@ -93,20 +93,20 @@ class ResourceForm(FlaskForm):
         "Licence",
         description="The terms on which other members and organisations may reuse it.",
         choices=[SelectChoice(licence.value, licence.label) for licence in Licence],
-        validators=[InputRequired("Choose a licence")],
+        validators=[Required("Choose a licence")],
     )
     classification = RadioField(
         "Classification",
         description="OFFICIAL-SENSITIVE material can only be shared with this space's members.",
         choices=[SelectChoice(c.value, c.label) for c in Classification],
         default=Classification.official.value,
-        validators=[InputRequired("Choose a classification")],
+        validators=[Required("Choose a classification")],
     )
     visibility = RadioField(
         "Who can see it",
         choices=[SelectChoice(v.value, v.label) for v in ResourceVisibility],
         default=ResourceVisibility.space.value,
-        validators=[InputRequired("Choose who can see it")],
+        validators=[Required("Choose who can see it")],
         # The view offers what the space allows; the service explains any other choice.
         validate_choice=False,
     )
@@ -157,7 +157,7 @@ class NewResourceForm(ResourceForm):
             SelectChoice(ResourceKind.link.value, "A link to a web page"),
         ],
         default=ResourceKind.file.value,
-        validators=[InputRequired("Choose a file or a link")],
+        validators=[Required("Choose a file or a link")],
     )
     file = FileField("File")
 
@@ -170,7 +170,7 @@ class VersionForm(FlaskForm):
         "What changed",
         description="Shown in the version history, for example: updated for the 2027 framework.",
         validators=[
-            InputRequired("Say what changed in this version"),
+            Required("Say what changed in this version"),
             Length(max=1000, message="The change note must be 1,000 characters or fewer"),
         ],
     )
@@ -182,7 +182,7 @@ class FlagForm(FlaskForm):
     reason = RadioField(
         "What is wrong with it?",
         choices=[SelectChoice(r.value, r.label) for r in ResourceFlagReason],
-        validators=[InputRequired("Choose what is wrong with it")],
+        validators=[Required("Choose what is wrong with it")],
     )
     note = TextAreaField(
         "Anything the moderators should know (optional)",

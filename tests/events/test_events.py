@@ -66,9 +66,15 @@ def test_times_are_right_on_both_sides_of_the_clock_change(
             "joining_url",
             "Enter a web address starting https://",
         ),
+        (
+            {"joining_url": "https://[meet.example.org/qms"},
+            "joining_url",
+            "Enter a web address starting https://",
+        ),
         ({"joining_url": ""}, "joining_url", "Enter a joining link or a venue"),
         ({"capacity": "0"}, "capacity", "Places must be a number from 1 to 100,000"),
         ({"title": ""}, "title", "Enter a title"),
+        ({"title": "   "}, "title", "Enter a title"),
     ],
 )
 def test_bad_event_details_are_explained_kept_and_not_saved(

@@ -111,6 +111,7 @@ def test_sections_are_sanitised_and_optional_ones_may_be_left_out(client, author
         ({"pii_declaration": None}, "pii_declaration", "no patient-identifiable information"),
         ({"classification": "official-sensitive"}, "visibility", "OFFICIAL-SENSITIVE"),
         ({"title": ""}, "title", "Enter a title"),
+        ({"title": "  "}, "title", "Enter a title"),
         ({"context": "x" * 10_001}, "context", "10,000 characters or fewer"),
     ],
 )
