@@ -25,7 +25,7 @@ from peerlearn.core.db import contains_pattern, utcnow
 from peerlearn.core.deferred import after_response
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
-from peerlearn.core.signals import account_changed, person_changed
+from peerlearn.core.signals import account_changed, person_changed, sign_ins_ended
 from peerlearn.core.text import render_markdown
 from peerlearn.extensions import db, limiter
 from peerlearn.organisations.models import Organisation
@@ -269,6 +269,7 @@ def sign_out(user: User) -> None:
     db.session.execute(delete(SignIn).where(SignIn.token == user.get_id()))
     record("auth.signed_out", actor=user, subject=user)
     db.session.commit()
+    sign_ins_ended.send(user)
     # Clear first: logout_user() leaves the note that tells Flask-Login to delete the remember-me
     # cookie in the session, and clearing after it would keep the cookie (and the sign-in) alive.
     session.clear()
@@ -321,6 +322,7 @@ def reset_password(token: str, new_password: str) -> User:
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     record("auth.password_reset", actor=user, subject=user)
     db.session.commit()
+    sign_ins_ended.send(user)
     return user
 
 
@@ -331,6 +333,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     _set_password(user, new_password)
     record("auth.password_changed", actor=user, subject=user)
     db.session.commit()
+    sign_ins_ended.send(user)
 
 
 def _set_password(user: User, new_password: str) -> None:

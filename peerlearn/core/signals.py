@@ -46,6 +46,11 @@
     reactivates the account, or gives or takes away the network administrator role (committed):
     what they may read has changed. The live chat drops them from chats they may no longer read.
 
+``sign_ins_ended``
+    Sent with the :class:`~peerlearn.accounts.models.User` after one or all of their sign-ins
+    ended (committed): they signed out, or changed or reset their password. The live chat closes
+    their connections, so that only browsers still signed in reconnect.
+
 ``organisation_changed``
     Sent with the :class:`~peerlearn.organisations.models.Organisation` after an administrator
     renames it (committed). Search re-files its people and the resources that came from it, whose
@@ -72,5 +77,6 @@ thread_changed = _signals.signal("thread-changed")
 event_changed = _signals.signal("event-changed")
 person_changed = _signals.signal("person-changed")
 account_changed = _signals.signal("account-changed")
+sign_ins_ended = _signals.signal("sign-ins-ended")
 organisation_changed = _signals.signal("organisation-changed")
 resource_changed = _signals.signal("resource-changed")

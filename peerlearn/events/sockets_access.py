@@ -15,7 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from peerlearn.accounts.models import User
-from peerlearn.core.signals import account_changed, membership_changed, space_changed
+from peerlearn.core.signals import (
+    account_changed,
+    membership_changed,
+    sign_ins_ended,
+    space_changed,
+)
 from peerlearn.events import presence
 from peerlearn.events.models import Event
 from peerlearn.events.sockets import NAMESPACE, presence_changed, room
@@ -95,3 +100,20 @@ def drop_closed_account(user: User, **_: Any) -> None:
     except Exception:  # the account is committed; never fail the request over this
         db.session.rollback()
         logger.exception("dropping an account from the chats it may no longer read failed")
+
+
+@sign_ins_ended.connect
+def reconnect_account(user: User, **_: Any) -> None:
+    """A sign-in of the account ended (signing out, a password changed or reset). A chat
+    connection keeps the sign-in it was opened with, and which of the account's connections
+    belong to the ended one is not known here, so all of them are closed: the browsers still
+    signed in reconnect at once (the client does so when the server closes it) and catch up on
+    what they missed, and one whose sign-in ended, such as a copied cookie's, cannot connect
+    again and receives nothing more."""
+    try:
+        for event in present_events():
+            for sid in presence.sids_of(event.id, user.id):
+                socketio.server.disconnect(sid, namespace=NAMESPACE)
+    except Exception:  # the sign-in has ended; never fail the request over this
+        db.session.rollback()
+        logger.exception("closing an account's chat connections failed")

@@ -24,6 +24,7 @@ from peerlearn.organisations.services import OrganisationData
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole, Visibility
 from peerlearn.spaces.services import get_membership
+from tests.conftest import PASSWORD
 from tests.discussions.test_query_counts import counting_statements
 from tests.events.chat_helpers import ask, code, received
 
@@ -316,6 +317,38 @@ def test_a_deactivated_account_is_dropped_from_every_chat_at_once(
     assert dee.get_received("/live") == [] and dee_elsewhere.get_received("/live") == []
     refused = ask(dee, "join", {"event_id": live_event.id})
     assert code(refused) == "unauthorised"
+
+
+@pytest.mark.parametrize("how", ["password changed", "signed out"])
+def test_a_connection_whose_sign_in_ended_receives_nothing_more(
+    live_event, member, new_client, login, connect_socket, chatter, how
+):
+    """A chat connection opened with a sign-in that has since ended (a copied cookie, a browser
+    signed out everywhere by a password change) is closed and cannot connect again, while the
+    browser still signed in reconnects and carries on."""
+    dee = member("Dee Parted")
+    copied = new_client()
+    login(copied, dee)
+    thief = connect_socket(copied, namespace="/live")
+    bob = chatter(member("Bob Baker"))
+    own = new_client()
+    login(own, dee)
+    for socket in (thief, bob):
+        assert ask(socket, "join", {"event_id": live_event.id})["ok"]
+        socket.get_received("/live")
+
+    if how == "password changed":
+        form = {"current_password": PASSWORD, "password": "a whole new passphrase 42"}
+        assert own.post("/account/password", data=form).status_code == 302
+    else:  # the copied browser's own sign-in ends: the thief's copy of it with it
+        assert copied.post("/logout").status_code == 302
+    assert not thief.is_connected("/live")  # closed by the server: nothing more reaches it
+    assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
+    assert not connect_socket(copied, namespace="/live").is_connected("/live")
+    if how == "password changed":
+        again = connect_socket(own, namespace="/live")
+        assert again.is_connected("/live")
+        assert ask(again, "join", {"event_id": live_event.id})["ok"]
 
 
 def test_an_administrator_who_is_one_no_more_leaves_private_chats(
