@@ -70,7 +70,7 @@ class Required(InputRequired):
         super().__call__(form, field)
         if isinstance(field.data, str) and not field.data.strip():
             field.errors[:] = []
-            raise StopValidation(self.message)
+            raise StopValidation(self.message or field.gettext("This field is required."))
 
 
 def strip_whitespace(value: object) -> object:

@@ -32,9 +32,14 @@ def to_id(value: object) -> int:
 
 
 class IdConverter(IntegerConverter):
-    """Flask's ``<int:…>`` with an upper bound: ``/threads/99999999999999999999`` is a 404 like
-    any other thread that does not exist, instead of a database error. Registered as ``int``."""
+    """Flask's ``<int:…>`` read as :func:`to_id` reads an id: ASCII digits only (werkzeug's
+    own would take ``/threads/١٢`` for thread 12), from 1 up to :data:`MAX_ID`, so
+    ``/threads/99999999999999999999`` is a 404 like any other thread that does not exist,
+    instead of a database error. Registered as ``int``."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)

@@ -3,6 +3,7 @@ the database, another script's digits or junk is a "not found" or a plain refusa
 server error (before, ``/threads/99999999999999999999`` failed the statement on both databases)."""
 
 import pytest
+from werkzeug.exceptions import NotFound
 
 from peerlearn.core.ids import MAX_ID, to_id
 
@@ -24,7 +25,6 @@ def test_to_id_takes_only_ascii_digits_within_the_columns_range():
         ("get", "/posts/{big}/report"),
         ("get", "/events/{big}"),
         ("get", "/resources/{big}"),
-        ("get", "/resources/1/versions/{big}/download"),
         ("get", "/notifications/{big}"),
         ("get", "/admin/organisations/{big}/edit"),
         ("post", "/admin/users/{big}/deactivate"),
@@ -32,7 +32,7 @@ def test_to_id_takes_only_ascii_digits_within_the_columns_range():
     ],
 )
 @pytest.mark.parametrize("big", [str(MAX_ID + 1), HUGE])
-def test_an_id_too_large_for_the_database_is_not_found(
+def test_an_id_no_row_can_have_is_not_found(
     client, make_user, make_space, login, method, path, big
 ):
     admin = make_user("Ada Admin", admin=True)
@@ -42,6 +42,13 @@ def test_an_id_too_large_for_the_database_is_not_found(
     response = client.get(url) if method == "get" else client.post(url)
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/threads/١٢", "/threads/0", "/threads/-3", "/threads/+12"])
+def test_a_route_takes_only_an_id_a_row_can_have(app, path):
+    with pytest.raises(NotFound):
+        app.url_map.bind("peerlearn.test").match(path)
+    assert app.url_map.bind("peerlearn.test").match("/threads/12")[1] == {"thread_id": 12}
 
 
 @pytest.mark.parametrize("page", ["²", "١", "9" * 40, "-3", "two"])
