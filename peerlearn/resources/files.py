@@ -154,15 +154,19 @@ def extension_of(name: str) -> str:
 #: few thousand (a 1,000-slide presentation with notes about 5,000); reading the directory of a
 #: 25 MB zip of empty entries (some 300,000) would hold the request for seconds and 200 MB.
 MAX_ZIP_ENTRIES = 10_000
+#: The largest directory such a zip may have, in bytes: zipfile reads the whole directory by the
+#: size its end record gives, whatever count of entries that record claims, so both are capped.
+MAX_ZIP_DIRECTORY = 2 * 1024 * 1024
 #: The most of an OpenDocument ``mimetype`` entry read: the longest type it names is 46 bytes.
 _MIMETYPE_BYTES = 100
 #: Compression methods whose reads zipfile bounds to what is asked for.
 _BOUNDED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 
 
-def _zip_entries(path: Path) -> int | None:
-    """How many entries a zip's end record says it lists, read before its directory is (None:
-    no end record, so not a zip). A zip64 file with over 65,534 entries says 65,535."""
+def _zip_directory(path: Path) -> tuple[int, int] | None:
+    """How many entries a zip's end record says it lists, and how many bytes its directory
+    takes, read before the directory is (None: no end record, so not a zip). A zip64 file says
+    65,535 entries and 4 GB."""
     with path.open("rb") as file:
         size = file.seek(0, io.SEEK_END)
         # The end record is 22 bytes, after which a comment of up to 65,535 bytes may follow.
@@ -171,22 +175,23 @@ def _zip_entries(path: Path) -> int | None:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) < at + 22:
         return None
-    return int.from_bytes(tail[at + 10 : at + 12], "little")
+    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+    return entries, int.from_bytes(tail[at + 12 : at + 16], "little")
 
 
 def _zip_type(path: Path) -> str | None:
     """For a zip that libmagic did not recognise: the Office Open XML or OpenDocument type its
     own manifest declares, if any.
 
-    A zip listing over :data:`MAX_ZIP_ENTRIES` entries is not one. Otherwise only the zip's
-    directory (names, sizes, methods) and the first :data:`_MIMETYPE_BYTES` of an
-    OpenDocument ``mimetype`` entry are read, so a small upload that would unzip to gigabytes (a
+    A zip listing over :data:`MAX_ZIP_ENTRIES` entries, or with a directory over
+    :data:`MAX_ZIP_DIRECTORY` bytes, is not one. Otherwise only the zip's directory (names,
+    sizes, methods) and the first :data:`_MIMETYPE_BYTES` of an OpenDocument ``mimetype`` entry are read, so a small upload that would unzip to gigabytes (a
     zip bomb) costs no more than a real document. That entry is read only when it is stored or
     deflated: zipfile bounds what it inflates of a deflated entry to what is asked for, but not
     of a bzip2 or LZMA one (a 1 KB bzip2 entry can inflate to a gigabyte in one step), and the
     standard stores it uncompressed anyway."""
-    entries = _zip_entries(path)
-    if entries is None or entries > MAX_ZIP_ENTRIES:
+    directory = _zip_directory(path)
+    if directory is None or directory[0] > MAX_ZIP_ENTRIES or directory[1] > MAX_ZIP_DIRECTORY:
         return None
     try:
         with zipfile.ZipFile(path) as archive:
@@ -271,6 +276,11 @@ def reencoded_image(
             logger.warning("re-encoding image %s took over %ss: stopped", path.name, timeout)
             raise UploadError(
                 "The image took too long to process. Save it at a smaller size and upload the copy"
+            ) from None
+        except OSError:  # the child could not start (process or memory limits, say)
+            logger.exception("re-encoding image %s could not start", path.name)
+            raise UploadError(
+                "The image could not be processed just now. Try again in a few minutes"
             ) from None
         if done.returncode != 0:
             error = done.stderr.decode("utf-8", "replace")[-2000:]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import io
+import resource as resource_usage
+import sys
 import tracemalloc
 import zipfile
 
@@ -316,6 +318,28 @@ def test_a_zip_listing_more_entries_than_a_document_has_is_not_looked_into(
     assert resource.current_version.mime == OOXML + "wordprocessingml.document"
 
 
+def test_a_zip_whose_end_record_understates_its_entries_is_not_looked_into(signed_in, app, qms):
+    """zipfile reads the whole directory by its size in bytes, whatever count of entries the end
+    record claims: an OpenDocument text (its mimetype deflated, so libmagic says only "zip")
+    padded to 30,000 entries said to be 1 is refused unread, not read through and accepted."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", ODF + "text")
+        for n in range(30_000):
+            archive.writestr(f"Pictures/image{n:05}-with-a-longish-name.xml", "")
+    content = bytearray(buffer.getvalue())
+    end = content.rfind(b"PK\x05\x06")
+    content[end + 8 : end + 12] = (1).to_bytes(2, "little") * 2  # entries here, and in all
+    assert int.from_bytes(content[end + 12 : end + 16], "little") > files.MAX_ZIP_DIRECTORY
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=bytes(content), filename="guide.odt"),
+        content_type="multipart/form-data",
+    )
+    assert "a zip archive" in field_error(response.get_data(as_text=True), "file")
+    assert_no_trace(app)
+
+
 def test_a_file_over_the_limit_is_refused_beside_the_field(signed_in, app, qms, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 4096)
     response = signed_in.post(
@@ -468,8 +492,9 @@ def test_images_up_to_25_megapixels_are_accepted_without_the_web_process_decodin
     signed_in, app, qms
 ):
     """A 24-megapixel camera's photo fits with room to spare. The pixels are decoded and written
-    again in the bounded child process: the web process holds no copy of them (a 5,000 × 5,000
-    RGB image is 75 MB)."""
+    again in the bounded child process: that child does the work (its CPU time is counted), and
+    the web process holds no copy of them (a 5,000 × 5,000 RGB image is 75 MB; tracemalloc sees
+    Python's copies, not Pillow's own buffers, hence the CPU time as well)."""
     too_large = signed_in.post(
         f"/spaces/{qms.slug}/library/new",
         data=form(content=image_bytes("PNG", size=(5001, 5000)), filename="driver diagram.png"),
@@ -481,6 +506,7 @@ def test_images_up_to_25_megapixels_are_accepted_without_the_web_process_decodin
     assert_no_trace(app)
 
     content = image_bytes("PNG", size=(5000, 5000))
+    children = resource_usage.getrusage(resource_usage.RUSAGE_CHILDREN)
     tracemalloc.start()
     try:
         resource = share(signed_in, qms, content=content, filename="driver diagram.png")
@@ -488,6 +514,9 @@ def test_images_up_to_25_megapixels_are_accepted_without_the_web_process_decodin
     finally:
         tracemalloc.stop()
     assert peak < 32 * 1024 * 1024, f"the web process held {peak / 2**20:.0f} MB"
+    after = resource_usage.getrusage(resource_usage.RUSAGE_CHILDREN)
+    # Decoding and encoding 25 million pixels takes a child at least a tenth of a second of CPU.
+    assert (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime) > 0.1
     assert resource.current_version.mime == "image/png"
     [path] = stored_files(app)
     with Image.open(path) as image:
@@ -507,6 +536,27 @@ def test_an_image_that_takes_too_long_is_refused(signed_in, app, qms, monkeypatc
     )
     assert f'value="{TITLE}"' in page
     assert "took over 0.001s: stopped" in caplog.text
+    assert_no_trace(app)
+
+
+def test_an_image_whose_processing_cannot_start_is_refused_with_a_message(
+    signed_in, app, qms, monkeypatch, caplog
+):
+    """The child process that re-encodes images cannot be started (here: no interpreter where
+    it should be): the upload is refused beside the field, not answered with an error page."""
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python3")
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=image_bytes("PNG"), filename="chart.png"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert field_error(page, "file") == (
+        "The image could not be processed just now. Try again in a few minutes"
+    )
+    assert f'value="{TITLE}"' in page
+    assert "could not start" in caplog.text
     assert_no_trace(app)
 
 
