@@ -523,28 +523,26 @@ def test_images_up_to_25_megapixels_are_accepted_without_the_web_process_decodin
         assert image.size == (5000, 5000)
 
 
-def test_an_image_that_takes_too_long_is_refused(signed_in, app, qms, monkeypatch, caplog):
-    monkeypatch.setitem(app.config, "UPLOAD_IMAGE_TIMEOUT", 0.001)
-    response = signed_in.post(
-        f"/spaces/{qms.slug}/library/new",
-        data=form(content=image_bytes("PNG"), filename="chart.png"),
-        content_type="multipart/form-data",
-    )
-    page = response.get_data(as_text=True)
-    assert field_error(page, "file") == (
-        "The image took too long to process. Save it at a smaller size and upload the copy"
-    )
-    assert f'value="{TITLE}"' in page
-    assert "took over 0.001s: stopped" in caplog.text
-    assert_no_trace(app)
-
-
-def test_an_image_whose_processing_cannot_start_is_refused_with_a_message(
-    signed_in, app, qms, monkeypatch, caplog
+@pytest.mark.parametrize(
+    ("trouble", "message", "logged"),
+    [
+        # it takes longer than it may
+        ({"UPLOAD_IMAGE_TIMEOUT": 0.001},
+         "The image took too long to process. Save it at a smaller size and upload the copy",
+         "took over 0.001s: stopped"),
+        # its child process cannot be started: no interpreter where it should be
+        ({"executable": "/nonexistent/python3"},
+         "The image could not be processed just now. Try again in a few minutes",
+         "could not start"),
+    ],
+)  # fmt: skip
+def test_an_image_that_cannot_be_re_encoded_is_refused_beside_the_field(
+    signed_in, app, qms, monkeypatch, caplog, trouble, message, logged
 ):
-    """The child process that re-encodes images cannot be started (here: no interpreter where
-    it should be): the upload is refused beside the field, not answered with an error page."""
-    monkeypatch.setattr(sys, "executable", "/nonexistent/python3")
+    if "executable" in trouble:
+        monkeypatch.setattr(sys, "executable", trouble["executable"])
+    else:
+        monkeypatch.setitem(app.config, "UPLOAD_IMAGE_TIMEOUT", trouble["UPLOAD_IMAGE_TIMEOUT"])
     response = signed_in.post(
         f"/spaces/{qms.slug}/library/new",
         data=form(content=image_bytes("PNG"), filename="chart.png"),
@@ -552,11 +550,9 @@ def test_an_image_whose_processing_cannot_start_is_refused_with_a_message(
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert field_error(page, "file") == (
-        "The image could not be processed just now. Try again in a few minutes"
-    )
+    assert field_error(page, "file") == message
     assert f'value="{TITLE}"' in page
-    assert "could not start" in caplog.text
+    assert logged in caplog.text
     assert_no_trace(app)
 
 
