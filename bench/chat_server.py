@@ -209,32 +209,19 @@ def _seed_here(members: int) -> dict[str, Any]:
             region=Region.north_west,
         )
         password_hash = hash_password(PASSWORD)
+
+        def person(email: str, handle: str, name: str) -> User:
+            return User(email=email, handle=handle, display_name=name,
+                        job_title="Improvement Lead", organisation=organisation,
+                        password_hash=password_hash, site_role=SiteRole.member, active=True,
+                        email_confirmed_at=utcnow())  # fmt: skip
+
         users = [
-            User(
-                email=f"chat{number}@trust.nhs.uk",
-                handle=f"chat-{number}",
-                display_name=f"Chat Member {number}",
-                job_title="Improvement Lead",
-                organisation=organisation,
-                password_hash=password_hash,
-                site_role=SiteRole.member,
-                active=True,
-                email_confirmed_at=utcnow(),
-            )
+            person(f"chat{number}@trust.nhs.uk", f"chat-{number}", f"Chat Member {number}")
             for number in range(1, members + 1)
         ]
         #: Signed in, but not a member: follows the network-visible chat read-only.
-        outsider = User(
-            email="chat-outsider@trust.nhs.uk",
-            handle="chat-outsider",
-            display_name="Chat Outsider",
-            job_title="Improvement Lead",
-            organisation=organisation,
-            password_hash=password_hash,
-            site_role=SiteRole.member,
-            active=True,
-            email_confirmed_at=utcnow(),
-        )
+        outsider = person("chat-outsider@trust.nhs.uk", "chat-outsider", "Chat Outsider")
         space = Space(
             slug="live-chat",
             name="Live Chat Group",

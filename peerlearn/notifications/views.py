@@ -15,7 +15,7 @@ from peerlearn.discussions.models import Post
 from peerlearn.extensions import csrf, db
 from peerlearn.notifications import services
 from peerlearn.notifications.models import EmailFrequency, Notification
-from peerlearn.permissions import Action, can
+from peerlearn.permissions import Action, can, space_filter
 from peerlearn.spaces.models import Membership, MemberState, Space
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -86,21 +86,20 @@ def settings() -> str | Response:
     overrides = services.space_overrides(current_user)
     # The spaces they belong to, and any other they still see that has a choice of its own (a
     # space they follow without joining, stopped from an e-mail's link), so it can be undone.
-    spaces = [
-        space
-        for space in db.session.scalars(
-            select(Space)
-            .outerjoin(
-                Membership,
-                (Membership.space_id == Space.id)
-                & (Membership.user_id == current_user.id)
-                & (Membership.state == MemberState.active),
-            )
-            .where(Membership.user_id.is_not(None) | Space.id.in_(list(overrides)))
-            .order_by(Space.name)
+    spaces = db.session.scalars(
+        select(Space)
+        .outerjoin(
+            Membership,
+            (Membership.space_id == Space.id)
+            & (Membership.user_id == current_user.id)
+            & (Membership.state == MemberState.active),
         )
-        if can(current_user, Action.list, space)
-    ]
+        .where(
+            Membership.user_id.is_not(None) | Space.id.in_(list(overrides)),
+            space_filter(current_user, Action.list),
+        )
+        .order_by(Space.name)
+    ).all()
     if form.validate_on_submit():
         services.set_email_frequency(current_user, EmailFrequency(form.email.data))
         for space in spaces:

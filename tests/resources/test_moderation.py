@@ -84,15 +84,19 @@ def test_a_patient_information_report_hides_it_until_reviewed(
     ]
 
 
-def test_the_reporter_of_patient_information_lands_on_the_library_with_the_thanks(
-    client, login, template, reader, qms
-):
-    login(client, reader)
-    response = client.post(
-        f"/resources/{template.id}/flag",
+def _report_patient_information(client, login, person, resource):
+    login(client, person)
+    return client.post(
+        f"/resources/{resource.id}/flag",
         data={"reason": "patient-information", "note": "NHS numbers on page 3"},
         follow_redirects=True,
     )
+
+
+def test_the_reporter_of_patient_information_lands_on_the_library_with_the_thanks(
+    client, login, template, reader, qms
+):
+    response = _report_patient_information(client, login, reader, template)
     assert (response.status_code, response.request.path) == (200, f"/spaces/{qms.slug}/library")
     page = response.get_data(as_text=True)
     assert "The resource is hidden until a moderator has reviewed it" in page
@@ -102,12 +106,7 @@ def test_the_reporter_of_patient_information_lands_on_the_library_with_the_thank
 def test_a_moderator_who_reports_patient_information_stays_on_the_hidden_resource(
     client, login, template, moderator
 ):
-    login(client, moderator)
-    response = client.post(
-        f"/resources/{template.id}/flag",
-        data={"reason": "patient-information", "note": "NHS numbers on page 3"},
-        follow_redirects=True,
-    )
+    response = _report_patient_information(client, login, moderator, template)
     assert (response.status_code, response.request.path) == (200, f"/resources/{template.id}")
     page = response.get_data(as_text=True)
     assert "The resource is hidden until a moderator has reviewed it" in page
