@@ -1,5 +1,6 @@
 """Shared fixtures: an app per database backend, a fresh database per test, factories, a client
-that sends CSRF tokens like a browser, and the e-mail outbox.
+that sends CSRF tokens like a browser, and a Socket.IO client that shares its session. The e-mail
+fixtures (``outbox`` and ``smtp_server``) are in tests/mail_fixtures.py, registered below.
 
 Every test that uses ``app`` runs once on SQLite and, when ``PEERLEARN_TEST_DATABASE_URL`` names a
 PostgreSQL database, once more on PostgreSQL. The schema comes from the migrations.
@@ -7,23 +8,22 @@ PostgreSQL database, once more on PostgreSQL. The schema comes from the migratio
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import re
+import secrets
 import shutil
-import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from xdist.scheduler import LoadScopeScheduling
 
 from peerlearn import create_app, init_socketio
 from peerlearn.accounts.models import SiteRole, User
@@ -41,6 +41,8 @@ from peerlearn.spaces.models import (
     Visibility,
 )
 
+pytest_plugins = ["tests.mail_fixtures"]
+
 #: The password every factory-made account has.
 PASSWORD = "correct horse battery staple 42"
 #: A cheap argon2id profile for the suite (production uses the library's defaults; the password
@@ -49,6 +51,50 @@ FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
 
 POSTGRES_URL = os.environ.get("PEERLEARN_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+#: pytest-xdist's name for this process ("gw0", "gw1", …), or "" when the suite runs in one.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+class SharedSetupScheduling(LoadScopeScheduling):
+    """pytest-xdist hands tests out one at a time, except those that share a costly setup: the
+    browser tests (one served demo and one Chromium) go to one worker together, and so does each
+    live module (a seeded database). The grouping goes by path, so it needs no markers."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        if path.startswith("tests/browser/"):
+            return "tests/browser"
+        if path.startswith("tests/live/"):
+            return path
+        return nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> SharedSetupScheduling:
+    return SharedSetupScheduling(config, log)
+
+
+#: The name under which a report carries one of axe's lesser findings (tests/browser).
+AXE_LESSER_FINDING = "axe-lesser-finding"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List axe's moderate and minor findings from the browser tests: they fail nothing, but
+    they are worth fixing. Each came with its test's report (from any pytest-xdist worker), so
+    this hook is here, where the process that reports loads it."""
+    findings: dict[tuple[str, ...], set[str]] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == AXE_LESSER_FINDING:
+                    *key, path = value
+                    findings.setdefault(tuple(key), set()).add(path)
+    if not findings:
+        return
+    terminalreporter.section("axe-core: moderate and minor findings (not failures)")
+    for (rule, impact, help_text, target), paths in sorted(findings.items()):
+        terminalreporter.line(
+            f"{rule} ({impact}) {target}: {help_text} - on {', '.join(sorted(paths))}"
+        )
 
 
 def _reset_postgres(url: str) -> str:
@@ -63,12 +109,35 @@ def _reset_postgres(url: str) -> str:
     return url
 
 
+def _worker_postgres(url: str, worker: str) -> Iterator[str]:
+    """A database of this worker's own beside the one named (same server), dropped afterwards."""
+    server = make_url(url)
+    name = f"{server.database}_{worker}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _reset_postgres(server.set(database=name).render_as_string(hide_password=False))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated-from-empty database for the session, on each backend in turn."""
-    if request.param == "postgresql":
-        return _reset_postgres(POSTGRES_URL)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'peerlearn-test.db'}"
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated-from-empty database for the session, on each backend in turn.
+
+    Under pytest-xdist each worker has PostgreSQL databases of its own, named after the one given.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'peerlearn-test.db'}"
+    elif WORKER:
+        yield from _worker_postgres(POSTGRES_URL, WORKER)
+    else:
+        yield _reset_postgres(POSTGRES_URL)
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +150,8 @@ def app_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> d
         "SECRET_KEY": "test-secret-key-that-is-long-enough-for-anything",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": None,
+        # Apps a test gives a Redis message queue talk on a channel no other worker listens to.
+        "SOCKETIO_CHANNEL": f"peerlearn-test-{WORKER or 'main'}-{secrets.token_hex(4)}",
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ENABLED": True,
         "MAIL_SERVER": None,
@@ -144,6 +215,10 @@ class Client(FlaskClient):
         kwargs.setdefault("buffered", True)
         with self.application.app_context():
             response = super().open(*args, **kwargs)
+        # Werkzeug spools a request body over 500 KB to a temporary file it never closes: close
+        # each one here, or its ResourceWarning fails whichever later test the collector runs in.
+        for sent in (*getattr(response, "history", ()), response):
+            sent.request.environ["wsgi.input"].close()
         if has_app_context():
             db.session.expire_all()
         return response
@@ -346,99 +421,7 @@ def login(app: Flask) -> Callable[..., Any]:
     return sign_in
 
 
-# The e-mail outbox ------------------------------------------------------------------------------
-
-
-@dataclass
-class Mail:
-    """One message from the outbox."""
-
-    to: str
-    subject: str
-    text: str
-
-    def link(self, path_prefix: str) -> str:
-        """The path of the first link in the message starting with ``path_prefix``."""
-        match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s]*)", self.text)
-        assert match, f"no {path_prefix} link in: {self.text}"
-        return match.group(1)
-
-
-class Outbox:
-    """The messages the app has 'sent' (written to MAIL_OUTBOX_DIR), oldest first."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def messages(self) -> list[Mail]:
-        if not self.folder.exists():
-            return []
-        mails = []
-        for path in sorted(self.folder.glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
-            mails.append(
-                Mail(to=message["To"], subject=message["Subject"], text=body.get_content())
-            )
-        return mails
-
-    def to(self, address: str) -> list[Mail]:
-        return [mail for mail in self.messages() if mail.to == address]
-
-    def last(self, address: str) -> Mail:
-        mails = self.to(address)
-        assert mails, f"no e-mail to {address}; outbox: {[m.to for m in self.messages()]}"
-        return mails[-1]
-
-
-class SMTPServer:
-    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives: each message with
-    the connection it came over."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[int, email.message.EmailMessage]] = []
-        self._sessions: dict[int, int] = {}
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        connection = self._sessions.setdefault(id(session), len(self._sessions) + 1)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append((connection, message))  # type: ignore[arg-type]
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [message for _, message in self.received if message["To"] == address]
-
-    @property
-    def connections(self) -> int:
-        return len({connection for connection, _ in self.received})
-
-
-@pytest.fixture
-def smtp_server(app: Flask) -> Iterator[SMTPServer]:
-    """The app sends its mail to a real SMTP server for the test (plain SMTP, no sign-in)."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = SMTPServer()
-    running = [Controller(server, hostname="127.0.0.1", port=port)]
-    running[0].start()
-
-    def restart() -> None:
-        """Stop the server, dropping every connection, and start a new one on the same port."""
-        running[0].stop()
-        running[0] = Controller(server, hostname="127.0.0.1", port=port)
-        running[0].start()
-
-    server.restart = restart  # type: ignore[attr-defined]
-    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False)
-    try:
-        yield server
-    finally:
-        app.config.update(saved)
-        running[0].stop()
+# Query counts and sockets -----------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -448,11 +431,6 @@ def header_count_every_time(app: Flask) -> Iterator[None]:
     app.config["HEADER_COUNT_SECONDS"] = 0
     yield
     app.config.pop("HEADER_COUNT_SECONDS")
-
-
-@pytest.fixture
-def outbox(app: Flask) -> Outbox:
-    return Outbox(Path(app.config["MAIL_OUTBOX_DIR"]))
 
 
 class SocketClient:

@@ -3,9 +3,6 @@ would, and the axe-core check every page must pass (``check_accessibility``)."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import re
 import secrets
 import subprocess
 from collections.abc import Callable
@@ -15,6 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.mail_fixtures import Mail, Outbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AXE_SCRIPT = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -34,21 +33,6 @@ NewContext = Callable[..., BrowserContext]
 
 
 @dataclass
-class Mail:
-    """One message from the app's outbox."""
-
-    to: str
-    subject: str
-    text: str
-
-    def link(self, path_prefix: str) -> str:
-        """The first absolute link in the message whose path starts with ``path_prefix``."""
-        match = re.search(r"https?://[^/\s]+" + re.escape(path_prefix) + r"\S*", self.text)
-        assert match, f"no {path_prefix} link in the e-mail to {self.to}:\n{self.text}"
-        return match.group(0)
-
-
-@dataclass
 class LiveServer:
     """The app served for the session: its address, its outbox, its log and its SQLite database
     (for the rare test that must set what no form can, such as a time to the second)."""
@@ -59,20 +43,9 @@ class LiveServer:
     process: subprocess.Popen[bytes]
     database: Path
 
-    def mails(self) -> list[Mail]:
-        """Every message the app has sent, oldest first."""
-        messages = []
-        for path in sorted(self.outbox.glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
-            messages.append(Mail(str(message["To"]), str(message["Subject"]), body.get_content()))
-        return messages
-
     def last_mail(self, to: str) -> Mail:
         """The newest message to ``to`` (the app writes it before it answers the request)."""
-        mails = [mail for mail in self.mails() if mail.to == to]
-        assert mails, f"no e-mail to {to}; the outbox has mail to {[m.to for m in self.mails()]}"
-        return mails[-1]
+        return Outbox(self.outbox).last(to)
 
     def log_tail(self, lines: int) -> str:
         """The last lines the server wrote, for a failing test's report."""

@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from tests.conftest import AXE_LESSER_FINDING
+
 from .browser_support import (
     DEMO_PASSWORD,
     JAVASCRIPT_OFF,
@@ -53,25 +55,22 @@ _FAILED = pytest.StashKey[bool]()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """On a failure, remember it and add the tail of the server's log to the report."""
+    """On a failure, remember it and add the tail of the server's log to the report. axe's lesser
+    findings travel with the report (from a pytest-xdist worker too) to the summary
+    (``pytest_terminal_summary`` in tests/conftest.py)."""
     report = yield
+    for (rule, impact, help_text, target), paths in LESSER_FINDINGS.items():
+        for path in sorted(paths):
+            report.user_properties.append(
+                (AXE_LESSER_FINDING, (rule, impact, help_text, target, path))
+            )
+    LESSER_FINDINGS.clear()
     if report.failed:
         item.stash[_FAILED] = True
         server = getattr(item, "funcargs", {}).get("live_server")
         if isinstance(server, LiveServer):
             report.sections.append(("peerlearn server log (last 60 lines)", server.log_tail(60)))
     return report
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """List axe's moderate and minor findings: they fail nothing, but they are worth fixing."""
-    if not LESSER_FINDINGS:
-        return
-    terminalreporter.section("axe-core: moderate and minor findings (not failures)")
-    for (rule, impact, help_text, target), paths in sorted(LESSER_FINDINGS.items()):
-        terminalreporter.line(
-            f"{rule} ({impact}) {target}: {help_text} - on {', '.join(sorted(paths))}"
-        )
 
 
 # The served app --------------------------------------------------------------------------------

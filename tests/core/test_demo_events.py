@@ -44,6 +44,7 @@ def _messages(event):
 def test_seed_demo_adds_past_upcoming_and_open_events_once(app, client, login):
     """One full seed per backend (it takes a few seconds): every check below, then the events'
     part again, and again on a "later day"."""
+    started = utcnow()
     output = _seed(app)
     now = utcnow()
     events = db.session.scalars(select(Event)).all()
@@ -52,9 +53,13 @@ def test_seed_demo_adds_past_upcoming_and_open_events_once(app, client, login):
     upcoming = [e for e in events if e.starts_at > now]
     assert len(upcoming) == 3 and len({e.space_id for e in upcoming}) == 3
     (live,) = [e for e in events if chat.is_open(e)]
-    assert now - timedelta(minutes=11) <= live.starts_at <= now - timedelta(minutes=9)
-    assert now + timedelta(minutes=79) <= live.ends_at <= now + timedelta(minutes=81)
+    # Ten minutes before the seeding, to the minute below (however long the seeding took).
+    assert started - timedelta(minutes=11) <= live.starts_at <= now - timedelta(minutes=10)
+    assert live.ends_at == live.starts_at + timedelta(minutes=90)
     assert 3 <= len(_messages(live)) <= 10
+    # Each names the one before it, as the chat's own messages do (docs/live-chat.md).
+    ids = [m.id for m in _messages(live)]
+    assert [m.previous_id for m in _messages(live)] == [None, *ids[:-1]]
     assert all(m.created_at <= now for m in _messages(live))
     assert f"/events/{live.id}" in output and "is open now" in output
     _a_member_reads_a_transcript(client, login, events)

@@ -1,0 +1,114 @@
+"""The e-mail a test can read: ``outbox``, the messages the app has written to MAIL_OUTBOX_DIR (as
+it does when no mail server is set), and ``smtp_server``, a real SMTP server the app sends to for
+the test. A plugin, registered by ``pytest_plugins`` in tests/conftest.py."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+
+@dataclass
+class Mail:
+    """One message from the outbox."""
+
+    to: str
+    subject: str
+    text: str
+
+    def link(self, path_prefix: str) -> str:
+        """The path of the first link in the message starting with ``path_prefix``."""
+        match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s]*)", self.text)
+        assert match, f"no {path_prefix} link in: {self.text}"
+        return match.group(1)
+
+
+class Outbox:
+    """The messages the app has 'sent' (written to MAIL_OUTBOX_DIR), oldest first."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def messages(self) -> list[Mail]:
+        if not self.folder.exists():
+            return []
+        mails = []
+        for path in sorted(self.folder.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+            mails.append(
+                Mail(to=message["To"], subject=message["Subject"], text=body.get_content())
+            )
+        return mails
+
+    def to(self, address: str) -> list[Mail]:
+        return [mail for mail in self.messages() if mail.to == address]
+
+    def last(self, address: str) -> Mail:
+        mails = self.to(address)
+        assert mails, f"no e-mail to {address}; outbox: {[m.to for m in self.messages()]}"
+        return mails[-1]
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Outbox:
+    return Outbox(Path(app.config["MAIL_OUTBOX_DIR"]))
+
+
+class SMTPServer:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives: each message with
+    the connection it came over."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[int, email.message.EmailMessage]] = []
+        self._sessions: dict[int, int] = {}
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        connection = self._sessions.setdefault(id(session), len(self._sessions) + 1)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.received.append((connection, message))  # type: ignore[arg-type]
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [message for _, message in self.received if message["To"] == address]
+
+    @property
+    def connections(self) -> int:
+        return len({connection for connection, _ in self.received})
+
+
+@pytest.fixture
+def smtp_server(app: Flask) -> Iterator[SMTPServer]:
+    """The app sends its mail to a real SMTP server for the test (plain SMTP, no sign-in)."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = SMTPServer()
+    running = [Controller(server, hostname="127.0.0.1", port=port)]
+    running[0].start()
+
+    def restart() -> None:
+        """Stop the server, dropping every connection, and start a new one on the same port."""
+        running[0].stop()
+        running[0] = Controller(server, hostname="127.0.0.1", port=port)
+        running[0].start()
+
+    server.restart = restart  # type: ignore[attr-defined]
+    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False)
+    try:
+        yield server
+    finally:
+        app.config.update(saved)
+        running[0].stop()
