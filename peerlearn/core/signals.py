@@ -44,12 +44,14 @@
 ``account_changed``
     Sent with the :class:`~peerlearn.accounts.models.User` after an administrator deactivates or
     reactivates the account, or gives or takes away the network administrator role (committed):
-    what they may read has changed. The live chat drops them from chats they may no longer read.
+    what they may read has changed. The live chat drops them from chats they may no longer read;
+    the header count closes their room (its connections connect again, or are refused).
 
 ``sign_ins_ended``
     Sent with the :class:`~peerlearn.accounts.models.User` after one or all of their sign-ins
     ended (committed): they signed out, or changed or reset their password. The live chat closes
-    their connections, so that only browsers still signed in reconnect.
+    their connections, and the header count their room, so that only browsers still signed in
+    reconnect.
 
 ``organisation_changed``
     Sent with the :class:`~peerlearn.organisations.models.Organisation` after an administrator

@@ -130,6 +130,7 @@ def payload(message: ChatMessage) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id,
         "pinned": message.pinned_at is not None,
+        "previous_id": message.previous_id,
     }
 
 

@@ -6,8 +6,10 @@ import enum
 import secrets
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import FetchedValue, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peerlearn.accounts.models import User
@@ -137,10 +139,20 @@ class ChatMessage(db.Model):
     server id orders the chat, and the author's ``client_id`` makes a resend return the same row."""
 
     __tablename__ = "chat_messages"
-    __table_args__ = (UniqueConstraint("author_id", "client_id"),)
+    __table_args__ = (
+        UniqueConstraint("author_id", "client_id"),
+        # An event's messages in id order: history, catching up, and each new message's previous.
+        Index("ix_chat_messages_event_id_id", "event_id", "id"),
+    )
+    # The INSERT returns ``previous_id`` (see below) with the new id: nothing is read back.
+    __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    #: The id of the event's message stored just before this one (None for the first): a reader
+    #: given this message knows whether it has every message before it. Set by the INSERT itself
+    #: from a subquery (:func:`_name_the_previous_message`), hence "fetched".
+    previous_id: Mapped[int | None] = mapped_column(server_default=FetchedValue())
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: Chosen by the sending browser, unique per author: resending it stores nothing new.
     client_id: Mapped[str] = mapped_column(String(64))
@@ -154,6 +166,19 @@ class ChatMessage(db.Model):
     pinned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+
+@sa_event.listens_for(ChatMessage, "before_insert")
+def _name_the_previous_message(mapper: Any, connection: Any, message: ChatMessage) -> None:
+    """Whoever stores a message (the chat, the demo), it names the event's message before it,
+    read by the INSERT itself: on SQLite no other writer can come between the two, and on
+    PostgreSQL the chat's lock keeps other messages of the event out until the commit
+    (:func:`peerlearn.events.chat.post_message`)."""
+    message.previous_id = (
+        select(func.max(ChatMessage.id))
+        .where(ChatMessage.event_id == message.event_id)
+        .scalar_subquery()
+    )
 
 
 class ChatMute(db.Model):

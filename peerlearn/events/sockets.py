@@ -97,17 +97,18 @@ def boolean(data: dict[str, Any], key: str) -> bool:
 
 
 def text(data: dict[str, Any], key: str) -> str:
-    """``data[key]`` as text, or a ``bad_request`` (its length is the service's rule)."""
+    """``data[key]`` as text, or a ``bad_request`` (its length is the service's rule). A NUL
+    character is refused, as in any request (``core.security``): PostgreSQL cannot store it."""
     value = data.get(key)
-    if not isinstance(value, str):
-        raise Refused("bad_request", f"{key} must be text")
+    if not isinstance(value, str) or "\x00" in value:
+        raise Refused("bad_request", f"{key} must be text without NUL characters")
     return value
 
 
 def client_id(data: dict[str, Any]) -> str:
-    """The sender's ``client_id``: text of 1 to 64 characters."""
+    """The sender's ``client_id``: text of 1 to 64 characters (none of them NUL)."""
     value = data.get("client_id")
-    if not isinstance(value, str) or not 0 < len(value) <= chat.MAX_CLIENT_ID:
+    if not isinstance(value, str) or not 0 < len(value) <= chat.MAX_CLIENT_ID or "\x00" in value:
         raise Refused("bad_request", "client_id must be text of 1 to 64 characters")
     return value
 
@@ -309,6 +310,21 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
             "moderator": can(user, Action.moderate, event),
             "muted": chat.is_muted(event, user),
         },
+    }
+
+
+@socketio.on("catch_up", namespace=NAMESPACE)
+@acknowledged
+def catch_up(data: dict[str, Any]) -> dict[str, Any]:
+    """The messages after ``after_id`` and the ids up to it of removed ones, as ``join`` gives
+    them, without joining again (nothing is broadcast): for a client in the room that lacks a
+    message before one it was given. Limited like sending, as it can return a whole chat."""
+    event = event_from(data)
+    after_id: int = whole_number(data, "after_id")  # type: ignore[assignment]
+    rate_limit("chat-catch-up")
+    return {
+        "messages": [chat.payload(m) for m in chat.history(event, after_id)],
+        "deleted_ids": chat.deleted_ids(event, after_id),
     }
 
 

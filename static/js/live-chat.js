@@ -2,8 +2,10 @@
 // docs/live-chat.md). It enhances the server-rendered chat: without JavaScript, or until the first
 // join, the plain forms post to the server instead.
 //
-// Never losing a message: the last message id shown is remembered and every (re)join asks for the
-// messages after it, so a reader who was offline sees each missed message once, in order. Sends
+// Never losing a message: the id up to which every message is shown is remembered and every
+// (re)join asks for the messages after it, so a reader who was offline sees each missed message
+// once, in order. Each message names the one before it: one that arrives ahead of a message it
+// follows leaves a gap, filled from the server if the missing message is not broadcast soon. Sends
 // and questions wait in a queue until acknowledged and are resent with the same client_id after a
 // reconnect (the server stores each client_id once). What changed while offline among the messages
 // already shown (removed, pinned or unpinned) is corrected from the join acknowledgement too.
@@ -33,6 +35,9 @@ export function startLiveChat() {
   window.peerlearnLive = chat; // for the browser tests: peerlearnLive.socket
   chat.connect();
 }
+
+// How long a message that arrived ahead of one it follows waits for that one to be broadcast.
+const GAP_WAIT_MS = 2000;
 
 // The words for an error acknowledgement.
 function problem(ack) {
@@ -82,7 +87,7 @@ class LiveChat {
       if (!socket.active) this.setStatus("The live chat could not connect. Reload the page to try again.");
       else if (this.everJoined) this.setStatus("Reconnecting…");
     });
-    socket.on("message", (message) => this.messages.upsert(message));
+    socket.on("message", (message) => this.received(message));
     socket.on("message_deleted", ({ id }) => this.messages.markDeleted(id));
     socket.on("message_pinned", ({ message }) => this.messages.setPinned(message));
     socket.on("question", (question) => this.questions.upsert(question));
@@ -96,7 +101,7 @@ class LiveChat {
   join() {
     const request = { event_id: this.eventId };
     const catchingUp = this.everJoined;
-    if (catchingUp && this.messages.lastId !== null) request.after_id = this.messages.lastId;
+    if (catchingUp) request.after_id = this.messages.complete;
     const generation = this.generation;
     this.socket.emit("join", request, (ack) => {
       if (generation !== this.generation) return;
@@ -109,6 +114,7 @@ class LiveChat {
       for (const message of ack.messages) {
         if (this.messages.upsert(message, { announce: false })) missed += 1;
       }
+      if (this.messages.caughtUp(ack.messages, request.after_id)) this.fillGapSoon();
       for (const id of ack.deleted_ids || []) this.messages.markDeleted(id);
       this.me = ack.me;
       this.messages.setMuted(ack.state.muted_user_ids || []);
@@ -127,6 +133,38 @@ class LiveChat {
         this.setStatus("");
       }
       this.pump();
+    });
+  }
+
+  received(message) {
+    this.messages.upsert(message);
+    if (this.messages.arrived(message)) this.fillGapSoon();
+  }
+
+  // A message arrived before one it follows. That one is normally a moment behind (two servers'
+  // broadcasts can cross); if it has not come within GAP_WAIT_MS, ask the server for it.
+  fillGapSoon() {
+    if (this.gapTimer) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      if (this.ready() && this.messages.waiting.size) this.catchUp();
+    }, GAP_WAIT_MS);
+  }
+
+  // The messages after the last one I have every message before, shown and announced as if
+  // they had come live. While reconnecting there is no need: the rejoin catches up.
+  catchUp() {
+    const afterId = this.messages.complete;
+    const generation = this.generation;
+    this.socket.emit("catch_up", { event_id: this.eventId, after_id: afterId }, (ack) => {
+      if (generation !== this.generation) return;
+      if (!ack?.ok) {
+        if (ack?.error?.code === "rate_limited") this.fillGapSoon();
+        return;
+      }
+      for (const message of ack.messages) this.messages.upsert(message);
+      for (const id of ack.deleted_ids) this.messages.markDeleted(id);
+      if (this.messages.caughtUp(ack.messages, afterId)) this.fillGapSoon();
     });
   }
 
@@ -199,7 +237,10 @@ class LiveChat {
     clearFieldError(this.sendForm);
     box.value = "";
     const placeholder = this.messages.pending(body);
-    const shown = (ack) => this.messages.upsert(ack.message, { mine: true });
+    const shown = (ack) => {
+      this.messages.upsert(ack.message, { mine: true });
+      if (this.messages.arrived(ack.message)) this.fillGapSoon();
+    };
     this.enqueue("send", body, this.sendForm, shown, placeholder);
   }
 

@@ -15,6 +15,10 @@ export class MessageList {
     this.pinnedSection = root.querySelector("[data-pinned]");
     this.pinnedList = root.querySelector("[data-pinned-list]");
     this.elements = new Map(); // id -> <li> in the main list
+    // Every message up to the id ``complete`` is here (null until the first join); ``waiting``
+    // holds each later one's previous_id until the messages before it are here too.
+    this.complete = null;
+    this.waiting = new Map(); // id -> previous_id
     this.muted = new Set(); // user ids (moderators only)
     for (const item of this.list.querySelectorAll("[data-message-id]")) {
       item.dataset.serverRendered = "";
@@ -35,9 +39,33 @@ export class MessageList {
     this.toBottom();
   }
 
-  // The id of the newest message shown: a rejoin asks for the messages after it.
-  get lastId() {
-    return this.elements.size ? Math.max(...this.elements.keys()) : null;
+  // A join answered: its messages are all of the event's after ``afterId`` (or, without it, all
+  // of them from the oldest it returned). Says whether a gap remains (see arrived).
+  caughtUp(messages, afterId) {
+    const newest = messages.length ? messages[messages.length - 1].id : (afterId ?? 0);
+    this.complete = Math.max(this.complete ?? 0, newest);
+    return this.advance();
+  }
+
+  // A message arrived live (broadcast, or the acknowledgement of mine). Each names the event's
+  // message before it, so one broadcast late, or never (its server stopped between storing and
+  // broadcasting it), shows up here as a gap. Says whether a gap remains.
+  arrived(message) {
+    if (this.complete !== null && message.id <= this.complete) return false;
+    this.waiting.set(message.id, message.previous_id ?? 0);
+    return this.complete !== null && this.advance();
+  }
+
+  // Move ``complete`` over the waiting messages that follow on from it, in id order.
+  advance() {
+    for (const id of [...this.waiting.keys()].sort((a, b) => a - b)) {
+      if (id <= this.complete) this.waiting.delete(id);
+      else if (this.waiting.get(id) <= this.complete) {
+        this.complete = id;
+        this.waiting.delete(id);
+      } else break;
+    }
+    return this.waiting.size > 0;
   }
 
   // On the first join the server-rendered history is replaced by the live one (same messages,

@@ -12,6 +12,9 @@ export function startLiveCount() {
   document.body.appendChild(announcer);
 
   const socket = io({ transports: ["websocket", "polling"] });
+  // One of my sign-ins ended, or my account changed: the server has closed my room. Connect
+  // again, which rejoins it while this browser is still signed in.
+  socket.on("sign_in_changed", () => socket.disconnect().connect());
   socket.on("notifications", ({ unread }) => {
     const previous = Number(count.textContent);
     count.textContent = String(unread);

@@ -1,6 +1,7 @@
 """The live event chat in real browsers: two members in one chat see each other's messages; one
 loses the connection while the other sends three, then comes back and sees exactly those three,
-once, in order (and what they sent while offline arrives once); a Q&A vote changes the order on
+once, in order (and what they sent while offline arrives once); a message whose broadcast was
+lost is fetched when the next one arrives; a Q&A vote changes the order on
 both screens; without JavaScript the plain form posts a message, which live readers see at once;
 what a moderator removes or pins while a member is offline is shown when they come back; the chat
 closes and opens by itself on screens already showing the page. Every page shown is checked with
@@ -147,6 +148,43 @@ def test_a_member_who_loses_the_connection_catches_up_on_every_missed_message_on
     b.get_by_role("button", name="New messages below").click()
     expect(b.get_by_role("button", name="New messages below")).to_be_hidden()
     assert messages.evaluate("(box) => box.scrollHeight - box.scrollTop - box.clientHeight < 2")
+    check_accessibility(b)
+
+
+def store_without_broadcast(live_server: LiveServer, url: str, email: str, text: str) -> None:
+    """Store a chat message as a server does and stop before broadcasting it (as a server that
+    stopped between its commit and its broadcast would leave it)."""
+    event_id = int(re.search(r"/events/(\d+)", url).group(1))
+    with closing(sqlite3.connect(live_server.database)) as database, database:
+        database.execute(
+            "INSERT INTO chat_messages (event_id, author_id, client_id, body_source, body_html,"
+            " created_at, previous_id) SELECT ?, users.id, ?, ?, ?, ?, (SELECT max(id) FROM"
+            " chat_messages WHERE event_id = ?) FROM users WHERE users.email = ?",
+            (event_id, "never-broadcast", text, f"<p>{text}</p>",
+             f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S.%f}", event_id, email),
+        )  # fmt: skip
+
+
+def test_a_message_that_was_never_broadcast_is_fetched_when_the_next_one_arrives(
+    new_context: NewContext, live_server: LiveServer
+) -> None:
+    """Each message names the one before it: a screen given a message whose previous one it lacks
+    asks the server for what it missed, without a reload or a dropped connection."""
+    url = open_event(new_context, "Live chat: a message that was never broadcast")
+    a = member_on(new_context, A, url)
+    b = member_on(new_context, B, url)
+    send(a, "Before the silent one")
+    expect(b.locator("[data-message-list]")).to_contain_text("Before the silent one")
+    store_without_broadcast(live_server, url, B, "Stored, but its broadcast was lost")
+    send(a, "After the silent one")
+    expected = [
+        "Before the silent one",
+        "Stored, but its broadcast was lost",
+        "After the silent one",
+    ]
+    for page in (a, b):
+        expect(page.locator("[data-message-list] .pl-chat__body")).to_have_text(expected)
+    expect(a.locator("[data-announcer]")).to_contain_text("Rachel Moss: Stored, but its broadcast")
     check_accessibility(b)
 
 

@@ -20,12 +20,14 @@ from tests.roles import ACTIVE, ROLES, SIGNED_IN
 EXPECTED = {
     "network": {
         "join": SIGNED_IN - {"banned"},
+        "catch_up": SIGNED_IN - {"banned"},
         "send": ACTIVE | {"admin"},
         "ask": ACTIVE | {"admin"},
         "vote": ACTIVE | {"admin"},
     },
     "private": {
         "join": ACTIVE | {"admin"},
+        "catch_up": ACTIVE | {"admin"},
         "send": ACTIVE | {"admin"},
         "ask": ACTIVE | {"admin"},
         "vote": ACTIVE | {"admin"},
@@ -34,7 +36,7 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("visibility", ["network", "private"])
-@pytest.mark.parametrize("event", ["join", "send", "ask", "vote"])
+@pytest.mark.parametrize("event", ["join", "catch_up", "send", "ask", "vote"])
 @pytest.mark.parametrize("role", ROLES[1:])  # anonymous sockets cannot even connect
 def test_chat_table(visibility, event, role, make_space, person_in, member, add_member, chatter):
     space = make_space(visibility=Visibility(visibility), join_policy=JoinPolicy.open)
@@ -47,6 +49,7 @@ def test_chat_table(visibility, event, role, make_space, person_in, member, add_
     question, _ = questions.ask(asker, live, "Why?", "q")
     data = {
         "join": {"event_id": live.id},
+        "catch_up": {"event_id": live.id, "after_id": 0},
         "send": {"event_id": live.id, "body": "Hello", "client_id": "m"},
         "ask": {"event_id": live.id, "body": "How?", "client_id": "q"},
         "vote": {"question_id": question.id, "up": True},
