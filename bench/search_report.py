@@ -10,7 +10,7 @@ from bench.load import code_version, machine
 TARGET_P95_MS = 50.0
 TARGET_RATIO = 2.0
 CLASSES = ("one word", "two words", "three words", "phrase")
-#: The phases of a search, each started by one kind of statement (``search._phase``).
+#: The phases of a search, each started by one kind of statement (``search_profile._phase``).
 PHASES = ("preparing", "counts", "ranking", "loading", "snippets")
 
 

@@ -2,10 +2,12 @@
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
 #: Stable constraint names, so that Alembic migrations read the same on SQLite and PostgreSQL.
@@ -71,3 +73,10 @@ def contains_pattern(text: str) -> str:
     """
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def insert_into(session: Session, table: Any) -> Any:
+    """An INSERT into ``table`` for the session's database, offering ``on_conflict_do_nothing``
+    and ``on_conflict_do_update`` (PostgreSQL's and SQLite's both have them)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

@@ -1,6 +1,6 @@
-"""Library rules and transactions: sharing a file or a link, new versions, edits, downloads,
-reports, hiding and removal. Every change is audited; files and rows are written in one unit of
-work through the storage layer."""
+"""Library rules and transactions: sharing a file or a link, new versions, edits, downloads and
+removal. Every change is audited; files and rows are written in one unit of work through the
+storage layer. Reports on resources, and hiding them, are in :mod:`peerlearn.resources.reports`."""
 
 from __future__ import annotations
 
@@ -12,21 +12,17 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core import signals
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
-from peerlearn.moderation.models import FlagOutcome
 from peerlearn.organisations.models import Organisation
-from peerlearn.permissions import Action, can, moderated_space_ids
+from peerlearn.permissions import Action, can
 from peerlearn.resources import extraction, files
 from peerlearn.resources.models import (
     Classification,
@@ -36,8 +32,6 @@ from peerlearn.resources.models import (
     ResourceAuthor,
     ResourceComponent,
     ResourceDownload,
-    ResourceFlag,
-    ResourceFlagReason,
     ResourceKind,
     ResourceQmsElement,
     ResourceTag,
@@ -242,6 +236,28 @@ def apply_draft(actor: User, resource: Resource, draft: ResourceDraft) -> None:
         resource.link_url = check_link(draft.link_url)
 
 
+_HANDLE = re.compile(r"@?([A-Za-z0-9][A-Za-z0-9_-]*)")
+
+
+def authors_from_handles(text: str) -> list[User]:
+    """Members named by their @handles (comma or space separated); an unknown handle is an
+    error beside the authors field."""
+    handles = [m.group(1).lower() for m in _HANDLE.finditer(text or "")]
+    if len(handles) > 10:
+        raise ResourceError("Name at most 10 other authors", field="authors")
+    found = {
+        u.handle.lower(): u
+        for u in db.session.scalars(select(User).where(User.handle.in_(handles)))
+        if u.active
+    }
+    unknown = [h for h in handles if h not in found]
+    if unknown:
+        raise ResourceError(
+            "No member has the handle " + ", ".join(f"@{h}" for h in unknown), field="authors"
+        )
+    return list(dict.fromkeys(found[h] for h in handles))
+
+
 # Sharing and versions --------------------------------------------------------------------------
 
 
@@ -395,10 +411,8 @@ def record_download(user: User | None, version: ResourceVersion) -> bool:
     resources are not counted. True when this download counted."""
     if user is None:
         return False
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     added = db.session.scalar(
-        insert(ResourceDownload.__table__)  # type: ignore[arg-type]
+        insert_into(db.session, ResourceDownload.__table__)
         .values(version_id=version.id, user_id=user.id, day=utcnow().date())
         .on_conflict_do_nothing()
         .returning(ResourceDownload.__table__.c.version_id)  # type: ignore[attr-defined]
@@ -417,127 +431,3 @@ def record_download(user: User | None, version: ResourceVersion) -> bool:
 def download_name(resource: Resource, version: ResourceVersion) -> str:
     """The name offered on download: the classification first, as the marking rules ask."""
     return f"{resource.classification.label}_{version.filename}"
-
-
-# Reports and moderation ------------------------------------------------------------------------
-
-
-def flag_resource(
-    reporter: User, resource: Resource, reason: ResourceFlagReason, note: str = ""
-) -> ResourceFlag:
-    """Report a resource. A report of patient-identifiable information hides it at once, pending
-    a moderator's review."""
-    flag = ResourceFlag(
-        resource_id=resource.id, reporter_id=reporter.id, reason=reason, note=note.strip()[:1000]
-    )
-    db.session.add(flag)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ResourceError("You have already reported this resource", field="reason") from None
-    record("resource.flagged", actor=reporter, space=resource.space, resource_id=resource.id,
-           reason=reason.value)  # fmt: skip
-    hides = reason.hides and resource.hidden_at is None
-    if hides:
-        _set_hidden(reporter, resource, True, "reported as patient-identifiable information")
-    db.session.commit()
-    if hides:
-        signals.resource_changed.send(resource)
-    return flag
-
-
-def open_resource_flags(resource: Resource) -> list[ResourceFlag]:
-    """The reports on a resource no moderator has dealt with yet, oldest first."""
-    return list(
-        db.session.scalars(
-            select(ResourceFlag)
-            .where(ResourceFlag.resource_id == resource.id, ResourceFlag.resolved_at.is_(None))
-            .order_by(ResourceFlag.id)
-        )
-    )
-
-
-def _set_hidden(actor: User, resource: Resource, hidden: bool, reason: str = "") -> None:
-    resource.hidden_at = utcnow() if hidden else None
-    resource.hidden_by_id = actor.id if hidden else None
-    record("resource.hidden" if hidden else "resource.restored", actor=actor,
-           space=resource.space, resource_id=resource.id, title=resource.title,
-           reason=reason[:500] or None)  # fmt: skip
-
-
-def set_resource_hidden(actor: User, resource: Resource, hidden: bool) -> None:
-    """A moderator hides a resource (only moderators and its uploader then see it) or restores
-    it; open reports are resolved either way."""
-    if (resource.hidden_at is not None) == hidden:
-        return
-    now = utcnow()
-    for flag in open_resource_flags(resource):
-        flag.resolved_at, flag.resolved_by_id = now, actor.id
-        flag.outcome = FlagOutcome.hidden if hidden else FlagOutcome.dismissed
-    _set_hidden(actor, resource, hidden)
-    db.session.commit()
-    signals.resource_changed.send(resource)
-
-
-def dismiss_flags(actor: User, resource: Resource) -> None:
-    """A moderator found nothing wrong: the open reports are closed and the resource stays (or
-    becomes again) visible."""
-    if resource.hidden_at is not None:
-        set_resource_hidden(actor, resource, False)
-        return
-    flags = open_resource_flags(resource)
-    now = utcnow()
-    for flag in flags:
-        flag.resolved_at, flag.resolved_by_id, flag.outcome = now, actor.id, FlagOutcome.dismissed
-    record("resource.flags_dismissed", actor=actor, space=resource.space,
-           resource_id=resource.id, reports=len(flags))  # fmt: skip
-    db.session.commit()
-
-
-_HANDLE = re.compile(r"@?([A-Za-z0-9][A-Za-z0-9_-]*)")
-
-
-def authors_from_handles(text: str) -> list[User]:
-    """Members named by their @handles (comma or space separated); an unknown handle is an
-    error beside the authors field."""
-    handles = [m.group(1).lower() for m in _HANDLE.finditer(text or "")]
-    if len(handles) > 10:
-        raise ResourceError("Name at most 10 other authors", field="authors")
-    found = {
-        u.handle.lower(): u
-        for u in db.session.scalars(select(User).where(User.handle.in_(handles)))
-        if u.active
-    }
-    unknown = [h for h in handles if h not in found]
-    if unknown:
-        raise ResourceError(
-            "No member has the handle " + ", ".join(f"@{h}" for h in unknown), field="authors"
-        )
-    return list(dict.fromkeys(found[h] for h in handles))
-
-
-def reported_resources(
-    actor: User, space: Space | None = None
-) -> list[tuple[Resource, list[ResourceFlag]]]:
-    """The resources with reports no moderator has dealt with, in the spaces ``actor``
-    moderates (or only in ``space``), most recently reported first, each with its open
-    reports."""
-    query = (
-        select(ResourceFlag)
-        .join(Resource, Resource.id == ResourceFlag.resource_id)
-        .where(
-            Resource.space_id.in_(moderated_space_ids(actor)),
-            Resource.deleted_at.is_(None),
-            ResourceFlag.resolved_at.is_(None),
-        )
-        .options(selectinload(ResourceFlag.resource).selectinload(Resource.space))
-        .order_by(ResourceFlag.created_at.desc(), ResourceFlag.id.desc())
-    )
-    if space is not None:
-        query = query.where(Resource.space_id == space.id)
-    flags = db.session.scalars(query).all()
-    grouped: dict[int, tuple[Resource, list[ResourceFlag]]] = {}
-    for flag in flags:
-        grouped.setdefault(flag.resource_id, (flag.resource, []))[1].append(flag)
-    return list(grouped.values())

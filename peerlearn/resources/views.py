@@ -31,6 +31,7 @@ from peerlearn.permissions import (
     visible_or_404,
 )
 from peerlearn.resources import bp, files, services
+from peerlearn.resources import reports as resource_reports
 from peerlearn.resources.forms import (
     FlagForm,
     NewResourceForm,
@@ -245,7 +246,7 @@ def resource(resource_id: int) -> str | Response:
         if resource.current_version
         else None,
         original=original if original is not None and can(current_user, "view", original) else None,
-        flags=services.open_resource_flags(resource) if moderator else [],
+        flags=resource_reports.open_resource_flags(resource) if moderator else [],
         moderator=moderator,
         format_size=format_size,
         audience=audience(resource),
@@ -362,7 +363,7 @@ def flag_resource(resource_id: int) -> str | Response:
     if form.validate_on_submit():
         reason = ResourceFlagReason(form.reason.data)
         try:
-            services.flag_resource(current_user, resource, reason, form.note.data or "")
+            resource_reports.flag_resource(current_user, resource, reason, form.note.data or "")
         except RuleError as error:
             show_error(form, error)
         else:
@@ -395,7 +396,7 @@ def _moderated(resource_id: int) -> Resource:
 @login_required
 def set_hidden(resource_id: int, hide: bool) -> Response:
     resource = _moderated(resource_id)
-    services.set_resource_hidden(current_user, resource, hide)
+    resource_reports.set_resource_hidden(current_user, resource, hide)
     if hide:
         flash("The resource is hidden. Only moderators and its uploader can see it.", "success")
     else:
@@ -407,7 +408,7 @@ def set_hidden(resource_id: int, hide: bool) -> Response:
 @login_required
 def dismiss_flags(resource_id: int) -> Response:
     resource = _moderated(resource_id)
-    services.dismiss_flags(current_user, resource)
+    resource_reports.dismiss_flags(current_user, resource)
     flash("The reports have been dismissed.", "success")
     return redirect(url_for("resources.resource", resource_id=resource_id))
 
@@ -421,7 +422,7 @@ def reports(slug: str) -> str:
     return render_template(
         "resources/reports.html",
         space=space,
-        reported=services.reported_resources(current_user, space),
+        reported=resource_reports.reported_resources(current_user, space),
     )
 
 

@@ -189,12 +189,12 @@ def test_a_range_request_resumes_a_download(client, login, qms, uploader, make_f
 def test_hidden_files_only_reach_moderators_and_their_uploader(
     client, new_client, login, qms, uploader, make_user, add_member, make_file_resource
 ):
-    from peerlearn.resources import services
+    from peerlearn.resources import reports
 
     moderator = make_user("Moderator")
     add_member(qms, moderator, MemberRole.moderator)
     resource = make_file_resource(qms, by=uploader)
-    services.set_resource_hidden(moderator, resource, True)
+    reports.set_resource_hidden(moderator, resource, True)
     reader = make_user("Reader")
     login(client, reader)
     assert client.get(f"/resources/{resource.id}/download", buffered=True).status_code == 404

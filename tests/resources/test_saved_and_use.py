@@ -202,7 +202,7 @@ def test_a_discussion_is_hidden_once_it_would_name_the_resource_to_those_kept_fr
     make_space, make_user, add_member, make_resource, change
 ):
     from peerlearn.permissions import Action, can
-    from peerlearn.resources import engagement
+    from peerlearn.resources import engagement, reports
     from peerlearn.resources import services as library
     from peerlearn.resources.models import ResourceFlagReason
     from peerlearn.search.services import search
@@ -223,7 +223,7 @@ def test_a_discussion_is_hidden_once_it_would_name_the_resource_to_those_kept_fr
         spaces.update_space(owner, space, data)
         assert not can(outsider, Action.view, db.session.get(Thread, thread.id))
     elif change == "reported":
-        library.flag_resource(member, notes, ResourceFlagReason.patient_information)
+        reports.flag_resource(member, notes, ResourceFlagReason.patient_information)
     else:
         library.delete_resource(member, notes)
     db.session.expire_all()

@@ -1,22 +1,19 @@
 """Sharing a file or a link through the real form: everything the issue's member enters is kept
-and shown, and every kind of bad input gets a clear message beside its field, keeps what else was
-typed, and leaves no trace in storage or the database."""
+and shown, every kind of bad input (zip archives posing as documents among them) gets a clear
+message beside its field, keeps what else was typed, and leaves no trace in storage or the
+database; a private space's resources are for its members only, and only those who may post in
+a space share in it; and the allowed types are accepted. Images are in test_upload_images.py;
+files and requests over the limits, and uploads cut off, in test_upload_limits.py."""
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import io
-import resource as resource_usage
-import sys
 import tracemalloc
 import zipfile
 
 import pytest
-from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 from sqlalchemy import select
-from werkzeug.test import encode_multipart
 
 from peerlearn.audit.models import AuditEntry
 from peerlearn.discussions.models import ImpactComponent
@@ -344,85 +341,6 @@ def test_a_zip_whose_end_record_understates_its_entries_is_not_looked_into(
     assert_no_trace(app)
 
 
-def test_a_file_over_the_limit_is_refused_beside_the_field(signed_in, app, qms, monkeypatch):
-    monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 4096)
-    response = signed_in.post(
-        f"/spaces/{qms.slug}/library/new",
-        data=form(content=pdf_bytes() + b"%" + bytes(5000), filename="big.pdf"),
-        content_type="multipart/form-data",
-    )
-    page = response.get_data(as_text=True)
-    assert field_error(page, "file") == "The file must be 4 KB or smaller"
-    assert f'value="{TITLE}"' in page
-    assert_no_trace(app)
-
-
-def test_a_request_over_the_limit_gets_a_page_saying_the_limit(signed_in, app, qms, monkeypatch):
-    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
-    monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 1024 * 1024)
-    response = signed_in.post(
-        f"/spaces/{qms.slug}/library/new",
-        data=form(content=b"%PDF-1.4\n" + bytes(3 * 1024 * 1024), filename="huge.pdf"),
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 413
-    page = response.get_data(as_text=True)
-    assert "can be up to 1 MB" in page and "Nothing was saved" in page
-    assert_no_trace(app)
-
-
-def _multipart(client, qms, content: bytes) -> tuple[bytes, str]:
-    # The token first, as a browser sends our form: the cut comes inside the file.
-    fields = {"csrf_token": client.csrf_token(), **form(content=content)}
-    boundary, body = encode_multipart(fields)
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
-# Werkzeug leaves the half-received part's temporary file for the garbage collector to close
-# when a body ends early; collect it here so the warning stays with this test.
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_an_upload_cut_off_half_way_leaves_no_trace(signed_in, app, qms):
-    body, content_type = _multipart(signed_in, qms, pdf_bytes() + bytes(50_000))
-    response = signed_in.post(
-        f"/spaces/{qms.slug}/library/new",
-        input_stream=io.BytesIO(body[: len(body) // 2]),
-        content_type=content_type,
-        headers={"Content-Length": str(len(body))},
-        csrf=False,
-    )
-    gc.collect()
-    assert response.status_code == 400
-    assert "upload was interrupted" in response.get_data(as_text=True)
-    assert_no_trace(app)
-
-
-class _BreaksHalfWay(io.BytesIO):
-    """A request body whose connection fails after half of it has arrived."""
-
-    def read(self, size: int | None = -1) -> bytes:
-        if self.tell() >= len(self.getbuffer()) // 2:
-            raise ConnectionResetError("connection reset by peer")
-        return super().read(min(size if size and size > 0 else 4096, 4096))
-
-
-def test_an_upload_whose_connection_fails_leaves_no_trace(signed_in, app, qms):
-    """The fields before the file arrived; the file did not: the form comes back asking for it,
-    with the rest kept."""
-    body, content_type = _multipart(signed_in, qms, pdf_bytes() + bytes(50_000))
-    response = signed_in.post(
-        f"/spaces/{qms.slug}/library/new",
-        input_stream=_BreaksHalfWay(body),
-        content_type=content_type,
-        headers={"Content-Length": str(len(body))},
-        csrf=False,
-    )
-    page = response.get_data(as_text=True)
-    assert field_error(page, "file") == "Select a file to upload"
-    assert f'value="{TITLE}"' in page
-    assert_no_trace(app)
-
-
 def test_a_private_space_s_resources_are_for_its_members_only(
     client, login, app, make_space, make_user, add_member
 ):
@@ -450,113 +368,6 @@ def test_only_those_who_may_post_in_the_space_may_share(client, login, app, qms,
         f"/spaces/{qms.slug}/library/new", data=form(), content_type="multipart/form-data"
     )
     assert response.status_code == 403
-    assert_no_trace(app)
-
-
-def test_images_are_reencoded_without_metadata(signed_in, app, qms):
-    exif = Image.Exif()
-    exif[0x010F] = "Camera maker"  # Make
-    exif[0x0110] = "Secret ward camera"  # Model
-    original = image_bytes("JPEG", exif=exif.tobytes())
-    assert b"Camera maker" in original
-    resource = share(signed_in, qms, content=original, filename="run chart.jpg", type="other")
-    [path] = stored_files(app)
-    stored = path.read_bytes()
-    assert b"Camera maker" not in stored and b"Exif" not in stored
-    with Image.open(io.BytesIO(stored)) as image:
-        assert image.format == "JPEG" and image.size == (8, 6)
-        assert not image.getexif()
-    assert resource.current_version.mime == "image/jpeg"
-
-
-def test_a_png_loses_its_text_and_what_is_hidden_after_it(signed_in, app, qms):
-    text = PngInfo()
-    text.add_text("Comment", "Ward 7 patient list")
-    original = image_bytes("PNG", pnginfo=text) + b"hidden after the image"
-    share(signed_in, qms, content=original, filename="run chart.png", type="other")
-    [path] = stored_files(app)
-    stored = path.read_bytes()
-    assert b"Ward 7" not in stored and b"hidden after" not in stored
-    with Image.open(path) as image:
-        assert image.format == "PNG" and image.size == (8, 6) and "Comment" not in image.info
-
-
-def test_images_over_the_pixel_cap_are_refused(signed_in, app, qms, monkeypatch):
-    monkeypatch.setitem(app.config, "UPLOAD_MAX_PIXELS", 1000)
-    response = signed_in.post(
-        f"/spaces/{qms.slug}/library/new",
-        data=form(content=image_bytes("PNG", size=(40, 30)), filename="chart.png"),
-        content_type="multipart/form-data",
-    )
-    assert "40 × 30 pixels" in field_error(response.get_data(as_text=True), "file")
-    assert_no_trace(app)
-
-
-def test_images_up_to_25_megapixels_are_accepted_without_the_web_process_decoding_them(
-    signed_in, app, qms
-):
-    """A 24-megapixel camera's photo fits with room to spare. The pixels are decoded and written
-    again in the bounded child process: that child does the work (its CPU time is counted), and
-    the web process holds no copy of them (a 5,000 × 5,000 RGB image is 75 MB; tracemalloc sees
-    Python's copies, not Pillow's own buffers, hence the CPU time as well)."""
-    too_large = signed_in.post(
-        f"/spaces/{qms.slug}/library/new",
-        data=form(content=image_bytes("PNG", size=(5001, 5000)), filename="driver diagram.png"),
-        content_type="multipart/form-data",
-    )
-    assert field_error(too_large.get_data(as_text=True), "file") == (
-        "The image must be 25 megapixels or fewer (this one is 5,001 × 5,000 pixels)"
-    )
-    assert_no_trace(app)
-
-    content = image_bytes("PNG", size=(5000, 5000))
-    children = resource_usage.getrusage(resource_usage.RUSAGE_CHILDREN)
-    tracemalloc.start()
-    try:
-        resource = share(signed_in, qms, content=content, filename="driver diagram.png")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 32 * 1024 * 1024, f"the web process held {peak / 2**20:.0f} MB"
-    after = resource_usage.getrusage(resource_usage.RUSAGE_CHILDREN)
-    # Decoding and encoding 25 million pixels takes a child at least a tenth of a second of CPU.
-    assert (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime) > 0.1
-    assert resource.current_version.mime == "image/png"
-    [path] = stored_files(app)
-    with Image.open(path) as image:
-        assert image.size == (5000, 5000)
-
-
-@pytest.mark.parametrize(
-    ("trouble", "message", "logged"),
-    [
-        # it takes longer than it may
-        ({"UPLOAD_IMAGE_TIMEOUT": 0.001},
-         "The image took too long to process. Save it at a smaller size and upload the copy",
-         "took over 0.001s: stopped"),
-        # its child process cannot be started: no interpreter where it should be
-        ({"executable": "/nonexistent/python3"},
-         "The image could not be processed just now. Try again in a few minutes",
-         "could not start"),
-    ],
-)  # fmt: skip
-def test_an_image_that_cannot_be_re_encoded_is_refused_beside_the_field(
-    signed_in, app, qms, monkeypatch, caplog, trouble, message, logged
-):
-    if "executable" in trouble:
-        monkeypatch.setattr(sys, "executable", trouble["executable"])
-    else:
-        monkeypatch.setitem(app.config, "UPLOAD_IMAGE_TIMEOUT", trouble["UPLOAD_IMAGE_TIMEOUT"])
-    response = signed_in.post(
-        f"/spaces/{qms.slug}/library/new",
-        data=form(content=image_bytes("PNG"), filename="chart.png"),
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert field_error(page, "file") == message
-    assert f'value="{TITLE}"' in page
-    assert logged in caplog.text
     assert_no_trace(app)
 
 
