@@ -28,19 +28,26 @@ from peerlearn.resources.storage import GRACE_SECONDS, check_storage, storage
 )
 @with_appcontext
 def create_admin(email: str, name: str, password: str) -> None:
-    """Create a network administrator, or make an existing account one."""
+    """Create a network administrator, or make an existing account one (an account whose
+    address was never confirmed gets this password: whoever registered it chose the old one)."""
     email = normalise_email(email)
     user = find_user_by_email(email)
+    problem = password_problem(password, [email, name])
+    if problem and (user is None or not user.email_confirmed):
+        raise click.BadParameter(problem, param_hint="--password")
     if user is not None:
+        if not user.email_confirmed:
+            # Registering proves nothing until the link is followed: anyone may have typed this
+            # address. The operator vouches for it, and the registrant's password must not
+            # become an administrator's the day the owner follows a confirmation link.
+            user.password_hash = hash_password(password)
+            user.email_confirmed_at = utcnow()
         user.site_role = SiteRole.admin
         user.active = True
         record("admin.site_role_changed", subject=user, new="admin", via="create-admin")
         db.session.commit()
         click.echo(f"{email} is now a network administrator.")
         return
-    problem = password_problem(password, [email, name])
-    if problem:
-        raise click.BadParameter(problem, param_hint="--password")
     user = User(
         email=email,
         display_name=name.strip(),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import current_app, has_request_context, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from limits import parse
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import AllowedEmailDomain, SignIn, SiteRole, User
@@ -413,10 +413,31 @@ def update_profile(
     person_changed.send(user)
 
 
+def _hold_administrators(actor: User) -> None:
+    """Make administrators' changes to accounts happen one at a time, then refuse an actor who
+    stopped being one meanwhile. Nobody can take away their own role, but two administrators
+    taking each other's at the same moment would otherwise leave the network with none.
+
+    One statement does it on both databases: a write to every active administrator's row that
+    changes nothing. PostgreSQL locks those rows until the transaction ends; SQLite lets one
+    connection write at a time, so writing first makes this transaction that one before the
+    actor is checked (a read alone would not: both could read before either wrote)."""
+    administrator = (User.site_role == SiteRole.admin) & User.active.is_(True)
+    db.session.execute(
+        update(User)
+        .where(administrator)
+        .values(site_role=User.site_role)
+        .execution_options(synchronize_session=False)
+    )
+    if db.session.scalar(select(User.id).where(administrator, User.id == actor.id)) is None:
+        raise AccountError("You are no longer a network administrator")
+
+
 def set_active(actor: User, user: User, active: bool) -> None:
     """Deactivate (ending all the user's sessions) or reactivate an account."""
     if user.id == actor.id and not active:
         raise AccountError("You cannot deactivate your own account")
+    _hold_administrators(actor)
     if user.active == active:
         return
     user.active = active
@@ -433,6 +454,7 @@ def set_site_role(actor: User, user: User, role: SiteRole) -> None:
     """Make someone a network administrator, or take it away."""
     if user.id == actor.id and role is not SiteRole.admin:
         raise AccountError("You cannot remove your own administrator role")
+    _hold_administrators(actor)
     if user.site_role is role:
         return
     old = user.site_role
@@ -442,16 +464,11 @@ def set_site_role(actor: User, user: User, role: SiteRole) -> None:
     account_changed.send(user)
 
 
-def count_admins() -> int:
-    """How many active network administrators there are."""
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(User.site_role == SiteRole.admin, User.active)
-        )
-        or 0
-    )
+def listed_people() -> ColumnElement[bool]:
+    """SQL condition on :class:`User` for the people the network lists, counts and links to (the
+    people directory, an organisation's people and its member count, profiles, mentions):
+    active, with a confirmed address (one never confirmed may not even be its registrant's)."""
+    return User.active.is_(True) & User.email_confirmed_at.is_not(None)
 
 
 def people_query(
@@ -460,7 +477,7 @@ def people_query(
     """Active, confirmed members by name, filtered by name, organisation and region."""
     query = (
         select(User)
-        .where(User.active, User.email_confirmed_at.is_not(None))
+        .where(listed_people())
         .options(selectinload(User.organisation))
         .order_by(func.lower(User.display_name), User.id)
     )

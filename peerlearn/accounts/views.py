@@ -284,7 +284,7 @@ def directory() -> str:
 @bp.get("/people/<handle>")
 @login_required
 def profile(handle: str) -> str:
-    person = db.session.scalar(select(User).where(User.handle == handle, User.active))
+    person = db.session.scalar(select(User).where(User.handle == handle, services.listed_people()))
     if person is None:
         abort(404)
     # A subquery, not a join: the policy's own EXISTS on memberships must not correlate with it.

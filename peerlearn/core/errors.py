@@ -4,6 +4,8 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from peerlearn.extensions import db
+
 
 class RuleError(ValueError):
     """A service refused something a person asked for; ``message`` says why in their words and
@@ -48,7 +50,12 @@ MESSAGES: dict[int, tuple[str, str]] = {
 
 
 def render_error(code: int, message: str | None = None) -> tuple[str, int]:
-    """The error page for a status code, with an optional specific explanation."""
+    """The error page for a status code, with an optional specific explanation.
+
+    Whatever the request left unsaved is dropped first: after a failed statement the
+    transaction refuses every other (PostgreSQL; after a failed flush, SQLite too), and the page
+    itself reads the database (the signed-in header's counts)."""
+    db.session.rollback()
     title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     return render_template(
         "errors/error.html", code=code, title=title, message=message or default

@@ -1,11 +1,13 @@
 """Response hardening for every request: CSP with per-request nonces and the other security headers,
-plus the check that keeps ``next=`` redirects on this site."""
+the check that keeps ``next=`` redirects on this site, and the refusal of NUL characters."""
 
 import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 from flask_login import current_user
+
+from peerlearn.core.errors import render_error
 
 
 def csp_nonce() -> str:
@@ -43,6 +45,21 @@ def is_safe_redirect(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+def refuse_nul_characters() -> tuple[str, int] | None:
+    """Refuse (400) a request whose address, query string or form holds a NUL character. No
+    page sends one, and PostgreSQL can neither store nor compare text containing it: the
+    statement fails, and the reader would get a 500 for a search or a form."""
+    texts = [request.path]
+    for values in (request.args, request.form):
+        for key, items in values.lists():
+            texts += [key, *items]
+    if any("\x00" in text for text in texts):
+        return render_error(
+            400, "The request contained a character that cannot be used (a NUL character)."
+        )
+    return None
+
+
 def set_security_headers(response: Response) -> Response:
     """Add the security headers to every response, error pages included."""
     headers = response.headers
@@ -62,5 +79,6 @@ def set_security_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the hooks and the ``csp_nonce`` template global."""
+    app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from peerlearn.accounts.models import User
+from peerlearn.accounts.services import listed_people
 from peerlearn.audit.services import record
 from peerlearn.core import signals
 from peerlearn.core.db import contains_pattern
@@ -37,10 +38,10 @@ def region_choices(placeholder: str = "Any region") -> list[SelectChoice]:
 def list_organisations(
     *, kind: OrganisationKind | None = None, region: Region | None = None, q: str = ""
 ) -> list[tuple[Organisation, int]]:
-    """Organisations with their member counts, filtered, by name."""
+    """Organisations with their member counts (the people their pages list), filtered, by name."""
     members = (
         select(User.organisation_id, func.count().label("members"))
-        .where(User.active)
+        .where(listed_people())
         .group_by(User.organisation_id)
         .subquery()
     )

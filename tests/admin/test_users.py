@@ -7,10 +7,12 @@ import re
 import pytest
 from sqlalchemy import select
 
+from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from tests.accounts.pages import Page
+from tests.concurrency import at_once
 from tests.conftest import PASSWORD
 
 
@@ -170,3 +172,30 @@ def test_administrators_cannot_deactivate_or_demote_themselves(admin_client, adm
 
 def test_acting_on_an_unknown_account_is_not_found(admin_client):
     assert admin_client.post("/admin/users/999999/deactivate").status_code == 404
+
+
+@pytest.mark.parametrize("action", ["remove-admin", "deactivate"])
+def test_two_administrators_taking_each_others_role_at_once_leave_one(app, make_user, action):
+    """Neither may take away their own role; done to each other at the same moment, one is
+    refused (the other already took the refuser's role away), so the network keeps one."""
+    first = make_user("First Admin", admin=True).id
+    second = make_user("Second Admin", admin=True).id
+    refusals: list[str] = []
+
+    def take(actor_id: int, subject_id: int) -> None:
+        actor, subject = db.session.get(User, actor_id), db.session.get(User, subject_id)
+        try:
+            if action == "deactivate":
+                accounts.set_active(actor, subject, False)
+            else:
+                accounts.set_site_role(actor, subject, SiteRole.member)
+        except accounts.AccountError as refusal:
+            refusals.append(refusal.message)
+
+    at_once(app, [lambda: take(first, second), lambda: take(second, first)])
+    db.session.rollback()  # see what they committed, as the next request would
+    admins = db.session.scalars(
+        select(User).where(User.site_role == SiteRole.admin, User.active.is_(True))
+    ).all()
+    assert len(admins) == 1
+    assert refusals == ["You are no longer a network administrator"]

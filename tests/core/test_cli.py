@@ -9,6 +9,9 @@ from peerlearn.organisations.models import Organisation
 from peerlearn.spaces.models import Membership, Space, Visibility
 from tests.conftest import PASSWORD
 
+#: A password create-admin is given for an account that already has one.
+NEW_PASSWORD = "a brand new admin passphrase 7"
+
 
 def _counts():
     return tuple(
@@ -86,9 +89,32 @@ def test_create_admin_promotes_an_existing_account(app, make_user):
             "--name",
             "x",
             "--password",
-            PASSWORD,
+            NEW_PASSWORD,
         ]
     )
     assert result.exit_code == 0
     db.session.refresh(user)
     assert user.is_admin
+    assert verify_password(user.password_hash, PASSWORD)  # a confirmed account keeps its own
+
+
+def test_create_admin_takes_over_an_address_nobody_has_confirmed(app, make_user):
+    # Anyone can register someone else's address and choose its password; had it been kept,
+    # the day its owner clicked a confirmation link the registrant could sign in as admin.
+    squatter = make_user(email="lead@trust.nhs.uk", confirmed=False)
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "lead@trust.nhs.uk",
+            "--name",
+            "Jo Lead",
+            "--password",
+            NEW_PASSWORD,
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    db.session.refresh(squatter)
+    assert squatter.is_admin and squatter.email_confirmed
+    assert verify_password(squatter.password_hash, NEW_PASSWORD)
+    assert not verify_password(squatter.password_hash, PASSWORD)

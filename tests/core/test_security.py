@@ -8,6 +8,9 @@ import pytest
 from peerlearn import create_app
 from peerlearn.config import ConfigError
 from peerlearn.core.security import is_safe_redirect
+from peerlearn.extensions import db
+from peerlearn.organisations.models import Organisation, OrganisationKind
+from tests.conftest import PASSWORD
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -82,6 +85,30 @@ def test_a_form_posted_without_its_csrf_token_is_refused(client, make_user):
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", "/organisations?q=%00", None),
+        ("get", "/people?q=a%00", None),
+        ("get", "/admin/users?q=%00", None),
+        ("get", "/admin/audit?action=admin.%00", None),
+        ("get", "/spaces/qms%00/events", None),
+        ("get", "/events?when%00=past", None),
+        ("post", "/admin/domains/remove", {"domain": "nhs.net\x00"}),
+        ("post", "/admin/organisations/new", {"name": "Barts\x00", "kind": "trust"}),
+    ],
+)
+def test_a_nul_character_anywhere_in_a_request_is_refused_plainly(
+    client, make_user, login, method, path, data
+):
+    # PostgreSQL cannot store or compare text holding NUL: these were 500s there.
+    login(client, make_user(admin=True))
+    response = getattr(client, method)(path, data=data)
+    assert response.status_code == 400
+    assert "a NUL character" in response.get_data(as_text=True)
+    assert_security_headers(response)
+
+
+@pytest.mark.parametrize(
     ("target", "safe"),
     [
         ("/spaces", True),
@@ -114,6 +141,27 @@ def test_unexpected_errors_show_a_plain_page_without_a_traceback(make_app):
     assert "Sorry, there is a problem with the service" in body
     assert "Traceback" not in body and "hunter2" not in body and "RuntimeError" not in body
     assert_security_headers(response)
+
+
+def test_a_failed_database_write_still_gets_the_plain_error_page(make_app, make_user):
+    # The page itself reads the database (the signed-in header's counts): it must not be
+    # refused for the failed transaction, leaving the server's bare 500 without our headers.
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/write-twice")
+    def write_twice():
+        db.session.add(Organisation(name="Same", kind=OrganisationKind.trust))
+        db.session.add(Organisation(name="Same", kind=OrganisationKind.trust))
+        db.session.flush()  # two organisations with one name: refused
+
+    user = make_user()
+    browser = app.test_client()
+    browser.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = browser.get("/write-twice")
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
+    assert_security_headers(response)
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_too_large_requests_get_a_clear_413_page(make_app):

@@ -151,6 +151,20 @@ def test_an_organisations_page_lists_its_details_children_and_people(reader, mak
     )
 
 
+def test_the_directory_counts_the_people_an_organisations_page_lists(reader, make_user, directory):
+    # An address never confirmed may not even be its registrant's: not counted, as not listed.
+    system = directory["system"]
+    make_user("Zoe Improver", organisation=system)
+    make_user("Una Unconfirmed", organisation=system, confirmed=False)
+    make_user("Dee Activated", organisation=system, active=False)
+    assert "1 member of the network." in Page(reader.get(f"/organisations/{system.id}")).main_text
+    row = (
+        "Lancashire and South Cumbria Integrated Care System Integrated care system (ICS) "
+        "North West NHS England – North West 1"
+    )
+    assert row in Page(reader.get("/organisations?kind=ics")).main_text
+
+
 def test_an_organisations_people_are_paginated(reader, make_user, directory):
     trust = directory["blackpool"]
     for number in range(30):

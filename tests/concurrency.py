@@ -1,0 +1,54 @@
+"""Requests arriving at the same moment, for tests of what must hold when they race."""
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+
+from flask import Flask
+from sqlalchemy import event
+
+from peerlearn.extensions import db
+
+
+def at_once(app: Flask, calls: list[Callable[[], object]]) -> None:
+    """Run each call in a thread of its own, with its own app context and database session (as
+    concurrent requests have), all let go at the same moment; fail if any of them failed."""
+    start = threading.Barrier(len(calls))
+    failures = []
+
+    def run(call: Callable[[], object]) -> None:
+        start.wait()
+        with app.app_context():
+            try:
+                call()
+            except Exception as failure:  # a failed call is a failed request: reported below
+                failures.append(repr(failure))
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [], failures
+
+
+@contextlib.contextmanager
+def first_writes_meet(prefix: str, parties: int = 2) -> Iterator[None]:
+    """Make each connection wait, after its first statement beginning with ``prefix`` ("UPDATE",
+    "INSERT INTO tags"), until ``parties`` connections have run theirs (or 3 seconds have
+    passed: one may be waiting for another's row): each has written before any goes on, the
+    moment two transactions taking rows in different orders would deadlock."""
+    met = threading.Barrier(parties)
+    written: set[int] = set()  # the threads (one per request) that have run theirs
+
+    def after_execute(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith(prefix) and threading.get_ident() not in written:
+            written.add(threading.get_ident())
+            with contextlib.suppress(threading.BrokenBarrierError):
+                met.wait(timeout=3)
+
+    event.listen(db.engine, "after_cursor_execute", after_execute)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "after_cursor_execute", after_execute)
