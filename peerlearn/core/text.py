@@ -98,6 +98,16 @@ _markdown = (
 _markdown.inline.ruler.before("linkify", "mention", _mention_rule)
 
 
+#: ASCII punctuation: CommonMark lets a backslash make any of it a literal character.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text (a name, a title) to put inside Markdown we write, so it shows as typed and
+    never becomes a link, formatting or a mention in the result."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
 def sanitise_html(html: str) -> str:
     """Clean HTML against the allow-list: safe tags, http/https/mailto links, ``rel`` forced."""
     return nh3.clean(

@@ -13,12 +13,19 @@ from sqlalchemy.orm import selectinload
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import event_changed
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
-from peerlearn.events.models import CalendarFeed, Event, EventComponent, Rsvp, RsvpStatus
+from peerlearn.events.models import (
+    CalendarFeed,
+    Event,
+    EventComponent,
+    Rsvp,
+    RsvpStatus,
+    new_feed_token,
+)
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, Actor, can, event_filter, remember_memberships
 from peerlearn.spaces.models import Space
@@ -318,25 +325,29 @@ def calendar_for(events: list[Event], name: str, reader: Actor) -> bytes:
 
 
 def feed_for(user: User) -> CalendarFeed:
-    """The member's calendar feed, made on first use."""
+    """The member's calendar feed, made on first use (two first uses at once make one)."""
     feed = db.session.get(CalendarFeed, user.id)
     if feed is None:
-        feed = CalendarFeed(user_id=user.id)
-        db.session.add(feed)
+        db.session.execute(
+            insert_into(db.session, CalendarFeed.__table__)
+            .values(user_id=user.id, token=new_feed_token(), created_at=utcnow())
+            .on_conflict_do_nothing()
+        )
         db.session.commit()
+        feed = db.session.get_one(CalendarFeed, user.id)
     return feed
 
 
 def renew_feed(user: User) -> CalendarFeed:
     """Replace the feed's secret address; the old one stops working at once."""
-    feed = db.session.get(CalendarFeed, user.id)
-    if feed is not None:
-        db.session.delete(feed)
-        db.session.flush()
-    feed = CalendarFeed(user_id=user.id)
-    db.session.add(feed)
+    token, now = new_feed_token(), utcnow()
+    db.session.execute(
+        insert_into(db.session, CalendarFeed.__table__)
+        .values(user_id=user.id, token=token, created_at=now)
+        .on_conflict_do_update(index_elements=["user_id"], set_={"token": token, "created_at": now})
+    )
     db.session.commit()
-    return feed
+    return db.session.get_one(CalendarFeed, user.id)
 
 
 def feed_owner(token: str) -> User | None:

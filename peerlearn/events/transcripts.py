@@ -14,6 +14,7 @@ from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
 from peerlearn.core.errors import RuleError
+from peerlearn.core.text import escape_markdown
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.discussions.services import DiscussionError, ThreadDraft, start_thread, tag_slug
 from peerlearn.events.chat import pinned_messages, window
@@ -202,19 +203,21 @@ def record_body(event: Event) -> str:
     page = external_url("events.detail", event_id=event.id)
     transcript = external_url("events.transcript", event_id=event.id)
     lines = [
-        f"The record of [{event.title}]({page}), {_when(event)}.",
+        f"The record of [{escape_markdown(event.title)}]({page}), {_when(event)}.",
         "",
         "**Answered questions**",
         "",
     ]
     answered = [q for q in for_event(event) if q.status is QuestionStatus.answered]
     lines += [
-        f"- {_one_line(q.body_source)} (asked by {author_name(q)}, {_votes(q.vote_count)})"
+        f"- {_one_line(q.body_source)} "
+        f"(asked by {escape_markdown(author_name(q))}, {_votes(q.vote_count)})"
         for q in answered
     ] or ["No questions were marked answered."]
     lines += ["", "**Pinned messages and links**", ""]
     lines += [
-        f"- {author_name(m)}: {_shortened(m.body_source)}" for m in pinned_messages(event)
+        f"- {escape_markdown(author_name(m))}: {_shortened(m.body_source)}"
+        for m in pinned_messages(event)
     ] or ["Nothing was pinned."]
     lines += [
         "",

@@ -1,5 +1,7 @@
 """Event pages: lists, scheduling, the event page with RSVP, and calendar files."""
 
+import hashlib
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
@@ -173,8 +175,16 @@ def event_ics(event_id: int) -> Response:
     )
 
 
+def _feed_key() -> str:
+    """The feed's own limit: calendar servers (Outlook's, Google's) and a trust's shared internet
+    address fetch many members' feeds, so one network address would refuse all but the first
+    few. Its 256-bit secret needs no limit on guessing; a digest keeps it out of the store."""
+    token = (request.view_args or {}).get("token", "")
+    return "calendar-feed:" + hashlib.sha256(token.encode()).hexdigest()
+
+
 @bp.get("/calendar/<token>.ics")
-@limiter.limit("60 per hour")
+@limiter.limit("60 per hour", key_func=_feed_key)
 def feed(token: str) -> Response | tuple[str, int]:
     """A member's personal feed: the secret address is the only key, so no sign-in is needed."""
     user = services.feed_owner(token)

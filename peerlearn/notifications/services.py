@@ -18,7 +18,7 @@ from peerlearn.accounts.models import User
 from peerlearn.accounts.services import external_url
 from peerlearn.accounts.tokens import make_token, read_token
 from peerlearn.core.cache import forget, remember
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.deferred import after_response
 from peerlearn.core.mail import one_connection, send_mail
 from peerlearn.core.signals import post_created, post_edited, post_marked
@@ -225,24 +225,28 @@ def email_frequency(user: User, space_id: int | None = None) -> EmailFrequency:
 def set_email_frequency(
     user: User, frequency: EmailFrequency | None, space: Space | None = None
 ) -> None:
-    """Choose how e-mail arrives, network-wide or (``None`` clears it) for one space."""
+    """Choose how e-mail arrives, network-wide or (``None`` clears it) for one space. Each is one
+    statement that gives way to the same choice saved at the same moment (a double click)."""
     if space is None:
-        settings = db.session.get(NotificationSettings, user.id)
-        if settings is None:
-            db.session.add(NotificationSettings(user_id=user.id, email=frequency))
-        else:
-            settings.email = frequency or EmailFrequency.daily
+        chosen = frequency or EmailFrequency.daily
+        statement = (
+            insert_into(db.session, NotificationSettings.__table__)
+            .values(user_id=user.id, email=chosen)
+            .on_conflict_do_update(index_elements=["user_id"], set_={"email": chosen})
+        )
+    elif frequency is None:
+        statement = delete(SpaceEmailPreference).where(
+            SpaceEmailPreference.user_id == user.id, SpaceEmailPreference.space_id == space.id
+        )
     else:
-        override = db.session.get(SpaceEmailPreference, (user.id, space.id))
-        if frequency is None:
-            if override is not None:
-                db.session.delete(override)
-        elif override is None:
-            db.session.add(
-                SpaceEmailPreference(user_id=user.id, space_id=space.id, email=frequency)
+        statement = (
+            insert_into(db.session, SpaceEmailPreference.__table__)
+            .values(user_id=user.id, space_id=space.id, email=frequency)
+            .on_conflict_do_update(
+                index_elements=["user_id", "space_id"], set_={"email": frequency}
             )
-        else:
-            override.email = frequency
+        )
+    db.session.execute(statement)
     db.session.commit()
 
 

@@ -95,7 +95,9 @@ def extract_text(path: Path, mime: str, *, max_bytes: int, timeout: float) -> st
         error = done.stderr.decode("utf-8", "replace")[-2000:]
         logger.warning("text extraction from %s failed: %s", path.name, error)
         return None
-    text = " ".join(done.stdout.decode("utf-8", "replace").split())[:MAX_CHARACTERS]
+    # A NUL (which PDFs with odd font encodings give) separates words: PostgreSQL cannot store it.
+    words = done.stdout.decode("utf-8", "replace").replace("\x00", " ").split()
+    text = " ".join(words)[:MAX_CHARACTERS]
     return text or None
 
 

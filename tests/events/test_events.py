@@ -1,6 +1,5 @@
 """Scheduling events, answering them, and calendar files that calendars can trust."""
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -11,9 +10,10 @@ from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
 from peerlearn.events import services
-from peerlearn.events.models import Event, RsvpStatus
+from peerlearn.events.models import CalendarFeed, Event, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Visibility
+from tests.concurrency import at_once
 from tests.events.conftest import form_for
 from tests.roles import ACTIVE, ROLES
 
@@ -136,27 +136,14 @@ def test_rsvp_respects_capacity_with_a_waiting_list(
 
 
 def _answer_at_once(app, event, answers):
-    """Each ``(user, status)`` answered by a thread of its own, with its own app context and
-    database session (as concurrent requests have), all let go at the same moment."""
+    """Each ``(user, status)`` answered at the same moment, as concurrent requests would."""
     event_id = event.id
-    start = threading.Barrier(len(answers))
-    failures = []
 
     def answer(user_id, status):
-        start.wait()
-        with app.app_context():
-            try:
-                user, event = db.session.get(User, user_id), db.session.get(Event, event_id)
-                services.set_rsvp(user, event, status)
-            except Exception as failure:  # a failed answer is a failed request: reported below
-                failures.append(repr(failure))
+        user, event = db.session.get(User, user_id), db.session.get(Event, event_id)
+        services.set_rsvp(user, event, status)
 
-    threads = [threading.Thread(target=answer, args=(u.id, s)) for u, s in answers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    at_once(app, [lambda u=user.id, s=status: answer(u, s) for user, status in answers])
 
 
 def _places(event):
@@ -250,6 +237,28 @@ def test_the_personal_feed_lists_events_im_going_to_and_can_be_renewed(
     assert anonymous.get(feed_path).status_code == 404
 
 
+def test_a_feed_opened_or_renewed_twice_at_once_keeps_one_address(app, member):
+    """Two tabs opening the calendar page for the first time, or renewing it, at the same moment:
+    both are answered, and the member has one feed address, which works."""
+    user_id = member().id
+
+    def first_use():
+        services.feed_for(db.session.get(User, user_id))
+
+    def renewal():
+        services.renew_feed(db.session.get(User, user_id))
+
+    at_once(app, [first_use, first_use])
+    db.session.rollback()  # see what they committed, as the next request would
+    (made,) = db.session.scalars(select(CalendarFeed.token)).all()
+    at_once(app, [renewal, renewal])
+    db.session.rollback()
+    (renewed,) = db.session.scalars(select(CalendarFeed.token)).all()
+    assert renewed != made
+    assert services.feed_owner(renewed).id == user_id
+    assert services.feed_owner(made) is None
+
+
 def _calendar_entry(client, path):
     (item,) = Calendar.from_ical(client.get(path).data).walk("VEVENT")
     return str(item["description"]), str(item["location"])
@@ -327,3 +336,16 @@ def test_private_space_events_stay_private(
 
 def test_rsvp_status_labels_read_naturally():
     assert [s.label for s in RsvpStatus] == ["Going", "Interested", "Not going"]
+
+
+def test_each_feed_address_has_its_own_limit_not_each_network_address(client, make_user):
+    # Calendar servers (Outlook's, Google's) and a trust's shared internet address fetch many
+    # members' feeds at once: one member's feed must not be refused for the others'.
+    members = [make_user() for _ in range(61)]
+    for member in members:
+        response = client.get(f"/calendar/{services.feed_for(member).token}.ics")
+        assert response.status_code == 200
+    mine = f"/calendar/{services.feed_for(members[0]).token}.ics"
+    for _ in range(59):
+        assert client.get(mine).status_code == 200
+    assert client.get(mine).status_code == 429  # a calendar stuck refreshing one feed is still held

@@ -3,6 +3,7 @@ to the space's forum once."""
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -267,6 +268,23 @@ def test_a_moderator_posts_the_record_to_the_forum_once(
     transcript = client.get(f"/events/{past_event.id}/transcript").get_data(as_text=True)
     assert "The record of this event is in the forum" in transcript
     assert f'href="/threads/{thread.id}"' in transcript
+
+
+def test_names_and_titles_in_the_record_are_plain_text(client, login, sig, moderator, member):
+    # The record is the moderator's post: a member's name or the event's title must not become
+    # a link or formatting in it (a name is not Markdown anywhere else).
+    event = _event(sig, moderator, title="QMS [part 2](https://evil.example/title) *live*")
+    trickster = member("[Re-verify your NHS account](https://evil.example/phish)")
+    _question(event, trickster, "What about flow?", QuestionStatus.answered, [])
+    _message(event, trickster, "The slides", 7, pinned=True)
+    db.session.commit()
+    login(client, moderator)
+    client.post(f"/events/{event.id}/record")
+    html = db.session.scalars(select(Post)).one().body_html
+    assert "evil.example" not in "".join(re.findall(r'href="([^"]*)"', html))
+    assert "<em>" not in html
+    assert "asked by [Re-verify your NHS account](https://evil.example/phish), 0 votes" in html
+    assert "QMS [part 2](https://evil.example/title) *live*" in html
 
 
 def test_a_resubmitted_record_finds_the_thread_already_posted(client, login, past_event, moderator):
