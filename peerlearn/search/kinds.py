@@ -47,6 +47,7 @@ from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
+from peerlearn.accounts.services import listed_people
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.events.models import Event
 from peerlearn.extensions import db
@@ -213,7 +214,7 @@ def people_filter(user: Any) -> ColumnElement[bool]:
     see nobody."""
     if signed_in(user) is None:
         return false()
-    return User.active.is_(True) & User.email_confirmed_at.is_not(None)
+    return listed_people()
 
 
 def own_rows(

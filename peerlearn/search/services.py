@@ -98,7 +98,17 @@ class Result:
 
 
 class ResultsPage(Pagination):
-    """One page of results, with the usual pagination attributes (``pages``, ``has_next`` …)."""
+    """One page of results, with the usual pagination attributes (``pages``, ``has_next`` …);
+    pages past :data:`MAX_PAGE` are not counted, so the last one served offers no next one."""
+
+    @property
+    def pages(self) -> int:
+        return min(super().pages, MAX_PAGE)
+
+    @property
+    def cut_short(self) -> bool:
+        """Whether there are more results than the pages served can show."""
+        return (self.total or 0) > MAX_PAGE * self.per_page
 
     def _query_items(self) -> list[Any]:
         return self._query_args["items"]
@@ -161,7 +171,7 @@ def search(
         base = base.where(SearchDocument.organisation_id.in_(in_region))
     if filters.since is not None:
         base = base.where(SearchDocument.activity_at >= _day_start(filters.since))
-    if filters.until is not None:
+    if filters.until is not None and filters.until < date.max:  # the last day ends nothing
         base = base.where(
             SearchDocument.activity_at < _day_start(filters.until + timedelta(days=1))
         )

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from peerlearn.discussions.models import ImpactComponent
+from peerlearn.search import services
 from peerlearn.spaces.models import Visibility
 
 
@@ -92,6 +93,9 @@ def test_filters_combine_in_a_shareable_address(reader, new_thread, new_event, m
     nonsense = reader.get("/search?q=kaizen&since=31-02-2026")
     assert "Enter a real date" in text_of(nonsense)
     assert "2 results" in text_of(nonsense)  # the bad filter is ignored, the search still runs
+    # The calendar's last and first days are dates too: the range still ends and starts.
+    edges = reader.get("/search?q=kaizen&since=0001-01-01&until=9999-12-31")
+    assert edges.status_code == 200 and "2 results" in text_of(edges)
 
 
 def test_results_are_paged(reader, new_thread) -> None:
@@ -104,6 +108,16 @@ def test_results_are_paged(reader, new_thread) -> None:
     assert second.count("Pareto analysis") == 3
     past = text_of(reader.get("/search?q=pareto&page=9"))
     assert "There are no more results to show" in past and "23 results" in past
+
+
+def test_the_last_page_served_offers_no_next_page(reader, new_thread, monkeypatch) -> None:
+    monkeypatch.setattr(services, "MAX_PAGE", 1)  # as if 20 results were 1,000
+    for number in range(23):
+        new_thread(f"Kanban board {number}", "Kanban.")
+    first = text_of(reader.get("/search?q=kanban"))
+    assert "23 results" in first and "Page 2" not in first
+    assert "Only the first 20 results can be shown" in first
+    assert "Only the first" not in text_of(reader.get("/search?q=kanban&kind=event"))
 
 
 def test_a_kind_filter_pages_that_kind_and_keeps_every_kind_s_count(

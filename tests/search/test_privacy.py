@@ -37,7 +37,7 @@ from peerlearn.events.services import EventDraft
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
 from peerlearn.permissions import Action, can, signed_in
-from peerlearn.resources import case_studies, engagement
+from peerlearn.resources import case_studies, engagement, reports
 from peerlearn.resources import services as library
 from peerlearn.resources.models import (
     CaseStudySectionName,
@@ -235,11 +235,11 @@ def share(
         # whether the reader may open the resource for those words too.
         engagement.discussion_for(moderator, resource)
     if spec["hidden"] in {"reported", "restored"}:
-        library.flag_resource(reporter, resource, ResourceFlagReason.patient_information)
+        reports.flag_resource(reporter, resource, ResourceFlagReason.patient_information)
     if spec["hidden"] == "hidden":
-        library.set_resource_hidden(moderator, resource, True)
+        reports.set_resource_hidden(moderator, resource, True)
     elif spec["hidden"] == "restored":
-        library.dismiss_flags(moderator, resource)
+        reports.dismiss_flags(moderator, resource)
     return resource
 
 

@@ -12,7 +12,7 @@ import pytest
 from fpdf import FPDF
 
 from peerlearn.permissions import Action, can
-from peerlearn.resources import services
+from peerlearn.resources import reports, services
 from peerlearn.resources.models import (
     Classification,
     Licence,
@@ -23,6 +23,7 @@ from peerlearn.resources.models import (
 from peerlearn.search.indexing import reindex_all
 from peerlearn.spaces.models import MemberRole, Visibility
 from tests.documents import odf_paragraphs, pptx_bytes
+from tests.resources.conftest import pdf_bytes
 from tests.roles import ROLES
 
 
@@ -129,6 +130,13 @@ def test_a_document_that_fails_to_parse_is_still_found_by_title(share, member, f
     assert find(member("Reader"), "tangerine") == [("resource", resource.id)]
 
 
+def test_a_document_whose_text_holds_nul_characters_is_stored_and_found(share, member, find):
+    # PDFs with odd font encodings give NUL characters, which PostgreSQL cannot store.
+    resource = share("Review pack", pdf_bytes(r"Quillwort\000review"), "review.pdf")
+    assert resource.current_version.extracted_text == "Quillwort review"
+    assert find(member("Reader"), "quillwort") == [("resource", resource.id)]
+
+
 def test_a_document_over_the_size_limit_is_not_extracted(app, share, member, find):
     limit = app.config["EXTRACTION_MAX_BYTES"]
     app.config["EXTRACTION_MAX_BYTES"] = 1000  # the document is larger than this
@@ -146,10 +154,10 @@ def test_a_hidden_resource_disappears_for_members_and_returns(share, sig, member
     resource = share("Huddle board template")
     reader = member("Reader")
     moderator = member("Mod", role=MemberRole.moderator)
-    services.flag_resource(reader, resource, ResourceFlagReason.patient_information)
+    reports.flag_resource(reader, resource, ResourceFlagReason.patient_information)
     assert find(member("Other reader"), "huddle") == []
     assert find(moderator, "huddle") == [("resource", resource.id)]
-    services.set_resource_hidden(moderator, resource, False)
+    reports.set_resource_hidden(moderator, resource, False)
     assert find(reader, "huddle") == [("resource", resource.id)]
 
 
@@ -201,7 +209,7 @@ def test_every_result_is_one_the_reader_may_open(
     )
     made = [share("Persimmon guide", space=space, by=owner, **fields) for fields in kinds]
     hidden = share("Persimmon guide", space=space, by=owner, visibility=widest)
-    services.set_resource_hidden(owner, hidden, True)
+    reports.set_resource_hidden(owner, hidden, True)
     made.append(hidden)
     for role in ROLES:
         reader = person_in(role, space)
