@@ -1,7 +1,14 @@
 """Following: threads followed automatically (on posting or being mentioned) or by choice, muted
-threads, and followed spaces. Notifications read these to decide who hears about what."""
+threads, and followed spaces. Notifications read these to decide who hears about what.
+
+Each choice is written by one statement that gives way to the same choice made at the same
+moment (a double click sends the form twice): an INSERT that does nothing, or updates the
+state, when the row is already there, and a DELETE of whatever is there."""
+
+from sqlalchemy import delete
 
 from peerlearn.accounts.models import User
+from peerlearn.core.db import insert_into
 from peerlearn.discussions.models import FollowState, SpaceSubscription, Thread, ThreadSubscription
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Space
@@ -11,20 +18,27 @@ def follow_automatically(user: User, thread: Thread) -> None:
     """Follow a thread automatically, unless the member chose to mute it."""
     if thread.id is None:
         db.session.flush()
-    if db.session.get(ThreadSubscription, (user.id, thread.id)) is None:
-        db.session.add(ThreadSubscription(user_id=user.id, thread_id=thread.id))
+    db.session.execute(
+        insert_into(db.session, ThreadSubscription.__table__)
+        .values(user_id=user.id, thread_id=thread.id)
+        .on_conflict_do_nothing()
+    )
 
 
 def set_thread_following(user: User, thread: Thread, state: FollowState | None) -> None:
     """Follow, mute, or go back to the default for a thread."""
-    subscription = db.session.get(ThreadSubscription, (user.id, thread.id))
     if state is None:
-        if subscription is not None:
-            db.session.delete(subscription)
-    elif subscription is None:
-        db.session.add(ThreadSubscription(user_id=user.id, thread_id=thread.id, state=state))
+        db.session.execute(
+            delete(ThreadSubscription).where(
+                ThreadSubscription.user_id == user.id, ThreadSubscription.thread_id == thread.id
+            )
+        )
     else:
-        subscription.state = state
+        db.session.execute(
+            insert_into(db.session, ThreadSubscription.__table__)
+            .values(user_id=user.id, thread_id=thread.id, state=state)
+            .on_conflict_do_update(index_elements=["user_id", "thread_id"], set_={"state": state})
+        )
     db.session.commit()
 
 
@@ -38,11 +52,18 @@ def thread_follow_state(user: User, thread: Thread) -> FollowState | None:
 
 def set_space_following(user: User, space: Space, following: bool) -> None:
     """Follow a space (notified of each new thread in it) or stop."""
-    subscription = db.session.get(SpaceSubscription, (user.id, space.id))
-    if following and subscription is None:
-        db.session.add(SpaceSubscription(user_id=user.id, space_id=space.id))
-    elif not following and subscription is not None:
-        db.session.delete(subscription)
+    if following:
+        db.session.execute(
+            insert_into(db.session, SpaceSubscription.__table__)
+            .values(user_id=user.id, space_id=space.id)
+            .on_conflict_do_nothing()
+        )
+    else:
+        db.session.execute(
+            delete(SpaceSubscription).where(
+                SpaceSubscription.user_id == user.id, SpaceSubscription.space_id == space.id
+            )
+        )
     db.session.commit()
 
 

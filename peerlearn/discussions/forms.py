@@ -15,7 +15,7 @@ from wtforms.validators import Length, Optional
 
 from peerlearn.core.forms import Required, optional_int
 from peerlearn.discussions.models import ImpactComponent, ThreadKind
-from peerlearn.discussions.services import MAX_BODY, MAX_TITLE
+from peerlearn.discussions.services import MAX_BODY, MAX_TITLE, NOT_IN_THREAD
 
 BODY_HINT = (
     "You can use Markdown: **bold**, _italic_, lists, > quotes and links. "
@@ -32,6 +32,15 @@ def _body(label: str) -> TextAreaField:
             Length(max=MAX_BODY, message=f"Your message must be {MAX_BODY:,} characters or fewer"),
         ],
     )
+
+
+def _parent_post_id(value: object) -> int | None:
+    """The post a reply answers, as an id (None: the thread itself). A value that cannot be an
+    id is refused as a post elsewhere would be; the field keeps it as text, naming no post."""
+    try:
+        return optional_int(value)
+    except ValueError:
+        raise ValueError(NOT_IN_THREAD) from None
 
 
 def _submission_key() -> HiddenField:
@@ -78,7 +87,7 @@ class ReplyForm(FlaskForm):
     """Reply to a thread or to one of its posts."""
 
     body = _body("Your reply")
-    parent_id = HiddenField(filters=[optional_int])
+    parent_id = HiddenField(filters=[_parent_post_id])
     submission_key = _submission_key()
 
 

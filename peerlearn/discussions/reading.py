@@ -7,11 +7,10 @@ read, measured and changed without touching the transactions.
 import enum
 
 from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.signals import membership_changed
 from peerlearn.discussions.models import (
     FollowState,
@@ -39,10 +38,8 @@ MAX_VISUAL_DEPTH = 4
 
 def _upsert(model: type, values: dict[str, object], keys: list[str], column: str) -> None:
     """Insert or raise ``column`` to ``values[column]`` (never lower), on both databases."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__  # type: ignore[attr-defined]
-    statement = insert(table).values(**values, read_at=utcnow())
+    statement = insert_into(db.session, table).values(**values, read_at=utcnow())
     excluded = getattr(statement.excluded, column)
     current = getattr(table.c, column)
     statement = statement.on_conflict_do_update(

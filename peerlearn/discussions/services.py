@@ -12,13 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
+from peerlearn.accounts.services import listed_people
 from peerlearn.audit.services import record
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import (
     post_created,
@@ -38,6 +39,7 @@ from peerlearn.discussions.models import (
     Thread,
     ThreadComponent,
     ThreadKind,
+    thread_tags,
 )
 from peerlearn.discussions.reading import mark_read
 from peerlearn.extensions import db
@@ -46,6 +48,7 @@ from peerlearn.permissions import (
     can,
     space_allows,
     thread_allows,
+    thread_filter,
 )
 from peerlearn.spaces.models import Space
 from peerlearn.spaces.services import memberships_in
@@ -53,6 +56,8 @@ from peerlearn.spaces.services import memberships_in
 MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_TAGS = 5
+#: The refusal of a reply to a post that is not in the thread (or to an id that names no post).
+NOT_IN_THREAD = "You can only reply to a post in this thread"
 
 
 class DiscussionError(RuleError):
@@ -93,11 +98,15 @@ def render_post(source: str, space: Space, thread: Thread | None = None) -> Rend
     names = {key[5:] for key in keys if key.startswith("name:")}
     users: dict[str, User] = {}
     if handles:
-        for user in db.session.scalars(select(User).where(User.handle.in_(handles), User.active)):
+        for user in db.session.scalars(
+            select(User).where(User.handle.in_(handles), listed_people())
+        ):
             users[user.handle] = user
     if names:
         by_name: dict[str, list[User]] = {}
-        for user in db.session.scalars(select(User).where(User.name_key.in_(names), User.active)):
+        for user in db.session.scalars(
+            select(User).where(User.name_key.in_(names), listed_people())
+        ):
             by_name.setdefault(user.name_key, []).append(user)
         for name, people in by_name.items():
             if len(people) == 1:  # an ambiguous name links nobody; the handle is unambiguous
@@ -139,20 +148,38 @@ def parse_tags(text: str) -> list[str]:
 
 
 def tags_for(space: Space, names: Iterable[str]) -> list[Tag]:
-    tags = []
-    for name in names:
-        slug = tag_slug(name)
-        tag = db.session.scalar(select(Tag).where(Tag.space_id == space.id, Tag.slug == slug))
-        if tag is None:
-            tag = Tag(space_id=space.id, name=name, slug=slug)
-            db.session.add(tag)
-        tags.append(tag)
-    return tags
+    """The space's tags of these names, made if they are new. A tag two members make at the same
+    moment is made once, and both threads wear it (an INSERT that gives way to the other's).
+    They are written in the order of their slugs: a new tag another member is making waits for
+    their commit, and two members typing the same new tags in different orders would each wait
+    for the other (a deadlock on PostgreSQL)."""
+    names = list(names)
+    for name in sorted(names, key=tag_slug):
+        db.session.execute(
+            insert_into(db.session, Tag.__table__)
+            .values(space_id=space.id, name=name, slug=tag_slug(name))
+            .on_conflict_do_nothing(index_elements=["space_id", "slug"])
+        )
+    return [
+        db.session.scalars(select(Tag).where(Tag.space_id == space.id, Tag.slug == slug)).one()
+        for slug in map(tag_slug, names)
+    ]
 
 
-def space_tags(space: Space) -> list[Tag]:
-    """The free tags used in a space, by name."""
-    return list(db.session.scalars(select(Tag).where(Tag.space_id == space.id).order_by(Tag.name)))
+def space_tags(viewer: object, space: Space) -> list[Tag]:
+    """The free tags on the space's threads that the viewer may see, by name: a hidden thread's
+    tags, and those left behind by a thread moved away, are not offered to whoever cannot see
+    it (the tag filter's options are a list of what the space holds)."""
+    seen = (
+        select(thread_tags.c.tag_id)
+        .join(Thread, Thread.id == thread_tags.c.thread_id)
+        .where(Thread.space_id == space.id, thread_filter(viewer))
+    )
+    return list(
+        db.session.scalars(
+            select(Tag).where(Tag.space_id == space.id, Tag.id.in_(seen)).order_by(Tag.name)
+        )
+    )
 
 
 # Starting threads and replying ------------------------------------------------------------------
@@ -238,9 +265,13 @@ def reply(
     if previous is not None:
         return previous, Rendered(previous.body_html)
     body = _check_body(body)
+    if parent is not None and parent.thread_id != thread.id:
+        raise DiscussionError(NOT_IN_THREAD)
+    hold_thread(thread)
+    # Checked once the thread is held, so that a removal or a lock committed a moment ago counts.
+    db.session.refresh(thread, ["locked"])
     if parent is not None:
-        if parent.thread_id != thread.id:
-            raise DiscussionError("You can only reply to a post in this thread")
+        db.session.refresh(parent, ["deleted_at", "hidden_at"])
         if parent.removed:
             raise DiscussionError("That post has been removed, so you cannot reply to it")
     if thread.locked and not can(author, Action.moderate, thread):
@@ -371,8 +402,27 @@ def revisions(post: Post) -> list[PostRevision]:
     )
 
 
+def hold_thread(thread: Thread) -> None:
+    """Make this transaction the only one changing the thread's posts and counters until it ends:
+    a write to its row that changes nothing, before any other write (as
+    ``events.services._hold_places`` holds an event's places). Replies, removals and
+    restorations in one thread then happen one at a time, so none counts the replies or picks
+    the newest post while another is being written, and the thread never loses a reply from its
+    count or goes back to an older newest post."""
+    with db.session.no_autoflush:
+        db.session.execute(
+            update(Thread)
+            .where(Thread.id == thread.id)
+            .values(reply_count=Thread.reply_count)
+            .execution_options(synchronize_session=False)
+        )
+        # Forget the counters read before: a count equal to a stale one would not be written.
+        db.session.expire(thread, ["reply_count", "last_post_id", "last_activity_at"])
+
+
 def recount(thread: Thread) -> None:
-    """Bring the thread's counters back in line after a post is removed or restored."""
+    """Bring the thread's counters back in line after a post is removed or restored (the
+    caller holds the thread, :func:`hold_thread`, before it changes the post)."""
     visible = and_(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.hidden_at.is_(None))
     thread.reply_count = db.session.scalar(
         select(func.count()).select_from(Post).where(visible, Post.root_id.is_not(None))
@@ -390,6 +440,7 @@ def delete_post(actor: User | None, post: Post) -> None:
     None: removed by peerlearn itself, as a consequence of another change; audited)."""
     if post.deleted_at is not None:
         return
+    hold_thread(post.thread)  # before the post's row, as every writer to the thread does
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id if actor is not None else None
     if post.thread.solved_post_id == post.id:
@@ -406,9 +457,20 @@ def delete_post(actor: User | None, post: Post) -> None:
 
 
 def set_helpful(user: User, post: Post, helpful: bool) -> None:
-    """Mark (or unmark) a post as helpful: one mark per member per post, never your own."""
+    """Mark (or unmark) a post as helpful: one mark per member per post, never your own.
+
+    A post's marks are changed one at a time: a write to its row that changes nothing comes
+    first (as ``events.services._hold_places`` does for places), so that no other mark is given
+    between this one and the count. Without it, eight members marking a post at the same moment
+    each counted before the others had written, and the post showed fewer marks than it had."""
     if post.author_id == user.id:
         raise DiscussionError("You cannot mark your own post as helpful")
+    db.session.execute(
+        update(Post)
+        .where(Post.id == post.id)
+        .values(helpful_count=Post.helpful_count)
+        .execution_options(synchronize_session=False)
+    )
     mark = db.session.get(HelpfulMark, (post.id, user.id))
     if helpful == (mark is not None):
         return

@@ -61,7 +61,7 @@ def space_threads(slug: str) -> str:
         space=space,
         page=page,
         filters=filters,
-        tags=services.space_tags(space),
+        tags=services.space_tags(current_user, space),
         components=list(ImpactComponent),
         unread=reading.unread_counts(current_user, ids),
         read=reading.read_positions(current_user, ids),
@@ -175,8 +175,11 @@ def first_unread(thread_id: int) -> Response:
 
 @bp.get("/threads/<int:thread_id>/posts/<int:post_id>")
 def permalink(thread_id: int, post_id: int) -> Response:
-    post = visible_or_404(Post, post_id)
-    if post.thread_id != thread_id:
+    """Where a post is in its thread, for anyone who may read the thread: the thread page shows
+    each post, or its placeholder when it was removed or hidden (whose own link leads here)."""
+    thread = visible_or_404(Thread, thread_id)
+    post = db.get_or_404(Post, post_id)
+    if post.thread_id != thread.id:
         abort(404)
     page = reading.page_of(post)
     return redirect(
@@ -217,7 +220,8 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
     parent_id = (
         form.parent_id.data if request.method == "POST" else request.args.get("to", type=to_id)
     )
-    parent = db.session.get(Post, parent_id) if parent_id else None
+    # A posted value the form could not read as an id stays text, and fails validation.
+    parent = db.session.get(Post, parent_id) if isinstance(parent_id, int) else None
     if request.method == "GET":
         form.parent_id.data = parent.id if parent else ""
         if (
@@ -225,6 +229,7 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
             and parent.thread_id == thread.id
             and request.args.get("quote")
             and can(current_user, Action.view, parent)
+            and not parent.removed  # its placeholder is all anyone may read of it
         ):
             form.body.data = _quote(parent, request.args.get("selection", ""))
     preview = None

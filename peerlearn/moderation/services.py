@@ -11,7 +11,7 @@ from peerlearn.core.db import utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import post_removed, post_restored, thread_changed
 from peerlearn.discussions.models import Post, Thread
-from peerlearn.discussions.services import recount, tags_for
+from peerlearn.discussions.services import hold_thread, recount, tags_for
 from peerlearn.extensions import db
 from peerlearn.moderation.models import Flag, FlagOutcome, FlagReason
 from peerlearn.permissions import Action, can, moderated_space_ids
@@ -130,6 +130,7 @@ def set_post_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> 
     """A moderator hides a post (it becomes a placeholder for everyone else) or restores it."""
     if (post.hidden_at is not None) == hidden:
         return
+    hold_thread(post.thread)  # before the post's row, as every writer to the thread does
     post.hidden_at = utcnow() if hidden else None
     recount(post.thread)
     record("post.hidden" if hidden else "post.restored", actor=actor, subject=post.author,

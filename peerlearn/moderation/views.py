@@ -21,7 +21,7 @@ from peerlearn.permissions import (
     space_or_404,
     visible_or_404,
 )
-from peerlearn.resources import services as resources
+from peerlearn.resources import reports as resource_reports
 from peerlearn.spaces.models import Space
 
 bp = Blueprint("moderation", __name__)
@@ -82,7 +82,7 @@ def _queue(space: Space | None) -> str:
         space=space,
         page=page,
         flags=services.open_flags(page.items),
-        reported=resources.reported_resources(current_user, space),
+        reported=resource_reports.reported_resources(current_user, space),
     )
 
 

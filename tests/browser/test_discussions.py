@@ -1,6 +1,6 @@
 """Discussions in a real browser: one member starts a thread, another replies quoting it and
-mentioning them; the first sees their notification count change without reloading and follows
-the notification to the reply. Every page shown is checked with axe-core."""
+mentioning them; the first sees their notification count change without reloading (even after
+signing out on another computer) and follows the notification to the reply. Every page shown is checked with axe-core."""
 
 import re
 
@@ -41,6 +41,16 @@ def test_a_reply_with_a_mention_reaches_the_author_live(new_context: NewContext)
     check_accessibility(a)
     thread_url = a.url
     before = header_count(a)
+
+    # A signs in on another computer and signs out there: the server closes the room of A's live
+    # counts, and this page connects again, still signed in.
+    elsewhere = new_context().new_page()
+    sign_in(elsewhere, A, DEMO_PASSWORD)
+    elsewhere.get_by_role("link", name="Sign out").click()
+    check_accessibility(elsewhere)
+    elsewhere.get_by_role("button", name="Sign out").click()
+    expect(elsewhere.get_by_role("link", name="Sign in").first).to_be_visible()
+    check_accessibility(elsewhere)
 
     # B opens it, quotes A's post and mentions A.
     b = new_context().new_page()

@@ -104,6 +104,25 @@ def test_a_patient_information_report_hides_the_post_at_once(discussion, browser
     assert audit() == ["post.flagged", "post.hidden"]
 
 
+def test_a_hidden_posts_placeholder_links_to_its_place_not_to_a_missing_page(discussion, browser):
+    """The reporter whose report hid the post, and every reader following the placeholder's own
+    link, land where it is in the thread: the thread page shows it as a placeholder."""
+    reader = browser(discussion.reader)
+    response = report(reader, discussion.reply, "patient-information")
+    landing = reader.get(response.headers["Location"], follow_redirects=True)
+    assert landing.status_code == 200 and landing.request.path == f"/threads/{discussion.thread.id}"
+    assert "hidden until a moderator has looked at it" in page(landing)
+    assert "This post was hidden by a moderator." in page(landing)
+    assert "Ten minutes, at the board" not in page(landing)
+    link = f"/threads/{discussion.thread.id}/posts/{discussion.reply.id}"
+    assert f'href="{link}"' in page(landing)
+    for person in (discussion.author, discussion.moderator):
+        response = browser(person).get(link)
+        assert response.headers["Location"].endswith(
+            f"/threads/{discussion.thread.id}#post-{discussion.reply.id}"
+        )
+
+
 def test_a_non_members_patient_information_report_hides_the_post_only_once_seconded(
     discussion, browser, make_user
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from peerlearn.discussions import reading, services
@@ -124,3 +125,18 @@ def test_a_double_submitted_reply_stores_one_post(discussion, browser):
     assert first.headers["Location"] == second.headers["Location"]
     assert count(Post, Post.body_source == "Only once, please") == 1
     assert discussion.thread.reply_count == 2
+
+
+@pytest.mark.parametrize("junk", ["x", "99999999999", "0", "-1"])
+def test_a_reply_to_a_post_id_that_cannot_be_is_refused_with_the_text_kept(
+    discussion, browser, junk
+):
+    before = count(Post)
+    response = browser(discussion.reader).post(
+        f"/threads/{discussion.thread.id}/reply",
+        data={"body": "Replying to nothing", "parent_id": junk},
+    )
+    assert response.status_code == 200
+    assert "You can only reply to a post in this thread" in page(response)
+    assert "Replying to nothing" in page(response)
+    assert count(Post) == before

@@ -9,13 +9,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from peerlearn.accounts import services as accounts
+from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
-from peerlearn.discussions.models import FollowState
+from peerlearn.discussions import following
+from peerlearn.discussions.models import (
+    FollowState,
+    SpaceSubscription,
+    Thread,
+    ThreadSubscription,
+)
 from peerlearn.extensions import db
 from peerlearn.moderation.services import set_post_hidden
 from peerlearn.notifications import services
 from peerlearn.notifications.models import EmailFrequency, Notification, NotificationKind
-from peerlearn.spaces.models import MemberRole, Membership, MemberState, Visibility
+from peerlearn.spaces.models import MemberRole, Membership, MemberState, Space, Visibility
+from tests.concurrency import at_once
 
 
 def kinds_for(user):
@@ -61,6 +70,42 @@ def test_new_threads_reach_space_followers(client, new_client, sig, people, logi
     assert "started a new thread: A brand new question" in centre
 
 
+def test_following_pressed_twice_at_once_follows_once(app, discussion):
+    """A double click sends the form twice at the same moment: both are answered, one choice kept."""
+    user_id, space_id, thread_id = discussion.reader.id, discussion.space.id, discussion.thread.id
+
+    def follow_space():
+        user, space = db.session.get(User, user_id), db.session.get(Space, space_id)
+        following.set_space_following(user, space, True)
+
+    def mute_thread():
+        user, thread = db.session.get(User, user_id), db.session.get(Thread, thread_id)
+        following.set_thread_following(user, thread, FollowState.muted)
+
+    at_once(app, [follow_space, follow_space, mute_thread, mute_thread])
+    db.session.rollback()  # see what they committed, as the next request would
+    assert db.session.scalars(select(SpaceSubscription.user_id)).all() == [user_id]
+    followed = select(ThreadSubscription.state).where(ThreadSubscription.user_id == user_id)
+    assert db.session.scalars(followed).all() == [FollowState.muted]
+
+
+def test_email_settings_saved_twice_at_once_keep_one_choice_each(app, discussion):
+    """A double click on the e-mail settings form: both saves are answered, one row each."""
+    user_id, space_id = discussion.reader.id, discussion.space.id
+
+    def choose(space_wide):
+        user = db.session.get(User, user_id)
+        space = db.session.get(Space, space_id) if space_wide else None
+        services.set_email_frequency(user, EmailFrequency.immediate, space)
+
+    at_once(app, [lambda: choose(False), lambda: choose(False), lambda: choose(True),
+                  lambda: choose(True)])  # fmt: skip
+    db.session.rollback()  # see what they committed, as the next request would
+    user = db.session.get(User, user_id)
+    assert services.email_frequency(user) is EmailFrequency.immediate
+    assert services.space_overrides(user) == {space_id: EmailFrequency.immediate}
+
+
 def test_muting_a_thread_silences_it(
     client, new_client, sig, people, login, start_thread, post_reply
 ):
@@ -90,6 +135,23 @@ def test_mentioning_someone_who_cannot_see_a_private_space_tells_nobody_and_says
         as_text=True
     )
     assert kinds_for(outsider) == []
+
+
+def test_an_account_never_confirmed_is_neither_linked_nor_notified_nor_shown(
+    client, sig, add_member, make_user, login, start_thread
+):
+    """Anyone can register someone else's address: until it is confirmed, the account is not
+    one of the network's people, so a mention of it is plain text and its profile is not found."""
+    unconfirmed = make_user("Not Yet Confirmed", confirmed=False)
+    add_member(sig, unconfirmed)
+    author = make_user("Author")
+    add_member(sig, author)
+    login(client, author)
+    thread = start_thread(client, sig, body=f"cc @{unconfirmed.handle} and @[Not Yet Confirmed]")
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert f'href="/people/{unconfirmed.handle}"' not in page
+    assert kinds_for(unconfirmed) == []
+    assert client.get(f"/people/{unconfirmed.handle}").status_code == 404
 
 
 def test_the_centre_lists_unread_first_and_opening_one_lands_on_the_post(
@@ -379,6 +441,55 @@ class TestLiveCount:
         assert theirs.get_received() == []
         socket.disconnect()
         theirs.disconnect()
+
+    def test_a_sign_in_that_ends_hears_no_more_counts_and_the_others_reconnect(
+        self, app, client, new_client, sig, people, login, start_thread, post_reply, connect_socket
+    ):
+        """Signing out in one browser: a copy of its cookie that kept its connection open hears
+        nothing more and cannot connect again; the member's other browser reconnects when told
+        to (as the page does) and keeps its live count."""
+        asker = people["Asker"]
+        login(client, asker)
+        thread = start_thread(client, sig)
+        elsewhere = new_client()
+        login(elsewhere, asker)
+        copied = new_client()
+        cookie = app.config["SESSION_COOKIE_NAME"]
+        copied.set_cookie(cookie, client.get_cookie(cookie).value)
+        sockets = {"copied": connect_socket(copied), "elsewhere": connect_socket(elsewhere)}
+        for tab in sockets.values():
+            tab.get_received()
+        client.post("/logout")
+        for tab in sockets.values():
+            assert [e["name"] for e in tab.get_received()] == ["sign_in_changed"]
+        assert not connect_socket(copied).is_connected()
+        sockets["elsewhere"].disconnect()
+        again = connect_socket(elsewhere)
+        assert again.get_received()[0]["name"] == "notifications"
+        replier = new_client()
+        login(replier, people["Replier"])
+        post_reply(replier, thread, body=f"@{asker.handle} look")
+        assert sockets["copied"].get_received() == []
+        assert {"name": "notifications", "args": [{"unread": 1}], "namespace": "/"} in (
+            again.get_received()
+        )
+
+    def test_a_deactivated_account_hears_no_more_counts(
+        self, client, new_client, sig, people, login, start_thread, post_reply, connect_socket,
+        make_user,
+    ):  # fmt: skip
+        asker = people["Asker"]
+        login(client, asker)
+        thread = start_thread(client, sig)
+        socket = connect_socket(client)
+        socket.get_received()
+        accounts.set_active(make_user("Ada Admin", admin=True), asker, False)
+        assert [e["name"] for e in socket.get_received()] == ["sign_in_changed"]
+        replier = new_client()
+        login(replier, people["Replier"])
+        post_reply(replier, thread, body=f"@{asker.handle} look")
+        assert socket.get_received() == []
+        assert not connect_socket(client).is_connected()
 
 
 def test_kinds_have_readable_verbs():

@@ -1,14 +1,19 @@
 """Replies and reply trees: nesting, paging long threads, quoting, editing, removing, marking."""
 
 import re
+import threading
 
+import sqlalchemy
 from sqlalchemy import func, select
 
+from peerlearn.accounts.models import User
 from peerlearn.discussions import reading, services
-from peerlearn.discussions.models import Post, PostRevision, Thread, ThreadKind
+from peerlearn.discussions.models import HelpfulMark, Post, PostRevision, Thread, ThreadKind
 from peerlearn.extensions import db
+from peerlearn.moderation import services as moderation
 from peerlearn.notifications.models import Notification, NotificationKind
 from peerlearn.spaces.models import MemberRole
+from tests.concurrency import at_once, first_writes_meet
 
 
 def _post_ids_in_order(page: str) -> list[int]:
@@ -212,6 +217,35 @@ def test_helpful_marks_one_per_member_and_never_your_own(
     assert db.session.scalar(told) == 1  # taking the mark back tells nobody
 
 
+def _mark_at_once(app, post, marks):
+    """Each ``(user, helpful)`` marked at the same moment, as concurrent requests would."""
+    post_id = post.id
+    at_once(
+        app,
+        [
+            lambda u=user.id, h=helpful: services.set_helpful(
+                db.session.get(User, u), db.session.get(Post, post_id), h
+            )
+            for user, helpful in marks
+        ],
+    )
+
+
+def test_helpful_marks_given_and_taken_back_at_once_are_all_counted(app, discussion, member):
+    fans = [member(f"Fan {n}") for n in range(8)]
+    marks = select(func.count()).select_from(HelpfulMark)
+    for _ in range(3):
+        _mark_at_once(app, discussion.reply, [(fan, True) for fan in fans])
+        db.session.rollback()  # see what they committed, as the next request would
+        assert db.session.scalar(marks) == discussion.reply.helpful_count == 8
+        _mark_at_once(app, discussion.reply, [(fan, False) for fan in fans[:5]])
+        db.session.rollback()
+        assert db.session.scalar(marks) == discussion.reply.helpful_count == 3
+        _mark_at_once(app, discussion.reply, [(fan, False) for fan in fans[5:]])
+        db.session.rollback()
+        assert db.session.scalar(marks) == discussion.reply.helpful_count == 0
+
+
 def test_the_asker_marks_the_answer_to_a_question(
     client, new_client, sig, member, login, start_thread, post_reply
 ):
@@ -309,3 +343,123 @@ def test_quoting_a_selection_quotes_only_that(client, sig, member, login, start_
     ).get_data(as_text=True)
     assert "Aisha Khan wrote:\n&gt; Second point\n" in page
     assert "First point" not in page.split("<textarea")[1].split("</textarea>")[0]
+
+
+def test_a_removed_post_cannot_be_quoted(
+    client, new_client, sig, member, login, start_thread, post_reply
+):
+    login(client, member("Aisha Khan"))
+    thread = start_thread(client, sig)
+    regretted = post_reply(client, thread, body="Our board papers are at a private address")
+    client.post(f"/posts/{regretted.id}/delete")
+    reader = new_client()
+    login(reader, member("Tom Whitfield"))
+    page = reader.get(f"/threads/{thread.id}/reply?to={regretted.id}&quote=1").get_data(
+        as_text=True
+    )
+    assert "private address" not in page
+
+
+def test_replies_and_removals_at_once_leave_the_thread_counting_every_reply(
+    app, discussion, member
+):
+    thread_id = discussion.thread.id
+    people = [member(f"Replier {n}") for n in range(4)]
+    doomed = [services.reply(person, discussion.thread, "Round 0")[0].id for person in people]
+    shown = select(func.count()).where(
+        Post.thread_id == thread_id,
+        Post.root_id.is_not(None),
+        Post.deleted_at.is_(None),
+        Post.hidden_at.is_(None),
+    )
+    for number in range(1, 4):
+        at_once(
+            app,
+            [
+                *(
+                    lambda p=post_id: services.delete_post(None, db.session.get(Post, p))
+                    for post_id in doomed
+                ),
+                *(
+                    lambda u=person.id, n=number: services.reply(
+                        db.session.get(User, u), db.session.get(Thread, thread_id), f"Round {n}"
+                    )
+                    for person in people
+                ),
+            ],
+        )
+        db.session.rollback()  # see what they committed, as the next request would
+        thread = db.session.get(Thread, thread_id)
+        assert thread.reply_count == db.session.scalar(shown) == 5
+        assert thread.last_post_id == db.session.scalar(select(func.max(Post.id)))
+        doomed = db.session.scalars(
+            select(Post.id).where(Post.body_source == f"Round {number}")
+        ).all()
+
+
+def test_a_post_removed_by_its_author_as_a_moderator_hides_it_is_one_then_the_other(
+    app, discussion
+):
+    # The author's removal holds the thread first; the moderator's hiding, in a request that has
+    # not read the thread yet, wrote the post first: each then waited for the other's row.
+    post_id, author_id, moderator_id = (
+        discussion.reply.id,
+        discussion.replier.id,
+        discussion.moderator.id,
+    )
+
+    def remove() -> None:
+        post = db.session.get(Post, post_id)
+        post.thread.space  # noqa: B018 (read by the view's permission check)
+        services.delete_post(db.session.get(User, author_id), post)
+
+    def hide() -> None:
+        moderation.set_post_hidden(
+            db.session.get(User, moderator_id), db.session.get(Post, post_id), True
+        )
+
+    with first_writes_meet("UPDATE"):
+        at_once(app, [remove, hide])
+    db.session.rollback()  # see what they committed, as the next request would
+    post = db.session.get(Post, post_id)
+    assert post.deleted_at is not None and post.hidden_at is not None
+    assert post.thread.reply_count == 0
+
+
+def test_a_reply_to_a_post_removed_a_moment_before_is_refused(app, discussion):
+    """The post is removed (committed) after the reply has checked it but before the reply holds
+    the thread: the reply is refused, not attached under a removed post."""
+    post_id, replier_id, thread_id = discussion.reply.id, discussion.reader.id, discussion.thread.id
+    checked, removed = threading.Event(), threading.Event()
+    replying: list[int] = []
+
+    def pause_the_reply_before_its_hold(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if threading.get_ident() in replying and statement.startswith("UPDATE threads"):
+            replying.clear()
+            checked.set()
+            removed.wait(5)
+
+    refusals: list[str] = []
+
+    def answer() -> None:
+        replying.append(threading.get_ident())
+        thread = db.session.get(Thread, thread_id)
+        try:
+            services.reply(db.session.get(User, replier_id), thread, "Agreed",
+                           parent=db.session.get(Post, post_id))  # fmt: skip
+        except services.DiscussionError as refusal:
+            refusals.append(str(refusal))
+
+    def remove() -> None:
+        checked.wait(5)
+        services.delete_post(None, db.session.get(Post, post_id))
+        removed.set()
+
+    sqlalchemy.event.listen(db.engine, "before_cursor_execute", pause_the_reply_before_its_hold)
+    try:
+        at_once(app, [answer, remove])
+    finally:
+        sqlalchemy.event.remove(db.engine, "before_cursor_execute", pause_the_reply_before_its_hold)
+    db.session.rollback()
+    assert refusals == ["That post has been removed, so you cannot reply to it"]
+    assert db.session.scalars(select(Post.id).where(Post.parent_id == post_id)).all() == []

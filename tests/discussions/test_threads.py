@@ -3,9 +3,13 @@
 import pytest
 from sqlalchemy import func, select
 
-from peerlearn.discussions.models import ImpactComponent, Post, Thread
+from peerlearn.accounts.models import User
+from peerlearn.discussions import services
+from peerlearn.discussions.models import ImpactComponent, Post, Tag, Thread
 from peerlearn.extensions import db
-from peerlearn.spaces.models import MemberRole, Visibility
+from peerlearn.moderation import services as moderation
+from peerlearn.spaces.models import MemberRole, Space, Visibility
+from tests.concurrency import at_once, first_writes_meet
 
 
 def _count(model):
@@ -51,6 +55,76 @@ def test_pinned_threads_come_first_then_latest_activity(
     order = [listing.index(t) for t in ("Third thread", "First thread", "Second thread")]
     assert order == sorted(order)
     assert second.id  # listed last: least recent activity and not pinned
+
+
+def test_members_tagging_new_threads_with_the_same_new_tag_at_once_all_post(app, sig, member):
+    space_id = sig.id
+    people = [member(f"Member {n}") for n in range(4)]
+    at_once(
+        app,
+        [
+            lambda u=person.id: services.start_thread(
+                db.session.get(User, u),
+                db.session.get(Space, space_id),
+                services.ThreadDraft(f"Huddles {u}", "Ours are daily.", tags=("Daily huddles",)),
+            )
+            for person in people
+        ],
+    )
+    db.session.rollback()  # see what they committed, as the next request would
+    (tag,) = db.session.scalars(select(Tag)).all()
+    assert tag.name == "Daily huddles"
+    threads = db.session.scalars(select(Thread)).all()
+    assert len(threads) == 4 and all(thread.tags == [tag] for thread in threads)
+
+
+def test_the_tag_filter_offers_only_tags_of_threads_the_reader_sees(
+    client, new_client, sig, member, make_space, login, start_thread
+):
+    moderator = member("Mo Moderator", role=MemberRole.moderator)
+    private = make_space("Board only", visibility=Visibility.private)
+    login(client, moderator)
+    start_thread(client, sig, title="Flow", tags="flow")
+    hidden = start_thread(client, sig, title="Rumours", tags="restructure at trust x")
+    moved = start_thread(client, sig, title="Merger", tags="merger talks")
+    client.post(f"/threads/{hidden.id}/moderate", data={"action": "hide"})
+    moderation.move_thread(moderator, moved, private)
+    reader = new_client()
+    login(reader, member("Rita Reader"))
+    listing = reader.get(f"/spaces/{sig.slug}/threads").get_data(as_text=True)
+    assert ">flow</option>" in listing
+    assert "restructure at trust x" not in listing and "merger talks" not in listing
+    assert "restructure at trust x" in client.get(f"/spaces/{sig.slug}/threads").get_data(
+        as_text=True
+    )  # the space's moderators still see what they hid, and filter by it
+
+
+def test_members_tagging_new_threads_with_the_same_new_tags_in_either_order_at_once_all_post(
+    app, sig, member
+):
+    # Each member's first new tag is written before either writes a second: typed in opposite
+    # orders, each would then wait for the tag the other made (a deadlock on PostgreSQL).
+    space_id = sig.id
+    first, second = (member(f"Member {n}").id for n in range(2))
+
+    def start(user_id: int, tags: tuple[str, ...]) -> None:
+        services.start_thread(
+            db.session.get(User, user_id),
+            db.session.get(Space, space_id),
+            services.ThreadDraft(f"Rotas {user_id}", "Ours are weekly.", tags=tags),
+        )
+
+    with first_writes_meet("INSERT INTO tags"):
+        at_once(
+            app,
+            [
+                lambda: start(first, ("Rotas", "Handover")),
+                lambda: start(second, ("Handover", "Rotas")),
+            ],
+        )
+    db.session.rollback()  # see what they committed, as the next request would
+    assert sorted(tag.name for tag in db.session.scalars(select(Tag))) == ["Handover", "Rotas"]
+    assert len(db.session.scalars(select(Thread)).all()) == 2
 
 
 def test_list_filters_by_tag_component_and_unanswered(
