@@ -33,22 +33,26 @@ def at_once(app: Flask, calls: list[Callable[[], object]]) -> None:
 
 
 @contextlib.contextmanager
-def first_writes_meet(prefix: str, parties: int = 2) -> Iterator[None]:
+def first_writes_meet(prefix: str, parties: int = 2, *, before: bool = False) -> Iterator[None]:
     """Make each connection wait, after its first statement beginning with ``prefix`` ("UPDATE",
     "INSERT INTO tags"), until ``parties`` connections have run theirs (or 3 seconds have
     passed: one may be waiting for another's row): each has written before any goes on, the
-    moment two transactions taking rows in different orders would deadlock."""
+    moment two transactions taking rows in different orders would deadlock.
+
+    With ``before``, each waits before running it instead: every request has checked what it
+    checks first, and none has written yet (the moment a check-then-insert can let two in)."""
     met = threading.Barrier(parties)
     written: set[int] = set()  # the threads (one per request) that have run theirs
 
-    def after_execute(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    def meet(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         if statement.startswith(prefix) and threading.get_ident() not in written:
             written.add(threading.get_ident())
             with contextlib.suppress(threading.BrokenBarrierError):
                 met.wait(timeout=3)
 
-    event.listen(db.engine, "after_cursor_execute", after_execute)
+    moment = "before_cursor_execute" if before else "after_cursor_execute"
+    event.listen(db.engine, moment, meet)
     try:
         yield
     finally:
-        event.remove(db.engine, "after_cursor_execute", after_execute)
+        event.remove(db.engine, moment, meet)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -115,7 +116,14 @@ def save_organisation(
     organisation.region = data.region
     organisation.parent_id = data.parent_id
     organisation.ods_code = data.ods_code.strip().upper() if data.ods_code else None
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another administrator saved the same name or ODS code a moment ago, after the check:
+        # checked again, it names the field like any other clash.
+        db.session.rollback()
+        _check(data, None if creating else organisation)
+        raise
     record(
         "admin.organisation_created" if creating else "admin.organisation_updated",
         actor=actor,

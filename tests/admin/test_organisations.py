@@ -3,10 +3,13 @@
 import pytest
 from sqlalchemy import func, select
 
+from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation, OrganisationKind, Region
+from peerlearn.organisations.services import OrganisationData, OrganisationError, save_organisation
 from tests.accounts.pages import Page
+from tests.concurrency import at_once, first_writes_meet
 
 
 def organisation_named(name: str) -> Organisation | None:
@@ -220,3 +223,29 @@ def test_keeping_an_organisations_own_name_and_code_is_not_a_duplicate(admin_cli
 
 def test_editing_an_unknown_organisation_is_not_found(admin_client):
     assert admin_client.get("/admin/organisations/999999/edit").status_code == 404
+
+
+@pytest.mark.parametrize("clash", ["name", "ods_code"])
+def test_one_organisation_added_twice_at_once_is_added_once(app, admin, clash):
+    """Two administrators adding the same organisation at the same moment (both checked before
+    either wrote): one is added, the other is told why beside the field, as any clash is."""
+    admin_id = admin.id
+    refusals: list[tuple[str | None, str]] = []
+
+    def add(name: str) -> None:
+        data = OrganisationData(
+            name if clash == "ods_code" else "Mid Cheshire Hospitals NHS Foundation Trust",
+            OrganisationKind.trust, Region.north_west, None, "RBT",
+        )  # fmt: skip
+        try:
+            save_organisation(db.session.get(User, admin_id), data)
+        except OrganisationError as refusal:
+            refusals.append((refusal.field, refusal.message))
+
+    with first_writes_meet("INSERT INTO organisations", before=True):
+        at_once(app, [lambda: add("Mid Cheshire"), lambda: add("Leighton Hospital")])
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).where(Organisation.ods_code == "RBT")) == 1
+    [(field, message)] = refusals
+    assert field == clash
+    assert "already" in message
