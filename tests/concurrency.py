@@ -9,6 +9,9 @@ from sqlalchemy import event
 
 from peerlearn.extensions import db
 
+#: Every kind of write, for :func:`first_writes_meet` to meet at the first, whichever it is.
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
 
 def at_once(app: Flask, calls: list[Callable[[], object]]) -> None:
     """Run each call in a thread of its own, with its own app context and database session (as
@@ -33,11 +36,14 @@ def at_once(app: Flask, calls: list[Callable[[], object]]) -> None:
 
 
 @contextlib.contextmanager
-def first_writes_meet(prefix: str, parties: int = 2, *, before: bool = False) -> Iterator[None]:
+def first_writes_meet(
+    prefix: str | tuple[str, ...], parties: int = 2, *, before: bool = False
+) -> Iterator[None]:
     """Make each connection wait, after its first statement beginning with ``prefix`` ("UPDATE",
-    "INSERT INTO tags"), until ``parties`` connections have run theirs (or 3 seconds have
-    passed: one may be waiting for another's row): each has written before any goes on, the
-    moment two transactions taking rows in different orders would deadlock.
+    "INSERT INTO tags", or any of several: :data:`WRITES` for its first write of whatever kind),
+    until ``parties`` connections have run theirs (or 3 seconds have passed: one may be waiting
+    for another's row): each has written before any goes on, the moment two transactions taking
+    rows in different orders would deadlock.
 
     With ``before``, each waits before running it instead: every request has checked what it
     checks first, and none has written yet (the moment a check-then-insert can let two in)."""

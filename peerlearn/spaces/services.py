@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -274,6 +274,31 @@ def _changed(space: Space, user: User, state: MemberState | None) -> None:
     membership_changed.send(space, user=user, state=state)
 
 
+def _hold(space: Space) -> None:
+    """Make this transaction the only one changing the space's memberships until it ends: a
+    write to the space's row that changes nothing, before any other write (as
+    ``events.services._hold_places`` holds an event's places). Each change then checks the
+    memberships as the one before it left them, so two owners leaving at the same moment cannot
+    each count the other as the owner who stays."""
+    db.session.execute(
+        update(Space)
+        .where(Space.id == space.id)
+        .values(name=Space.name)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _held_membership(space: Space, user: User) -> Membership | None:
+    """Hold the space's memberships (:func:`_hold`), then read the user's membership as it
+    stands now, not as this request read it before another's change was committed."""
+    _hold(space)
+    return db.session.scalar(
+        select(Membership)
+        .where(Membership.space_id == space.id, Membership.user_id == user.id)
+        .execution_options(populate_existing=True)
+    )
+
+
 def join_space(user: User, space: Space) -> Membership:
     """Join an open space, ask to join a by-request one, or accept an invitation."""
     membership = get_membership(space, user)
@@ -307,7 +332,7 @@ def leave_space(user: User, space: Space) -> None:
     """Leave, withdraw a request, or decline an invitation. The last owner cannot leave."""
     if space.archived:
         raise SpaceError("This space is archived and read-only")
-    membership = get_membership(space, user)
+    membership = _held_membership(space, user)
     if membership is None or membership.state is MemberState.banned:
         raise SpaceError("You are not a member of this space")
     action = {
@@ -404,12 +429,13 @@ def invite(actor: User, space: Space, email: str) -> Membership:
 
 def remove_member(actor: User, membership: Membership) -> None:
     """Take someone out of the space (or withdraw their invitation)."""
-    if membership.state not in {MemberState.active, MemberState.invited}:
-        raise SpaceError("That person is not a member")
-    if membership.role is MemberRole.owner:
-        _ensure_another_owner(membership.space, membership)
     space, user = membership.space, membership.user
-    db.session.delete(membership)
+    current = _held_membership(space, user)
+    if current is None or current.state not in {MemberState.active, MemberState.invited}:
+        raise SpaceError("That person is not a member")
+    if current.role is MemberRole.owner:
+        _ensure_another_owner(space, current)
+    db.session.delete(current)
     record("membership.removed", actor=actor, subject=user, space=space)
     db.session.commit()
     _changed(space, user, None)
@@ -419,7 +445,7 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     """Ban someone from the space: they lose membership and cannot join, request or post."""
     if user.id == actor.id:
         raise SpaceError("You cannot ban yourself")
-    membership = get_membership(space, user)
+    membership = _held_membership(space, user)
     if membership is not None and membership.role is MemberRole.owner:
         _ensure_another_owner(space, membership)
     if membership is None:
@@ -446,24 +472,26 @@ def unban(actor: User, membership: Membership) -> None:
 
 def change_role(actor: User, membership: Membership, role: MemberRole) -> None:
     """Make a member a moderator or owner, or back; a space always keeps an owner."""
-    if membership.state is not MemberState.active:
+    space, user = membership.space, membership.user
+    current = _held_membership(space, user)
+    if current is None or current.state is not MemberState.active:
         raise SpaceError("Only active members can be given a role")
-    if membership.role is role:
+    if current.role is role:
         return
-    if membership.role is MemberRole.owner:
-        _ensure_another_owner(membership.space, membership)
-    old = membership.role
-    membership.role = role
+    if current.role is MemberRole.owner:
+        _ensure_another_owner(space, current)
+    old = current.role
+    current.role = role
     record(
         "membership.role_changed",
         actor=actor,
-        subject=membership.user,
-        space=membership.space,
+        subject=user,
+        space=space,
         old=old.value,
         new=role.value,
     )
     db.session.commit()
-    _changed(membership.space, membership.user, MemberState.active)
+    _changed(space, user, MemberState.active)
 
 
 def _notify(user: User, space: Space, template: str, subject: str, **context: Any) -> None:

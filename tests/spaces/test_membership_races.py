@@ -1,0 +1,75 @@
+"""Membership changes to one space arriving at the same moment (a double click, two moderators,
+a moderator and the member): each is made as if it came alone, after the other, or refused with
+the reason a request coming second would be given; none fails, and a space never loses its last
+owner."""
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+
+from peerlearn.accounts.models import User
+from peerlearn.extensions import db
+from peerlearn.spaces import services
+from peerlearn.spaces.models import MemberRole, Membership, Space
+from tests.concurrency import WRITES, at_once, first_writes_meet
+from tests.spaces.flows import owner_of
+
+
+def racing(app, space: Space, *calls: Callable[[Space], object]) -> list[str]:
+    """Run each call with the space, at the same moment (each after its checks, before its first
+    write); the reasons given to those refused."""
+    space_id = space.id
+    refusals: list[str] = []
+
+    def run(call: Callable[[Space], object]) -> Callable[[], None]:
+        def request() -> None:
+            try:
+                call(db.session.get(Space, space_id))
+            except services.SpaceError as refusal:
+                refusals.append(refusal.message)
+
+        return request
+
+    with first_writes_meet(WRITES, parties=len(calls), before=True):
+        at_once(app, [run(call) for call in calls])
+    db.session.rollback()  # see what they committed, as the next request would
+    return refusals
+
+
+def as_user(user: User, action: Callable[[User, Space], object]) -> Callable[[Space], object]:
+    """``action`` done by ``user`` (looked up again in the request's own session)."""
+    user_id = user.id
+    return lambda space: action(db.session.get(User, user_id), space)
+
+
+def owners(space: Space) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            Membership.space_id == space.id, Membership.role == MemberRole.owner
+        )
+    )
+
+
+def step_down(user: User, space: Space) -> None:
+    services.change_role(user, services.get_membership(space, user), MemberRole.member)
+
+
+def test_two_owners_leaving_at_once_leave_one_owner(app, make_user, add_member, space):
+    other = make_user("Otto Owner")
+    add_member(space, other, MemberRole.owner)
+    refusals = racing(
+        app,
+        space,
+        as_user(owner_of(space), services.leave_space),
+        as_user(other, services.leave_space),
+    )
+    assert owners(space) == 1
+    assert refusals == ["A space needs an owner. Make someone else an owner first"]
+
+
+def test_two_owners_stepping_down_at_once_leave_one_owner(app, make_user, add_member, space):
+    other = make_user("Otto Owner")
+    add_member(space, other, MemberRole.owner)
+    refusals = racing(app, space, as_user(owner_of(space), step_down), as_user(other, step_down))
+    assert owners(space) == 1
+    assert refusals == ["A space needs an owner. Make someone else an owner first"]
