@@ -278,8 +278,9 @@ def _hold(space: Space) -> None:
     """Make this transaction the only one changing the space's memberships until it ends: a
     write to the space's row that changes nothing, before any other write (as
     ``events.services._hold_places`` holds an event's places). Each change then checks the
-    memberships as the one before it left them, so two owners leaving at the same moment cannot
-    each count the other as the owner who stays."""
+    memberships as the one before it left them: two owners leaving at the same moment cannot
+    each count the other as the owner who stays, and a second click on Join finds the first's
+    membership instead of adding another (which the unique key refused with a 500)."""
     db.session.execute(
         update(Space)
         .where(Space.id == space.id)
@@ -301,7 +302,7 @@ def _held_membership(space: Space, user: User) -> Membership | None:
 
 def join_space(user: User, space: Space) -> Membership:
     """Join an open space, ask to join a by-request one, or accept an invitation."""
-    membership = get_membership(space, user)
+    membership = _held_membership(space, user)
     if membership is not None and membership.state is MemberState.invited:
         membership.state = MemberState.active
         action = "membership.invitation_accepted"
@@ -402,7 +403,7 @@ def invite(actor: User, space: Space, email: str) -> Membership:
             "Ask them to register first, then invite them",
             field="email",
         )
-    membership = get_membership(space, user)
+    membership = _held_membership(space, user)
     if membership is not None:
         if membership.state is MemberState.requested:
             approve_request(actor, membership)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from peerlearn.accounts.models import User
 from peerlearn.extensions import db
 from peerlearn.spaces import services
-from peerlearn.spaces.models import MemberRole, Membership, Space
+from peerlearn.spaces.models import JoinPolicy, MemberRole, Membership, MemberState, Space
 from tests.concurrency import WRITES, at_once, first_writes_meet
 from tests.spaces.flows import owner_of
 
@@ -73,3 +73,33 @@ def test_two_owners_stepping_down_at_once_leave_one_owner(app, make_user, add_me
     refusals = racing(app, space, as_user(owner_of(space), step_down), as_user(other, step_down))
     assert owners(space) == 1
     assert refusals == ["A space needs an owner. Make someone else an owner first"]
+
+
+def members_in(space: Space) -> list[Membership]:
+    return list(db.session.scalars(select(Membership).where(Membership.space_id == space.id)))
+
+
+def test_a_double_click_on_join_joins_once(app, make_user, space):
+    ann = make_user("Ann Joiner")
+    join = as_user(ann, services.join_space)
+    assert racing(app, space, join, join) == ["You are already a member"]
+    assert len(members_in(space)) == 2
+
+
+def test_asking_to_join_while_a_moderator_invites_admits_them_once(
+    app, make_user, make_space, outbox
+):
+    space = make_space("QMS Pilots SIG", join_policy=JoinPolicy.request)
+    rita = make_user("Rita Requester", "rita@trust.nhs.uk")
+
+    def invite(actor: User, space: Space) -> None:
+        services.invite(actor, space, "rita@trust.nhs.uk")
+
+    refusals = racing(
+        app, space, as_user(rita, services.join_space), as_user(owner_of(space), invite)
+    )
+    rows = {m.user_id: m.state for m in members_in(space)}
+    # Whichever came first, the other found it: an invitation accepted by asking, or a request
+    # approved by inviting.
+    assert rows[rita.id] is MemberState.active
+    assert refusals == []
