@@ -279,8 +279,9 @@ def _hold(space: Space) -> None:
     write to the space's row that changes nothing, before any other write (as
     ``events.services._hold_places`` holds an event's places). Each change then checks the
     memberships as the one before it left them: two owners leaving at the same moment cannot
-    each count the other as the owner who stays, and a second click on Join finds the first's
-    membership instead of adding another (which the unique key refused with a 500)."""
+    each count the other as the owner who stays, a second click on Join finds the first's
+    membership instead of adding another (which the unique key refused with a 500), and a
+    request approved as it is withdrawn is refused, not written to a row that has gone."""
     db.session.execute(
         update(Space)
         .where(Space.id == space.id)
@@ -373,22 +374,25 @@ def _ensure_another_owner(space: Space, membership: Membership) -> None:
 
 def approve_request(actor: User, membership: Membership) -> None:
     """Admit someone who asked to join, and tell them by e-mail."""
-    if membership.state is not MemberState.requested:
+    space, user = membership.space, membership.user
+    current = _held_membership(space, user)
+    if current is None or current.state is not MemberState.requested:
         raise SpaceError("There is no request to approve")
-    membership.state = MemberState.active
-    record("membership.approved", actor=actor, subject=membership.user, space=membership.space)
+    current.state = MemberState.active
+    record("membership.approved", actor=actor, subject=user, space=space)
     db.session.commit()
-    _notify(membership.user, membership.space, "email/request_approved.txt",
-            f"You have joined {membership.space.name} on peerlearn")  # fmt: skip
-    _changed(membership.space, membership.user, MemberState.active)
+    _notify(user, space, "email/request_approved.txt",
+            f"You have joined {space.name} on peerlearn")  # fmt: skip
+    _changed(space, user, MemberState.active)
 
 
 def decline_request(actor: User, membership: Membership) -> None:
     """Turn down a request to join."""
-    if membership.state is not MemberState.requested:
-        raise SpaceError("There is no request to decline")
     space, user = membership.space, membership.user
-    db.session.delete(membership)
+    current = _held_membership(space, user)
+    if current is None or current.state is not MemberState.requested:
+        raise SpaceError("There is no request to decline")
+    db.session.delete(current)
     record("membership.declined", actor=actor, subject=user, space=space)
     db.session.commit()
     _changed(space, user, None)
@@ -462,10 +466,11 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
 
 def unban(actor: User, membership: Membership) -> None:
     """Lift a ban; the person may then join again like anyone else."""
-    if membership.state is not MemberState.banned:
-        raise SpaceError("That person is not banned")
     space, user = membership.space, membership.user
-    db.session.delete(membership)
+    current = _held_membership(space, user)
+    if current is None or current.state is not MemberState.banned:
+        raise SpaceError("That person is not banned")
+    db.session.delete(current)
     record("membership.unbanned", actor=actor, subject=user, space=space)
     db.session.commit()
     _changed(space, user, None)

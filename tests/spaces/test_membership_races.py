@@ -5,6 +5,7 @@ owner."""
 
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import func, select
 
 from peerlearn.accounts.models import User
@@ -12,7 +13,7 @@ from peerlearn.extensions import db
 from peerlearn.spaces import services
 from peerlearn.spaces.models import JoinPolicy, MemberRole, Membership, MemberState, Space
 from tests.concurrency import WRITES, at_once, first_writes_meet
-from tests.spaces.flows import owner_of
+from tests.spaces.flows import membership, owner_of
 
 
 def racing(app, space: Space, *calls: Callable[[Space], object]) -> list[str]:
@@ -103,3 +104,53 @@ def test_asking_to_join_while_a_moderator_invites_admits_them_once(
     # approved by inviting.
     assert rows[rita.id] is MemberState.active
     assert refusals == []
+
+
+def moderating(action: Callable[..., object], member: User) -> Callable[[User, Space], object]:
+    """A moderator's ``action`` on ``member``'s membership, as the members page sends it."""
+    member_id = member.id
+
+    def act(actor: User, space: Space) -> None:
+        action(actor, services.get_membership(space, db.session.get(User, member_id)))
+
+    return act
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "refused"),
+    [
+        # Approved first, the withdrawal comes second and leaves: gone either way.
+        ("approve", "withdraw", {(), ("There is no request to approve",)}),
+        (
+            "decline",
+            "withdraw",
+            {("There is no request to decline",), ("You are not a member of this space",)},
+        ),
+        (
+            "approve",
+            "decline",
+            {("There is no request to approve",), ("There is no request to decline",)},
+        ),
+    ],
+)
+def test_a_request_answered_as_it_is_withdrawn_or_answered_is_answered_once(
+    app, make_user, add_member, space, first, second, refused
+):
+    rita = make_user("Rita Requester")
+    add_member(space, rita, state=MemberState.requested)
+    owner = owner_of(space)
+    calls = {
+        "approve": as_user(owner, moderating(services.approve_request, rita)),
+        "decline": as_user(owner, moderating(services.decline_request, rita)),
+        "withdraw": as_user(rita, services.leave_space),
+    }
+    assert tuple(racing(app, space, calls[first], calls[second])) in refused
+    assert membership(space, rita) is None or membership(space, rita).state is MemberState.active
+
+
+def test_a_ban_lifted_by_two_moderators_at_once_is_lifted_once(app, make_user, space):
+    ben = make_user("Ben Banned")
+    services.ban(owner_of(space), space, ben)
+    owner = owner_of(space)
+    lift = as_user(owner, moderating(services.unban, ben))
+    assert racing(app, space, lift, lift) == ["That person is not banned"]
