@@ -14,7 +14,12 @@ from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import external_url, find_user_by_email, people_query
+from peerlearn.accounts.services import (
+    external_url,
+    find_user_by_email,
+    listed_people,
+    people_query,
+)
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
 from peerlearn.core.errors import RuleError
@@ -53,12 +58,18 @@ def get_membership(space: Space, user: User) -> Membership | None:
 
 
 def member_counts(space_ids: list[int]) -> dict[int, int]:
-    """Active member count per space, in one query."""
+    """Active member count per space, in one query: of the people the network lists (as the
+    members page lists them), so a deactivated account is not counted."""
     if not space_ids:
         return {}
     rows = db.session.execute(
         select(Membership.space_id, func.count())
-        .where(Membership.space_id.in_(space_ids), Membership.state == MemberState.active)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.space_id.in_(space_ids),
+            Membership.state == MemberState.active,
+            listed_people(),
+        )
         .group_by(Membership.space_id)
     )
     return {space_id: count for space_id, count in rows}

@@ -80,6 +80,23 @@ def test_the_list_shows_member_counts_and_the_readers_own_standing(
     assert "QMS Pilots SIG Private Requested" in text
 
 
+def test_member_counts_are_of_the_people_the_members_page_lists(
+    client, login, make_user, add_member, network
+):
+    """Deactivated accounts and addresses never confirmed are not listed on the members page, so
+    the list of spaces and the space's home page do not count them either."""
+    _community, groups = network
+    space = groups["network"]
+    reader = make_user("Ann Reader")
+    add_member(space, reader)
+    add_member(space, make_user("Gus Gone", active=False))
+    add_member(space, make_user("Una Unconfirmed", confirmed=False))
+    login(client, reader)
+    assert "2 members" in Page(client.get(f"/spaces/{space.slug}/members")).main_text
+    assert "About the space 2 members" in Page(client.get(f"/spaces/{space.slug}")).main_text
+    assert "A group for testing. 2 members" in Page(client.get("/spaces")).main_text
+
+
 def test_archived_spaces_are_not_listed(client, login, make_user, make_space):
     make_space("Old Pilots SIG", archived=True)
     login(client, make_user())
