@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import render_template
 from sqlalchemy import Select, case, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -215,15 +216,7 @@ def create_space(
 ) -> Space:
     """Create a community or a special interest group; its owner is ``owner`` or the creator."""
     slug = slug.strip().lower()
-    if not SLUG_PATTERN.match(slug):
-        raise SpaceError(
-            "Web address must use lower-case letters, numbers and single hyphens, like qms-sig",
-            field="slug",
-        )
-    if slug in RESERVED_SLUGS:
-        raise SpaceError("That web address is reserved. Choose another", field="slug")
-    if db.session.scalar(select(Space.id).where(Space.slug == slug)) is not None:
-        raise SpaceError("Another space already uses that web address", field="slug")
+    _check_slug(slug)
     if kind is SpaceKind.sig and (parent is None or parent.kind is not SpaceKind.community):
         raise SpaceError("Choose the community this group belongs to", field="parent_id")
     if kind is SpaceKind.community and parent is not None:
@@ -231,7 +224,14 @@ def create_space(
     space = Space(slug=slug, kind=kind, parent=parent, created_by_id=actor.id)
     _apply(space, data)
     db.session.add(space)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request took the address a moment ago, after the check (a double click on
+        # Create): checked again, it is refused beside the field like any other clash.
+        db.session.rollback()
+        _check_slug(slug)
+        raise
     owner = owner or actor
     db.session.add(
         Membership(
@@ -242,6 +242,19 @@ def create_space(
     db.session.commit()
     space_changed.send(space)
     return space
+
+
+def _check_slug(slug: str) -> None:
+    """Refuse a web address that is malformed, reserved or already another space's."""
+    if not SLUG_PATTERN.match(slug):
+        raise SpaceError(
+            "Web address must use lower-case letters, numbers and single hyphens, like qms-sig",
+            field="slug",
+        )
+    if slug in RESERVED_SLUGS:
+        raise SpaceError("That web address is reserved. Choose another", field="slug")
+    if db.session.scalar(select(Space.id).where(Space.slug == slug)) is not None:
+        raise SpaceError("Another space already uses that web address", field="slug")
 
 
 def _apply(space: Space, data: SpaceData) -> None:

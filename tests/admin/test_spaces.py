@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from peerlearn.spaces.models import (
@@ -14,7 +15,9 @@ from peerlearn.spaces.models import (
     SpaceKind,
     Visibility,
 )
+from peerlearn.spaces.services import SpaceData, SpaceError, create_space
 from tests.accounts.pages import Page
+from tests.concurrency import at_once, first_writes_meet
 
 
 def space_with_slug(slug: str) -> Space | None:
@@ -195,3 +198,24 @@ def test_archiving_makes_a_space_read_only_until_it_is_unarchived(
 
 def test_archiving_an_unknown_space_is_not_found(admin_client):
     assert admin_client.post("/admin/spaces/999999/archive").status_code == 404
+
+
+def test_one_space_created_twice_at_once_is_created_once(app, admin):
+    """A double click on Create (both checked the address before either wrote): one space is
+    made, the other request is told why beside the address, as any clash is."""
+    admin_id = admin.id
+    refusals: list[tuple[str | None, str]] = []
+
+    def create() -> None:
+        data = SpaceData("QMS SIG", "", "", Visibility.network, JoinPolicy.open)
+        try:
+            create_space(db.session.get(User, admin_id), data, slug="qms-sig",
+                         kind=SpaceKind.community)  # fmt: skip
+        except SpaceError as refusal:
+            refusals.append((refusal.field, refusal.message))
+
+    with first_writes_meet("INSERT INTO spaces", before=True):
+        at_once(app, [create, create])
+    db.session.rollback()
+    assert space_count() == 1
+    assert refusals == [("slug", "Another space already uses that web address")]
