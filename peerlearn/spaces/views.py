@@ -140,7 +140,8 @@ def home(slug: str) -> str:
 @login_required
 def join(slug: str) -> Response:
     space = space_or_404(slug, Action.list)
-    authorize(Action.join, space)
+    if not _joined_already(space):
+        authorize(Action.join, space)
     try:
         membership = services.join_space(current_user, space)
     except services.SpaceError as error:
@@ -151,6 +152,17 @@ def join(slug: str) -> Response:
         else:
             flash(f"You are now a member of {space.name}.", "success")
     return _back(space)
+
+
+def _joined_already(space: Space) -> bool:
+    """Whether the reader's click on Join (Ask to join, Accept invitation) has already been
+    answered, as the second click of a double click finds: the service then says so beside the
+    space, where the policy, which lets nobody join a space twice, would refuse it with a 403."""
+    membership = services.get_membership(space, current_user)
+    return membership is not None and membership.state in {
+        MemberState.active,
+        MemberState.requested,
+    }
 
 
 @bp.post("/<slug>/leave")

@@ -39,6 +39,33 @@ def test_joining_an_open_space(browser, make_user, space):
     assert "Ann Joiner" in page(ann_browser, f"/spaces/{space.slug}/members").main_text
 
 
+@pytest.mark.parametrize(
+    ("policy", "state", "message"),
+    [
+        (JoinPolicy.open, MemberState.active, "You are already a member"),
+        (JoinPolicy.request, MemberState.requested,
+         "You have already asked to join; a moderator will reply"),
+        (JoinPolicy.invite, MemberState.invited, "You are already a member"),
+    ],
+)  # fmt: skip
+def test_a_second_click_on_join_says_the_first_one_worked(
+    browser, make_user, add_member, make_space, policy, state, message
+):
+    """The second of two clicks on Join (Ask to join, Accept invitation) arrives once the first
+    is done: it is told so on the page it came from, not refused with a 403."""
+    space = make_space("Flow Coaching SIG", join_policy=policy)
+    ann = make_user("Ann Joiner")
+    if state is MemberState.invited:
+        add_member(space, ann, state=state)
+    ann_browser = browser(ann)
+    ann_browser.post(f"/spaces/{space.slug}/join")
+    home = after(ann_browser, ann_browser.post(f"/spaces/{space.slug}/join"))
+    assert message in home.main_text
+    assert membership(space, ann).state is (
+        MemberState.requested if policy is JoinPolicy.request else MemberState.active
+    )
+
+
 def test_leaving_a_space(browser, make_user, add_member, space):
     ann = make_user("Ann Leaver")
     add_member(space, ann)
