@@ -423,9 +423,10 @@ def decline_request(actor: User, membership: Membership) -> None:
 
 
 def invite(actor: User, space: Space, email: str) -> Membership:
-    """Invite an existing member of the network by their e-mail address."""
+    """Invite an existing member of the network by their e-mail address: one the network lists
+    (active, with a confirmed address, as :func:`listed_people` says)."""
     user = find_user_by_email(email)
-    if user is None or not user.active:
+    if user is None or not user.active or not user.email_confirmed:
         raise SpaceError(
             "Nobody with that e-mail address has a peerlearn account. "
             "Ask them to register first, then invite them",

@@ -334,3 +334,26 @@ def test_members_cannot_invite(browser, make_user, add_member, invite_space):
     )
     assert response.status_code == 403
     assert membership(invite_space, target) is None
+
+
+@pytest.mark.parametrize("account", ["deactivated", "never confirmed"])
+def test_only_people_the_network_lists_can_be_invited(
+    browser, make_user, outbox, invite_space, account
+):
+    """An account never confirmed cannot sign in, and its address may not even be its
+    registrant's: it is refused like a deactivated one or no account at all, so the invitation
+    list never names (nor links to the missing profile of) someone the network does not list."""
+    target = make_user("Una Listed", "una@trust.nhs.uk", active=account != "deactivated",
+                       confirmed=account != "never confirmed")  # fmt: skip
+    owner_browser = browser(owner_of(invite_space))
+    members = Page(
+        owner_browser.post(
+            f"/spaces/{invite_space.slug}/members/invite", data={"email": "una@trust.nhs.uk"}
+        )
+    )
+    assert members.error_for("email") == (
+        "Nobody with that e-mail address has a peerlearn account. "
+        "Ask them to register first, then invite them"
+    )
+    assert membership(invite_space, target) is None
+    assert outbox.messages() == []
