@@ -11,7 +11,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
@@ -282,7 +282,18 @@ def _receive(transaction: StorageTransaction, upload: Upload) -> tuple[str, str,
 
 
 def _next_number(resource: Resource) -> int:
-    return max((v.number for v in resource.versions), default=0) + 1
+    """The number the resource's next version takes. An existing resource's row is locked first
+    (until the commit), so two versions uploaded at the same moment are numbered one after the
+    other instead of both taking the same number."""
+    if resource.id is None:
+        return 1
+    db.session.execute(
+        update(Resource).where(Resource.id == resource.id).values(updated_at=utcnow())
+    )
+    latest = db.session.scalar(
+        select(func.max(ResourceVersion.number)).where(ResourceVersion.resource_id == resource.id)
+    )
+    return (latest or 0) + 1
 
 
 def _new_version(

@@ -159,3 +159,33 @@ def test_a_resource_is_never_adapted_from_itself_or_its_own_adaptations(
     )
     db.session.refresh(template)
     assert template.adapted_from_id == unrelated.id
+
+
+def test_two_versions_uploaded_at_once_are_both_kept(
+    app, template, uploader, qms, make_user, add_member
+):
+    """The uploader and a moderator each upload a new version at the same moment (both numbered
+    theirs before either wrote): both are kept, as versions 2 and 3, and the later is current."""
+    from peerlearn.accounts.models import User
+    from peerlearn.resources import services
+    from peerlearn.resources.models import Resource
+    from peerlearn.spaces.models import MemberRole
+    from tests.concurrency import at_once, first_writes_meet
+
+    moderator = add_member(qms, make_user("Moderator"), role=MemberRole.moderator).user
+    resource_id = template.id
+
+    def upload(user_id: int, text: str) -> None:
+        services.add_version(
+            db.session.get(User, user_id),
+            db.session.get(Resource, resource_id),
+            services.Upload(io.BytesIO(docx_bytes(text)), f"{text}.docx"),
+            f"Revised by {text}",
+        )
+
+    with first_writes_meet("INSERT INTO resource_versions", before=True):
+        at_once(app, [lambda: upload(uploader.id, "uploader"), lambda: upload(moderator.id, "mod")])
+    db.session.expire_all()
+    assert sorted(v.number for v in template.versions) == [1, 2, 3]
+    assert template.current_version.number == 3
+    assert len(stored_files(app)) == 3
