@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional, ValidationError
 
 from peerlearn.core.forms import Required, strip_whitespace
+from peerlearn.core.ids import to_id
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.forms import parse_date
 from peerlearn.resources.models import (
@@ -32,9 +33,13 @@ from peerlearn.resources.models import (
 
 
 def resource_id_from(text: str | None) -> int | None:
-    """A resource's id from what was typed: ``12``, ``/resources/12`` or its full address."""
-    match = re.fullmatch(r"\s*(?:\S*/resources/)?(\d{1,12})/?\s*", text or "")
-    return int(match.group(1)) if match else None
+    """A resource's id from what was typed: ``12``, ``/resources/12`` or its full address. A
+    number no row can have (0, or past :data:`~peerlearn.core.ids.MAX_ID`) is not one."""
+    match = re.fullmatch(r"\s*(?:\S*/resources/)?([0-9]{1,12})/?\s*", text or "")
+    try:
+        return to_id(match.group(1)) if match else None
+    except ValueError:
+        return None
 
 
 class ResourceForm(FlaskForm):

@@ -118,6 +118,26 @@ def test_adapting_prefills_and_links_the_original(signed_in, qms, make_resource)
     assert "Flow coaching guide" in shown
 
 
+@pytest.mark.parametrize("typed", ["0", "2147483648", "999999999999", "/resources/999999999999"])
+def test_an_adapted_from_number_no_resource_can_have_is_refused_beside_the_field(
+    signed_in, qms, app, typed
+):
+    """A number past the largest id (or 0) names no resource: the form says so beside the
+    field, as for any other wrong address, and keeps what was typed."""
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(adapted_from=typed),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert field_error(page, "adapted_from") == (
+        "Enter the address of a resource, like /resources/12"
+    )
+    assert f'value="{typed}"' in page
+    assert_no_trace(app)
+
+
 def _zip() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
