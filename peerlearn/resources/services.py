@@ -177,7 +177,10 @@ def check_draft(
         raise ResourceError("Choose an organisation from the list", field="organisation_id")
     if draft.adapted_from_id is not None:
         original = db.session.get(Resource, draft.adapted_from_id)
-        if original is None or not can(actor, Action.view, original):
+        # Provenance left as it was stands, even once the original is out of the editor's sight
+        # (removed, or narrowed): it is only checked when it is given or changed.
+        kept = resource is not None and draft.adapted_from_id == resource.adapted_from_id
+        if original is None or not (kept or can(actor, Action.view, original)):
             raise ResourceError(
                 "Choose a resource you can see in the library", field="adapted_from"
             )

@@ -5,6 +5,7 @@ changes of who can see it audited and the IG rules enforced again."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import select
@@ -189,3 +190,35 @@ def test_two_versions_uploaded_at_once_are_both_kept(
     assert sorted(v.number for v in template.versions) == [1, 2, 3]
     assert template.current_version.number == 3
     assert len(stored_files(app)) == 3
+
+
+@pytest.mark.parametrize("change", ["removed", "narrowed"])
+def test_an_adaptation_can_still_be_edited_once_its_original_is_out_of_sight(
+    client, login, qms, uploader, make_space, make_resource, change
+):
+    """The original was removed, or narrowed to a space the editor is not in, after the
+    adaptation was shared: the adaptation's details can still be changed with its provenance
+    left as it was (the resource page keeps the original out of sight)."""
+    from peerlearn.core.db import utcnow
+
+    flow = make_space("Flow Coaching SIG")
+    original = make_resource(flow, title="Flow coaching guide")
+    login(client, uploader)
+    adaptation = share(client, qms, title="Lancashire's adaptation", adapted_from=str(original.id))
+    if change == "removed":
+        original.deleted_at = utcnow()
+    else:
+        original.visibility = ResourceVisibility.space
+    db.session.commit()
+
+    page = client.get(f"/resources/{adaptation.id}/edit").get_data(as_text=True)
+    data = form(content=None, kind=None, title="Lancashire's adaptation (2027)", adapted_from="")
+    data["adapted_from"] = re.search(r'name="adapted_from"[^>]*value="([^"]*)"', page).group(1)
+    response = client.post(f"/resources/{adaptation.id}/edit", data=data)
+    assert response.status_code == 302, field_error(response.get_data(as_text=True), "adapted_from")
+    db.session.refresh(adaptation)
+    assert adaptation.title == "Lancashire's adaptation (2027)"
+    assert adaptation.adapted_from_id == original.id
+    assert "Flow coaching guide" not in client.get(f"/resources/{adaptation.id}").get_data(
+        as_text=True
+    )
