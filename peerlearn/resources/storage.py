@@ -37,6 +37,7 @@ from typing import IO, Any, BinaryIO
 from flask import Request, current_app
 from sqlalchemy import select
 
+from peerlearn.core.db import insert_into
 from peerlearn.core.errors import RuleError
 from peerlearn.extensions import db
 from peerlearn.resources.models import ResourceVersion, StoredFile
@@ -332,16 +333,19 @@ class StorageTransaction:
 
     def store(self, staged: Staged) -> StoredFile:
         """Place the content and return its row (new, or the existing one for known content),
-        added to the session for the commit that ends the unit of work."""
+        written in the unit of work that ends with its commit. The row is inserted unless it
+        exists, in one statement: the same content shared twice at the same moment is one row,
+        not a clash between the two uploads."""
         if self.storage.place(staged):
             self.placed.append(staged.sha256)
         else:
             self.found.append(staged)
-        row = db.session.get(StoredFile, staged.sha256)
-        if row is None:
-            row = StoredFile(sha256=staged.sha256, size=staged.size)
-            db.session.add(row)
-        return row
+        db.session.execute(
+            insert_into(db.session, StoredFile.__table__)
+            .values(sha256=staged.sha256, size=staged.size)
+            .on_conflict_do_nothing()
+        )
+        return db.session.get_one(StoredFile, staged.sha256)
 
     def _undo(self) -> None:
         # Another upload of the same content may have committed meanwhile: keep what a

@@ -12,10 +12,21 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from peerlearn.accounts.models import User
 from peerlearn.extensions import db
 from peerlearn.resources import services
-from peerlearn.resources.models import Resource, ResourceVersion, StoredFile
+from peerlearn.resources.models import (
+    Classification,
+    Licence,
+    Resource,
+    ResourceType,
+    ResourceVersion,
+    ResourceVisibility,
+    StoredFile,
+)
 from peerlearn.resources.storage import FileTooLarge, LocalStorage, storage
+from peerlearn.spaces.models import Space
+from tests.concurrency import at_once, first_writes_meet
 from tests.resources.conftest import docx_bytes, pdf_bytes
 from tests.resources.upload_helpers import assert_no_trace, count, stored_files
 
@@ -68,6 +79,37 @@ def test_identical_content_is_stored_once(app, qms, make_file_resource):
     assert first.current_version.sha256 == second.current_version.sha256
     assert count(StoredFile) == 1 and count(ResourceVersion) == 2
     assert len(stored_files(app)) == 1
+
+
+def test_identical_content_shared_at_once_is_stored_once_for_both(
+    app, qms, uploader, make_user, add_member
+):
+    """Two members share the same file at the same moment (each found it not yet stored before
+    either wrote its row): both are shared, and the content is kept once."""
+    other = make_user("Another member")
+    add_member(qms, other)
+    space_id = qms.id
+
+    def share(user_id: int, title: str) -> None:
+        draft = services.ResourceDraft(
+            title=title,
+            type=ResourceType.template,
+            licence=Licence.ogl_3,
+            visibility=ResourceVisibility.network,
+            classification=Classification.official,
+            pii_declared=True,
+        )
+        upload = services.Upload(io.BytesIO(docx_bytes()), "Board QMS assurance template.docx")
+        services.create_resource(
+            db.session.get(User, user_id), db.session.get(Space, space_id), draft, upload
+        )
+
+    with first_writes_meet("INSERT INTO stored_files", before=True):
+        at_once(app, [lambda: share(uploader.id, "Mine"), lambda: share(other.id, "Theirs")])
+    db.session.expire_all()
+    assert count(Resource) == 2 and count(ResourceVersion) == 2 and count(StoredFile) == 1
+    [path] = stored_files(app)
+    assert path.read_bytes() == docx_bytes()
 
 
 def _fail_on(monkeypatch, target: str) -> None:
