@@ -107,6 +107,7 @@ def update_case_study(
     draft = replace(draft, type=ResourceType.case_study)
     cleaned = _check_sections(sections)
     services.check_draft(actor, resource.space, draft, resource)
+    services.lock_resource(resource)  # another edit's sections are read once it has saved them
     _write_sections(resource, cleaned)
     services.update_resource(actor, resource, draft)  # checks again, audits and commits
 

@@ -284,15 +284,21 @@ def _receive(transaction: StorageTransaction, upload: Upload) -> tuple[str, str,
     return filename, file_type.mime, staged
 
 
-def _next_number(resource: Resource) -> int:
-    """The number the resource's next version takes. An existing resource's row is locked first
-    (until the commit), so two versions uploaded at the same moment are numbered one after the
-    other instead of both taking the same number."""
-    if resource.id is None:
-        return 1
+def lock_resource(resource: Resource) -> None:
+    """Hold the resource's row until the commit (marking it updated), so that two changes made
+    from what each then reads of it (its versions, its sections) are made one after the other
+    rather than both from the same state. The row lock on PostgreSQL; the write lock on SQLite."""
     db.session.execute(
         update(Resource).where(Resource.id == resource.id).values(updated_at=utcnow())
     )
+
+
+def _next_number(resource: Resource) -> int:
+    """The number the resource's next version takes, read once the resource is locked, so two
+    versions uploaded at the same moment are numbered one after the other."""
+    if resource.id is None:
+        return 1
+    lock_resource(resource)
     latest = db.session.scalar(
         select(func.max(ResourceVersion.number)).where(ResourceVersion.resource_id == resource.id)
     )

@@ -8,15 +8,21 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from peerlearn.accounts.models import User
 from peerlearn.extensions import db
+from peerlearn.resources import case_studies, services
 from peerlearn.resources.models import (
     CaseStudySection,
     CaseStudySectionName,
+    Classification,
+    Licence,
     Resource,
     ResourceKind,
     ResourceType,
+    ResourceVisibility,
 )
-from peerlearn.spaces.models import Visibility
+from peerlearn.spaces.models import MemberRole, Visibility
+from tests.concurrency import at_once, first_writes_meet
 from tests.resources.browse_helpers import titles
 
 
@@ -196,3 +202,47 @@ def test_a_private_groups_case_study_is_only_for_its_members(
     for path in ("/case-study", "/print", "/case-study/edit"):
         assert outsider.get(f"/resources/{resource.id}{path}").status_code == 404
     assert outsider.get(f"/spaces/{private.slug}/library/case-studies/new").status_code == 403
+
+
+def test_two_edits_filling_the_same_section_at_once_are_both_saved(
+    app, client, author, sig, make_user, add_member
+):
+    """The author and a moderator each add the empty "what did not work" section at the same
+    moment (each found it empty before either wrote): neither meets an error, and the section is
+    kept once, as the edit saved last wrote it."""
+    response = client.post(
+        f"/spaces/{sig.slug}/library/case-studies/new", data=_form(author, what_did_not_work="")
+    )
+    resource_id = int(response.headers["Location"].split("/")[2])
+    moderator = add_member(sig, make_user("Moderator"), role=MemberRole.moderator).user
+    sections = {
+        name: text
+        for name in CaseStudySectionName
+        if (text := _form(author).get(case_studies.field_name(name)))
+    }
+
+    def edit(user_id: int, lesson: str) -> None:
+        case_studies.update_case_study(
+            db.session.get(User, user_id),
+            db.session.get(Resource, resource_id),
+            services.ResourceDraft(
+                title="Halving waits for medicines to take home",
+                type=ResourceType.case_study,
+                licence=Licence.cc_by_4,
+                visibility=ResourceVisibility.network,
+                classification=Classification.official,
+                pii_declared=True,
+            ),
+            {**sections, CaseStudySectionName.what_did_not_work: lesson},
+        )
+
+    with first_writes_meet("INSERT INTO case_study_sections", before=True):
+        at_once(app, [lambda: edit(author.id, "Momentum"), lambda: edit(moderator.id, "Staffing")])
+    db.session.expire_all()
+    [lesson] = db.session.scalars(
+        select(CaseStudySection.source).where(
+            CaseStudySection.resource_id == resource_id,
+            CaseStudySection.name == CaseStudySectionName.what_did_not_work,
+        )
+    )
+    assert lesson in {"Momentum", "Staffing"}
