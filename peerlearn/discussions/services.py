@@ -405,7 +405,7 @@ def revisions(post: Post) -> list[PostRevision]:
 def hold_thread(thread: Thread) -> None:
     """Make this transaction the only one changing the thread's posts and counters until it ends:
     a write to its row that changes nothing, before any other write (as
-    ``events.services._hold_places`` holds an event's places). Replies, removals and
+    ``events.services.hold_event`` holds an event). Replies, removals and
     restorations in one thread then happen one at a time, so none counts the replies or picks
     the newest post while another is being written, and the thread never loses a reply from its
     count or goes back to an older newest post."""
@@ -460,7 +460,7 @@ def set_helpful(user: User, post: Post, helpful: bool) -> None:
     """Mark (or unmark) a post as helpful: one mark per member per post, never your own.
 
     A post's marks are changed one at a time: a write to its row that changes nothing comes
-    first (as ``events.services._hold_places`` does for places), so that no other mark is given
+    first (as ``events.services.hold_event`` does for an event's places), so that no other mark is given
     between this one and the count. Without it, eight members marking a post at the same moment
     each counted before the others had written, and the post showed fewer marks than it had."""
     if post.author_id == user.id:

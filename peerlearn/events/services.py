@@ -119,7 +119,7 @@ def update_event(actor: User, event: Event, draft: EventDraft) -> None:
     _apply(event, draft)
     event.sequence += 1
     record("event.updated", actor=actor, space=event.space, event_id=event.id, title=event.title)
-    _hold_places(event)
+    hold_event(event)
     _promote_waiting(event)  # more places than before go to the people waiting longest
     db.session.commit()
     event_changed.send(event)
@@ -193,17 +193,17 @@ def attendees(event: Event) -> tuple[list[Rsvp], list[Rsvp]]:
 # RSVP -------------------------------------------------------------------------------------------
 
 
-def _hold_places(event: Event) -> None:
-    """Make this transaction the only one counting or giving out the event's places until it
-    ends, so that counting the places taken and taking one are a single step: without it, 30
-    people answering a 5-place event at the same moment each counted before the others wrote,
-    and 9 to 16 of them got a place.
+def hold_event(event: Event) -> None:
+    """Make this transaction the only one changing the event's places or its record until it
+    ends, so that what is checked and what is written are a single step: without it, 30 people
+    answering a 5-place event at the same moment each counted before the others wrote, and 9 to
+    16 of them got a place; two moderators posting the record each found none and posted one.
 
     One statement does it on both databases: a write to the event's row that changes nothing.
     PostgreSQL locks the row until the transaction ends (not its key, so chat messages can still
     be written meanwhile). SQLite lets one connection write at a time: writing first makes this
-    transaction that one before it counts, so no other answer is written between its count and
-    its own answer."""
+    transaction that one before it checks, so no other answer is written between its check and
+    its own write."""
     db.session.execute(
         update(Event)
         .where(Event.id == event.id)
@@ -231,12 +231,12 @@ def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
     """Answer an event. Going to a full event puts you on its waiting list; giving up a place
     gives it to the first person waiting, in the same transaction, so nobody answering at that
     moment can take it first. Answers to one event are taken one at a time
-    (:func:`_hold_places`), so its places are never given out twice."""
+    (:func:`hold_event`), so its places are never given out twice."""
     if event.cancelled:
         raise EventError("This event was cancelled")
     if event.ends_at < utcnow():
         raise EventError("This event has finished")
-    _hold_places(event)
+    hold_event(event)
     rsvp = db.session.get(Rsvp, (event.id, user.id))
     had_place = rsvp is not None and rsvp.status is RsvpStatus.going and not rsvp.waitlisted
     if rsvp is None:
@@ -259,7 +259,7 @@ def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
 
 def _promote_waiting(event: Event) -> None:
     """Give free places to the people waiting longest, in the caller's transaction, which holds
-    the event's places (:func:`_hold_places`)."""
+    the event's places (:func:`hold_event`)."""
     if event.capacity is None:
         waiting = db.session.scalars(
             select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.waitlisted.is_(True))

@@ -20,8 +20,9 @@ from peerlearn.discussions.services import DiscussionError, ThreadDraft, start_t
 from peerlearn.events.chat import pinned_messages, window
 from peerlearn.events.models import ChatMessage, Event, Question, QuestionStatus
 from peerlearn.events.questions import for_event
-from peerlearn.events.services import in_london
+from peerlearn.events.services import hold_event, in_london
 from peerlearn.extensions import db
+from peerlearn.permissions import Action, can
 
 #: What a removed message shows in its place, on the page and in the downloads.
 REMOVED = "Message removed"
@@ -232,24 +233,38 @@ def record_thread(event: Event) -> Thread | None:
     return db.session.get(Thread, event.record_thread_id) if event.record_thread_id else None
 
 
-def _posted_by(actor: User, key: str) -> Thread | None:
-    post = db.session.scalar(
-        select(Post).where(Post.author_id == actor.id, Post.submission_key == key)
+def _posted_record(event: Event, key: str) -> Thread | None:
+    """The record thread posted under ``key`` by someone who may post it, if one was: by this
+    moderator's earlier press, or by another moderator a moment before. Anyone can choose a
+    form's key, so a thread by someone who may not post the record is never taken for it."""
+    posts = db.session.scalars(
+        select(Post)
+        .join(Post.thread)
+        .where(Post.submission_key == key, Thread.space_id == event.space_id)
+        .order_by(Post.id)
     )
-    return post.thread if post is not None else None
+    return next(
+        (p.thread for p in posts if p.author and can(p.author, Action.moderate, event)), None
+    )
 
 
 def post_record(actor: User, event: Event) -> tuple[Thread, bool]:
     """Start the record thread in the event's space and say whether it is new: once posted,
-    the same thread is returned and nothing more is posted."""
+    the same thread is returned and nothing more is posted, whoever asks.
+
+    The event is held first (:func:`~peerlearn.events.services.hold_event`), so two moderators
+    pressing at the same moment post one record: the second finds the first's thread, which is
+    committed before the hold ends."""
+    if not chat_has_opened(event):
+        raise RecordError("The chat has not opened yet, so there is nothing to record")
+    hold_event(event)
+    db.session.refresh(event, ["record_thread_id"])
     existing = record_thread(event)
     if existing is not None:
         return existing, False
-    if not chat_has_opened(event):
-        raise RecordError("The chat has not opened yet, so there is nothing to record")
-    # The opening post's one-time key: a second press that overtook the first finds its thread.
+    # The opening post's one-time key: a press that overtook another finds its thread.
     key = f"event-record-{event.id}"
-    earlier = _posted_by(actor, key)
+    earlier = _posted_record(event, key)
     if earlier is None:
         draft = ThreadDraft(
             title=record_title(event),
@@ -261,7 +276,7 @@ def post_record(actor: User, event: Event) -> tuple[Thread, bool]:
         try:
             thread, _ = start_thread(actor, event.space, draft)
         except DiscussionError as error:  # two presses at once: the other one posted it
-            earlier = _posted_by(actor, key)
+            earlier = _posted_record(event, key)
             if earlier is None:
                 raise RecordError(error.message) from error
     if earlier is not None:

@@ -301,7 +301,7 @@ def _changed(space: Space, user: User, state: MemberState | None) -> None:
 def _hold(space: Space) -> None:
     """Make this transaction the only one changing the space's memberships until it ends: a
     write to the space's row that changes nothing, before any other write (as
-    ``events.services._hold_places`` holds an event's places). Each change then checks the
+    ``events.services.hold_event`` holds an event). Each change then checks the
     memberships as the one before it left them: two owners leaving at the same moment cannot
     each count the other as the owner who stays, a second click on Join finds the first's
     membership instead of adding another (which the unique key refused with a 500), and a

@@ -9,15 +9,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.following import set_space_following
 from peerlearn.discussions.models import Post, Thread
+from peerlearn.discussions.services import ThreadDraft, start_thread
 from peerlearn.events.models import ChatMessage, Event, Question, QuestionStatus, QuestionVote
+from peerlearn.events.transcripts import post_record
 from peerlearn.extensions import db
 from peerlearn.notifications.models import Notification, NotificationKind
 from peerlearn.spaces.models import MemberRole, Visibility
+from tests.concurrency import WRITES, at_once, first_writes_meet
 
 #: 14:00 to 15:30 in London on a summer day (BST, so 13:00 UTC).
 STARTS = datetime(2026, 7, 9, 13, 0, tzinfo=UTC)
@@ -300,6 +304,42 @@ def test_a_resubmitted_record_finds_the_thread_already_posted(client, login, pas
     assert _threads() == 1
     db.session.expire_all()
     assert db.session.get(Event, past_event.id).record_thread_id == thread.id
+
+
+def test_two_moderators_posting_the_record_at_once_post_one(
+    app, past_event, moderator, make_user, add_member
+):
+    second = make_user("Second Moderator")
+    add_member(past_event.space, second, MemberRole.moderator)
+    event_id, posted = past_event.id, []
+
+    def press(user_id: int) -> None:
+        thread, new = post_record(db.session.get(User, user_id), db.session.get(Event, event_id))
+        posted.append((thread.id, new))
+
+    # Each has checked for a record, none has written one yet.
+    with first_writes_meet(WRITES, before=True):
+        at_once(app, [lambda: press(moderator.id), lambda: press(second.id)])
+    assert _threads() == 1
+    thread_id = db.session.scalars(select(Thread.id)).one()
+    assert sorted(posted) == [(thread_id, False), (thread_id, True)]
+    db.session.expire_all()
+    assert db.session.get(Event, event_id).record_thread_id == thread_id
+
+
+def test_a_thread_a_member_gave_the_records_key_is_not_taken_for_the_record(
+    client, login, past_event, moderator, member
+):
+    # A form's one-time key is chosen by the browser: a member may send the record's.
+    forger = member("Fay Forger")
+    forged, _ = start_thread(forger, past_event.space, ThreadDraft(
+        title="Not the record", body="Mine", submission_key=f"event-record-{past_event.id}"))  # fmt: skip
+    login(client, moderator)
+    client.post(f"/events/{past_event.id}/record")
+    db.session.expire_all()
+    record_id = db.session.get(Event, past_event.id).record_thread_id
+    assert record_id not in (None, forged.id)
+    assert db.session.get(Thread, record_id).author_id == moderator.id
 
 
 def test_members_cannot_post_the_record(client, login, past_event, member):
