@@ -11,7 +11,7 @@ from wtforms import RadioField, SelectChoice
 from peerlearn.core.forms import Required
 from peerlearn.core.ids import to_id
 from peerlearn.core.pagination import paginate
-from peerlearn.discussions.models import Post
+from peerlearn.discussions.models import Post, Thread
 from peerlearn.extensions import csrf, db
 from peerlearn.notifications import services
 from peerlearn.notifications.models import EmailFrequency, Notification
@@ -47,6 +47,12 @@ def open(notification_id: int) -> Response:
     if notification.user_id != current_user.id:
         abort(404)
     services.mark_read(current_user, [notification.id])
+    thread = db.session.get(Thread, notification.thread_id)
+    if thread is None or not can(current_user, Action.view, thread):
+        # They left (or were removed from) its space, or it was hidden or moved out of their
+        # sight since: say so in the centre rather than land on a "page not found".
+        flash("The thread this notification was about is no longer available.", "info")
+        return redirect(url_for("notifications.centre"))
     if notification.post_id:
         post = db.session.get(Post, notification.post_id)
         if post is None or not can(current_user, Action.view, post):

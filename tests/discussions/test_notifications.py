@@ -233,6 +233,29 @@ def test_someone_removed_from_a_private_space_stops_seeing_its_notifications(
     assert thread.id
 
 
+def test_a_notification_from_a_space_left_since_lands_in_the_centre_not_on_a_404(
+    client, new_client, make_space, make_user, add_member, login, start_thread
+):
+    """An old e-mail's link, or a tab left open, after its reader was removed from the space."""
+    private = make_space("Private group", visibility=Visibility.private)
+    insider, author = make_user("Insider"), make_user("Author")
+    membership = add_member(private, insider)
+    add_member(private, author)
+    login(client, author)
+    start_thread(client, private, title="Confidential plans", body=f"@{insider.handle}")
+    (note,) = db.session.scalars(select(Notification).where(Notification.user_id == insider.id))
+    db.session.delete(db.session.get(Membership, membership.id))
+    db.session.commit()
+    viewer = new_client()
+    login(viewer, insider)
+    response = viewer.get(f"/notifications/{note.id}", follow_redirects=True)
+    assert response.status_code == 200
+    assert response.request.path == "/notifications"
+    page = response.get_data(as_text=True)
+    assert "The thread this notification was about is no longer available." in page
+    assert "Confidential plans" not in page
+
+
 def _eml(app, address):
     messages = []
     for path in sorted(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml")):
