@@ -133,7 +133,20 @@ def _on_post_marked(post: Post, how: str, by: User) -> None:
     if post.author_id is None or how == "unhelpful":
         return
     kind = NotificationKind.post_solved if how == "solved" else NotificationKind.post_helpful
-    notify(post, {post.author_id: kind}, by.id)
+    if not _told_before(post.author_id, kind, by.id, post.id):
+        notify(post, {post.author_id: kind}, by.id)
+
+
+def _told_before(user_id: int, kind: NotificationKind, actor_id: int, post_id: int) -> bool:
+    """Whether this member was already told this by this person about this post: a mark taken
+    back and given again (helpful clicked on, off and on) tells them once, not each time."""
+    earlier = select(Notification.id).where(
+        Notification.user_id == user_id,
+        Notification.kind == kind,
+        Notification.actor_id == actor_id,
+        Notification.post_id == post_id,
+    )
+    return db.session.scalar(earlier.limit(1)) is not None
 
 
 # Reading ----------------------------------------------------------------------------------------
