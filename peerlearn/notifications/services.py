@@ -21,7 +21,7 @@ from peerlearn.core.cache import forget, remember
 from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.deferred import after_response
 from peerlearn.core.mail import one_connection, send_mail
-from peerlearn.core.signals import post_created, post_edited, post_marked
+from peerlearn.core.signals import post_created, post_edited, post_marked, thread_changed
 from peerlearn.discussions.models import (
     FollowState,
     Post,
@@ -147,6 +147,20 @@ def _told_before(user_id: int, kind: NotificationKind, actor_id: int, post_id: i
         Notification.post_id == post_id,
     )
     return db.session.scalar(earlier.limit(1)) is not None
+
+
+@thread_changed.connect
+def _on_thread_changed(thread: Thread) -> None:
+    """Keep a moved thread's notifications in its new space: the centre names that space, and
+    the member's e-mail choice for it (not the one for the space it left) decides their e-mail."""
+    moved = db.session.execute(
+        update(Notification)
+        .where(Notification.thread_id == thread.id, Notification.space_id != thread.space_id)
+        .values(space_id=thread.space_id)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount:  # type: ignore[attr-defined]
+        db.session.commit()
 
 
 # Reading ----------------------------------------------------------------------------------------

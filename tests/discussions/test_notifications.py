@@ -21,7 +21,7 @@ from peerlearn.discussions.models import (
     ThreadSubscription,
 )
 from peerlearn.extensions import db
-from peerlearn.moderation.services import set_post_hidden
+from peerlearn.moderation.services import move_thread, set_post_hidden
 from peerlearn.notifications import services
 from peerlearn.notifications.models import EmailFrequency, Notification, NotificationKind
 from peerlearn.spaces.models import MemberRole, Membership, MemberState, Space, Visibility
@@ -263,6 +263,24 @@ def test_a_notification_from_a_space_left_since_lands_in_the_centre_not_on_a_404
     page = response.get_data(as_text=True)
     assert "The thread this notification was about is no longer available." in page
     assert "Confidential plans" not in page
+
+
+def test_a_thread_moved_since_is_shown_and_e_mailed_as_in_its_new_space(
+    app, client, new_client, sig, make_space, make_user, people, login, start_thread, post_reply
+):
+    asker, replier = people["Asker"], people["Replier"]
+    flow = make_space("Flow coaching")
+    services.set_email_frequency(asker, EmailFrequency.off, flow)
+    login(client, asker)
+    thread = start_thread(client, sig, title="Patient flow huddles")
+    other = new_client()
+    login(other, replier)
+    post_reply(other, thread, body=f"@{asker.handle} have a look")
+    move_thread(make_user("Ada Admin", admin=True), thread, flow)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "in Flow coaching," in page and f"in {sig.name}," not in page
+    assert services.send_digests() == 0  # they want no e-mail from the space it is in now
+    assert _eml(app, asker.email) == []
 
 
 def _eml(app, address):
