@@ -108,19 +108,31 @@ def open_flag_count(actor: User, space: Space | None = None) -> int:
     return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
-def resolve(actor: User, post: Post, outcome: FlagOutcome) -> None:
-    """Decide on a reported post: hide it, or dismiss the reports (restoring it if a report had
-    hidden it)."""
+def resolve(
+    actor: User, post: Post, outcome: FlagOutcome, *, only_if_reported: bool = False
+) -> int:
+    """Decide on a reported post: hide it, or dismiss the reports and show it again. Returns
+    how many open reports the decision closed. Decisions on one post are made one at a time,
+    each reading the reports still open once it holds the thread; with ``only_if_reported``
+    (dismissing the reports a moderator was shown) nothing changes when none is open any
+    more: another moderator has just decided, and that decision stands."""
+    hold_thread(post.thread)  # before the reports' rows, as every writer to the thread does
     flags = db.session.scalars(
         select(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
     ).all()
+    if not flags and only_if_reported:
+        db.session.rollback()
+        return 0
     now = utcnow()
     for flag in flags:
         flag.resolved_at, flag.resolved_by_id, flag.outcome = now, actor.id, outcome
-    record("flags.resolved", actor=actor, subject=post.author, space=post.thread.space,
-           post_id=post.id, outcome=outcome.value, reports=len(flags))  # fmt: skip
+    if flags:
+        record("flags.resolved", actor=actor, subject=post.author, space=post.thread.space,
+               post_id=post.id, outcome=outcome.value, reports=len(flags))  # fmt: skip
+    changed = _change_hidden(actor, post, outcome is FlagOutcome.hidden)
     db.session.commit()
-    set_post_hidden(actor, post, outcome is FlagOutcome.hidden)
+    _announce(post, changed)
+    return len(flags)
 
 
 # Posts and threads ------------------------------------------------------------------------------
@@ -130,13 +142,30 @@ def set_post_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> 
     """A moderator hides a post (it becomes a placeholder for everyone else) or restores it."""
     if (post.hidden_at is not None) == hidden:
         return
+    changed = _change_hidden(actor, post, hidden, reason)
+    db.session.commit()
+    _announce(post, changed)
+
+
+def _change_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> bool:
+    """Hide or restore the post in the caller's transaction, audited, unless it is so already
+    (read once the thread is held: another moderator may have just done it). Returns whether
+    it changed."""
     hold_thread(post.thread)  # before the post's row, as every writer to the thread does
+    db.session.refresh(post, ["hidden_at"])
+    if (post.hidden_at is not None) == hidden:
+        return False
     post.hidden_at = utcnow() if hidden else None
     recount(post.thread)
     record("post.hidden" if hidden else "post.restored", actor=actor, subject=post.author,
            space=post.thread.space, post_id=post.id, reason=reason[:500] or None)  # fmt: skip
-    db.session.commit()
-    (post_removed if hidden else post_restored).send(post)
+    return True
+
+
+def _announce(post: Post, changed: bool) -> None:
+    """Tell the rest of peerlearn (search, notifications) a committed hiding or restoring."""
+    if changed:
+        (post_removed if post.hidden_at is not None else post_restored).send(post)
 
 
 def set_thread_flag(actor: User | None, thread: Thread, name: str, value: bool) -> None:

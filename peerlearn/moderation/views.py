@@ -95,11 +95,14 @@ def moderate_post(post_id: int) -> Response:
     if action == "hide":
         services.resolve(current_user, post, FlagOutcome.hidden)
         flash("The post is hidden.", "success")
-    elif action in {"restore", "dismiss"}:
+    elif action == "restore":
         services.resolve(current_user, post, FlagOutcome.dismissed)
-        flash(
-            "The post is visible again." if action == "restore" else "Reports dismissed.", "success"
-        )
+        flash("The post is visible again.", "success")
+    elif action == "dismiss":
+        if services.resolve(current_user, post, FlagOutcome.dismissed, only_if_reported=True):
+            flash("Reports dismissed.", "success")
+        else:
+            flash("Another moderator has already dealt with the reports on this post.", "info")
     else:
         flash("Choose hide, restore or dismiss.", "error")
     target = request.form.get("next")

@@ -9,12 +9,15 @@ import re
 import pytest
 from sqlalchemy import select
 
+from peerlearn.accounts.models import User
 from peerlearn.discussions import reading, services
 from peerlearn.discussions.models import Post
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
+from peerlearn.moderation import services as moderation
 from peerlearn.moderation.models import Flag, FlagOutcome
 from peerlearn.spaces.models import MemberRole, Visibility
+from tests.concurrency import at_once, first_writes_meet
 from tests.discussions.moderation_helpers import (
     audit,
     audit_entry,
@@ -262,6 +265,51 @@ def test_members_cannot_decide_on_reports(discussion, browser):
     assert response.status_code == 403
     assert db.session.scalars(select(Flag)).one().resolved_at is None
     assert discussion.reply.hidden_at is None
+
+
+def test_a_dismissal_from_a_stale_queue_leaves_a_post_another_moderator_hid(
+    discussion, browser, member
+):
+    # Both moderators had the queue open; one hid the post, then the other, whose page still
+    # showed the report, dismissed it: the post came back and the audit log showed a second
+    # decision on no reports.
+    report(browser(discussion.reader), discussion.reply, "abusive")
+    other = member("Second Moderator", role=MemberRole.moderator)
+    moderate = f"/posts/{discussion.reply.id}/moderate"
+    browser(discussion.moderator).post(moderate, data={"action": "hide", "next": "queue"})
+    late = browser(other)
+    response = late.post(moderate, data={"action": "dismiss", "next": "queue"})
+    assert "Another moderator has already dealt with the reports" in follow(late, response)
+    db.session.expire_all()
+    assert discussion.reply.hidden_at is not None
+    assert db.session.scalars(select(Flag)).one().outcome is FlagOutcome.hidden
+    assert audit() == ["post.flagged", "flags.resolved", "post.hidden"]
+
+
+def test_two_moderators_deciding_on_a_report_at_once_decide_once(app, discussion, member):
+    """One hides the post as the other dismisses its report (as the queue's buttons do), both
+    having read the open report before either wrote: one decision on the report is recorded,
+    and the dismissal does not bring back a post the other has hidden."""
+    post_id = discussion.reply.id
+    db.session.add(Flag(post_id=post_id, reporter_id=discussion.reader.id, reason="spam"))
+    db.session.commit()
+    hider, dismisser = discussion.moderator.id, member("Second", role=MemberRole.moderator).id
+
+    def hide() -> None:
+        post = db.session.get(Post, post_id)
+        moderation.resolve(db.session.get(User, hider), post, FlagOutcome.hidden)
+
+    def dismiss() -> None:
+        post, moderator = db.session.get(Post, post_id), db.session.get(User, dismisser)
+        moderation.resolve(moderator, post, FlagOutcome.dismissed, only_if_reported=True)
+
+    with first_writes_meet("UPDATE", before=True):
+        at_once(app, [hide, dismiss])
+    db.session.expire_all()
+    assert audit().count("flags.resolved") == 1
+    assert audit().count("post.hidden") == 1
+    assert discussion.reply.hidden_at is not None
+    assert "post.restored" not in audit()
 
 
 # Moderating threads -----------------------------------------------------------------------------
