@@ -64,7 +64,7 @@ def _reporters(post: Post, reason: FlagReason) -> int:
 
 
 def queue_query(actor: User, space: Space | None = None) -> Select[tuple[Post]]:
-    """Posts with open flags (newest report first) in the spaces the actor moderates."""
+    """Posts with open flags (newest report first) in the spaces the actor may moderate now."""
     newest_flag = (
         select(Flag.post_id, func.max(Flag.created_at).label("flagged_at"))
         .where(Flag.resolved_at.is_(None))
@@ -75,7 +75,7 @@ def queue_query(actor: User, space: Space | None = None) -> Select[tuple[Post]]:
         select(Post)
         .join(newest_flag, newest_flag.c.post_id == Post.id)
         .join(Thread, Thread.id == Post.thread_id)
-        .where(Thread.space_id.in_(moderated_space_ids(actor)))
+        .where(Thread.space_id.in_(moderated_space_ids(actor, archived=False)))
         .options(
             selectinload(Post.author),
             selectinload(Post.thread).selectinload(Thread.space),

@@ -377,18 +377,22 @@ def deny(*, hide: bool = False) -> NoReturn:
     abort(404 if hide else 403)
 
 
-def moderated_space_ids(user: Actor) -> Select[tuple[int]]:
-    """A subquery of the ids of spaces the user moderates (every space for administrators)."""
+def moderated_space_ids(user: Actor, *, archived: bool = True) -> Select[tuple[int]]:
+    """A subquery of the ids of spaces the user moderates (every space for administrators).
+    With ``archived`` False, only those where they may act as moderators now: nobody moderates
+    an archived space (:func:`space_allows`), so its reports wait out of the queues."""
     person = signed_in(user)
     if person is None:
         return select(Space.id).where(false())
+    open_spaces = None if archived else select(Space.id).where(Space.archived_at.is_(None))
     if person.is_admin:
-        return select(Space.id)
-    return select(Membership.space_id).where(
+        return select(Space.id) if open_spaces is None else open_spaces
+    query = select(Membership.space_id).where(
         Membership.user_id == person.id,
         Membership.state == MemberState.active,
         Membership.role.in_([MemberRole.moderator, MemberRole.owner]),
     )
+    return query if open_spaces is None else query.where(Membership.space_id.in_(open_spaces))
 
 
 def readable_space_ids(user: Actor) -> Select[tuple[int]]:

@@ -97,13 +97,13 @@ def reported_resources(
     actor: User, space: Space | None = None
 ) -> list[tuple[Resource, list[ResourceFlag]]]:
     """The resources with reports no moderator has dealt with, in the spaces ``actor``
-    moderates (or only in ``space``), most recently reported first, each with its open
+    may moderate now (or only in ``space``), most recently reported first, each with its open
     reports."""
     query = (
         select(ResourceFlag)
         .join(Resource, Resource.id == ResourceFlag.resource_id)
         .where(
-            Resource.space_id.in_(moderated_space_ids(actor)),
+            Resource.space_id.in_(moderated_space_ids(actor, archived=False)),
             Resource.deleted_at.is_(None),
             ResourceFlag.resolved_at.is_(None),
         )

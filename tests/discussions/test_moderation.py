@@ -16,6 +16,7 @@ from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
 from peerlearn.moderation.models import Flag, FlagOutcome
+from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole, Visibility
 from tests.concurrency import at_once, first_writes_meet
 from tests.discussions.moderation_helpers import (
@@ -203,6 +204,21 @@ def test_the_network_queue_is_for_administrators(
     moderator = browser(discussion.moderator)
     space_queue = page(moderator.get(f"/spaces/{discussion.space.slug}/moderation"))
     assert "Ten minutes, at the board" in space_queue and "Buy my course" not in space_queue
+
+
+def test_reports_in_an_archived_space_wait_out_of_the_queue(discussion, browser, make_user):
+    # Nobody may moderate an archived space, administrators included: its reports were listed
+    # with buttons that answered 403, for as long as the space stayed archived.
+    report(browser(discussion.reader), discussion.reply, "spam")
+    admin = browser(make_user("Network admin", admin=True))
+    spaces.set_archived(discussion.space.memberships[0].user, discussion.space, True)
+    queue = page(admin.get("/moderation"))
+    assert "Ten minutes, at the board" not in queue
+    assert "There are no reported posts waiting" in queue
+    moderate = f"/posts/{discussion.reply.id}/moderate"
+    assert admin.post(moderate, data={"action": "hide"}).status_code == 403
+    spaces.set_archived(discussion.space.memberships[0].user, discussion.space, False)
+    assert "Ten minutes, at the board" in page(admin.get("/moderation"))
 
 
 def test_hiding_from_the_queue_resolves_the_reports_and_is_audited(discussion, browser, member):
