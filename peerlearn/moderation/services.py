@@ -80,7 +80,7 @@ def queue_query(actor: User, space: Space | None = None) -> Select[tuple[Post]]:
             selectinload(Post.author),
             selectinload(Post.thread).selectinload(Thread.space),
         )
-        .order_by(newest_flag.c.flagged_at.desc())
+        .order_by(newest_flag.c.flagged_at.desc(), Post.id.desc())  # a stable order to page
     )
     if space is not None:
         query = query.where(Thread.space_id == space.id)
