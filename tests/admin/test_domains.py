@@ -3,9 +3,11 @@
 from sqlalchemy import select
 
 from peerlearn.accounts.models import AllowedEmailDomain, User
+from peerlearn.admin.services import add_domain, remove_domain
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from tests.accounts.pages import Page
+from tests.concurrency import at_once, first_writes_meet
 
 #: A password that passes every rule and is nobody's factory password.
 NEW_PASSWORD = "quartz lantern meadow bicycle"
@@ -121,3 +123,38 @@ def test_registration_honours_the_list(admin_client, new_client, make_organisati
     admin_client.post("/admin/domains/remove", data={"domain": "nhs.net"})
     admin_client.post("/admin/domains/remove", data={"domain": "nhs.uk"})
     assert register(new_client(), organisation, "nia@gmail.com").h1 == "Check your e-mail"
+
+
+def test_one_domain_added_twice_at_once_is_added_once(app, admin):
+    """A double click on Add (both checked the list before either wrote): the domain is allowed
+    once and audited once, and the second request is told it was already allowed."""
+    admin_id = admin.id
+    answers: list[bool] = []
+
+    def add() -> None:
+        answers.append(add_domain(db.session.get(User, admin_id), "nhs.net"))
+
+    with first_writes_meet("INSERT INTO allowed_email_domains", before=True):
+        at_once(app, [add, add])
+    db.session.rollback()
+    assert allowed() == ["nhs.net"]
+    assert sorted(answers) == [False, True]
+    assert audited("admin.domain_allowed") == [{"domain": "nhs.net"}]
+
+
+def test_one_domain_removed_twice_at_once_is_removed_once(app, admin):
+    """A double click on Remove: the domain goes, one removal is audited, and the second request
+    is told it was not on the list."""
+    add_domain(admin, "nhs.net")
+    admin_id = admin.id
+    answers: list[bool] = []
+
+    def remove() -> None:
+        answers.append(remove_domain(db.session.get(User, admin_id), "nhs.net"))
+
+    with first_writes_meet("DELETE FROM allowed_email_domains", before=True):
+        at_once(app, [remove, remove])
+    db.session.rollback()
+    assert allowed() == []
+    assert sorted(answers) == [False, True]
+    assert audited("admin.domain_removed") == [{"domain": "nhs.net"}]
