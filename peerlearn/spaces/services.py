@@ -282,10 +282,21 @@ def update_space(actor: User, space: Space, data: SpaceData) -> None:
 
 
 def set_archived(actor: User, space: Space, archived: bool) -> None:
-    """Archive (read-only) or restore a space."""
-    if space.archived == archived:
+    """Archive (read-only) or restore a space. One statement changes it only if it is not so
+    already, so the same change made twice at once (a double click) is made and audited once."""
+    changed = db.session.scalar(
+        update(Space)
+        .where(
+            Space.id == space.id,
+            Space.archived_at.is_(None) if archived else Space.archived_at.is_not(None),
+        )
+        .values(archived_at=utcnow() if archived else None)
+        .returning(Space.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(space)
+    if changed is None:
         return
-    space.archived_at = utcnow() if archived else None
     record("space.archived" if archived else "space.unarchived", actor=actor, space=space)
     db.session.commit()
     space_changed.send(space)

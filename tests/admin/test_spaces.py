@@ -15,7 +15,7 @@ from peerlearn.spaces.models import (
     SpaceKind,
     Visibility,
 )
-from peerlearn.spaces.services import SpaceData, SpaceError, create_space
+from peerlearn.spaces.services import SpaceData, SpaceError, create_space, set_archived
 from tests.accounts.pages import Page
 from tests.concurrency import at_once, first_writes_meet
 
@@ -219,3 +219,24 @@ def test_one_space_created_twice_at_once_is_created_once(app, admin):
     db.session.rollback()
     assert space_count() == 1
     assert refusals == [("slug", "Another space already uses that web address")]
+
+
+@pytest.mark.parametrize("archived", [False, True])
+def test_a_space_archived_or_restored_twice_at_once_is_audited_once(
+    app, admin, make_space, archived
+):
+    """A double click on Archive (or Unarchive): both requests found the space as it was before
+    either wrote; it changes once, and the audit log says so once."""
+    space = make_space("Flow Coaching SIG", archived=archived)
+    admin_id, space_id = admin.id, space.id
+
+    def change() -> None:
+        set_archived(db.session.get(User, admin_id), db.session.get(Space, space_id),
+                     archived=not archived)  # fmt: skip
+
+    with first_writes_meet("UPDATE spaces", before=True):
+        at_once(app, [change, change])
+    db.session.expire_all()
+    assert db.session.get(Space, space_id).archived is not archived
+    action = "space.unarchived" if archived else "space.archived"
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == action)) == 1
