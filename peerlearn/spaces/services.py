@@ -267,7 +267,11 @@ def _apply(space: Space, data: SpaceData) -> None:
 
 
 def update_space(actor: User, space: Space, data: SpaceData) -> None:
-    """Change a space's settings; a change of visibility or joining is audited with old and new."""
+    """Change a space's settings; a change of visibility or joining is audited with old and new,
+    as the space stood once held (:func:`_hold`), not as this request read it: two saves at once
+    (a double click) audit the change once."""
+    _hold(space)
+    db.session.refresh(space)
     changes = {}
     if data.visibility is not space.visibility:
         changes["visibility"] = f"{space.visibility.value} → {data.visibility.value}"

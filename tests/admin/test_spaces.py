@@ -15,7 +15,13 @@ from peerlearn.spaces.models import (
     SpaceKind,
     Visibility,
 )
-from peerlearn.spaces.services import SpaceData, SpaceError, create_space, set_archived
+from peerlearn.spaces.services import (
+    SpaceData,
+    SpaceError,
+    create_space,
+    set_archived,
+    update_space,
+)
 from tests.accounts.pages import Page
 from tests.concurrency import at_once, first_writes_meet
 
@@ -240,3 +246,23 @@ def test_a_space_archived_or_restored_twice_at_once_is_audited_once(
     assert db.session.get(Space, space_id).archived is not archived
     action = "space.unarchived" if archived else "space.archived"
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == action)) == 1
+
+
+def test_settings_saved_twice_at_once_audit_the_change_once(app, admin, make_space):
+    """A double click on Save that makes a space private: both requests read the space as it was
+    before either wrote; the audit log records the change of visibility once, not twice."""
+    space = make_space("Flow Coaching SIG")
+    admin_id, space_id = admin.id, space.id
+
+    def save() -> None:
+        data = SpaceData("Flow Coaching SIG", "", "", Visibility.private, JoinPolicy.open)
+        update_space(db.session.get(User, admin_id), db.session.get(Space, space_id), data)
+
+    with first_writes_meet("UPDATE spaces", before=True):
+        at_once(app, [save, save])
+    db.session.expire_all()
+    assert db.session.get(Space, space_id).visibility is Visibility.private
+    details = db.session.scalars(
+        select(AuditEntry.detail).where(AuditEntry.action == "space.updated")
+    ).all()
+    assert sorted("visibility" in detail for detail in details) == [False, True]
