@@ -68,3 +68,28 @@ def test_the_audit_log_is_paginated(admin_client, admin):
     second = Page(admin_client.get("/admin/audit?action=admin.test&page=2"))
     assert rows(second) == 10
     assert "n: 9 " in second.main_text and "n: 0 " in second.main_text + " "
+
+
+def test_a_page_past_the_end_says_so_rather_than_that_nothing_was_recorded(admin_client, admin):
+    record("admin.test_entry", actor=admin, n=1)
+    db.session.commit()
+    for query, first in [("page=9", "?"), ("action=admin.test&page=9", "?action=admin.test")]:
+        page = Page(admin_client.get(f"/admin/audit?{query}"))
+        assert rows(page) == 0
+        assert "There are no more entries to show. Go to the first page" in page.main_text
+        assert "has been recorded" not in page.main_text
+        assert page.main_link("Go to the first page") == first
+
+
+def test_a_space_audit_page_past_the_end_says_so(client, login, make_user, make_space):
+    owner = make_user("Owner Person")
+    space = make_space(owner=owner)
+    login(client, owner)
+    client.post(f"/spaces/{space.slug}/settings", data={
+        "name": "Renamed", "summary": "", "description": "", "visibility": "network",
+        "join_policy": "open",
+    })  # fmt: skip
+    page = Page(client.get(f"/spaces/{space.slug}/audit?page=9"))
+    assert "There are no more entries to show. Go to the first page" in page.main_text
+    assert "Nothing has been recorded yet." not in page.main_text
+    assert page.main_link("Go to the first page") == "?"
