@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import current_app, has_request_context, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from limits import parse
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import AllowedEmailDomain, SignIn, SiteRole, User
@@ -21,7 +21,7 @@ from peerlearn.accounts.passwords import (
 )
 from peerlearn.accounts.tokens import make_token, read_token
 from peerlearn.audit.services import record
-from peerlearn.core.db import contains_pattern, utcnow
+from peerlearn.core.db import contains_pattern, hold, utcnow
 from peerlearn.core.deferred import after_response
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
@@ -414,21 +414,12 @@ def update_profile(
 
 
 def _hold_administrators(actor: User) -> None:
-    """Make administrators' changes to accounts happen one at a time, then refuse an actor who
-    stopped being one meanwhile. Nobody can take away their own role, but two administrators
-    taking each other's at the same moment would otherwise leave the network with none.
-
-    One statement does it on both databases: a write to every active administrator's row that
-    changes nothing. PostgreSQL locks those rows until the transaction ends; SQLite lets one
-    connection write at a time, so writing first makes this transaction that one before the
-    actor is checked (a read alone would not: both could read before either wrote)."""
+    """Make administrators' changes to accounts happen one at a time (every active
+    administrator's row held, :func:`~peerlearn.core.db.hold`), then refuse an actor who stopped
+    being one meanwhile. Nobody can take away their own role, but two administrators taking
+    each other's at the same moment would otherwise leave the network with none."""
     administrator = (User.site_role == SiteRole.admin) & User.active.is_(True)
-    db.session.execute(
-        update(User)
-        .where(administrator)
-        .values(site_role=User.site_role)
-        .execution_options(synchronize_session=False)
-    )
+    hold(db.session, User.site_role, administrator)
     if db.session.scalar(select(User.id).where(administrator, User.id == actor.id)) is None:
         raise AccountError("You are no longer a network administrator")
 

@@ -4,7 +4,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import ColumnElement, DateTime, Enum, MetaData, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, registry
@@ -80,3 +80,19 @@ def insert_into(session: Session, table: Any) -> Any:
     and ``on_conflict_do_update`` (PostgreSQL's and SQLite's both have them)."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def hold(session: Session, unchanged: Any, where: ColumnElement[bool]) -> None:
+    """Make this transaction the only one changing what the rows ``where`` stand for until it
+    ends: one statement on both databases, a write to the rows that changes nothing (``unchanged``
+    is set to itself). PostgreSQL locks the rows until the commit (not their keys, so rows
+    pointing at them can still be written); SQLite lets one connection write at a time, so
+    writing first makes this transaction that one. Whatever the caller checks after it, no other
+    holder can change until this transaction ends: two requests cannot both pass a check that
+    only one of them may pass (a last place, a last owner, a last administrator)."""
+    session.execute(
+        update(unchanged.class_)
+        .where(where)
+        .values({unchanged: unchanged})
+        .execution_options(synchronize_session=False)
+    )

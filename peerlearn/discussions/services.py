@@ -12,14 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import listed_people
 from peerlearn.audit.services import record
-from peerlearn.core.db import insert_into, utcnow
+from peerlearn.core.db import hold, insert_into, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import (
     post_created,
@@ -403,19 +403,13 @@ def revisions(post: Post) -> list[PostRevision]:
 
 
 def hold_thread(thread: Thread) -> None:
-    """Make this transaction the only one changing the thread's posts and counters until it ends:
-    a write to its row that changes nothing, before any other write (as
-    ``events.services.hold_event`` holds an event). Replies, removals and
+    """Make this transaction the only one changing the thread's posts and counters until it ends
+    (:func:`~peerlearn.core.db.hold`), before any other write. Replies, removals and
     restorations in one thread then happen one at a time, so none counts the replies or picks
     the newest post while another is being written, and the thread never loses a reply from its
     count or goes back to an older newest post."""
     with db.session.no_autoflush:
-        db.session.execute(
-            update(Thread)
-            .where(Thread.id == thread.id)
-            .values(reply_count=Thread.reply_count)
-            .execution_options(synchronize_session=False)
-        )
+        hold(db.session, Thread.reply_count, Thread.id == thread.id)
         # Forget the counters read before: a count equal to a stale one would not be written.
         db.session.expire(thread, ["reply_count", "last_post_id", "last_activity_at"])
 
@@ -459,18 +453,11 @@ def delete_post(actor: User | None, post: Post) -> None:
 def set_helpful(user: User, post: Post, helpful: bool) -> None:
     """Mark (or unmark) a post as helpful: one mark per member per post, never your own.
 
-    A post's marks are changed one at a time: a write to its row that changes nothing comes
-    first (as ``events.services.hold_event`` does for an event's places), so that no other mark is given
-    between this one and the count. Without it, eight members marking a post at the same moment
-    each counted before the others had written, and the post showed fewer marks than it had."""
-    if post.author_id == user.id:
-        raise DiscussionError("You cannot mark your own post as helpful")
-    db.session.execute(
-        update(Post)
-        .where(Post.id == post.id)
-        .values(helpful_count=Post.helpful_count)
-        .execution_options(synchronize_session=False)
-    )
+    A post's marks are changed one at a time (:func:`~peerlearn.core.db.hold`), so that no
+    other mark is given between this one and the count. Without it, eight members marking a post
+    at the same moment each counted before the others had written, and the post showed fewer
+    marks than it had."""
+    hold(db.session, Post.helpful_count, Post.id == post.id)
     mark = db.session.get(HelpfulMark, (post.id, user.id))
     if helpful == (mark is not None):
         return

@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
-from peerlearn.core.db import insert_into, utcnow
+from peerlearn.core.db import hold, insert_into, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import event_changed
 from peerlearn.core.text import render_markdown
@@ -195,21 +195,12 @@ def attendees(event: Event) -> tuple[list[Rsvp], list[Rsvp]]:
 
 def hold_event(event: Event) -> None:
     """Make this transaction the only one changing the event's places or its record until it
-    ends, so that what is checked and what is written are a single step: without it, 30 people
-    answering a 5-place event at the same moment each counted before the others wrote, and 9 to
-    16 of them got a place; two moderators posting the record each found none and posted one.
-
-    One statement does it on both databases: a write to the event's row that changes nothing.
-    PostgreSQL locks the row until the transaction ends (not its key, so chat messages can still
-    be written meanwhile). SQLite lets one connection write at a time: writing first makes this
-    transaction that one before it checks, so no other answer is written between its check and
-    its own write."""
-    db.session.execute(
-        update(Event)
-        .where(Event.id == event.id)
-        .values(updated_at=Event.updated_at)  # as it was: calendars see no change
-        .execution_options(synchronize_session=False)
-    )
+    ends (:func:`~peerlearn.core.db.hold`; its ``updated_at`` is the value kept, so calendars
+    see no change), so that what is checked and what is written are a single step: without it,
+    30 people answering a 5-place event at the same moment each counted before the others
+    wrote, and 9 to 16 of them got a place; two moderators posting the record each found none
+    and posted one."""
+    hold(db.session, Event.updated_at, Event.id == event.id)
 
 
 def _places_taken(event: Event, excluding: int | None = None) -> int:

@@ -142,16 +142,16 @@ def set_post_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> 
     """A moderator hides a post (it becomes a placeholder for everyone else) or restores it."""
     if (post.hidden_at is not None) == hidden:
         return
+    hold_thread(post.thread)  # before the post's row, as every writer to the thread does
     changed = _change_hidden(actor, post, hidden, reason)
     db.session.commit()
     _announce(post, changed)
 
 
 def _change_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> bool:
-    """Hide or restore the post in the caller's transaction, audited, unless it is so already
-    (read once the thread is held: another moderator may have just done it). Returns whether
-    it changed."""
-    hold_thread(post.thread)  # before the post's row, as every writer to the thread does
+    """Hide or restore the post in the caller's transaction, audited, unless it is so already.
+    The caller holds the thread (:func:`hold_thread`), and the post is read again after that:
+    another moderator may have just done it. Returns whether it changed."""
     db.session.refresh(post, ["hidden_at"])
     if (post.hidden_at is not None) == hidden:
         return False

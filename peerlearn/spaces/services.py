@@ -22,7 +22,7 @@ from peerlearn.accounts.services import (
     people_query,
 )
 from peerlearn.audit.services import record
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import hold, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
 from peerlearn.core.signals import membership_changed, space_changed
@@ -314,19 +314,13 @@ def _changed(space: Space, user: User, state: MemberState | None) -> None:
 
 
 def _hold(space: Space) -> None:
-    """Make this transaction the only one changing the space's memberships until it ends: a
-    write to the space's row that changes nothing, before any other write (as
-    ``events.services.hold_event`` holds an event). Each change then checks the
+    """Make this transaction the only one changing the space's memberships or settings until it
+    ends (:func:`~peerlearn.core.db.hold`), before any other write. Each change then checks the
     memberships as the one before it left them: two owners leaving at the same moment cannot
     each count the other as the owner who stays, a second click on Join finds the first's
     membership instead of adding another (which the unique key refused with a 500), and a
     request approved as it is withdrawn is refused, not written to a row that has gone."""
-    db.session.execute(
-        update(Space)
-        .where(Space.id == space.id)
-        .values(name=Space.name)
-        .execution_options(synchronize_session=False)
-    )
+    hold(db.session, Space.name, Space.id == space.id)
 
 
 def _held_membership(space: Space, user: User) -> Membership | None:
