@@ -1,6 +1,7 @@
 """Signed, expiring links sent by e-mail (confirm address, reset password, change address,
 unsubscribe)."""
 
+import hashlib
 from typing import Any
 
 from flask import current_app
@@ -34,3 +35,9 @@ def read_token(purpose: str, token: str) -> dict[str, Any] | None:
     except BadSignature:  # also covers SignatureExpired
         return None
     return payload if isinstance(payload, dict) else None
+
+
+def address_mark(email: str) -> str:
+    """A short fingerprint of an e-mail address, for a link that holds only while the account
+    keeps that address (not the address itself: links end up in browser histories and logs)."""
+    return hashlib.sha256(email.encode()).hexdigest()[:20]

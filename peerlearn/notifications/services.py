@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import external_url
-from peerlearn.accounts.tokens import make_token, read_token
+from peerlearn.accounts.tokens import address_mark, make_token, read_token
 from peerlearn.core.cache import forget, remember
 from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.deferred import after_response
@@ -297,20 +297,28 @@ def space_overrides(user: User) -> dict[int, EmailFrequency]:
     return {row.space_id: row.email for row in rows}
 
 
+class LinkOutdated(Exception):
+    """An unsubscribe link sent to an address the account no longer uses."""
+
+
 def unsubscribe_url(user: User, space_id: int | None = None) -> str:
-    """A signed link that turns notification e-mail off without signing in."""
-    token = make_token("unsubscribe", {"uid": user.id, "space": space_id})
-    return external_url("notifications.unsubscribe", token=token)
+    """A signed link, for the member's current address, that turns e-mail off without signing in."""
+    payload = {"uid": user.id, "space": space_id, "to": address_mark(user.email)}
+    return external_url("notifications.unsubscribe", token=make_token("unsubscribe", payload))
 
 
 def read_unsubscribe(token: str) -> tuple[User, Space | None] | None:
-    """Who (and which space) an unsubscribe link is for, if it is genuine."""
+    """Who (and which space) an unsubscribe link is for, if it is genuine; raises
+    :class:`LinkOutdated` if it was sent to an address the account has since changed. Links
+    made before they named their address carry no mark and work until they expire."""
     payload = read_token("unsubscribe", token)
     if payload is None:
         return None
     user = db.session.get(User, payload.get("uid"))
     if user is None:
         return None
+    if "to" in payload and payload["to"] != address_mark(user.email):
+        raise LinkOutdated
     space = db.session.get(Space, payload["space"]) if payload.get("space") else None
     return user, space
 

@@ -129,7 +129,10 @@ def settings() -> str | Response:
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the signed token is the proof; mail clients POST here for one-click unsubscribe
 def unsubscribe(token: str) -> str | Response | tuple[str, int]:
-    found = services.read_unsubscribe(token)
+    try:
+        found = services.read_unsubscribe(token)
+    except services.LinkOutdated:  # whoever has their old mailbox speaks for them no longer
+        return render_template("notifications/unsubscribe.html", outdated=True), 410
     if found is None:
         return render_template("notifications/unsubscribe.html", invalid=True), 400
     user, space = found
