@@ -34,7 +34,8 @@ class AuditEntry(db.Model):
     space_id: Mapped[int | None] = mapped_column(
         ForeignKey("spaces.id", ondelete="SET NULL"), index=True
     )
-    #: Remote address of the request that caused it (IPv4 or IPv6).
+    #: Remote address of the request that caused it (IPv4 or IPv6); None outside a request or
+    #: when that address was not an IP address (a forged X-Forwarded-For, say).
     ip_address: Mapped[str | None] = mapped_column(String(45))
     #: Small, non-secret facts about the action (old and new role, the e-mail tried, …).
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

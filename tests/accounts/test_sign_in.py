@@ -172,6 +172,30 @@ def test_sign_ins_and_failures_are_audited(client, make_user):
     assert signed_in.ip_address == "127.0.0.1"
 
 
+@pytest.mark.parametrize(
+    ("forwarded", "recorded"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8::" + "0:" * 30 + "1", None),  # too long to be an address
+        ("<script>" + "x" * 60, None),
+        ("fe80::1%" + "eth" * 20, "fe80::1"),  # an IPv6 zone can be any length: not kept
+    ],
+)
+def test_a_forged_forwarded_for_never_stops_signing_in(make_app, make_user, forwarded, recorded):
+    """With PEERLEARN_PROXY_COUNT set higher than the proxies really in front, the client's own
+    X-Forwarded-For is taken as its address: signing in still works, and the audit keeps only an
+    address that is one."""
+    make_user(email="known@trust.nhs.uk")
+    client = make_app(PEERLEARN_PROXY_COUNT=2).test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = f"{forwarded}, 10.0.0.1"  # the real proxy's
+    assert sign_in(client, "known@trust.nhs.uk", "wrong password").status_code == 200
+    assert sign_in(client, "known@trust.nhs.uk").status_code == 302
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(entry.action, entry.ip_address) for entry in entries] == [
+        ("auth.sign_in_failed", recorded), ("auth.signed_in", recorded),
+    ]  # fmt: skip
+
+
 def test_remember_me_sets_a_long_lived_cookie_scripts_cannot_read(client, make_user, app):
     make_user(email="known@trust.nhs.uk")
     response = sign_in(client, "known@trust.nhs.uk", remember="y")
