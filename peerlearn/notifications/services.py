@@ -37,7 +37,7 @@ from peerlearn.notifications.models import (
     NotificationSettings,
     SpaceEmailPreference,
 )
-from peerlearn.permissions import Action, thread_allows, thread_filter
+from peerlearn.permissions import Action, thread_allows, thread_and_post_filter
 from peerlearn.spaces.models import Space
 from peerlearn.spaces.services import memberships_in
 
@@ -167,11 +167,13 @@ def _on_thread_changed(thread: Thread) -> None:
 
 
 def _visible(user: User) -> Select[tuple[Notification]]:
-    # A join, not "thread_id IN (every visible thread)": the member's own rows lead the plan.
+    # Joins, not "thread_id IN (every visible thread)": the member's own rows lead the plan. A
+    # post hidden since (not the thread) takes its notifications away too, until it is shown.
     return (
         select(Notification)
         .join(Thread, Thread.id == Notification.thread_id)
-        .where(Notification.user_id == user.id, thread_filter(user))
+        .outerjoin(Post, Post.id == Notification.post_id)
+        .where(Notification.user_id == user.id, thread_and_post_filter(user))
     )
 
 

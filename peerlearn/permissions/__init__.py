@@ -443,6 +443,9 @@ from peerlearn.permissions.discussions import (  # noqa: E402
     thread_allows as thread_allows,
 )
 from peerlearn.permissions.discussions import (  # noqa: E402
+    thread_and_post_filter as thread_and_post_filter,
+)
+from peerlearn.permissions.discussions import (  # noqa: E402
     thread_filter as thread_filter,
 )
 from peerlearn.permissions.resources import (  # noqa: E402

@@ -1,7 +1,8 @@
 """Discussions' rules in the one permission policy: who may see, write in, moderate and mark
 threads and posts (:func:`thread_allows`, :func:`post_allows`), the same rules as SQL for lists
-(:func:`thread_filter`, :func:`post_filter`), kept side by side so they cannot drift apart, and
-the key of everything the post rule reads (:func:`post_rights_key`, for cached fragments)."""
+(:func:`thread_filter`, :func:`post_filter`, :func:`thread_and_post_filter`), kept side by side
+so they cannot drift apart, and the key of everything the post rule reads
+(:func:`post_rights_key`, for cached fragments)."""
 
 from __future__ import annotations
 
@@ -119,6 +120,15 @@ def thread_filter(user: Actor) -> ColumnElement[bool]:
     """SQL condition on :class:`Thread` matching exactly the threads :func:`can` lets the user
     view: in a space they may read, and not hidden unless they moderate that space."""
     return content_filter(user, Thread.space_id, Thread.hidden.is_(False))
+
+
+def thread_and_post_filter(user: Actor) -> ColumnElement[bool]:
+    """SQL condition on a query joining :class:`Thread` and, outer-joined, the :class:`Post` in it
+    a row is about (none: NULL): the thread is one :func:`thread_filter` allows, and the post, if
+    any, one :func:`post_filter` allows. Read from the joined rows, for lists led by their own
+    table (the notification centre) rather than by every thread the user may see."""
+    shown = and_(Thread.hidden.is_(False), Post.hidden_at.is_(None))
+    return content_filter(user, Thread.space_id, shown)
 
 
 def post_filter(user: Actor) -> ColumnElement[bool]:

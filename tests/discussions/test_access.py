@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 from flask_login import AnonymousUserMixin
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
 from peerlearn.core.db import utcnow
 from peerlearn.discussions import reading, services
@@ -19,6 +19,7 @@ from peerlearn.permissions import (
     can,
     post_copy_filter,
     post_filter,
+    thread_and_post_filter,
     thread_copy_filter,
     thread_filter,
 )
@@ -87,6 +88,13 @@ def test_list_filters_agree_with_single_item_check(make_space, make_user, add_me
             )
         )
         disagreements += _describe(actor, listed, allowed, threads)
+        # The notification centre's, on a thread joined with no post and with each of its posts.
+        listed = set(
+            db.session.scalars(
+                select(Thread.id).outerjoin(Post, false()).where(thread_and_post_filter(actor))
+            )
+        )
+        disagreements += _describe(actor, listed, allowed, threads)
         listed = set(db.session.scalars(select(Post.id).where(post_filter(actor))))
         allowed = {post.id for post in posts if can(actor, "view", post)}
         disagreements += _describe(actor, listed, allowed, posts)
@@ -95,6 +103,14 @@ def test_list_filters_agree_with_single_item_check(make_space, make_user, add_me
                 select(Post.id)
                 .join(Thread, Thread.id == Post.thread_id)
                 .where(post_copy_filter(actor, Post.id, Thread.space_id))
+            )
+        )
+        disagreements += _describe(actor, listed, allowed, posts)
+        listed = set(
+            db.session.scalars(
+                select(Post.id)
+                .join(Thread, Thread.id == Post.thread_id)
+                .where(thread_and_post_filter(actor))
             )
         )
         disagreements += _describe(actor, listed, allowed, posts)
