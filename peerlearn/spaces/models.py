@@ -100,7 +100,7 @@ class Space(db.Model):
     parent: Mapped[Space | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Space]] = relationship(back_populates="parent", order_by="Space.name")
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="space", cascade="all, delete-orphan"
+        back_populates="space", cascade="all, delete-orphan", order_by="Membership.id"
     )
 
     @property
