@@ -1,7 +1,7 @@
 """Moderation: members' reports and the moderators' queues, hiding and restoring posts, and
 pinning, locking, hiding, slowing and moving threads. Every action is audited."""
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -168,20 +168,31 @@ def _announce(post: Post, changed: bool) -> None:
         (post_removed if post.hidden_at is not None else post_restored).send(post)
 
 
-def set_thread_flag(actor: User | None, thread: Thread, name: str, value: bool) -> None:
+def set_thread_flag(actor: User | None, thread: Thread, name: str, value: bool) -> bool:
     """Pin, lock or hide a thread (``name`` is ``pinned``, ``locked`` or ``hidden``), audited
-    (``actor`` None: done by peerlearn itself, as a consequence of another change)."""
+    (``actor`` None: done by peerlearn itself, as a consequence of another change). One
+    statement changes it only if it is not so already, so the same change made twice at once
+    (two moderators, a double click) is made and audited once. Returns whether it changed."""
     if name not in {"pinned", "locked", "hidden"}:
         raise ValueError(name)
-    if getattr(thread, name) == value:
-        return
-    setattr(thread, name, value)
+    flag = getattr(Thread, name)
+    changed = db.session.scalar(
+        update(Thread)
+        .where(Thread.id == thread.id, flag != value)
+        .values({flag: value})
+        .returning(Thread.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(thread, [name])
+    if changed is None:
+        return False
     verb = {"pinned": ("pinned", "unpinned"), "locked": ("locked", "unlocked"),
             "hidden": ("hidden", "restored")}[name][0 if value else 1]  # fmt: skip
     record(f"thread.{verb}", actor=actor, space=thread.space, thread_id=thread.id,
            title=thread.title)  # fmt: skip
     db.session.commit()
     thread_changed.send(thread)
+    return True
 
 
 def set_slow_mode(actor: User, thread: Thread, seconds: int) -> None:

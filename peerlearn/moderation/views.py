@@ -111,6 +111,11 @@ def moderate_post(post_id: int) -> Response:
     return _back_to(post)
 
 
+#: What a thread already was when a moderator's action on it changed nothing.
+_ALREADY = {"pin": "pinned", "unpin": "unpinned", "lock": "locked", "unlock": "unlocked",
+            "hide": "hidden", "unhide": "visible"}  # fmt: skip
+
+
 @bp.post("/threads/<int:thread_id>/moderate")
 @login_required
 def moderate_thread(thread_id: int) -> Response:
@@ -127,8 +132,10 @@ def moderate_thread(thread_id: int) -> Response:
     }
     if action in changes:
         name, value, message = changes[action]
-        services.set_thread_flag(current_user, thread, name, value)
-        flash(message, "success")
+        if services.set_thread_flag(current_user, thread, name, value):
+            flash(message, "success")
+        else:  # another moderator (or the same click, twice) has just done it
+            flash(f"The thread was already {_ALREADY[action]}.", "info")
     elif action == "slow_mode":
         form = SlowModeForm()
         if form.validate():

@@ -5,16 +5,74 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from peerlearn.accounts.models import User
 from peerlearn.discussions import reading, services
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
+from peerlearn.moderation import services as moderation
 from peerlearn.spaces.models import MemberRole, Membership, MemberState, Visibility
+from tests.concurrency import at_once, first_writes_meet
 from tests.discussions.moderation_helpers import (
+    audit,
     audit_entry,
     count,
+    follow,
     page,
 )
+
+#: Each moderator action on a thread: the flag it sets, to what, and what the audit log says.
+THREAD_ACTIONS = [
+    ("pin", "pinned", True, "thread.pinned", "The thread was already pinned."),
+    ("unpin", "pinned", False, "thread.unpinned", "The thread was already unpinned."),
+    ("lock", "locked", True, "thread.locked", "The thread was already locked."),
+    ("unlock", "locked", False, "thread.unlocked", "The thread was already unlocked."),
+    ("hide", "hidden", True, "thread.hidden", "The thread was already hidden."),
+    ("unhide", "hidden", False, "thread.restored", "The thread was already visible."),
+]
+
+# Pinning, locking and hiding twice --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("action", "flag", "value", "logged", "_"), THREAD_ACTIONS)
+def test_two_moderators_changing_a_thread_at_once_change_and_audit_it_once(
+    app, discussion, member, action, flag, value, logged, _
+):
+    """Both moderators found the thread as it was before either wrote: it changes once, and the
+    audit log says so once."""
+    thread = discussion.thread
+    setattr(thread, flag, not value)
+    db.session.commit()
+    thread_id = thread.id
+    moderators = [discussion.moderator.id, member("Second", role=MemberRole.moderator).id]
+
+    def change(moderator_id: int):
+        return lambda: moderation.set_thread_flag(
+            db.session.get(User, moderator_id), db.session.get(Thread, thread_id), flag, value
+        )
+
+    with first_writes_meet("UPDATE threads", before=True):
+        at_once(app, [change(moderator_id) for moderator_id in moderators])
+    db.session.expire_all()
+    assert getattr(db.session.get(Thread, thread_id), flag) is value
+    assert audit() == [logged]
+
+
+@pytest.mark.parametrize(("action", "flag", "value", "logged", "already"), THREAD_ACTIONS)
+def test_a_thread_action_pressed_twice_is_audited_once_and_says_so(
+    discussion, browser, action, flag, value, logged, already
+):
+    thread = discussion.thread
+    setattr(thread, flag, not value)
+    db.session.commit()
+    moderator = browser(discussion.moderator)
+    first = moderator.post(f"/threads/{thread.id}/moderate", data={"action": action})
+    assert already not in follow(moderator, first)
+    second = moderator.post(f"/threads/{thread.id}/moderate", data={"action": action})
+    assert already in follow(moderator, second)
+    assert getattr(thread, flag) is value
+    assert audit() == [logged]
+
 
 # Moving threads ---------------------------------------------------------------------------------
 
