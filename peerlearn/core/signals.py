@@ -4,8 +4,10 @@
     Sent with the :class:`~peerlearn.spaces.models.Space` as sender and ``user`` (the member whose
     standing changed), ``state`` (the new :class:`~peerlearn.spaces.models.MemberState`, or None
     when the membership was removed) after the change is committed. Live features use it to drop
-    a removed member from the space's rooms at once. (Search needs nothing from it: it applies
-    memberships inside each query.)
+    a removed member from the space's rooms at once; events withdraw the answers of someone whose
+    membership ended (removed, banned, left) to the space's events still to come, when the policy
+    no longer lets them attend. (Search needs nothing from it: it applies memberships inside each
+    query.)
 
 ``space_changed``
     Sent with the space as sender after its settings (visibility, archive state, …) are committed.

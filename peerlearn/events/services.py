@@ -3,6 +3,7 @@ and calendar files (one event, or a member's personal feed) made with icalendar.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
@@ -15,7 +16,7 @@ from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
 from peerlearn.core.db import hold, insert_into, utcnow
 from peerlearn.core.errors import RuleError
-from peerlearn.core.signals import event_changed
+from peerlearn.core.signals import event_changed, membership_changed
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import (
@@ -28,7 +29,7 @@ from peerlearn.events.models import (
 )
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, Actor, can, event_filter, remember_memberships
-from peerlearn.spaces.models import Space
+from peerlearn.spaces.models import MemberState, Space
 
 #: Events happen in England: times are entered and shown in London time, stored in UTC.
 LONDON = ZoneInfo("Europe/London")
@@ -229,7 +230,7 @@ def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
         raise EventError("This event has finished")
     hold_event(event)
     rsvp = db.session.get(Rsvp, (event.id, user.id))
-    had_place = rsvp is not None and rsvp.status is RsvpStatus.going and not rsvp.waitlisted
+    had_place = _has_place(rsvp)
     if rsvp is None:
         rsvp = Rsvp(event_id=event.id, user_id=user.id, status=status)
         db.session.add(rsvp)
@@ -242,10 +243,56 @@ def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
     elif status is not RsvpStatus.going:
         rsvp.waitlisted = False
     if had_place and status is not RsvpStatus.going:
-        db.session.flush()
-        _promote_waiting(event)
+        _place_given_up(event)
     db.session.commit()
     return rsvp
+
+
+def _has_place(rsvp: Rsvp | None) -> bool:
+    return rsvp is not None and rsvp.status is RsvpStatus.going and not rsvp.waitlisted
+
+
+def _place_given_up(event: Event) -> None:
+    """A place was just given up in the caller's transaction, which holds the event's places
+    (:func:`hold_event`): it goes to the person waiting longest."""
+    db.session.flush()
+    _promote_waiting(event)
+
+
+def withdraw_answers(user: User, space: Space) -> None:
+    """Withdraw the member's answers to the space's events not yet over that they may no longer
+    attend (the policy's ``attend``: they were removed from the space, banned, or left it), each
+    place they held going to the person waiting longest, as if they had answered "not going".
+    Answers to past events stay: they are the record of who came."""
+    answered = select(Rsvp.event_id).where(Rsvp.user_id == user.id)
+    events = db.session.scalars(
+        select(Event)
+        .where(Event.space_id == space.id, Event.id.in_(answered), Event.ends_at >= utcnow())
+        .order_by(Event.id)  # held in one order, so that two withdrawals never deadlock
+    ).all()
+    for event in events:
+        if can(user, Action.attend, event):
+            continue
+        hold_event(event)
+        rsvp = db.session.get(Rsvp, (event.id, user.id), populate_existing=True)
+        if rsvp is None:
+            continue
+        had_place = _has_place(rsvp)
+        db.session.delete(rsvp)
+        if had_place:
+            _place_given_up(event)
+    db.session.commit()
+
+
+@membership_changed.connect
+def _withdraw_answers_on_leaving(
+    space: Space, user: User, state: MemberState | None, **_: Any
+) -> None:
+    """Someone's membership ended (removed, banned, or they left): answers they may no longer
+    give are withdrawn. Asked only then, not on every change: an active member of an archived
+    space may not answer either, but keeps the answers given before it was archived."""
+    if state in (None, MemberState.banned):
+        withdraw_answers(user, space)
 
 
 def _promote_waiting(event: Event) -> None:

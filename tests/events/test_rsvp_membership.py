@@ -1,0 +1,140 @@
+"""Answers to a space's events follow its membership: someone removed from the space, banned
+from it or leaving it may no longer attend its events, so their answers to those not yet over are
+withdrawn and their places go to the people waiting longest."""
+
+from datetime import timedelta
+
+import pytest
+
+from peerlearn.accounts.models import User
+from peerlearn.core.db import utcnow
+from peerlearn.events import services
+from peerlearn.events.models import Event, Rsvp, RsvpStatus
+from peerlearn.extensions import db
+from peerlearn.spaces import services as spaces
+from peerlearn.spaces.models import MemberRole, Space, Visibility
+from tests.concurrency import at_once, first_writes_meet
+
+
+@pytest.fixture
+def event(sig, moderator):
+    """An event tomorrow with a single place."""
+    return _event(sig, moderator, days=1, capacity=1)
+
+
+def _event(space, moderator, *, days, capacity=None):
+    starts = utcnow() + timedelta(days=days)
+    event = Event(space=space, created_by=moderator, title=f"In {days} days", starts_at=starts,
+                  ends_at=starts + timedelta(hours=1), venue="Leeds", capacity=capacity)  # fmt: skip
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def _places(event):
+    """Who has a place and who is waiting, each in the order they answered."""
+    going, waiting = services.attendees(event)
+    return [r.user.display_name for r in going], [r.user.display_name for r in waiting]
+
+
+def _answer(event, user):
+    return db.session.get(Rsvp, (event.id, user.id))
+
+
+def _ban(moderator, space, user):
+    spaces.ban(moderator, space, user)
+
+
+def _remove(moderator, space, user):
+    spaces.remove_member(moderator, spaces.get_membership(space, user))
+
+
+def _leave(moderator, space, user):
+    spaces.leave_space(user, space)
+
+
+@pytest.mark.parametrize("visibility", [Visibility.network, Visibility.private])
+@pytest.mark.parametrize("change", [_remove, _ban, _leave])
+def test_a_member_who_leaves_a_space_gives_up_their_place_to_the_first_waiting(
+    sig, moderator, member, event, client, login, change, visibility
+):
+    sig.visibility = visibility
+    db.session.commit()
+    leaving, waiting = member("Leaving Member"), member("Waiting Member")
+    interested_elsewhere = _event(sig, moderator, days=2)
+    past = _event(sig, moderator, days=-2)
+    services.set_rsvp(leaving, interested_elsewhere, RsvpStatus.interested)
+    db.session.add(Rsvp(event_id=past.id, user_id=leaving.id, status=RsvpStatus.going))
+    db.session.commit()
+    services.set_rsvp(leaving, event, RsvpStatus.going)
+    services.set_rsvp(waiting, event, RsvpStatus.going)
+    assert _places(event) == (["Leaving Member"], ["Waiting Member"])
+
+    change(moderator, sig, leaving)
+
+    db.session.expire_all()
+    assert _places(event) == (["Waiting Member"], [])
+    assert _answer(event, leaving) is None
+    assert _answer(interested_elsewhere, leaving) is None
+    assert _answer(past, leaving).status is RsvpStatus.going  # the record of who came stays
+    assert event not in services.feed_events(leaving)  # nor in their calendar
+    login(client, moderator)
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "1 going of 1" in page and "waiting list" not in page.split("Who is going")[0]
+    assert "Leaving Member" not in page
+
+
+def test_a_member_on_the_waiting_list_leaves_it(sig, moderator, member, event):
+    holder, leaving, last = member("Holder"), member("Leaving Member"), member("Last")
+    for person in (holder, leaving, last):
+        services.set_rsvp(person, event, RsvpStatus.going)
+    _remove(moderator, sig, leaving)
+    db.session.expire_all()
+    assert _places(event) == (["Holder"], ["Last"])
+
+
+def test_an_administrator_leaving_a_space_may_still_attend_and_keeps_their_answer(
+    sig, moderator, event, make_user, add_member
+):
+    """What an answer needs is the policy's ``attend``, not a membership: an administrator may
+    attend any event, member or not."""
+    admin = make_user("Network Admin", admin=True)
+    add_member(sig, admin)
+    services.set_rsvp(admin, event, RsvpStatus.going)
+    spaces.leave_space(admin, sig)
+    db.session.expire_all()
+    assert _places(event) == (["Network Admin"], [])
+
+
+def test_a_new_role_keeps_the_answer(sig, moderator, member, event):
+    promoted = member("Promoted")
+    services.set_rsvp(promoted, event, RsvpStatus.going)
+    spaces.change_role(moderator, spaces.get_membership(sig, promoted), MemberRole.moderator)
+    db.session.expire_all()
+    assert _places(event) == (["Promoted"], [])
+
+
+def test_two_members_removed_at_once_each_free_a_place_for_someone_waiting(
+    app, sig, moderator, member, event
+):
+    """Both removals found the event as it was before either freed a place: the places are
+    given one at a time, so each goes to a different person waiting, the longest waiting first."""
+    event.capacity = 2
+    db.session.commit()
+    people = [member(name) for name in ("First", "Second", "Third", "Fourth", "Fifth")]
+    for person in people:
+        services.set_rsvp(person, event, RsvpStatus.going)
+    assert _places(event) == (["First", "Second"], ["Third", "Fourth", "Fifth"])
+    moderator_id, space_id = moderator.id, sig.id
+
+    def remove(user_id: int):
+        def call() -> None:
+            space = db.session.get(Space, space_id)
+            _remove(db.session.get(User, moderator_id), space, db.session.get(User, user_id))
+
+        return call
+
+    with first_writes_meet("DELETE FROM rsvps", before=True):
+        at_once(app, [remove(people[0].id), remove(people[1].id)])
+    db.session.expire_all()
+    assert _places(event) == (["Third", "Fourth"], ["Fifth"])
