@@ -62,3 +62,37 @@ def first_writes_meet(
         yield
     finally:
         event.remove(db.engine, moment, meet)
+
+
+def one_inside_another(
+    app: Flask, paused: Callable[[], object], other: Callable[[], object], prefix: str
+) -> None:
+    """Run ``paused`` up to its first statement beginning with ``prefix``, then ``other`` from
+    start to end (committed), then the rest of ``paused``: everything ``paused`` read before that
+    statement, ``other`` changed before it went on (a request overtaken between its check and
+    its write)."""
+    reached, done = threading.Event(), threading.Event()
+    pausing: list[int] = []
+
+    def pause(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if threading.get_ident() in pausing and statement.startswith(prefix):
+            pausing.clear()
+            reached.set()
+            done.wait(5)
+
+    def first() -> None:
+        pausing.append(threading.get_ident())
+        paused()
+
+    def second() -> None:
+        reached.wait(5)
+        try:
+            other()
+        finally:
+            done.set()
+
+    event.listen(db.engine, "before_cursor_execute", pause)
+    try:
+        at_once(app, [first, second])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", pause)

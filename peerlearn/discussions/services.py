@@ -410,14 +410,20 @@ def hold_thread(thread: Thread) -> None:
     count or goes back to an older newest post."""
     with db.session.no_autoflush:
         hold(db.session, Thread.reply_count, Thread.id == thread.id)
-        # Forget the counters read before: a count equal to a stale one would not be written.
-        db.session.expire(thread, ["reply_count", "last_post_id", "last_activity_at"])
+        # Forget the counters (and the answer) read before: a count equal to a stale one would
+        # not be written, and an answer marked a moment ago would be left on a hidden post.
+        db.session.expire(thread, ["reply_count", "last_post_id", "last_activity_at",
+                                   "solved_post_id"])  # fmt: skip
 
 
 def recount(thread: Thread) -> None:
-    """Bring the thread's counters back in line after a post is removed or restored (the
-    caller holds the thread, :func:`hold_thread`, before it changes the post)."""
+    """Bring the thread's counters back in line after a post is removed, hidden or restored (the
+    caller holds the thread, :func:`hold_thread`, before it changes the post). A removed or
+    hidden answer stops being the answer; restored, it is not the answer again until marked."""
     visible = and_(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.hidden_at.is_(None))
+    answer = select(Post.id).where(visible, Post.id == thread.solved_post_id)
+    if thread.solved_post_id is not None and db.session.scalar(answer) is None:
+        thread.solved_post_id = None
     thread.reply_count = db.session.scalar(
         select(func.count()).select_from(Post).where(visible, Post.root_id.is_not(None))
     )
@@ -437,8 +443,6 @@ def delete_post(actor: User | None, post: Post) -> None:
     hold_thread(post.thread)  # before the post's row, as every writer to the thread does
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id if actor is not None else None
-    if post.thread.solved_post_id == post.id:
-        post.thread.solved_post_id = None
     recount(post.thread)
     if actor is None or actor.id != post.author_id:
         record("post.deleted", actor=actor, subject=post.author, space=post.thread.space,
@@ -495,6 +499,9 @@ def set_solution(actor: User, thread: Thread, post: Post | None) -> None:
     """Mark a reply as the answer to a question (or clear it)."""
     if thread.kind is not ThreadKind.question:
         raise DiscussionError("Only questions can be marked as solved")
+    hold_thread(thread)  # checked once held: a post a moderator hid a moment ago is not marked
+    if post is not None:
+        db.session.refresh(post, ["deleted_at", "hidden_at"])
     if post is not None and (post.thread_id != thread.id or post.root_id is None or post.removed):
         raise DiscussionError("Choose a reply in this thread as the answer")
     thread.solved_post_id = post.id if post is not None else None
