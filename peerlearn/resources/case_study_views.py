@@ -57,7 +57,7 @@ def edit_case_study(resource_id: int) -> str | Response:
         form = CaseStudyForm(data=data)
     else:
         form = CaseStudyForm()
-    fill_choices(form, resource.space)
+    fill_choices(form, resource.space, new=False)
     form.fix_type()
     if form.validate_on_submit():
         try:

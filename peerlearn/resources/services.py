@@ -66,7 +66,8 @@ class ResourceDraft:
     components: tuple[ImpactComponent, ...] = ()
     qms_elements: tuple[QmsElement, ...] = ()
     tags: tuple[str, ...] = ()
-    #: The originating organisation (None: the uploader's own).
+    #: The originating organisation. None: the sharer's own for a new resource; not recorded
+    #: for one being changed (an edit never records provenance nobody chose).
     organisation_id: int | None = None
     adapted_from_id: int | None = None
     review_by: date | None = None
@@ -223,7 +224,10 @@ def apply_draft(actor: User, resource: Resource, draft: ResourceDraft) -> None:
     resource.classification = draft.classification
     resource.summary_source = draft.summary
     resource.summary_html = render_markdown(draft.summary)
-    resource.organisation_id = draft.organisation_id or actor.organisation_id
+    if resource.id is None:  # being shared now
+        resource.organisation_id = draft.organisation_id or actor.organisation_id
+    else:
+        resource.organisation_id = draft.organisation_id
     resource.adapted_from_id = draft.adapted_from_id
     resource.review_by = draft.review_by
     if draft.pii_declared and resource.pii_declared_at is None:

@@ -120,7 +120,9 @@ def interrupted(error: Exception) -> tuple[str, int]:
 # Forms ------------------------------------------------------------------------------------------
 
 
-def fill_choices(form: ResourceForm, space: Space) -> None:
+def fill_choices(form: ResourceForm, space: Space, *, new: bool = True) -> None:
+    """Offer the visibilities the space allows and every organisation. Leaving the organisation
+    blank means the sharer's own on a new resource, and not recorded on one being changed."""
     form.visibility.choices = [  # type: ignore[assignment]
         SelectChoice(v.value, v.label) for v in services.visibility_choices(space)
     ]
@@ -128,7 +130,7 @@ def fill_choices(form: ResourceForm, space: Space) -> None:
         select(Organisation.id, Organisation.name).order_by(Organisation.name)
     ).all()
     form.organisation_id.choices = [  # type: ignore[assignment]
-        SelectChoice("", "Your own organisation"),
+        SelectChoice("", "Your own organisation" if new else "Not recorded"),
         *(SelectChoice(str(i), name) for i, name in organisations),
     ]
 
@@ -273,7 +275,7 @@ def edit_resource(resource_id: int) -> str | Response:
     resource = visible_or_404(Resource, resource_id)
     authorize(Action.edit, resource)
     form = form_for(resource) if request.method == "GET" else ResourceForm()
-    fill_choices(form, resource.space)
+    fill_choices(form, resource.space, new=False)
     if form.validate_on_submit():
         try:
             services.update_resource(current_user, resource, draft_from(form))

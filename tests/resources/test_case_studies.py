@@ -24,6 +24,7 @@ from peerlearn.resources.models import (
 from peerlearn.spaces.models import MemberRole, Visibility
 from tests.concurrency import at_once, first_writes_meet
 from tests.resources.browse_helpers import titles
+from tests.resources.upload_helpers import selected
 
 
 @pytest.fixture
@@ -168,6 +169,22 @@ def test_the_author_edits_the_case_study_and_others_may_not(
         browser.post(f"/resources/{resource.id}/case-study/edit", data=_form(other)).status_code
         == 403
     )
+
+
+def test_editing_a_case_study_with_no_organisation_keeps_it_unrecorded(client, author, sig):
+    client.post(f"/spaces/{sig.slug}/library/case-studies/new", data=_form(author))
+    resource = db.session.scalars(select(Resource)).one()
+    resource.organisation_id = None
+    db.session.commit()
+    page = client.get(f"/resources/{resource.id}/case-study/edit").get_data(as_text=True)
+    assert selected(page, "organisation_id") == "Not recorded"
+    edit = client.post(
+        f"/resources/{resource.id}/case-study/edit",
+        data=_form(author, title="Halving waits for TTOs", organisation_id=""),
+    )
+    assert edit.status_code == 302
+    db.session.refresh(resource)
+    assert (resource.title, resource.organisation_id) == ("Halving waits for TTOs", None)
 
 
 def test_the_printable_page_is_the_case_study_alone(client, author, sig, make_resource):

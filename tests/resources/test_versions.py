@@ -14,7 +14,14 @@ from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from peerlearn.resources.models import ResourceVersion, ResourceVisibility
 from tests.resources.conftest import docx_bytes, image_bytes
-from tests.resources.upload_helpers import count, field_error, form, share, stored_files
+from tests.resources.upload_helpers import (
+    count,
+    field_error,
+    form,
+    selected,
+    share,
+    stored_files,
+)
 
 
 @pytest.fixture
@@ -222,3 +229,37 @@ def test_an_adaptation_can_still_be_edited_once_its_original_is_out_of_sight(
     assert "Flow coaching guide" not in client.get(f"/resources/{adaptation.id}").get_data(
         as_text=True
     )
+
+
+def test_editing_a_resource_with_no_organisation_keeps_it_unrecorded(
+    client, login, template, uploader, make_organisation
+):
+    """Provenance is never made up: correcting the title of a resource whose organisation was
+    not recorded leaves it not recorded, unless the editor chooses one."""
+    template.organisation_id = None
+    db.session.commit()
+    login(client, uploader)
+    page = client.get(f"/resources/{template.id}/edit").get_data(as_text=True)
+    assert selected(page, "organisation_id") == "Not recorded"
+    data = form(content=None, kind=None, title="Board QMS assurance template (2027)")
+    data["organisation_id"] = ""
+    assert client.post(f"/resources/{template.id}/edit", data=data).status_code == 302
+    db.session.refresh(template)
+    assert template.title == "Board QMS assurance template (2027)"
+    assert template.organisation_id is None
+    page = client.get(f"/resources/{template.id}").get_data(as_text=True)
+    assert "Organisation not recorded" in page
+
+    chosen = make_organisation()
+    data["organisation_id"] = str(chosen.id)
+    assert client.post(f"/resources/{template.id}/edit", data=data).status_code == 302
+    db.session.refresh(template)
+    assert template.organisation_id == chosen.id
+
+
+def test_a_new_resource_still_comes_from_the_sharer_s_organisation(client, login, qms, uploader):
+    login(client, uploader)
+    page = client.get(f"/spaces/{qms.slug}/library/new").get_data(as_text=True)
+    assert selected(page, "organisation_id") == uploader.organisation.name
+    assert "Your own organisation" in page
+    assert share(client, qms, organisation_id="").organisation_id == uploader.organisation_id

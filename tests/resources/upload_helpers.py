@@ -89,3 +89,10 @@ def field_error(page: str, field: str) -> str:
     )
     assert match, f"no error beside {field}"
     return " ".join(html.unescape(match.group(1)).split())
+
+
+def selected(page: str, field: str) -> str:
+    """The option a drop-down list shows selected."""
+    select = re.search(rf'<select[^>]*name="{re.escape(field)}".*?</select>', page, re.S)
+    assert select, f"no list named {field}"
+    return re.search(r"<option[^>]*selected[^>]*>([^<]*)</option>", select.group(0)).group(1)
