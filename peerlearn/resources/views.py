@@ -274,6 +274,10 @@ def audience(resource: Resource) -> str:
 def edit_resource(resource_id: int) -> str | Response:
     resource = visible_or_404(Resource, resource_id)
     authorize(Action.edit, resource)
+    if resource.kind is ResourceKind.case_study:  # its type is fixed, and its sections are there
+        if request.method == "POST":
+            flash("Nothing was saved: change a case study here, with its sections.", "error")
+        return redirect(url_for("resources.edit_case_study", resource_id=resource.id))
     form = form_for(resource) if request.method == "GET" else ResourceForm()
     fill_choices(form, resource.space, new=False)
     if form.validate_on_submit():

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from peerlearn.accounts.models import User
+from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from peerlearn.resources import case_studies, services
 from peerlearn.resources.models import (
@@ -185,6 +186,36 @@ def test_editing_a_case_study_with_no_organisation_keeps_it_unrecorded(client, a
     assert edit.status_code == 302
     db.session.refresh(resource)
     assert (resource.title, resource.organisation_id) == ("Halving waits for TTOs", None)
+
+
+def test_a_case_study_is_changed_only_on_its_own_page(
+    client, new_client, login, author, sig, make_user, add_member
+):
+    """The general "change the details" form would let a case study's type be changed away
+    from "case study": it sends the author to the case study's own form, and saves nothing."""
+    client.post(f"/spaces/{sig.slug}/library/case-studies/new", data=_form(author))
+    resource = db.session.scalars(select(Resource)).one()
+    own_page = f"/resources/{resource.id}/case-study/edit"
+    assert client.get(f"/resources/{resource.id}/edit").headers["Location"] == own_page
+
+    response = client.post(
+        f"/resources/{resource.id}/edit", data=_form(author, title="Renamed", type="template")
+    )
+    assert response.headers["Location"] == own_page
+    assert "Nothing was saved" in client.get(own_page).get_data(as_text=True)
+    db.session.refresh(resource)
+    assert (resource.title, resource.type) == (
+        "Halving waits for medicines to take home",
+        ResourceType.case_study,
+    )
+    updates = select(AuditEntry).where(AuditEntry.action == "resource.updated")
+    assert db.session.scalars(updates).all() == []
+
+    other = make_user("Another member")
+    add_member(sig, other)
+    browser = new_client()
+    login(browser, other)
+    assert browser.get(f"/resources/{resource.id}/edit").status_code == 403
 
 
 def test_the_printable_page_is_the_case_study_alone(client, author, sig, make_resource):
