@@ -449,6 +449,9 @@ from peerlearn.permissions.discussions import (  # noqa: E402
     thread_filter as thread_filter,
 )
 from peerlearn.permissions.resources import (  # noqa: E402
+    removal_shown_to as removal_shown_to,
+)
+from peerlearn.permissions.resources import (  # noqa: E402
     resource_allows as resource_allows,
 )
 from peerlearn.permissions.resources import (  # noqa: E402

@@ -11,6 +11,7 @@ from peerlearn.permissions import (
     Actor,
     has_moderator_role,
     member_space_ids,
+    membership_of,
     moderated_space_ids,
     readable_space_ids,
     reads,
@@ -48,10 +49,26 @@ def resource_allows(
     and their uploader only; removed ones by nobody. The uploader edits, adds versions
     (``edit``) and removes (``delete``) while they may post in the space; moderators may always.
     """
-    action = Action(action)
-    space = resource.space
     if resource.deleted_at is not None:
         return False
+    return _allows_while_there(user, Action(action), resource, membership)
+
+
+def removal_shown_to(user: Actor, resource: Resource) -> bool:
+    """Whether the user may be told that this removed resource has been removed, rather than
+    that nothing is there: those who could remove it while it was there (its uploader, the
+    space's moderators), so that pressing "Remove it" again is answered. Nobody else is told it
+    existed."""
+    return resource.deleted_at is not None and _allows_while_there(
+        user, Action.delete, resource, membership_of(user, resource.space)
+    )
+
+
+def _allows_while_there(
+    user: Actor, action: Action, resource: Resource, membership: Membership | None
+) -> bool:
+    """:func:`resource_allows` for a resource that has not been removed."""
+    space = resource.space
     person = signed_in(user)
     own = person is not None and resource.created_by_id == person.id
     if action in {Action.view, Action.list}:
@@ -60,7 +77,7 @@ def resource_allows(
             and reads(user, resource_readers(resource), membership)
             and (resource.hidden_at is None or own or has_moderator_role(user, membership))
         )
-    if not resource_allows(user, Action.view, resource, membership):
+    if not _allows_while_there(user, Action.view, resource, membership):
         return False
     moderator = space_allows(user, Action.moderate, space, membership)
     writer = own and space_allows(user, Action.post, space, membership)

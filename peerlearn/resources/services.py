@@ -405,15 +405,26 @@ def update_resource(actor: User, resource: Resource, draft: ResourceDraft) -> No
     signals.resource_changed.send(resource)
 
 
-def delete_resource(actor: User, resource: Resource) -> None:
-    """Remove a resource: nobody sees it any more. Its files stay for the audit trail."""
-    if resource.deleted_at is not None:
-        return
-    resource.deleted_at = utcnow()
+def delete_resource(actor: User, resource: Resource) -> bool:
+    """Remove a resource: nobody sees it any more. Its files stay for the audit trail. One
+    statement removes it only if it is still there, so removing it again (a double click, or
+    two people at the same moment) changes and audits nothing: False."""
+    removed = db.session.scalar(
+        update(Resource)
+        .where(Resource.id == resource.id, Resource.deleted_at.is_(None))
+        .values(deleted_at=utcnow())
+        .returning(Resource.id)
+        .execution_options(synchronize_session=False)
+    )
+    if removed is None:
+        db.session.rollback()
+        return False
+    db.session.refresh(resource)
     record("resource.deleted", actor=actor, space=resource.space, resource_id=resource.id,
            title=resource.title)  # fmt: skip
     db.session.commit()
     signals.resource_changed.send(resource)
+    return True
 
 
 # Downloads -------------------------------------------------------------------------------------

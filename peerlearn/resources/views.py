@@ -25,6 +25,7 @@ from peerlearn.permissions import (
     Action,
     authorize,
     can,
+    removal_shown_to,
     resource_readers,
     signed_in,
     space_or_404,
@@ -435,11 +436,17 @@ def reports(slug: str) -> str:
 @bp.route("/resources/<int:resource_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_resource(resource_id: int) -> str | Response:
-    resource = visible_or_404(Resource, resource_id)
-    authorize(Action.delete, resource)
-    if request.method == "POST":
-        space = resource.space
-        services.delete_resource(current_user, resource)
+    resource = db.get_or_404(Resource, resource_id)
+    # "Remove it" pressed again once it has gone (a double click) is answered, not "not found".
+    again = request.method == "POST" and removal_shown_to(current_user, resource)
+    if not again:
+        authorize(Action.view, resource, hide=True)
+        authorize(Action.delete, resource)
+        if request.method == "GET":
+            return render_template("resources/delete.html", resource=resource, space=resource.space)
+        again = not services.delete_resource(current_user, resource)  # someone was first
+    if again:
+        flash(f"{resource.title} has already been removed from the library.", "info")
+    else:
         flash(f"{resource.title} has been removed from the library.", "success")
-        return redirect(url_for("resources.space_library", slug=space.slug))
-    return render_template("resources/delete.html", resource=resource, space=resource.space)
+    return redirect(url_for("resources.space_library", slug=resource.space.slug))

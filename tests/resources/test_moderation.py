@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from peerlearn.audit.models import AuditEntry
+from peerlearn.core.db import utcnow
 from peerlearn.extensions import db
 from peerlearn.moderation.models import FlagOutcome
 from peerlearn.resources.models import ResourceFlag
@@ -149,6 +150,54 @@ def test_the_uploader_removes_a_resource(client, login, template, uploader, qms)
     assert client.get(f"/resources/{template.id}").status_code == 404
     assert client.get(f"/resources/{template.id}/download").status_code == 404
     assert "resource.deleted" in actions()
+
+
+def test_removing_twice_says_it_is_already_removed(client, login, template, uploader, qms):
+    """A double click on "Remove it": the second press changes nothing and records nothing,
+    and goes where the first went, saying the resource has already gone."""
+    login(client, uploader)
+    client.post(f"/resources/{template.id}/delete")
+    removed_at = template.deleted_at
+    response = client.post(f"/resources/{template.id}/delete", follow_redirects=True)
+    assert response.status_code == 200
+    assert response.request.path == f"/spaces/{qms.slug}/library"
+    assert (
+        "Board QMS assurance template has already been removed from the library"
+        in response.get_data(as_text=True)
+    )
+    db.session.refresh(template)
+    assert template.deleted_at == removed_at
+    assert actions().count("resource.deleted") == 1
+
+
+def test_only_those_who_could_remove_it_hear_it_is_removed(client, login, template, reader):
+    """Anyone else is not told the removed resource ever existed."""
+    template.deleted_at = utcnow()
+    db.session.commit()
+    login(client, reader)
+    assert client.post(f"/resources/{template.id}/delete").status_code == 404
+
+
+def test_two_removals_at_once_remove_it_once(app, template, uploader, moderator):
+    """The uploader and a moderator press "Remove it" at the same moment (each found it there
+    before either wrote): it is removed once, with one audit entry, and neither request fails."""
+    from peerlearn.accounts.models import User
+    from peerlearn.resources import services
+    from peerlearn.resources.models import Resource
+    from tests.concurrency import WRITES, at_once, first_writes_meet
+
+    resource_id, removed = template.id, []
+
+    def remove(user_id: int) -> None:
+        resource = db.session.get(Resource, resource_id)
+        removed.append(services.delete_resource(db.session.get(User, user_id), resource))
+
+    with first_writes_meet(WRITES, before=True):
+        at_once(app, [lambda: remove(uploader.id), lambda: remove(moderator.id)])
+    db.session.expire_all()
+    assert template.deleted_at is not None
+    assert actions().count("resource.deleted") == 1
+    assert sorted(removed) == [False, True]
 
 
 def test_others_may_not_remove_it(client, login, template, reader):

@@ -12,7 +12,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from peerlearn.extensions import db
-from peerlearn.permissions import can, resource_filter
+from peerlearn.permissions import can, removal_shown_to, resource_filter
 from peerlearn.resources.models import Classification, Resource, ResourceVisibility
 from peerlearn.spaces.models import MemberRole, Visibility
 from tests.roles import ACTIVE, EVERYONE, ROLES, SIGNED_IN, STATES
@@ -112,6 +112,18 @@ def test_who_may_act_on_a_resource(role, case, action, make_space, person_in, ma
         deleted=case == "removed",
     )
     assert can(actor, action, resource) is (role in ACTIONS[case][action])
+
+
+@pytest.mark.parametrize("case", ["another's", "own"])
+@pytest.mark.parametrize("role", ROLES)
+def test_who_is_told_a_resource_has_been_removed(role, case, make_space, person_in, make_resource):
+    """Those who could remove it while it was there hear that it has gone; to anyone else a
+    removed resource is not there at all."""
+    space = make_space(visibility=Visibility.network)
+    actor = person_in(role, space)
+    own = case == "own" and role != "anonymous"
+    resource = make_resource(space, by=actor if own else None, deleted=True)
+    assert removal_shown_to(actor, resource) is (role in ACTIONS[case]["delete"])
 
 
 def test_archived_space_resources_are_read_only(make_space, person_in, make_resource):
