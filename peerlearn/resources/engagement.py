@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
+from peerlearn.audit.services import record
 from peerlearn.core import signals
 from peerlearn.core.errors import RuleError
 from peerlearn.discussions.models import Thread
@@ -177,7 +178,8 @@ def keep_discussion_private(resource: Resource) -> None:
 
     A removed resource can be opened by nobody, moderators included, so its name also leaves
     the thread: the thread is renamed and its opening post (which names and links the resource)
-    removed. The members' replies stay, for the moderators."""
+    removed. The members' replies stay, for the moderators. Each step is audited, done by
+    peerlearn itself (no actor)."""
     if resource.discussion_thread_id is None or can_be_discussed(resource):
         return
     thread = db.session.get(Thread, resource.discussion_thread_id)
@@ -188,6 +190,8 @@ def keep_discussion_private(resource: Resource) -> None:
     if resource.deleted_at is not None:
         delete_post(None, opening_post(thread))
         if thread.title != REMOVED_RESOURCE_THREAD:
+            record("thread.renamed", space=thread.space, thread_id=thread.id, old=thread.title,
+                   new=REMOVED_RESOURCE_THREAD)  # fmt: skip
             thread.title = REMOVED_RESOURCE_THREAD
             db.session.commit()
             signals.thread_changed.send(thread)

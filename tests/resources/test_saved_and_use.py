@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from peerlearn.audit.models import AuditEntry
 from peerlearn.discussions import reading
 from peerlearn.discussions.models import Thread
 from peerlearn.extensions import db
@@ -235,6 +236,13 @@ def test_a_discussion_is_hidden_once_it_would_name_the_resource_to_those_kept_fr
         # Nobody may open a removed resource, moderators included: its name leaves the thread.
         assert notes.title not in thread.title and opening.deleted_at is not None
         assert not search(owner, notes.title).total
+        # The space's audit log says what became of the thread, as it says the thread was hidden.
+        renamed = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "thread.renamed")
+        ).one()
+        assert (renamed.actor_id, renamed.space_id) == (None, space.id)
+        assert renamed.detail == {"thread_id": thread.id, "old": f"Discussing: {notes.title}",
+                                  "new": "Discussion of a removed resource"}  # fmt: skip
     else:
         assert notes.title in thread.title and opening.deleted_at is None
 
