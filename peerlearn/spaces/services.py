@@ -153,6 +153,17 @@ def listed_spaces(user: Any, *, include_archived: bool = False) -> list[Space]:
     return list(db.session.scalars(query))
 
 
+def open_communities() -> list[Space]:
+    """The communities a new special interest group may belong to: those not archived, by name."""
+    return list(
+        db.session.scalars(
+            select(Space)
+            .where(Space.kind == SpaceKind.community, Space.archived_at.is_(None))
+            .order_by(Space.name)
+        )
+    )
+
+
 def members_query(
     space: Space,
     *,
@@ -221,6 +232,11 @@ def create_space(
         raise SpaceError("Choose the community this group belongs to", field="parent_id")
     if kind is SpaceKind.community and parent is not None:
         raise SpaceError("A community cannot belong to another community", field="parent_id")
+    if parent is not None and parent.archived:
+        raise SpaceError(
+            f"{parent.name} is archived. Choose a community that is not archived",
+            field="parent_id",
+        )
     space = Space(slug=slug, kind=kind, parent=parent, created_by_id=actor.id)
     _apply(space, data)
     db.session.add(space)

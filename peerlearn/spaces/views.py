@@ -2,7 +2,6 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -74,11 +73,8 @@ def new() -> str | Response:
         if request.method == "POST"
         else {"visibility": "network", "join_policy": "open", "kind": "sig"}
     )
-    communities = db.session.scalars(
-        select(Space).where(Space.kind == SpaceKind.community).order_by(Space.name)
-    ).all()
     form.parent_id.choices = [SelectChoice("", "None (this is a community)")] + [
-        SelectChoice(str(c.id), c.name) for c in communities
+        SelectChoice(str(c.id), c.name) for c in services.open_communities()
     ]
     if form.validate_on_submit():
         owner = find_user_by_email(form.owner_email.data) if form.owner_email.data else None

@@ -171,6 +171,47 @@ def test_mistakes_in_a_new_space_are_shown_beside_the_field(
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "space.created")) is None
 
 
+def test_archived_communities_are_not_offered_or_accepted_as_parents(
+    admin_client, make_space, community
+):
+    """A group cannot be added to an archived community: the form does not offer one, and one
+    posted anyway is refused beside the field, with what was typed kept."""
+    closed = make_space("Old Pilots Network", kind=SpaceKind.community, archived=True)
+    page = Page(admin_client.get("/spaces/new"))
+    offered = [attrs.get("value") for tag, attrs in page.main_tags if tag == "option"]
+    assert str(community.id) in offered
+    assert str(closed.id) not in offered
+    assert "Old Pilots Network" not in page.main_text
+
+    before = space_count()
+    page = Page(new_space(admin_client, parent_id=str(closed.id), name="Typed name"))
+    message = "Old Pilots Network is archived. Choose a community that is not archived"
+    assert page.status == 200
+    assert page.error_for("parent_id") == message
+    assert page.summary_has(message, "parent_id")
+    assert (page.values["name"], page.values["slug"]) == ("Typed name", "qms-sig")
+    assert page.values["description"] == "We share **QMS** tools."
+    assert space_count() == before
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "space.created")) is None
+
+
+def test_a_group_in_an_archived_community_keeps_it_when_its_settings_are_saved(
+    client, login, make_space, make_user
+):
+    closed = make_space("Old Pilots Network", kind=SpaceKind.community, archived=True)
+    owner = make_user("Olive Owner")
+    group = make_space("Flow Coaching SIG", parent=closed, owner=owner)
+    login(client, owner)
+    response = client.post(f"/spaces/{group.slug}/settings", data={
+        "name": "Flow Coaching", "summary": "", "description": "", "visibility": "network",
+        "join_policy": "open",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert "The space's settings have been saved." in Page(client.get(response.location)).main_text
+    group = space_with_slug(group.slug)
+    assert (group.name, group.parent_id) == ("Flow Coaching", closed.id)
+
+
 def test_the_error_summary_lists_mistakes_in_the_order_of_the_page(admin_client):
     page = Page(new_space(admin_client, kind="", name="", slug="", summary="S" * 281))
     assert [href for href, _text in page.summary] == ["#kind", "#name", "#slug", "#summary"]
