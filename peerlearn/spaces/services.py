@@ -282,12 +282,20 @@ def _apply(space: Space, data: SpaceData) -> None:
     space.join_policy = data.join_policy
 
 
-def update_space(actor: User, space: Space, data: SpaceData) -> None:
+def update_space(actor: User, space: Space, data: SpaceData) -> bool:
     """Change a space's settings; a change of visibility or joining is audited with old and new,
     as the space stood once held (:func:`_hold`), not as this request read it: two saves at once
-    (a double click) audit the change once."""
+    (a double click) audit the change once. Returns False, writing and auditing nothing, when
+    the settings were already as given."""
     _hold(space)
     db.session.refresh(space)
+    if (data.name.strip(), data.summary.strip(), data.description) == (
+        space.name,
+        space.summary,
+        space.description_source,
+    ) and (data.visibility, data.join_policy) == (space.visibility, space.join_policy):
+        db.session.rollback()
+        return False
     changes = {}
     if data.visibility is not space.visibility:
         changes["visibility"] = f"{space.visibility.value} → {data.visibility.value}"
@@ -299,6 +307,7 @@ def update_space(actor: User, space: Space, data: SpaceData) -> None:
     record("space.updated", actor=actor, space=space, **changes)
     db.session.commit()
     space_changed.send(space)
+    return True
 
 
 def set_archived(actor: User, space: Space, archived: bool) -> None:

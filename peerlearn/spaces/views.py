@@ -298,7 +298,7 @@ def settings(slug: str) -> str | Response:
         },
     )
     if form.validate_on_submit():
-        services.update_space(
+        changed = services.update_space(
             current_user,
             space,
             services.SpaceData(
@@ -309,7 +309,10 @@ def settings(slug: str) -> str | Response:
                 join_policy=JoinPolicy(form.join_policy.data),
             ),
         )
-        flash("The space's settings have been saved.", "success")
+        if changed:
+            flash("The space's settings have been saved.", "success")
+        else:
+            flash("Nothing changed: the space's settings were already as you saved them.", "info")
         return redirect(url_for("spaces.home", slug=space.slug))
     return render_template("spaces/settings.html", space=space, form=form)
 

@@ -296,3 +296,37 @@ def test_space_owners_see_their_audit_log_without_anyones_address(
     page = client.get(f"/spaces/{space.slug}/audit").get_data(as_text=True)
     assert "Changed the settings" in page
     assert "IP address" not in page and "127.0.0.1" not in page
+
+
+def test_saving_unchanged_settings_says_nothing_changed_and_audits_nothing(client, login, network):
+    _community, groups = network
+    space = groups["private"]
+    login(client, space.memberships[0].user)
+    settings = {
+        "name": "QMS Pilots SIG",
+        "summary": "Sharing quality management system pilots.",
+        "description": "About **this** group.",
+        "visibility": "private",
+        "join_policy": "request",
+    }
+    response = client.post(f"/spaces/{space.slug}/settings", data=settings)
+    assert response.status_code == 302
+    page = Page(client.get(response.location))
+    assert "Nothing changed: the space's settings were already as you saved them." in (
+        page.main_text
+    )
+    assert "The space's settings have been saved." not in page.main_text
+    assert "Changed the settings" not in client.get(f"/spaces/{space.slug}/audit").get_data(
+        as_text=True
+    )
+
+    # A change to the words alone is a change: saved and audited.
+    response = client.post(
+        f"/spaces/{space.slug}/settings", data={**settings, "description": "New words"}
+    )
+    assert "The space's settings have been saved." in Page(client.get(response.location)).main_text
+    assert "Changed the settings" in client.get(f"/spaces/{space.slug}/audit").get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert space.description_source == "New words"
