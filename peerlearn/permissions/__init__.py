@@ -286,8 +286,8 @@ def event_readers(event: Event, user_ids: Iterable[int]) -> set[int]:
 
 
 def can(user: Actor, action: Action | str, target: Any) -> bool:
-    """May ``user`` do ``action`` to ``target`` (the network, a space, thread, post, event or
-    library resource)?"""
+    """May ``user`` do ``action`` to ``target`` (the network, a space, thread, post, event,
+    library resource or someone's membership of a space)?"""
     if isinstance(target, Network):
         return network_allows(user, action)
     if isinstance(target, Space):
@@ -302,6 +302,8 @@ def can(user: Actor, action: Action | str, target: Any) -> bool:
         return event_allows(user, action, target, membership_of(user, target.space))
     if isinstance(target, Resource):
         return resource_allows(user, action, target, membership_of(user, target.space))
+    if isinstance(target, Membership):
+        return membership_allows(user, action, target, membership_of(user, target.space))
     raise TypeError(f"no permission rules for {type(target).__name__}")
 
 
@@ -419,8 +421,8 @@ def event_filter(user: Actor) -> ColumnElement[bool]:
 
 
 # Each part of the network has its rules, both faces side by side, in a module of this package:
-# discussions, the resource library, and the search index's copies of what those read. They are
-# part of this policy and imported from here like every other rule.
+# discussions, memberships, the resource library, and the search index's copies of what those
+# read. They are part of this policy and imported from here like every other rule.
 from peerlearn.permissions.copies import (  # noqa: E402
     event_copy_filter as event_copy_filter,
 )
@@ -447,6 +449,9 @@ from peerlearn.permissions.discussions import (  # noqa: E402
 )
 from peerlearn.permissions.discussions import (  # noqa: E402
     thread_filter as thread_filter,
+)
+from peerlearn.permissions.memberships import (  # noqa: E402
+    membership_allows as membership_allows,
 )
 from peerlearn.permissions.resources import (  # noqa: E402
     removal_shown_to as removal_shown_to,

@@ -237,17 +237,15 @@ def invite(slug: str) -> str | Response:
 @login_required
 def manage_member(slug: str, user_id: int, action: str) -> Response:
     space = space_or_404(slug, Action.list)
-    authorize(Action.manage if action == "role" else Action.moderate, space)
+    needed = Action.manage if action == "role" else Action.moderate
+    authorize(needed, space)
     user = db.get_or_404(User, user_id)
     membership = services.get_membership(space, user)
     if action != "ban" and membership is None:
         abort(404)
-    if (
-        membership is not None
-        and membership.role is MemberRole.owner
-        and not can(current_user, Action.manage, space)
-    ):
-        flash("Only an owner can change another owner's membership.", "error")
+    if membership is not None and not can(current_user, needed, membership):
+        # A moderator acting on someone made a moderator or owner since the page was shown.
+        flash(f"Only an owner can remove or ban {ROLE_NAMES[membership.role]}.", "error")
         return redirect(url_for("spaces.members", slug=space.slug))
     try:
         if action == "approve":

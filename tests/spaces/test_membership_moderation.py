@@ -37,8 +37,63 @@ def test_a_moderator_cannot_remove_or_ban_an_owner(browser, make_user, add_membe
         members = after(
             mo_browser, mo_browser.post(f"/spaces/{space.slug}/members/{owner.id}/{action}")
         )
-        assert "Only an owner can change another owner's membership." in members.main_text
+        assert "Only an owner can remove or ban an owner." in members.main_text
         assert membership(space, owner).role is MemberRole.owner
+
+
+#: The viewer's role -> the roles of the people whose membership they may remove or ban.
+REMOVES_OR_BANS = {
+    "member": set(),
+    "moderator": {"member"},
+    "owner": {"member", "moderator", "owner"},
+    "admin": {"member", "moderator", "owner"},
+}
+
+
+@pytest.mark.parametrize("action", ["remove", "ban", "role"])
+@pytest.mark.parametrize("target_role", ["member", "moderator", "owner"])
+@pytest.mark.parametrize("viewer_role", list(REMOVES_OR_BANS))
+def test_who_may_remove_ban_or_change_the_role_of_whom(
+    browser, make_user, add_member, space, viewer_role, target_role, action
+):
+    """A moderator removes and bans plain members only; a moderator or an owner is removed,
+    banned or given another role only by an owner or a network administrator. The page offers
+    only the buttons the viewer may use."""
+    viewer = make_user("Vi Ewer", admin=viewer_role == "admin")
+    if viewer_role != "admin":
+        add_member(space, viewer, MemberRole(viewer_role))
+    tess = make_user("Tess Target")
+    add_member(space, tess, MemberRole(target_role))
+    viewer_browser = browser(viewer)
+    if action == "role":
+        allowed = viewer_role in {"owner", "admin"}
+        button = "Change role for Tess Target"
+    else:
+        allowed = target_role in REMOVES_OR_BANS[viewer_role]
+        button = f"{action.capitalize()} Tess Target from Flow Coaching SIG"
+    assert (button in buttons(page(viewer_browser, f"/spaces/{space.slug}/members"))) is allowed
+
+    new_role = "moderator" if target_role == "member" else "member"
+    response = viewer_browser.post(
+        f"/spaces/{space.slug}/members/{tess.id}/{action}", data={"role": new_role}
+    )
+    after_it = membership(space, tess)
+    if allowed:
+        assert response.status_code == 302
+        if action == "remove":
+            assert after_it is None
+        elif action == "ban":
+            assert after_it.state is MemberState.banned
+        else:
+            assert after_it.role is MemberRole(new_role)
+        return
+    if viewer_role == "member" or action == "role":
+        assert response.status_code == 403
+    else:
+        whom = "an owner" if target_role == "owner" else "a moderator"
+        message = f"Only an owner can remove or ban {whom}."
+        assert message in after(viewer_browser, response).main_text
+    assert (after_it.state, after_it.role) == (MemberState.active, MemberRole(target_role))
 
 
 def test_banning_a_member(browser, make_user, add_member, make_space):

@@ -87,6 +87,37 @@ def test_archived_spaces_are_read_only(role, visibility, make_space, person_in):
     assert can(actor, Action.manage, space) is (role == "admin")
 
 
+#: The target's standing -> who may ``moderate`` their membership (remove or ban them, approve or
+#: decline their request, withdraw their invitation, lift their ban) and who may ``manage`` it
+#: (change their role). A moderator acts on plain members only; a moderator or an owner is for
+#: the space's owners and network administrators.
+MEMBERSHIP_EXPECTED: dict[str, dict[str, set[str]]] = {
+    "member": {"moderate": {"moderator", "owner", "admin"}, "manage": {"owner", "admin"}},
+    "requested": {"moderate": {"moderator", "owner", "admin"}, "manage": {"owner", "admin"}},
+    "invited": {"moderate": {"moderator", "owner", "admin"}, "manage": {"owner", "admin"}},
+    "banned": {"moderate": {"moderator", "owner", "admin"}, "manage": {"owner", "admin"}},
+    "moderator": {"moderate": {"owner", "admin"}, "manage": {"owner", "admin"}},
+    "owner": {"moderate": {"owner", "admin"}, "manage": {"owner", "admin"}},
+}
+
+
+@pytest.mark.parametrize("target", list(MEMBERSHIP_EXPECTED))
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_act_on_someones_membership(
+    role, target, make_space, make_user, add_member, person_in
+):
+    space = make_space()
+    member_role, state = STATES[target]
+    membership = add_member(space, make_user("Tess Target"), member_role, state)
+    actor = person_in(role, space)
+    for action, allowed in MEMBERSHIP_EXPECTED[target].items():
+        assert can(actor, action, membership) is (role in allowed), action
+    # Nobody acts on memberships of an archived space (administrators change its settings only).
+    space.archived_at = space.created_at
+    db.session.commit()
+    assert can(actor, Action.moderate, membership) is False
+
+
 def test_deactivated_users_count_as_anonymous(make_space, make_user, add_member):
     space = make_space(visibility=Visibility.private)
     user = make_user(active=False)
