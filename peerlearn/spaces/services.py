@@ -282,11 +282,14 @@ def _apply(space: Space, data: SpaceData) -> None:
     space.join_policy = data.join_policy
 
 
-def update_space(actor: User, space: Space, data: SpaceData) -> bool:
+def update_space(actor: User, space: Space, data: SpaceData) -> int | None:
     """Change a space's settings; a change of visibility or joining is audited with old and new,
     as the space stood once held (:func:`_hold`), not as this request read it: two saves at once
-    (a double click) audit the change once. Returns False, writing and auditing nothing, when
-    the settings were already as given."""
+    (a double click) audit the change once. A space opened to anyone admits, in the same unit
+    of work, everyone who had asked to join, as approving each request does.
+
+    Returns how many were admitted so, or None, writing and auditing nothing, when the settings
+    were already as given."""
     _hold(space)
     db.session.refresh(space)
     if (data.name.strip(), data.summary.strip(), data.description) == (
@@ -295,7 +298,13 @@ def update_space(actor: User, space: Space, data: SpaceData) -> bool:
         space.description_source,
     ) and (data.visibility, data.join_policy) == (space.visibility, space.join_policy):
         db.session.rollback()
-        return False
+        return None
+    requests = []
+    if data.join_policy is JoinPolicy.open and space.join_policy is not JoinPolicy.open:
+        requests = pending(space, MemberState.requested)
+    admitted = [request.user for request in requests]
+    for request in requests:
+        _admit(actor, request)
     changes = {}
     if data.visibility is not space.visibility:
         changes["visibility"] = f"{space.visibility.value} → {data.visibility.value}"
@@ -307,7 +316,9 @@ def update_space(actor: User, space: Space, data: SpaceData) -> bool:
     record("space.updated", actor=actor, space=space, **changes)
     db.session.commit()
     space_changed.send(space)
-    return True
+    for user in admitted:
+        _tell_admitted(space, user)
+    return len(admitted)
 
 
 def set_archived(actor: User, space: Space, archived: bool) -> None:
@@ -436,9 +447,19 @@ def approve_request(actor: User, membership: Membership) -> None:
     current = _held_membership(space, user)
     if current is None or current.state is not MemberState.requested:
         raise SpaceError("There is no request to approve")
-    current.state = MemberState.active
-    record("membership.approved", actor=actor, subject=user, space=space)
+    _admit(actor, current)
     db.session.commit()
+    _tell_admitted(space, user)
+
+
+def _admit(actor: User, request: Membership) -> None:
+    """Approve a request to join in the caller's unit of work (the space held); once it is
+    committed, :func:`_tell_admitted`."""
+    request.state = MemberState.active
+    record("membership.approved", actor=actor, subject=request.user, space=request.space)
+
+
+def _tell_admitted(space: Space, user: User) -> None:
     _notify(user, space, "email/request_approved.txt",
             f"You have joined {space.name} on peerlearn")  # fmt: skip
     _changed(space, user, MemberState.active)

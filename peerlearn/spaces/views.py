@@ -296,7 +296,7 @@ def settings(slug: str) -> str | Response:
         },
     )
     if form.validate_on_submit():
-        changed = services.update_space(
+        admitted = services.update_space(
             current_user,
             space,
             services.SpaceData(
@@ -307,12 +307,21 @@ def settings(slug: str) -> str | Response:
                 join_policy=JoinPolicy(form.join_policy.data),
             ),
         )
-        if changed:
-            flash("The space's settings have been saved.", "success")
+        if admitted is not None:
+            flash(f"The space's settings have been saved.{_admitted(admitted)}", "success")
         else:
             flash("Nothing changed: the space's settings were already as you saved them.", "info")
         return redirect(url_for("spaces.home", slug=space.slug))
     return render_template("spaces/settings.html", space=space, form=form)
+
+
+def _admitted(count: int) -> str:
+    """What the settings page says of the people admitted as the space opened to anyone."""
+    if count == 0:
+        return ""
+    if count == 1:
+        return " The person who had asked to join is now a member."
+    return f" The {count} people who had asked to join are now members."
 
 
 @bp.get("/<slug>/audit")

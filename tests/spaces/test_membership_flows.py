@@ -15,7 +15,16 @@ from peerlearn.spaces.models import (
     Visibility,
 )
 from tests.accounts.pages import Page
-from tests.spaces.flows import SECRET, after, assert_audited, buttons, membership, owner_of, page
+from tests.spaces.flows import (
+    SECRET,
+    after,
+    assert_audited,
+    buttons,
+    last_audit,
+    membership,
+    owner_of,
+    page,
+)
 
 # Open spaces -----------------------------------------------------------------------------------
 
@@ -203,6 +212,53 @@ def test_members_cannot_approve_requests(browser, make_user, add_member, private
     response = member_browser.post(f"/spaces/{space.slug}/members/{rita.id}/approve")
     assert response.status_code == 403
     assert membership(space, rita).state is MemberState.requested
+
+
+@pytest.mark.parametrize("join_policy", ["open", "invite"])
+def test_opening_a_space_admits_everyone_who_asked_to_join(
+    browser, make_user, add_member, outbox, private_space, join_policy
+):
+    """Anyone may join an open space, so those who asked are admitted when it opens, each told
+    and audited as an approval is; a space made invite-only leaves them for its moderators."""
+    space, owner = private_space, owner_of(private_space)
+    asked = [make_user("Rita Requester", "rita@trust.nhs.uk"), make_user("Ray Requester")]
+    for person in asked:
+        add_member(space, person, state=MemberState.requested)
+    owner_browser = browser(owner)
+    settings = {
+        "name": space.name,
+        "summary": space.summary,
+        "description": space.description_source,
+        "visibility": "private",
+        "join_policy": join_policy,
+    }
+    home = after(owner_browser, owner_browser.post(f"/spaces/{space.slug}/settings", data=settings))
+    assert "The space's settings have been saved." in home.main_text
+    members = page(owner_browser, f"/spaces/{space.slug}/members")
+    if join_policy == "invite":
+        assert "had asked to join" not in home.main_text
+        assert [membership(space, person).state for person in asked] == [MemberState.requested] * 2
+        assert "Approve Rita Requester's request" in buttons(members)
+        assert outbox.to("rita@trust.nhs.uk") == []
+        assert (
+            db.session.scalar(select(AuditEntry).where(AuditEntry.action == "membership.approved"))
+            is None
+        )
+        return
+    assert "The 2 people who had asked to join are now members." in home.main_text
+    assert [membership(space, person).state for person in asked] == [MemberState.active] * 2
+    approvals = db.session.execute(
+        select(AuditEntry.actor_id, AuditEntry.subject_id, AuditEntry.space_id)
+        .where(AuditEntry.action == "membership.approved")
+        .order_by(AuditEntry.subject_id)
+    ).all()
+    assert approvals == [(owner.id, person.id, space.id) for person in asked]
+    assert last_audit("space.updated").detail == {"join_policy": "request → open"}
+    assert "Requests to join" not in members.main_text
+    assert "Rita Requester" in members.main_text
+    assert outbox.last("rita@trust.nhs.uk").subject == "You have joined QMS Pilots SIG on peerlearn"
+    home = page(browser(asked[0]), f"/spaces/{space.slug}")
+    assert "You are a member of this space." in home.main_text
 
 
 # Invite-only spaces ----------------------------------------------------------------------------
