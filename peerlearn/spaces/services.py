@@ -291,7 +291,6 @@ def update_space(actor: User, space: Space, data: SpaceData) -> int | None:
     Returns how many were admitted so, or None, writing and auditing nothing, when the settings
     were already as given."""
     _hold(space)
-    db.session.refresh(space)
     if (data.name.strip(), data.summary.strip(), data.description) == (
         space.name,
         space.summary,
@@ -355,8 +354,11 @@ def _hold(space: Space) -> None:
     memberships as the one before it left them: two owners leaving at the same moment cannot
     each count the other as the owner who stays, a second click on Join finds the first's
     membership instead of adding another (which the unique key refused with a 500), and a
-    request approved as it is withdrawn is refused, not written to a row that has gone."""
+    request approved as it is withdrawn is refused, not written to a row that has gone. The
+    space itself is read again as held: one opened to anyone a moment ago is joined, not asked
+    to join."""
     hold(db.session, Space.name, Space.id == space.id)
+    db.session.refresh(space)
 
 
 def _held_membership(space: Space, user: User) -> Membership | None:

@@ -153,3 +153,20 @@ def test_a_ban_lifted_by_two_moderators_at_once_is_lifted_once(app, make_user, s
     owner = owner_of(space)
     lift = as_user(owner, moderating(services.unban, ben))
     assert racing(app, space, lift, lift) == ["That person is not banned"]
+
+
+def test_asking_to_join_as_the_space_is_opened_joins_it(app, make_user, make_space):
+    """The request to join read the space as it was (by request); the owner's save that opens it
+    is committed before the request holds the space. It joins the open space as it now stands,
+    instead of leaving a request that nobody will answer."""
+    space = make_space("QMS Pilots SIG", join_policy=JoinPolicy.request)
+    rita, owner_id, space_id = make_user("Rita Requester"), owner_of(space).id, space.id
+    assert space.join_policy is JoinPolicy.request  # as the request to join read it
+    data = services.SpaceData(space.name, "", "", space.visibility, JoinPolicy.open)
+
+    def open_it() -> None:
+        services.update_space(db.session.get(User, owner_id), db.session.get(Space, space_id), data)
+
+    at_once(app, [open_it])
+    services.join_space(rita, space)
+    assert membership(space, rita).state is MemberState.active
