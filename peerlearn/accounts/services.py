@@ -59,6 +59,14 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def find_listed_person(email: str) -> User | None:
+    """The person with this e-mail address if the network lists them (:func:`listed_people`):
+    the only people who may be invited to a space or named its owner."""
+    return db.session.scalar(
+        select(User).where(User.email == normalise_email(email), listed_people())
+    )
+
+
 # Registration ------------------------------------------------------------------------------------
 
 

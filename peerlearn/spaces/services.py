@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import (
     external_url,
-    find_user_by_email,
+    find_listed_person,
     listed_people,
     people_query,
 )
@@ -223,11 +223,17 @@ def create_space(
     slug: str,
     kind: SpaceKind,
     parent: Space | None = None,
-    owner: User | None = None,
+    owner_email: str = "",
 ) -> Space:
-    """Create a community or a special interest group; its owner is ``owner`` or the creator."""
+    """Create a community or a special interest group; its owner is the person with
+    ``owner_email``, who must be one the network lists, or else the creator."""
     slug = slug.strip().lower()
     _check_slug(slug)
+    owner = find_listed_person(owner_email) if owner_email else actor
+    if owner is None:
+        raise SpaceError(
+            "Nobody with that e-mail address has an active peerlearn account", field="owner_email"
+        )
     if kind is SpaceKind.sig and (parent is None or parent.kind is not SpaceKind.community):
         raise SpaceError("Choose the community this group belongs to", field="parent_id")
     if kind is SpaceKind.community and parent is not None:
@@ -248,7 +254,6 @@ def create_space(
         db.session.rollback()
         _check_slug(slug)
         raise
-    owner = owner or actor
     db.session.add(
         Membership(
             space_id=space.id, user_id=owner.id, role=MemberRole.owner, state=MemberState.active
@@ -422,8 +427,9 @@ def leave_space(user: User, space: Space) -> None:
 
 
 def _ensure_another_owner(space: Space, membership: Membership) -> None:
-    """Refuse to lose ``membership``'s ownership unless another owner can still act: an owner
-    whose account is deactivated cannot look after the space."""
+    """Refuse to lose ``membership``'s ownership unless another owner can still act: one the
+    network lists (:func:`listed_people`). An owner whose account is deactivated, or whose
+    address was never confirmed, cannot look after the space."""
     owners = db.session.scalar(
         select(func.count())
         .select_from(Membership)
@@ -433,7 +439,7 @@ def _ensure_another_owner(space: Space, membership: Membership) -> None:
             Membership.role == MemberRole.owner,
             Membership.state == MemberState.active,
             Membership.id != membership.id,
-            User.active.is_(True),
+            listed_people(),
         )
     )
     if not owners:
@@ -482,8 +488,8 @@ def decline_request(actor: User, membership: Membership) -> None:
 def invite(actor: User, space: Space, email: str) -> Membership:
     """Invite an existing member of the network by their e-mail address: one the network lists
     (active, with a confirmed address, as :func:`listed_people` says)."""
-    user = find_user_by_email(email)
-    if user is None or not user.active or not user.email_confirmed:
+    user = find_listed_person(email)
+    if user is None:
         raise SpaceError(
             "Nobody with that e-mail address has a peerlearn account. "
             "Ask them to register first, then invite them",

@@ -6,7 +6,6 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import find_user_by_email
 from peerlearn.audit.services import entries_query
 from peerlearn.core.forms import DirectoryFilterForm, show_error
 from peerlearn.core.pagination import paginate
@@ -77,36 +76,33 @@ def new() -> str | Response:
         SelectChoice(str(c.id), c.name) for c in services.open_communities()
     ]
     if form.validate_on_submit():
-        owner = find_user_by_email(form.owner_email.data) if form.owner_email.data else None
-        if form.owner_email.data and (owner is None or not owner.active):
-            form.owner_email.errors = [
-                *form.owner_email.errors,
-                "Nobody with that e-mail address has an active peerlearn account",
-            ]
+        try:
+            space = services.create_space(
+                current_user,
+                _space_data(form),
+                slug=form.slug.data,
+                kind=SpaceKind(form.kind.data),
+                parent=db.session.get(Space, form.parent_id.data) if form.parent_id.data else None,
+                owner_email=form.owner_email.data or "",
+            )
+        except services.SpaceError as error:
+            show_error(form, error)
         else:
-            try:
-                space = services.create_space(
-                    current_user,
-                    services.SpaceData(
-                        name=form.name.data,
-                        summary=form.summary.data or "",
-                        description=form.description.data or "",
-                        visibility=Visibility(form.visibility.data),
-                        join_policy=JoinPolicy(form.join_policy.data),
-                    ),
-                    slug=form.slug.data,
-                    kind=SpaceKind(form.kind.data),
-                    parent=db.session.get(Space, form.parent_id.data)
-                    if form.parent_id.data
-                    else None,
-                    owner=owner,
-                )
-            except services.SpaceError as error:
-                show_error(form, error)
-            else:
-                flash(f"{space.name} has been created.", "success")
-                return redirect(url_for("spaces.home", slug=space.slug))
+            flash(f"{space.name} has been created.", "success")
+            return redirect(url_for("spaces.home", slug=space.slug))
     return render_template("spaces/new.html", form=form)
+
+
+def _space_data(form: NewSpaceForm | SpaceSettingsForm) -> services.SpaceData:
+    """The settings a new space's form and a space's settings form share, as the service takes
+    them."""
+    return services.SpaceData(
+        name=form.name.data,
+        summary=form.summary.data or "",
+        description=form.description.data or "",
+        visibility=Visibility(form.visibility.data),
+        join_policy=JoinPolicy(form.join_policy.data),
+    )
 
 
 @bp.get("/<slug>")
@@ -299,13 +295,7 @@ def settings(slug: str) -> str | Response:
         admitted = services.update_space(
             current_user,
             space,
-            services.SpaceData(
-                name=form.name.data,
-                summary=form.summary.data or "",
-                description=form.description.data or "",
-                visibility=Visibility(form.visibility.data),
-                join_policy=JoinPolicy(form.join_policy.data),
-            ),
+            _space_data(form),
         )
         if admitted is not None:
             flash(f"The space's settings have been saved.{_admitted(admitted)}", "success")

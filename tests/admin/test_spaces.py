@@ -171,6 +171,26 @@ def test_mistakes_in_a_new_space_are_shown_beside_the_field(
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "space.created")) is None
 
 
+@pytest.mark.parametrize(
+    "account", [{"active": False}, {"confirmed": False}], ids=["deactivated", "unconfirmed"]
+)
+def test_only_someone_the_network_lists_can_be_named_the_owner(
+    admin_client, make_user, community, account
+):
+    """The owner must be able to look after the space: not a deactivated account, nor one whose
+    address was never confirmed (which may not even be its registrant's)."""
+    make_user("Una Unlisted", "una@trust.nhs.uk", **account)
+    page = Page(
+        new_space(admin_client, parent_id=str(community.id), owner_email="una@trust.nhs.uk")
+    )
+    message = "Nobody with that e-mail address has an active peerlearn account"
+    assert page.status == 200
+    assert page.error_for("owner_email") == message
+    assert page.summary_has(message, "owner_email")
+    assert (page.values["owner_email"], page.values["name"]) == ("una@trust.nhs.uk", "QMS SIG")
+    assert space_with_slug("qms-sig") is None
+
+
 def test_archived_communities_are_not_offered_or_accepted_as_parents(
     admin_client, make_space, community
 ):

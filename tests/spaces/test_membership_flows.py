@@ -98,15 +98,29 @@ def test_the_last_owner_cannot_leave(browser, space):
     )
 
 
-def test_an_owner_cannot_leave_when_the_only_other_owner_is_deactivated(
-    browser, make_user, add_member, space
+@pytest.mark.parametrize("how", ["leave", "step down"])
+@pytest.mark.parametrize(
+    "account", [{"active": False}, {"confirmed": False}], ids=["deactivated", "unconfirmed"]
+)
+def test_an_owner_cannot_go_when_the_only_other_owner_is_not_listed(
+    browser, make_user, add_member, space, account, how
 ):
+    """Only someone the network lists (an active account with a confirmed address) can look
+    after the space: a deactivated owner, or one who never confirmed their address, does not
+    count as the owner who stays."""
     owner = owner_of(space)
-    gone = make_user("Gus Gone", active=False)
-    add_member(space, gone, MemberRole.owner)
+    other = make_user("Gus Gone", **account)
+    add_member(space, other, MemberRole.owner)
     owner_browser = browser(owner)
-    home = after(owner_browser, owner_browser.post(f"/spaces/{space.slug}/leave"))
-    assert "A space needs an owner. Make someone else an owner first" in home.main_text
+    if how == "leave":
+        response = owner_browser.post(f"/spaces/{space.slug}/leave")
+    else:
+        response = owner_browser.post(
+            f"/spaces/{space.slug}/members/{owner.id}/role", data={"role": "member"}
+        )
+    assert "A space needs an owner. Make someone else an owner first" in (
+        after(owner_browser, response).main_text
+    )
     assert membership(space, owner).role is MemberRole.owner
 
 
