@@ -28,6 +28,7 @@ from xdist.scheduler import LoadScopeScheduling
 from peerlearn import create_app, init_socketio
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.accounts.passwords import hash_password
+from peerlearn.config import normalise_database_url
 from peerlearn.core.db import utcnow
 from peerlearn.extensions import cache, db, limiter
 from peerlearn.organisations.models import Organisation, OrganisationKind, Region
@@ -98,8 +99,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def _reset_postgres(url: str) -> str:
-    from peerlearn.config import normalise_database_url
-
     url = normalise_database_url(url)
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -109,16 +108,20 @@ def _reset_postgres(url: str) -> str:
     return url
 
 
-def _worker_postgres(url: str, worker: str) -> Iterator[str]:
-    """A database of this worker's own beside the one named (same server), dropped afterwards."""
+def _worker_postgres(url: str, worker: str, template: str | None = None) -> Iterator[str]:
+    """A database of this worker's own beside the one named (same server), dropped afterwards:
+    empty, or a copy of the database called ``template`` (which nobody may be connected to)."""
     server = make_url(url)
     name = f"{server.database}_{worker}"
     admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(
+            f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        )
+    own = server.set(database=name).render_as_string(hide_password=False)
     try:
-        yield _reset_postgres(server.set(database=name).render_as_string(hide_password=False))
+        yield normalise_database_url(own) if template else _reset_postgres(own)
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -8,6 +8,7 @@ from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation
 from peerlearn.spaces.models import Membership, Space, Visibility
 from tests.conftest import PASSWORD
+from tests.core.conftest import seed_demo
 
 #: A password create-admin is given for an account that already has one.
 NEW_PASSWORD = "a brand new admin passphrase 7"
@@ -20,10 +21,8 @@ def _counts():
     )
 
 
-def test_seed_demo_builds_a_believable_network_and_prints_the_accounts(app):
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    assert "admin@peerlearn.example" in result.output
+def test_seed_demo_builds_a_believable_network_and_prints_the_accounts(demo):
+    assert "admin@peerlearn.example" in demo.output
     organisations, users, spaces, memberships = _counts()
     assert organisations >= 20 and 10 <= users <= 20 and spaces >= 4 and memberships > users
     admin = db.session.scalar(select(User).where(User.email == "admin@peerlearn.example"))
@@ -43,12 +42,11 @@ def test_seed_demo_builds_a_believable_network_and_prints_the_accounts(app):
     assert all(u.email.endswith("@peerlearn.example") for u in db.session.scalars(select(User)))
 
 
-def test_seeding_twice_changes_nothing(app):
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+def test_seeding_twice_changes_nothing(demo_copy):
+    """On a copy of the demo seeded once (tests/core/conftest.py), seeded a second time."""
     before = _counts()
     hashes = dict(db.session.execute(select(User.email, User.password_hash)).all())
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    seed_demo(demo_copy)
     assert _counts() == before
     assert dict(db.session.execute(select(User.email, User.password_hash)).all()) == hashes
 

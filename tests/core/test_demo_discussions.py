@@ -21,18 +21,13 @@ from peerlearn.discussions.models import (
 from peerlearn.extensions import db
 from peerlearn.notifications.models import Notification
 from peerlearn.spaces.models import Membership, MemberState, Space
+from tests.core.conftest import seed_demo
 
 COUNTED = (Thread, Post, HelpfulMark, Tag, PostRevision, ThreadSubscription, Notification)
 
 
 def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-def _seed(app) -> None:
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
 
 
 def test_the_plan_is_the_same_every_time_and_only_names_demo_people():
@@ -54,15 +49,17 @@ def test_the_plan_is_the_same_every_time_and_only_names_demo_people():
             assert all(handle != post.author for handle, _ in post.helpful)
 
 
-def test_seed_demo_builds_a_living_network_once(app):
-    """One seed per backend (it takes a few seconds): every check below, then a second run."""
-    _seed(app)
+def test_seed_demo_builds_a_living_network(demo):
     _every_space_has_threads()
     _threads_hold_questions_answers_trees_mentions_and_marks()
     _counters_times_and_authors_are_consistent()
+
+
+def test_seeding_again_adds_no_discussions_and_moves_no_thread(demo_copy):
+    """On a copy of the demo seeded once (tests/core/conftest.py), seeded a second time."""
     before = {model.__name__: _count(model) for model in COUNTED}
     activity = dict(db.session.execute(select(Thread.id, Thread.last_activity_at)).all())
-    _seed(app)
+    seed_demo(demo_copy)
     assert {model.__name__: _count(model) for model in COUNTED} == before
     assert dict(db.session.execute(select(Thread.id, Thread.last_activity_at)).all()) == activity
 

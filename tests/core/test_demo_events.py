@@ -20,6 +20,7 @@ from peerlearn.events.models import (
 )
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Membership, MemberState
+from tests.conftest import PASSWORD
 
 COUNTED = (Event, ChatMessage, Question, QuestionVote, Rsvp, Thread, Post)
 
@@ -28,53 +29,59 @@ def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def _seed(app) -> str:
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
-    return result.output
-
-
 def _messages(event):
     return db.session.scalars(
         select(ChatMessage).where(ChatMessage.event_id == event.id).order_by(ChatMessage.id)
     ).all()
 
 
-def test_seed_demo_adds_past_upcoming_and_open_events_once(app, client, login):
-    """One full seed per backend (it takes a few seconds): every check below, then the events'
-    part again, and again on a "later day"."""
-    started = utcnow()
-    output = _seed(app)
-    now = utcnow()
+def test_seed_demo_adds_past_upcoming_and_open_events(demo):
     events = db.session.scalars(select(Event)).all()
     assert len(events) == len(EVENTS) == 6
-    _past_events_have_believable_transcripts(events, now)
-    upcoming = [e for e in events if e.starts_at > now]
+    _past_events_have_believable_transcripts(events, demo.finished)
+    upcoming = [e for e in events if e.starts_at > demo.finished]
     assert len(upcoming) == 3 and len({e.space_id for e in upcoming}) == 3
     (live,) = [e for e in events if chat.is_open(e)]
     # Ten minutes before the seeding, to the minute below (however long the seeding took).
-    assert started - timedelta(minutes=11) <= live.starts_at <= now - timedelta(minutes=10)
+    assert demo.started - timedelta(minutes=11) <= live.starts_at
+    assert live.starts_at <= demo.finished - timedelta(minutes=10)
     assert live.ends_at == live.starts_at + timedelta(minutes=90)
     assert 3 <= len(_messages(live)) <= 10
     # Each names the one before it, as the chat's own messages do (docs/live-chat.md).
     ids = [m.id for m in _messages(live)]
     assert [m.previous_id for m in _messages(live)] == [None, *ids[:-1]]
-    assert all(m.created_at <= now for m in _messages(live))
-    assert f"/events/{live.id}" in output and "is open now" in output
-    _a_member_reads_a_transcript(client, login, events)
+    assert all(m.created_at <= demo.finished for m in _messages(live))
+    assert f"/events/{live.id}" in demo.output and "is open now" in demo.output
 
+
+def test_a_member_reads_a_demo_transcript(demo_copy):
+    """On a copy of the seeded demo: signing in writes (the audit log, when last seen)."""
+    past = db.session.scalars(select(Event).where(Event.record_thread_id.is_not(None))).first()
+    client = demo_copy.test_client()
+    aisha = db.session.scalar(select(User).where(User.handle == "aisha-khan"))
+    signed_in = client.post("/login", data={"email": aisha.email, "password": PASSWORD})
+    assert signed_in.status_code == 302
+    page = client.get(f"/events/{past.id}/transcript").get_data(as_text=True)
+    assert "Message removed" in page and "The record of this event is in the forum" in page
+
+
+def test_seeding_the_events_again_adds_none_and_keeps_the_drop_in_open_on_a_later_day(
+    demo_copy,
+):
+    """On a copy of the seeded demo: the events' part again, and again on a "later day"."""
+    now = utcnow()
+    (live,) = [e for e in db.session.scalars(select(Event)) if chat.is_open(e)]
+    upcoming = db.session.scalars(select(Event).where(Event.starts_at > now)).all()
     before = {model.__name__: _count(model) for model in COUNTED}
     assert seed_events() == 0
     assert {model.__name__: _count(model) for model in COUNTED} == before
 
     # A later day: the drop-in (and an upcoming event) are over when the demo starts again.
     later = timedelta(days=3, hours=5)
-    live = db.session.get(Event, live.id)
     live.starts_at, live.ends_at = live.starts_at - later, live.ends_at - later
     for message in _messages(live):
         message.created_at -= later
-    first = db.session.get(Event, upcoming[0].id)
+    first = upcoming[0]
     first.starts_at, first.ends_at = now - timedelta(days=8), now - timedelta(days=8, hours=-1)
     db.session.commit()
     assert seed_events() == 0
@@ -124,10 +131,3 @@ def _past_events_have_believable_transcripts(events, now):
     )
     assert all(q.body_source in opening.body_source for q in answered)
     assert "qms-in-practice-slides.pdf" in opening.body_source
-
-
-def _a_member_reads_a_transcript(client, login, events):
-    past = next(e for e in events if e.record_thread_id)
-    login(client, db.session.scalar(select(User).where(User.handle == "aisha-khan")))
-    page = client.get(f"/events/{past.id}/transcript").get_data(as_text=True)
-    assert "Message removed" in page and "The record of this event is in the forum" in page

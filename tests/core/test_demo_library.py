@@ -23,14 +23,14 @@ from peerlearn.resources.models import (
     StoredFile,
 )
 from peerlearn.resources.storage import storage
-from tests.core.test_demo_discussions import _count, _seed
+from tests.core.conftest import seed_demo
+from tests.core.test_demo_discussions import _count
 
 COUNTED = (Resource, ResourceVersion, StoredFile, CaseStudySection, ResourceUse, SavedResource,
            ResourceDownload)  # fmt: skip
 
 
-def test_seed_demo_builds_a_believable_library_once(app, client):
-    _seed(app)
+def test_seed_demo_builds_a_believable_library(demo):
     resources = db.session.scalars(select(Resource)).all()
     assert len(resources) == len(LIBRARY)
     kinds = [r.kind for r in resources]
@@ -40,9 +40,14 @@ def test_seed_demo_builds_a_believable_library_once(app, client):
     _provenance_and_adaptation(resources)
     _case_studies_and_engagement(resources)
 
+
+def test_seeding_again_adds_no_resources_and_stores_no_files(demo_copy):
+    """On a copy of the demo seeded once (tests/core/conftest.py), and of its files, seeded a
+    second time."""
     before = {model.__name__: _count(model) for model in COUNTED}
     on_disk = sorted(storage().stored())
-    _seed(app)
+    assert len(on_disk) == before["StoredFile"] > 0  # the copy has the files too
+    seed_demo(demo_copy)
     assert {model.__name__: _count(model) for model in COUNTED} == before
     assert sorted(storage().stored()) == on_disk
 
