@@ -56,10 +56,15 @@ BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
+#: The modules that read the demo seeded once per backend (``seeded_demo``, tests/core/conftest.py).
+SEEDED_DEMO_MODULES = ("tests/core/test_cli.py", "tests/core/test_demo_")
+
+
 class SharedSetupScheduling(LoadScopeScheduling):
     """pytest-xdist hands tests out one at a time, except those that share a costly setup: the
     browser tests (one served demo and one Chromium) go to one worker together, and so does each
-    live module (a seeded database). The grouping goes by path, so it needs no markers."""
+    live module (a seeded database), and the seeded-demo modules on each backend (one seed each).
+    The grouping goes by path and parameters, so it needs no markers."""
 
     def _split_scope(self, nodeid: str) -> str:
         path = nodeid.split("::", 1)[0]
@@ -67,6 +72,9 @@ class SharedSetupScheduling(LoadScopeScheduling):
             return "tests/browser"
         if path.startswith("tests/live/"):
             return path
+        if path.startswith(SEEDED_DEMO_MODULES):
+            params = nodeid.partition("[")[2].removesuffix("]").split("-")
+            return "seeded demo " + next((b for b in BACKENDS if b in params), "")
         return nodeid
 
 

@@ -3,7 +3,8 @@ that only read it; a test that writes (seeding again, moving the clock on) gets 
 
 Seeding takes seconds, copying the seeded database a fraction of one. The shared database is a
 database of its own, so the one every other test empties stays as it was, and it is opened
-read-only, so a test that writes to it fails instead of changing what the others read.
+read-only, so a test that writes to it fails instead of changing what the others read. The
+scheduler in tests/conftest.py keeps these modules on one worker per backend (one seed each).
 """
 
 from __future__ import annotations
