@@ -1,4 +1,4 @@
-"""Small real PowerPoint and OpenDocument files, made in the test, for the tests of what search
+"""Small real PowerPoint, Excel and OpenDocument files, made in the test, for the tests of what search
 reads inside uploads."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+from openpyxl import Workbook
 from pptx import Presentation
 from pptx.util import Inches
 
@@ -46,6 +47,18 @@ def pptx_bytes(
         slide.notes_slide.notes_text_frame.text = notes
     out = io.BytesIO()
     presentation.save(out)
+    return out.getvalue()
+
+
+def xlsx_bytes(sheet: str, *cells: str) -> bytes:
+    """A workbook made with openpyxl: one sheet of this name, the cells down its first column."""
+    workbook = Workbook()
+    worksheet = workbook.active
+    worksheet.title = sheet
+    for cell in cells:
+        worksheet.append([cell])
+    out = io.BytesIO()
+    workbook.save(out)
     return out.getvalue()
 
 

@@ -150,17 +150,20 @@ def _docx(path: str) -> list[str]:
 def _xlsx(path: str) -> list[str]:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
     words: list[str] = []
-    try:
-        for sheet in workbook.worksheets:
-            words.append(sheet.title)
-            for row in sheet.iter_rows(values_only=True):
-                words.extend(str(value) for value in row if value is not None)
-                if len(words) >= MAX_CELLS:
-                    return words
-    finally:
-        workbook.close()
+    # An open file, not the path: openpyxl refuses a path without an Excel extension, and
+    # uploads are stored under names of the storage's own.
+    with open(path, "rb") as file:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+        try:
+            for sheet in workbook.worksheets:
+                words.append(sheet.title)
+                for row in sheet.iter_rows(values_only=True):
+                    words.extend(str(value) for value in row if value is not None)
+                    if len(words) >= MAX_CELLS:
+                        return words
+        finally:
+            workbook.close()
     return words
 
 

@@ -22,7 +22,7 @@ from peerlearn.resources.models import (
 )
 from peerlearn.search.indexing import reindex_all
 from peerlearn.spaces.models import MemberRole, Visibility
-from tests.documents import odf_paragraphs, pptx_bytes
+from tests.documents import odf_paragraphs, pptx_bytes, xlsx_bytes
 from tests.resources.conftest import pdf_bytes
 from tests.roles import ROLES
 
@@ -101,13 +101,14 @@ def test_found_by_a_word_only_inside_its_pdf_or_docx(share, member, find):
     ("content", "filename"),
     [
         (pptx_bytes("Board huddle", notes="Quillwort speaker notes"), "huddle.pptx"),
+        (xlsx_bytes("Measures", "Quillwort measure"), "measures.xlsx"),
         (odf_paragraphs("text", "Quillwort review meeting"), "review.odt"),
         (odf_paragraphs("spreadsheet", "Quillwort measure"), "measures.ods"),
         (odf_paragraphs("presentation", "Quillwort slide"), "huddle.odp"),
     ],
-    ids=["pptx", "odt", "ods", "odp"],
+    ids=["pptx", "xlsx", "odt", "ods", "odp"],
 )
-def test_found_by_a_word_only_inside_its_powerpoint_or_opendocument_file(
+def test_found_by_a_word_only_inside_its_powerpoint_excel_or_opendocument_file(
     share, member, find, content, filename
 ):
     resource = share("Review pack", content, filename)
