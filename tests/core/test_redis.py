@@ -19,6 +19,10 @@ def redis_config():
         "REDIS_URL": REDIS_URL,
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": prefix,
+        # The storage's own prefix too: the suite's limiter, left on this storage, is reset before
+        # every later test, and a reset deletes every key under the storage's prefix ("LIMITS"
+        # by default), another worker's counts in the middle of this test included.
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": prefix},
     }
     connection = redis.Redis.from_url(REDIS_URL)
     for key in connection.scan_iter(f"*{prefix}*"):
