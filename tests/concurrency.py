@@ -65,26 +65,39 @@ def first_writes_meet(
 
 
 def one_inside_another(
-    app: Flask, paused: Callable[[], object], other: Callable[[], object], prefix: str
+    app: Flask,
+    paused: Callable[[], object],
+    other: Callable[[], object],
+    prefix: str,
+    *,
+    resume: str | tuple[str, ...] | None = None,
 ) -> None:
     """Run ``paused`` up to its first statement beginning with ``prefix``, then ``other`` from
     start to end (committed), then the rest of ``paused``: everything ``paused`` read before that
     statement, ``other`` changed before it went on (a request overtaken between its check and
-    its write)."""
+    its write).
+
+    With ``resume``, ``paused`` goes on as soon as ``other`` is about to run a statement beginning
+    with it, not once ``other`` has ended: for an ``other`` that must wait there for what
+    ``paused`` holds (and would otherwise wait for nothing, overtaking it)."""
     reached, done = threading.Event(), threading.Event()
     pausing: list[int] = []
+    overtaking: list[int] = []
 
     def pause(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         if threading.get_ident() in pausing and statement.startswith(prefix):
             pausing.clear()
             reached.set()
             done.wait(5)
+        elif resume and threading.get_ident() in overtaking and statement.startswith(resume):
+            done.set()
 
     def first() -> None:
         pausing.append(threading.get_ident())
         paused()
 
     def second() -> None:
+        overtaking.append(threading.get_ident())
         reached.wait(5)
         try:
             other()

@@ -28,7 +28,14 @@ from peerlearn.events.models import (
     new_feed_token,
 )
 from peerlearn.extensions import db
-from peerlearn.permissions import Action, Actor, can, event_filter, remember_memberships
+from peerlearn.permissions import (
+    Action,
+    Actor,
+    can,
+    event_filter,
+    forget_standing,
+    remember_memberships,
+)
 from peerlearn.spaces.models import MemberState, Space
 
 #: Events happen in England: times are entered and shown in London time, stored in UTC.
@@ -40,6 +47,11 @@ FEED_HISTORY = timedelta(days=90)
 
 class EventError(RuleError):
     """A rule about events was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
+
+
+class MayNotAnswer(EventError):
+    """The policy does not let them answer the event, asked again once their answers and the
+    event are held (:func:`set_rsvp`): refused as the view refuses anyone who may not."""
 
 
 def london_to_utc(day: date, at: time, field: str) -> datetime:
@@ -219,16 +231,34 @@ def _places_taken(event: Event, excluding: int | None = None) -> int:
         return db.session.scalar(query) or 0
 
 
+def hold_answers(user: User) -> None:
+    """Make this transaction the only one changing the person's answers until it ends (their
+    account's row held, :func:`~peerlearn.core.db.hold`, before any event is), and have the
+    policy read their account and memberships again. An answer and the withdrawal of a removed,
+    banned or deactivated person's answers (:func:`withdraw_answers`) then happen one at a time:
+    the withdrawal sees every answer given before it, and an answer given after it is refused by
+    the policy. Without it, an answer checked just before a removal committed was written just
+    after the withdrawal had looked for answers, and kept its place."""
+    hold(db.session, User.site_role, User.id == user.id)
+    forget_standing(user)
+
+
 def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
     """Answer an event. Going to a full event puts you on its waiting list; giving up a place
     gives it to the first person waiting, in the same transaction, so nobody answering at that
     moment can take it first. Answers to one event are taken one at a time
-    (:func:`hold_event`), so its places are never given out twice."""
+    (:func:`hold_event`), so its places are never given out twice. The policy (``post``) is
+    asked again once the person's answers and the event are held (:func:`hold_answers`): a
+    removal, ban or deactivation committed since the request's own check refuses the answer
+    (:class:`MayNotAnswer`)."""
     if event.cancelled:
         raise EventError("This event was cancelled")
     if event.ends_at < utcnow():
         raise EventError("This event has finished")
+    hold_answers(user)
     hold_event(event)
+    if not can(user, Action.post, event):
+        raise MayNotAnswer("You can no longer answer this event")
     rsvp = db.session.get(Rsvp, (event.id, user.id))
     had_place = _has_place(rsvp)
     if rsvp is None:
@@ -263,7 +293,10 @@ def withdraw_answers(user: User, space: Space) -> None:
     """Withdraw the member's answers to the space's events not yet over that they may no longer
     attend (the policy's ``attend``: they were removed from the space, banned, or left it), each
     place they held going to the person waiting longest, as if they had answered "not going".
-    Answers to past events stay: they are the record of who came."""
+    Answers to past events stay: they are the record of who came. Their answers are held first
+    (:func:`hold_answers`), so that one given at the same moment is either seen here or
+    refused."""
+    hold_answers(user)
     answered = select(Rsvp.event_id).where(Rsvp.user_id == user.id)
     events = db.session.scalars(
         select(Event)

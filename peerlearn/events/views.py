@@ -13,7 +13,7 @@ from peerlearn.events import services
 from peerlearn.events.forms import EventForm, RsvpForm, parse_date, parse_time
 from peerlearn.events.models import Event, RsvpStatus
 from peerlearn.extensions import limiter
-from peerlearn.permissions import Action, authorize, space_or_404, visible_or_404
+from peerlearn.permissions import Action, authorize, deny, space_or_404, visible_or_404
 
 bp = Blueprint("events", __name__)
 
@@ -142,6 +142,8 @@ def rsvp(event_id: int) -> str | BaseResponse:
     if form.validate_on_submit():
         try:
             answer = services.set_rsvp(current_user, event, RsvpStatus(form.status.data))
+        except services.MayNotAnswer:
+            deny()  # removed, banned or deactivated since authorize() above asked
         except services.EventError as error:
             flash(error.message, "error")
         else:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import Session, joinedload
+from werkzeug.local import LocalProxy
 
 from peerlearn.accounts.models import User
 from peerlearn.discussions.models import Post, Thread
@@ -142,6 +143,22 @@ def event_with_membership(user: Actor, event_id: int) -> Event | None:
     found_event, membership = found
     _membership_cache()[(person.id, found_event.space_id)] = membership
     return found_event
+
+
+def forget_standing(user: Actor) -> None:
+    """Have the policy's next answers about ``user`` read their account and their memberships as
+    committed now, not as this request first read them (kept for the request, and as loaded in
+    the session): for a service that asks again once it holds what it writes, so that a removal,
+    a ban or a deactivation committed since the request's own check counts."""
+    if has_app_context():
+        g.pop(_MEMBERSHIPS, None)
+    person = user._get_current_object() if isinstance(user, LocalProxy) else user
+    if not isinstance(person, User) or person not in db.session:
+        return
+    db.session.expire(person, ["active", "site_role"])
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, Membership) and loaded.user_id == person.id:
+            db.session.expire(loaded)
 
 
 @event.listens_for(Session, "after_flush")

@@ -11,9 +11,10 @@ from peerlearn.core.db import utcnow
 from peerlearn.events import services
 from peerlearn.events.models import Event, Rsvp, RsvpStatus
 from peerlearn.extensions import db
+from peerlearn.permissions import Action, can
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole, Space, Visibility
-from tests.concurrency import at_once, first_writes_meet
+from tests.concurrency import WRITES, at_once, first_writes_meet, one_inside_another
 
 
 @pytest.fixture
@@ -138,3 +139,90 @@ def test_two_members_removed_at_once_each_free_a_place_for_someone_waiting(
         at_once(app, [remove(people[0].id), remove(people[1].id)])
     db.session.expire_all()
     assert _places(event) == (["Third", "Fourth"], ["Fifth"])
+
+
+# Answering at the moment of removal --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("change", [_remove, _ban])
+def test_an_answer_checked_just_before_a_removal_is_refused_once_it_writes(
+    app, sig, moderator, member, event, client, login, change
+):
+    """The answer's request asked the policy before the removal committed (the view's check,
+    its membership then kept in the request and the session), and holds the event after the
+    removal and its withdrawal: it asks again, reading the membership as it is now, and is
+    refused as anyone who may not answer is. The place stays free."""
+    leaving = member("Leaving Member")
+    login(client, leaving)
+    moderator_id, space_id, leaving_id = moderator.id, sig.id, leaving.id
+    answers = []
+
+    def answer() -> None:
+        answers.append(client.post(f"/events/{event.id}/rsvp", data={"status": "going"}))
+
+    def remove() -> None:
+        space = db.session.get(Space, space_id)
+        change(db.session.get(User, moderator_id), space, db.session.get(User, leaving_id))
+
+    one_inside_another(app, answer, remove, "UPDATE")  # the first hold: the view has checked
+    assert [response.status_code for response in answers] == [403]
+    db.session.expire_all()
+    assert _answer(event, leaving) is None
+    assert _places(event) == ([], [])
+
+
+def test_a_ban_is_seen_by_an_answer_that_loaded_the_membership_before_it(
+    app, sig, moderator, member, event
+):
+    """The answering request still holds the membership it read before the ban (as a page that
+    listed the member's spaces would): the policy asks again of the database, not of that."""
+    banned = member("Banned Member")
+    moderator_id, space_id, banned_id, event_id = moderator.id, sig.id, banned.id, event.id
+    refusals, kept = [], []
+
+    def answer() -> None:
+        user, answered = db.session.get(User, banned_id), db.session.get(Event, event_id)
+        kept.append(spaces.get_membership(answered.space, user))
+        assert can(user, Action.post, answered)
+        try:
+            services.set_rsvp(user, answered, RsvpStatus.going)
+        except services.MayNotAnswer as refusal:
+            refusals.append(refusal.message)
+
+    def ban() -> None:
+        space = db.session.get(Space, space_id)
+        _ban(db.session.get(User, moderator_id), space, db.session.get(User, banned_id))
+
+    one_inside_another(app, answer, ban, "UPDATE")
+    assert refusals == ["You can no longer answer this event"]
+    db.session.expire_all()
+    assert _answer(event, banned) is None
+
+
+def test_a_removal_just_after_an_answer_was_checked_withdraws_it(
+    app, sig, moderator, member, event
+):
+    """The answer was checked, its member's answers and the event held, before the removal
+    committed, and is written after the removal's withdrawal began: the withdrawal waits for it
+    (it holds the member's answers first), then sees it and withdraws it. (On SQLite the removal
+    cannot write at all while the answer holds the single write lock, so the answer is committed
+    before the removal either way: there, this passes without the fix too.)"""
+    leaving = member("Leaving Member")
+    moderator_id, space_id, leaving_id, event_id = moderator.id, sig.id, leaving.id, event.id
+
+    def answer() -> None:
+        services.set_rsvp(
+            db.session.get(User, leaving_id), db.session.get(Event, event_id), RsvpStatus.going
+        )
+
+    def remove() -> None:
+        space = db.session.get(Space, space_id)
+        _remove(db.session.get(User, moderator_id), space, db.session.get(User, leaving_id))
+
+    # The answer waits between its check and its write while the removal commits and goes on
+    # into its withdrawal (on SQLite, to its first write), which then waits for the answer.
+    resume = "UPDATE users" if db.engine.dialect.name == "postgresql" else WRITES
+    one_inside_another(app, answer, remove, "INSERT INTO rsvps", resume=resume)
+    db.session.expire_all()
+    assert _answer(event, leaving) is None
+    assert _places(event) == ([], [])
