@@ -47,7 +47,8 @@
     Sent with the :class:`~peerlearn.accounts.models.User` after an administrator deactivates or
     reactivates the account, or gives or takes away the network administrator role (committed):
     what they may read has changed. The live chat drops them from chats they may no longer read;
-    the header count closes their room (its connections connect again, or are refused).
+    the header count closes their room (its connections connect again, or are refused); events
+    withdraw a deactivated account's answers to every event still to come.
 
 ``sign_ins_ended``
     Sent with the :class:`~peerlearn.accounts.models.User` after one or all of their sign-ins

@@ -16,7 +16,7 @@ from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
 from peerlearn.core.db import hold, insert_into, utcnow
 from peerlearn.core.errors import RuleError
-from peerlearn.core.signals import event_changed, membership_changed
+from peerlearn.core.signals import account_changed, event_changed, membership_changed
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import (
@@ -289,20 +289,24 @@ def _place_given_up(event: Event) -> None:
     _promote_waiting(event)
 
 
-def withdraw_answers(user: User, space: Space) -> None:
-    """Withdraw the member's answers to the space's events not yet over that they may no longer
-    attend (the policy's ``attend``: they were removed from the space, banned, or left it), each
-    place they held going to the person waiting longest, as if they had answered "not going".
-    Answers to past events stay: they are the record of who came. Their answers are held first
-    (:func:`hold_answers`), so that one given at the same moment is either seen here or
-    refused."""
+def withdraw_answers(user: User, space: Space | None = None) -> None:
+    """Withdraw the person's answers to events not yet over (the space's, or every space's) that
+    they may no longer attend (the policy's ``attend``: they were removed from the space, banned,
+    or left it; or their account was deactivated), each place they held going to the person
+    waiting longest, as if they had answered "not going". Answers to past events stay: they are
+    the record of who came. Their answers are held first (:func:`hold_answers`), so that one
+    given at the same moment is either seen here or refused."""
     hold_answers(user)
     answered = select(Rsvp.event_id).where(Rsvp.user_id == user.id)
-    events = db.session.scalars(
+    query = (
         select(Event)
-        .where(Event.space_id == space.id, Event.id.in_(answered), Event.ends_at >= utcnow())
+        .where(Event.id.in_(answered), Event.ends_at >= utcnow())
+        .options(selectinload(Event.space))
         .order_by(Event.id)  # held in one order, so that two withdrawals never deadlock
-    ).all()
+    )
+    if space is not None:
+        query = query.where(Event.space_id == space.id)
+    events = db.session.scalars(query).all()
     for event in events:
         if can(user, Action.attend, event):
             continue
@@ -326,6 +330,15 @@ def _withdraw_answers_on_leaving(
     space may not answer either, but keeps the answers given before it was archived."""
     if state in (None, MemberState.banned):
         withdraw_answers(user, space)
+
+
+@account_changed.connect
+def _withdraw_answers_on_deactivation(user: User, **_: Any) -> None:
+    """An administrator deactivated the account: its answers to every event still to come are
+    withdrawn (past ones stay). Reactivating it brings none of them back. (The signal is sent
+    for a change of site role too: that withdraws nothing.)"""
+    if not user.active:
+        withdraw_answers(user)
 
 
 def _promote_waiting(event: Event) -> None:

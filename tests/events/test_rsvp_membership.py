@@ -1,12 +1,14 @@
 """Answers to a space's events follow its membership: someone removed from the space, banned
 from it or leaving it may no longer attend its events, so their answers to those not yet over are
-withdrawn and their places go to the people waiting longest."""
+withdrawn and their places go to the people waiting longest. A deactivated account gives up its
+answers to every event not yet over in the same way."""
 
 from datetime import timedelta
 
 import pytest
 
-from peerlearn.accounts.models import User
+from peerlearn.accounts import services as accounts
+from peerlearn.accounts.models import SiteRole, User
 from peerlearn.core.db import utcnow
 from peerlearn.events import services
 from peerlearn.events.models import Event, Rsvp, RsvpStatus
@@ -223,6 +225,77 @@ def test_a_removal_just_after_an_answer_was_checked_withdraws_it(
     # into its withdrawal (on SQLite, to its first write), which then waits for the answer.
     resume = "UPDATE users" if db.engine.dialect.name == "postgresql" else WRITES
     one_inside_another(app, answer, remove, "INSERT INTO rsvps", resume=resume)
+    db.session.expire_all()
+    assert _answer(event, leaving) is None
+    assert _places(event) == ([], [])
+
+
+# Deactivated accounts ---------------------------------------------------------------------------
+
+
+def test_a_deactivated_account_gives_up_its_answers_to_events_still_to_come(
+    sig, moderator, member, event, make_space, add_member, make_user, client, login
+):
+    admin = make_user("Network Admin", admin=True)
+    other_space = make_space("Flow Coaching")
+    leaving, first, second = member("Leaving Member"), member("First Waiting"), member("Second")
+    add_member(other_space, leaving)
+    elsewhere = _event(other_space, moderator, days=3)
+    past = _event(sig, moderator, days=-2)
+    services.set_rsvp(leaving, elsewhere, RsvpStatus.interested)
+    db.session.add(Rsvp(event_id=past.id, user_id=leaving.id, status=RsvpStatus.going))
+    db.session.commit()
+    for person in (leaving, first, second):
+        services.set_rsvp(person, event, RsvpStatus.going)
+    assert _places(event) == (["Leaving Member"], ["First Waiting", "Second"])
+
+    login(client, admin)
+    assert client.post(f"/admin/users/{leaving.id}/deactivate").status_code == 302
+
+    db.session.expire_all()
+    assert _places(event) == (["First Waiting"], ["Second"])
+    assert _answer(event, leaving) is None
+    assert _answer(elsewhere, leaving) is None
+    assert _answer(past, leaving).status is RsvpStatus.going  # the record of who came stays
+
+    accounts.set_active(admin, db.session.get(User, leaving.id), True)
+    db.session.expire_all()
+    assert _answer(event, leaving) is None  # reactivation brings nothing back
+    assert _answer(elsewhere, leaving) is None
+    assert _places(event) == (["First Waiting"], ["Second"])
+
+
+def test_a_new_site_role_keeps_the_answers(sig, moderator, member, event, make_user):
+    admin = make_user("Network Admin", admin=True)
+    promoted = member("Promoted")
+    services.set_rsvp(promoted, event, RsvpStatus.going)
+    accounts.set_site_role(admin, promoted, SiteRole.admin)
+    db.session.expire_all()
+    assert _places(event) == (["Promoted"], [])
+
+
+def test_an_answer_checked_just_before_a_deactivation_is_refused_once_it_writes(
+    app, sig, member, event, client, login, make_user
+):
+    """The answer's request was signed in and allowed when the view asked; the deactivation
+    commits before it holds the event: asked again, the policy refuses it (sending the signed-out
+    visitor to sign in, as for anyone no longer signed in), and nothing is written."""
+    admin_id = make_user("Network Admin", admin=True).id
+    leaving = member("Leaving Member")
+    login(client, leaving)
+    leaving_id = leaving.id
+    answers = []
+
+    def answer() -> None:
+        answers.append(client.post(f"/events/{event.id}/rsvp", data={"status": "going"}))
+
+    def deactivate() -> None:
+        user = db.session.get(User, leaving_id)
+        accounts.set_active(db.session.get(User, admin_id), user, False)
+
+    one_inside_another(app, answer, deactivate, "UPDATE")  # the first hold: the view has checked
+    assert [r.status_code for r in answers] == [302]
+    assert answers[0].location.startswith("/login")
     db.session.expire_all()
     assert _answer(event, leaving) is None
     assert _places(event) == ([], [])
