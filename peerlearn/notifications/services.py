@@ -167,13 +167,12 @@ def _on_thread_changed(thread: Thread) -> None:
 
 
 def _visible(user: User) -> Select[tuple[Notification]]:
-    # Joins, not "thread_id IN (every visible thread)": the member's own rows lead the plan. A
+    # A join, not "thread_id IN (every visible thread)": the member's own rows lead the plan. A
     # post hidden since (not the thread) takes its notifications away too, until it is shown.
     return (
         select(Notification)
         .join(Thread, Thread.id == Notification.thread_id)
-        .outerjoin(Post, Post.id == Notification.post_id)
-        .where(Notification.user_id == user.id, thread_and_post_filter(user))
+        .where(Notification.user_id == user.id, thread_and_post_filter(user, Notification.post_id))
     )
 
 

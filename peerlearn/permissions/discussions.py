@@ -122,12 +122,14 @@ def thread_filter(user: Actor) -> ColumnElement[bool]:
     return content_filter(user, Thread.space_id, Thread.hidden.is_(False))
 
 
-def thread_and_post_filter(user: Actor) -> ColumnElement[bool]:
-    """SQL condition on a query joining :class:`Thread` and, outer-joined, the :class:`Post` in it
-    a row is about (none: NULL): the thread is one :func:`thread_filter` allows, and the post, if
-    any, one :func:`post_filter` allows. Read from the joined rows, for lists led by their own
-    table (the notification centre) rather than by every thread the user may see."""
-    shown = and_(Thread.hidden.is_(False), Post.hidden_at.is_(None))
+def thread_and_post_filter(user: Actor, post_id: ColumnElement[int | None]) -> ColumnElement[bool]:
+    """SQL condition on a query joining :class:`Thread`, with the id of the post in it a row is
+    about (or NULL: about the thread): the thread is one :func:`thread_filter` allows, and the
+    post, if any, one :func:`post_filter` allows. For lists led by their own table (the
+    notification centre) rather than by every thread the user may see; the few hidden posts are
+    looked up as one short list (``ix_posts_hidden``), not each row's post."""
+    hidden_posts = select(Post.id).where(Post.hidden_at.is_not(None))
+    shown = and_(Thread.hidden.is_(False), or_(post_id.is_(None), post_id.not_in(hidden_posts)))
     return content_filter(user, Thread.space_id, shown)
 
 
