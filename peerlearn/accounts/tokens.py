@@ -2,6 +2,7 @@
 unsubscribe)."""
 
 import hashlib
+import hmac
 from typing import Any
 
 from flask import current_app
@@ -39,5 +40,9 @@ def read_token(purpose: str, token: str) -> dict[str, Any] | None:
 
 def address_mark(email: str) -> str:
     """A short fingerprint of an e-mail address, for a link that holds only while the account
-    keeps that address (not the address itself: links end up in browser histories and logs)."""
-    return hashlib.sha256(email.encode()).hexdigest()[:20]
+    keeps that address. Not the address itself, as links end up in browser histories and logs,
+    and keyed with the secret key, so that whoever finds a link cannot test a guessed address
+    (firstname.lastname@nhs.net) against it."""
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()[:20]

@@ -1,6 +1,8 @@
 """An e-mail's unsubscribe link speaks for the address it was sent to, and only while the
 account still uses that address."""
 
+import hashlib
+
 from itsdangerous import URLSafeTimedSerializer
 
 from peerlearn.notifications import services
@@ -53,3 +55,16 @@ def test_a_link_sent_before_links_named_their_address_works_until_it_expires(
     page = Page(new_client().post(f"/notifications/unsubscribe/{token}", csrf=False))
     assert page.h1 == "You will not get notification e-mail"
     assert services.email_frequency(reader) is EmailFrequency.off
+
+
+def test_a_link_does_not_let_its_finder_test_a_guessed_address(app, member):
+    # The payload of a signed link can be read by anyone who has it (in a log, say): an unkeyed
+    # hash of the address would confirm a guess such as firstname.lastname@nhs.net.
+    reader = member("Reader", email="ailsa.brotherton@nhs.net")
+    with app.app_context():
+        link = services.unsubscribe_url(reader)
+    token = link.rsplit("/", 1)[1]
+    payload = URLSafeTimedSerializer("any key").loads_unsafe(token)[1]
+    guessed = "ailsa.brotherton@nhs.net"
+    assert guessed not in str(payload)
+    assert payload["to"] not in hashlib.sha256(guessed.encode()).hexdigest()
