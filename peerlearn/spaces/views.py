@@ -12,7 +12,7 @@ from peerlearn.core.pagination import paginate
 from peerlearn.extensions import db
 from peerlearn.organisations.services import organisation_choices, region_choices
 from peerlearn.permissions import NETWORK, Action, authorize, can, space_or_404
-from peerlearn.spaces import services
+from peerlearn.spaces import memberships, services
 from peerlearn.spaces.forms import BanForm, InviteForm, NewSpaceForm, RoleForm, SpaceSettingsForm
 from peerlearn.spaces.models import (
     JoinPolicy,
@@ -135,7 +135,7 @@ def join(slug: str) -> Response:
     if not _joined_already(space):
         authorize(Action.join, space)
     try:
-        membership = services.join_space(current_user, space)
+        membership = memberships.join_space(current_user, space)
     except services.SpaceError as error:
         flash(error.message, "error")
     else:
@@ -163,7 +163,7 @@ def leave(slug: str) -> Response:
     space = space_or_404(slug, Action.list)
     membership = services.get_membership(space, current_user)
     try:
-        services.leave_space(current_user, space)
+        memberships.leave_space(current_user, space)
     except services.SpaceError as error:
         flash(error.message, "error")
     else:
@@ -218,7 +218,7 @@ def invite(slug: str) -> str | Response:
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            services.invite(current_user, space, form.email.data)
+            memberships.invite(current_user, space, form.email.data)
         except services.SpaceError as error:
             form.email.errors = [*form.email.errors, error.message]
         else:
@@ -245,29 +245,29 @@ def manage_member(slug: str, user_id: int, action: str) -> Response:
         return redirect(url_for("spaces.members", slug=space.slug))
     try:
         if action == "approve":
-            services.approve_request(current_user, membership)  # type: ignore[arg-type]
+            memberships.approve_request(current_user, membership)  # type: ignore[arg-type]
             message = f"{user.display_name} is now a member."
         elif action == "decline":
-            services.decline_request(current_user, membership)  # type: ignore[arg-type]
+            memberships.decline_request(current_user, membership)  # type: ignore[arg-type]
             message = f"{user.display_name}'s request was declined."
         elif action == "remove":
-            services.remove_member(current_user, membership)  # type: ignore[arg-type]
+            memberships.remove_member(current_user, membership)  # type: ignore[arg-type]
             message = f"{user.display_name} has been removed."
         elif action == "ban":
             form = BanForm()
             if not form.validate():
                 raise services.SpaceError("; ".join(form.reason.errors))
-            services.ban(current_user, space, user, form.reason.data or "")
+            memberships.ban(current_user, space, user, form.reason.data or "")
             message = f"{user.display_name} has been banned from {space.name}."
         elif action == "unban":
-            services.unban(current_user, membership)  # type: ignore[arg-type]
+            memberships.unban(current_user, membership)  # type: ignore[arg-type]
             message = f"The ban on {user.display_name} has been lifted."
         else:
             form = RoleForm()
             if not form.validate():
                 raise services.SpaceError("Choose a role")
             role = MemberRole(form.role.data)
-            services.change_role(current_user, membership, role)  # type: ignore[arg-type]
+            memberships.change_role(current_user, membership, role)  # type: ignore[arg-type]
             message = f"{user.display_name} is now {ROLE_NAMES[role]} of {space.name}."
     except services.SpaceError as error:
         flash(error.message, "error")

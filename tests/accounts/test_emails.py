@@ -1,7 +1,7 @@
 """The e-mails peerlearn sends: plain text, addressed by name, with the link to follow and the
 sign-off, and never HTML-escaped (an apostrophe is an apostrophe)."""
 
-from peerlearn.spaces import services as spaces
+from peerlearn.spaces import memberships
 from peerlearn.spaces.models import JoinPolicy, MemberState
 
 
@@ -33,7 +33,7 @@ def test_space_emails_name_the_space_and_link_to_it(make_user, make_space, add_m
     moderator = make_user("Mo O'Hara")
     space = make_space("Flow & QMS group", owner=moderator, join_policy=JoinPolicy.request)
     invitee = make_user("Ian Vitee", email="ian@trust.nhs.uk")
-    spaces.invite(moderator, space, "ian@trust.nhs.uk")
+    memberships.invite(moderator, space, "ian@trust.nhs.uk")
     invited = outbox.last("ian@trust.nhs.uk")
     assert_plain_and_signed(invited, "Ian Vitee")
     assert "Mo O'Hara has invited you to join Flow & QMS group" in invited.text
@@ -42,7 +42,7 @@ def test_space_emails_name_the_space_and_link_to_it(make_user, make_space, add_m
 
     asker = make_user("Ada Sker", email="ada@trust.nhs.uk")
     request = add_member(space, asker, state=MemberState.requested)
-    spaces.approve_request(moderator, request)
+    memberships.approve_request(moderator, request)
     approved = outbox.last("ada@trust.nhs.uk")
     assert_plain_and_signed(approved, "Ada Sker")
     assert "Your request to join Flow & QMS group on peerlearn has been approved" in approved.text

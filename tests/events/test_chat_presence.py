@@ -21,6 +21,7 @@ from peerlearn.events.models import Event
 from peerlearn.extensions import db
 from peerlearn.organisations import services as organisations
 from peerlearn.organisations.services import OrganisationData
+from peerlearn.spaces import memberships
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole, Visibility
 from peerlearn.spaces.services import get_membership
@@ -243,9 +244,9 @@ def test_a_member_removed_from_the_space_is_dropped_from_its_chats_at_once(
     for socket in (lee, lee_again, bob):
         socket.get_received("/live")
     if how == "removed":
-        spaces.remove_member(moderator, get_membership(sig, leaving))
+        memberships.remove_member(moderator, get_membership(sig, leaving))
     else:
-        spaces.ban(moderator, sig, leaving, "Disruptive")
+        memberships.ban(moderator, sig, leaving, "Disruptive")
     assert received(lee, "removed") == [{"event_id": live_event.id}]
     assert received(lee_again, "removed") == [{"event_id": live_event.id}]
     assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
@@ -262,7 +263,7 @@ def test_a_role_change_does_not_drop_anyone(live_event, sig, moderator, member, 
     pat = chatter(user)
     ask(pat, "join", {"event_id": live_event.id})
     pat.get_received("/live")
-    spaces.change_role(moderator, get_membership(sig, user), MemberRole.moderator)
+    memberships.change_role(moderator, get_membership(sig, user), MemberRole.moderator)
     assert received(pat, "removed") == []
 
 

@@ -12,6 +12,7 @@ from peerlearn.core.db import utcnow
 from peerlearn.events import chat, questions, services
 from peerlearn.events.models import ChatMessage, Event, Question
 from peerlearn.extensions import db
+from peerlearn.spaces import memberships
 from peerlearn.spaces import services as spaces
 from tests.events.chat_helpers import ask, received
 
@@ -185,7 +186,7 @@ def _stop_posting(reason, event, moderator, writer):
     elif reason == "cancelled":
         services.cancel_event(moderator, event)
     else:
-        spaces.remove_member(moderator, spaces.get_membership(event.space, writer))
+        memberships.remove_member(moderator, spaces.get_membership(event.space, writer))
 
 
 @pytest.mark.parametrize("name", ["message", "question"])

@@ -14,6 +14,7 @@ from peerlearn.events import services
 from peerlearn.events.models import Event, Rsvp, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, can
+from peerlearn.spaces import memberships
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole, Space, Visibility
 from tests.concurrency import WRITES, at_once, first_writes_meet, one_inside_another
@@ -45,15 +46,15 @@ def _answer(event, user):
 
 
 def _ban(moderator, space, user):
-    spaces.ban(moderator, space, user)
+    memberships.ban(moderator, space, user)
 
 
 def _remove(moderator, space, user):
-    spaces.remove_member(moderator, spaces.get_membership(space, user))
+    memberships.remove_member(moderator, spaces.get_membership(space, user))
 
 
 def _leave(moderator, space, user):
-    spaces.leave_space(user, space)
+    memberships.leave_space(user, space)
 
 
 @pytest.mark.parametrize("visibility", [Visibility.network, Visibility.private])
@@ -104,7 +105,7 @@ def test_an_administrator_leaving_a_space_may_still_attend_and_keeps_their_answe
     admin = make_user("Network Admin", admin=True)
     add_member(sig, admin)
     services.set_rsvp(admin, event, RsvpStatus.going)
-    spaces.leave_space(admin, sig)
+    memberships.leave_space(admin, sig)
     db.session.expire_all()
     assert _places(event) == (["Network Admin"], [])
 
@@ -112,7 +113,7 @@ def test_an_administrator_leaving_a_space_may_still_attend_and_keeps_their_answe
 def test_a_new_role_keeps_the_answer(sig, moderator, member, event):
     promoted = member("Promoted")
     services.set_rsvp(promoted, event, RsvpStatus.going)
-    spaces.change_role(moderator, spaces.get_membership(sig, promoted), MemberRole.moderator)
+    memberships.change_role(moderator, spaces.get_membership(sig, promoted), MemberRole.moderator)
     db.session.expire_all()
     assert _places(event) == (["Promoted"], [])
 

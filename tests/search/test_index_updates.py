@@ -15,6 +15,7 @@ from peerlearn.moderation import services as moderation
 from peerlearn.search import indexing
 from peerlearn.search.models import SearchDocument
 from peerlearn.search.services import search
+from peerlearn.spaces import memberships
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import JoinPolicy, MemberRole, MemberState, Visibility
 from tests.conftest import PASSWORD
@@ -169,13 +170,13 @@ def test_membership_changes_change_what_is_found(
     thread = new_thread("Measurement for improvement", "Run charts.", space=private)
     person = make_user("Newcomer")
     assert find(person, "measurement") == []
-    spaces.invite(author, private, person.email)
+    memberships.invite(author, private, person.email)
     assert find(person, "measurement") == []  # invited is not yet a member
     membership = spaces.get_membership(private, person)
     assert membership.state is MemberState.invited
-    spaces.join_space(person, private)
+    memberships.join_space(person, private)
     assert find(person, "measurement") == [("thread", thread.id)]
-    spaces.ban(author, private, person)
+    memberships.ban(author, private, person)
     assert find(person, "measurement") == []
 
 

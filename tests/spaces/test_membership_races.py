@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from peerlearn.accounts.models import User
 from peerlearn.extensions import db
-from peerlearn.spaces import services
+from peerlearn.spaces import memberships, services
 from peerlearn.spaces.models import JoinPolicy, MemberRole, Membership, MemberState, Space
 from tests.concurrency import WRITES, at_once, first_writes_meet
 from tests.spaces.flows import membership, owner_of
@@ -52,7 +52,7 @@ def owners(space: Space) -> int:
 
 
 def step_down(user: User, space: Space) -> None:
-    services.change_role(user, services.get_membership(space, user), MemberRole.member)
+    memberships.change_role(user, services.get_membership(space, user), MemberRole.member)
 
 
 def test_two_owners_leaving_at_once_leave_one_owner(app, make_user, add_member, space):
@@ -60,7 +60,7 @@ def test_two_owners_leaving_at_once_leave_one_owner(app, make_user, add_member, 
     other = make_user("Otto Owner")
     add_member(space, other, MemberRole.owner)
     refusals = racing(
-        app, space, as_user(first, services.leave_space), as_user(other, services.leave_space)
+        app, space, as_user(first, memberships.leave_space), as_user(other, memberships.leave_space)
     )
     assert owners(space) == 1
     assert refusals == ["A space needs an owner. Make someone else an owner first"]
@@ -81,7 +81,7 @@ def members_in(space: Space) -> list[Membership]:
 
 def test_a_double_click_on_join_joins_once(app, make_user, space):
     ann = make_user("Ann Joiner")
-    join = as_user(ann, services.join_space)
+    join = as_user(ann, memberships.join_space)
     assert racing(app, space, join, join) == ["You are already a member"]
     assert len(members_in(space)) == 2
 
@@ -93,10 +93,10 @@ def test_asking_to_join_while_a_moderator_invites_admits_them_once(
     rita = make_user("Rita Requester", "rita@trust.nhs.uk")
 
     def invite(actor: User, space: Space) -> None:
-        services.invite(actor, space, "rita@trust.nhs.uk")
+        memberships.invite(actor, space, "rita@trust.nhs.uk")
 
     refusals = racing(
-        app, space, as_user(rita, services.join_space), as_user(owner_of(space), invite)
+        app, space, as_user(rita, memberships.join_space), as_user(owner_of(space), invite)
     )
     rows = {m.user_id: m.state for m in members_in(space)}
     # Whichever came first, the other found it: an invitation accepted by asking, or a request
@@ -139,9 +139,9 @@ def test_a_request_answered_as_it_is_withdrawn_or_answered_is_answered_once(
     add_member(space, rita, state=MemberState.requested)
     owner = owner_of(space)
     calls = {
-        "approve": as_user(owner, moderating(services.approve_request, rita)),
-        "decline": as_user(owner, moderating(services.decline_request, rita)),
-        "withdraw": as_user(rita, services.leave_space),
+        "approve": as_user(owner, moderating(memberships.approve_request, rita)),
+        "decline": as_user(owner, moderating(memberships.decline_request, rita)),
+        "withdraw": as_user(rita, memberships.leave_space),
     }
     assert tuple(racing(app, space, calls[first], calls[second])) in refused
     assert membership(space, rita) is None or membership(space, rita).state is MemberState.active
@@ -149,9 +149,9 @@ def test_a_request_answered_as_it_is_withdrawn_or_answered_is_answered_once(
 
 def test_a_ban_lifted_by_two_moderators_at_once_is_lifted_once(app, make_user, space):
     ben = make_user("Ben Banned")
-    services.ban(owner_of(space), space, ben)
+    memberships.ban(owner_of(space), space, ben)
     owner = owner_of(space)
-    lift = as_user(owner, moderating(services.unban, ben))
+    lift = as_user(owner, moderating(memberships.unban, ben))
     assert racing(app, space, lift, lift) == ["That person is not banned"]
 
 
@@ -168,5 +168,5 @@ def test_asking_to_join_as_the_space_is_opened_joins_it(app, make_user, make_spa
         services.update_space(db.session.get(User, owner_id), db.session.get(Space, space_id), data)
 
     at_once(app, [open_it])
-    services.join_space(rita, space)
+    memberships.join_space(rita, space)
     assert membership(space, rita).state is MemberState.active

@@ -1,0 +1,235 @@
+"""Membership changes: a member joins, asks to join, accepts an invitation or leaves; a moderator
+approves or declines a request, invites, removes, bans, lifts a ban or changes a role.
+
+Views ask the permission policy first; these functions then enforce the state machine
+(requested → active, invited → active, active → banned …), audit each change in the same unit of
+work, and send :data:`~peerlearn.core.signals.membership_changed` once it is committed.
+"""
+
+from sqlalchemy import func, select
+
+from peerlearn.accounts.models import User
+from peerlearn.accounts.services import find_listed_person, listed_people
+from peerlearn.audit.services import record
+from peerlearn.extensions import db
+from peerlearn.spaces.models import JoinPolicy, MemberRole, Membership, MemberState, Space
+from peerlearn.spaces.services import (
+    SpaceError,
+    _admit,
+    _changed,
+    _hold,
+    _notify,
+    _tell_admitted,
+)
+
+# Memberships: the member's own actions -----------------------------------------------------------
+
+
+def _held_membership(space: Space, user: User) -> Membership | None:
+    """Hold the space's memberships (:func:`~peerlearn.spaces.services._hold`), then read the
+    user's membership as it stands now, not as this request read it before another's change was
+    committed."""
+    _hold(space)
+    return db.session.scalar(
+        select(Membership)
+        .where(Membership.space_id == space.id, Membership.user_id == user.id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def join_space(user: User, space: Space) -> Membership:
+    """Join an open space, ask to join a by-request one, or accept an invitation."""
+    membership = _held_membership(space, user)
+    if membership is not None and membership.state is MemberState.invited:
+        membership.state = MemberState.active
+        action = "membership.invitation_accepted"
+    elif membership is not None:
+        raise SpaceError(
+            {
+                MemberState.active: "You are already a member",
+                MemberState.requested: "You have already asked to join; a moderator will reply",
+                MemberState.banned: "You cannot join this space",
+            }[membership.state]
+        )
+    elif space.join_policy is JoinPolicy.open:
+        membership = Membership(space=space, user=user, state=MemberState.active)
+        action = "membership.joined"
+    elif space.join_policy is JoinPolicy.request:
+        membership = Membership(space=space, user=user, state=MemberState.requested)
+        action = "membership.requested"
+    else:
+        raise SpaceError("This space is by invitation only")
+    db.session.add(membership)
+    record(action, actor=user, subject=user, space=space)
+    db.session.commit()
+    _changed(space, user, membership.state)
+    return membership
+
+
+def leave_space(user: User, space: Space) -> None:
+    """Leave, withdraw a request, or decline an invitation. The last owner cannot leave."""
+    if space.archived:
+        raise SpaceError("This space is archived and read-only")
+    membership = _held_membership(space, user)
+    if membership is None or membership.state is MemberState.banned:
+        raise SpaceError("You are not a member of this space")
+    action = {
+        MemberState.active: "membership.left",
+        MemberState.requested: "membership.request_withdrawn",
+        MemberState.invited: "membership.invitation_declined",
+    }[membership.state]
+    if membership.state is MemberState.active and membership.role is MemberRole.owner:
+        _ensure_another_owner(space, membership)
+    db.session.delete(membership)
+    record(action, actor=user, subject=user, space=space)
+    db.session.commit()
+    _changed(space, user, None)
+
+
+def _ensure_another_owner(space: Space, membership: Membership) -> None:
+    """Refuse to lose ``membership``'s ownership unless another owner can still act: one the
+    network lists (:func:`listed_people`). An owner whose account is deactivated, or whose
+    address was never confirmed, cannot look after the space."""
+    owners = db.session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.space_id == space.id,
+            Membership.role == MemberRole.owner,
+            Membership.state == MemberState.active,
+            Membership.id != membership.id,
+            listed_people(),
+        )
+    )
+    if not owners:
+        raise SpaceError("A space needs an owner. Make someone else an owner first")
+
+
+# Memberships: moderators' actions ----------------------------------------------------------------
+
+
+def approve_request(actor: User, membership: Membership) -> None:
+    """Admit someone who asked to join, and tell them by e-mail."""
+    space, user = membership.space, membership.user
+    current = _held_membership(space, user)
+    if current is None or current.state is not MemberState.requested:
+        raise SpaceError("There is no request to approve")
+    _admit(actor, current)
+    db.session.commit()
+    _tell_admitted(space, user)
+
+
+def decline_request(actor: User, membership: Membership) -> None:
+    """Turn down a request to join."""
+    space, user = membership.space, membership.user
+    current = _held_membership(space, user)
+    if current is None or current.state is not MemberState.requested:
+        raise SpaceError("There is no request to decline")
+    db.session.delete(current)
+    record("membership.declined", actor=actor, subject=user, space=space)
+    db.session.commit()
+    _changed(space, user, None)
+
+
+def invite(actor: User, space: Space, email: str) -> Membership:
+    """Invite an existing member of the network by their e-mail address: one the network lists
+    (active, with a confirmed address, as :func:`listed_people` says)."""
+    user = find_listed_person(email)
+    if user is None:
+        raise SpaceError(
+            "Nobody with that e-mail address has a peerlearn account. "
+            "Ask them to register first, then invite them",
+            field="email",
+        )
+    membership = _held_membership(space, user)
+    if membership is not None:
+        if membership.state is MemberState.requested:
+            approve_request(actor, membership)
+            return membership
+        raise SpaceError(
+            {
+                MemberState.active: f"{user.display_name} is already a member",
+                MemberState.invited: f"{user.display_name} has already been invited",
+                MemberState.banned: f"{user.display_name} is banned. Lift the ban first",
+            }[membership.state],
+            field="email",
+        )
+    membership = Membership(
+        space=space, user=user, state=MemberState.invited, invited_by_id=actor.id
+    )
+    db.session.add(membership)
+    record("membership.invited", actor=actor, subject=user, space=space)
+    db.session.commit()
+    _notify(user, space, "email/invited.txt", f"You are invited to join {space.name} on peerlearn",
+            inviter=actor)  # fmt: skip
+    _changed(space, user, MemberState.invited)
+    return membership
+
+
+def remove_member(actor: User, membership: Membership) -> None:
+    """Take someone out of the space (or withdraw their invitation)."""
+    space, user = membership.space, membership.user
+    current = _held_membership(space, user)
+    if current is None or current.state not in {MemberState.active, MemberState.invited}:
+        raise SpaceError("That person is not a member")
+    if current.role is MemberRole.owner:
+        _ensure_another_owner(space, current)
+    db.session.delete(current)
+    record("membership.removed", actor=actor, subject=user, space=space)
+    db.session.commit()
+    _changed(space, user, None)
+
+
+def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
+    """Ban someone from the space: they lose membership and cannot join, request or post."""
+    if user.id == actor.id:
+        raise SpaceError("You cannot ban yourself")
+    membership = _held_membership(space, user)
+    if membership is not None and membership.role is MemberRole.owner:
+        _ensure_another_owner(space, membership)
+    if membership is None:
+        membership = Membership(space=space, user=user)
+        db.session.add(membership)
+    membership.state = MemberState.banned
+    membership.role = MemberRole.member
+    record("membership.banned", actor=actor, subject=user, space=space, reason=reason[:500] or None)
+    db.session.commit()
+    _changed(space, user, MemberState.banned)
+    return membership
+
+
+def unban(actor: User, membership: Membership) -> None:
+    """Lift a ban; the person may then join again like anyone else."""
+    space, user = membership.space, membership.user
+    current = _held_membership(space, user)
+    if current is None or current.state is not MemberState.banned:
+        raise SpaceError("That person is not banned")
+    db.session.delete(current)
+    record("membership.unbanned", actor=actor, subject=user, space=space)
+    db.session.commit()
+    _changed(space, user, None)
+
+
+def change_role(actor: User, membership: Membership, role: MemberRole) -> None:
+    """Make a member a moderator or owner, or back; a space always keeps an owner."""
+    space, user = membership.space, membership.user
+    current = _held_membership(space, user)
+    if current is None or current.state is not MemberState.active:
+        raise SpaceError("Only active members can be given a role")
+    if current.role is role:
+        return
+    if current.role is MemberRole.owner:
+        _ensure_another_owner(space, current)
+    old = current.role
+    current.role = role
+    record(
+        "membership.role_changed",
+        actor=actor,
+        subject=user,
+        space=space,
+        old=old.value,
+        new=role.value,
+    )
+    db.session.commit()
+    _changed(space, user, MemberState.active)
