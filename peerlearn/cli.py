@@ -110,7 +110,7 @@ def _echo_live_event() -> None:
 @with_appcontext
 def send_digests() -> None:
     """E-mail the daily notification digests (run once a day, e.g. from cron)."""
-    from peerlearn.notifications.services import send_digests as send
+    from peerlearn.notifications.emails import send_digests as send
 
     click.echo(f"Sent {send()} digest e-mail(s).")
 

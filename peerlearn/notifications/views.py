@@ -13,7 +13,7 @@ from peerlearn.core.ids import to_id
 from peerlearn.core.pagination import paginate
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.extensions import csrf, db
-from peerlearn.notifications import services
+from peerlearn.notifications import emails, services
 from peerlearn.notifications.models import EmailFrequency, Notification
 from peerlearn.permissions import Action, can, space_filter
 from peerlearn.spaces.models import Membership, MemberState, Space
@@ -87,9 +87,9 @@ def settings() -> str | Response:
     form = EmailSettingsForm(
         data=None
         if request.method == "POST"
-        else {"email": services.email_frequency(current_user).value}
+        else {"email": emails.email_frequency(current_user).value}
     )
-    overrides = services.space_overrides(current_user)
+    overrides = emails.space_overrides(current_user)
     # The spaces they belong to, and any other they still see that has a choice of its own (a
     # space they follow without joining, stopped from an e-mail's link), so it can be undone.
     spaces = db.session.scalars(
@@ -107,10 +107,10 @@ def settings() -> str | Response:
         .order_by(Space.name)
     ).all()
     if form.validate_on_submit():
-        services.set_email_frequency(current_user, EmailFrequency(form.email.data))
+        emails.set_email_frequency(current_user, EmailFrequency(form.email.data))
         for space in spaces:
             choice = request.form.get(f"space-{space.id}", "")
-            services.set_email_frequency(
+            emails.set_email_frequency(
                 current_user,
                 EmailFrequency(choice) if choice in set(EmailFrequency) else None,
                 space,
@@ -130,8 +130,8 @@ def settings() -> str | Response:
 @csrf.exempt  # the signed token is the proof; mail clients POST here for one-click unsubscribe
 def unsubscribe(token: str) -> str | Response | tuple[str, int]:
     try:
-        found = services.read_unsubscribe(token)
-    except services.LinkOutdated:  # whoever has their old mailbox speaks for them no longer
+        found = emails.read_unsubscribe(token)
+    except emails.LinkOutdated:  # whoever has their old mailbox speaks for them no longer
         return render_template("notifications/unsubscribe.html", outdated=True), 410
     if found is None:
         return render_template("notifications/unsubscribe.html", invalid=True), 400
@@ -140,9 +140,9 @@ def unsubscribe(token: str) -> str | Response | tuple[str, int]:
         space = None
     if request.method == "POST":
         if space is None:
-            services.stop_all_email(user)
+            emails.stop_all_email(user)
         else:
-            services.set_email_frequency(user, EmailFrequency.off, space)
+            emails.set_email_frequency(user, EmailFrequency.off, space)
         return render_template("notifications/unsubscribe.html", done=True, space=space)
     return render_template("notifications/unsubscribe.html", space=space, token=token)
 

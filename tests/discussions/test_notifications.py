@@ -22,7 +22,7 @@ from peerlearn.discussions.models import (
 )
 from peerlearn.extensions import db
 from peerlearn.moderation.services import move_thread, set_post_hidden
-from peerlearn.notifications import services
+from peerlearn.notifications import emails, services
 from peerlearn.notifications.models import EmailFrequency, Notification, NotificationKind
 from peerlearn.spaces.models import MemberRole, Membership, MemberState, Space, Visibility
 from tests.concurrency import at_once
@@ -97,14 +97,14 @@ def test_email_settings_saved_twice_at_once_keep_one_choice_each(app, discussion
     def choose(space_wide):
         user = db.session.get(User, user_id)
         space = db.session.get(Space, space_id) if space_wide else None
-        services.set_email_frequency(user, EmailFrequency.immediate, space)
+        emails.set_email_frequency(user, EmailFrequency.immediate, space)
 
     at_once(app, [lambda: choose(False), lambda: choose(False), lambda: choose(True),
                   lambda: choose(True)])  # fmt: skip
     db.session.rollback()  # see what they committed, as the next request would
     user = db.session.get(User, user_id)
-    assert services.email_frequency(user) is EmailFrequency.immediate
-    assert services.space_overrides(user) == {space_id: EmailFrequency.immediate}
+    assert emails.email_frequency(user) is EmailFrequency.immediate
+    assert emails.space_overrides(user) == {space_id: EmailFrequency.immediate}
 
 
 def test_a_helpful_mark_taken_back_and_given_again_tells_the_author_once(app, discussion):
@@ -270,7 +270,7 @@ def test_a_thread_moved_since_is_shown_and_e_mailed_as_in_its_new_space(
 ):
     asker, replier = people["Asker"], people["Replier"]
     flow = make_space("Flow coaching")
-    services.set_email_frequency(asker, EmailFrequency.off, flow)
+    emails.set_email_frequency(asker, EmailFrequency.off, flow)
     login(client, asker)
     thread = start_thread(client, sig, title="Patient flow huddles")
     other = new_client()
@@ -279,7 +279,7 @@ def test_a_thread_moved_since_is_shown_and_e_mailed_as_in_its_new_space(
     move_thread(make_user("Ada Admin", admin=True), thread, flow)
     page = client.get("/notifications").get_data(as_text=True)
     assert "in Flow coaching," in page and f"in {sig.name}," not in page
-    assert services.send_digests() == 0  # they want no e-mail from the space it is in now
+    assert emails.send_digests() == 0  # they want no e-mail from the space it is in now
     assert _eml(app, asker.email) == []
 
 
@@ -296,7 +296,7 @@ def test_immediate_email_names_the_space_and_thread_and_offers_one_click_unsubsc
     app, client, new_client, sig, people, login, start_thread, post_reply
 ):
     asker, replier = people["Asker"], people["Replier"]
-    services.set_email_frequency(asker, EmailFrequency.immediate)
+    emails.set_email_frequency(asker, EmailFrequency.immediate)
     login(client, asker)
     thread = start_thread(client, sig, title="Run charts or SPC?")
     other = new_client()
@@ -311,7 +311,7 @@ def test_immediate_email_names_the_space_and_thread_and_offers_one_click_unsubsc
     anonymous = new_client()
     assert "Stop e-mail" in anonymous.get(unsubscribe).get_data(as_text=True)
     assert anonymous.post(unsubscribe, csrf=False).status_code == 200
-    assert services.email_frequency(asker, sig.id) is EmailFrequency.off
+    assert emails.email_frequency(asker, sig.id) is EmailFrequency.off
 
 
 def test_the_network_wide_unsubscribe_link_stops_every_spaces_email_too(
@@ -319,15 +319,15 @@ def test_the_network_wide_unsubscribe_link_stops_every_spaces_email_too(
 ):
     asker = people["Asker"]
     quiet = make_space("Quiet SIG")
-    services.set_email_frequency(asker, EmailFrequency.immediate, sig)
-    services.set_email_frequency(asker, EmailFrequency.off, quiet)
+    emails.set_email_frequency(asker, EmailFrequency.immediate, sig)
+    emails.set_email_frequency(asker, EmailFrequency.off, quiet)
     anonymous = new_client()
-    link = services.unsubscribe_url(asker).split("peerlearn.test", 1)[1]
+    link = emails.unsubscribe_url(asker).split("peerlearn.test", 1)[1]
     page = anonymous.post(link, csrf=False).get_data(as_text=True)
     assert "You will not get notification e-mail" in page
-    assert services.email_frequency(asker) is EmailFrequency.off
-    assert services.email_frequency(asker, sig.id) is EmailFrequency.off
-    assert services.space_overrides(asker) == {quiet.id: EmailFrequency.off}
+    assert emails.email_frequency(asker) is EmailFrequency.off
+    assert emails.email_frequency(asker, sig.id) is EmailFrequency.off
+    assert emails.space_overrides(asker) == {quiet.id: EmailFrequency.off}
 
 
 def test_a_space_stopped_from_its_link_can_be_undone_in_settings_without_being_a_member(
@@ -335,14 +335,14 @@ def test_a_space_stopped_from_its_link_can_be_undone_in_settings_without_being_a
 ):
     follower = make_user("Fay Follower")
     network = make_space("Open network space")  # readable by every member, not joined
-    link = services.unsubscribe_url(follower, network.id).split("peerlearn.test", 1)[1]
+    link = emails.unsubscribe_url(follower, network.id).split("peerlearn.test", 1)[1]
     new_client().post(link, csrf=False)
-    assert services.email_frequency(follower, network.id) is EmailFrequency.off
+    assert emails.email_frequency(follower, network.id) is EmailFrequency.off
     login(client, follower)
     page = client.get("/notifications/settings").get_data(as_text=True)
     assert f'<label class="nhsuk-label" for="space-{network.id}">Open network space</label>' in page
     client.post("/notifications/settings", data={"email": "daily", f"space-{network.id}": ""})
-    assert services.space_overrides(follower) == {}
+    assert emails.space_overrides(follower) == {}
 
 
 def test_a_mail_server_that_is_away_never_fails_the_reply_and_send_digests_catches_up(
@@ -352,7 +352,7 @@ def test_a_mail_server_that_is_away_never_fails_the_reply_and_send_digests_catch
     connection costs the replier nothing (their reply is stored and they land on it), and the
     next ``send-digests`` run, once the immediate send has had its chance, delivers it."""
     asker, replier = people["Asker"], people["Replier"]
-    services.set_email_frequency(asker, EmailFrequency.immediate)
+    emails.set_email_frequency(asker, EmailFrequency.immediate)
     login(client, asker)
     thread = start_thread(client, sig, title="Flow coaching")
     with socket.socket() as probe:  # a port nobody listens on: the connection is refused
@@ -367,12 +367,12 @@ def test_a_mail_server_that_is_away_never_fails_the_reply_and_send_digests_catch
         app.config.update(MAIL_SERVER=None)
     assert reply.body_source == f"@{asker.handle} coach the coaches"
     assert "immediate e-mail to user" in caplog.text and _eml(app, asker.email) == []
-    assert services.send_digests() == 0  # it may still be on its way
-    later = utcnow() + services.IMMEDIATE_GRACE + timedelta(minutes=1)
-    assert services.send_digests(later) == 1
+    assert emails.send_digests() == 0  # it may still be on its way
+    later = utcnow() + emails.IMMEDIATE_GRACE + timedelta(minutes=1)
+    assert emails.send_digests(later) == 1
     (message,) = _eml(app, asker.email)
     assert "Flow coaching" in message.get_body(preferencelist=("plain",)).get_content()
-    assert services.send_digests(later) == 0
+    assert emails.send_digests(later) == 0
 
 
 def test_immediate_e_mail_goes_through_a_real_smtp_server_over_one_connection(
@@ -383,7 +383,7 @@ def test_immediate_e_mail_goes_through_a_real_smtp_server_over_one_connection(
     asker, replier, follower, bystander = people.values()
     readers = [asker, follower, bystander]
     for reader in readers:
-        services.set_email_frequency(reader, EmailFrequency.immediate)
+        emails.set_email_frequency(reader, EmailFrequency.immediate)
     login(client, asker)
     thread = start_thread(client, sig, title="Gemba walks")
     other = new_client()
@@ -408,7 +408,7 @@ def test_a_digest_run_sends_every_digest_over_one_smtp_connection(
     login(other, replier)
     post_reply(other, thread, body=f"@{asker.handle} @{follower.handle} ours are by the lifts")
     assert smtp_server.received == []  # daily digests are the default
-    assert services.send_digests() == 2
+    assert emails.send_digests() == 2
     assert len(smtp_server.to(asker.email)) == len(smtp_server.to(follower.email)) == 1
     assert smtp_server.connections == 1
 
@@ -436,7 +436,7 @@ def test_no_digest_for_members_who_turned_email_off_or_read_everything(
     app, client, new_client, sig, people, login, start_thread, post_reply
 ):
     asker, replier, follower = people["Asker"], people["Replier"], people["Follower"]
-    services.set_email_frequency(follower, EmailFrequency.off)
+    emails.set_email_frequency(follower, EmailFrequency.off)
     login(client, asker)
     thread = start_thread(client, sig)
     other = new_client()
@@ -457,8 +457,8 @@ def test_email_settings_save_network_and_space_choices(client, sig, member, logi
     user = member()
     login(client, user)
     client.post("/notifications/settings", data={"email": "immediate", f"space-{sig.id}": "off"})
-    assert services.email_frequency(user) is EmailFrequency.immediate
-    assert services.email_frequency(user, sig.id) is EmailFrequency.off
+    assert emails.email_frequency(user) is EmailFrequency.immediate
+    assert emails.email_frequency(user, sig.id) is EmailFrequency.off
 
 
 class TestLiveCount:

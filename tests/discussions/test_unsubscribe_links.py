@@ -5,7 +5,7 @@ import hashlib
 
 from itsdangerous import URLSafeTimedSerializer
 
-from peerlearn.notifications import services
+from peerlearn.notifications import emails
 from peerlearn.notifications.models import EmailFrequency
 from tests.accounts.pages import Page
 from tests.conftest import PASSWORD
@@ -20,7 +20,7 @@ def test_a_link_sent_to_an_old_address_no_longer_stops_email(
     client, new_client, sig, member, login, start_thread, post_reply, outbox
 ):
     asker = member("Asker", email="old@trust.nhs.uk")
-    services.set_email_frequency(asker, EmailFrequency.immediate)
+    emails.set_email_frequency(asker, EmailFrequency.immediate)
     login(client, asker)
     thread = start_thread(client, sig, title="Huddle boards")
     other = new_client()
@@ -35,14 +35,14 @@ def test_a_link_sent_to_an_old_address_no_longer_stops_email(
     assert "sign in" in page.main_text and "Stop e-mail" not in page.main_text
     assert page.link("sign in") == "/notifications/settings"
     assert whoever_has_the_old_mailbox.post(old_link, csrf=False).status_code == 410
-    assert services.email_frequency(asker) is EmailFrequency.immediate
-    assert services.email_frequency(asker, sig.id) is EmailFrequency.immediate
+    assert emails.email_frequency(asker) is EmailFrequency.immediate
+    assert emails.email_frequency(asker, sig.id) is EmailFrequency.immediate
 
     post_reply(other, thread, body=f"@{asker.handle} and by the stairs")
     new_link = outbox.last("new@trust.nhs.uk").link("/notifications/unsubscribe/")
     page = Page(whoever_has_the_old_mailbox.post(new_link, csrf=False))
     assert page.h1 == f"You will not get notification e-mail from {sig.name}"
-    assert services.email_frequency(asker, sig.id) is EmailFrequency.off
+    assert emails.email_frequency(asker, sig.id) is EmailFrequency.off
 
 
 def test_a_link_sent_before_links_named_their_address_works_until_it_expires(
@@ -54,7 +54,7 @@ def test_a_link_sent_before_links_named_their_address_works_until_it_expires(
         token = serializer.dumps({"uid": reader.id, "space": None})
     page = Page(new_client().post(f"/notifications/unsubscribe/{token}", csrf=False))
     assert page.h1 == "You will not get notification e-mail"
-    assert services.email_frequency(reader) is EmailFrequency.off
+    assert emails.email_frequency(reader) is EmailFrequency.off
 
 
 def test_a_link_does_not_let_its_finder_test_a_guessed_address(app, member):
@@ -62,7 +62,7 @@ def test_a_link_does_not_let_its_finder_test_a_guessed_address(app, member):
     # hash of the address would confirm a guess such as firstname.lastname@nhs.net.
     reader = member("Reader", email="ailsa.brotherton@nhs.net")
     with app.app_context():
-        link = services.unsubscribe_url(reader)
+        link = emails.unsubscribe_url(reader)
     token = link.rsplit("/", 1)[1]
     payload = URLSafeTimedSerializer("any key").loads_unsafe(token)[1]
     guessed = "ailsa.brotherton@nhs.net"

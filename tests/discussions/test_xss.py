@@ -20,8 +20,8 @@ from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
 from peerlearn.moderation.models import FlagReason
 from peerlearn.moderation.services import flag_post
+from peerlearn.notifications.emails import set_email_frequency
 from peerlearn.notifications.models import EmailFrequency
-from peerlearn.notifications.services import set_email_frequency
 from peerlearn.spaces.models import MemberRole, Visibility
 from tests.core.test_text import PAYLOADS, assert_safe
 
