@@ -16,15 +16,9 @@ from sqlalchemy import func, select, update
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
 from peerlearn.demo import PEOPLE, SPACES
+from peerlearn.discussions.marks import set_helpful, set_solution
 from peerlearn.discussions.models import HelpfulMark, ImpactComponent, Post, Thread, ThreadKind
-from peerlearn.discussions.services import (
-    ThreadDraft,
-    edit_post,
-    reply,
-    set_helpful,
-    set_solution,
-    start_thread,
-)
+from peerlearn.discussions.services import ThreadDraft, edit_post, reply, start_thread
 from peerlearn.extensions import db
 from peerlearn.moderation.services import set_thread_flag
 from peerlearn.notifications.models import Notification

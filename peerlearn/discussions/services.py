@@ -1,5 +1,7 @@
-"""Thread and post rules and transactions: starting, replying, editing, removing, marking,
-moderating, following, and read tracking.
+"""Thread and post rules and transactions: starting threads, replying and editing posts, with the
+text, mentions and tags they carry. Removing a post (and holding a thread while its posts change)
+is in :mod:`peerlearn.discussions.removal`; helpful marks and answers in
+:mod:`peerlearn.discussions.marks`.
 
 Views ask the permission policy first; these functions enforce what remains (locked threads, slow
 mode, replies to removed posts, double submissions), keep counters and the reply tree's paths
@@ -12,26 +14,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import listed_people
 from peerlearn.audit.services import record
-from peerlearn.core.db import hold, insert_into, utcnow
+from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.errors import RuleError
-from peerlearn.core.signals import (
-    post_created,
-    post_edited,
-    post_marked,
-    post_removed,
-    thread_changed,
-)
+from peerlearn.core.signals import post_created, post_edited
 from peerlearn.core.text import MentionTarget, mention_keys, render_markdown
 from peerlearn.discussions.following import follow_automatically
 from peerlearn.discussions.models import (
-    HelpfulMark,
     ImpactComponent,
     Post,
     PostRevision,
@@ -42,6 +37,7 @@ from peerlearn.discussions.models import (
     thread_tags,
 )
 from peerlearn.discussions.reading import mark_read
+from peerlearn.discussions.removal import hold_thread
 from peerlearn.extensions import db
 from peerlearn.permissions import (
     Action,
@@ -348,7 +344,7 @@ def _check_slow_mode(author: User, thread: Thread) -> None:
         )
 
 
-# Editing and removing ---------------------------------------------------------------------------
+# Editing ----------------------------------------------------------------------------------------
 
 
 def edit_post(editor: User, post: Post, body: str, title: str | None = None) -> Rendered:
@@ -400,112 +396,3 @@ def revisions(post: Post) -> list[PostRevision]:
             .order_by(PostRevision.id.desc())
         )
     )
-
-
-def hold_thread(thread: Thread) -> None:
-    """Make this transaction the only one changing the thread's posts and counters until it ends
-    (:func:`~peerlearn.core.db.hold`), before any other write. Replies, removals and
-    restorations in one thread then happen one at a time, so none counts the replies or picks
-    the newest post while another is being written, and the thread never loses a reply from its
-    count or goes back to an older newest post."""
-    with db.session.no_autoflush:
-        hold(db.session, Thread.reply_count, Thread.id == thread.id)
-        # Forget the counters (and the answer) read before: a count equal to a stale one would
-        # not be written, and an answer marked a moment ago would be left on a hidden post.
-        db.session.expire(thread, ["reply_count", "last_post_id", "last_activity_at",
-                                   "solved_post_id"])  # fmt: skip
-
-
-def recount(thread: Thread) -> None:
-    """Bring the thread's counters back in line after a post is removed, hidden or restored (the
-    caller holds the thread, :func:`hold_thread`, before it changes the post). A removed or
-    hidden answer stops being the answer; restored, it is not the answer again until marked."""
-    visible = and_(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.hidden_at.is_(None))
-    answer = select(Post.id).where(visible, Post.id == thread.solved_post_id)
-    if thread.solved_post_id is not None and db.session.scalar(answer) is None:
-        thread.solved_post_id = None
-    thread.reply_count = db.session.scalar(
-        select(func.count()).select_from(Post).where(visible, Post.root_id.is_not(None))
-    )
-    newest = db.session.scalars(
-        select(Post).where(visible).order_by(Post.id.desc()).limit(1)
-    ).first()
-    if newest is not None:
-        thread.last_post_id = newest.id
-        thread.last_activity_at = newest.created_at
-
-
-def delete_post(actor: User | None, post: Post) -> None:
-    """Remove a post, leaving a "removed" placeholder so the reply tree stays whole (``actor``
-    None: removed by peerlearn itself, as a consequence of another change; audited)."""
-    if post.deleted_at is not None:
-        return
-    hold_thread(post.thread)  # before the post's row, as every writer to the thread does
-    post.deleted_at = utcnow()
-    post.deleted_by_id = actor.id if actor is not None else None
-    recount(post.thread)
-    if actor is None or actor.id != post.author_id:
-        record("post.deleted", actor=actor, subject=post.author, space=post.thread.space,
-               post_id=post.id)  # fmt: skip
-    db.session.commit()
-    post_removed.send(post)
-
-
-# Helpful and solved -----------------------------------------------------------------------------
-
-
-def set_helpful(user: User, post: Post, helpful: bool) -> None:
-    """Mark (or unmark) a post as helpful: one mark per member per post, never your own.
-
-    A post's marks are changed one at a time (:func:`~peerlearn.core.db.hold`), so that no
-    other mark is given between this one and the count. Without it, eight members marking a post
-    at the same moment each counted before the others had written, and the post showed fewer
-    marks than it had."""
-    hold(db.session, Post.helpful_count, Post.id == post.id)
-    mark = db.session.get(HelpfulMark, (post.id, user.id))
-    if helpful == (mark is not None):
-        return
-    if helpful:
-        db.session.add(HelpfulMark(post_id=post.id, user_id=user.id))
-    else:
-        db.session.delete(mark)
-    db.session.flush()
-    post.helpful_count = db.session.scalar(
-        select(func.count()).select_from(HelpfulMark).where(HelpfulMark.post_id == post.id)
-    )
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same click twice at once
-        db.session.rollback()
-        return
-    post_marked.send(post, how="helpful" if helpful else "unhelpful", by=user)
-
-
-def helpful_marked_by(user: User, posts: Iterable[Post]) -> set[int]:
-    """Which of these posts the member has marked helpful."""
-    ids = [post.id for post in posts]
-    if not ids or not getattr(user, "is_authenticated", False):
-        return set()
-    return set(
-        db.session.scalars(
-            select(HelpfulMark.post_id).where(
-                HelpfulMark.user_id == user.id, HelpfulMark.post_id.in_(ids)
-            )
-        )
-    )
-
-
-def set_solution(actor: User, thread: Thread, post: Post | None) -> None:
-    """Mark a reply as the answer to a question (or clear it)."""
-    if thread.kind is not ThreadKind.question:
-        raise DiscussionError("Only questions can be marked as solved")
-    hold_thread(thread)  # checked once held: a post a moderator hid a moment ago is not marked
-    if post is not None:
-        db.session.refresh(post, ["deleted_at", "hidden_at"])
-    if post is not None and (post.thread_id != thread.id or post.root_id is None or post.removed):
-        raise DiscussionError("Choose a reply in this thread as the answer")
-    thread.solved_post_id = post.id if post is not None else None
-    db.session.commit()
-    thread_changed.send(thread)
-    if post is not None:
-        post_marked.send(post, how="solved", by=actor)

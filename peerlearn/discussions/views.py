@@ -12,7 +12,7 @@ from peerlearn.core.forms import show_error
 from peerlearn.core.ids import to_id
 from peerlearn.core.pagination import paginate
 from peerlearn.core.text import render_markdown
-from peerlearn.discussions import following, fragments, reading, services
+from peerlearn.discussions import following, fragments, marks, reading, removal, services
 from peerlearn.discussions.forms import EditPostForm, ReplyForm, ThreadForm
 from peerlearn.discussions.models import FollowState, ImpactComponent, Post, Thread, ThreadKind
 from peerlearn.extensions import db, limiter
@@ -150,7 +150,7 @@ def thread(thread_id: int, slug: str | None = None) -> str:
         posts=posts,
         roots=roots,
         read_before=read_before,
-        helpful=services.helpful_marked_by(current_user, shown),
+        helpful=marks.helpful_marked_by(current_user, shown),
         follow_state=following.thread_follow_state(current_user, thread),
         reply_form=ReplyForm(),
         max_depth=reading.MAX_VISUAL_DEPTH,
@@ -311,7 +311,7 @@ def history(post_id: int) -> str:
 def delete(post_id: int) -> Response:
     post = visible_or_404(Post, post_id)
     authorize(Action.delete, post)
-    services.delete_post(current_user, post)
+    removal.delete_post(current_user, post)
     flash("The post has been removed.", "success")
     return redirect(url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id))
 
@@ -322,7 +322,7 @@ def helpful(post_id: int) -> Response:
     post = visible_or_404(Post, post_id)
     authorize(Action.mark_helpful, post)
     try:
-        services.set_helpful(current_user, post, request.form.get("helpful") != "no")
+        marks.set_helpful(current_user, post, request.form.get("helpful") != "no")
     except services.DiscussionError as error:
         flash(error.message, "error")
     return redirect(url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id))
@@ -335,7 +335,7 @@ def solution(post_id: int) -> Response:
     authorize(Action.mark_solved, post)
     clear = request.form.get("clear") == "yes" and post.thread.solved_post_id == post.id
     try:
-        services.set_solution(current_user, post.thread, None if clear else post)
+        marks.set_solution(current_user, post.thread, None if clear else post)
     except services.DiscussionError as error:
         flash(error.message, "error")
     else:

@@ -11,7 +11,8 @@ from peerlearn.core.db import utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import post_removed, post_restored, thread_changed
 from peerlearn.discussions.models import Post, Thread
-from peerlearn.discussions.services import hold_thread, recount, tags_for
+from peerlearn.discussions.removal import hold_thread, recount
+from peerlearn.discussions.services import tags_for
 from peerlearn.extensions import db
 from peerlearn.moderation.models import Flag, FlagOutcome, FlagReason
 from peerlearn.permissions import Action, can, moderated_space_ids

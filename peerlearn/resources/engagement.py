@@ -15,7 +15,8 @@ from peerlearn.core import signals
 from peerlearn.core.errors import RuleError
 from peerlearn.discussions.models import Thread
 from peerlearn.discussions.reading import opening_post
-from peerlearn.discussions.services import ThreadDraft, delete_post, start_thread
+from peerlearn.discussions.removal import delete_post
+from peerlearn.discussions.services import ThreadDraft, start_thread
 from peerlearn.extensions import db
 from peerlearn.moderation.services import set_thread_flag
 from peerlearn.permissions import Action, Actor, can, resource_filter, signed_in

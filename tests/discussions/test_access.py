@@ -10,7 +10,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import func, null, select
 
 from peerlearn.core.db import utcnow
-from peerlearn.discussions import reading, services
+from peerlearn.discussions import reading, removal, services
 from peerlearn.discussions.models import Post, Thread, ThreadKind
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
@@ -50,7 +50,7 @@ def test_list_filters_agree_with_single_item_check(make_space, make_user, add_me
             live, _ = services.reply(author, thread, "A live reply")
             services.reply(author, thread, "A nested reply", parent=live)
             deleted, _ = services.reply(author, thread, "A deleted reply")
-            services.delete_post(author, deleted)
+            removal.delete_post(author, deleted)
             hidden, _ = services.reply(author, thread, "A hidden reply")
             moderation.set_post_hidden(author, hidden, True)
             if state in {"locked", "pinned", "hidden"}:

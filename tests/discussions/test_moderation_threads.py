@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from peerlearn.accounts.models import User
-from peerlearn.discussions import reading, services
+from peerlearn.discussions import marks, reading, removal, services
 from peerlearn.discussions.models import Post, Thread, ThreadKind
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
@@ -130,7 +130,7 @@ def test_hiding_the_answer_leaves_the_question_unsolved_until_marked_again(answe
 def _marking_and_hiding(answered):
     """The asker's marking of the reply as the answer (again, having cleared it) and a
     moderator's hiding of it, each in a request of its own; and the refusals of the marking."""
-    services.set_solution(answered.author, answered.thread, None)
+    marks.set_solution(answered.author, answered.thread, None)
     thread_id, post_id = answered.thread.id, answered.reply.id
     asker_id, moderator_id = answered.author.id, answered.moderator.id
     refusals: list[str] = []
@@ -138,7 +138,7 @@ def _marking_and_hiding(answered):
     def mark() -> None:
         thread, post = db.session.get(Thread, thread_id), db.session.get(Post, post_id)
         try:
-            services.set_solution(db.session.get(User, asker_id), thread, post)
+            marks.set_solution(db.session.get(User, asker_id), thread, post)
         except services.DiscussionError as refusal:
             refusals.append(str(refusal))
 
@@ -258,7 +258,7 @@ def test_a_reply_to_a_post_in_another_thread_is_refused(discussion, browser):
 
 
 def test_a_reply_to_a_deleted_post_is_refused(discussion, browser):
-    services.delete_post(discussion.replier, discussion.reply)
+    removal.delete_post(discussion.replier, discussion.reply)
     before = count(Post)
     response = browser(discussion.reader).post(
         f"/threads/{discussion.thread.id}/reply",

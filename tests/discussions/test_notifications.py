@@ -12,8 +12,7 @@ from sqlalchemy import select
 from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
-from peerlearn.discussions import following
-from peerlearn.discussions import services as discussions
+from peerlearn.discussions import following, marks
 from peerlearn.discussions.models import (
     FollowState,
     SpaceSubscription,
@@ -109,9 +108,9 @@ def test_email_settings_saved_twice_at_once_keep_one_choice_each(app, discussion
 
 def test_a_helpful_mark_taken_back_and_given_again_tells_the_author_once(app, discussion):
     for helpful in (True, False, True, False, True):
-        discussions.set_helpful(discussion.reader, discussion.reply, helpful)
+        marks.set_helpful(discussion.reader, discussion.reply, helpful)
     assert kinds_for(discussion.replier) == ["post-helpful"]
-    discussions.set_helpful(discussion.moderator, discussion.reply, True)
+    marks.set_helpful(discussion.moderator, discussion.reply, True)
     assert kinds_for(discussion.replier) == ["post-helpful", "post-helpful"]  # someone else's
 
 

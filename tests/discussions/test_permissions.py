@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from peerlearn.core.db import utcnow
-from peerlearn.discussions import reading, services
+from peerlearn.discussions import reading, removal, services
 from peerlearn.discussions.models import ThreadKind
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
@@ -378,10 +378,10 @@ def test_hidden_post_is_a_placeholder_for_all_but_moderators(role, scene):
 def test_deleted_post_takes_no_more_replies_edits_marks_or_reports(role, scene):
     world = scene(role)
     reply = world.targets["reply by another"]
-    services.delete_post(reply.author, reply)
+    removal.delete_post(reply.author, reply)
     if "own reply" in world.targets:
         own = world.targets["own reply"]
-        services.delete_post(own.author, own)
+        removal.delete_post(own.author, own)
     actual, expected = compare(world, role, DELETED_POST)
     assert actual == expected
 

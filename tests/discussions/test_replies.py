@@ -7,7 +7,8 @@ import sqlalchemy
 from sqlalchemy import func, select
 
 from peerlearn.accounts.models import User
-from peerlearn.discussions import reading, services
+from peerlearn.discussions import reading, removal, services
+from peerlearn.discussions.marks import set_helpful
 from peerlearn.discussions.models import HelpfulMark, Post, PostRevision, Thread, ThreadKind
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
@@ -223,7 +224,7 @@ def _mark_at_once(app, post, marks):
     at_once(
         app,
         [
-            lambda u=user.id, h=helpful: services.set_helpful(
+            lambda u=user.id, h=helpful: set_helpful(
                 db.session.get(User, u), db.session.get(Post, post_id), h
             )
             for user, helpful in marks
@@ -377,7 +378,7 @@ def test_replies_and_removals_at_once_leave_the_thread_counting_every_reply(
             app,
             [
                 *(
-                    lambda p=post_id: services.delete_post(None, db.session.get(Post, p))
+                    lambda p=post_id: removal.delete_post(None, db.session.get(Post, p))
                     for post_id in doomed
                 ),
                 *(
@@ -411,7 +412,7 @@ def test_a_post_removed_by_its_author_as_a_moderator_hides_it_is_one_then_the_ot
     def remove() -> None:
         post = db.session.get(Post, post_id)
         post.thread.space  # noqa: B018 (read by the view's permission check)
-        services.delete_post(db.session.get(User, author_id), post)
+        removal.delete_post(db.session.get(User, author_id), post)
 
     def hide() -> None:
         moderation.set_post_hidden(
@@ -452,7 +453,7 @@ def test_a_reply_to_a_post_removed_a_moment_before_is_refused(app, discussion):
 
     def remove() -> None:
         checked.wait(5)
-        services.delete_post(None, db.session.get(Post, post_id))
+        removal.delete_post(None, db.session.get(Post, post_id))
         removed.set()
 
     sqlalchemy.event.listen(db.engine, "before_cursor_execute", pause_the_reply_before_its_hold)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from peerlearn.accounts import services as accounts
-from peerlearn.discussions import services as discussions
+from peerlearn.discussions import marks
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.search.indexing import reindex_all
 from peerlearn.spaces import services as spaces
@@ -160,10 +160,10 @@ def test_replies_others_found_helpful_rank_higher(
     assert find(author, "run chart")[:2] == [("post", plain.id), ("post", helpful.id)]
     markers = [member(name) for name in ("Tom Reid", "Priya Shah", "Sam Lee")]
     for marker in markers:
-        discussions.set_helpful(marker, helpful, True)
+        marks.set_helpful(marker, helpful, True)
     assert find(author, "run chart")[:2] == [("post", helpful.id), ("post", plain.id)]
     for marker in markers:  # the marks taken back: the order is as it was
-        discussions.set_helpful(marker, helpful, False)
+        marks.set_helpful(marker, helpful, False)
     assert find(author, "run chart")[:2] == [("post", plain.id), ("post", helpful.id)]
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from peerlearn.accounts import services as accounts
 from peerlearn.accounts.services import Registration
+from peerlearn.discussions import removal
 from peerlearn.discussions import services as discussions
 from peerlearn.events import services as events
 from peerlearn.events.services import EventDraft
@@ -48,7 +49,7 @@ def test_removed_posts_leave_the_index_and_hidden_ones_only_moderators_find(
     thread = new_thread()
     removed = new_reply(thread, "Removed pareto chart.", by=reader)
     hidden = new_reply(thread, "Hidden histogram.", by=reader)
-    discussions.delete_post(reader, removed)
+    removal.delete_post(reader, removed)
     moderation.set_post_hidden(author, hidden, True)
     assert find(reader, "pareto") == [] and find(author, "pareto") == []
     assert find(reader, "histogram") == []

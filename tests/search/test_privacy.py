@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.core.db import utcnow
+from peerlearn.discussions import removal
 from peerlearn.discussions import services as discussions
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.events import services as events
@@ -278,11 +279,11 @@ def build(spec: dict) -> tuple[Network, list[Space], list[object]]:
                 if reply_spec["hidden"]:
                     moderation.set_post_hidden(owner, post, True)
                 if reply_spec["removed"]:
-                    discussions.delete_post(owner, post)
+                    removal.delete_post(owner, post)
             if thread_spec["opening"] == "hidden":
                 moderation.set_post_hidden(owner, opening, True)
             elif thread_spec["opening"] == "removed":
-                discussions.delete_post(owner, opening)
+                removal.delete_post(owner, opening)
             if thread_spec["hidden"]:
                 moderation.set_thread_flag(owner, thread, "hidden", True)
             target = thread_spec["move_to"]

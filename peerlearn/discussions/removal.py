@@ -1,0 +1,64 @@
+"""Removing posts and keeping a thread's counters right: holding a thread while its posts change,
+so replies, removals and restorations happen one at a time; recounting its replies, newest post
+and answer after a post is removed, hidden or restored; and removing a post, which leaves a
+"removed" placeholder so the reply tree stays whole. Moderation's hiding and restoring use the
+same hold and recount.
+"""
+
+from sqlalchemy import and_, func, select
+
+from peerlearn.accounts.models import User
+from peerlearn.audit.services import record
+from peerlearn.core.db import hold, utcnow
+from peerlearn.core.signals import post_removed
+from peerlearn.discussions.models import Post, Thread
+from peerlearn.extensions import db
+
+
+def hold_thread(thread: Thread) -> None:
+    """Make this transaction the only one changing the thread's posts and counters until it ends
+    (:func:`~peerlearn.core.db.hold`), before any other write. Replies, removals and
+    restorations in one thread then happen one at a time, so none counts the replies or picks
+    the newest post while another is being written, and the thread never loses a reply from its
+    count or goes back to an older newest post."""
+    with db.session.no_autoflush:
+        hold(db.session, Thread.reply_count, Thread.id == thread.id)
+        # Forget the counters (and the answer) read before: a count equal to a stale one would
+        # not be written, and an answer marked a moment ago would be left on a hidden post.
+        db.session.expire(thread, ["reply_count", "last_post_id", "last_activity_at",
+                                   "solved_post_id"])  # fmt: skip
+
+
+def recount(thread: Thread) -> None:
+    """Bring the thread's counters back in line after a post is removed, hidden or restored (the
+    caller holds the thread, :func:`hold_thread`, before it changes the post). A removed or
+    hidden answer stops being the answer; restored, it is not the answer again until marked."""
+    visible = and_(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.hidden_at.is_(None))
+    answer = select(Post.id).where(visible, Post.id == thread.solved_post_id)
+    if thread.solved_post_id is not None and db.session.scalar(answer) is None:
+        thread.solved_post_id = None
+    thread.reply_count = db.session.scalar(
+        select(func.count()).select_from(Post).where(visible, Post.root_id.is_not(None))
+    )
+    newest = db.session.scalars(
+        select(Post).where(visible).order_by(Post.id.desc()).limit(1)
+    ).first()
+    if newest is not None:
+        thread.last_post_id = newest.id
+        thread.last_activity_at = newest.created_at
+
+
+def delete_post(actor: User | None, post: Post) -> None:
+    """Remove a post, leaving a "removed" placeholder so the reply tree stays whole (``actor``
+    None: removed by peerlearn itself, as a consequence of another change; audited)."""
+    if post.deleted_at is not None:
+        return
+    hold_thread(post.thread)  # before the post's row, as every writer to the thread does
+    post.deleted_at = utcnow()
+    post.deleted_by_id = actor.id if actor is not None else None
+    recount(post.thread)
+    if actor is None or actor.id != post.author_id:
+        record("post.deleted", actor=actor, subject=post.author, space=post.thread.space,
+               post_id=post.id)  # fmt: skip
+    db.session.commit()
+    post_removed.send(post)
