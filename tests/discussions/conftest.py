@@ -40,6 +40,12 @@ def member(sig, make_user, add_member):
 
 
 @pytest.fixture
+def people(sig, member):
+    """Four members of the QMS SIG, by role in the story: asker, replier, follower, bystander."""
+    return {name: member(name) for name in ("Asker", "Replier", "Follower", "Bystander")}
+
+
+@pytest.fixture
 def start_thread(login):
     """Start a thread through the real form; returns the Thread."""
 
