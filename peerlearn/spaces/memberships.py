@@ -15,21 +15,21 @@ from peerlearn.extensions import db
 from peerlearn.spaces.models import JoinPolicy, MemberRole, Membership, MemberState, Space
 from peerlearn.spaces.services import (
     SpaceError,
-    _admit,
-    _changed,
-    _hold,
-    _notify,
-    _tell_admitted,
+    admit_request,
+    announce_membership,
+    email_member,
+    hold_space,
+    tell_admitted,
 )
 
 # Memberships: the member's own actions -----------------------------------------------------------
 
 
 def _held_membership(space: Space, user: User) -> Membership | None:
-    """Hold the space's memberships (:func:`~peerlearn.spaces.services._hold`), then read the
+    """Hold the space's memberships (:func:`~peerlearn.spaces.services.hold_space`), then read the
     user's membership as it stands now, not as this request read it before another's change was
     committed."""
-    _hold(space)
+    hold_space(space)
     return db.session.scalar(
         select(Membership)
         .where(Membership.space_id == space.id, Membership.user_id == user.id)
@@ -62,7 +62,7 @@ def join_space(user: User, space: Space) -> Membership:
     db.session.add(membership)
     record(action, actor=user, subject=user, space=space)
     db.session.commit()
-    _changed(space, user, membership.state)
+    announce_membership(space, user, membership.state)
     return membership
 
 
@@ -83,7 +83,7 @@ def leave_space(user: User, space: Space) -> None:
     db.session.delete(membership)
     record(action, actor=user, subject=user, space=space)
     db.session.commit()
-    _changed(space, user, None)
+    announce_membership(space, user, None)
 
 
 def _ensure_another_owner(space: Space, membership: Membership) -> None:
@@ -115,9 +115,9 @@ def approve_request(actor: User, membership: Membership) -> None:
     current = _held_membership(space, user)
     if current is None or current.state is not MemberState.requested:
         raise SpaceError("There is no request to approve")
-    _admit(actor, current)
+    admit_request(actor, current)
     db.session.commit()
-    _tell_admitted(space, user)
+    tell_admitted(space, user)
 
 
 def decline_request(actor: User, membership: Membership) -> None:
@@ -129,7 +129,7 @@ def decline_request(actor: User, membership: Membership) -> None:
     db.session.delete(current)
     record("membership.declined", actor=actor, subject=user, space=space)
     db.session.commit()
-    _changed(space, user, None)
+    announce_membership(space, user, None)
 
 
 def invite(actor: User, space: Space, email: str) -> Membership:
@@ -161,9 +161,9 @@ def invite(actor: User, space: Space, email: str) -> Membership:
     db.session.add(membership)
     record("membership.invited", actor=actor, subject=user, space=space)
     db.session.commit()
-    _notify(user, space, "email/invited.txt", f"You are invited to join {space.name} on peerlearn",
+    email_member(user, space, "email/invited.txt", f"You are invited to join {space.name} on peerlearn",
             inviter=actor)  # fmt: skip
-    _changed(space, user, MemberState.invited)
+    announce_membership(space, user, MemberState.invited)
     return membership
 
 
@@ -178,7 +178,7 @@ def remove_member(actor: User, membership: Membership) -> None:
     db.session.delete(current)
     record("membership.removed", actor=actor, subject=user, space=space)
     db.session.commit()
-    _changed(space, user, None)
+    announce_membership(space, user, None)
 
 
 def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
@@ -195,7 +195,7 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     membership.role = MemberRole.member
     record("membership.banned", actor=actor, subject=user, space=space, reason=reason[:500] or None)
     db.session.commit()
-    _changed(space, user, MemberState.banned)
+    announce_membership(space, user, MemberState.banned)
     return membership
 
 
@@ -208,7 +208,7 @@ def unban(actor: User, membership: Membership) -> None:
     db.session.delete(current)
     record("membership.unbanned", actor=actor, subject=user, space=space)
     db.session.commit()
-    _changed(space, user, None)
+    announce_membership(space, user, None)
 
 
 def change_role(actor: User, membership: Membership, role: MemberRole) -> None:
@@ -232,4 +232,4 @@ def change_role(actor: User, membership: Membership, role: MemberRole) -> None:
         new=role.value,
     )
     db.session.commit()
-    _changed(space, user, MemberState.active)
+    announce_membership(space, user, MemberState.active)

@@ -291,13 +291,13 @@ def _apply(space: Space, data: SpaceData) -> None:
 
 def update_space(actor: User, space: Space, data: SpaceData) -> int | None:
     """Change a space's settings; a change of visibility or joining is audited with old and new,
-    as the space stood once held (:func:`_hold`), not as this request read it: two saves at once
+    as the space stood once held (:func:`hold_space`), not as this request read it: two saves at once
     (a double click) audit the change once. A space opened to anyone admits, in the same unit
     of work, everyone who had asked to join, as approving each request does.
 
     Returns how many were admitted so, or None, writing and auditing nothing, when the settings
     were already as given."""
-    _hold(space)
+    hold_space(space)
     if (data.name.strip(), data.summary.strip(), data.description) == (
         space.name,
         space.summary,
@@ -310,7 +310,7 @@ def update_space(actor: User, space: Space, data: SpaceData) -> int | None:
         requests = pending(space, MemberState.requested)
     admitted = [request.user for request in requests]
     for request in requests:
-        _admit(actor, request)
+        admit_request(actor, request)
     changes = {}
     if data.visibility is not space.visibility:
         changes["visibility"] = f"{space.visibility.value} → {data.visibility.value}"
@@ -323,7 +323,7 @@ def update_space(actor: User, space: Space, data: SpaceData) -> int | None:
     db.session.commit()
     space_changed.send(space)
     for user in admitted:
-        _tell_admitted(space, user)
+        tell_admitted(space, user)
     return len(admitted)
 
 
@@ -351,11 +351,13 @@ def set_archived(actor: User, space: Space, archived: bool) -> None:
 # Shared by the settings and the membership changes ----------------------------------------------
 
 
-def _changed(space: Space, user: User, state: MemberState | None) -> None:
+def announce_membership(space: Space, user: User, state: MemberState | None) -> None:
+    """Tell the rest of peerlearn (live rooms, events) that someone's standing in the space
+    changed, once it is committed (``state`` None: the membership is gone)."""
     membership_changed.send(space, user=user, state=state)
 
 
-def _hold(space: Space) -> None:
+def hold_space(space: Space) -> None:
     """Make this transaction the only one changing the space's memberships or settings until it
     ends (:func:`~peerlearn.core.db.hold`), before any other write. Each change then checks the
     memberships as the one before it left them: two owners leaving at the same moment cannot
@@ -368,20 +370,21 @@ def _hold(space: Space) -> None:
     db.session.refresh(space)
 
 
-def _admit(actor: User, request: Membership) -> None:
+def admit_request(actor: User, request: Membership) -> None:
     """Approve a request to join in the caller's unit of work (the space held); once it is
-    committed, :func:`_tell_admitted`."""
+    committed, :func:`tell_admitted`."""
     request.state = MemberState.active
     record("membership.approved", actor=actor, subject=request.user, space=request.space)
 
 
-def _tell_admitted(space: Space, user: User) -> None:
-    _notify(user, space, "email/request_approved.txt",
+def tell_admitted(space: Space, user: User) -> None:
+    email_member(user, space, "email/request_approved.txt",
             f"You have joined {space.name} on peerlearn")  # fmt: skip
-    _changed(space, user, MemberState.active)
+    announce_membership(space, user, MemberState.active)
 
 
-def _notify(user: User, space: Space, template: str, subject: str, **context: Any) -> None:
+def email_member(user: User, space: Space, template: str, subject: str, **context: Any) -> None:
+    """E-mail someone about their membership of the space (the template gets a link to it)."""
     send_mail(
         user.email,
         subject,
