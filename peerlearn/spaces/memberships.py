@@ -12,6 +12,7 @@ from peerlearn.accounts.models import User
 from peerlearn.accounts.services import find_listed_person, listed_people
 from peerlearn.audit.services import record
 from peerlearn.extensions import db
+from peerlearn.permissions import Action, can
 from peerlearn.spaces.models import JoinPolicy, MemberRole, Membership, MemberState, Space
 from peerlearn.spaces.services import (
     SpaceError,
@@ -173,6 +174,7 @@ def remove_member(actor: User, membership: Membership) -> None:
     current = _held_membership(space, user)
     if current is None or current.state not in {MemberState.active, MemberState.invited}:
         raise SpaceError("That person is not a member")
+    _ensure_may_remove(actor, current)
     if current.role is MemberRole.owner:
         _ensure_another_owner(space, current)
     db.session.delete(current)
@@ -186,6 +188,8 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     if user.id == actor.id:
         raise SpaceError("You cannot ban yourself")
     membership = _held_membership(space, user)
+    if membership is not None:
+        _ensure_may_remove(actor, membership)
     if membership is not None and membership.role is MemberRole.owner:
         _ensure_another_owner(space, membership)
     if membership is None:
@@ -197,6 +201,15 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     db.session.commit()
     announce_membership(space, user, MemberState.banned)
     return membership
+
+
+def _ensure_may_remove(actor: User, membership: Membership) -> None:
+    """Refuse to remove or ban someone the policy does not let ``actor`` act on, judged by their
+    role as held (:func:`_held_membership`): one made a moderator a moment ago is an owner's to
+    remove, however the moderator's request found them."""
+    if not can(actor, Action.moderate, membership):
+        role = "an owner" if membership.role is MemberRole.owner else "a moderator"
+        raise SpaceError(f"Only an owner can remove or ban {role}.")
 
 
 def unban(actor: User, membership: Membership) -> None:

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from peerlearn.accounts.models import User
 from peerlearn.extensions import db
+from peerlearn.permissions import Action, can
 from peerlearn.spaces import memberships, services
 from peerlearn.spaces.models import JoinPolicy, MemberRole, Membership, MemberState, Space
-from tests.concurrency import WRITES, at_once, first_writes_meet
+from tests.concurrency import WRITES, at_once, first_writes_meet, one_inside_another
 from tests.spaces.flows import membership, owner_of
 
 
@@ -170,3 +171,44 @@ def test_asking_to_join_as_the_space_is_opened_joins_it(app, make_user, make_spa
     at_once(app, [open_it])
     memberships.join_space(rita, space)
     assert membership(space, rita).state is MemberState.active
+
+
+@pytest.mark.parametrize("action", ["remove", "ban"])
+def test_a_member_made_a_moderator_as_a_moderator_removes_them_stays(
+    app, make_user, add_member, space, action
+):
+    """The moderator's request found a plain member (as the members page asks the policy),
+    and the owner's making them a moderator is committed before the removal or ban holds the
+    space: refused, as it is once the page is out of date."""
+    mo, pat = make_user("Mo Moderator"), make_user("Pat Promoted")
+    add_member(space, mo, MemberRole.moderator)
+    add_member(space, pat)
+    owner, pat_id = owner_of(space), pat.id
+    refusals: list[str] = []
+
+    def remove_or_ban(actor: User, space: Space) -> None:
+        target = services.get_membership(space, db.session.get(User, pat_id))
+        assert can(actor, Action.moderate, target)
+        try:
+            if action == "remove":
+                memberships.remove_member(actor, target)
+            else:
+                memberships.ban(actor, space, target.user)
+        except services.SpaceError as refusal:
+            refusals.append(refusal.message)
+
+    def promote(actor: User, space: Space) -> None:
+        target = services.get_membership(space, db.session.get(User, pat_id))
+        memberships.change_role(actor, target, MemberRole.moderator)
+
+    space_id = space.id
+    one_inside_another(
+        app,
+        lambda: as_user(mo, remove_or_ban)(db.session.get(Space, space_id)),
+        lambda: as_user(owner, promote)(db.session.get(Space, space_id)),
+        "UPDATE spaces",
+    )
+    db.session.rollback()
+    assert membership(space, pat).state is MemberState.active
+    assert membership(space, pat).role is MemberRole.moderator
+    assert refusals == ["Only an owner can remove or ban a moderator."]
