@@ -138,15 +138,21 @@ def update_event(actor: User, event: Event, draft: EventDraft) -> None:
     event_changed.send(event)
 
 
-def cancel_event(actor: User, event: Event) -> None:
-    """Cancel an event; it stays listed (and in calendars) marked as cancelled."""
+def cancel_event(actor: User, event: Event) -> bool:
+    """Cancel an event; it stays listed (and in calendars) marked as cancelled. The event is
+    held first (:func:`hold_event`) and read again, so that a cancellation pressed twice, or by
+    two moderators at once, is made and audited once, and an answer given at that moment is
+    either in before it or refused. Returns whether this call cancelled it."""
+    hold_event(event)
+    db.session.refresh(event, ["cancelled_at", "sequence"])
     if event.cancelled:
-        return
+        return False
     event.cancelled_at = utcnow()
     event.sequence += 1
     record("event.cancelled", actor=actor, space=event.space, event_id=event.id, title=event.title)
     db.session.commit()
     event_changed.send(event)
+    return True
 
 
 # Reading ----------------------------------------------------------------------------------------
@@ -257,6 +263,9 @@ def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
         raise EventError("This event has finished")
     hold_answers(user)
     hold_event(event)
+    db.session.refresh(event, ["cancelled_at"])  # cancelled since the check above: no answer
+    if event.cancelled:
+        raise EventError("This event was cancelled")
     if not can(user, Action.post, event):
         raise MayNotAnswer("You can no longer answer this event")
     rsvp = db.session.get(Rsvp, (event.id, user.id))

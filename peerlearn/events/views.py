@@ -121,11 +121,13 @@ def edit(event_id: int) -> str | BaseResponse:
 def cancel(event_id: int) -> BaseResponse:
     event = visible_or_404(Event, event_id)
     authorize(Action.moderate, event)
-    services.cancel_event(current_user, event)
-    flash(
-        "The event has been cancelled. Calendars that follow it will show it as cancelled.",
-        "success",
-    )
+    if services.cancel_event(current_user, event):
+        flash(
+            "The event has been cancelled. Calendars that follow it will show it as cancelled.",
+            "success",
+        )
+    else:  # a double click, or another moderator first
+        flash("The event had already been cancelled.", "info")
     return redirect(url_for("events.detail", event_id=event.id))
 
 
