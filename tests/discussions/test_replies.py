@@ -1,9 +1,7 @@
 """Replies and reply trees: nesting, paging long threads, quoting, editing, removing, marking."""
 
 import re
-import threading
 
-import sqlalchemy
 from sqlalchemy import func, select
 
 from peerlearn.accounts.models import User
@@ -14,7 +12,7 @@ from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
 from peerlearn.notifications.models import Notification, NotificationKind
 from peerlearn.spaces.models import MemberRole
-from tests.concurrency import at_once, first_writes_meet
+from tests.concurrency import at_once, first_writes_meet, one_inside_another
 
 
 def _post_ids_in_order(page: str) -> list[int]:
@@ -431,19 +429,9 @@ def test_a_reply_to_a_post_removed_a_moment_before_is_refused(app, discussion):
     """The post is removed (committed) after the reply has checked it but before the reply holds
     the thread: the reply is refused, not attached under a removed post."""
     post_id, replier_id, thread_id = discussion.reply.id, discussion.reader.id, discussion.thread.id
-    checked, removed = threading.Event(), threading.Event()
-    replying: list[int] = []
-
-    def pause_the_reply_before_its_hold(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        if threading.get_ident() in replying and statement.startswith("UPDATE threads"):
-            replying.clear()
-            checked.set()
-            removed.wait(5)
-
     refusals: list[str] = []
 
     def answer() -> None:
-        replying.append(threading.get_ident())
         thread = db.session.get(Thread, thread_id)
         try:
             services.reply(db.session.get(User, replier_id), thread, "Agreed",
@@ -452,15 +440,9 @@ def test_a_reply_to_a_post_removed_a_moment_before_is_refused(app, discussion):
             refusals.append(str(refusal))
 
     def remove() -> None:
-        checked.wait(5)
         removal.delete_post(None, db.session.get(Post, post_id))
-        removed.set()
 
-    sqlalchemy.event.listen(db.engine, "before_cursor_execute", pause_the_reply_before_its_hold)
-    try:
-        at_once(app, [answer, remove])
-    finally:
-        sqlalchemy.event.remove(db.engine, "before_cursor_execute", pause_the_reply_before_its_hold)
+    one_inside_another(app, answer, remove, "UPDATE threads")  # the reply's hold: it has checked
     db.session.rollback()
     assert refusals == ["That post has been removed, so you cannot reply to it"]
     assert db.session.scalars(select(Post.id).where(Post.parent_id == post_id)).all() == []
