@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     event,
     false,
+    inspect,
     or_,
     select,
     true,
@@ -157,7 +158,12 @@ def forget_standing(user: Actor) -> None:
         return
     db.session.expire(person, ["active", "site_role"])
     for loaded in list(db.session.identity_map.values()):
-        if isinstance(loaded, Membership) and loaded.user_id == person.id:
+        # Read as loaded, not loaded again: one expired by a commit is read afresh anyway, and
+        # loading it would fail if its row has gone since (a ban lifted as it is announced).
+        if isinstance(loaded, Membership) and inspect(loaded).dict.get("user_id") in (
+            person.id,
+            None,
+        ):
             db.session.expire(loaded)
 
 

@@ -300,3 +300,26 @@ def test_an_answer_checked_just_before_a_deactivation_is_refused_once_it_writes(
     db.session.expire_all()
     assert _answer(event, leaving) is None
     assert _places(event) == ([], [])
+
+
+def test_a_ban_undone_before_its_withdrawal_runs_is_no_error(app, sig, moderator, member, event):
+    """Another moderator lifts the ban between its commit and its withdrawal of the member's
+    answers (the banned membership the ban wrote, still loaded, is gone): the ban, committed,
+    does not fail, and the answers go as the lifted ban leaves the member outside the space."""
+    banned = member("Banned Member")
+    services.set_rsvp(banned, event, RsvpStatus.going)
+    moderator_id, space_id, banned_id = moderator.id, sig.id, banned.id
+
+    def ban() -> None:
+        space = db.session.get(Space, space_id)
+        _ban(db.session.get(User, moderator_id), space, db.session.get(User, banned_id))
+
+    def unban() -> None:
+        space = db.session.get(Space, space_id)
+        user, actor = db.session.get(User, banned_id), db.session.get(User, moderator_id)
+        memberships.unban(actor, spaces.get_membership(space, user))
+
+    one_inside_another(app, ban, unban, "UPDATE users")  # the ban's withdrawal, once committed
+    db.session.expire_all()
+    assert spaces.get_membership(sig, banned) is None
+    assert _answer(event, banned) is None
