@@ -12,7 +12,7 @@ from peerlearn.accounts.models import User
 from peerlearn.accounts.services import find_listed_person, listed_people
 from peerlearn.audit.services import record
 from peerlearn.extensions import db
-from peerlearn.permissions import Action, can
+from peerlearn.permissions import Action, can, forget_standing
 from peerlearn.spaces.models import JoinPolicy, MemberRole, Membership, MemberState, Space
 from peerlearn.spaces.services import (
     SpaceError,
@@ -206,7 +206,10 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
 def _ensure_may_remove(actor: User, membership: Membership) -> None:
     """Refuse to remove or ban someone the policy does not let ``actor`` act on, judged by their
     role as held (:func:`_held_membership`): one made a moderator a moment ago is an owner's to
-    remove, however the moderator's request found them."""
+    remove, however the moderator's request found them. The actor's own role is read as held
+    too (:func:`~peerlearn.permissions.forget_standing`): one made a plain member a moment ago
+    removes nobody."""
+    forget_standing(actor)
     if not can(actor, Action.moderate, membership):
         role = "an owner" if membership.role is MemberRole.owner else "a moderator"
         raise SpaceError(f"Only an owner can remove or ban {role}.")

@@ -174,16 +174,19 @@ def test_asking_to_join_as_the_space_is_opened_joins_it(app, make_user, make_spa
 
 
 @pytest.mark.parametrize("action", ["remove", "ban"])
-def test_a_member_made_a_moderator_as_a_moderator_removes_them_stays(
-    app, make_user, add_member, space, action
+@pytest.mark.parametrize("changed", ["target", "actor"])
+def test_a_role_changed_as_a_moderator_removes_someone_is_read_as_held(
+    app, make_user, add_member, space, action, changed
 ):
-    """The moderator's request found a plain member (as the members page asks the policy),
-    and the owner's making them a moderator is committed before the removal or ban holds the
-    space: refused, as it is once the page is out of date."""
+    """The moderator's request found a plain member and found itself a moderator (as the members
+    page asks the policy), and the owner's making that member a moderator (``target``), or the
+    moderator a plain member (``actor``), is committed before the removal or ban holds the space:
+    refused, as it is once the page is out of date; the member stays."""
     mo, pat = make_user("Mo Moderator"), make_user("Pat Promoted")
     add_member(space, mo, MemberRole.moderator)
     add_member(space, pat)
     owner, pat_id = owner_of(space), pat.id
+    changed_id, role = (pat_id, MemberRole.moderator) if changed == "target" else (mo.id, None)
     refusals: list[str] = []
 
     def remove_or_ban(actor: User, space: Space) -> None:
@@ -197,18 +200,18 @@ def test_a_member_made_a_moderator_as_a_moderator_removes_them_stays(
         except services.SpaceError as refusal:
             refusals.append(refusal.message)
 
-    def promote(actor: User, space: Space) -> None:
-        target = services.get_membership(space, db.session.get(User, pat_id))
-        memberships.change_role(actor, target, MemberRole.moderator)
+    def change(actor: User, space: Space) -> None:
+        target = services.get_membership(space, db.session.get(User, changed_id))
+        memberships.change_role(actor, target, role or MemberRole.member)
 
     space_id = space.id
     one_inside_another(
         app,
         lambda: as_user(mo, remove_or_ban)(db.session.get(Space, space_id)),
-        lambda: as_user(owner, promote)(db.session.get(Space, space_id)),
+        lambda: as_user(owner, change)(db.session.get(Space, space_id)),
         "UPDATE spaces",
     )
     db.session.rollback()
     assert membership(space, pat).state is MemberState.active
-    assert membership(space, pat).role is MemberRole.moderator
+    assert membership(space, pat).role is (role or MemberRole.member)
     assert refusals == ["Only an owner can remove or ban a moderator."]
