@@ -1,6 +1,7 @@
 """Event rules and transactions: scheduling in London time, RSVP with capacity and a waiting list,
 and calendar files (one event, or a member's personal feed) made with icalendar."""
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -37,6 +38,8 @@ from peerlearn.permissions import (
     remember_memberships,
 )
 from peerlearn.spaces.models import MemberState, Space
+
+logger = logging.getLogger(__name__)
 
 #: Events happen in England: times are entered and shown in London time, stored in UTC.
 LONDON = ZoneInfo("Europe/London")
@@ -338,7 +341,7 @@ def _withdraw_answers_on_leaving(
     give are withdrawn. Asked only then, not on every change: an active member of an archived
     space may not answer either, but keeps the answers given before it was archived."""
     if state in (None, MemberState.banned):
-        withdraw_answers(user, space)
+        _withdraw_logged(user, space)
 
 
 @account_changed.connect
@@ -347,7 +350,18 @@ def _withdraw_answers_on_deactivation(user: User, **_: Any) -> None:
     withdrawn (past ones stay). Reactivating it brings none of them back. (The signal is sent
     for a change of site role too: that withdraws nothing.)"""
     if not user.active:
-        withdraw_answers(user)
+        _withdraw_logged(user, None)
+
+
+def _withdraw_logged(user: User, space: Space | None) -> None:
+    """:func:`withdraw_answers` from a receiver, after the change it follows has committed: a
+    failure is logged and rolled back, not raised, so the change is not answered with an error
+    page and the receivers after this one (the live chat dropping the member) still run."""
+    try:
+        withdraw_answers(user, space)
+    except Exception:
+        db.session.rollback()
+        logger.exception("withdrawing answers of user %s failed", user.id)
 
 
 def _promote_waiting(event: Event) -> None:

@@ -16,7 +16,7 @@ from peerlearn.extensions import db
 from peerlearn.permissions import Action, can
 from peerlearn.spaces import memberships
 from peerlearn.spaces import services as spaces
-from peerlearn.spaces.models import MemberRole, Space, Visibility
+from peerlearn.spaces.models import MemberRole, MemberState, Space, Visibility
 from tests.concurrency import WRITES, at_once, first_writes_meet, one_inside_another
 
 
@@ -323,3 +323,23 @@ def test_a_ban_undone_before_its_withdrawal_runs_is_no_error(app, sig, moderator
     db.session.expire_all()
     assert spaces.get_membership(sig, banned) is None
     assert _answer(event, banned) is None
+
+
+def test_a_withdrawal_that_fails_leaves_the_ban_made_and_answered(
+    sig, moderator, member, event, client, login, monkeypatch, caplog
+):
+    """The ban is committed before its answers are withdrawn: if the withdrawal fails (a lock
+    error, say), the moderator is told the ban was made, not shown an error page, and the failure
+    is logged for the answers to be looked at."""
+    banned = member("Banned Member")
+    services.set_rsvp(banned, event, RsvpStatus.going)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "withdraw_answers", fail)
+    login(client, moderator)
+    response = client.post(f"/spaces/{sig.slug}/members/{banned.id}/ban")
+    assert response.status_code == 302
+    assert spaces.get_membership(sig, banned).state is MemberState.banned
+    assert "withdrawing answers of user" in caplog.text
