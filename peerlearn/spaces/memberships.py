@@ -38,6 +38,25 @@ def _held_membership(space: Space, user: User) -> Membership | None:
     )
 
 
+def _held_in(membership: Membership, states: set[MemberState], refusal: str) -> Membership:
+    """The membership as it stands once its space is held (:func:`_held_membership`), if it is
+    still in one of ``states``; otherwise refused with ``refusal`` (another moderator, or the
+    person themselves, got there first)."""
+    current = _held_membership(membership.space, membership.user)
+    if current is None or current.state not in states:
+        raise SpaceError(refusal)
+    return current
+
+
+def _end(actor: User, current: Membership, action: str) -> None:
+    """Delete a held membership, audited as ``action``, and announce it once committed."""
+    space, user = current.space, current.user
+    db.session.delete(current)
+    record(action, actor=actor, subject=user, space=space)
+    db.session.commit()
+    announce_membership(space, user, None)
+
+
 def join_space(user: User, space: Space) -> Membership:
     """Join an open space, ask to join a by-request one, or accept an invitation."""
     membership = _held_membership(space, user)
@@ -81,10 +100,7 @@ def leave_space(user: User, space: Space) -> None:
     }[membership.state]
     if membership.state is MemberState.active and membership.role is MemberRole.owner:
         _ensure_another_owner(space, membership)
-    db.session.delete(membership)
-    record(action, actor=user, subject=user, space=space)
-    db.session.commit()
-    announce_membership(space, user, None)
+    _end(user, membership, action)
 
 
 def _ensure_another_owner(space: Space, membership: Membership) -> None:
@@ -112,25 +128,16 @@ def _ensure_another_owner(space: Space, membership: Membership) -> None:
 
 def approve_request(actor: User, membership: Membership) -> None:
     """Admit someone who asked to join, and tell them by e-mail."""
-    space, user = membership.space, membership.user
-    current = _held_membership(space, user)
-    if current is None or current.state is not MemberState.requested:
-        raise SpaceError("There is no request to approve")
+    current = _held_in(membership, {MemberState.requested}, "There is no request to approve")
     admit_request(actor, current)
     db.session.commit()
-    tell_admitted(space, user)
+    tell_admitted(current.space, current.user)
 
 
 def decline_request(actor: User, membership: Membership) -> None:
     """Turn down a request to join."""
-    space, user = membership.space, membership.user
-    current = _held_membership(space, user)
-    if current is None or current.state is not MemberState.requested:
-        raise SpaceError("There is no request to decline")
-    db.session.delete(current)
-    record("membership.declined", actor=actor, subject=user, space=space)
-    db.session.commit()
-    announce_membership(space, user, None)
+    current = _held_in(membership, {MemberState.requested}, "There is no request to decline")
+    _end(actor, current, "membership.declined")
 
 
 def invite(actor: User, space: Space, email: str) -> Membership:
@@ -170,17 +177,13 @@ def invite(actor: User, space: Space, email: str) -> Membership:
 
 def remove_member(actor: User, membership: Membership) -> None:
     """Take someone out of the space (or withdraw their invitation)."""
-    space, user = membership.space, membership.user
-    current = _held_membership(space, user)
-    if current is None or current.state not in {MemberState.active, MemberState.invited}:
-        raise SpaceError("That person is not a member")
+    current = _held_in(
+        membership, {MemberState.active, MemberState.invited}, "That person is not a member"
+    )
     _ensure_may_remove(actor, current)
     if current.role is MemberRole.owner:
-        _ensure_another_owner(space, current)
-    db.session.delete(current)
-    record("membership.removed", actor=actor, subject=user, space=space)
-    db.session.commit()
-    announce_membership(space, user, None)
+        _ensure_another_owner(current.space, current)
+    _end(actor, current, "membership.removed")
 
 
 def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
@@ -217,22 +220,14 @@ def _ensure_may_remove(actor: User, membership: Membership) -> None:
 
 def unban(actor: User, membership: Membership) -> None:
     """Lift a ban; the person may then join again like anyone else."""
-    space, user = membership.space, membership.user
-    current = _held_membership(space, user)
-    if current is None or current.state is not MemberState.banned:
-        raise SpaceError("That person is not banned")
-    db.session.delete(current)
-    record("membership.unbanned", actor=actor, subject=user, space=space)
-    db.session.commit()
-    announce_membership(space, user, None)
+    current = _held_in(membership, {MemberState.banned}, "That person is not banned")
+    _end(actor, current, "membership.unbanned")
 
 
 def change_role(actor: User, membership: Membership, role: MemberRole) -> None:
     """Make a member a moderator or owner, or back; a space always keeps an owner."""
-    space, user = membership.space, membership.user
-    current = _held_membership(space, user)
-    if current is None or current.state is not MemberState.active:
-        raise SpaceError("Only active members can be given a role")
+    current = _held_in(membership, {MemberState.active}, "Only active members can be given a role")
+    space, user = current.space, current.user
     if current.role is role:
         return
     if current.role is MemberRole.owner:
