@@ -82,6 +82,22 @@ def insert_into(session: Session, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+def change_if(session: Session, row: Any, condition: ColumnElement[bool], **values: Any) -> bool:
+    """Set ``values`` (attribute names) on ``row``'s row only while ``condition`` holds, in one
+    statement, then read them back onto ``row``; whether it changed. The same change made twice
+    at once (a double click, two moderators) is then made once, and only its maker audits it."""
+    model = type(row)
+    changed = session.scalar(
+        update(model)
+        .where(model.id == row.id, condition)
+        .values(**values)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(row, list(values))
+    return changed is not None
+
+
 def hold(session: Session, unchanged: Any, where: ColumnElement[bool]) -> None:
     """Make this transaction the only one changing what the rows ``where`` stand for until it
     ends: one statement on both databases, a write to the rows that changes nothing (``unchanged``

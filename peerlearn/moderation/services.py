@@ -1,13 +1,13 @@
 """Moderation: members' reports and the moderators' queues, hiding and restoring posts, and
 pinning, locking, hiding, slowing and moving threads. Every action is audited."""
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import change_if, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import post_removed, post_restored, thread_changed
 from peerlearn.discussions.models import Post, Thread
@@ -176,16 +176,7 @@ def set_thread_flag(actor: User | None, thread: Thread, name: str, value: bool) 
     (two moderators, a double click) is made and audited once. Returns whether it changed."""
     if name not in {"pinned", "locked", "hidden"}:
         raise ValueError(name)
-    flag = getattr(Thread, name)
-    changed = db.session.scalar(
-        update(Thread)
-        .where(Thread.id == thread.id, flag != value)
-        .values({flag: value})
-        .returning(Thread.id)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(thread, [name])
-    if changed is None:
+    if not change_if(db.session, thread, getattr(Thread, name) != value, **{name: value}):
         return False
     verb = {"pinned": ("pinned", "unpinned"), "locked": ("locked", "unlocked"),
             "hidden": ("hidden", "restored")}[name][0 if value else 1]  # fmt: skip

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core import signals
-from peerlearn.core.db import insert_into, utcnow
+from peerlearn.core.db import change_if, insert_into, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
@@ -409,17 +409,9 @@ def delete_resource(actor: User, resource: Resource) -> bool:
     """Remove a resource: nobody sees it any more. Its files stay for the audit trail. One
     statement removes it only if it is still there, so removing it again (a double click, or
     two people at the same moment) changes and audits nothing: False."""
-    removed = db.session.scalar(
-        update(Resource)
-        .where(Resource.id == resource.id, Resource.deleted_at.is_(None))
-        .values(deleted_at=utcnow())
-        .returning(Resource.id)
-        .execution_options(synchronize_session=False)
-    )
-    if removed is None:
+    if not change_if(db.session, resource, Resource.deleted_at.is_(None), deleted_at=utcnow()):
         db.session.rollback()
         return False
-    db.session.refresh(resource)
     record("resource.deleted", actor=actor, space=resource.space, resource_id=resource.id,
            title=resource.title)  # fmt: skip
     db.session.commit()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -24,7 +24,7 @@ from peerlearn.accounts.services import (
     people_query,
 )
 from peerlearn.audit.services import record
-from peerlearn.core.db import hold, utcnow
+from peerlearn.core.db import change_if, hold, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
 from peerlearn.core.signals import membership_changed, space_changed
@@ -330,18 +330,8 @@ def update_space(actor: User, space: Space, data: SpaceData) -> int | None:
 def set_archived(actor: User, space: Space, archived: bool) -> None:
     """Archive (read-only) or restore a space. One statement changes it only if it is not so
     already, so the same change made twice at once (a double click) is made and audited once."""
-    changed = db.session.scalar(
-        update(Space)
-        .where(
-            Space.id == space.id,
-            Space.archived_at.is_(None) if archived else Space.archived_at.is_not(None),
-        )
-        .values(archived_at=utcnow() if archived else None)
-        .returning(Space.id)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(space)
-    if changed is None:
+    unlike = Space.archived_at.is_(None) if archived else Space.archived_at.is_not(None)
+    if not change_if(db.session, space, unlike, archived_at=utcnow() if archived else None):
         return
     record("space.archived" if archived else "space.unarchived", actor=actor, space=space)
     db.session.commit()
