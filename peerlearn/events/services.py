@@ -260,13 +260,11 @@ def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
     asked again once the person's answers and the event are held (:func:`hold_answers`): a
     removal, ban or deactivation committed since the request's own check refuses the answer
     (:class:`MayNotAnswer`)."""
-    if event.cancelled:
-        raise EventError("This event was cancelled")
     if event.ends_at < utcnow():
         raise EventError("This event has finished")
     hold_answers(user)
     hold_event(event)
-    db.session.refresh(event, ["cancelled_at"])  # cancelled since the check above: no answer
+    db.session.refresh(event, ["cancelled_at"])  # as held: cancelled a moment ago, no answer
     if event.cancelled:
         raise EventError("This event was cancelled")
     if not can(user, Action.post, event):
