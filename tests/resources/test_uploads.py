@@ -416,3 +416,18 @@ def test_allowed_types_are_accepted(signed_in, qms, content, filename, mime):
     resource = share(signed_in, qms, content=content, filename=filename, type="other")
     assert resource.current_version.mime == mime
     assert db.session.scalar(select(Resource.id)) == resource.id
+
+
+def test_only_people_the_network_lists_can_be_named_authors(signed_in, app, qms, make_user):
+    # As for mentions: an address never confirmed may not be its registrant's, and a deactivated
+    # account has no profile to credit.
+    for person in (make_user("Never Confirmed", confirmed=False), make_user("Gone", active=False)):
+        response = signed_in.post(
+            f"/spaces/{qms.slug}/library/new",
+            data=form(authors=f"@{person.handle}"),
+            content_type="multipart/form-data",
+        )
+        page = response.get_data(as_text=True)
+        assert field_error(page, "authors") == f"No member has the handle @{person.handle}"
+        assert f"@{person.handle}" in page  # what was typed is kept
+        assert_no_trace(app)
