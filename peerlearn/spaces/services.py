@@ -100,7 +100,7 @@ def readable_ids(user: Any, space_ids: list[int]) -> set[int]:
 
 
 def moderators_of(space: Space) -> list[User]:
-    """The space's owners and moderators, owners first, then by name."""
+    """The space's owners and moderators the network lists, owners first, then by name."""
     return list(
         db.session.scalars(
             select(User)
@@ -109,7 +109,7 @@ def moderators_of(space: Space) -> list[User]:
                 Membership.space_id == space.id,
                 Membership.state == MemberState.active,
                 Membership.role.in_([MemberRole.owner, MemberRole.moderator]),
-                User.active,
+                listed_people(),  # each is linked to a profile, which only they have
             )
             .order_by(
                 case((Membership.role == MemberRole.owner, 0), else_=1),

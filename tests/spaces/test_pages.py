@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pytest
 
 from peerlearn.extensions import db
-from peerlearn.spaces.models import JoinPolicy, MemberState, SpaceKind, Visibility
+from peerlearn.spaces.models import JoinPolicy, MemberRole, MemberState, SpaceKind, Visibility
 from tests.accounts.pages import Page
 
 SECRET = "The private roadmap for our QMS pilots"
@@ -121,6 +121,21 @@ def test_a_private_spaces_description_is_never_shown_to_non_members(
     # Nor its members, or who runs it.
     assert "Run by" not in page.main_text
     assert client.get(f"/spaces/{groups['private'].slug}/members").status_code == 403
+
+
+def test_run_by_names_only_people_the_network_lists(
+    client, login, make_user, make_space, add_member
+):
+    # Their profiles answer "not found", as the directory does not list them.
+    space = make_space("Flow Coaches SIG")
+    add_member(space, make_user("Una Confirmed", confirmed=False), MemberRole.moderator)
+    add_member(space, make_user("Dee Activated", active=False), MemberRole.moderator)
+    add_member(space, make_user("Mo Derator"), MemberRole.moderator)
+    login(client, make_user())
+    page = Page(client.get(f"/spaces/{space.slug}"))
+    assert "Mo Derator" in page.main_text
+    assert "Una Confirmed" not in page.main_text
+    assert "Dee Activated" not in page.main_text
 
 
 def test_members_read_a_private_spaces_description(client, login, make_user, add_member, network):
