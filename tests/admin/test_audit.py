@@ -79,17 +79,3 @@ def test_a_page_past_the_end_says_so_rather_than_that_nothing_was_recorded(admin
         assert "There are no more entries to show. Go to the first page" in page.main_text
         assert "has been recorded" not in page.main_text
         assert page.main_link("Go to the first page") == first
-
-
-def test_a_space_audit_page_past_the_end_says_so(client, login, make_user, make_space):
-    owner = make_user("Owner Person")
-    space = make_space(owner=owner)
-    login(client, owner)
-    client.post(f"/spaces/{space.slug}/settings", data={
-        "name": "Renamed", "summary": "", "description": "", "visibility": "network",
-        "join_policy": "open",
-    })  # fmt: skip
-    page = Page(client.get(f"/spaces/{space.slug}/audit?page=9"))
-    assert "There are no more entries to show. Go to the first page" in page.main_text
-    assert "Nothing has been recorded yet." not in page.main_text
-    assert page.main_link("Go to the first page") == "?"
