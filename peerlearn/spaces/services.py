@@ -240,6 +240,8 @@ def create_space(
         raise SpaceError("Choose the community this group belongs to", field="parent_id")
     if kind is SpaceKind.community and parent is not None:
         raise SpaceError("A community cannot belong to another community", field="parent_id")
+    if parent is not None:
+        hold_space(parent)  # checked as held: a community archived a moment ago takes no group
     if parent is not None and parent.archived:
         raise SpaceError(
             f"{parent.name} is archived. Choose a community that is not archived",

@@ -23,7 +23,7 @@ from peerlearn.spaces.services import (
     update_space,
 )
 from tests.accounts.pages import Page
-from tests.concurrency import at_once, first_writes_meet
+from tests.concurrency import at_once, first_writes_meet, one_inside_another
 
 
 def space_with_slug(slug: str) -> Space | None:
@@ -213,6 +213,32 @@ def test_archived_communities_are_not_offered_or_accepted_as_parents(
     assert page.values["description"] == "We share **QMS** tools."
     assert space_count() == before
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "space.created")) is None
+
+
+def test_a_group_created_as_its_community_is_archived_is_refused_beside_the_field(
+    app, admin_client, admin, community
+):
+    """The form offered the community, and the request found it open; another administrator's
+    archiving it is committed before the new group holds it: refused as if it had been archived
+    already, beside the field, with what was typed kept."""
+    admin_id, community_id = admin.id, community.id
+    pages: list[Page] = []
+
+    def create() -> None:
+        pages.append(Page(new_space(admin_client, parent_id=str(community_id), name="Typed name")))
+
+    def archive() -> None:
+        set_archived(db.session.get(User, admin_id), db.session.get(Space, community_id), True)
+
+    one_inside_another(app, create, archive, "UPDATE spaces")  # the group's hold of its community
+    (page,) = pages
+    message = "Improvement Directors Network is archived. Choose a community that is not archived"
+    assert page.status == 200
+    assert page.error_for("parent_id") == message
+    assert page.summary_has(message, "parent_id")
+    assert (page.values["name"], page.values["parent_id"]) == ("Typed name", str(community_id))
+    assert page.values["description"] == "We share **QMS** tools."
+    assert space_with_slug("qms-sig") is None
 
 
 def test_a_group_in_an_archived_community_keeps_it_when_its_settings_are_saved(
