@@ -88,9 +88,9 @@ def join_space(user: User, space: Space) -> Membership:
 
 def leave_space(user: User, space: Space) -> None:
     """Leave, withdraw a request, or decline an invitation. The last owner cannot leave."""
-    if space.archived:
-        raise SpaceError("This space is archived and read-only")
     membership = _held_membership(space, user)
+    if space.archived:  # as held: one archived a moment ago counts
+        raise SpaceError("This space is archived and read-only")
     if membership is None or membership.state is MemberState.banned:
         raise SpaceError("You are not a member of this space")
     action = {

@@ -173,6 +173,35 @@ def test_asking_to_join_as_the_space_is_opened_joins_it(app, make_user, make_spa
     assert membership(space, rita).state is MemberState.active
 
 
+def test_leaving_as_the_space_is_archived_is_refused(app, make_user, add_member, space):
+    """The member's request found the space open; the administrator's archiving is committed
+    before the leaving holds it: refused, as leaving an archived space is; the member stays."""
+    mel = make_user("Mel Member")
+    add_member(space, mel)
+    space_id, mel_id = space.id, mel.id
+    refusals: list[str] = []
+
+    def leave() -> None:
+        space = db.session.get(Space, space_id)
+        assert not space.archived  # as the request read it
+        try:
+            memberships.leave_space(db.session.get(User, mel_id), space)
+        except services.SpaceError as refusal:
+            refusals.append(refusal.message)
+
+    taking = archive(make_user("Ada Admin", admin=True))
+    one_inside_another(app, leave, lambda: taking(db.session.get(Space, space_id)), "UPDATE spaces")
+    db.session.rollback()  # see what they committed, as the next request would
+    assert refusals == ["This space is archived and read-only"]
+    assert membership(space, mel).state is MemberState.active
+
+
+def archive(admin: User) -> Callable[[Space], object]:
+    """An administrator's archiving the space, in a request of its own."""
+    admin_id = admin.id
+    return lambda space: services.set_archived(db.session.get(User, admin_id), space, True)
+
+
 @pytest.mark.parametrize("action", ["remove", "ban"])
 @pytest.mark.parametrize("changed", ["target", "actor"])
 def test_a_role_changed_as_a_moderator_removes_someone_is_read_as_held(
