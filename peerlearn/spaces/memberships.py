@@ -180,7 +180,7 @@ def remove_member(actor: User, membership: Membership) -> None:
     current = _held_in(
         membership, {MemberState.active, MemberState.invited}, "That person is not a member"
     )
-    _ensure_may_remove(actor, current)
+    _ensure_may_remove(actor, current.space, current)
     if current.role is MemberRole.owner:
         _ensure_another_owner(current.space, current)
     _end(actor, current, "membership.removed")
@@ -191,8 +191,7 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     if user.id == actor.id:
         raise SpaceError("You cannot ban yourself")
     membership = _held_membership(space, user)
-    if membership is not None:
-        _ensure_may_remove(actor, membership)
+    _ensure_may_remove(actor, space, membership)
     if membership is not None and membership.role is MemberRole.owner:
         _ensure_another_owner(space, membership)
     if membership is None:
@@ -206,14 +205,21 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     return membership
 
 
-def _ensure_may_remove(actor: User, membership: Membership) -> None:
-    """Refuse to remove or ban someone the policy does not let ``actor`` act on, judged by their
-    role as held (:func:`_held_membership`): one made a moderator a moment ago is an owner's to
-    remove, however the moderator's request found them. The actor's own role is read as held
-    too (:func:`~peerlearn.permissions.forget_standing`): one made a plain member a moment ago
-    removes nobody."""
+def _ensure_may_remove(actor: User, space: Space, membership: Membership | None) -> None:
+    """Refuse to remove or ban someone (``membership`` None: someone a ban is to keep out) the
+    policy does not let ``actor`` act on, judged by their role as held
+    (:func:`_held_membership`): one made a moderator a moment ago is an owner's to remove,
+    however the moderator's request found them. The actor's own role, and the space, are read
+    as held too (:func:`~peerlearn.permissions.forget_standing`): one made a plain member a
+    moment ago, or in a space archived a moment ago, removes nobody, and is told which."""
     forget_standing(actor)
-    if not can(actor, Action.moderate, membership):
+    if not can(actor, Action.moderate, space):
+        raise SpaceError(
+            "This space is archived and read-only"
+            if space.archived
+            else "You are no longer a moderator of this space."
+        )
+    if membership is not None and not can(actor, Action.moderate, membership):
         role = "an owner" if membership.role is MemberRole.owner else "a moderator"
         raise SpaceError(f"Only an owner can remove or ban {role}.")
 
