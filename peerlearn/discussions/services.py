@@ -47,13 +47,15 @@ from peerlearn.permissions import (
     thread_filter,
 )
 from peerlearn.spaces.models import Space
-from peerlearn.spaces.services import memberships_in
+from peerlearn.spaces.services import hold_space, memberships_in
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_TAGS = 5
 #: The refusal of a reply to a post that is not in the thread (or to an id that names no post).
 NOT_IN_THREAD = "You can only reply to a post in this thread"
+#: The refusal of a post in a space archived since the page's check.
+ARCHIVED = "This space is archived and read-only: nobody can post in it"
 
 
 class DiscussionError(RuleError):
@@ -217,6 +219,7 @@ def start_thread(author: User, space: Space, draft: ThreadDraft) -> tuple[Thread
     if len(title) > MAX_TITLE:
         raise DiscussionError(f"Title must be {MAX_TITLE} characters or fewer", field="title")
     body = _check_body(draft.body)
+    _hold_open(space)
     rendered = render_post(body, space)
     now = utcnow()
     thread = Thread(
@@ -264,6 +267,7 @@ def reply(
     if parent is not None and parent.thread_id != thread.id:
         raise DiscussionError(NOT_IN_THREAD)
     hold_thread(thread)
+    _hold_open(thread.space)
     # Checked once the thread is held, so that a removal or a lock committed a moment ago counts.
     db.session.refresh(thread, ["locked"])
     if parent is not None:
@@ -307,6 +311,15 @@ def reply(
     db.session.refresh(thread)
     post_created.send(post, mentioned=rendered.mentioned, new_thread=False)
     return post, rendered
+
+
+def _hold_open(space: Space) -> None:
+    """Hold the space a post is written in (:func:`~peerlearn.spaces.services.hold_space`) and
+    refuse the post if the space is archived as held: one archived after the page's check, a
+    moment ago, takes no post, and an archive waits for a post being written."""
+    hold_space(space)
+    if space.archived:
+        raise DiscussionError(ARCHIVED)
 
 
 def _commit_post(author: User, submission_key: str | None) -> None:

@@ -9,7 +9,9 @@ from peerlearn.discussions.models import ImpactComponent, Post, Tag, Thread
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
 from peerlearn.spaces.models import MemberRole, Space, Visibility
-from tests.concurrency import at_once, first_writes_meet
+from peerlearn.spaces.services import set_archived
+from tests.accounts.pages import Page
+from tests.concurrency import at_once, first_writes_meet, one_inside_another
 
 
 def _count(model):
@@ -241,6 +243,40 @@ def test_archived_spaces_take_no_new_threads(client, make_space, make_user, add_
     add_member(space, user)
     login(client, user)
     assert client.get(f"/spaces/{space.slug}/threads/new").status_code == 403
+
+
+@pytest.mark.parametrize("kind", ["thread", "reply"])
+def test_a_post_written_as_its_space_is_archived_is_refused_with_the_text_kept(
+    app, client, sig, member, make_user, login, kind
+):
+    """The member's request found the space open (the page's check of who may post); an
+    administrator's archiving it is committed before the post holds the space: refused, as the
+    space now stands, with the text kept to copy elsewhere; nothing is stored."""
+    author = member("Aisha Khan")
+    thread, _ = services.start_thread(author, sig, services.ThreadDraft("Huddles", "How long?"))
+    login(client, author)
+    body = "Ours are **weekly**, at the board."
+    # Each paused at its first hold, once the view has checked: the space's, or the thread's.
+    if kind == "thread":
+        path, data = f"/spaces/{sig.slug}/threads/new", {"title": "Board rounds", "body": body,
+                                                         "kind": "discussion"}  # fmt: skip
+        first_hold = "UPDATE spaces"
+    else:
+        path, data, first_hold = f"/threads/{thread.id}/reply", {"body": body}, "UPDATE threads"
+    admin_id, space_id, before = make_user("Ada Admin", admin=True).id, sig.id, _count(Post)
+    responses = []
+
+    def archive() -> None:
+        set_archived(db.session.get(User, admin_id), db.session.get(Space, space_id), True)
+
+    one_inside_another(app, lambda: responses.append(client.post(path, data=data)), archive,
+                       first_hold)  # fmt: skip
+    (page,) = map(Page, responses)
+    assert page.status == 200
+    assert page.summary_has("This space is archived and read-only: nobody can post in it")
+    assert page.values["body"] == body  # what they typed is still there
+    db.session.rollback()
+    assert _count(Post) == before
 
 
 def test_new_accounts_are_rate_limited_more_strictly(client, sig, make_user, add_member, login):
