@@ -3,15 +3,24 @@ threads, and followed spaces. Notifications read these to decide who hears about
 
 Each choice is written by one statement that gives way to the same choice made at the same
 moment (a double click sends the form twice): an INSERT that does nothing, or updates the
-state, when the row is already there, and a DELETE of whatever is there."""
+state, when the row is already there, and a DELETE of whatever is there.
 
-from sqlalchemy import delete
+A ban from a space ends its member's follows of the space and of its threads: lifted, the ban
+leaves them following nothing there, like anyone else (threads they muted stay muted)."""
+
+import logging
+from typing import Any
+
+from sqlalchemy import delete, select
 
 from peerlearn.accounts.models import User
 from peerlearn.core.db import insert_into
+from peerlearn.core.signals import membership_changed
 from peerlearn.discussions.models import FollowState, SpaceSubscription, Thread, ThreadSubscription
 from peerlearn.extensions import db
-from peerlearn.spaces.models import Space
+from peerlearn.spaces.models import MemberState, Space
+
+logger = logging.getLogger(__name__)
 
 
 def follow_automatically(user: User, thread: Thread) -> None:
@@ -72,3 +81,33 @@ def follows_space(user: User, space: Space) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return db.session.get(SpaceSubscription, (user.id, space.id)) is not None
+
+
+def end_follows(user: User, space: Space) -> None:
+    """Stop the member following the space and every thread in it (mutes are kept)."""
+    db.session.execute(
+        delete(SpaceSubscription).where(
+            SpaceSubscription.user_id == user.id, SpaceSubscription.space_id == space.id
+        )
+    )
+    db.session.execute(
+        delete(ThreadSubscription).where(
+            ThreadSubscription.user_id == user.id,
+            ThreadSubscription.state == FollowState.following,
+            ThreadSubscription.thread_id.in_(select(Thread.id).where(Thread.space_id == space.id)),
+        )
+    )
+    db.session.commit()
+
+
+@membership_changed.connect
+def _end_follows_on_ban(space: Space, user: User, state: MemberState | None, **_: Any) -> None:
+    """A ban ends the member's part in the space, following included. (The policy already keeps
+    every notification from them while banned; this makes lifting the ban start afresh.)"""
+    if state is not MemberState.banned:
+        return
+    try:
+        end_follows(user, space)
+    except Exception:  # the ban is committed; never fail the request over this
+        db.session.rollback()
+        logger.exception("ending a banned member's follows failed")

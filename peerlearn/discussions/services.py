@@ -116,9 +116,9 @@ def render_post(source: str, space: Space, thread: Thread | None = None) -> Rend
     for user in people.values():
         membership = memberships.get(user.id)
         if thread is not None:
-            allowed = thread_allows(user, Action.view, thread, membership)
-        else:  # a new thread is visible exactly as its space is
-            allowed = space_allows(user, Action.view, space, membership)
+            allowed = thread_allows(user, Action.follow, thread, membership)
+        else:  # a new thread is followed exactly as its space is
+            allowed = space_allows(user, Action.follow, space, membership)
         (rendered.mentioned if allowed else rendered.unreachable).append(user)
     return rendered
 

@@ -128,7 +128,11 @@ def new_thread(slug: str) -> str | Response:
 def _tell_about_unreachable(people: list[object]) -> None:
     if people:
         names = ", ".join(person.display_name for person in people)  # type: ignore[attr-defined]
-        flash(f"{names} cannot see this space, so they were not notified of your mention.", "info")
+        flash(
+            f"{names} cannot see or take part in this space, "
+            "so they were not notified of your mention.",
+            "info",
+        )
 
 
 # Reading a thread ------------------------------------------------------------------------------
@@ -352,6 +356,8 @@ def follow_thread(thread_id: int) -> Response:
     thread = visible_or_404(Thread, thread_id)
     choice = request.form.get("state", "")
     state = FollowState(choice) if choice in set(FollowState) else None
+    if state is FollowState.following:
+        authorize(Action.follow, thread)
     following.set_thread_following(current_user, thread, state)
     flash(
         {
@@ -369,6 +375,8 @@ def follow_thread(thread_id: int) -> Response:
 def follow_space(slug: str) -> Response:
     space = space_or_404(slug)
     wanted = request.form.get("following") == "yes"
+    if wanted:
+        authorize(Action.follow, space)
     following.set_space_following(current_user, space, wanted)
     flash(
         f"You will be notified of new threads in {space.name}."

@@ -139,7 +139,7 @@ def _deliverable(
             thread = threads.get(notification.thread_id)
             if thread is None or thread.space_id != space_id:
                 continue
-            if not thread_allows(user, Action.view, thread, memberships.get(user.id)):
+            if not thread_allows(user, Action.follow, thread, memberships.get(user.id)):
                 continue
             post = posts.get(notification.post_id) if notification.post_id else None
             if post is not None and post.removed:

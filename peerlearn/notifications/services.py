@@ -1,8 +1,9 @@
 """Who hears about what: notification rows, the notification centre and the live header count.
 
 Fan-out listens to the discussion signals; nothing here is called from the discussion views.
-Every recipient is checked against the permission policy when a notification is made, and again
-when it is listed or counted: a private space's activity never reaches anyone outside it, even if
+Every recipient is checked against the permission policy when a notification is made (its
+``follow``: they may read the thread, and are not banned from its space), and again when it is
+listed or counted: a private space's activity never reaches anyone outside it, even if
 they were inside it when it happened. E-mail (immediate, digests, choices and unsubscribe links)
 is in :mod:`peerlearn.notifications.emails`.
 """
@@ -40,8 +41,9 @@ def user_room(user_id: int) -> str:
 # Fan-out ----------------------------------------------------------------------------------------
 
 
-def _visible_to(thread: Thread, user_ids: Iterable[int]) -> dict[int, User]:
-    """The active members among ``user_ids`` who may see the thread, in two queries."""
+def _reachable(thread: Thread, user_ids: Iterable[int]) -> dict[int, User]:
+    """The active members among ``user_ids`` who may be told of the thread's activity (the
+    policy's ``follow``: they may see it, and are not banned from its space), in two queries."""
     ids = list(set(user_ids))
     if not ids:
         return {}
@@ -50,12 +52,13 @@ def _visible_to(thread: Thread, user_ids: Iterable[int]) -> dict[int, User]:
     return {
         user.id: user
         for user in users
-        if thread_allows(user, Action.view, thread, memberships.get(user.id))
+        if thread_allows(user, Action.follow, thread, memberships.get(user.id))
     }
 
 
 def notify(post: Post, planned: dict[int, NotificationKind], actor_id: int | None) -> list[int]:
-    """Store one notification per planned recipient who may see the post; returns who got one."""
+    """Store one notification per planned recipient who may be told of the post; returns who
+    got one."""
     thread = post.thread
     planned.pop(actor_id, None)  # type: ignore[arg-type]
     muted = set(
@@ -66,7 +69,7 @@ def notify(post: Post, planned: dict[int, NotificationKind], actor_id: int | Non
             )
         )
     )
-    recipients = _visible_to(thread, (uid for uid in planned if uid not in muted))
+    recipients = _reachable(thread, (uid for uid in planned if uid not in muted))
     created = [
         Notification(
             user_id=user_id,

@@ -63,6 +63,9 @@ class Action(enum.StrEnum):
     mark_helpful = "mark_helpful"  #: say someone else's post helped
     mark_solved = "mark_solved"  #: mark the answer to a question (its asker, or a moderator)
     attend = "attend"  #: take part in an event: get its joining link, see who is going
+    #: be told of its activity: follow it or its threads, be notified of replies, mentions and
+    #: marks (readers who are not banned from it: a ban ends someone's part in a public space)
+    follow = "follow"
 
 
 def signed_in(user: Actor) -> User | None:
@@ -217,6 +220,12 @@ def space_allows(
         return space.visibility is Visibility.public or person is not None
     if action is Action.view:
         return reads(user, space.visibility, membership)
+    if action is Action.follow:
+        return (
+            person is not None
+            and state is not MemberState.banned
+            and reads(user, space.visibility, membership)
+        )
     if space.archived:
         # Archived spaces are read-only; only an administrator may still change their settings.
         return action is Action.manage and admin

@@ -38,6 +38,8 @@ def thread_allows(
         return on_space(Action.view) and (not thread.hidden or has_moderator_role(user, membership))
     if not thread_allows(user, Action.view, thread, membership):
         return False
+    if action is Action.follow:
+        return on_space(Action.follow)
     if action is Action.post:
         return on_space(Action.post) and not thread.hidden and (not thread.locked or moderator)
     if action in {Action.moderate, Action.manage}:

@@ -111,8 +111,9 @@ def test_mentioning_someone_who_cannot_see_a_private_space_tells_nobody_and_says
         data={"title": "Secret", "body": f"cc @{outsider.handle}", "kind": "discussion"},
         follow_redirects=True,
     )
-    assert "Outsider Person cannot see this space, so they were not notified" in response.get_data(
-        as_text=True
+    assert (
+        "Outsider Person cannot see or take part in this space, so they were not notified"
+        in response.get_data(as_text=True)
     )
     assert kinds_for(outsider) == []
 

@@ -241,7 +241,7 @@ def test_tags_and_mentions_with_markup_are_shown_as_text(
         data={"title": "Tags", "body": body, "kind": "discussion", "tags": hostile_tags,
               "action": "preview"},
     )  # fmt: skip
-    assert "cannot see this space" in preview.get_data(as_text=True)
+    assert "cannot see or take part in this space" in preview.get_data(as_text=True)
     assert_page_safe(preview, *texts)
 
     thread = start_thread(client, space, title="Tags", body=body, tags=hostile_tags)
@@ -249,7 +249,10 @@ def test_tags_and_mentions_with_markup_are_shown_as_text(
     opening = reading.opening_post(thread)
     assert 'class="pl-mention"' in opening.body_html  # the hostile name still links
     thread_page = client.get(f"/threads/{thread.id}")  # with the "not notified" message
-    assert "cannot see this space, so they were not notified" in thread_page.get_data(as_text=True)
+    assert (
+        "cannot see or take part in this space, so they were not notified"
+        in thread_page.get_data(as_text=True)
+    )
     assert_page_safe(thread_page, *texts)
     for path in (f"/spaces/{space.slug}/threads", "/threads"):
         assert_page_safe(client.get(path), *texts)

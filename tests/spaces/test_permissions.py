@@ -1,5 +1,5 @@
-"""The permission policy for spaces, role by role: who may view, list, join, post, moderate and
-manage a space of each visibility; and the list filter agreeing with the single-item check."""
+"""The permission policy for spaces, role by role: who may view, list, follow, join, post,
+moderate and manage a space of each visibility; and the list filter agreeing with the single-item check."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "public": {
         "view": EVERYONE,
         "list": EVERYONE,
+        "follow": SIGNED_IN - {"banned"},  # a banned member may read it, but hears nothing
         "join": {"outsider", "invited", "admin"},
         "post": ACTIVE | {"admin"},
         "moderate": {"moderator", "owner", "admin"},
@@ -27,6 +28,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "network": {
         "view": SIGNED_IN - {"banned"},
         "list": SIGNED_IN,
+        "follow": SIGNED_IN - {"banned"},
         "join": {"outsider", "invited", "admin"},
         "post": ACTIVE | {"admin"},
         "moderate": {"moderator", "owner", "admin"},
@@ -35,6 +37,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "private": {
         "view": ACTIVE | {"admin"},
         "list": SIGNED_IN,
+        "follow": ACTIVE | {"admin"},
         "join": {"outsider", "invited", "admin"},
         "post": ACTIVE | {"admin"},
         "moderate": {"moderator", "owner", "admin"},
@@ -78,9 +81,9 @@ def test_join_depends_on_the_join_policy(policy, allowed, role, make_space, pers
 def test_archived_spaces_are_read_only(role, visibility, make_space, person_in):
     space = make_space(visibility=visibility, archived=True)
     actor = person_in(role, space)
-    # Reading is as before archiving …
-    assert can(actor, Action.view, space) is (role in EXPECTED[visibility.value]["view"])
-    assert can(actor, Action.list, space) is (role in EXPECTED[visibility.value]["list"])
+    # Reading (and following what is read) is as before archiving …
+    for action in (Action.view, Action.list, Action.follow):
+        assert can(actor, action, space) is (role in EXPECTED[visibility.value][action])
     # … but nobody may write, and only an administrator may still change its settings.
     for action in (Action.join, Action.post, Action.moderate):
         assert can(actor, action, space) is False
