@@ -11,7 +11,7 @@ is in :mod:`peerlearn.notifications.emails`.
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -159,11 +159,19 @@ def _on_thread_changed(thread: Thread) -> None:
 
 def _visible(user: User) -> Select[tuple[Notification]]:
     # A join, not "thread_id IN (every visible thread)": the member's own rows lead the plan. A
-    # post hidden since (not the thread) takes its notifications away too, until it is shown.
+    # post hidden since (not the thread) takes its notifications away too, until it is shown; a
+    # post removed since takes them away from everyone, moderators included, as from e-mail
+    # (``Post.removed``): its placeholder has nothing to tell. Like the hidden ones, the few
+    # removed posts are looked up as one short list (``ix_posts_removed``).
+    removed_posts = select(Post.id).where(Post.deleted_at.is_not(None))
     return (
         select(Notification)
         .join(Thread, Thread.id == Notification.thread_id)
-        .where(Notification.user_id == user.id, thread_and_post_filter(user, Notification.post_id))
+        .where(
+            Notification.user_id == user.id,
+            thread_and_post_filter(user, Notification.post_id),
+            or_(Notification.post_id.is_(None), Notification.post_id.not_in(removed_posts)),
+        )
     )
 
 
