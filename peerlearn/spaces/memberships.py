@@ -140,25 +140,29 @@ def decline_request(actor: User, membership: Membership) -> None:
     _end(actor, current, "membership.declined")
 
 
-def invite(actor: User, space: Space, email: str) -> None:
-    """Invite someone the network lists (active, with a confirmed address, as
-    :func:`listed_people` says) by their e-mail address, and tell them by e-mail; one who had
-    asked to join is admitted instead, as approving their request does.
-
-    The moderator learns nothing from the address: whether it has an account, and how its
-    holder stands in the space, are not theirs to find out by trying addresses. So an address
-    nobody the network lists holds, or whose holder is already a member, already invited or
-    banned, changes nothing and is not refused: the view answers every address alike."""
+def invite(actor: User, space: Space, email: str) -> Membership:
+    """Invite an existing member of the network by their e-mail address: one the network lists
+    (active, with a confirmed address, as :func:`listed_people` says)."""
     user = find_listed_person(email)
     if user is None:
-        return
+        raise SpaceError(
+            "Nobody with that e-mail address has a peerlearn account. "
+            "Ask them to register first, then invite them",
+            field="email",
+        )
     membership = _held_membership(space, user)
     if membership is not None:
         if membership.state is MemberState.requested:
             approve_request(actor, membership)
-        else:
-            db.session.rollback()  # let go of the space: there is nothing to write
-        return
+            return membership
+        raise SpaceError(
+            {
+                MemberState.active: f"{user.display_name} is already a member",
+                MemberState.invited: f"{user.display_name} has already been invited",
+                MemberState.banned: f"{user.display_name} is banned. Lift the ban first",
+            }[membership.state],
+            field="email",
+        )
     membership = Membership(
         space=space, user=user, state=MemberState.invited, invited_by_id=actor.id
     )
@@ -168,6 +172,7 @@ def invite(actor: User, space: Space, email: str) -> None:
     email_member(user, space, "email/invited.txt", f"You are invited to join {space.name} on peerlearn",
             inviter=actor)  # fmt: skip
     announce_membership(space, user, MemberState.invited)
+    return membership
 
 
 def remove_member(actor: User, membership: Membership) -> None:

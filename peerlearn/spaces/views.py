@@ -217,16 +217,13 @@ def invite(slug: str) -> str | Response:
     authorize(Action.moderate, space)
     form = InviteForm()
     if form.validate_on_submit():
-        memberships.invite(current_user, space, form.email.data)
-        # The same answer for every address, whether it has an account or not (the service
-        # says why), so the form cannot be used to find out who has one.
-        flash(
-            f"If {form.email.data} belongs to someone on peerlearn who is not already a member, "
-            "invited or banned, they are now invited and we have e-mailed them. If they have no "
-            "account yet, ask them to register first, then invite them again.",
-            "success",
-        )
-        return redirect(url_for("spaces.members", slug=space.slug))
+        try:
+            memberships.invite(current_user, space, form.email.data)
+        except services.SpaceError as error:
+            form.email.errors = [*form.email.errors, error.message]
+        else:
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("spaces.members", slug=space.slug))
     # The page again, with the reason beside the address (and in the error summary), and the
     # address as typed, ready to correct.
     return _members_page(space, form)
