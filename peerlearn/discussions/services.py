@@ -219,8 +219,8 @@ def start_thread(author: User, space: Space, draft: ThreadDraft) -> tuple[Thread
     if len(title) > MAX_TITLE:
         raise DiscussionError(f"Title must be {MAX_TITLE} characters or fewer", field="title")
     body = _check_body(draft.body)
+    rendered = render_post(body, space)  # before the hold: other posts in the space wait on it
     _hold_open(space)
-    rendered = render_post(body, space)
     now = utcnow()
     thread = Thread(
         space=space,
