@@ -25,7 +25,12 @@ from peerlearn.core.db import contains_pattern, hold, utcnow
 from peerlearn.core.deferred import after_response
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
-from peerlearn.core.signals import account_changed, person_changed, sign_ins_ended
+from peerlearn.core.signals import (
+    account_changed,
+    person_changed,
+    sign_ins_ended,
+    standing_changing,
+)
 from peerlearn.core.text import render_markdown
 from peerlearn.extensions import db, limiter
 from peerlearn.organisations.models import Organisation
@@ -432,6 +437,15 @@ def _hold_administrators(actor: User) -> None:
         raise AccountError("You are no longer a network administrator")
 
 
+def _narrowed(user: User) -> None:
+    """The account may do less once this unit of work commits (deactivated, or no longer an
+    administrator): flush the change, and let what ends with it
+    (:data:`~peerlearn.core.signals.standing_changing`) end in the same commit. A receiver's
+    failure is raised, and the change rolled back with it."""
+    db.session.flush()
+    standing_changing.send(user, space=None)
+
+
 def set_active(actor: User, user: User, active: bool) -> None:
     """Deactivate (ending all the user's sessions) or reactivate an account."""
     if user.id == actor.id and not active:
@@ -445,6 +459,8 @@ def set_active(actor: User, user: User, active: bool) -> None:
     record(
         "admin.user_reactivated" if active else "admin.user_deactivated", actor=actor, subject=user
     )
+    if not active:
+        _narrowed(user)
     db.session.commit()
     account_changed.send(user)
 

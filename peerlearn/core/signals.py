@@ -4,10 +4,17 @@
     Sent with the :class:`~peerlearn.spaces.models.Space` as sender and ``user`` (the member whose
     standing changed), ``state`` (the new :class:`~peerlearn.spaces.models.MemberState`, or None
     when the membership was removed) after the change is committed. Live features use it to drop
-    a removed member from the space's rooms at once; events withdraw the answers of someone whose
-    membership ended (removed, banned, left) to the space's events still to come, when the policy
-    no longer lets them attend. (Search needs nothing from it: it applies memberships inside each
-    query.)
+    a removed member from the space's rooms at once. (Search needs nothing from it: it applies
+    memberships inside each query.)
+
+``standing_changing``
+    Sent with a :class:`~peerlearn.accounts.models.User` as sender and ``space`` inside the unit of
+    work that narrows what they may do, once the change is flushed and before it is committed:
+    their membership of ``space`` ends (removed, banned, they left, or a request, an invitation
+    or a ban ended), or (``space`` None) an administrator deactivates their account or takes away
+    their network administrator role. Receivers write in that unit of work and never commit: if
+    one fails, the change fails with it, and nothing is left half done. Events withdraw here the
+    answers the person may no longer give to events still to come.
 
 ``space_changed``
     Sent with the space as sender after its settings (visibility, archive state, …) are committed.
@@ -47,8 +54,7 @@
     Sent with the :class:`~peerlearn.accounts.models.User` after an administrator deactivates or
     reactivates the account, or gives or takes away the network administrator role (committed):
     what they may read has changed. The live chat drops them from chats they may no longer read;
-    the header count closes their room (its connections connect again, or are refused); events
-    withdraw a deactivated account's answers to every event still to come.
+    the header count closes their room (its connections connect again, or are refused).
 
 ``sign_ins_ended``
     Sent with the :class:`~peerlearn.accounts.models.User` after one or all of their sign-ins
@@ -82,6 +88,7 @@ thread_changed = _signals.signal("thread-changed")
 event_changed = _signals.signal("event-changed")
 person_changed = _signals.signal("person-changed")
 account_changed = _signals.signal("account-changed")
+standing_changing = _signals.signal("standing-changing")
 sign_ins_ended = _signals.signal("sign-ins-ended")
 organisation_changed = _signals.signal("organisation-changed")
 resource_changed = _signals.signal("resource-changed")

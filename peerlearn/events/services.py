@@ -1,7 +1,6 @@
 """Event rules and transactions: scheduling in London time, RSVP with capacity and a waiting list,
 and calendar files (one event, or a member's personal feed) made with icalendar."""
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -17,7 +16,7 @@ from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
 from peerlearn.core.db import hold, insert_into, utcnow
 from peerlearn.core.errors import RuleError
-from peerlearn.core.signals import account_changed, event_changed, membership_changed
+from peerlearn.core.signals import event_changed, standing_changing
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import (
@@ -37,9 +36,7 @@ from peerlearn.permissions import (
     forget_standing,
     remember_memberships,
 )
-from peerlearn.spaces.models import MemberState, Space
-
-logger = logging.getLogger(__name__)
+from peerlearn.spaces.models import Space
 
 #: Events happen in England: times are entered and shown in London time, stored in UTC.
 LONDON = ZoneInfo("Europe/London")
@@ -304,8 +301,9 @@ def withdraw_answers(user: User, space: Space | None = None) -> None:
     they may no longer attend (the policy's ``attend``: they were removed from the space, banned,
     or left it; or their account was deactivated), each place they held going to the person
     waiting longest, as if they had answered "not going". Answers to past events stay: they are
-    the record of who came. Their answers are held first (:func:`hold_answers`), so that one
-    given at the same moment is either seen here or refused."""
+    the record of who came. Written in the caller's unit of work, which made the change and
+    commits it (:func:`_withdraw_on_narrowing`). Their answers are held first
+    (:func:`hold_answers`), so that one given at the same moment is either seen here or refused."""
     hold_answers(user)
     answered = select(Rsvp.event_id).where(Rsvp.user_id == user.id)
     query = (
@@ -328,38 +326,18 @@ def withdraw_answers(user: User, space: Space | None = None) -> None:
         db.session.delete(rsvp)
         if had_place:
             _place_given_up(event)
-    db.session.commit()
+    db.session.flush()
 
 
-@membership_changed.connect
-def _withdraw_answers_on_leaving(
-    space: Space, user: User, state: MemberState | None, **_: Any
-) -> None:
-    """Someone's membership ended (removed, banned, or they left): answers they may no longer
-    give are withdrawn. Asked only then, not on every change: an active member of an archived
-    space may not answer either, but keeps the answers given before it was archived."""
-    if state in (None, MemberState.banned):
-        _withdraw_logged(user, space)
-
-
-@account_changed.connect
-def _withdraw_answers_on_deactivation(user: User, **_: Any) -> None:
-    """An administrator deactivated the account: its answers to every event still to come are
-    withdrawn (past ones stay). Reactivating it brings none of them back. (The signal is sent
-    for a change of site role too: that withdraws nothing.)"""
-    if not user.active:
-        _withdraw_logged(user, None)
-
-
-def _withdraw_logged(user: User, space: Space | None) -> None:
-    """:func:`withdraw_answers` from a receiver, after the change it follows has committed: a
-    failure is logged and rolled back, not raised, so the change is not answered with an error
-    page and the receivers after this one (the live chat dropping the member) still run."""
-    try:
-        withdraw_answers(user, space)
-    except Exception:
-        db.session.rollback()
-        logger.exception("withdrawing answers of user %s failed", user.id)
+@standing_changing.connect
+def _withdraw_on_narrowing(user: User, space: Space | None, **_: Any) -> None:
+    """Someone's membership of ``space`` ended (removed, banned, they left), or their account was
+    deactivated (``space`` None): the answers they may no longer give are withdrawn in the same
+    unit of work, so that the change and the withdrawal commit together or not at all. Asked
+    only then, not on every change: an active member of an archived space may not answer either,
+    but keeps the answers given before it was archived. Reactivating an account, or joining
+    again, brings none of them back."""
+    withdraw_answers(user, space)
 
 
 def _promote_waiting(event: Event) -> None:

@@ -3,7 +3,9 @@ approves or declines a request, invites, removes, bans, lifts a ban or changes a
 
 Views ask the permission policy first; these functions then enforce the state machine
 (requested → active, invited → active, active → banned …), audit each change in the same unit of
-work, and send :data:`~peerlearn.core.signals.membership_changed` once it is committed.
+work, and send :data:`~peerlearn.core.signals.membership_changed` once it is committed. A
+membership that ends sends :data:`~peerlearn.core.signals.standing_changing` inside that unit of
+work, for what must end with it (answers to events) to end in the same commit.
 """
 
 from sqlalchemy import func, select
@@ -11,6 +13,7 @@ from sqlalchemy import func, select
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import find_listed_person, listed_people
 from peerlearn.audit.services import record
+from peerlearn.core.signals import standing_changing
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, can, forget_standing
 from peerlearn.spaces.models import JoinPolicy, MemberRole, Membership, MemberState, Space
@@ -53,8 +56,17 @@ def _end(actor: User, current: Membership, action: str) -> None:
     space, user = current.space, current.user
     db.session.delete(current)
     record(action, actor=actor, subject=user, space=space)
+    _ending(space, user)
     db.session.commit()
     announce_membership(space, user, None)
+
+
+def _ending(space: Space, user: User) -> None:
+    """The user's membership of the space ends in this unit of work: flush it, and let what ends
+    with it (:data:`~peerlearn.core.signals.standing_changing`) end in the same commit. A
+    receiver's failure is raised, and the membership change rolled back with it."""
+    db.session.flush()
+    standing_changing.send(user, space=space)
 
 
 def join_space(user: User, space: Space) -> Membership:
@@ -200,6 +212,7 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     membership.state = MemberState.banned
     membership.role = MemberRole.member
     record("membership.banned", actor=actor, subject=user, space=space, reason=reason[:500] or None)
+    _ending(space, user)
     db.session.commit()
     announce_membership(space, user, MemberState.banned)
     return membership

@@ -6,9 +6,11 @@ answers to every event not yet over in the same way."""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole, User
+from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
 from peerlearn.events import services
 from peerlearn.events.models import Event, Rsvp, RsvpStatus
@@ -302,10 +304,11 @@ def test_an_answer_checked_just_before_a_deactivation_is_refused_once_it_writes(
     assert _places(event) == ([], [])
 
 
-def test_a_ban_undone_before_its_withdrawal_runs_is_no_error(app, sig, moderator, member, event):
-    """Another moderator lifts the ban between its commit and its withdrawal of the member's
-    answers (the banned membership the ban wrote, still loaded, is gone): the ban, committed,
-    does not fail, and the answers go as the lifted ban leaves the member outside the space."""
+def test_a_ban_lifted_at_the_moment_it_is_made_waits_for_it(app, sig, moderator, member, event):
+    """Another moderator lifts the ban while the ban is withdrawing the member's answers, in its
+    own unit of work: the lifting waits for the ban to commit, then finds it and lifts it. Both
+    succeed, and the answers stay withdrawn, as the lifted ban leaves the member outside the
+    space."""
     banned = member("Banned Member")
     services.set_rsvp(banned, event, RsvpStatus.going)
     moderator_id, space_id, banned_id = moderator.id, sig.id, banned.id
@@ -319,27 +322,43 @@ def test_a_ban_undone_before_its_withdrawal_runs_is_no_error(app, sig, moderator
         user, actor = db.session.get(User, banned_id), db.session.get(User, moderator_id)
         memberships.unban(actor, spaces.get_membership(space, user))
 
-    one_inside_another(app, ban, unban, "UPDATE users")  # the ban's withdrawal, once committed
+    # The ban, about to hold the event in its withdrawal, waits while the unban reaches its hold.
+    one_inside_another(app, ban, unban, "UPDATE events", resume=WRITES)
     db.session.expire_all()
     assert spaces.get_membership(sig, banned) is None
     assert _answer(event, banned) is None
 
 
-def test_a_withdrawal_that_fails_leaves_the_ban_made_and_answered(
-    sig, moderator, member, event, client, login, monkeypatch, caplog
+def _deactivate(admin, space, user):
+    accounts.set_active(admin, user, False)
+
+
+@pytest.mark.parametrize("change", [_remove, _ban, _leave, _deactivate])
+def test_a_withdrawal_that_fails_leaves_neither_it_nor_the_change_half_done(
+    sig, moderator, member, event, make_user, monkeypatch, change
 ):
-    """The ban is committed before its answers are withdrawn: if the withdrawal fails (a lock
-    error, say), the moderator is told the ban was made, not shown an error page, and the failure
-    is logged for the answers to be looked at."""
-    banned = member("Banned Member")
-    services.set_rsvp(banned, event, RsvpStatus.going)
+    """The answers are withdrawn in the unit of work that ends the membership or deactivates the
+    account. If the withdrawal fails (a lock error, say) after the membership and the answer
+    were deleted, the change fails with it and all of it is rolled back: the person is still a
+    member and active, their place and the waiting list are as they were, and nothing is
+    audited."""
+    admin = make_user("Network Admin", admin=True)
+    leaving, waiting = member("Leaving Member"), member("Waiting Member")
+    services.set_rsvp(leaving, event, RsvpStatus.going)
+    services.set_rsvp(waiting, event, RsvpStatus.going)
+    audited = db.session.scalar(select(func.count()).select_from(AuditEntry))
 
     def fail(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services, "withdraw_answers", fail)
-    login(client, moderator)
-    response = client.post(f"/spaces/{sig.slug}/members/{banned.id}/ban")
-    assert response.status_code == 302
-    assert spaces.get_membership(sig, banned).state is MemberState.banned
-    assert "withdrawing answers of user" in caplog.text
+    monkeypatch.setattr(services, "_promote_waiting", fail)
+    with pytest.raises(RuntimeError):
+        change(admin, sig, leaving)
+    db.session.rollback()  # as the request's end does
+    monkeypatch.undo()
+
+    db.session.expire_all()
+    assert spaces.get_membership(sig, leaving).state is MemberState.active
+    assert db.session.get(User, leaving.id).active
+    assert _places(event) == (["Leaving Member"], ["Waiting Member"])
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audited
