@@ -475,6 +475,8 @@ def set_site_role(actor: User, user: User, role: SiteRole) -> None:
     old = user.site_role
     user.site_role = role
     record("admin.site_role_changed", actor=actor, subject=user, old=old.value, new=role.value)
+    if old is SiteRole.admin:
+        _narrowed(user)
     db.session.commit()
     account_changed.send(user)
 

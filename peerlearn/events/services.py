@@ -299,7 +299,8 @@ def _place_given_up(event: Event) -> None:
 def withdraw_answers(user: User, space: Space | None = None) -> None:
     """Withdraw the person's answers to events not yet over (the space's, or every space's) that
     they may no longer attend (the policy's ``attend``: they were removed from the space, banned,
-    or left it; or their account was deactivated), each place they held going to the person
+    or left it; or their account was deactivated, or lost the administrator role that let them
+    attend events of spaces they do not belong to), each place they held going to the person
     waiting longest, as if they had answered "not going". Answers to past events stay: they are
     the record of who came. Written in the caller's unit of work, which made the change and
     commits it (:func:`_withdraw_on_narrowing`). Their answers are held first
@@ -332,7 +333,7 @@ def withdraw_answers(user: User, space: Space | None = None) -> None:
 @standing_changing.connect
 def _withdraw_on_narrowing(user: User, space: Space | None, **_: Any) -> None:
     """Someone's membership of ``space`` ended (removed, banned, they left), or their account was
-    deactivated (``space`` None): the answers they may no longer give are withdrawn in the same
+    deactivated or lost the administrator role (``space`` None): the answers they may no longer give are withdrawn in the same
     unit of work, so that the change and the withdrawal commit together or not at all. Asked
     only then, not on every change: an active member of an archived space may not answer either,
     but keeps the answers given before it was archived. Reactivating an account, or joining

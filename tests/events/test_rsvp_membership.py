@@ -37,6 +37,14 @@ def _event(space, moderator, *, days, capacity=None):
     return event
 
 
+def _went_to_past_event(person, space, moderator):
+    """A past event of the space that ``person`` went to: the record of who came."""
+    past = _event(space, moderator, days=-2)
+    db.session.add(Rsvp(event_id=past.id, user_id=person.id, status=RsvpStatus.going))
+    db.session.commit()
+    return past
+
+
 def _places(event):
     """Who has a place and who is waiting, each in the order they answered."""
     going, waiting = services.attendees(event)
@@ -68,10 +76,8 @@ def test_a_member_who_leaves_a_space_gives_up_their_place_to_the_first_waiting(
     db.session.commit()
     leaving, waiting = member("Leaving Member"), member("Waiting Member")
     interested_elsewhere = _event(sig, moderator, days=2)
-    past = _event(sig, moderator, days=-2)
+    past = _went_to_past_event(leaving, sig, moderator)
     services.set_rsvp(leaving, interested_elsewhere, RsvpStatus.interested)
-    db.session.add(Rsvp(event_id=past.id, user_id=leaving.id, status=RsvpStatus.going))
-    db.session.commit()
     services.set_rsvp(leaving, event, RsvpStatus.going)
     services.set_rsvp(waiting, event, RsvpStatus.going)
     assert _places(event) == (["Leaving Member"], ["Waiting Member"])
@@ -244,10 +250,8 @@ def test_a_deactivated_account_gives_up_its_answers_to_events_still_to_come(
     leaving, first, second = member("Leaving Member"), member("First Waiting"), member("Second")
     add_member(other_space, leaving)
     elsewhere = _event(other_space, moderator, days=3)
-    past = _event(sig, moderator, days=-2)
+    past = _went_to_past_event(leaving, sig, moderator)
     services.set_rsvp(leaving, elsewhere, RsvpStatus.interested)
-    db.session.add(Rsvp(event_id=past.id, user_id=leaving.id, status=RsvpStatus.going))
-    db.session.commit()
     for person in (leaving, first, second):
         services.set_rsvp(person, event, RsvpStatus.going)
     assert _places(event) == (["Leaving Member"], ["First Waiting", "Second"])
@@ -277,30 +281,70 @@ def test_a_new_site_role_keeps_the_answers(sig, moderator, member, event, make_u
     assert _places(event) == (["Promoted"], [])
 
 
-def test_an_answer_checked_just_before_a_deactivation_is_refused_once_it_writes(
-    app, sig, member, event, client, login, make_user
+def test_an_administrator_role_taken_away_withdraws_the_answers_it_allowed(
+    sig, moderator, member, event, make_space, add_member, make_user, client, login
 ):
-    """The answer's request was signed in and allowed when the view asked; the deactivation
-    commits before it holds the event: asked again, the policy refuses it (sending the signed-out
-    visitor to sign in, as for anyone no longer signed in), and nothing is written."""
+    """An administrator may attend any event; once the role is taken away, only the events of
+    the spaces they belong to. Their answers to the others' events still to come are withdrawn,
+    each place going to the person waiting longest; the rest stay."""
+    admin, former = make_user("Network Admin", admin=True), make_user("Former Admin", admin=True)
+    waiting = member("Waiting Member")
+    own_space = make_space("Flow Coaching")
+    add_member(own_space, former)
+    own_event, past = (
+        _event(own_space, moderator, days=3),
+        _went_to_past_event(former, sig, moderator),
+    )
+    services.set_rsvp(former, own_event, RsvpStatus.going)
+    services.set_rsvp(former, event, RsvpStatus.going)
+    services.set_rsvp(waiting, event, RsvpStatus.going)
+    assert _places(event) == (["Former Admin"], ["Waiting Member"])
+
+    login(client, admin)
+    assert client.post(f"/admin/users/{former.id}/remove-admin").status_code == 302
+
+    db.session.expire_all()
+    assert _places(event) == (["Waiting Member"], [])
+    assert _answer(event, former) is None
+    assert _answer(own_event, former).status is RsvpStatus.going  # a member there: it stays
+    assert _answer(past, former).status is RsvpStatus.going  # the record of who came stays
+
+
+def _deactivate(admin, space, user):
+    accounts.set_active(admin, user, False)
+
+
+def _take_role(admin, space, user):
+    accounts.set_site_role(admin, user, SiteRole.member)
+
+
+@pytest.mark.parametrize(("change", "refused"), [(_deactivate, 302), (_take_role, 403)])
+def test_an_answer_checked_just_before_an_account_change_is_refused_once_it_writes(
+    app, sig, event, client, login, make_user, change, refused
+):
+    """An administrator who is not a member of the space answers its event; the view allows
+    it, then their account is deactivated or their role taken away before the answer holds the
+    event: asked again, the policy refuses it (a deactivated account is sent to sign in, as
+    anyone no longer signed in), and nothing is written."""
     admin_id = make_user("Network Admin", admin=True).id
-    leaving = member("Leaving Member")
-    login(client, leaving)
-    leaving_id = leaving.id
+    answering = make_user("Answering Admin", admin=True)
+    login(client, answering)
+    answering_id = answering.id
     answers = []
 
     def answer() -> None:
         answers.append(client.post(f"/events/{event.id}/rsvp", data={"status": "going"}))
 
-    def deactivate() -> None:
-        user = db.session.get(User, leaving_id)
-        accounts.set_active(db.session.get(User, admin_id), user, False)
+    def account_change() -> None:
+        user = db.session.get(User, answering_id)
+        change(db.session.get(User, admin_id), None, user)
 
-    one_inside_another(app, answer, deactivate, "UPDATE")  # the first hold: the view has checked
-    assert [r.status_code for r in answers] == [302]
-    assert answers[0].location.startswith("/login")
+    one_inside_another(app, answer, account_change, "UPDATE")  # the first hold: view checked
+    assert [r.status_code for r in answers] == [refused]
+    if refused == 302:
+        assert answers[0].location.startswith("/login")
     db.session.expire_all()
-    assert _answer(event, leaving) is None
+    assert _answer(event, answering) is None
     assert _places(event) == ([], [])
 
 
@@ -327,10 +371,6 @@ def test_a_ban_lifted_at_the_moment_it_is_made_waits_for_it(app, sig, moderator,
     db.session.expire_all()
     assert spaces.get_membership(sig, banned) is None
     assert _answer(event, banned) is None
-
-
-def _deactivate(admin, space, user):
-    accounts.set_active(admin, user, False)
 
 
 @pytest.mark.parametrize("change", [_remove, _ban, _leave, _deactivate])
