@@ -36,7 +36,7 @@ from peerlearn.permissions import (
     forget_standing,
     remember_memberships,
 )
-from peerlearn.spaces.models import Space
+from peerlearn.spaces.models import Membership, Space
 
 #: Events happen in England: times are entered and shown in London time, stored in UTC.
 LONDON = ZoneInfo("Europe/London")
@@ -237,15 +237,23 @@ def _places_taken(event: Event, excluding: int | None = None) -> int:
         return db.session.scalar(query) or 0
 
 
-def hold_answers(user: User) -> None:
-    """Make this transaction the only one changing the person's answers until it ends (their
-    account's row held, :func:`~peerlearn.core.db.hold`, before any event is), and have the
-    policy read their account and memberships again. An answer and the withdrawal of a removed,
-    banned or deactivated person's answers (:func:`withdraw_answers`) then happen one at a time:
-    the withdrawal sees every answer given before it, and an answer given after it is refused by
-    the policy. Without it, an answer checked just before a removal committed was written just
-    after the withdrawal had looked for answers, and kept its place."""
+def hold_standing(user: User, event: Event) -> None:
+    """Keep what lets the person answer the event from changing until this transaction ends, and
+    have the policy read it again: their account's row is held (:func:`~peerlearn.core.db.hold`,
+    before any event is), and their membership of the event's space, if any, locked against
+    change (``FOR SHARE``; SQLite lets one transaction write at a time, and the hold made this
+    one it). A deactivation, a change of site role, a removal or a ban (each writing that row,
+    and withdrawing answers in the same unit of work: :func:`withdraw_answers`) then either
+    waits for the answer to commit and withdraws it, or commits first and is seen by it. Without
+    it, an answer checked just before a removal committed was written just after the withdrawal
+    had looked for answers, and kept its place. The withdrawal itself takes nothing more than
+    the change does, so a removal of someone who answered nothing holds nothing of theirs."""
     hold(db.session, User.site_role, User.id == user.id)
+    db.session.execute(
+        select(Membership.id)
+        .where(Membership.user_id == user.id, Membership.space_id == event.space_id)
+        .with_for_update(read=True)
+    )
     forget_standing(user)
 
 
@@ -254,12 +262,12 @@ def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
     gives it to the first person waiting, in the same transaction, so nobody answering at that
     moment can take it first. Answers to one event are taken one at a time
     (:func:`hold_event`), so its places are never given out twice. The policy (``post``) is
-    asked again once the person's answers and the event are held (:func:`hold_answers`): a
-    removal, ban or deactivation committed since the request's own check refuses the answer
-    (:class:`MayNotAnswer`)."""
+    asked again once the person's standing and the event are held (:func:`hold_standing`): a
+    removal, ban, deactivation or change of role committed since the request's own check refuses
+    the answer (:class:`MayNotAnswer`)."""
     if event.ends_at < utcnow():
         raise EventError("This event has finished")
-    hold_answers(user)
+    hold_standing(user, event)
     hold_event(event)
     db.session.refresh(event, ["cancelled_at"])  # as held: cancelled a moment ago, no answer
     if event.cancelled:
@@ -303,9 +311,9 @@ def withdraw_answers(user: User, space: Space | None = None) -> None:
     attend events of spaces they do not belong to), each place they held going to the person
     waiting longest, as if they had answered "not going". Answers to past events stay: they are
     the record of who came. Written in the caller's unit of work, which made the change and
-    commits it (:func:`_withdraw_on_narrowing`). Their answers are held first
-    (:func:`hold_answers`), so that one given at the same moment is either seen here or refused."""
-    hold_answers(user)
+    commits it (:func:`_withdraw_on_narrowing`), after the change itself is written: an answer
+    given at the same moment either commits before that write can be made (:func:`hold_standing`)
+    and is seen here, or sees the change and is refused."""
     answered = select(Rsvp.event_id).where(Rsvp.user_id == user.id)
     query = (
         select(Event)

@@ -20,6 +20,7 @@ from peerlearn.spaces import memberships
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole, MemberState, Space, Visibility
 from tests.concurrency import WRITES, at_once, first_writes_meet, one_inside_another
+from tests.discussions.test_query_counts import counting_statements
 
 
 @pytest.fixture
@@ -65,6 +66,14 @@ def _remove(moderator, space, user):
 
 def _leave(moderator, space, user):
     memberships.leave_space(user, space)
+
+
+def _deactivate(admin, space, user):
+    accounts.set_active(admin, user, False)
+
+
+def _take_role(admin, space, user):
+    accounts.set_site_role(admin, user, SiteRole.member)
 
 
 @pytest.mark.parametrize("visibility", [Visibility.network, Visibility.private])
@@ -152,6 +161,25 @@ def test_two_members_removed_at_once_each_free_a_place_for_someone_waiting(
     assert _places(event) == (["Third", "Fourth"], ["Fifth"])
 
 
+@pytest.mark.parametrize("answered", [False, True])
+@pytest.mark.parametrize("change", [_remove, _ban, _leave])
+def test_ending_a_membership_holds_nothing_of_the_persons_own(
+    app, sig, moderator, member, event, change, answered
+):
+    """The withdrawal takes nothing more than the change does: the person's account row is not
+    held (an answer given at that moment waits on their membership instead), so their own
+    account's writes, and the many removals of people who answered nothing, wait for nothing
+    they do not need."""
+    leaving = member("Leaving Member")
+    if answered:
+        services.set_rsvp(leaving, event, RsvpStatus.going)
+    with counting_statements(app) as statements:
+        change(moderator, sig, leaving)
+    assert [s for s in statements if s.startswith("UPDATE users")] == []
+    db.session.expire_all()
+    assert _answer(event, leaving) is None
+
+
 # Answering at the moment of removal --------------------------------------------------------------
 
 
@@ -210,16 +238,26 @@ def test_a_ban_is_seen_by_an_answer_that_loaded_the_membership_before_it(
     assert _answer(event, banned) is None
 
 
+@pytest.mark.parametrize(
+    ("change", "written"),
+    [
+        (_remove, "DELETE FROM memberships"),
+        (_ban, "UPDATE memberships"),
+        (_deactivate, "UPDATE users"),
+    ],
+)
 def test_a_removal_just_after_an_answer_was_checked_withdraws_it(
-    app, sig, moderator, member, event
+    app, sig, moderator, member, event, make_user, change, written
 ):
-    """The answer was checked, its member's answers and the event held, before the removal
-    committed, and is written after the removal's withdrawal began: the withdrawal waits for it
-    (it holds the member's answers first), then sees it and withdraws it. (On SQLite the removal
-    cannot write at all while the answer holds the single write lock, so the answer is committed
-    before the removal either way: there, this passes without the fix too.)"""
+    """The answer was checked, its member's standing and the event held, before the removal
+    deleted the membership (a ban changed it, a deactivation the account), and is written after
+    the removal began: the removal's write waits for it (the answer keeps the membership and
+    the account from changing), then its withdrawal sees the answer and withdraws it. (On SQLite the removal cannot write at all while the answer holds the
+    single write lock, so the answer is committed before the removal either way: there, this
+    passes without the fix too.)"""
     leaving = member("Leaving Member")
-    moderator_id, space_id, leaving_id, event_id = moderator.id, sig.id, leaving.id, event.id
+    actor = make_user("Network Admin", admin=True) if change is _deactivate else moderator
+    actor_id, space_id, leaving_id, event_id = actor.id, sig.id, leaving.id, event.id
 
     def answer() -> None:
         services.set_rsvp(
@@ -228,11 +266,11 @@ def test_a_removal_just_after_an_answer_was_checked_withdraws_it(
 
     def remove() -> None:
         space = db.session.get(Space, space_id)
-        _remove(db.session.get(User, moderator_id), space, db.session.get(User, leaving_id))
+        change(db.session.get(User, actor_id), space, db.session.get(User, leaving_id))
 
-    # The answer waits between its check and its write while the removal commits and goes on
-    # into its withdrawal (on SQLite, to its first write), which then waits for the answer.
-    resume = "UPDATE users" if db.engine.dialect.name == "postgresql" else WRITES
+    # The answer waits between its check and its write while the removal (ban, deactivation)
+    # goes on to its write (on SQLite, to its first write), which then waits for the answer.
+    resume = written if db.engine.dialect.name == "postgresql" else WRITES
     one_inside_another(app, answer, remove, "INSERT INTO rsvps", resume=resume)
     db.session.expire_all()
     assert _answer(event, leaving) is None
@@ -308,14 +346,6 @@ def test_an_administrator_role_taken_away_withdraws_the_answers_it_allowed(
     assert _answer(event, former) is None
     assert _answer(own_event, former).status is RsvpStatus.going  # a member there: it stays
     assert _answer(past, former).status is RsvpStatus.going  # the record of who came stays
-
-
-def _deactivate(admin, space, user):
-    accounts.set_active(admin, user, False)
-
-
-def _take_role(admin, space, user):
-    accounts.set_site_role(admin, user, SiteRole.member)
 
 
 @pytest.mark.parametrize(("change", "refused"), [(_deactivate, 302), (_take_role, 403)])
