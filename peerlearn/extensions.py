@@ -9,9 +9,9 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from peerlearn.core.db import Base
+from peerlearn.core.db import Base, CommittingSession
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": CommittingSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

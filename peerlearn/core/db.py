@@ -1,14 +1,19 @@
-"""Declarative base, naming convention and column types shared by every model."""
+"""Declarative base, naming convention and column types shared by every model; the session
+class, which sends signals queued for after the commit; holds and conditional changes."""
 
 import enum
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Enum, MetaData, update
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import ColumnElement, DateTime, Enum, MetaData, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
+
+logger = logging.getLogger(__name__)
 
 #: Stable constraint names, so that Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -112,3 +117,44 @@ def hold(session: Session, unchanged: Any, where: ColumnElement[bool]) -> None:
         .values({unchanged: unchanged})
         .execution_options(synchronize_session=False)
     )
+
+
+#: Where a session keeps the signals to send once its transaction commits (:func:`send_committed`),
+#: and those its last commit made ready to send.
+_QUEUED, _READY = "peerlearn.queued_signals", "peerlearn.ready_signals"
+
+
+def send_committed(session: Session, signal: Any, sender: Any, **kwargs: Any) -> None:
+    """Send ``signal`` once this transaction commits, whoever commits it; never if it does not.
+    For what a service writes inside another's unit of work (a place given by a withdrawal that
+    a removal commits), whose writer cannot send it after the commit itself."""
+    session.info.setdefault(_QUEUED, []).append((signal, sender, kwargs))
+
+
+class CommittingSession(FlaskSession):
+    """The application's session: after each commit it sends what :func:`send_committed` queued
+    in the transaction just committed. A receiver's failure is logged and rolled back, not
+    raised: the change is committed, and its caller is not told it failed."""
+
+    def commit(self) -> None:
+        super().commit()
+        while ready := self.info.pop(_READY, None):  # receivers commit too: theirs follow
+            for signal, sender, kwargs in ready:
+                try:
+                    signal.send(sender, **kwargs)
+                except Exception:
+                    self.rollback()
+                    logger.exception("a receiver of %s failed after the commit", signal.name)
+
+
+@event.listens_for(Session, "after_commit")
+def _ready_to_send(session: Session) -> None:
+    session.info.setdefault(_READY, []).extend(session.info.pop(_QUEUED, []))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted(session: Session, transaction: Any) -> None:
+    """A transaction that ended without committing (rolled back, or its session closed) sends
+    nothing it queued."""
+    if transaction.parent is None:
+        session.info.pop(_QUEUED, None)

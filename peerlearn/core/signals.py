@@ -46,6 +46,13 @@
     Sent with the :class:`~peerlearn.events.models.Event` after it is created, edited or
     cancelled (committed). Search indexes from here.
 
+``place_given``
+    Sent with the :class:`~peerlearn.events.models.Event` as sender and ``user_ids`` (the people
+    just given a place) once the transaction that gave them places from its waiting list has
+    committed, whoever committed it (someone answering "not going", the event given more places,
+    a withdrawal in a removal, ban or deactivation: :func:`~peerlearn.core.db.send_committed`);
+    never for one rolled back. Notifications tell each of them, in the centre and by e-mail.
+
 ``person_changed``
     Sent with the :class:`~peerlearn.accounts.models.User` after they register or save their
     profile (committed). Search indexes people from here.
@@ -86,6 +93,7 @@ post_restored = _signals.signal("post-restored")
 post_marked = _signals.signal("post-marked")
 thread_changed = _signals.signal("thread-changed")
 event_changed = _signals.signal("event-changed")
+place_given = _signals.signal("place-given")
 person_changed = _signals.signal("person-changed")
 account_changed = _signals.signal("account-changed")
 standing_changing = _signals.signal("standing-changing")

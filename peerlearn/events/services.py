@@ -14,9 +14,9 @@ from sqlalchemy.orm import selectinload
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
-from peerlearn.core.db import hold, insert_into, utcnow
+from peerlearn.core.db import hold, insert_into, send_committed, utcnow
 from peerlearn.core.errors import RuleError
-from peerlearn.core.signals import event_changed, standing_changing
+from peerlearn.core.signals import event_changed, place_given, standing_changing
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import (
@@ -341,17 +341,18 @@ def withdraw_answers(user: User, space: Space | None = None) -> None:
 @standing_changing.connect
 def _withdraw_on_narrowing(user: User, space: Space | None, **_: Any) -> None:
     """Someone's membership of ``space`` ended (removed, banned, they left), or their account was
-    deactivated or lost the administrator role (``space`` None): the answers they may no longer give are withdrawn in the same
-    unit of work, so that the change and the withdrawal commit together or not at all. Asked
-    only then, not on every change: an active member of an archived space may not answer either,
-    but keeps the answers given before it was archived. Reactivating an account, or joining
-    again, brings none of them back."""
+    deactivated or lost the administrator role (``space`` None): the answers they may no longer
+    give are withdrawn in the same unit of work, so that the change and the withdrawal commit
+    together or not at all. Asked only then, not on every change: an active member of an
+    archived space may not answer either, but keeps the answers given before it was archived.
+    Reactivating an account, or joining again, brings none of them back."""
     withdraw_answers(user, space)
 
 
 def _promote_waiting(event: Event) -> None:
     """Give free places to the people waiting longest, in the caller's transaction, which holds
-    the event's places (:func:`hold_event`)."""
+    the event's places (:func:`hold_event`). Those given one are told once it commits
+    (:data:`~peerlearn.core.signals.place_given`), and never if it does not."""
     if event.capacity is None:
         waiting = db.session.scalars(
             select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.waitlisted.is_(True))
@@ -368,6 +369,9 @@ def _promote_waiting(event: Event) -> None:
         ).all()
     for rsvp in waiting:
         rsvp.waitlisted = False
+    if waiting:
+        given = [rsvp.user_id for rsvp in waiting]
+        send_committed(db.session, place_given, event, user_ids=given)
 
 
 # Calendars --------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Notification e-mail: each member's choice (immediate, a daily digest, or none; network-wide or
 per space), signed unsubscribe links, the immediate e-mail sent once a page has been answered, and
-the ``send-digests`` run that sends digests and catches up on what could not be sent.
+the ``send-digests`` run that sends digests and catches up on what could not be sent. A place
+given at an event is e-mailed at once unless the member chose no e-mail at all (for its space,
+or network-wide): it cannot wait for tomorrow's digest.
 
 Every notification is checked against the permission policy again when it is e-mailed, so a
 private space's activity never reaches anyone who has since left it. Each notification is claimed
@@ -10,6 +12,7 @@ before it is sent, so none is e-mailed twice.
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import render_template
 from sqlalchemy import delete, select, update
@@ -21,6 +24,7 @@ from peerlearn.accounts.tokens import address_mark, make_token, read_token
 from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.mail import one_connection, send_mail
 from peerlearn.discussions.models import Post, Thread
+from peerlearn.events.models import Event
 from peerlearn.extensions import db
 from peerlearn.notifications.models import (
     EmailFrequency,
@@ -28,11 +32,14 @@ from peerlearn.notifications.models import (
     NotificationSettings,
     SpaceEmailPreference,
 )
-from peerlearn.permissions import Action, thread_allows
+from peerlearn.permissions import Action, can, thread_allows
 from peerlearn.spaces.models import Space
 from peerlearn.spaces.services import memberships_in
 
 logger = logging.getLogger(__name__)
+
+#: A notification to e-mail, with what it is about (a thread or an event) and its post, if any.
+Item = tuple[Notification, Thread | Event, Post | None]
 
 
 def email_frequency(user: User, space_id: int | None = None) -> EmailFrequency:
@@ -114,29 +121,29 @@ def read_unsubscribe(token: str) -> tuple[User, Space | None] | None:
     return user, space
 
 
-def _deliverable(
-    user: User, notifications: list[Notification]
-) -> list[tuple[Notification, Thread, Post | None]]:
-    """The notifications still visible to the member now, with their thread and post."""
-    threads = {
-        t.id: t
-        for t in db.session.scalars(
-            select(Thread)
-            .where(Thread.id.in_({n.thread_id for n in notifications}))
-            .options(selectinload(Thread.space))
-        )
-    }
+def _with_space(model: type[Thread | Event], ids: set[int]) -> dict[int, Any]:
+    """The threads (or events) with these ids, and their spaces, in two queries."""
+    rows = db.session.scalars(
+        select(model).where(model.id.in_(ids)).options(selectinload(model.space))
+    )
+    return {row.id: row for row in rows}
+
+
+def _deliverable(user: User, notifications: list[Notification]) -> list[Item]:
+    """The notifications still visible to the member now, each with what it is about (a thread
+    or an event) and its post, if any."""
+    threads = _with_space(Thread, {n.thread_id for n in notifications if n.thread_id})
     posts = {
         p.id: p
         for p in db.session.scalars(
             select(Post).where(Post.id.in_({n.post_id for n in notifications if n.post_id}))
         )
     }
-    result = []
+    result: list[Item] = []
     for space_id in {t.space_id for t in threads.values()}:
         memberships = memberships_in(db.session.get(Space, space_id), [user.id])  # type: ignore[arg-type]
         for notification in notifications:
-            thread = threads.get(notification.thread_id)
+            thread = threads.get(notification.thread_id)  # type: ignore[arg-type]
             if thread is None or thread.space_id != space_id:
                 continue
             if not thread_allows(user, Action.follow, thread, memberships.get(user.id)):
@@ -145,18 +152,24 @@ def _deliverable(
             if post is not None and post.removed:
                 continue
             result.append((notification, thread, post))
+    events = _with_space(Event, {n.event_id for n in notifications if n.event_id})
+    for notification in notifications:
+        event = events.get(notification.event_id)  # type: ignore[arg-type]
+        if event is not None and can(user, Action.view, event):
+            result.append((notification, event, None))
     result.sort(key=lambda item: item[0].id)
     return result
 
 
-def _mail(user: User, items: list[tuple[Notification, Thread, Post | None]], digest: bool) -> None:
-    space_id = items[0][1].space_id if len({t.space_id for _, t, _ in items}) == 1 else None
+def _mail(user: User, items: list[Item], digest: bool) -> None:
+    space_id = items[0][1].space_id if len({about.space_id for _, about, _ in items}) == 1 else None
     unsubscribe = unsubscribe_url(user, space_id if not digest else None)
     if digest:
         subject = f"peerlearn: {len(items)} new notification{'s' if len(items) != 1 else ''}"
     else:
-        _, thread, _ = items[0]
-        subject = f"[{thread.space.name}] {thread.title}"
+        notification, about, _ = items[0]
+        place = "You have a place at " if notification.event_id else ""
+        subject = f"[{about.space.name}] {place}{about.title}"
     context = {
         "user": user,
         "items": items,
@@ -164,6 +177,7 @@ def _mail(user: User, items: list[tuple[Notification, Thread, Post | None]], dig
         "unsubscribe_url": unsubscribe,
         "settings_url": external_url("notifications.settings"),
         "link": lambda n: external_url("notifications.open", notification_id=n.id),
+        "event_link": lambda event: external_url("events.detail", event_id=event.id),
     }
     send_mail(
         user.email,
@@ -258,11 +272,7 @@ def send_immediate_ids(ids: list[int]) -> None:
         for user in users:
             try:
                 frequency = email_frequencies(user)
-                due = [
-                    n.id
-                    for n in by_user[user.id]
-                    if frequency(n.space_id) is EmailFrequency.immediate
-                ]
+                due = [n.id for n in by_user[user.id] if _due_at_once(n, frequency(n.space_id))]
                 _send_claimed(user, due, utcnow(), digest=False)
             except Exception:
                 db.session.rollback()
@@ -271,6 +281,15 @@ def send_immediate_ids(ids: list[int]) -> None:
                     user.id,
                 )
                 return
+
+
+def _due_at_once(notification: Notification, frequency: EmailFrequency) -> bool:
+    """Whether the notification is e-mailed as soon as it is made: the member chose immediate
+    e-mail (for its space, or network-wide), or it is urgent (a place at an event) and they did
+    not choose "never"."""
+    if notification.kind.urgent:
+        return frequency is not EmailFrequency.off
+    return frequency is EmailFrequency.immediate
 
 
 #: An immediate e-mail still unsent this long after its notification (the mail server was away,
@@ -315,7 +334,7 @@ def _send_digest(user: User, now: datetime) -> int:
 def _handled_by_digests(
     notification: Notification, frequency: EmailFrequency, now: datetime
 ) -> bool:
-    """Whether a digest run settles this unsent notification now: every one, except an immediate
-    e-mail that may still be on its way (younger than :data:`IMMEDIATE_GRACE`)."""
+    """Whether a digest run settles this unsent notification now: every one, except an e-mail due
+    at once that may still be on its way (younger than :data:`IMMEDIATE_GRACE`)."""
     late = notification.created_at <= now - IMMEDIATE_GRACE
-    return frequency is not EmailFrequency.immediate or late
+    return not _due_at_once(notification, frequency) or late

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import CheckConstraint, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peerlearn.accounts.models import User
@@ -23,9 +23,12 @@ class NotificationKind(enum.StrEnum):
     new_thread = "new-thread"
     post_solved = "post-solved"
     post_helpful = "post-helpful"
+    #: A place at an event, from its waiting list (about an event, not a thread).
+    place_given = "place-given"
 
     @property
     def verb(self) -> str:
+        """What the actor did, for notifications about a thread (not :attr:`place_given`)."""
         return {
             "reply-to-post": "replied to your post in",
             "reply-in-thread": "replied in",
@@ -34,6 +37,12 @@ class NotificationKind(enum.StrEnum):
             "post-solved": "marked your post as the answer in",
             "post-helpful": "found your post helpful in",
         }[self.value]
+
+    @property
+    def urgent(self) -> bool:
+        """E-mailed at once, whatever the member's choice but "never": a place at an event cannot
+        wait for tomorrow's digest."""
+        return self is NotificationKind.place_given
 
 
 class EmailFrequency(enum.StrEnum):
@@ -53,17 +62,26 @@ class EmailFrequency(enum.StrEnum):
 
 
 class Notification(db.Model):
-    """One thing one member should know about."""
+    """One thing one member should know about: something in a thread, or an event."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "user_id", "read_at", "id"),
+        CheckConstraint("(thread_id IS NULL) <> (event_id IS NULL)", name="about_one"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[NotificationKind]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
-    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    #: What it is about: a thread (and ``post_id``, perhaps, a post in it) or an event.
+    thread_id: Mapped[int | None] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]

@@ -1,9 +1,10 @@
 """Who hears about what: notification rows, the notification centre and the live header count.
 
-Fan-out listens to the discussion signals; nothing here is called from the discussion views.
-Every recipient is checked against the permission policy when a notification is made (its
-``follow``: they may read the thread, and are not banned from its space), and again when it is
-listed or counted: a private space's activity never reaches anyone outside it, even if
+Fan-out listens to the discussion signals, and to events' places given from a waiting list;
+nothing here is called from the discussion or event views.
+Every recipient is checked against the permission policy when a notification is made (for a
+thread, its ``follow``: they may read the thread, and are not banned from its space), and again
+when it is listed or counted: a private space's activity never reaches anyone outside it, even if
 they were inside it when it happened. E-mail (immediate, digests, choices and unsubscribe links)
 is in :mod:`peerlearn.notifications.emails`.
 """
@@ -18,7 +19,13 @@ from peerlearn.accounts.models import User
 from peerlearn.core.cache import forget, remember
 from peerlearn.core.db import utcnow
 from peerlearn.core.deferred import after_response
-from peerlearn.core.signals import post_created, post_edited, post_marked, thread_changed
+from peerlearn.core.signals import (
+    place_given,
+    post_created,
+    post_edited,
+    post_marked,
+    thread_changed,
+)
 from peerlearn.discussions.models import (
     FollowState,
     Post,
@@ -26,10 +33,17 @@ from peerlearn.discussions.models import (
     Thread,
     ThreadSubscription,
 )
+from peerlearn.events.models import Event
 from peerlearn.extensions import db, socketio
 from peerlearn.notifications.emails import send_immediate_ids
 from peerlearn.notifications.models import Notification, NotificationKind
-from peerlearn.permissions import Action, thread_allows, thread_and_post_filter
+from peerlearn.permissions import (
+    Action,
+    event_filter,
+    event_readers,
+    thread_allows,
+    thread_and_post_filter,
+)
 from peerlearn.spaces.services import memberships_in
 
 
@@ -81,13 +95,18 @@ def notify(post: Post, planned: dict[int, NotificationKind], actor_id: int | Non
         )
         for user_id in recipients
     ]
+    _deliver(created)
+    return list(recipients)
+
+
+def _deliver(created: list[Notification]) -> None:
+    """Store new notifications, update their recipients' live counts, and send the e-mail due at
+    once when the page has been answered."""
     db.session.add_all(created)
     db.session.commit()
-    delivered = list(recipients)
-    push_counts(delivered)
+    push_counts({notification.user_id for notification in created})
     ids = [notification.id for notification in created]
     after_response(lambda: send_immediate_ids(ids), "immediate notification e-mail")
-    return delivered
 
 
 @post_created.connect
@@ -140,6 +159,24 @@ def _told_before(user_id: int, kind: NotificationKind, actor_id: int, post_id: i
     return db.session.scalar(earlier.limit(1)) is not None
 
 
+@place_given.connect
+def _on_place_given(event: Event, user_ids: list[int]) -> None:
+    """Tell each person given a place at the event from its waiting list (who may still see the
+    event), in the centre and by e-mail at once (:attr:`NotificationKind.urgent`)."""
+    readers = event_readers(event, user_ids)
+    _deliver(
+        [
+            Notification(
+                user_id=user_id,
+                kind=NotificationKind.place_given,
+                space_id=event.space_id,
+                event_id=event.id,
+            )
+            for user_id in sorted(readers)
+        ]
+    )
+
+
 @thread_changed.connect
 def _on_thread_changed(thread: Thread) -> None:
     """Keep a moved thread's notifications in its new space: the centre names that space, and
@@ -162,16 +199,19 @@ def _visible(user: User) -> Select[tuple[Notification]]:
     # post hidden since (not the thread) takes its notifications away too, until it is shown; a
     # post removed since takes them away from everyone, moderators included, as from e-mail
     # (``Post.removed``): its placeholder has nothing to tell. Like the hidden ones, the few
-    # removed posts are looked up as one short list (``ix_posts_removed``).
+    # removed posts are looked up as one short list (``ix_posts_removed``). One about an event
+    # stays while they may see the event (its row keeps the event's space).
     removed_posts = select(Post.id).where(Post.deleted_at.is_not(None))
+    about_thread = (
+        Notification.thread_id.is_not(None)
+        & thread_and_post_filter(user, Notification.post_id)
+        & or_(Notification.post_id.is_(None), Notification.post_id.not_in(removed_posts))
+    )
+    about_event = Notification.event_id.is_not(None) & event_filter(user, Notification.space_id)
     return (
         select(Notification)
-        .join(Thread, Thread.id == Notification.thread_id)
-        .where(
-            Notification.user_id == user.id,
-            thread_and_post_filter(user, Notification.post_id),
-            or_(Notification.post_id.is_(None), Notification.post_id.not_in(removed_posts)),
-        )
+        .outerjoin(Thread, Thread.id == Notification.thread_id)
+        .where(Notification.user_id == user.id, or_(about_thread, about_event))
     )
 
 
@@ -211,10 +251,18 @@ def centre_query(user: User) -> Select[tuple[Notification]]:
 
 def threads_for(notifications: Iterable[Notification]) -> dict[int, Thread]:
     """The threads the notifications are about, in one query."""
-    ids = {n.thread_id for n in notifications}
+    ids = {n.thread_id for n in notifications if n.thread_id is not None}
     if not ids:
         return {}
     return {t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_(ids)))}
+
+
+def events_for(notifications: Iterable[Notification]) -> dict[int, Event]:
+    """The events the notifications are about, in one query."""
+    ids = {n.event_id for n in notifications if n.event_id is not None}
+    if not ids:
+        return {}
+    return {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(ids)))}
 
 
 def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> None:

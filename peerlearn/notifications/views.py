@@ -12,6 +12,7 @@ from peerlearn.core.forms import Required
 from peerlearn.core.ids import to_id
 from peerlearn.core.pagination import paginate
 from peerlearn.discussions.models import Post, Thread
+from peerlearn.events.models import Event
 from peerlearn.extensions import csrf, db
 from peerlearn.notifications import emails, services
 from peerlearn.notifications.models import EmailFrequency, Notification
@@ -36,7 +37,10 @@ class EmailSettingsForm(FlaskForm):
 def centre() -> str:
     page = paginate(services.centre_query(current_user), per_page=30)
     return render_template(
-        "notifications/centre.html", page=page, threads=services.threads_for(page.items)
+        "notifications/centre.html",
+        page=page,
+        threads=services.threads_for(page.items),
+        events=services.events_for(page.items),
     )
 
 
@@ -47,6 +51,12 @@ def open(notification_id: int) -> Response:
     if notification.user_id != current_user.id:
         abort(404)
     services.mark_read(current_user, [notification.id])
+    if notification.event_id is not None:
+        event = db.session.get(Event, notification.event_id)
+        if event is None or not can(current_user, Action.view, event):
+            flash("The event this notification was about is no longer available.", "info")
+            return redirect(url_for("notifications.centre"))
+        return redirect(url_for("events.detail", event_id=event.id))
     thread = db.session.get(Thread, notification.thread_id)
     if thread is None or not can(current_user, Action.view, thread):
         # They left (or were removed from) its space, or it was hidden or moved out of their

@@ -447,9 +447,10 @@ def content_filter(
     )
 
 
-def event_filter(user: Actor) -> ColumnElement[bool]:
-    """SQL condition on :class:`Event` matching exactly the events :func:`can` lets the user see."""
-    return Event.space_id.in_(readable_space_ids(user))
+def event_filter(user: Actor, space_id: ColumnElement[int] | None = None) -> ColumnElement[bool]:
+    """SQL condition on :class:`Event` matching exactly the events :func:`can` lets the user see;
+    on a row about an event, given the column holding the event's space (``space_id``)."""
+    return (Event.space_id if space_id is None else space_id).in_(readable_space_ids(user))
 
 
 # Each part of the network has its rules, both faces side by side, in a module of this package:

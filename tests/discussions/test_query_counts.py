@@ -21,6 +21,7 @@ from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
 from peerlearn.discussions import reading, services
 from peerlearn.discussions.models import ImpactComponent, Post, Thread
+from peerlearn.events.models import Event
 from peerlearn.extensions import db
 from peerlearn.notifications.models import Notification, NotificationKind
 from peerlearn.spaces.models import Space
@@ -184,20 +185,29 @@ def test_the_thread_list_sends_as_many_statements_for_25_threads_as_for_5(
 
 
 def _notify(user: User, threads: list[Thread], authors: list[User], count: int) -> None:
-    kinds = list(NotificationKind)
+    """``count`` notifications about the threads, every fifth one about an event in the same
+    space instead (a place given from its waiting list)."""
+    kinds = [kind for kind in NotificationKind if kind is not NotificationKind.place_given]
     now = utcnow()
     for n in range(count):
         thread = threads[n % len(threads)]
+        about: dict[str, object] = {"thread_id": thread.id, "post_id": thread.last_post_id}
+        kind = kinds[n % len(kinds)]
+        if n % 5 == 4:
+            event = Event(space_id=thread.space_id, created_by_id=authors[0].id, venue="Leeds",
+                          title=f"Event {n}", starts_at=now, ends_at=now)  # fmt: skip
+            db.session.add(event)
+            db.session.flush()
+            about, kind = {"event_id": event.id}, NotificationKind.place_given
         db.session.add(
             Notification(
                 user_id=user.id,
-                kind=kinds[n % len(kinds)],
-                actor_id=authors[n % len(authors)].id,
+                kind=kind,
+                actor_id=None if about.get("event_id") else authors[n % len(authors)].id,
                 space_id=thread.space_id,
-                thread_id=thread.id,
-                post_id=thread.last_post_id,
                 created_at=now - timedelta(minutes=n),
                 read_at=now if n % 2 else None,
+                **about,
             )
         )
     db.session.commit()
