@@ -2,12 +2,14 @@
 centre (the header count updating live) and by e-mail, unless they chose no e-mail. Every way a
 place comes free tells them, and a change rolled back tells nobody."""
 
-from datetime import UTC, datetime
+import socket
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole
+from peerlearn.core.db import utcnow
 from peerlearn.core.signals import standing_changing
 from peerlearn.events import services
 from peerlearn.events.models import Event, RsvpStatus
@@ -184,3 +186,26 @@ def test_the_centre_drops_it_once_they_may_no_longer_see_the_event(
     _remove(moderator, sig, waiting, event)
     page = client.get("/notifications").get_data(as_text=True)
     assert "You have a place at" not in page
+
+
+def test_a_place_email_the_mail_server_refused_goes_with_the_next_send_digests(
+    app, outbox, sig, member, event, caplog
+):
+    """The e-mail could not go at once (the mail server away): the next ``send-digests`` run,
+    once the immediate send has had its chance, sends it, to a member who chose daily e-mail."""
+    holder, waiting = member("Holder"), member("Waiting Member")
+    for person in (holder, waiting):
+        services.set_rsvp(person, event, RsvpStatus.going)
+    with socket.socket() as probe:  # a port nobody listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port)
+    try:
+        services.set_rsvp(holder, event, RsvpStatus.not_going)
+    finally:
+        app.config.update(MAIL_SERVER=None)
+    assert "immediate e-mail to user" in caplog.text and outbox.to(waiting.email) == []
+    assert emails.send_digests() == 0  # it may still be on its way
+    assert emails.send_digests(utcnow() + emails.IMMEDIATE_GRACE + timedelta(minutes=1)) == 1
+    (message,) = outbox.to(waiting.email)
+    assert "You have a place at" in message.text and "Flow coaching clinic" in message.text
