@@ -8,7 +8,6 @@ PostgreSQL database, once more on PostgreSQL. The schema comes from the migratio
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shutil
@@ -16,19 +15,15 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-import psycopg
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from xdist.scheduler import LoadScopeScheduling
 
 from peerlearn import create_app, init_socketio
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.accounts.passwords import hash_password
-from peerlearn.config import normalise_database_url
 from peerlearn.core.db import utcnow
 from peerlearn.extensions import cache, db, limiter
 from peerlearn.organisations.models import Organisation, OrganisationKind, Region
@@ -41,6 +36,7 @@ from peerlearn.spaces.models import (
     SpaceKind,
     Visibility,
 )
+from tests.databases import BACKENDS, POSTGRES_URL, WORKER, reset_postgres, worker_postgres
 
 pytest_plugins = ["tests.mail_fixtures"]
 
@@ -50,31 +46,28 @@ PASSWORD = "correct horse battery staple 42"
 #: tests check those separately).
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
 
-POSTGRES_URL = os.environ.get("PEERLEARN_TEST_DATABASE_URL", "").strip()
-BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
-#: pytest-xdist's name for this process ("gw0", "gw1", …), or "" when the suite runs in one.
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-
-
-#: The modules that read the demo seeded once per backend (``seeded_demo``, tests/core/conftest.py).
-SEEDED_DEMO_MODULES = ("tests/core/test_cli.py", "tests/core/test_demo_")
+#: The modules that share a setup seeded once per backend: the demo (``seeded_demo``,
+#: tests/core/conftest.py) and the live chat (``seeded_chat``, tests/live/conftest.py).
+SEEDED_PER_BACKEND = {
+    "seeded demo": ("tests/core/test_cli.py", "tests/core/test_demo_"),
+    "seeded chat": ("tests/live/",),
+}
 
 
 class SharedSetupScheduling(LoadScopeScheduling):
     """pytest-xdist hands tests out one at a time, except those that share a costly setup: the
-    browser tests (one served demo and one Chromium) go to one worker together, and so does each
-    live module (a seeded database), and the seeded-demo modules on each backend (one seed each).
-    The grouping goes by path and parameters, so it needs no markers."""
+    browser tests (one served demo and one Chromium) go to one worker together, and so do the
+    modules that share a seeded database on each backend (one seed each). The grouping goes by
+    path and parameters, so it needs no markers."""
 
     def _split_scope(self, nodeid: str) -> str:
         path = nodeid.split("::", 1)[0]
         if path.startswith("tests/browser/"):
             return "tests/browser"
-        if path.startswith("tests/live/"):
-            return path
-        if path.startswith(SEEDED_DEMO_MODULES):
-            params = nodeid.partition("[")[2].removesuffix("]").split("-")
-            return "seeded demo " + next((b for b in BACKENDS if b in params), "")
+        for seeded, modules in SEEDED_PER_BACKEND.items():
+            if path.startswith(modules):
+                params = nodeid.partition("[")[2].removesuffix("]").split("-")
+                return f"{seeded} " + next((b for b in BACKENDS if b in params), "")
         return nodeid
 
 
@@ -106,35 +99,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
 
 
-def _reset_postgres(url: str) -> str:
-    url = normalise_database_url(url)
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
-
-
-def _worker_postgres(url: str, worker: str, template: str | None = None) -> Iterator[str]:
-    """A database of this worker's own beside the one named (same server), dropped afterwards:
-    empty, or a copy of the database called ``template`` (which nobody may be connected to)."""
-    server = make_url(url)
-    name = f"{server.database}_{worker}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(
-            f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
-        )
-    own = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        yield normalise_database_url(own) if template else _reset_postgres(own)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -146,9 +110,9 @@ def database_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'peerlearn-test.db'}"
     elif WORKER:
-        yield from _worker_postgres(POSTGRES_URL, WORKER)
+        yield from worker_postgres(POSTGRES_URL, WORKER)
     else:
-        yield _reset_postgres(POSTGRES_URL)
+        yield reset_postgres(POSTGRES_URL)
 
 
 @pytest.fixture(scope="session")

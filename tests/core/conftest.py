@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,8 @@ from sqlalchemy.engine import make_url
 from peerlearn import create_app, init_socketio
 from peerlearn.core.db import utcnow
 from peerlearn.extensions import db
-from tests.conftest import POSTGRES_URL, WORKER, Client, _worker_postgres
+from tests.conftest import Client
+from tests.databases import own_database
 
 
 @dataclass
@@ -42,23 +42,6 @@ class SeededDemo:
     #: Just before and just after the command ran.
     started: datetime
     finished: datetime
-
-
-@contextmanager
-def _own_database(
-    suite_url: str, folder: Path, name: str, template: str | None = None
-) -> Iterator[str]:
-    """A database of its own on the suite's backend, empty or a copy of ``template`` (a URL from
-    here): a SQLite file in ``folder``, or a PostgreSQL database beside the suite's, dropped
-    afterwards."""
-    if suite_url.startswith("sqlite"):
-        path = folder / f"{name}.db"
-        if template:
-            shutil.copyfile(make_url(template).database, path)
-        yield f"sqlite:///{path}"
-    else:
-        copied = make_url(template).database if template else None
-        yield from _worker_postgres(POSTGRES_URL, f"{WORKER or 'main'}_{name}", copied)
 
 
 def _read_only(url: str) -> str:
@@ -109,7 +92,7 @@ def seeded_demo(
 ) -> Iterator[SeededDemo]:
     """The demo, seeded once per backend (and per worker that runs these tests)."""
     folder = tmp_path_factory.mktemp("demo")
-    with _own_database(database_url, folder, "demo") as url:
+    with own_database(database_url, folder, "demo") as url:
         seeder = _app_on(_session_app, app_config, url, folder)
         with seeder.app_context():
             upgrade()
@@ -142,7 +125,7 @@ def demo_copy(
     alone, with a context open."""
     _dispose(seeded_demo.app)  # PostgreSQL copies a database only while nobody is connected
     shutil.copytree(seeded_demo.folder / "uploads", tmp_path / "uploads")
-    with _own_database(database_url, tmp_path, "demo_copy", seeded_demo.url) as url:
+    with own_database(database_url, tmp_path, "demo_copy", seeded_demo.url) as url:
         copy = _app_on(_session_app, app_config, url, tmp_path)
         with copy.app_context():
             yield copy

@@ -1,11 +1,13 @@
 """Real-process fixtures: the app served by a real server on 127.0.0.1, driven by real clients.
 
-Each test module gets its own migrated database with a chat open now (a SQLite file, and a
-throwaway PostgreSQL database made from ``PEERLEARN_TEST_DATABASE_URL`` when it is set), seeded by
-the app's own code in a subprocess. ``serve(kind)`` starts the production entry point
-(``gunicorn --worker-class gevent``) or the embedded one (``flask run``, threading) on a free port;
-``connect(server, email)`` signs in through the real form and opens a ``python-socketio`` client
-with that session's cookie. Every server is stopped by its process group after the test.
+A small chat (two events open now, members and an outsider) is seeded once per backend by the
+app's own code in a subprocess, in a database of its own beside the suite's (``own_database``,
+tests/databases.py); each module gets a copy, since its servers write to it. The scheduler in
+tests/conftest.py keeps these modules on one worker per backend (one seed each).
+``serve(kind)`` starts the production entry point (``gunicorn --worker-class gevent``) or the
+embedded one (``flask run``, threading) on a port of its own; ``connect(server, email)`` signs in
+through the real form and opens a ``python-socketio`` client with that session's cookie. Every
+server is stopped by its process group after the test.
 """
 
 from __future__ import annotations
@@ -15,19 +17,17 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from bench import chat_server
 from bench.chat_server import Server, app_environment, seed, sign_in
+from tests.databases import own_database
 
 from .clients import LiveClient
 
-POSTGRES_URL = os.environ.get("PEERLEARN_TEST_DATABASE_URL", "").strip()
 REDIS_URL = os.environ.get("PEERLEARN_TEST_REDIS_URL", "").strip()
-BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 
 @dataclass
@@ -56,40 +56,37 @@ class Chat:
         return env
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def live_database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A database of this module's own: a SQLite file, or a PostgreSQL database made for it."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('live-db') / 'live.db'}"
-        return
-    server = make_url(POSTGRES_URL)
-    name = f"{server.database}_live_{secrets.token_hex(4)}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture(scope="session")
+def seeded_chat(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The chat seeded once per backend (and per worker that runs these tests): its database,
+    which no server opens (modules copy it), and the seed's ids and accounts."""
+    folder = tmp_path_factory.mktemp("chat")
+    with own_database(database_url, folder, "chat") as url:
+        yield url, seed(url, members=5, log=folder / "seed.log")
 
 
 @pytest.fixture(scope="module")
-def chat(live_database: str, tmp_path_factory: pytest.TempPathFactory) -> Chat:
+def chat(
+    seeded_chat: tuple[str, dict[str, Any]],
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Chat]:
+    """A copy of the seeded chat for this module's servers."""
+    seeded_url, seeded = seeded_chat
     folder = tmp_path_factory.mktemp("live")
-    seeded = seed(live_database, members=5, log=folder / "seed.log")
-    return Chat(
-        database_url=live_database,
-        folder=folder,
-        event_id=seeded["event_id"],
-        other_event_id=seeded["other_event_id"],
-        members=seeded["members"],
-        outsider=seeded["outsider"],
-        secret_key=secrets.token_urlsafe(36),
-        channel=f"peerlearn-test-{secrets.token_hex(6)}",
-    )
+    with own_database(database_url, folder, "chat_copy", seeded_url) as url:
+        yield Chat(
+            database_url=url,
+            folder=folder,
+            event_id=seeded["event_id"],
+            other_event_id=seeded["other_event_id"],
+            members=seeded["members"],
+            outsider=seeded["outsider"],
+            secret_key=secrets.token_urlsafe(36),
+            channel=f"peerlearn-test-{secrets.token_hex(6)}",
+        )
 
 
 @pytest.fixture

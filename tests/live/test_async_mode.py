@@ -7,8 +7,7 @@ import textwrap
 import pytest
 
 from bench.chat_server import ROOT, app_environment
-
-from .conftest import POSTGRES_URL
+from tests.databases import POSTGRES_URL
 
 
 @pytest.fixture
