@@ -12,6 +12,7 @@ is in :mod:`peerlearn.notifications.emails`.
 from collections.abc import Iterable
 
 from flask import current_app
+from socketio import PubSubManager
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -283,7 +284,23 @@ def push_counts(user_ids: Iterable[int]) -> None:
     if not ids:
         return
     forget(*(_header_count_key(user_id) for user_id in ids))
-    for user in db.session.scalars(select(User).where(User.id.in_(ids))):
+    listening = _may_have_open_pages(ids)
+    if not listening:
+        return
+    for user in db.session.scalars(select(User).where(User.id.in_(listening))):
         socketio.emit(
             "notifications", {"unread": unread_count(user)}, to=user_room(user.id), namespace="/"
         )
+
+
+def _may_have_open_pages(user_ids: list[int]) -> list[int]:
+    """The members whose pages may be connected to hear a count: with a message queue, any
+    (another server process may hold their pages), else those connected to this process. A
+    command (``seed-demo``, say) has no connections, so it counts nothing for nobody. A page that
+    connects after this looked is sent its count on connecting, which sees what was committed."""
+    manager = socketio.server.manager if socketio.server else None
+    if manager is None:
+        return []
+    if isinstance(manager, PubSubManager):
+        return user_ids
+    return [i for i in user_ids if next(manager.get_participants("/", user_room(i)), None)]

@@ -19,6 +19,7 @@ from peerlearn.notifications import services
 from peerlearn.notifications.models import Notification, NotificationKind
 from peerlearn.spaces.models import MemberRole, Membership, MemberState, Space, Visibility
 from tests.concurrency import at_once
+from tests.discussions.test_query_counts import counting_statements
 
 
 def kinds_for(user):
@@ -267,6 +268,35 @@ class TestLiveCount:
         assert theirs.get_received() == []
         socket.disconnect()
         theirs.disconnect()
+
+    def test_a_count_is_worked_out_only_for_a_member_with_a_page_open(
+        self, app, client, new_client, sig, people, login, start_thread, post_reply, connect_socket
+    ):
+        """Counting a member's unread notifications takes a query: a reply pays it for a member
+        whose page is connected to hear the count, not for one with no page open (seeding the
+        demo, which has no pages at all, made hundreds of counts for nobody)."""
+        asker, replier = people["Asker"], people["Replier"]
+        login(client, asker)
+        thread = start_thread(client, sig)
+        other = new_client()
+        login(other, replier)
+
+        def counts_made_while_replying() -> int:
+            token = other.csrf_token()  # not in the count: it fetches a page with a header
+            with counting_statements(app) as statements:
+                post_reply(other, thread, body=f"@{asker.handle} look", csrf_token=token)
+            return sum("count(" in s and "notifications.read_at IS NULL" in s for s in statements)
+
+        assert counts_made_while_replying() == 0
+        socket = connect_socket(client)
+        assert socket.get_received() == [
+            {"name": "notifications", "args": [{"unread": 1}], "namespace": "/"}
+        ]
+        assert counts_made_while_replying() == 1
+        assert socket.get_received() == [
+            {"name": "notifications", "args": [{"unread": 2}], "namespace": "/"}
+        ]
+        socket.disconnect()
 
     def test_a_sign_in_that_ends_hears_no_more_counts_and_the_others_reconnect(
         self, app, client, new_client, sig, people, login, start_thread, post_reply, connect_socket
