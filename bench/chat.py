@@ -42,7 +42,8 @@ from bench.chat_server import COMMANDS, Server, app_environment, seed, sign_in
 from bench.load import code_version, machine
 
 NAMESPACE = "/live"
-#: Server kinds: how each is started (``{port}`` filled in), and whether it is peerlearn.
+#: Server kinds: how each is started (``{fd}`` or ``{port}`` filled in, as in
+#: ``bench.chat_server.COMMANDS``), and whether it is peerlearn.
 SERVERS: dict[str, tuple[list[str], bool]] = {
     "peerlearn gevent": (COMMANDS["gevent"], True),
     "bare Flask-SocketIO gevent": (
@@ -50,7 +51,7 @@ SERVERS: dict[str, tuple[list[str], bool]] = {
         False,
     ),
     "bare python-socketio aiohttp": (
-        [sys.executable, "-m", "bench.ref_aiohttp", "--port", "{port}"],
+        [sys.executable, "-m", "bench.ref_aiohttp", "--fd", "{fd}"],
         False,
     ),
     "peerlearn threading": (COMMANDS["threading"], True),

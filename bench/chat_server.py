@@ -1,4 +1,5 @@
-"""A real peerlearn chat server for the chat benchmark and the real-process tests (tests/live).
+"""A real peerlearn chat server for the chat benchmark and the real-process tests (tests/live,
+tests/browser).
 
 Seeds a chat (``python -m bench.chat_server seed --database-url URL --members N`` migrates the
 database and prints the ids as JSON), serves it with the production entry point (gunicorn's gevent
@@ -30,26 +31,29 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "chat members' shared bench password 42"  # noqa: S105 - throwaway test accounts
 HOST = "127.0.0.1"
 
-#: How each kind of server is started; ``{port}`` is filled in.
+#: How each kind of server is started; ``{fd}`` (the listening socket it inherits) and ``{port}``
+#: are filled in.
 COMMANDS: dict[str, list[str]] = {
     # Production: one gevent worker per process (sticky sessions need one process per port).
     "gevent": [
         *(sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1"),
-        *("--worker-connections", "10000", "--bind", f"{HOST}:{{port}}"),
+        *("--worker-connections", "10000", "--bind", "fd://{fd}"),
         *("--log-level", "warning", "wsgi:app"),
     ],
-    # The embedded default: Flask's own server, Socket.IO in threading mode.
+    # The embedded default: Flask's own server, Socket.IO in threading mode. It serves the socket
+    # named by WERKZEUG_SERVER_FD (see ``Server.start``); host and port say what that socket is.
     "threading": [
         *(sys.executable, "-m", "flask", "--app", "peerlearn", "run"),
-        *("--host", HOST, "--port", "{port}"),
+        *("--host", HOST, "--port", "{port}", "--no-reload"),
     ],
 }
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+def _listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((HOST, 0))
+    sock.listen(128)
+    return sock
 
 
 def app_environment(database_url: str, secret_key: str, redis_url: str | None = None,
@@ -77,27 +81,44 @@ def app_environment(database_url: str, secret_key: str, redis_url: str | None = 
 
 @dataclass
 class Server:
-    """One server process (its own process group), started and stopped by the caller."""
+    """One server process (its own process group), started and stopped by the caller.
+
+    The server serves a socket this process opened, listening on a port the system chose, and
+    keeps until ``stop``: a port found free and let go before the server binds it could be taken
+    meanwhile by another test worker's server (whose answers this one's callers would then get).
+    A killed server's port stays held for its restart, as a supervisor holding the socket would.
+    """
 
     command: list[str]
     env: dict[str, str]
     log: Path
-    port: int = field(default_factory=free_port)
+    listener: socket.socket = field(default_factory=_listening_socket)
     process: subprocess.Popen[bytes] | None = None
+    port: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.port = int(self.listener.getsockname()[1])
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
     def start(self, timeout: float = 30) -> Server:
-        command = [part.format(port=self.port) for part in self.command]
+        fd = self.listener.fileno()
+        command = [part.format(port=self.port, fd=fd) for part in self.command]
+        # gunicorn takes the socket as --bind fd://N; Flask's server (Werkzeug) serves the one
+        # named by WERKZEUG_SERVER_FD when it runs as its reloader's child, which is how the
+        # reloader keeps its port across restarts.
+        env = {**self.env, "WERKZEUG_RUN_MAIN": "true", "WERKZEUG_SERVER_FD": str(fd)}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
-            )
+                command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
+                pass_fds=(fd,),
+            )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"server exited ({self.process.returncode}):\n{self.tail()}")
             try:
                 if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
@@ -113,8 +134,10 @@ class Server:
         self._signal(signal.SIGKILL)
 
     def stop(self) -> None:
-        """Stop at once (SIGINT: gunicorn's quick shutdown, Ctrl+C for flask run)."""
+        """Stop at once (SIGINT: gunicorn's quick shutdown, Ctrl+C for flask run), and let the
+        port go."""
         self._signal(signal.SIGINT)
+        self.listener.close()
 
     def _signal(self, signum: int) -> None:
         process = self.process
@@ -134,12 +157,9 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def serve(kind: str, env: dict[str, str], log: Path, port: int | None = None) -> Server:
+def serve(kind: str, env: dict[str, str], log: Path) -> Server:
     """Start a peerlearn server of ``kind`` (gevent or threading) and wait until it answers."""
-    server = Server(COMMANDS[kind], env, log)
-    if port is not None:
-        server.port = port
-    return server.start()
+    return Server(COMMANDS[kind], env, log).start()
 
 
 def csrf_token(session: requests.Session, url: str) -> str:

@@ -3,12 +3,15 @@ what a team might pick instead, as a reference in the chat benchmark (``bench/ch
 
     python -m bench.ref_aiohttp --port 8001
 
+(or ``--fd N``: serve a listening socket it inherits, as the benchmark starts it).
+
 Same namespace, events and payload shape as peerlearn's ``/live`` chat; aiohttp comes with the
 ``bench`` extra (``pip install -e '.[bench]'``). Loopback addresses only.
 """
 
 import argparse
 import itertools
+import socket
 from typing import Any
 
 import socketio
@@ -43,9 +46,14 @@ def make_app() -> web.Application:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, required=True)
+    listen = parser.add_mutually_exclusive_group(required=True)
+    listen.add_argument("--port", type=int)
+    listen.add_argument("--fd", type=int, help="an inherited listening socket")
     args = parser.parse_args()
-    web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None)
+    if args.fd is not None:
+        web.run_app(make_app(), sock=socket.socket(fileno=args.fd), print=None)
+    else:
+        web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None)
 
 
 if __name__ == "__main__":

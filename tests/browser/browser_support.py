@@ -4,7 +4,6 @@ would, and the axe-core check every page must pass (``check_accessibility``)."""
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,6 @@ class LiveServer:
     url: str
     outbox: Path
     log: Path
-    process: subprocess.Popen[bytes]
     database: Path
 
     def last_mail(self, to: str) -> Mail:

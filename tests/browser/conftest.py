@@ -1,10 +1,10 @@
 """Browser fixtures: one served app with the demo network, one headless Chromium, fresh contexts.
 
-The app runs as a real ``flask run`` subprocess on a free port, on a SQLite database in a temporary
-folder, with e-mail written to an outbox folder the tests read links from. Chromium is Debian's
-(``/usr/bin/chromium``), driven by Playwright; nothing is downloaded, and without it these tests are
-skipped. Every page a test shows must be checked with ``check_accessibility`` (axe-core, WCAG 2.2
-AA): a test that shows a page it did not check fails.
+The app runs as a real ``flask run`` subprocess on a port of its own, on a SQLite database in a
+temporary folder, with e-mail written to an outbox folder the tests read links from. Chromium is
+Debian's (``/usr/bin/chromium``), driven by Playwright; nothing is downloaded, and without it these
+tests are skipped. Every page a test shows must be checked with ``check_accessibility`` (axe-core,
+WCAG 2.2 AA): a test that shows a page it did not check fails.
 """
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from bench.chat_server import COMMANDS, Server
 from tests.conftest import AXE_LESSER_FINDING
 
 from .browser_support import (
@@ -85,38 +82,22 @@ def chromium_executable() -> str:
     pytest.skip("no Chromium found: install Debian's chromium to run browser tests")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/healthz", timeout=2) as response:  # noqa: S310
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def live_server(
     chromium_executable: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """The app, migrated and seeded with the demo network, served on a free local port.
+    """The app, migrated and seeded with the demo network, served on a local port of its own
+    (``bench.chat_server.Server``: the embedded server, ``flask run``).
 
     Rate limits stay on, as in production; the tests keep under them.
     """
     root = tmp_path_factory.mktemp("live")
     database = root / "browser.db"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{database}",
         "MAIL_OUTBOX_DIR": str(root / "outbox"),
         "UPLOAD_DIR": str(root / "uploads"),
-        "PEERLEARN_BASE_URL": url,
         "SECRET_KEY": secrets.token_urlsafe(36),
         "PEERLEARN_DEMO_PASSWORD": DEMO_PASSWORD,
         "PEERLEARN_ENV": "development",
@@ -124,11 +105,12 @@ def live_server(
     }
     for inherited in ("MAIL_SERVER", "REDIS_URL", "RATELIMIT_ENABLED", "PEERLEARN_PROXY_COUNT"):
         env.pop(inherited, None)
-    flask = [sys.executable, "-m", "flask", "--app", "peerlearn"]
+    server = Server(COMMANDS["threading"], env, root / "server.log")
+    env["PEERLEARN_BASE_URL"] = server.url
 
     def run(*command: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [*flask, *command],
+            [sys.executable, "-m", "flask", "--app", "peerlearn", *command],
             cwd=REPO_ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -146,36 +128,17 @@ def live_server(
                 process.wait()
         assert process.returncode == 0, f"flask {what} failed:\n{output[-3000:]}"
 
-    finish(run("db", "upgrade"), "db upgrade")
-    # Seeding and starting the server each take a Python start-up; they overlap to save time.
-    seeding = run("seed-demo")
-    log = root / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(
-        url=url, outbox=root / "outbox", log=log, process=process, database=database
-    )
     try:
-        finish(seeding, "seed-demo")
-        deadline = time.monotonic() + 30
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app did not start on {url}:\n{server.log_tail(40)}")
-            time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
+        finish(run("db", "upgrade"), "db upgrade")
+        # Seeding and starting the server each take a Python start-up; they overlap to save time.
+        seeding = run("seed-demo")
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            server.start(timeout=120)
+        finally:
+            finish(seeding, "seed-demo")
+        yield LiveServer(url=server.url, outbox=root / "outbox", log=server.log, database=database)
+    finally:
+        server.stop()
 
 
 # The browser -----------------------------------------------------------------------------------

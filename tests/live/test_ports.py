@@ -1,0 +1,39 @@
+"""A server's port is never free for another to take, from the moment it is chosen until the
+server stops: test workers run servers side by side, and a port found free, let go and bound later
+could be taken meanwhile by another worker's server (whose answers the test would then read)."""
+
+import errno
+import socket
+
+import pytest
+import requests
+
+from bench.chat_server import COMMANDS, HOST, Server, app_environment
+
+
+def taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        try:
+            other.bind((HOST, port))
+        except OSError as error:
+            assert error.errno == errno.EADDRINUSE
+            return True
+        return False
+
+
+@pytest.mark.parametrize("kind", ["gevent", "threading"])
+def test_a_servers_port_stays_its_own_before_it_starts_and_across_a_restart(tmp_path, kind):
+    """(Its health check needs a database, not a migrated one.)"""
+    env = app_environment(f"sqlite:///{tmp_path / 'empty.db'}", "x" * 40, folder=tmp_path)
+    server = Server(COMMANDS[kind], env, tmp_path / "server.log")
+    try:
+        assert taken(server.port), "held before the server starts"
+        server.start()
+        assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
+        server.kill()
+        assert taken(server.port), "held while the server is down, for its restart"
+        server.start()
+        assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
+    finally:
+        server.stop()
+    assert not taken(server.port), "let go once the server stops"
