@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, event, func, inspect, or_, select, update
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from peerlearn.accounts.models import User
 from peerlearn.core import signals
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import insert_into, utcnow
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.events.models import Event
 from peerlearn.extensions import db
@@ -24,6 +25,7 @@ from peerlearn.search.backends import backend
 from peerlearn.search.kinds import KINDS, Entry, opening_post, post_entry, thread_entry
 from peerlearn.search.models import Kind, SearchDocument
 from peerlearn.spaces.models import Space
+from peerlearn.spaces.services import hold_space
 
 logger = logging.getLogger(__name__)
 
@@ -31,24 +33,22 @@ logger = logging.getLogger(__name__)
 # Writing rows -----------------------------------------------------------------------------------
 
 
-def _put(entry: Entry, existing: dict[int, SearchDocument] | None = None) -> None:
-    """Insert or update the entry's row (``existing``: rows already loaded, by object id)."""
-    if existing is not None:
-        row = existing.get(entry.object_id)
-    else:
-        row = db.session.scalar(
-            select(SearchDocument).where(
-                SearchDocument.kind == entry.kind, SearchDocument.object_id == entry.object_id
-            )
+def _put(entries: list[Entry]) -> None:
+    """Write the entries' rows in one statement: each inserted, or updated where its thing has a
+    row already, one written a moment ago by another request included (two refreshes of a thing
+    with no row yet would otherwise both insert one, and the second fail)."""
+    if not entries:
+        return
+    now = utcnow()
+    rows = [{**asdict(entry), "title": entry.title[:300], "indexed_at": now} for entry in entries]
+    statement = insert_into(db.session, SearchDocument.__table__).values(rows)
+    key = {"kind", "object_id"}
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=sorted(key),
+            set_={name: statement.excluded[name] for name in rows[0] if name not in key},
         )
-    if row is None:
-        row = SearchDocument(kind=entry.kind, object_id=entry.object_id)
-        db.session.add(row)
-    row.space_id, row.title, row.body = entry.space_id, entry.title[:300], entry.body
-    row.activity_at = entry.activity_at
-    row.organisation_id, row.components = entry.organisation_id, entry.components
-    row.helpful = entry.helpful
-    row.indexed_at = utcnow()
+    )
 
 
 def _drop(kind: Kind, object_ids: Iterable[int]) -> None:
@@ -65,7 +65,7 @@ def index_thread(thread: Thread) -> None:
     """Refresh a thread's row. (A thread's components are chosen when it is started and never
     change, so its replies' copies of them stay right; its and their space follow a move in the
     move's own transaction: :func:`_follow_moves`.)"""
-    _put(thread_entry(thread, opening_post(thread)))
+    _put([thread_entry(thread, opening_post(thread))])
 
 
 @event.listens_for(Session, "after_flush")
@@ -124,13 +124,13 @@ def index_person(user: User) -> None:
 def index_post(post: Post) -> None:
     """Refresh a post's row; an opening post refreshes its thread's row instead."""
     if post.root_id is None:
-        _put(thread_entry(post.thread, post))
+        _put([thread_entry(post.thread, post)])
         return
     entry = post_entry(post)
     if entry is None:
         _drop(Kind.post, [post.id])
     else:
-        _put(entry)
+        _put([entry])
 
 
 def index(kind: Kind, thing: Any) -> None:
@@ -139,7 +139,7 @@ def index(kind: Kind, thing: Any) -> None:
     if entry is None:
         _drop(kind, [thing.id])
     else:
-        _put(entry)
+        _put([entry])
 
 
 # Signals ----------------------------------------------------------------------------------------
@@ -199,6 +199,10 @@ def _on_event(event: Event) -> None:
 
 
 def _on_space(space: Space) -> None:
+    """Read as held (:func:`~peerlearn.spaces.services.hold_space`): of two changes at once, the
+    later one's refresh waits for the earlier one's and then reads the space as the later change
+    left it, so the row ends with the later name and summary."""
+    hold_space(space)
     index(Kind.space, space)
 
 
@@ -260,29 +264,19 @@ def _batches(query: Any) -> Iterable[list[Any]]:
 
 
 def _index_batch(kind: Kind, things: list[Any]) -> int:
-    """Refresh the rows of ``things`` (of ``kind``, loaded by its ``source``), reading their
-    index rows in one statement; drop those that contribute nothing now. Returns how many were
-    indexed."""
+    """Refresh the rows of ``things`` (of ``kind``, loaded by its ``source``) in one statement;
+    drop those that contribute nothing now. Returns how many were indexed."""
     spec = KINDS[kind]
-    existing = {
-        row.object_id: row
-        for row in db.session.scalars(
-            select(SearchDocument).where(
-                SearchDocument.kind == kind,
-                SearchDocument.object_id.in_([thing.id for thing in things]),
-            )
-        )
-    }
-    indexed, dropped = 0, []
+    entries, dropped = [], []
     for thing in things:
         entry = spec.entry(thing)
         if entry is None:
             dropped.append(thing.id)
         else:
-            _put(entry, existing)
-            indexed += 1
+            entries.append(entry)
+    _put(entries)
     _drop(kind, dropped)
-    return indexed
+    return len(entries)
 
 
 def refresh_where(kind: Kind, condition: ColumnElement[bool]) -> None:
