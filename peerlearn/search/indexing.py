@@ -17,6 +17,7 @@ from peerlearn.accounts.models import User
 from peerlearn.core import signals
 from peerlearn.core.db import insert_into, utcnow
 from peerlearn.discussions.models import Post, Thread
+from peerlearn.discussions.removal import hold_thread
 from peerlearn.events.models import Event
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation
@@ -177,7 +178,19 @@ def _committing(refresh: Callable[[Any], None]) -> Callable[..., None]:
     return receiver
 
 
+def _held(thread: Thread) -> Thread:
+    """The thread held (:func:`~peerlearn.discussions.removal.hold_thread`: a move's write to the
+    thread waits for this transaction to end), with its space read again: the rows written next
+    carry the space it is in now. A move committed a moment ago is seen; one under way finishes
+    after this transaction and takes these rows with it (:func:`_follow_moves`). Without it, a
+    reply indexed as its thread moved kept the old space in its row until ``search-reindex``."""
+    hold_thread(thread)
+    db.session.refresh(thread, ["space_id"])
+    return thread
+
+
 def _on_post(post: Post) -> None:
+    _held(post.thread)
     index_post(post)
 
 
@@ -191,7 +204,7 @@ def _on_marked(post: Post) -> None:
 
 
 def _on_thread(thread: Thread) -> None:
-    index_thread(thread)
+    index_thread(_held(thread))
 
 
 def _on_event(event: Event) -> None:

@@ -128,9 +128,9 @@ def test_a_move_is_followed_in_its_own_transaction_even_when_indexing_fails(
 def test_a_copy_of_a_space_left_behind_shows_nothing(
     new_thread, new_reply, author, make_space, add_member, make_user, find, caplog
 ) -> None:
-    """Should a row's copy of its space ever be wrong (a reply indexed at the very moment its
-    thread moved), the policy's check of each result shown still keeps its words from a reader
-    who may not open it."""
+    """Should a row's copy of its space ever be wrong (a database restored by hand, say), the
+    policy's check of each result shown still keeps its words from a reader who may not open
+    it."""
     private = make_space("Board secrets", visibility=Visibility.private)
     add_member(private, author, MemberRole.moderator)
     outsider = make_user("Outsider")
@@ -138,7 +138,7 @@ def test_a_copy_of_a_space_left_behind_shows_nothing(
     reply = new_reply(thread, "Validation saves clinic slots.")
     documents = SearchDocument.__table__
     public = make_space("Everyone", visibility=Visibility.public)
-    with db.engine.begin() as connection:  # as a lost race would leave it
+    with db.engine.begin() as connection:  # a copy gone wrong
         connection.execute(
             documents.update()
             .where(documents.c.kind == "post", documents.c.object_id == reply.id)
