@@ -11,7 +11,7 @@ from peerlearn.permissions import Action, authorize, can, space_or_404, visible_
 from peerlearn.resources import bp, case_studies
 from peerlearn.resources.case_study_forms import CaseStudyForm
 from peerlearn.resources.models import CaseStudySectionName, Resource, ResourceKind
-from peerlearn.resources.views import audience, draft_from, fill_choices, form_for
+from peerlearn.resources.views import audience, case_study_form, draft_from, fill_choices
 
 
 def _case_study_or_404(resource_id: int) -> Resource:
@@ -51,14 +51,11 @@ def edit_case_study(resource_id: int) -> str | Response:
     resource = _case_study_or_404(resource_id)
     authorize(Action.edit, resource)
     if request.method == "GET":
-        data = form_for(resource).data
-        for section in case_studies.sections_of(resource):
-            data[case_studies.field_name(section.name)] = section.source
-        form = CaseStudyForm(data=data)
+        form = case_study_form(resource)
     else:
         form = CaseStudyForm()
-    fill_choices(form, resource.space, new=False)
-    form.fix_type()
+        fill_choices(form, resource.space, new=False)
+        form.fix_type()
     if form.validate_on_submit():
         try:
             case_studies.update_case_study(

@@ -31,8 +31,9 @@ from peerlearn.permissions import (
     space_or_404,
     visible_or_404,
 )
-from peerlearn.resources import bp, files, services
+from peerlearn.resources import bp, case_studies, files, services
 from peerlearn.resources import reports as resource_reports
+from peerlearn.resources.case_study_forms import CaseStudyForm
 from peerlearn.resources.forms import (
     FlagForm,
     NewResourceForm,
@@ -170,8 +171,9 @@ def _upload(field: object) -> services.Upload | None:
     return services.Upload(stream=data.stream, filename=data.filename)
 
 
-def form_for(resource: Resource) -> ResourceForm:
-    data = {
+def fields_of(resource: Resource) -> dict[str, object]:
+    """The description form's fields as the resource stands."""
+    return {
         "title": resource.title,
         "summary": resource.summary_source,
         "type": resource.type.value,
@@ -190,7 +192,19 @@ def form_for(resource: Resource) -> ResourceForm:
         "pii_declaration": resource.pii_declared_at is not None,
         "link_url": resource.link_url or "",
     }
-    return ResourceForm(data=data)
+
+
+def case_study_form(resource: Resource) -> CaseStudyForm:
+    """The case study form filled from the resource, its sections included. On a POST, each
+    field the request sent shows what was sent instead (the general form, posted from a page
+    left open, sends all but the sections)."""
+    data = fields_of(resource)
+    for section in case_studies.sections_of(resource):
+        data[case_studies.field_name(section.name)] = section.source
+    form = CaseStudyForm(data=data)
+    fill_choices(form, resource.space, new=False)
+    form.fix_type()
+    return form
 
 
 # Sharing ----------------------------------------------------------------------------------------
@@ -276,10 +290,10 @@ def edit_resource(resource_id: int) -> str | Response:
     resource = visible_or_404(Resource, resource_id)
     authorize(Action.edit, resource)
     if resource.kind is ResourceKind.case_study:  # its type is fixed, and its sections are there
-        if request.method == "POST":
-            flash("Nothing was saved: change a case study here, with its sections.", "error")
-        return redirect(url_for("resources.edit_case_study", resource_id=resource.id))
-    form = form_for(resource) if request.method == "GET" else ResourceForm()
+        if request.method == "GET":
+            return redirect(url_for("resources.edit_case_study", resource_id=resource.id))
+        return _retyped(resource)
+    form = ResourceForm(data=fields_of(resource)) if request.method == "GET" else ResourceForm()
     fill_choices(form, resource.space, new=False)
     if form.validate_on_submit():
         try:
@@ -292,6 +306,23 @@ def edit_resource(resource_id: int) -> str | Response:
             return redirect(url_for("resources.resource", resource_id=resource.id))
     return render_template(
         "resources/edit.html", resource=resource, space=resource.space, form=form
+    )
+
+
+def _retyped(resource: Resource) -> str:
+    """The general form posted for a case study (from a page opened before it became one): it
+    is saved on its own form, with its sections, so nothing is saved here. That form is shown
+    instead, with what was typed in the fields the two share, to check and save."""
+    flash(
+        "This resource is now a case study, so it is changed on this form, with its sections. "
+        "Nothing has been saved yet: check what you typed, then save your changes.",
+        "error",
+    )
+    return render_template(
+        "resources/case_study_form.html",
+        space=resource.space,
+        form=case_study_form(resource),
+        resource=resource,
     )
 
 

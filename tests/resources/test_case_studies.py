@@ -192,17 +192,31 @@ def test_a_case_study_is_changed_only_on_its_own_page(
     client, new_client, login, author, sig, make_user, add_member
 ):
     """The general "change the details" form would let a case study's type be changed away
-    from "case study": it sends the author to the case study's own form, and saves nothing."""
+    from "case study": it sends the author to the case study's own form. Posted from a page left
+    open, it saves nothing, and shows the case study's form with what was typed, to save there."""
     client.post(f"/spaces/{sig.slug}/library/case-studies/new", data=_form(author))
     resource = db.session.scalars(select(Resource)).one()
     own_page = f"/resources/{resource.id}/case-study/edit"
     assert client.get(f"/resources/{resource.id}/edit").headers["Location"] == own_page
 
-    response = client.post(
-        f"/resources/{resource.id}/edit", data=_form(author, title="Renamed", type="template")
+    # The general form sends all but the sections.
+    sections = {case_studies.field_name(name): None for name in CaseStudySectionName}
+    typed = _form(
+        author,
+        title="Renamed",
+        summary="Now with a <b>fortnight</b> of follow-up.",
+        type="template",
+        tags="kaizen, follow-up",
+        **sections,
     )
-    assert response.headers["Location"] == own_page
-    assert "Nothing was saved" in client.get(own_page).get_data(as_text=True)
+    response = client.post(f"/resources/{resource.id}/edit", data=typed)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "This resource is now a case study" in page and "Nothing has been saved yet" in page
+    assert f'action="{own_page}"' in page
+    assert 'value="Renamed"' in page and 'value="kaizen, follow-up"' in page
+    assert "Now with a &lt;b&gt;fortnight&lt;/b&gt; of follow-up." in page
+    assert "Halve the wait by March." in page  # its sections, as they are
     db.session.refresh(resource)
     assert (resource.title, resource.type) == (
         "Halving waits for medicines to take home",
@@ -210,6 +224,11 @@ def test_a_case_study_is_changed_only_on_its_own_page(
     )
     updates = select(AuditEntry).where(AuditEntry.action == "resource.updated")
     assert db.session.scalars(updates).all() == []
+
+    saved = client.post(own_page, data=_form(author, title="Renamed"))
+    assert saved.headers["Location"] == f"/resources/{resource.id}/case-study"
+    db.session.refresh(resource)
+    assert (resource.title, resource.type) == ("Renamed", ResourceType.case_study)
 
     other = make_user("Another member")
     add_member(sig, other)
