@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, event, func, inspect, or_, select, update
@@ -35,21 +35,25 @@ logger = logging.getLogger(__name__)
 
 
 def _put(entries: list[Entry]) -> None:
-    """Write the entries' rows in one statement: each inserted, or updated where its thing has a
-    row already, one written a moment ago by another request included (two refreshes of a thing
-    with no row yet would otherwise both insert one, and the second fail)."""
+    """Write the entries' rows, each inserted, or updated where its thing has a row already, one
+    written a moment ago by another request included (two refreshes of a thing with no row yet
+    would otherwise both insert one, and the second fail). One statement, run once per entry
+    (compiled once, whatever the number of entries)."""
     if not entries:
         return
     now = utcnow()
-    rows = [{**asdict(entry), "title": entry.title[:300], "indexed_at": now} for entry in entries]
-    statement = insert_into(db.session, SearchDocument.__table__).values(rows)
+    rows = [
+        {**{f.name: getattr(entry, f.name) for f in fields(Entry)}, "title": entry.title[:300],
+         "indexed_at": now}
+        for entry in entries
+    ]  # fmt: skip
+    statement = insert_into(db.session, SearchDocument.__table__)
     key = {"kind", "object_id"}
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=sorted(key),
-            set_={name: statement.excluded[name] for name in rows[0] if name not in key},
-        )
+    upsert = statement.on_conflict_do_update(
+        index_elements=sorted(key),
+        set_={name: statement.excluded[name] for name in rows[0] if name not in key},
     )
+    db.session.execute(upsert, rows)
 
 
 def _drop(kind: Kind, object_ids: Iterable[int]) -> None:
