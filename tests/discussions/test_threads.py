@@ -1,5 +1,7 @@
 """Starting threads and listing them: what a member sees, and what bad input does."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -217,6 +219,17 @@ def test_preview_without_javascript_stores_nothing_and_keeps_the_text(client, si
     assert "Preview" in page and "<strong>bold</strong>" in page
     assert "Some **bold** idea" in page
     assert _count(Thread) == 0
+
+
+def test_posting_is_the_one_primary_button_and_preview_is_secondary(client, sig, member, login):
+    login(client, member())
+    page = client.get(f"/spaces/{sig.slug}/threads/new").get_data(as_text=True)
+    buttons = {
+        re.sub(r"\s+", " ", text).strip(): re.search(r'class="([^"]*)"', attrs).group(1).split()
+        for attrs, text in re.findall(r"<button\b([^>]*)>(.*?)</button>", page, re.DOTALL)
+    }
+    assert "nhsuk-button--secondary" in buttons["Preview"]
+    assert "nhsuk-button--secondary" not in buttons["Post thread"]
 
 
 def test_live_preview_renders_through_the_pipeline(client, member, login):
