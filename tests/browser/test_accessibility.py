@@ -1,6 +1,7 @@
 """Every main page passes axe-core's WCAG 2.2 AA checks, as the person who would see it."""
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -86,3 +87,46 @@ def test_form_errors_are_accessible(tab_as: Callable[[str | None], Page]) -> Non
     expect(summary.get_by_role("link", name="Enter your e-mail address")).to_be_visible()
     expect(page).to_have_title("Error: Create an account – peerlearn")
     check_accessibility(page)
+
+
+#: Pages with a list or posts under their title, as the person who would see them.
+LISTS = [
+    ("/events", "member"),
+    ("/events?when=past", "member"),
+    ("/spaces/qms/events", "member"),
+    ("/threads", "member"),
+    ("/library/saved", "member"),
+]
+
+
+@pytest.mark.parametrize(("path", "who"), LISTS, ids=[path for path, _ in LISTS])
+def test_headings_never_skip_a_level(
+    path: str, who: str, tab_as: Callable[[str | None], Page]
+) -> None:
+    tab = tab_as(ACCOUNTS[who])
+    tab.goto(path)
+    check_accessibility(tab)
+    assert_headings_in_order(tab)
+
+
+def test_a_threads_posts_sit_under_its_headings(tab_as: Callable[[str | None], Page]) -> None:
+    tab = tab_as(ACCOUNTS["member"])
+    tab.goto("/threads")
+    check_accessibility(tab)
+    tab.get_by_role(
+        "link",
+        name="Quality planning vs quality control: where do your divisions get stuck?",
+        exact=True,
+    ).click()
+    expect(tab.get_by_role("heading", level=2, name="Replies")).to_be_visible()
+    check_accessibility(tab)
+    assert_headings_in_order(tab)
+
+
+def assert_headings_in_order(tab: Page) -> None:
+    """Each heading is at most one level below the one before it (axe's heading-order)."""
+    levels = tab.evaluate(
+        "[...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => +h.tagName[1])"
+    )
+    skips = [(before, after) for before, after in pairwise(levels) if after > before + 1]
+    assert not skips, f"headings skip a level on {tab.url}: {levels}"
