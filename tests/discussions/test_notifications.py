@@ -1,6 +1,8 @@
 """Who is told what: fan-out, the notification centre and the live count. E-mail and unsubscribing
 are in test_notification_emails.py."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -157,6 +159,20 @@ def test_the_centre_lists_unread_first_and_opening_one_lands_on_the_post(
     client.post("/notifications/read")
     assert services.unread_count(asker) == 0
     assert second.id  # the second one was marked read by "mark all"
+
+
+def test_a_notifications_link_is_its_words_alone(
+    client, new_client, sig, people, login, start_thread, post_reply
+):
+    """No space is underlined at either end of the link, before the words that follow it."""
+    login(client, people["Asker"])
+    thread = start_thread(client, sig, title="Board assurance")
+    other = new_client()
+    login(other, people["Replier"])
+    post_reply(other, thread, body=f"@{people['Asker'].handle} have a look")
+    page = client.get("/notifications").get_data(as_text=True)
+    links = re.findall(r'<a href="/notifications/\d+">([^<]*)</a>', page)
+    assert links == ["Replier mentioned you in Board assurance"]
 
 
 def test_a_notification_about_a_post_hidden_since_lands_on_its_thread(
