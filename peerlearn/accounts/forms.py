@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from peerlearn.accounts.passwords import MAX_LENGTH
+from peerlearn.accounts.passwords import MAX_LENGTH, password_problem
 from peerlearn.core.forms import EMAIL_FORMAT, Required, optional_int
 
 
@@ -78,6 +78,15 @@ class RegisterForm(_OrganisationChoice, FlaskForm):
     )
     organisation_id = _organisation_field()
     password = _new_password_field()
+
+    def validate_password(self, field: PasswordField) -> None:
+        # The service checks it again; here its problem is told along with the other fields'.
+        problem = password_problem(
+            field.data or "",
+            [self.email.data or "", self.display_name.data or "", self.job_title.data or ""],
+        )
+        if problem:
+            raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):

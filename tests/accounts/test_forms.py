@@ -63,6 +63,26 @@ CASES = {
          "organisation_id": "Choose your organisation"},
         {"email": "ok@trust.nhs.uk", "display_name": "   ", "password": ""},
     ),
+    # The password's own problems are told with the others', not only once they are put right.
+    "register-weak-password-among-other-mistakes": (
+        "/register",
+        {"email": "ok@trust.nhs.uk", "display_name": "Ann New", "job_title": "",
+         "organisation_id": "", "password": "ann new 2026"},
+        "Create an account",
+        {"job_title": "Enter your job title", "organisation_id": "Choose your organisation",
+         "password": "That password is too easy to guess. Try a few unrelated words together, "
+         "and avoid your name or e-mail address"},
+        {"display_name": "Ann New", "password": ""},
+    ),
+    "register-short-password-among-other-mistakes": (
+        "/register",
+        {"email": "not-an-email", "display_name": "Ann New", "job_title": "Lead",
+         "organisation_id": "", "password": "short"},
+        "Create an account",
+        {"email": EMAIL_FORMAT, "organisation_id": "Choose your organisation",
+         "password": "Password must be 12 characters or more"},
+        {"email": "not-an-email", "password": ""},
+    ),
     "resend-confirmation": (
         "/confirm/resend", {"email": ""}, "Get a new confirmation link",
         {"email": "Enter your e-mail address"}, {"email": ""},
