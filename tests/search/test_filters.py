@@ -148,9 +148,11 @@ def test_the_migration_files_existing_rows_as_the_app_does_and_keeps_search_work
 
     assert db.session.execute(columns).all() == filed
     # The full-text structures survived the rebuild of the table: new writes are found.
-    later = new_thread("Spaghetti again", "Walking.", components=(SYSTEMS,))
-    assert ("thread", later.id) in find(author, "spaghetti", component=SYSTEMS)
-    assert len(find(author, "spaghetti")) == 5
+    # A request after the upgrade loads the space and its author afresh, as this does.
+    space, by = db.session.merge(sig), db.session.merge(author)
+    later = new_thread("Spaghetti again", "Walking.", space=space, by=by, components=(SYSTEMS,))
+    assert ("thread", later.id) in find(by, "spaghetti", component=SYSTEMS)
+    assert len(find(by, "spaghetti")) == 5
 
 
 def test_renaming_an_organisation_refiles_its_people_and_resources(
