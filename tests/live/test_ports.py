@@ -12,7 +12,11 @@ from bench.chat_server import COMMANDS, HOST, Server, app_environment
 
 
 def taken(port: int) -> bool:
+    """Whether another server could not listen on ``port`` now. Servers set ``SO_REUSEADDR``, as
+    this does, so connections closed a moment ago (``TIME_WAIT``) do not count: only a socket
+    still bound to the port does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             other.bind((HOST, port))
         except OSError as error:
