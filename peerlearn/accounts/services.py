@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from flask import current_app, has_request_context, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from limits import parse
-from sqlalchemy import ColumnElement, Select, delete, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete, select
 
 from peerlearn.accounts.models import AllowedEmailDomain, SignIn, SiteRole, User
 from peerlearn.accounts.passwords import (
@@ -21,7 +20,7 @@ from peerlearn.accounts.passwords import (
 )
 from peerlearn.accounts.tokens import make_token, read_token
 from peerlearn.audit.services import record
-from peerlearn.core.db import contains_pattern, hold, utcnow
+from peerlearn.core.db import hold, utcnow
 from peerlearn.core.deferred import after_response
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
@@ -33,7 +32,6 @@ from peerlearn.core.signals import (
 )
 from peerlearn.core.text import render_markdown
 from peerlearn.extensions import db, limiter
-from peerlearn.organisations.models import Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +60,6 @@ def external_url(endpoint: str, **values: object) -> str:
 def find_user_by_email(email: str) -> User | None:
     """The account with this e-mail address, if any."""
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
-
-
-def find_listed_person(email: str) -> User | None:
-    """The person with this e-mail address if the network lists them (:func:`listed_people`):
-    the only people who may be invited to a space or named its owner."""
-    return db.session.scalar(
-        select(User).where(User.email == normalise_email(email), listed_people())
-    )
 
 
 # Registration ------------------------------------------------------------------------------------
@@ -479,29 +469,3 @@ def set_site_role(actor: User, user: User, role: SiteRole) -> None:
         _narrowed(user)
     db.session.commit()
     account_changed.send(user)
-
-
-def listed_people() -> ColumnElement[bool]:
-    """SQL condition on :class:`User` for the people the network lists, counts and links to (the
-    people directory, an organisation's people and its member count, profiles, mentions):
-    active, with a confirmed address (one never confirmed may not even be its registrant's)."""
-    return User.active.is_(True) & User.email_confirmed_at.is_not(None)
-
-
-def people_query(
-    *, q: str = "", organisation_id: int | None = None, region: str | None = None
-) -> Select[tuple[User]]:
-    """Active, confirmed members by name, filtered by name, organisation and region."""
-    query = (
-        select(User)
-        .where(listed_people())
-        .options(selectinload(User.organisation))
-        .order_by(func.lower(User.display_name), User.id)
-    )
-    if q:
-        query = query.where(User.display_name.ilike(contains_pattern(q), escape="\\"))
-    if organisation_id:
-        query = query.where(User.organisation_id == organisation_id)
-    if region:
-        query = query.join(User.organisation).where(Organisation.region == region)
-    return query

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from peerlearn.accounts import services
+from peerlearn.accounts.directory import listed_people, people_query
 from peerlearn.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -277,14 +278,14 @@ def _directory_form() -> DirectoryFilterForm:
 @login_required
 def directory() -> str:
     form = _directory_form()
-    page = paginate(services.people_query(**form.filters()))  # type: ignore[arg-type]
+    page = paginate(people_query(**form.filters()))  # type: ignore[arg-type]
     return render_template("accounts/directory.html", form=form, page=page)
 
 
 @bp.get("/people/<handle>")
 @login_required
 def profile(handle: str) -> str:
-    person = db.session.scalar(select(User).where(User.handle == handle, services.listed_people()))
+    person = db.session.scalar(select(User).where(User.handle == handle, listed_people()))
     if person is None:
         abort(404)
     # A subquery, not a join: the policy's own EXISTS on memberships must not correlate with it.

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from peerlearn.accounts.directory import listed_people
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import listed_people
 from peerlearn.audit.services import record
 from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.errors import RuleError

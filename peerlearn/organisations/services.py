@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from peerlearn.accounts.directory import listed_people
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import listed_people
 from peerlearn.audit.services import record
 from peerlearn.core import signals
 from peerlearn.core.db import contains_pattern

@@ -4,7 +4,7 @@ from flask import Blueprint, render_template, request
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from peerlearn.accounts.services import people_query
+from peerlearn.accounts.directory import people_query
 from peerlearn.core.pagination import paginate
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation, OrganisationKind, Region

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from peerlearn.accounts.directory import listed_people
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import listed_people
 from peerlearn.audit.services import record
 from peerlearn.core import signals
 from peerlearn.core.db import change_if, insert_into, utcnow
@@ -249,7 +249,7 @@ _HANDLE = re.compile(r"@?([A-Za-z0-9][A-Za-z0-9_-]*)")
 
 def authors_from_handles(text: str) -> list[User]:
     """Members named by their @handles (comma or space separated): people the network lists
-    (:func:`~peerlearn.accounts.services.listed_people`), as for mentions; an unknown handle is
+    (:func:`~peerlearn.accounts.directory.listed_people`), as for mentions; an unknown handle is
     an error beside the authors field."""
     handles = [m.group(1).lower() for m in _HANDLE.finditer(text or "")]
     if len(handles) > 10:

@@ -46,8 +46,8 @@ from flask import url_for
 from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.orm import selectinload
 
+from peerlearn.accounts.directory import listed_people
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import listed_people
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.events.models import Event
 from peerlearn.extensions import db

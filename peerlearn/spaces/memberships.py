@@ -10,8 +10,8 @@ work, for what must end with it (answers to events) to end in the same commit.
 
 from sqlalchemy import func, select
 
+from peerlearn.accounts.directory import find_listed_person, listed_people
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import find_listed_person, listed_people
 from peerlearn.audit.services import record
 from peerlearn.core.signals import standing_changing
 from peerlearn.extensions import db

@@ -16,13 +16,9 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from peerlearn.accounts.directory import find_listed_person, listed_people, people_query
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import (
-    external_url,
-    find_listed_person,
-    listed_people,
-    people_query,
-)
+from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
 from peerlearn.core.db import change_if, hold, utcnow
 from peerlearn.core.errors import RuleError
