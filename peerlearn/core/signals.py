@@ -11,10 +11,11 @@
     Sent with a :class:`~peerlearn.accounts.models.User` as sender and ``space`` inside the unit of
     work that narrows what they may do, once the change is flushed and before it is committed:
     their membership of ``space`` ends (removed, banned, they left, or a request, an invitation
-    or a ban ended), or (``space`` None) an administrator deactivates their account or takes away
-    their network administrator role. Receivers write in that unit of work and never commit: if
+    or a ban ended; ``banned`` True when it ends in a ban), or (``space`` None) an administrator
+    deactivates their account or takes away their network administrator role. Receivers write in that unit of work and never commit: if
     one fails, the change fails with it, and nothing is left half done. Events withdraw here the
-    answers the person may no longer give to events still to come.
+    answers the person may no longer give to events still to come; a ban ends the person's follows
+    of the space and its threads.
 
 ``space_changed``
     Sent with the space as sender after its settings (visibility, archive state, …) are committed.

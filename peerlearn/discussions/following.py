@@ -8,19 +8,16 @@ state, when the row is already there, and a DELETE of whatever is there.
 A ban from a space ends its member's follows of the space and of its threads: lifted, the ban
 leaves them following nothing there, like anyone else (threads they muted stay muted)."""
 
-import logging
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from peerlearn.accounts.models import User
 from peerlearn.core.db import insert_into
-from peerlearn.core.signals import membership_changed
+from peerlearn.core.signals import standing_changing
 from peerlearn.discussions.models import FollowState, SpaceSubscription, Thread, ThreadSubscription
 from peerlearn.extensions import db
-from peerlearn.spaces.models import MemberState, Space
-
-logger = logging.getLogger(__name__)
+from peerlearn.spaces.models import Space
 
 
 def follow_automatically(user: User, thread: Thread) -> None:
@@ -84,7 +81,8 @@ def follows_space(user: User, space: Space) -> bool:
 
 
 def end_follows(user: User, space: Space) -> None:
-    """Stop the member following the space and every thread in it (mutes are kept)."""
+    """Stop the member following the space and every thread in it (mutes are kept), in the
+    caller's unit of work."""
     db.session.execute(
         delete(SpaceSubscription).where(
             SpaceSubscription.user_id == user.id, SpaceSubscription.space_id == space.id
@@ -97,17 +95,12 @@ def end_follows(user: User, space: Space) -> None:
             ThreadSubscription.thread_id.in_(select(Thread.id).where(Thread.space_id == space.id)),
         )
     )
-    db.session.commit()
 
 
-@membership_changed.connect
-def _end_follows_on_ban(space: Space, user: User, state: MemberState | None, **_: Any) -> None:
-    """A ban ends the member's part in the space, following included. (The policy already keeps
-    every notification from them while banned; this makes lifting the ban start afresh.)"""
-    if state is not MemberState.banned:
-        return
-    try:
+@standing_changing.connect
+def _end_follows_on_ban(user: User, space: Space | None, banned: bool = False, **_: Any) -> None:
+    """A ban ends the member's part in the space, following included, in the ban's own unit of
+    work: both commit or neither. (The policy already keeps every notification from them while
+    banned; this makes lifting the ban start afresh.)"""
+    if banned and space is not None:
         end_follows(user, space)
-    except Exception:  # the ban is committed; never fail the request over this
-        db.session.rollback()
-        logger.exception("ending a banned member's follows failed")

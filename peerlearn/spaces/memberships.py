@@ -61,12 +61,12 @@ def _end(actor: User, current: Membership, action: str) -> None:
     announce_membership(space, user, None)
 
 
-def _ending(space: Space, user: User) -> None:
+def _ending(space: Space, user: User, *, banned: bool = False) -> None:
     """The user's membership of the space ends in this unit of work: flush it, and let what ends
     with it (:data:`~peerlearn.core.signals.standing_changing`) end in the same commit. A
     receiver's failure is raised, and the membership change rolled back with it."""
     db.session.flush()
-    standing_changing.send(user, space=space)
+    standing_changing.send(user, space=space, banned=banned)
 
 
 def join_space(user: User, space: Space) -> Membership:
@@ -212,7 +212,7 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     membership.state = MemberState.banned
     membership.role = MemberRole.member
     record("membership.banned", actor=actor, subject=user, space=space, reason=reason[:500] or None)
-    _ending(space, user)
+    _ending(space, user, banned=True)
     db.session.commit()
     announce_membership(space, user, MemberState.banned)
     return membership
