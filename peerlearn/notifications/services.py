@@ -10,6 +10,7 @@ is in :mod:`peerlearn.notifications.emails`.
 """
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask import current_app
 from socketio import PubSubManager
@@ -252,18 +253,18 @@ def centre_query(user: User) -> Select[tuple[Notification]]:
 
 def threads_for(notifications: Iterable[Notification]) -> dict[int, Thread]:
     """The threads the notifications are about, in one query."""
-    ids = {n.thread_id for n in notifications if n.thread_id is not None}
-    if not ids:
-        return {}
-    return {t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_(ids)))}
+    return _by_id(Thread, {n.thread_id for n in notifications if n.thread_id is not None})
 
 
 def events_for(notifications: Iterable[Notification]) -> dict[int, Event]:
     """The events the notifications are about, in one query."""
-    ids = {n.event_id for n in notifications if n.event_id is not None}
+    return _by_id(Event, {n.event_id for n in notifications if n.event_id is not None})
+
+
+def _by_id(model: type[Any], ids: set[int]) -> dict[int, Any]:
     if not ids:
         return {}
-    return {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(ids)))}
+    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
 
 
 def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> None:
