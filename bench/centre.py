@@ -21,7 +21,7 @@ from peerlearn.accounts.models import User
 from peerlearn.discussions.models import Thread
 from peerlearn.extensions import db
 from peerlearn.notifications.models import Notification
-from peerlearn.notifications.services import _visible
+from peerlearn.notifications.services import CENTRE_ORDER, _visible
 from peerlearn.permissions import thread_filter
 
 
@@ -30,7 +30,7 @@ def statements(visible: Select[Any]) -> dict[str, Callable[[], object]]:
         visible.where(Notification.read_at.is_(None)).subquery()
     )
     total = select(func.count()).select_from(visible.subquery())
-    page = visible.order_by(Notification.read_at.is_not(None), Notification.id.desc()).limit(30)
+    page = visible.order_by(*CENTRE_ORDER).limit(30)
     return {
         "header count (unread)": lambda: db.session.scalar(unread),
         "centre count (all)": lambda: db.session.scalar(total),

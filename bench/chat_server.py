@@ -49,8 +49,13 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def _listening_socket() -> socket.socket:
+def listening_socket() -> socket.socket:
+    """A socket listening on a port of 127.0.0.1 the system chose, held by the caller. Like any
+    server's (Werkzeug's, gunicorn's, asyncio's) it sets ``SO_REUSEADDR``: its connections
+    closed a moment ago (``TIME_WAIT``) must not keep the port from a restart, or from others
+    once it is closed."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
     sock.listen(128)
     return sock
@@ -92,7 +97,7 @@ class Server:
     command: list[str]
     env: dict[str, str]
     log: Path
-    listener: socket.socket = field(default_factory=_listening_socket)
+    listener: socket.socket = field(default_factory=listening_socket)
     process: subprocess.Popen[bytes] | None = None
     port: int = field(init=False)
 

@@ -372,7 +372,7 @@ def seed_library() -> int:
         )
         resource = _share(demo, space, author, organisations, original)
         when = now - timedelta(days=demo.days_ago)
-        _backdate(resource, when)
+        _backdate(resource, when, demo.review_by_days)
         _engage(demo, resource, users)
         existing[(space.id, demo.title)] = resource
         added += 1
@@ -392,6 +392,9 @@ def _share(
         if demo.review_by_days is not None
         else None
     )
+    if review_by is not None and review_by <= utcnow().date():
+        # Shared long ago, and come due since: nobody may share one already due (_backdate).
+        review_by = None
     draft = services.ResourceDraft(
         title=demo.title,
         type=demo.type,
@@ -417,10 +420,12 @@ def _share(
     return services.create_resource(author, space, draft)
 
 
-def _backdate(resource: Resource, when: datetime) -> None:
-    db.session.execute(
-        update(Resource).where(Resource.id == resource.id).values(created_at=when, updated_at=when)
-    )
+def _backdate(resource: Resource, when: datetime, review_by_days: int | None) -> None:
+    """Date the resource as shared ``when``; a review date already passed is set here."""
+    values: dict[str, object] = {"created_at": when, "updated_at": when}
+    if review_by_days is not None and review_by_days <= 0:
+        values["review_by"] = utcnow().date() + timedelta(days=review_by_days)
+    db.session.execute(update(Resource).where(Resource.id == resource.id).values(**values))
     db.session.execute(
         update(ResourceVersion)
         .where(ResourceVersion.resource_id == resource.id)

@@ -1,6 +1,7 @@
 """The e-mail a test can read: ``outbox``, the messages the app has written to MAIL_OUTBOX_DIR (as
-it does when no mail server is set), and ``smtp_server``, a real SMTP server the app sends to for
-the test. A plugin, registered by ``pytest_plugins`` in tests/conftest.py."""
+it does when no mail server is set); ``smtp_server``, a real SMTP server the app sends to for the
+test; and ``refused_port``, a port where no mail server answers. A plugin, registered by
+``pytest_plugins`` in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+
+from bench.chat_server import listening_socket
 
 
 @dataclass
@@ -45,9 +48,10 @@ class Outbox:
         for path in sorted(self.folder.glob("*.eml")):
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
-            mails.append(
-                Mail(to=message["To"], subject=message["Subject"], text=body.get_content())
-            )
+            # A subject too long for its first line is folded straight after "Subject:", and
+            # read back with the fold's space in front, as a mail client unfolding it would not.
+            subject = message["Subject"].lstrip()
+            mails.append(Mail(to=message["To"], subject=subject, text=body.get_content()))
         return mails
 
     def to(self, address: str) -> list[Mail]:
@@ -86,29 +90,57 @@ class SMTPServer:
         return len({connection for connection, _ in self.received})
 
 
+def start_smtp_server(handler: SMTPServer, listener: socket.socket) -> Any:
+    """An aiosmtpd ``Controller`` serving ``listener``, started. aiosmtpd's controller binds the
+    host and port it is given; this one serves the socket the fixture already holds, so the port
+    is never free for another test worker to take (as it would be between finding it free and a
+    bind of its own). The server gets a duplicate, which it closes when it stops: the fixture's
+    socket keeps the port for a restart."""
+    from aiosmtpd.controller import Controller
+
+    class HeldSocketController(Controller):
+        # The hook aiosmtpd's BaseController leaves subclasses for creating the asyncio server.
+        def _create_server(self) -> Any:
+            return self.loop.create_server(self._factory_invoker, sock=listener.dup())
+
+    host, port = listener.getsockname()
+    controller = HeldSocketController(handler, hostname=host, port=port)
+    controller.start()
+    return controller
+
+
 @pytest.fixture
 def smtp_server(app: Flask) -> Iterator[SMTPServer]:
     """The app sends its mail to a real SMTP server for the test (plain SMTP, no sign-in)."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     server = SMTPServer()
-    running = [Controller(server, hostname="127.0.0.1", port=port)]
-    running[0].start()
+    listener = listening_socket()
+    try:
+        running = [start_smtp_server(server, listener)]
+    except BaseException:
+        listener.close()
+        raise
 
     def restart() -> None:
         """Stop the server, dropping every connection, and start a new one on the same port."""
         running[0].stop()
-        running[0] = Controller(server, hostname="127.0.0.1", port=port)
-        running[0].start()
+        running[0] = start_smtp_server(server, listener)
 
     server.restart = restart  # type: ignore[attr-defined]
     saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS")}
+    port = listener.getsockname()[1]
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False)
     try:
         yield server
     finally:
         app.config.update(saved)
         running[0].stop()
+        listener.close()
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A port of 127.0.0.1 where connections are refused (a mail server that is down): bound for
+    the test, so nobody else can listen on it, but never listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]

@@ -1,11 +1,16 @@
-"""Account forms. Each field's messages say what to do, the NHS way."""
+"""Account forms. Each field's messages say what to do, the NHS way, and every field's problem
+is told in one round: the services' checks of a password are reported here too."""
+
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
+from peerlearn.accounts import services
+from peerlearn.accounts.models import User
 from peerlearn.accounts.passwords import MAX_LENGTH, password_problem
-from peerlearn.core.forms import EMAIL_FORMAT, Required, optional_int
+from peerlearn.core.forms import EMAIL_FORMAT, Required, optional_int, report
 
 
 def _email_field(label: str = "E-mail address", description: str = "") -> EmailField:
@@ -103,19 +108,34 @@ class EmailOnlyForm(FlaskForm):
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
-    """Choose a new password from a reset link."""
+class _NewPasswordFor:
+    """Mixin: a new password for the account ``user``, checked against who they are."""
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_password(self, field: PasswordField) -> None:
+        # The service checks it again; here its problem is told along with the other fields'.
+        report(services.check_new_password, self.user, field.data or "")
+
+
+class ResetPasswordForm(_NewPasswordFor, FlaskForm):
+    """Choose a new password from a reset link (for the link's ``user``)."""
 
     password = _new_password_field("New password")
 
 
-class ChangePasswordForm(FlaskForm):
-    """Change the password while signed in."""
+class ChangePasswordForm(_NewPasswordFor, FlaskForm):
+    """Change the signed-in ``user``'s password."""
 
     current_password = PasswordField(
         "Current password", validators=[Required("Enter your current password")]
     )
     password = _new_password_field("New password")
+
+    def validate_current_password(self, field: PasswordField) -> None:
+        report(services.check_current_password, self.user, field.data or "")
 
 
 class ChangeEmailForm(FlaskForm):

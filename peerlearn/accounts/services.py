@@ -331,18 +331,29 @@ def reset_password(token: str, new_password: str) -> User:
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change the password, ending the user's other sessions (the caller renews this one)."""
-    if not verify_password(user.password_hash, current_password):
-        raise AccountError("Your current password is not correct", field="current_password")
+    check_current_password(user, current_password)
     _set_password(user, new_password)
     record("auth.password_changed", actor=user, subject=user)
     db.session.commit()
     sign_ins_ended.send(user)
 
 
-def _set_password(user: User, new_password: str) -> None:
+def check_current_password(user: User, password: str) -> None:
+    """Refuse a password that is not the user's own, beside the current password field."""
+    if not verify_password(user.password_hash, password):
+        raise AccountError("Your current password is not correct", field="current_password")
+
+
+def check_new_password(user: User, new_password: str) -> None:
+    """Refuse a new password that breaks the password rules or is easy to guess from who the
+    user is (their e-mail address, name and job title)."""
     problem = password_problem(new_password, [user.email, user.display_name, user.job_title])
     if problem:
         raise AccountError(problem, field="password")
+
+
+def _set_password(user: User, new_password: str) -> None:
+    check_new_password(user, new_password)
     user.password_hash = hash_password(new_password)
     user.end_every_session()
 

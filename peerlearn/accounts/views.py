@@ -170,9 +170,10 @@ def forgot_password() -> str:
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def reset_password(token: str) -> str | Response | tuple[str, int]:
-    if services.user_for_reset_token(token) is None:
+    user = services.user_for_reset_token(token)
+    if user is None:
         return render_template("accounts/link_invalid.html", kind="reset"), 400
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(user=user)
     if form.validate_on_submit():
         try:
             services.reset_password(token, form.password.data)
@@ -218,7 +219,7 @@ def _own_key() -> str:
 @login_required
 @limiter.limit("10 per hour", key_func=_own_key, methods=["POST"])
 def change_password() -> str | Response:
-    form = ChangePasswordForm()
+    form = ChangePasswordForm(user=_me())
     if form.validate_on_submit():
         try:
             services.change_password(_me(), form.current_password.data, form.password.data)

@@ -1,12 +1,15 @@
-"""Form pieces every feature may use: value coercion, the e-mail format message, and the people
-directory filter (the network's directory and each space's member list share it)."""
+"""Form pieces every feature may use: value coercion, the e-mail format message, services' rules
+reported beside their fields, the one-time submission key, and the people directory filter (the
+network's directory and each space's member list share it)."""
 
 import enum
-from typing import TypeVar
+import uuid
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from flask_wtf import FlaskForm
-from wtforms import Field, Form, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional, StopValidation
+from wtforms import Field, Form, HiddenField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
 from peerlearn.core.errors import RuleError
 from peerlearn.core.ids import to_id
@@ -61,6 +64,27 @@ def show_error(form: FlaskForm, error: RuleError) -> None:
         form.form_errors.append(error.message)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def report(rule: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Apply a service's rule in a form's ``validate_<field>``: its refusal becomes the field's
+    validation error, so it is shown with every other field's problem in one round rather than
+    once the rest is right. The service applies the rule again when it acts."""
+    try:
+        return rule(*args, **kwargs)
+    except RuleError as error:
+        raise ValidationError(error.message) from None
+
+
+def put_first(form: Form, *names: str) -> None:
+    """Give these fields first, in this order, when the form is iterated: the order the page
+    shows them in, which its error summary follows (a subclass's fields come after its base's)."""
+    for name in reversed(names):
+        form._fields.move_to_end(name, last=False)
+
+
 class Required(InputRequired):
     """A field that must be filled in: like ``InputRequired`` (which also marks the input
     ``required`` for the browser), and also refusing a value of nothing but spaces, which the
@@ -76,6 +100,15 @@ class Required(InputRequired):
 def strip_whitespace(value: object) -> object:
     """Drop the spaces a pasted value often carries."""
     return value.strip() if isinstance(value, str) else value
+
+
+def submission_key_field() -> HiddenField:
+    """A form's one-time key: fresh each time the form is first shown, and the same in every
+    submission of it (a double click, a resend after a lost response), so that the service
+    stores what it makes once (a unique key per author, and the stored row returned again:
+    :func:`~peerlearn.discussions.services.start_thread`,
+    :func:`~peerlearn.events.services.create_event`)."""
+    return HiddenField(default=lambda: uuid.uuid4().hex, validators=[Optional(), Length(max=64)])
 
 
 class DirectoryFilterForm(FlaskForm):

@@ -33,7 +33,8 @@
 
 ``post_removed``
     Sent with the post after it is deleted or hidden (and ``post_restored`` after a moderator
-    restores it), so indexes and counts can follow.
+    restores it), so indexes and counts can follow: its notifications leave (or rejoin) the
+    centre, and those who had them unread are sent their new header count.
 
 ``post_marked``
     Sent with the post after a member marks it helpful (``how="helpful"``) or takes the mark
@@ -41,11 +42,29 @@
     ``by`` (the member who marked it). Notifications tell the author; search re-ranks the reply.
 
 ``thread_changed``
-    Sent with the thread after a moderator pins, locks, hides, restores or moves it.
+    Sent with the thread after a moderator pins, locks, hides, restores or moves it. Its
+    notifications follow a move, and those who have them unread are sent their header count.
 
 ``event_changed``
-    Sent with the :class:`~peerlearn.events.models.Event` after it is created, edited or
-    cancelled (committed). Search indexes from here.
+    Sent with the :class:`~peerlearn.events.models.Event` after it is created, edited,
+    cancelled or reinstated (committed). Search indexes from here.
+
+``event_rearranged``
+    Sent with the :class:`~peerlearn.events.models.Event` as sender, ``by`` (the
+    :class:`~peerlearn.accounts.models.User` who edited it) and ``change`` (a
+    :class:`~peerlearn.events.changes.Rearrangement`: its times and venue before and after, and
+    how its joining link changed) once an edit that changed when or where it happens has
+    committed (:func:`~peerlearn.core.db.send_committed`); never for one rolled back.
+    Notifications tell those who answered it.
+
+``event_cancelled``
+    Sent with the :class:`~peerlearn.events.models.Event` as sender and ``by`` (who cancelled it)
+    once its cancellation has committed (:func:`~peerlearn.core.db.send_committed`).
+    Notifications tell those who answered it.
+
+``event_reinstated``
+    Sent like ``event_cancelled`` once the cancellation has been taken back and the event goes
+    ahead again. Notifications tell those who answered it, who were told it was cancelled.
 
 ``place_given``
     Sent with the :class:`~peerlearn.events.models.Event` as sender and ``user_ids`` (the people
@@ -79,6 +98,11 @@
     Sent with the :class:`~peerlearn.resources.models.Resource` after it is shared, edited, given
     a new version, hidden or restored (by a moderator or a report that hides it) or removed
     (committed). Search indexes the library from here.
+
+``chat_message_changed``
+    Sent with the :class:`~peerlearn.events.models.ChatMessage` after a moderation decision
+    hid it, restored it or removed it (committed): the live chat tells every screen in the room
+    from here, as it does a removal by its author.
 """
 
 from blinker import Namespace
@@ -94,6 +118,9 @@ post_restored = _signals.signal("post-restored")
 post_marked = _signals.signal("post-marked")
 thread_changed = _signals.signal("thread-changed")
 event_changed = _signals.signal("event-changed")
+event_rearranged = _signals.signal("event-rearranged")
+event_cancelled = _signals.signal("event-cancelled")
+event_reinstated = _signals.signal("event-reinstated")
 place_given = _signals.signal("place-given")
 person_changed = _signals.signal("person-changed")
 account_changed = _signals.signal("account-changed")
@@ -101,3 +128,4 @@ standing_changing = _signals.signal("standing-changing")
 sign_ins_ended = _signals.signal("sign-ins-ended")
 organisation_changed = _signals.signal("organisation-changed")
 resource_changed = _signals.signal("resource-changed")
+chat_message_changed = _signals.signal("chat-message-changed")

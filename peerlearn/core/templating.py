@@ -28,6 +28,13 @@ def iso_time(value: datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, … 11th, 12th, 13th, … 21st, 22nd, …"""
+    if number % 100 in (11, 12, 13):
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
 def query_with(**changes: object) -> str:
     """The current query string with some arguments changed (for pagination links)."""
     args = request.args.to_dict()
@@ -55,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["user_html"] = user_html
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["iso_time"] = iso_time
+    app.jinja_env.filters["ordinal"] = ordinal
     app.jinja_env.globals["query_with"] = query_with
     app.jinja_env.globals["cached_macro"] = cached_macro
 

@@ -6,7 +6,9 @@ moment (a double click sends the form twice): an INSERT that does nothing, or up
 state, when the row is already there, and a DELETE of whatever is there.
 
 A ban from a space ends its member's follows of the space and of its threads: lifted, the ban
-leaves them following nothing there, like anyone else (threads they muted stay muted)."""
+leaves them following nothing there, like anyone else (threads they muted stay muted). A follow
+made at the same moment as a ban is written either before the ban, which then ends it, or after
+it, and refused (:func:`_hold_memberships`, :func:`_ensure_may_follow`)."""
 
 from typing import Any
 
@@ -15,9 +17,11 @@ from sqlalchemy import delete, select
 from peerlearn.accounts.models import User
 from peerlearn.core.db import insert_into
 from peerlearn.core.signals import standing_changing
+from peerlearn.discussions.holds import DiscussionError
 from peerlearn.discussions.models import FollowState, SpaceSubscription, Thread, ThreadSubscription
 from peerlearn.extensions import db
-from peerlearn.spaces.models import Space
+from peerlearn.permissions import Action, can, forget_standing, membership_of
+from peerlearn.spaces.models import MemberState, Space
 
 
 def follow_automatically(user: User, thread: Thread) -> None:
@@ -31,8 +35,46 @@ def follow_automatically(user: User, thread: Thread) -> None:
     )
 
 
+#: The refusal of a follow by someone banned from the space since the page's check.
+BANNED = "You are banned from this space, so you cannot follow it or its threads"
+
+
+def _hold_memberships(space: Space) -> None:
+    """Keep the follower's standing in the space from changing until this transaction ends, before
+    the follow is written: the space is locked against change (``FOR SHARE``), and every change of
+    membership (a ban above all, a member's or an outsider's, whose membership does not exist
+    yet) holds the space first (:func:`~peerlearn.spaces.services.hold_space`). A ban then either
+    waits for the follow to commit and ends it (:data:`~peerlearn.core.signals.standing_changing`),
+    or commits first and is seen by :func:`_ensure_may_follow`. Taken before the follow's row, so
+    that a ban deleting that row never waits for it while the follow waits for the space. (SQLite
+    lets one transaction write at a time: the follow's write makes it that one, and the check
+    after it reads what any ban committed.)"""
+    db.session.execute(select(Space.id).where(Space.id == space.id).with_for_update(read=True))
+
+
+def _ensure_may_follow(user: User, target: Thread | Space) -> None:
+    """Once the follow is written (the space held: :func:`_hold_memberships`), ask the policy again
+    with the follower's standing as it is now (:func:`~peerlearn.permissions.forget_standing`);
+    if they may no longer follow, undo the follow and say why."""
+    forget_standing(user)
+    if can(user, Action.follow, target):
+        return
+    space = target if isinstance(target, Space) else target.space
+    membership = membership_of(user, space)
+    db.session.rollback()
+    if membership is not None and membership.state is MemberState.banned:
+        raise DiscussionError(BANNED)
+    raise DiscussionError(
+        f"You can no longer follow this {'space' if target is space else 'thread'}"
+    )
+
+
 def set_thread_following(user: User, thread: Thread, state: FollowState | None) -> None:
-    """Follow, mute, or go back to the default for a thread."""
+    """Follow, mute, or go back to the default for a thread. Following is refused to someone
+    banned from its space a moment ago (:func:`_ensure_may_follow`); muting and going back to the
+    default never are."""
+    if state is FollowState.following:
+        _hold_memberships(thread.space)
     if state is None:
         db.session.execute(
             delete(ThreadSubscription).where(
@@ -45,6 +87,8 @@ def set_thread_following(user: User, thread: Thread, state: FollowState | None) 
             .values(user_id=user.id, thread_id=thread.id, state=state)
             .on_conflict_do_update(index_elements=["user_id", "thread_id"], set_={"state": state})
         )
+    if state is FollowState.following:
+        _ensure_may_follow(user, thread)
     db.session.commit()
 
 
@@ -57,13 +101,16 @@ def thread_follow_state(user: User, thread: Thread) -> FollowState | None:
 
 
 def set_space_following(user: User, space: Space, following: bool) -> None:
-    """Follow a space (notified of each new thread in it) or stop."""
+    """Follow a space (notified of each new thread in it) or stop. Following is refused to
+    someone banned from it a moment ago (:func:`_ensure_may_follow`)."""
     if following:
+        _hold_memberships(space)
         db.session.execute(
             insert_into(db.session, SpaceSubscription.__table__)
             .values(user_id=user.id, space_id=space.id)
             .on_conflict_do_nothing()
         )
+        _ensure_may_follow(user, space)
     else:
         db.session.execute(
             delete(SpaceSubscription).where(

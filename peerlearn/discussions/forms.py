@@ -1,7 +1,5 @@
 """Forms for starting threads, replying and editing."""
 
-import uuid
-
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -13,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from peerlearn.core.forms import Required, optional_int
+from peerlearn.core.forms import Required, optional_int, submission_key_field
 from peerlearn.discussions.models import ImpactComponent, ThreadKind
 from peerlearn.discussions.services import MAX_BODY, MAX_TITLE, NOT_IN_THREAD
 
@@ -41,11 +39,6 @@ def _parent_post_id(value: object) -> int | None:
         return optional_int(value)
     except ValueError:
         raise ValueError(NOT_IN_THREAD) from None
-
-
-def _submission_key() -> HiddenField:
-    # A fresh key each time the form is first shown; a resubmission carries the same one.
-    return HiddenField(default=lambda: uuid.uuid4().hex)
 
 
 class ThreadForm(FlaskForm):
@@ -80,7 +73,7 @@ class ThreadForm(FlaskForm):
         description="Up to 5, separated by commas, like board assurance, SPC.",
         validators=[Optional(), Length(max=250, message="Tags must be 250 characters or fewer")],
     )
-    submission_key = _submission_key()
+    submission_key = submission_key_field()
 
 
 class ReplyForm(FlaskForm):
@@ -88,7 +81,7 @@ class ReplyForm(FlaskForm):
 
     body = _body("Your reply")
     parent_id = HiddenField(filters=[_parent_post_id])
-    submission_key = _submission_key()
+    submission_key = submission_key_field()
 
 
 class EditPostForm(FlaskForm):

@@ -1,7 +1,9 @@
 """Helpful marks and answers: a member marks a post helpful (once, never their own), and a reply
 is marked as the answer to a question. Each change waits for any other to the same post or thread
-(:func:`~peerlearn.core.db.hold`), and sends :data:`~peerlearn.core.signals.post_marked` once
-it is committed, so the post's author hears of it.
+(:func:`~peerlearn.core.db.hold`), is refused in a space archived a moment ago
+(:func:`~peerlearn.discussions.holds.hold_open`), and sends
+:data:`~peerlearn.core.signals.post_marked` once it is committed, so the post's author hears of
+it.
 """
 
 from collections.abc import Iterable
@@ -12,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from peerlearn.accounts.models import User
 from peerlearn.core.db import hold
 from peerlearn.core.signals import post_marked, thread_changed
+from peerlearn.discussions.holds import DiscussionError, hold_open
 from peerlearn.discussions.models import HelpfulMark, Post, Thread, ThreadKind
 from peerlearn.discussions.removal import hold_thread
-from peerlearn.discussions.services import DiscussionError
 from peerlearn.extensions import db
 
 
@@ -24,7 +26,9 @@ def set_helpful(user: User, post: Post, helpful: bool) -> None:
     A post's marks are changed one at a time (:func:`~peerlearn.core.db.hold`), so that no
     other mark is given between this one and the count. Without it, eight members marking a post
     at the same moment each counted before the others had written, and the post showed fewer
-    marks than it had."""
+    marks than it had. Its space is held before it (:func:`hold_open`): no mark is given or
+    taken back in a space archived a moment ago."""
+    hold_open(post.thread.space)
     hold(db.session, Post.helpful_count, Post.id == post.id)
     mark = db.session.get(HelpfulMark, (post.id, user.id))
     if helpful == (mark is not None):
@@ -64,6 +68,7 @@ def set_solution(actor: User, thread: Thread, post: Post | None) -> None:
     if thread.kind is not ThreadKind.question:
         raise DiscussionError("Only questions can be marked as solved")
     hold_thread(thread)  # checked once held: a post a moderator hid a moment ago is not marked
+    hold_open(thread.space)  # nor one in a space archived a moment ago
     if post is not None:
         db.session.refresh(post, ["deleted_at", "hidden_at"])
     if post is not None and (post.thread_id != thread.id or post.root_id is None or post.removed):

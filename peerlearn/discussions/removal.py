@@ -11,6 +11,7 @@ from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import hold, utcnow
 from peerlearn.core.signals import post_removed
+from peerlearn.discussions.holds import hold_open
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.extensions import db
 
@@ -50,10 +51,13 @@ def recount(thread: Thread) -> None:
 
 def delete_post(actor: User | None, post: Post) -> None:
     """Remove a post, leaving a "removed" placeholder so the reply tree stays whole (``actor``
-    None: removed by peerlearn itself, as a consequence of another change; audited)."""
+    None: removed by peerlearn itself, as a consequence of another change; audited). Its author
+    or a moderator removes nothing in a space archived a moment ago (:func:`hold_open`)."""
     if post.deleted_at is not None:
         return
     hold_thread(post.thread)  # before the post's row, as every writer to the thread does
+    if actor is not None:
+        hold_open(post.thread.space)
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id if actor is not None else None
     recount(post.thread)

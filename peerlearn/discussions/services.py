@@ -1,7 +1,8 @@
 """Thread and post rules and transactions: starting threads, replying and editing posts, with the
 text, mentions and tags they carry. Removing a post (and holding a thread while its posts change)
 is in :mod:`peerlearn.discussions.removal`; helpful marks and answers in
-:mod:`peerlearn.discussions.marks`.
+:mod:`peerlearn.discussions.marks`; what each write holds, and in which order, in
+:mod:`peerlearn.discussions.holds`.
 
 Views ask the permission policy first; these functions enforce what remains (locked threads, slow
 mode, replies to removed posts, double submissions), keep counters and the reply tree's paths
@@ -22,10 +23,10 @@ from peerlearn.accounts.directory import listed_people
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import insert_into, utcnow
-from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import post_created, post_edited
 from peerlearn.core.text import MentionTarget, mention_keys, render_markdown
 from peerlearn.discussions.following import follow_automatically
+from peerlearn.discussions.holds import DiscussionError, hold_open
 from peerlearn.discussions.models import (
     ImpactComponent,
     Post,
@@ -47,19 +48,13 @@ from peerlearn.permissions import (
     thread_filter,
 )
 from peerlearn.spaces.models import Space
-from peerlearn.spaces.services import hold_space, memberships_in
+from peerlearn.spaces.services import memberships_in
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_TAGS = 5
 #: The refusal of a reply to a post that is not in the thread (or to an id that names no post).
 NOT_IN_THREAD = "You can only reply to a post in this thread"
-#: The refusal of a post in a space archived since the page's check.
-ARCHIVED = "This space is archived and read-only: nobody can post in it"
-
-
-class DiscussionError(RuleError):
-    """A rule about discussions was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
 
 
 # Text and mentions ------------------------------------------------------------------------------
@@ -220,7 +215,7 @@ def start_thread(author: User, space: Space, draft: ThreadDraft) -> tuple[Thread
         raise DiscussionError(f"Title must be {MAX_TITLE} characters or fewer", field="title")
     body = _check_body(draft.body)
     rendered = render_post(body, space)  # before the hold: other posts in the space wait on it
-    _hold_open(space)
+    hold_open(space)
     now = utcnow()
     thread = Thread(
         space=space,
@@ -267,7 +262,7 @@ def reply(
     if parent is not None and parent.thread_id != thread.id:
         raise DiscussionError(NOT_IN_THREAD)
     hold_thread(thread)
-    _hold_open(thread.space)
+    hold_open(thread.space)
     # Checked once the thread is held, so that a removal or a lock committed a moment ago counts.
     db.session.refresh(thread, ["locked"])
     if parent is not None:
@@ -313,15 +308,6 @@ def reply(
     return post, rendered
 
 
-def _hold_open(space: Space) -> None:
-    """Hold the space a post is written in (:func:`~peerlearn.spaces.services.hold_space`) and
-    refuse the post if the space is archived as held: one archived after the page's check, a
-    moment ago, takes no post, and an archive waits for a post being written."""
-    hold_space(space)
-    if space.archived:
-        raise DiscussionError(ARCHIVED)
-
-
 def _commit_post(author: User, submission_key: str | None) -> None:
     try:
         db.session.commit()
@@ -361,7 +347,9 @@ def _check_slow_mode(author: User, thread: Thread) -> None:
 
 
 def edit_post(editor: User, post: Post, body: str, title: str | None = None) -> Rendered:
-    """Change a post, keeping its previous text as a revision anyone who sees it can read."""
+    """Change a post, keeping its previous text as a revision anyone who sees it can read. The
+    thread and its space are held first (:mod:`~peerlearn.discussions.holds`), so an edit in a
+    space archived a moment ago is refused."""
     body = _check_body(body)
     thread = post.thread
     opening = post.root_id is None
@@ -374,7 +362,9 @@ def edit_post(editor: User, post: Post, body: str, title: str | None = None) -> 
     if body == post.body_source and (title is None or not opening or title == thread.title):
         return Rendered(post.body_html)
     before = {user.id for user in render_post(post.body_source, thread.space, thread).mentioned}
-    rendered = render_post(body, thread.space, thread)
+    rendered = render_post(body, thread.space, thread)  # before the holds, as a reply renders
+    hold_thread(thread)
+    hold_open(thread.space)
     db.session.add(
         PostRevision(
             post_id=post.id,

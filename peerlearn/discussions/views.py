@@ -315,8 +315,12 @@ def history(post_id: int) -> str:
 def delete(post_id: int) -> Response:
     post = visible_or_404(Post, post_id)
     authorize(Action.delete, post)
-    removal.delete_post(current_user, post)
-    flash("The post has been removed.", "success")
+    try:
+        removal.delete_post(current_user, post)
+    except services.DiscussionError as error:
+        flash(error.message, "error")
+    else:
+        flash("The post has been removed.", "success")
     return redirect(url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id))
 
 
@@ -358,15 +362,19 @@ def follow_thread(thread_id: int) -> Response:
     state = FollowState(choice) if choice in set(FollowState) else None
     if state is FollowState.following:
         authorize(Action.follow, thread)
-    following.set_thread_following(current_user, thread, state)
-    flash(
-        {
-            FollowState.following: "You are following this thread.",
-            FollowState.muted: "You have muted this thread: no notifications from it.",
-            None: "You will be notified about this thread only when it involves you.",
-        }[state],
-        "success",
-    )
+    try:
+        following.set_thread_following(current_user, thread, state)
+    except services.DiscussionError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            {
+                FollowState.following: "You are following this thread.",
+                FollowState.muted: "You have muted this thread: no notifications from it.",
+                None: "You will be notified about this thread only when it involves you.",
+            }[state],
+            "success",
+        )
     return redirect(url_for("discussions.thread", thread_id=thread.id))
 
 
@@ -377,13 +385,17 @@ def follow_space(slug: str) -> Response:
     wanted = request.form.get("following") == "yes"
     if wanted:
         authorize(Action.follow, space)
-    following.set_space_following(current_user, space, wanted)
-    flash(
-        f"You will be notified of new threads in {space.name}."
-        if wanted
-        else f"You no longer follow {space.name}.",
-        "success",
-    )
+    try:
+        following.set_space_following(current_user, space, wanted)
+    except services.DiscussionError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            f"You will be notified of new threads in {space.name}."
+            if wanted
+            else f"You no longer follow {space.name}.",
+            "success",
+        )
     return redirect(url_for("discussions.space_threads", slug=space.slug))
 
 

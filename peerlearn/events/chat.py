@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -119,14 +119,18 @@ def state(event: Event, viewer: User) -> dict[str, Any]:
     }
 
 
-def payload(message: ChatMessage) -> dict[str, Any]:
-    """A message as the Socket.IO contract describes it (removed ones keep their place, empty)."""
+def payload(message: ChatMessage, moderator: bool = False) -> dict[str, Any]:
+    """A message as the Socket.IO contract describes it (removed ones keep their place, empty;
+    hidden ones too, except for a ``moderator`` of the space, who reviews them)."""
+    hidden = message.hidden_at is not None
+    text_shown = message.deleted_at is None and (not hidden or moderator)
     return {
         "id": message.id,
         "event_id": message.event_id,
         "author": author_payload(message.author),
-        "body_html": "" if message.deleted_at else message.body_html,
+        "body_html": message.body_html if text_shown else "",
         "deleted": message.deleted_at is not None,
+        "hidden": hidden,
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id,
         "pinned": message.pinned_at is not None,
@@ -163,14 +167,22 @@ def deleted_ids(event: Event, up_to: int) -> list[int]:
     after ``up_to`` marks those it still shows as removed (the messages after it say so
     themselves). Not capped: each removal is one person's deliberate act, so even a busy chat has
     few, and they are only ids."""
+    return _ids_up_to(event, up_to, ChatMessage.deleted_at.is_not(None))
+
+
+def hidden_ids(event: Event, up_to: int) -> list[int]:
+    """The ids, up to ``up_to``, of the event's messages hidden pending a moderator's review, in
+    order: like :func:`deleted_ids`, for a reader catching up (few: each is a report's)."""
+    return _ids_up_to(
+        event, up_to, ChatMessage.hidden_at.is_not(None) & ChatMessage.deleted_at.is_(None)
+    )
+
+
+def _ids_up_to(event: Event, up_to: int, condition: ColumnElement[bool]) -> list[int]:
     return list(
         db.session.scalars(
             select(ChatMessage.id)
-            .where(
-                ChatMessage.event_id == event.id,
-                ChatMessage.id <= up_to,
-                ChatMessage.deleted_at.is_not(None),
-            )
+            .where(ChatMessage.event_id == event.id, ChatMessage.id <= up_to, condition)
             .order_by(ChatMessage.id)
         )
     )
@@ -291,7 +303,8 @@ def post_message(author: User, event: Event, body: str, client_id: str) -> tuple
 
 
 def delete_message(actor: User, message: ChatMessage, *, moderator: bool) -> None:
-    """Remove a message (its author, or a moderator: audited). A removed message is unpinned."""
+    """Remove a message (its author, or a moderator: audited); the caller asked the policy
+    (``delete``). A removed message is unpinned."""
     if message.deleted_at is not None:
         return
     message.deleted_at = utcnow()
@@ -332,6 +345,8 @@ def set_pinned(moderator: User, message: ChatMessage, pinned: bool) -> ChatMessa
     require_moderator(moderator, event)
     if pinned and message.deleted_at is not None:
         raise ChatError("bad_request", "A removed message cannot be pinned", field=None)
+    if pinned and message.hidden_at is not None:
+        raise ChatError("bad_request", "A hidden message cannot be pinned", field=None)
     if pinned == (message.pinned_at is not None):
         return message
     message.pinned_at = utcnow() if pinned else None

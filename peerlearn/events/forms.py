@@ -3,7 +3,6 @@
 import re
 import uuid
 from datetime import date, datetime, time
-from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,12 +14,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, Length, NumberRange, Optional, ValidationError
 
 from peerlearn.core.db import utcnow
-from peerlearn.core.forms import Required, strip_whitespace
+from peerlearn.core.forms import Required, strip_whitespace, submission_key_field
+from peerlearn.core.links import web_address_problem
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import RsvpStatus
+from peerlearn.moderation.models import FlagReason
 
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
 #: The earliest date an event can have: room to record past events, none for a mistyped year.
@@ -107,12 +108,18 @@ class EventForm(FlaskForm):
             Optional(),
             NumberRange(min=1, max=100_000, message="Places must be a number from 1 to 100,000"),
         ],
+        invalid_value_message="Places must be a whole number, like 30",
     )
     components = SelectMultipleField(
         "NHS IMPACT components (optional)",
         choices=[SelectChoice(c.value, f"{c.number}. {c.label}") for c in ImpactComponent],
         validators=[Optional()],
     )
+    #: "yes" once the moderator has been told what moving the event into the past means, and
+    #: has saved again (:class:`~peerlearn.events.services.MovesIntoPast`).
+    into_past = HiddenField()
+    #: Scheduling only: the same form sent twice schedules one event.
+    submission_key = submission_key_field()
 
     def validate_date(self, field: StringField) -> None:
         day = parse_date(field.data)
@@ -133,14 +140,9 @@ class EventForm(FlaskForm):
             raise ValidationError("Enter an end time like 15:30")
 
     def validate_joining_url(self, field: StringField) -> None:
-        try:
-            parts = urlsplit(field.data or "")
-        except ValueError:  # one Python cannot take apart, like https://[meet.example.org
-            parts = None
-        if field.data and (
-            parts is None or parts.scheme not in {"http", "https"} or not parts.netloc
-        ):
-            raise ValidationError("Enter a web address starting https://")
+        problem = web_address_problem(field.data or "")
+        if field.data and problem:
+            raise ValidationError(problem)
 
 
 class RsvpForm(FlaskForm):
@@ -184,3 +186,21 @@ class VoteForm(FlaskForm):
     """Vote for a question, or take the vote back (``up`` is "1" or "0")."""
 
     up = StringField(validators=[Required()])
+
+
+class RemoveQuestionForm(FlaskForm):
+    """Withdraw your own question, or (moderators) remove one, without JavaScript. ``back`` says
+    which page the button was on, to go back to it: the event page or the transcript."""
+
+    back = HiddenField(default="event", validators=[AnyOf(["event", "transcript"])])
+
+
+class ReportMessageForm(FlaskForm):
+    """Report a chat message to the space's moderators without JavaScript (the live chat sends
+    ``report_message`` instead)."""
+
+    reason = RadioField(
+        "Why are you reporting this message?",
+        choices=[SelectChoice(r.value, r.label) for r in FlagReason],
+        validators=[Required("Choose why you are reporting this message")],
+    )

@@ -1,7 +1,8 @@
 """The event page with its live chat, and the chat's plain forms for browsers without JavaScript:
-post a message, ask a question, vote for one. Routes on the events blueprint (``create_app``
-imports this module). With JavaScript, ``static/js/live-chat.js`` sends the same over Socket.IO;
-both paths call the same services, so the same rules apply."""
+post a message, report one, ask a question, vote for one, withdraw or remove one. Routes on the events
+blueprint (``create_app`` imports this module). With JavaScript, ``static/js/live-chat.js`` sends
+the same over Socket.IO; both paths call the same services, so the same rules apply, and both
+tell the live readers the same way."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,11 +15,21 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.forms import show_error
-from peerlearn.events import chat, questions, services, sockets
-from peerlearn.events.forms import ChatMessageForm, QuestionForm, RsvpForm, VoteForm
-from peerlearn.events.models import Event, Question
+from peerlearn.events import chat, questions, services, sockets, sockets_qa
+from peerlearn.events.forms import (
+    ChatMessageForm,
+    QuestionForm,
+    RemoveQuestionForm,
+    ReportMessageForm,
+    RsvpForm,
+    VoteForm,
+)
+from peerlearn.events.models import ChatMessage, Event, Question
 from peerlearn.events.views import bp
 from peerlearn.extensions import db
+from peerlearn.moderation import services as moderation
+from peerlearn.moderation.limits import report_limit
+from peerlearn.moderation.models import FlagReason
 from peerlearn.permissions import Action, authorize, can, signed_in, visible_or_404
 
 #: How the Q&A can be sorted (``?qa=``): most votes first, or in the order asked.
@@ -52,14 +63,20 @@ def live_panel(
     moderator = can(current_user, Action.moderate, event)
     voted = set(questions.voted_ids(event, viewer)) if viewer else set()
     asked = [
-        {**_shown(questions.payload(q)), "voted": q.id in voted}
-        for q in questions.for_event(event, _qa_order())  # type: ignore[arg-type]
-        if moderator or q.status.value != "dismissed"
+        {
+            **_shown(questions.payload(q)),
+            "voted": q.id in voted,
+            "removable": can(current_user, Action.delete, q),
+        }
+        for q in questions.for_event(event, current_user, _qa_order())  # type: ignore[arg-type]
     ]
     return {
         "open": state["open"],
         "state": state,
-        "messages": [_shown(chat.payload(m)) for m in messages],
+        "messages": [
+            {**_shown(chat.payload(m, moderator)), "reportable": can(current_user, Action.flag, m)}
+            for m in messages
+        ],
         "pinned": [_shown(chat.payload(m)) for m in chat.pinned_messages(event)],
         "questions": asked,
         "qa_order": _qa_order(),
@@ -69,12 +86,19 @@ def live_panel(
         "me": viewer.id if viewer else None,
         "message_form": message_form or ChatMessageForm(prefix="message", formdata=None),
         "question_form": question_form or QuestionForm(prefix="question", formdata=None),
+        "report_form": ReportMessageForm(formdata=None),
+        # For the live chat's own Report control on messages that arrive after the page.
+        "report_reasons": [[r.value, r.label] for r in FlagReason]
+        if viewer and not event.space.archived
+        else [],
     }
 
 
 def _event_page(event: Event, **live_forms: Any) -> str:
     going, waiting = services.attendees(event)
     mine = services.rsvp_of(current_user, event)
+    # 1 for the next place to come free; None unless they are waiting.
+    queued = next((n for n, r in enumerate(waiting, 1) if mine and r.user_id == mine.user_id), None)
     form = RsvpForm(data={"status": mine.status.value} if mine else None)
     live = live_panel(event, **live_forms)
     now = utcnow()
@@ -89,6 +113,7 @@ def _event_page(event: Event, **live_forms: Any) -> str:
         going=going,
         waiting=waiting,
         mine=mine,
+        queued=queued,
         form=form,
         finished=event.ends_at < now,
         live=live,
@@ -116,21 +141,25 @@ def _may_send(event: Event, bucket: str) -> None:
 
 @dataclass(frozen=True)
 class _PlainPost:
-    """What a plain form posts: its form, the service storing it, its contract payload, and what
-    the page says afterwards."""
+    """What a plain form posts: its form, the service storing it, how the live readers are told
+    of it, and what the page says afterwards."""
 
     form: type[ChatMessageForm | QuestionForm]
     store: Callable[..., tuple[Any, bool]]
-    shown: Callable[..., dict[str, Any]]
+    tell: Callable[[Any], None]
     done: str
+
+
+def _tell_message(message: Any) -> None:
+    sockets.broadcast("message", chat.payload(message), message.event_id)
 
 
 _POSTS = {
     "message": _PlainPost(
-        ChatMessageForm, chat.post_message, chat.payload, "Your message has been posted."
+        ChatMessageForm, chat.post_message, _tell_message, "Your message has been posted."
     ),
     "question": _PlainPost(
-        QuestionForm, questions.ask, questions.payload, "Your question has been added to the Q&A."
+        QuestionForm, questions.ask, sockets_qa.announce, "Your question has been added to the Q&A."
     ),
 }
 
@@ -153,7 +182,7 @@ def _post_from_form(event_id: int, name: str) -> str | tuple[str, int] | BaseRes
                 return _event_page(event, **{f"{name}_form": form}), 403
         else:
             if created:
-                sockets.broadcast(name, post.shown(item), event.id)
+                post.tell(item)
             flash(post.done, "success")
             return redirect(
                 url_for("events.detail", event_id=event.id, _anchor=f"{name}-{item.id}")
@@ -173,14 +202,47 @@ def ask_question(event_id: int) -> str | tuple[str, int] | BaseResponse:
     return _post_from_form(event_id, "question")
 
 
+@bp.post("/events/<int:event_id>/chat/<int:message_id>/report")
+@login_required
+@report_limit
+def report_message(event_id: int, message_id: int) -> BaseResponse:
+    """Report a message from the plain form beside it; the same rule as ``report_message``."""
+    event = visible_or_404(Event, event_id)
+    message = db.session.get(ChatMessage, message_id)
+    if message is None or message.event_id != event.id:
+        abort(404)
+    authorize(Action.flag, message)
+    form = ReportMessageForm()
+    if form.validate_on_submit():
+        try:
+            moderation.flag_chat_message(current_user, message, FlagReason(form.reason.data))
+        except moderation.ModerationError as error:
+            flash(error.message, "info")
+        else:
+            flash(
+                "Thank you. The message is hidden until a moderator has looked at it."
+                if message.hidden_at is not None
+                else "Thank you. The space's moderators will look at your report.",
+                "success",
+            )
+    else:
+        flash("Choose why you are reporting the message.", "error")
+    return redirect(url_for("events.detail", event_id=event.id, _anchor=f"message-{message.id}"))
+
+
+def _question_or_404(event: Event, question_id: int) -> Question:
+    question = db.session.get(Question, question_id)
+    if question is None or question.event_id != event.id:
+        abort(404)
+    return question
+
+
 @bp.post("/events/<int:event_id>/questions/<int:question_id>/vote")
 @login_required
 def vote(event_id: int, question_id: int) -> BaseResponse:
     event = visible_or_404(Event, event_id)
     authorize(Action.post, event)
-    question = db.session.get(Question, question_id)
-    if question is None or question.event_id != event.id:
-        abort(404)
+    question = _question_or_404(event, question_id)
     form = VoteForm()
     if form.validate_on_submit():
         up = form.up.data == "1"
@@ -188,9 +250,11 @@ def vote(event_id: int, question_id: int) -> BaseResponse:
             _may_send(event, "chat-vote")
             question = questions.vote(current_user, question, up)
         except chat.ChatError as error:
+            if error.code == "not_found":
+                abort(404)
             flash(error.message, "error")
         else:
-            sockets.broadcast("question", questions.payload(question), event.id)
+            sockets_qa.announce(question)
             done = "Your vote has been counted." if up else "Your vote has been taken back."
             flash(done, "success")
     order = _qa_order()
@@ -202,3 +266,38 @@ def vote(event_id: int, question_id: int) -> BaseResponse:
             _anchor=f"question-{question.id}",
         )
     )
+
+
+@bp.post("/events/<int:event_id>/questions/<int:question_id>/remove")
+@login_required
+def remove_question(event_id: int, question_id: int) -> BaseResponse:
+    """Withdraw your own question, or (moderators) remove anyone's, from the plain form on the
+    event page or the transcript; it goes from every live screen at once."""
+    event = visible_or_404(Event, event_id)
+    question = _question_or_404(event, question_id)
+    form = RemoveQuestionForm()
+    back = form.back.data if form.validate_on_submit() else "event"
+    if back == "transcript":
+        there = url_for("events.transcript", event_id=event.id, _anchor="questions")
+    else:
+        order = _qa_order()
+        there = url_for(
+            "events.detail",
+            event_id=event.id,
+            qa=None if order == "votes" else order,
+            _anchor="qa-heading",
+        )
+    if form.errors:
+        return redirect(there)
+    own = question.author_id == current_user.id
+    try:
+        if questions.remove(current_user, question):
+            sockets_qa.announce(question)
+    except chat.ChatError as error:
+        if error.code == "not_found":
+            abort(404)
+        flash(error.message, "error")
+    else:
+        flash("Your question has been withdrawn." if own else "The question has been removed.",
+              "success")  # fmt: skip
+    return redirect(there)

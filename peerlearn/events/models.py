@@ -8,12 +8,23 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import FetchedValue, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import (
+    FetchedValue,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    select,
+)
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
+from peerlearn.core.links import link_host
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Space
@@ -56,7 +67,10 @@ class Event(db.Model):
     """An online or in-person event run by a space."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_space_starts", "space_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_events_space_starts", "space_id", "starts_at"),
+        UniqueConstraint("created_by_id", "submission_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
@@ -67,7 +81,7 @@ class Event(db.Model):
     #: Stored in UTC; shown in Europe/London.
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]
-    #: The video call's address (http or https only).
+    #: The video call's address (:func:`~peerlearn.core.links.web_address_problem` says which).
     joining_url: Mapped[str | None] = mapped_column(String(500))
     venue: Mapped[str | None] = mapped_column(String(300))
     #: Places for people going; None means no limit. Past it, people join a waiting list.
@@ -84,6 +98,9 @@ class Event(db.Model):
     record_thread_id: Mapped[int | None] = mapped_column(
         ForeignKey("threads.id", ondelete="SET NULL")
     )
+    #: The scheduling form's one-time key, unique per moderator: the same form sent twice (a
+    #: double click) schedules one event.
+    submission_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -100,6 +117,17 @@ class Event(db.Model):
     @property
     def cancelled(self) -> bool:
         return self.cancelled_at is not None
+
+    @property
+    def joining_host(self) -> str | None:
+        """The host the joining link really goes to, shown beside it."""
+        return link_host(self.joining_url)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the event has ended: it takes no more answers, and can no longer be cancelled
+        or reinstated."""
+        return self.ends_at < utcnow()
 
 
 class Rsvp(db.Model):
@@ -123,7 +151,9 @@ class Rsvp(db.Model):
 
 
 class CalendarFeed(db.Model):
-    """A member's personal calendar feed: a secret address listing the events they are going to."""
+    """A member's personal calendar feed: a secret address listing the events they are going to
+    (and, if they choose, those they are interested in). The same secret opens their feed of each
+    space they may read (:func:`~peerlearn.events.calendars.space_feed_events`)."""
 
     __tablename__ = "calendar_feeds"
 
@@ -131,6 +161,8 @@ class CalendarFeed(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_feed_token)
+    #: Also list the events answered "interested" (marked TENTATIVE, not shown as busy).
+    include_interested: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -164,8 +196,18 @@ class ChatMessage(db.Model):
     #: Set while a moderator has pinned the message above the chat.
     pinned_at: Mapped[datetime | None]
     pinned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Set while the message is hidden from everyone but the space's moderators: reported as
+    #: patient-identifiable information, or hidden by a moderator from their queue. Unlike a
+    #: removal, a moderator can restore it.
+    hidden_at: Mapped[datetime | None]
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    event: Mapped[Event] = relationship()
+
+    @property
+    def shown(self) -> bool:
+        """Whether everyone who reads the chat sees its text (not removed, not hidden)."""
+        return self.deleted_at is None and self.hidden_at is None
 
 
 @sa_event.listens_for(ChatMessage, "before_insert")
@@ -205,8 +247,9 @@ class QuestionStatus(enum.StrEnum):
 
 
 class Question(db.Model):
-    """A question in an event's Q&A, voted up by members and marked by moderators. Like chat
-    messages, the author's ``client_id`` makes a resend return the same row."""
+    """A question in an event's Q&A, voted up by members, marked by moderators, and withdrawn by
+    its asker or removed by a moderator. Like chat messages, the author's ``client_id`` makes a
+    resend return the same row."""
 
     __tablename__ = "questions"
     __table_args__ = (UniqueConstraint("author_id", "client_id"),)
@@ -225,8 +268,14 @@ class Question(db.Model):
     )
     #: The number of QuestionVote rows, kept in step by the vote service for sorting.
     vote_count: Mapped[int] = mapped_column(default=0)
+    #: Set when its asker withdrew it or a moderator removed it: from then on it is shown to
+    #: nobody, moderators included, and nobody may act on it. The row and its text stay, with
+    #: who removed it, for the audit trail (``questions.remove``).
+    removed_at: Mapped[datetime | None]
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    event: Mapped[Event] = relationship()
 
 
 class QuestionVote(db.Model):

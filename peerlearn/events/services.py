@@ -1,48 +1,49 @@
-"""Event rules and transactions: scheduling in London time, RSVP with capacity and a waiting list,
-and calendar files (one event, or a member's personal feed) made with icalendar."""
+"""Event rules and transactions: scheduling in London time, and RSVP with capacity and a waiting
+list. Calendar files are in :mod:`peerlearn.events.calendars`."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
-from icalendar import Event as CalendarEvent
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
-from peerlearn.core.db import hold, insert_into, send_committed, utcnow
+from peerlearn.core.db import hold, send_committed, utcnow
 from peerlearn.core.errors import RuleError
-from peerlearn.core.signals import event_changed, place_given, standing_changing
+from peerlearn.core.links import web_address_problem
+from peerlearn.core.signals import (
+    event_cancelled,
+    event_changed,
+    event_rearranged,
+    event_reinstated,
+    place_given,
+    standing_changing,
+)
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
+from peerlearn.events.changes import Arrangements, Rearrangement
 from peerlearn.events.models import (
-    CalendarFeed,
     Event,
     EventComponent,
     Rsvp,
     RsvpStatus,
-    new_feed_token,
 )
 from peerlearn.extensions import db
 from peerlearn.permissions import (
     Action,
-    Actor,
     can,
     event_filter,
     forget_standing,
-    remember_memberships,
 )
 from peerlearn.spaces.models import Membership, Space
 
 #: Events happen in England: times are entered and shown in London time, stored in UTC.
 LONDON = ZoneInfo("Europe/London")
 MAX_TITLE = 200
-#: How long cancelled and past events stay in personal feeds, so calendars can update them.
-FEED_HISTORY = timedelta(days=90)
 
 
 class EventError(RuleError):
@@ -84,6 +85,8 @@ class EventDraft:
     venue: str | None = None
     capacity: int | None = None
     components: tuple[ImpactComponent, ...] = ()
+    #: The scheduling form's one-time key: sending the same form twice schedules one event.
+    submission_key: str | None = None
 
 
 def _apply(event: Event, draft: EventDraft) -> None:
@@ -94,6 +97,9 @@ def _apply(event: Event, draft: EventDraft) -> None:
         raise EventError("The event must end after it starts", field="end_time")
     if not draft.joining_url and not draft.venue:
         raise EventError("Enter a joining link or a venue", field="joining_url")
+    problem = draft.joining_url and web_address_problem(draft.joining_url)
+    if problem:
+        raise EventError(problem, field="joining_url")
     if draft.capacity is not None and draft.capacity < 1:
         raise EventError("Capacity must be 1 or more, or left empty", field="capacity")
     event.title = title
@@ -112,44 +118,142 @@ def _apply(event: Event, draft: EventDraft) -> None:
 
 
 def create_event(actor: User, space: Space, draft: EventDraft) -> Event:
-    """Schedule an event in a space."""
+    """Schedule an event in a space. The same form sent again (``draft.submission_key``: a
+    double click, a resend after a lost response) returns the event it scheduled, which is made
+    once even when both arrive at the same moment (the key is unique per moderator)."""
+    previous = _scheduled_with(actor, draft.submission_key)
+    if previous is not None:
+        return previous
     if space.archived:
         raise EventError("This space is archived, so it cannot have new events")
-    event = Event(space=space, created_by=actor)
+    event = Event(space=space, created_by=actor, submission_key=draft.submission_key)
     _apply(event, draft)
     db.session.add(event)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()  # the other sending of the form was first
+        previous = _scheduled_with(actor, draft.submission_key)
+        if previous is None:
+            raise
+        return previous
     record("event.created", actor=actor, space=space, event_id=event.id, title=event.title)
     db.session.commit()
     event_changed.send(event)
     return event
 
 
-def update_event(actor: User, event: Event, draft: EventDraft) -> None:
-    """Change an event; calendars see the same UID with a higher SEQUENCE."""
+def _scheduled_with(actor: User, key: str | None) -> Event | None:
+    if not key:
+        return None
+    return db.session.scalar(
+        select(Event).where(Event.created_by_id == actor.id, Event.submission_key == key)
+    )
+
+
+class MovesIntoPast(EventError):
+    """A change would move an event people have answered into the past: the moderator is asked
+    to confirm it (:func:`update_event`)."""
+
+
+def update_event(actor: User, event: Event, draft: EventDraft, *, into_past: bool = False) -> None:
+    """Change an event; calendars see the same UID with a higher SEQUENCE. Any date may be
+    given, past ones too (to correct a mistyped date, or record an event after it), as Indico
+    allows; but moving an event that people have answered into the past is made only once
+    confirmed (``into_past``; :class:`MovesIntoPast` asks): it then takes no more answers, the
+    answers stay as the record, and nobody waiting is given a place (:func:`_promote_waiting`).
+    Places are never cut below the number taken (:func:`_check_places`). The event is held and
+    read again first, so that a cancellation or an answer made a moment ago counts. Those who
+    answered it are told of a new time or place once it commits (:data:`event_rearranged`)."""
+    hold_event(event)
+    db.session.refresh(event, ["cancelled_at", "ends_at"])
     if event.cancelled:
         raise EventError("This event was cancelled, so it cannot be changed")
+    _check_places(event, draft.capacity)
+    if not into_past and not event.finished and draft.ends_at < utcnow():
+        answered = _answer_count(event)
+        if answered:
+            raise MovesIntoPast(
+                f"{answered} {'person has' if answered == 1 else 'people have'} answered this "
+                "event. Once it is in the past, nobody can answer it or change their answer, "
+                "nobody on the waiting list will be given a place, and the answers stay as the "
+                "record of who came."
+            )
+    was, was_link = Arrangements.of(event), event.joining_url
     _apply(event, draft)
     event.sequence += 1
+    if change := Rearrangement.since(was, was_link, event):
+        send_committed(db.session, event_rearranged, event, by=actor, change=change)
     record("event.updated", actor=actor, space=event.space, event_id=event.id, title=event.title)
-    hold_event(event)
     _promote_waiting(event)  # more places than before go to the people waiting longest
     db.session.commit()
     event_changed.send(event)
 
 
+def _check_places(event: Event, capacity: int | None) -> None:
+    """Refuse fewer places than people already have (as Eventbrite refuses fewer tickets than
+    it has sold): each was told they have a place, and the waiting list counts on nobody
+    holding a place beyond the limit. Someone who can no longer come gives theirs up."""
+    taken = _places_taken(event)
+    if capacity is not None and capacity < taken:
+        raise EventError(
+            f"{taken} {'person is' if taken == 1 else 'people are'} going, so there must be at "
+            f"least {taken} {'place' if taken == 1 else 'places'}. Enter {taken:,} or more, or "
+            "leave it empty for no limit",
+            field="capacity",
+        )
+
+
+def _answer_count(event: Event) -> int:
+    query = select(func.count()).select_from(Rsvp).where(Rsvp.event_id == event.id)
+    return db.session.scalar(query) or 0
+
+
+def check_cancellable(event: Event) -> None:
+    """Refuse to cancel an event that has finished: it took place, and marking it "will not go
+    ahead" (and CANCELLED in calendars) would rewrite the record of who came."""
+    if event.finished:
+        raise EventError("This event has finished, so it cannot be cancelled")
+
+
 def cancel_event(actor: User, event: Event) -> bool:
-    """Cancel an event; it stays listed (and in calendars) marked as cancelled. The event is
-    held first (:func:`hold_event`) and read again, so that a cancellation pressed twice, or by
-    two moderators at once, is made and audited once, and an answer given at that moment is
-    either in before it or refused. Returns whether this call cancelled it."""
+    """Cancel an event that has not finished (:func:`check_cancellable`); it stays listed (and
+    in calendars) marked as cancelled, with its answers kept, so that it can be reinstated
+    (:func:`reinstate_event`). The event is held first (:func:`hold_event`) and read again, so
+    that a cancellation pressed twice, or by two moderators at once, is made and audited once,
+    and an answer given at that moment is either in before it or refused. Returns whether this
+    call cancelled it."""
     hold_event(event)
-    db.session.refresh(event, ["cancelled_at", "sequence"])
+    db.session.refresh(event, ["cancelled_at", "sequence", "ends_at"])
     if event.cancelled:
         return False
+    check_cancellable(event)
     event.cancelled_at = utcnow()
     event.sequence += 1
     record("event.cancelled", actor=actor, space=event.space, event_id=event.id, title=event.title)
+    send_committed(db.session, event_cancelled, event, by=actor)
+    db.session.commit()
+    event_changed.send(event)
+    return True
+
+
+def reinstate_event(actor: User, event: Event) -> bool:
+    """Take back the cancellation of an event that has not finished: it goes ahead again with
+    the answers it had, and calendars see the same UID, CONFIRMED, with a higher SEQUENCE. Held
+    and read again like a cancellation, so that pressed twice it is reinstated and audited once.
+    Those who answered it, who were told it was cancelled, are told once it commits
+    (:data:`event_reinstated`). Returns whether this call reinstated it."""
+    hold_event(event)
+    db.session.refresh(event, ["cancelled_at", "sequence", "ends_at"])
+    if not event.cancelled:
+        return False
+    if event.finished:
+        raise EventError("This event has finished, so it cannot be reinstated")
+    event.cancelled_at = None
+    event.sequence += 1
+    record("event.reinstated", actor=actor, space=event.space, event_id=event.id, title=event.title)
+    send_committed(db.session, event_reinstated, event, by=actor)
+    _promote_waiting(event)  # places given up while it was cancelled
     db.session.commit()
     event_changed.send(event)
     return True
@@ -198,13 +302,18 @@ def rsvp_of(user: object, event: Event) -> Rsvp | None:
     return db.session.get(Rsvp, (event.id, user.id))  # type: ignore[attr-defined]
 
 
+#: Who answered "going" first (ties, in the same instant, by id): the waiting list's order.
+ANSWER_ORDER = (Rsvp.created_at, Rsvp.user_id)
+
+
 def attendees(event: Event) -> tuple[list[Rsvp], list[Rsvp]]:
-    """Who is going (in the order they answered) and who is on the waiting list."""
+    """Who is going (in the order they answered) and who is on the waiting list, in the order
+    places come to them."""
     rows = db.session.scalars(
         select(Rsvp)
         .where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.going)
         .options(selectinload(Rsvp.user).selectinload(User.organisation))
-        .order_by(Rsvp.created_at, Rsvp.user_id)
+        .order_by(*ANSWER_ORDER)
     ).all()
     return [r for r in rows if not r.waitlisted], [r for r in rows if r.waitlisted]
 
@@ -265,11 +374,13 @@ def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
     asked again once the person's standing and the event are held (:func:`hold_standing`): a
     removal, ban, deactivation or change of role committed since the request's own check refuses
     the answer (:class:`MayNotAnswer`)."""
-    if event.ends_at < utcnow():
-        raise EventError("This event has finished")
     hold_standing(user, event)
     hold_event(event)
-    db.session.refresh(event, ["cancelled_at"])  # as held: cancelled a moment ago, no answer
+    # As held: cancelled, or moved into the past, a moment ago, it takes no answer; its places
+    # cut a moment ago, they count.
+    db.session.refresh(event, ["cancelled_at", "ends_at", "capacity"])
+    if event.finished:
+        raise EventError("This event has finished")
     if event.cancelled:
         raise EventError("This event was cancelled")
     if not can(user, Action.post, event):
@@ -328,6 +439,7 @@ def withdraw_answers(user: User, space: Space | None = None) -> None:
         if can(user, Action.attend, event):
             continue
         hold_event(event)
+        db.session.refresh(event, ["cancelled_at", "ends_at", "capacity"])  # as held
         rsvp = db.session.get(Rsvp, (event.id, user.id), populate_existing=True)
         if rsvp is None:
             continue
@@ -352,7 +464,12 @@ def _withdraw_on_narrowing(user: User, space: Space | None, **_: Any) -> None:
 def _promote_waiting(event: Event) -> None:
     """Give free places to the people waiting longest, in the caller's transaction, which holds
     the event's places (:func:`hold_event`). Those given one are told once it commits
-    (:data:`~peerlearn.core.signals.place_given`), and never if it does not."""
+    (:data:`~peerlearn.core.signals.place_given`), and never if it does not. Nobody is given a
+    place at an event that has finished (they would be told, urgently, of a place at an event
+    that is over) or that is cancelled (reinstating it gives the places then:
+    :func:`reinstate_event`); they stay on its waiting list."""
+    if event.finished or event.cancelled:
+        return
     if event.capacity is None:
         waiting = db.session.scalars(
             select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.waitlisted.is_(True))
@@ -364,7 +481,7 @@ def _promote_waiting(event: Event) -> None:
         waiting = db.session.scalars(
             select(Rsvp)
             .where(Rsvp.event_id == event.id, Rsvp.waitlisted.is_(True))
-            .order_by(Rsvp.created_at, Rsvp.user_id)
+            .order_by(*ANSWER_ORDER)
             .limit(free)
         ).all()
     for rsvp in waiting:
@@ -372,109 +489,3 @@ def _promote_waiting(event: Event) -> None:
     if waiting:
         given = [rsvp.user_id for rsvp in waiting]
         send_committed(db.session, place_given, event, user_ids=given)
-
-
-# Calendars --------------------------------------------------------------------------------------
-
-
-def _vevent(event: Event, attending: bool) -> CalendarEvent:
-    """The event as a calendar entry; its joining link only for those ``attending`` (see
-    :func:`calendar_for`)."""
-    item = CalendarEvent()
-    item.add("uid", event.uid)
-    item.add("sequence", event.sequence)
-    item.add("dtstamp", event.updated_at or utcnow())
-    item.add("last-modified", event.updated_at or utcnow())
-    item.add("dtstart", event.starts_at.astimezone(UTC))
-    item.add("dtend", event.ends_at.astimezone(UTC))
-    item.add("summary", event.title)
-    page = external_url("events.detail", event_id=event.id)
-    description = event.description_source.strip()
-    link = event.joining_url if attending else None
-    if link:
-        description = f"Join online: {link}\n\n{description}"
-    elif event.joining_url:
-        description = (
-            f"Online: members of {event.space.name} get the joining link.\n\n{description}"
-        )
-    item.add("description", f"{description}\n\nEvent page: {page}".strip())
-    item.add("url", page)
-    item.add("location", event.venue or link or "Online")
-    item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
-    return item
-
-
-def calendar_for(events: list[Event], name: str, reader: Actor) -> bytes:
-    """An iCalendar file for some events (PUBLISH: works in Outlook and Google Calendar), as
-    ``reader`` may have it: the joining link only in the events they may attend, the rule the
-    event page follows (``Action.attend``)."""
-    remember_memberships(reader, {event.space_id for event in events})
-    calendar = Calendar()
-    calendar.add("prodid", "-//peerlearn//events//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
-    for event in events:
-        calendar.add_component(_vevent(event, can(reader, Action.attend, event)))
-    return calendar.to_ical()
-
-
-def feed_for(user: User) -> CalendarFeed:
-    """The member's calendar feed, made on first use (two first uses at once make one)."""
-    feed = db.session.get(CalendarFeed, user.id)
-    if feed is None:
-        db.session.execute(
-            insert_into(db.session, CalendarFeed.__table__)
-            .values(user_id=user.id, token=new_feed_token(), created_at=utcnow())
-            .on_conflict_do_nothing()
-        )
-        db.session.commit()
-        feed = db.session.get_one(CalendarFeed, user.id)
-    return feed
-
-
-def renew_feed(user: User) -> CalendarFeed:
-    """Replace the feed's secret address; the old one stops working at once."""
-    token, now = new_feed_token(), utcnow()
-    db.session.execute(
-        insert_into(db.session, CalendarFeed.__table__)
-        .values(user_id=user.id, token=token, created_at=now)
-        .on_conflict_do_update(index_elements=["user_id"], set_={"token": token, "created_at": now})
-    )
-    db.session.commit()
-    return db.session.get_one(CalendarFeed, user.id)
-
-
-def feed_owner(token: str) -> User | None:
-    """The active member a feed address belongs to, if it is current."""
-    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token == token))
-    if feed is None:
-        return None
-    user = db.session.get(User, feed.user_id)
-    return user if user is not None and user.active else None
-
-
-def feed_events(user: User) -> list[Event]:
-    """The events the member is going to (cancelled ones too, so calendars drop them), that
-    they may still see, from the last 90 days onwards."""
-    going = select(Rsvp.event_id).where(
-        Rsvp.user_id == user.id, Rsvp.status == RsvpStatus.going, Rsvp.waitlisted.is_(False)
-    )
-    return list(
-        db.session.scalars(
-            select(Event)
-            .where(
-                Event.id.in_(going),
-                event_filter(user),
-                Event.ends_at >= utcnow() - FEED_HISTORY,
-            )
-            .options(selectinload(Event.space))
-            .order_by(Event.starts_at)
-        )
-    )
-
-
-def feed_url(user: User) -> str:
-    """The absolute address to paste into a calendar app."""
-    return external_url("events.feed", token=feed_for(user).token)

@@ -4,9 +4,9 @@ Every client event takes an acknowledgement answered ``{"ok": true, ...}`` or
 ``{"ok": false, "error": {"code": ..., "message": ...}}``. The permission policy is asked on every
 event, not only on joining; a malformed payload gets an error acknowledgement and never reaches
 the database. Broadcasts happen only after the change is committed. This module holds the
-connection, joining, messages and presence; ``sockets_qa.py`` the Q&A,
-``sockets_moderation.py`` the moderators' tools, and ``sockets_access.py`` dropping people from
-chats they may no longer read.
+connection, joining, messages and presence; ``sockets_qa.py`` the Q&A (and which screens are told
+what of it), ``sockets_moderation.py`` the moderators' tools, and ``sockets_access.py`` dropping
+people from chats they may no longer read.
 """
 
 import functools
@@ -286,8 +286,8 @@ def disconnect(reason: object = None) -> None:
 def join(data: dict[str, Any]) -> dict[str, Any]:
     """Enter an event's chat: the messages after ``after_id`` (or the latest 50), the ids up to
     ``after_id`` of removed messages (a rejoin after a disconnect catches up on removals too), its
-    state, presence, questions and pinned messages; everyone in the room gets the new presence
-    list."""
+    state, presence, the questions the member may see and pinned messages; everyone in the room
+    gets the new presence list."""
     event = event_from(data)
     after_id = whole_number(data, "after_id", required=False)
     user = current_user._get_current_object()
@@ -296,18 +296,20 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
     people = presence.people(event.id)
     presence_changed(event.id, people)
     state = chat.state(event, user)
+    moderator = can(user, Action.moderate, event)
     return {
-        "messages": [chat.payload(m) for m in chat.history(event, after_id)],
+        "messages": [chat.payload(m, moderator) for m in chat.history(event, after_id)],
         "deleted_ids": chat.deleted_ids(event, after_id) if after_id is not None else [],
+        "hidden_ids": chat.hidden_ids(event, after_id) if after_id is not None else [],
         "open": state["open"],
         "state": state,
         "presence": people,
-        "questions": [questions.payload(q) for q in questions.for_event(event)],
+        "questions": [questions.payload(q) for q in questions.for_event(event, user)],
         "voted": questions.voted_ids(event, user),
         "pinned": [chat.payload(m) for m in chat.pinned_messages(event)],
         "me": {
             "id": user.id,
-            "moderator": can(user, Action.moderate, event),
+            "moderator": moderator,
             "muted": chat.is_muted(event, user),
         },
     }
@@ -322,9 +324,11 @@ def catch_up(data: dict[str, Any]) -> dict[str, Any]:
     event = event_from(data)
     after_id: int = whole_number(data, "after_id")  # type: ignore[assignment]
     rate_limit("chat-catch-up")
+    moderator = can(current_user, Action.moderate, event)
     return {
-        "messages": [chat.payload(m) for m in chat.history(event, after_id)],
+        "messages": [chat.payload(m, moderator) for m in chat.history(event, after_id)],
         "deleted_ids": chat.deleted_ids(event, after_id),
+        "hidden_ids": chat.hidden_ids(event, after_id),
     }
 
 
@@ -345,13 +349,13 @@ def send(data: dict[str, Any]) -> dict[str, Any]:
 @socketio.on("delete", namespace=NAMESPACE)
 @acknowledged
 def delete(data: dict[str, Any]) -> dict[str, Any]:
-    """Remove a message: its author, or the space's moderators."""
+    """Remove a message: its author, or the space's moderators (the policy's ``delete``)."""
     message, event = message_from(data)
-    moderator = can(current_user, Action.moderate, event)
-    if message.author_id != current_user.id and not moderator:
-        raise Refused("forbidden", "You can only remove your own messages")
-    if not moderator and not can(current_user, Action.post, event):
+    if not can(current_user, Action.delete, message):
+        if message.author_id != current_user.id:
+            raise Refused("forbidden", "You can only remove your own messages")
         raise Refused("forbidden", "Only members of the space can take part in this chat")
+    moderator = can(current_user, Action.moderate, event)
     chat.delete_message(current_user, message, moderator=moderator)
     broadcast("message_deleted", {"id": message.id}, event.id)
     return {}

@@ -1,16 +1,19 @@
-"""The moderators' chat tools on the ``/live`` namespace (pin, mute, slow mode, close, reopen), and
-telling a chat at once when its event is edited or cancelled.
+"""The moderators' chat tools on the ``/live`` namespace (pin, mute, slow mode, close, reopen),
+members' reports of messages to them (``report_message``), and telling a chat at once when its
+event is edited or cancelled, or a message is hidden, restored or removed from the moderators'
+queue.
 Helpers and the acknowledgement rules are those of ``sockets.py``."""
 
 import logging
 from typing import Any
 
 from flask_login import current_user
+from limits import parse
 
 from peerlearn.accounts.models import User
-from peerlearn.core.signals import event_changed
+from peerlearn.core.signals import chat_message_changed, event_changed
 from peerlearn.events import chat
-from peerlearn.events.models import Event
+from peerlearn.events.models import ChatMessage, Event
 from peerlearn.events.sockets import (
     NAMESPACE,
     Refused,
@@ -20,10 +23,16 @@ from peerlearn.events.sockets import (
     broadcast_state,
     event_from,
     message_from,
+    text,
     whole_number,
 )
-from peerlearn.extensions import db, socketio
-from peerlearn.permissions import Action
+from peerlearn.extensions import db, limiter, socketio
+from peerlearn.moderation import services as moderation
+from peerlearn.moderation.models import FlagReason
+from peerlearn.permissions import Action, can
+
+#: Chat messages one member may report in an hour (as many as posts, by the report form).
+REPORT_LIMIT = parse("20/hour")
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +97,62 @@ def reopen(data: dict[str, Any]) -> dict[str, Any]:
     event = event_from(data, Action.moderate)
     chat.reopen(current_user, event)
     return _state_changed(event)
+
+
+def reason_from(data: dict[str, Any]) -> FlagReason:
+    """``data["reason"]``: one of the report reasons, or a ``bad_request`` naming them."""
+    value = text(data, "reason")
+    try:
+        return FlagReason(value)
+    except ValueError:
+        names = ", ".join(r.value for r in FlagReason)
+        raise Refused("bad_request", f"reason must be one of {names}") from None
+
+
+def may_report(message: ChatMessage) -> None:
+    """Refuse a report the policy does not allow (``flag``), saying why, or one over the
+    reporter's limit (:data:`REPORT_LIMIT`, shared with the report forms)."""
+    if not can(current_user, Action.flag, message):
+        if message.author_id == current_user.id:
+            raise Refused("forbidden", "You cannot report your own message")
+        if message.deleted_at is not None or message.hidden_at is not None:
+            raise Refused("gone", "That message has already been removed or hidden")
+        raise Refused("forbidden", "You cannot report messages in this chat")
+    if limiter.enabled and not limiter.limiter.hit(REPORT_LIMIT, "report", str(current_user.id)):
+        raise Refused("rate_limited", "You have made a lot of reports: try again later")
+
+
+@socketio.on("report_message", namespace=NAMESPACE)
+@acknowledged
+def report_message(data: dict[str, Any]) -> dict[str, Any]:
+    """Report a message to the space's moderators (once per person and message). A member's
+    report of patient-identifiable information hides it at once (``message_hidden``)."""
+    message, _ = message_from(data)
+    reason = reason_from(data)
+    note = text(data, "note") if data.get("note") is not None else ""
+    may_report(message)
+    try:
+        moderation.flag_chat_message(current_user, message, reason, note)
+    except moderation.ModerationError as error:
+        raise Refused("already_reported", error.message) from None
+    return {"hidden": message.hidden_at is not None}
+
+
+@chat_message_changed.connect
+def announce_message_change(message: ChatMessage, **_: Any) -> None:
+    """A message hidden, restored or removed by a moderation decision goes from (or comes back
+    to) every screen in its room at once: hidden, nobody's screen is sent its text again
+    (moderators' screens keep the text they have and mark it hidden)."""
+    try:
+        if message.deleted_at is not None:
+            broadcast("message_deleted", {"id": message.id}, message.event_id)
+        elif message.hidden_at is not None:
+            broadcast("message_hidden", {"id": message.id}, message.event_id)
+        else:
+            shown = chat.payload(message)
+            broadcast("message_restored", {"id": message.id, "message": shown}, message.event_id)
+    except Exception:  # the decision is committed; never fail the request over this
+        logger.exception("telling the chat about a moderation decision failed")
 
 
 @event_changed.connect

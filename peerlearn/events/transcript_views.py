@@ -26,7 +26,7 @@ def transcript(event_id: int) -> str:
         space=event.space,
         page=paginate(transcripts.messages_query(event), per_page=PER_PAGE),
         pinned=chat.pinned_messages(event),
-        questions=questions.for_event(event),
+        questions=questions.for_event(event, current_user),
         status_labels=transcripts.STATUS_LABELS,
         removed=transcripts.REMOVED,
         chat_open=chat.is_open(event),
@@ -46,7 +46,7 @@ def _download(body: str, mimetype: str, filename: str) -> Response:
 def transcript_markdown(event_id: int) -> Response:
     event = visible_or_404(Event, event_id)
     return _download(
-        transcripts.transcript_markdown(event),
+        transcripts.transcript_markdown(event, current_user),
         "text/markdown",
         transcripts.filename(event, "md"),
     )
@@ -88,7 +88,7 @@ def post_record(event_id: int) -> str | BaseResponse:
         existing=existing,
         opened=transcripts.chat_has_opened(event),
         title=transcripts.record_title(event),
-        preview=render_markdown(transcripts.record_body(event)),
+        preview=render_markdown(transcripts.record_body(event, current_user)),
     )
 
 

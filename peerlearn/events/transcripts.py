@@ -22,7 +22,7 @@ from peerlearn.events.models import ChatMessage, Event, Question, QuestionStatus
 from peerlearn.events.questions import for_event
 from peerlearn.events.services import hold_event, in_london
 from peerlearn.extensions import db
-from peerlearn.permissions import Action, can
+from peerlearn.permissions import Action, Actor, can
 
 #: What a removed message shows in its place, on the page and in the downloads.
 REMOVED = "Message removed"
@@ -125,7 +125,7 @@ def transcript_csv(event: Event) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for message in db.session.scalars(messages_query(event)):
-        deleted = message.deleted_at is not None
+        deleted = not message.shown  # removed, or hidden pending a report's review
         row = (
             message.id,
             _utc(message.created_at),
@@ -145,8 +145,10 @@ def _quoted(text: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in text.strip().splitlines())
 
 
-def transcript_markdown(event: Event) -> str:
-    """The whole record as Markdown: pinned messages, the Q&A, then the chat in order."""
+def transcript_markdown(event: Event, viewer: Actor) -> str:
+    """The whole record as Markdown, as ``viewer`` may see it: pinned messages, the Q&A (without
+    removed questions, and with dismissed ones only for the space's moderators and their
+    askers), then the chat in order."""
     lines = [
         f"# Transcript: {event.title}",
         "",
@@ -163,7 +165,7 @@ def transcript_markdown(event: Event) -> str:
         for m in pinned
     ] or ["None."]
     lines += ["", "## Questions", ""]
-    asked = for_event(event)
+    asked = for_event(event, viewer)
     for status in (QuestionStatus.answered, QuestionStatus.open, QuestionStatus.dismissed):
         group = [q for q in asked if q.status is status]
         if group:
@@ -181,9 +183,9 @@ def transcript_markdown(event: Event) -> str:
         count += 1
         organisation = author_organisation(message)
         who = f"{author_name(message)}" + (f" ({organisation})" if organisation else "")
-        pin = ", pinned" if message.pinned_at and not message.deleted_at else ""
+        pin = ", pinned" if message.pinned_at and message.shown else ""
         lines += [f"**{who}**, {in_london(message.created_at):%H:%M}{pin}", ""]
-        body = f"_{REMOVED}_" if message.deleted_at else message.body_source
+        body = message.body_source if message.shown else f"_{REMOVED}_"
         lines += [_quoted(body), ""]
     if not count:
         lines += ["Nobody wrote in the chat.", ""]
@@ -198,9 +200,10 @@ def record_title(event: Event) -> str:
     return f"Record: {event.title}"[:200]
 
 
-def record_body(event: Event) -> str:
-    """The record thread's opening post (Markdown): answered questions, pinned messages and
-    links, and where to find the whole transcript."""
+def record_body(event: Event, moderator: User) -> str:
+    """The record thread's opening post (Markdown), as the moderator posting it sees it: answered
+    questions (which every reader of the event sees; never a removed question, nor a dismissed
+    one), pinned messages and links, and where to find the whole transcript."""
     page = external_url("events.detail", event_id=event.id)
     transcript = external_url("events.transcript", event_id=event.id)
     lines = [
@@ -209,7 +212,7 @@ def record_body(event: Event) -> str:
         "**Answered questions**",
         "",
     ]
-    answered = [q for q in for_event(event) if q.status is QuestionStatus.answered]
+    answered = [q for q in for_event(event, moderator) if q.status is QuestionStatus.answered]
     lines += [
         f"- {_one_line(q.body_source)} "
         f"(asked by {escape_markdown(author_name(q))}, {_votes(q.vote_count)})"
@@ -268,7 +271,7 @@ def post_record(actor: User, event: Event) -> tuple[Thread, bool]:
     if earlier is None:
         draft = ThreadDraft(
             title=record_title(event),
-            body=record_body(event),
+            body=record_body(event, actor),
             components=tuple(event.components),
             tags=("event record",),
             submission_key=key,

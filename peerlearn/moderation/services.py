@@ -1,22 +1,31 @@
-"""Moderation: members' reports and the moderators' queues, hiding and restoring posts, and
-pinning, locking, hiding, slowing and moving threads. Every action is audited."""
+"""Moderation: members' reports and the moderators' queues, hiding and restoring posts and live
+chat messages, and pinning, locking, hiding, slowing and moving threads. Every action is audited.
+Posts and chat messages are reported into one queue under one rule (:func:`hides_at_once`)."""
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import change_if, utcnow
 from peerlearn.core.errors import RuleError
-from peerlearn.core.signals import post_removed, post_restored, thread_changed
+from peerlearn.core.signals import (
+    chat_message_changed,
+    post_removed,
+    post_restored,
+    thread_changed,
+)
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.discussions.removal import hold_thread, recount
 from peerlearn.discussions.services import tags_for
+from peerlearn.events import chat
+from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
 from peerlearn.moderation.models import Flag, FlagOutcome, FlagReason
 from peerlearn.permissions import Action, can, moderated_space_ids
 from peerlearn.spaces.models import Space
+from peerlearn.spaces.services import hold_space
 
 #: The slow-mode settings moderators can choose: seconds between one member's posts.
 SLOW_MODE_OPTIONS = [(0, "Off"), (60, "1 minute"), (300, "5 minutes"), (900, "15 minutes"),
@@ -27,54 +36,94 @@ class ModerationError(RuleError):
     """A rule about moderation was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
 
 
+def hides_at_once(reason: FlagReason, *, answerable: bool, reporters: int) -> bool:
+    """The one rule for a report hiding what it reports at once, pending a moderator's review:
+    patient-identifiable information must not stay on screen while someone decides. So that
+    hiding is not a tool for anyone with an account, it takes a reporter who may post in the
+    space (``answerable`` to its moderators), or a second person's report (``reporters``: the
+    people with an open report of it for this reason); until then the report waits in the queue
+    like any other."""
+    return reason is FlagReason.patient_information and (answerable or reporters > 1)
+
+
 def flag_post(reporter: User, post: Post, reason: FlagReason, note: str = "") -> Flag:
-    """Report a post. A report of patient-identifiable information hides it at once, pending a
-    moderator's review: such data must not stay on screen while someone decides. So that hiding
-    is not a tool for anyone with an account, it takes a reporter who may post in the space
-    (answerable to its moderators), or a second person's report; until then the report waits
-    in the queue like any other."""
+    """Report a post; it is hidden at once when :func:`hides_at_once` says so."""
     flag = Flag(post_id=post.id, reporter_id=reporter.id, reason=reason, note=note.strip()[:1000])
-    db.session.add(flag)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ModerationError("You have already reported this post") from None
+    _add_once(flag, "You have already reported this post")
     record("post.flagged", actor=reporter, subject=post.author, space=post.thread.space,
            post_id=post.id, reason=reason.value)  # fmt: skip
     db.session.commit()
-    if (
-        reason is FlagReason.patient_information
-        and post.hidden_at is None
-        and (can(reporter, Action.post, post.thread.space) or _reporters(post, reason) > 1)
+    if post.hidden_at is None and hides_at_once(
+        reason,
+        answerable=can(reporter, Action.post, post.thread.space),
+        reporters=_reporters(Flag.post_id == post.id, reason),
     ):
         set_post_hidden(reporter, post, True, reason="reported as patient-identifiable information")
     return flag
 
 
-def _reporters(post: Post, reason: FlagReason) -> int:
-    """How many people have an open report of ``post`` for ``reason``."""
+def flag_chat_message(
+    reporter: User, message: ChatMessage, reason: FlagReason, note: str = ""
+) -> Flag:
+    """Report a live chat message into the same queue as posts; it is hidden at once from
+    everyone but the space's moderators when :func:`hides_at_once` says so."""
+    flag = Flag(chat_message_id=message.id, reporter_id=reporter.id, reason=reason,
+                note=note.strip()[:1000])  # fmt: skip
+    _add_once(flag, "You have already reported this message")
+    event = message.event
+    record("chat.message_flagged", actor=reporter, subject=message.author, space=event.space,
+           event_id=event.id, message_id=message.id, reason=reason.value)  # fmt: skip
+    db.session.commit()
+    if message.hidden_at is None and hides_at_once(
+        reason,
+        answerable=can(reporter, Action.post, event.space),
+        reporters=_reporters(Flag.chat_message_id == message.id, reason),
+    ):
+        set_chat_message_hidden(
+            reporter, message, True, reason="reported as patient-identifiable information"
+        )
+    return flag
+
+
+def _add_once(flag: Flag, already: str) -> None:
+    """Store a report, or refuse a second one by the same person about the same thing."""
+    db.session.add(flag)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ModerationError(already) from None
+
+
+def _reporters(about: ColumnElement[bool], reason: FlagReason) -> int:
+    """How many people have an open report ``about`` one post or message for ``reason``."""
     return (
         db.session.scalar(
             select(func.count())
             .select_from(Flag)
-            .where(Flag.post_id == post.id, Flag.reason == reason, Flag.resolved_at.is_(None))
+            .where(about, Flag.reason == reason, Flag.resolved_at.is_(None))
         )
         or 0
     )
 
 
-def queue_query(actor: User, space: Space | None = None) -> Select[tuple[Post]]:
-    """Posts with open flags (newest report first) in the spaces the actor may moderate now."""
-    newest_flag = (
-        select(Flag.post_id, func.max(Flag.created_at).label("flagged_at"))
-        .where(Flag.resolved_at.is_(None))
-        .group_by(Flag.post_id)
+def _newest_open_flags(about: InstrumentedAttribute[int | None]) -> Subquery:
+    """When each post (or chat message, as ``about`` says) was last reported, among its open
+    reports: columns ``id`` and ``flagged_at``."""
+    return (
+        select(about.label("id"), func.max(Flag.created_at).label("flagged_at"))
+        .where(about.is_not(None), Flag.resolved_at.is_(None))
+        .group_by(about)
         .subquery()
     )
+
+
+def queue_query(actor: User, space: Space | None = None) -> Select[tuple[Post]]:
+    """Posts with open flags (newest report first) in the spaces the actor may moderate now."""
+    newest_flag = _newest_open_flags(Flag.post_id)
     query = (
         select(Post)
-        .join(newest_flag, newest_flag.c.post_id == Post.id)
+        .join(newest_flag, newest_flag.c.id == Post.id)
         .join(Thread, Thread.id == Post.thread_id)
         .where(Thread.space_id.in_(moderated_space_ids(actor, archived=False)))
         .options(
@@ -103,10 +152,40 @@ def open_flags(posts: list[Post]) -> dict[int, list[Flag]]:
     return flags
 
 
-def open_flag_count(actor: User, space: Space | None = None) -> int:
-    """How many posts wait in the actor's queue."""
-    query = queue_query(actor, space)
-    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+def reported_chat_messages(actor: User, space: Space | None = None) -> list[ChatMessage]:
+    """Live chat messages with open reports (newest report first) in the spaces the actor may
+    moderate now. Not paged, as the library's reports are not: each is someone's deliberate
+    act, and they wait on the queue's first page."""
+    newest_flag = _newest_open_flags(Flag.chat_message_id)
+    query = (
+        select(ChatMessage)
+        .join(newest_flag, newest_flag.c.id == ChatMessage.id)
+        .join(Event, Event.id == ChatMessage.event_id)
+        .where(Event.space_id.in_(moderated_space_ids(actor, archived=False)))
+        .options(
+            selectinload(ChatMessage.author),
+            selectinload(ChatMessage.event).selectinload(Event.space),
+        )
+        .order_by(newest_flag.c.flagged_at.desc(), ChatMessage.id.desc())
+    )
+    if space is not None:
+        query = query.where(Event.space_id == space.id)
+    return list(db.session.scalars(query))
+
+
+def open_chat_flags(messages: list[ChatMessage]) -> dict[int, list[Flag]]:
+    """The open reports on each chat message, oldest first, in one query."""
+    flags: dict[int, list[Flag]] = {}
+    if not messages:
+        return flags
+    for flag in db.session.scalars(
+        select(Flag)
+        .where(Flag.chat_message_id.in_([m.id for m in messages]), Flag.resolved_at.is_(None))
+        .options(selectinload(Flag.reporter))
+        .order_by(Flag.id)
+    ):
+        flags.setdefault(flag.chat_message_id, []).append(flag)  # type: ignore[arg-type]
+    return flags
 
 
 def resolve(
@@ -134,6 +213,69 @@ def resolve(
     db.session.commit()
     _announce(post, changed)
     return len(flags)
+
+
+def resolve_chat_message(actor: User, message: ChatMessage, decision: str) -> int:
+    """Decide on a reported chat message: ``hide`` it, ``restore`` it (dismissing its reports,
+    it is shown again), or ``delete`` it for good (as its author can). Returns how many open
+    reports the decision closed. The message's row is held first, so two moderators deciding
+    at once decide one after the other, each on the reports still open."""
+    if decision not in {"hide", "restore", "delete"}:
+        raise ValueError(decision)
+    _hold_chat_message(message)
+    flags = db.session.scalars(
+        select(Flag).where(Flag.chat_message_id == message.id, Flag.resolved_at.is_(None))
+    ).all()
+    outcome = FlagOutcome.dismissed if decision == "restore" else FlagOutcome.hidden
+    now = utcnow()
+    for flag in flags:
+        flag.resolved_at, flag.resolved_by_id, flag.outcome = now, actor.id, outcome
+    event = message.event
+    if flags:
+        record("flags.resolved", actor=actor, subject=message.author, space=event.space,
+               event_id=event.id, message_id=message.id, outcome=outcome.value,
+               reports=len(flags))  # fmt: skip
+    if decision == "delete":
+        changed = message.deleted_at is None
+        chat.delete_message(actor, message, moderator=True)  # commits
+    else:
+        changed = _change_chat_hidden(actor, message, decision == "hide")
+        db.session.commit()
+    if changed:
+        chat_message_changed.send(message)
+    return len(flags)
+
+
+def set_chat_message_hidden(
+    actor: User, message: ChatMessage, hidden: bool, reason: str = ""
+) -> None:
+    """Hide a chat message from everyone but the space's moderators, or show it again."""
+    _hold_chat_message(message)
+    changed = _change_chat_hidden(actor, message, hidden, reason)
+    db.session.commit()
+    if changed:
+        chat_message_changed.send(message)
+
+
+def _hold_chat_message(message: ChatMessage) -> None:
+    """Lock the message's row until the commit and read it again: another moderator may have
+    just decided on it (SQLite writes one at a time already)."""
+    db.session.refresh(message, with_for_update=True)
+
+
+def _change_chat_hidden(actor: User, message: ChatMessage, hidden: bool, reason: str = "") -> bool:
+    """Hide (and unpin) or restore a held message in the caller's transaction, audited, unless
+    it is so already or removed. Returns whether it changed."""
+    if message.deleted_at is not None or (message.hidden_at is not None) == hidden:
+        return False
+    message.hidden_at = utcnow() if hidden else None
+    if hidden:
+        message.pinned_at = message.pinned_by_id = None
+    event = message.event
+    record("chat.message_hidden" if hidden else "chat.message_restored", actor=actor,
+           subject=message.author, space=event.space, event_id=event.id, message_id=message.id,
+           reason=reason[:500] or None)  # fmt: skip
+    return True
 
 
 # Posts and threads ------------------------------------------------------------------------------
@@ -199,9 +341,15 @@ def set_slow_mode(actor: User, thread: Thread, seconds: int) -> None:
 
 
 def move_thread(actor: User, thread: Thread, target: Space) -> None:
-    """Move a thread to another space (the view checks the actor moderates both)."""
+    """Move a thread to another space (the view checks the actor moderates both). The thread,
+    then the target space, are held (:func:`~peerlearn.discussions.removal.hold_thread`,
+    :func:`~peerlearn.spaces.services.hold_space`: the order a reply holds them in), and the
+    target is checked as held: one archived a moment ago, after the page's check, takes no
+    thread, and an archive waits for a move under way."""
     if target.id == thread.space_id:
         raise ModerationError("The thread is already in that space", field="space_id")
+    hold_thread(thread)
+    hold_space(target)
     if target.archived:
         raise ModerationError("You cannot move a thread into an archived space", field="space_id")
     source = thread.space

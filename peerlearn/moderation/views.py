@@ -1,5 +1,5 @@
-"""Moderation pages: reporting a post, the queues (reported posts and library resources), and
-moderators' actions on threads."""
+"""Moderation pages: reporting a post, the queues (reported posts, live chat messages and library
+resources), moderators' decisions on them, and moderators' actions on threads."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -9,9 +9,11 @@ from wtforms import SelectChoice
 
 from peerlearn.core.pagination import paginate
 from peerlearn.discussions.models import Post, Thread
-from peerlearn.extensions import db, limiter
+from peerlearn.events.models import ChatMessage
+from peerlearn.extensions import db
 from peerlearn.moderation import services
 from peerlearn.moderation.forms import FlagForm, MoveThreadForm, SlowModeForm
+from peerlearn.moderation.limits import report_limit
 from peerlearn.moderation.models import FlagOutcome, FlagReason
 from peerlearn.permissions import (
     NETWORK,
@@ -31,13 +33,9 @@ def _back_to(post: Post) -> Response:
     return redirect(url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id))
 
 
-def _reporter_key() -> str:
-    return f"report:{current_user.id}"
-
-
 @bp.route("/posts/<int:post_id>/report", methods=["GET", "POST"])
 @login_required
-@limiter.limit("20 per hour", key_func=_reporter_key, methods=["POST"])
+@report_limit
 def report(post_id: int) -> str | Response:
     post = visible_or_404(Post, post_id)
     authorize(Action.flag, post)
@@ -77,13 +75,40 @@ def _queue(space: Space | None) -> str:
     """Reported posts, a page at a time, and every reported library resource (few: each report
     is someone's deliberate act), in the spaces the moderator moderates."""
     page = paginate(services.queue_query(current_user, space))
+    messages = services.reported_chat_messages(current_user, space) if page.page == 1 else []
     return render_template(
         "moderation/queue.html",
         space=space,
         page=page,
         flags=services.open_flags(page.items),
+        messages=messages,
+        message_flags=services.open_chat_flags(messages),
         reported=resource_reports.reported_resources(current_user, space),
     )
+
+
+#: A moderator's decisions on a reported chat message, and what the queue then says.
+_MESSAGE_DECISIONS = {
+    "hide": "The message is hidden from everyone but moderators.",
+    "restore": "The message is visible again and its reports are dismissed.",
+    "delete": "The message is removed from the chat.",
+}
+
+
+@bp.post("/chat-messages/<int:message_id>/moderate")
+@login_required
+def moderate_chat_message(message_id: int) -> Response:
+    message = visible_or_404(ChatMessage, message_id)
+    authorize(Action.moderate, message)
+    action = request.form.get("action", "")
+    if action in _MESSAGE_DECISIONS:
+        services.resolve_chat_message(current_user, message, action)
+        flash(_MESSAGE_DECISIONS[action], "success")
+    else:
+        flash("Choose hide, restore or remove.", "error")
+    if request.form.get("next") == "space":
+        return redirect(url_for("moderation.space_queue", slug=message.event.space.slug))
+    return redirect(url_for("moderation.network_queue", _anchor="reported-messages"))
 
 
 @bp.post("/posts/<int:post_id>/moderate")

@@ -2,7 +2,8 @@
 per space), signed unsubscribe links, the immediate e-mail sent once a page has been answered, and
 the ``send-digests`` run that sends digests and catches up on what could not be sent. A place
 given at an event is e-mailed at once unless the member chose no e-mail at all (for its space,
-or network-wide): it cannot wait for tomorrow's digest.
+or network-wide): it cannot wait for tomorrow's digest. An event's cancellation or new time or
+place follows the member's choice, as a thread's news does.
 
 Every notification is checked against the permission policy again when it is e-mailed, so a
 private space's activity never reaches anyone who has since left it. Each notification is claimed
@@ -29,6 +30,7 @@ from peerlearn.extensions import db
 from peerlearn.notifications.models import (
     EmailFrequency,
     Notification,
+    NotificationKind,
     NotificationSettings,
     SpaceEmailPreference,
 )
@@ -168,16 +170,16 @@ def _mail(user: User, items: list[Item], digest: bool) -> None:
         subject = f"peerlearn: {len(items)} new notification{'s' if len(items) != 1 else ''}"
     else:
         notification, about, _ = items[0]
-        place = "You have a place at " if notification.event_id else ""
-        subject = f"[{about.space.name}] {place}{about.title}"
+        subject = f"[{about.space.name}] {_news(notification)}{about.title}"
     context = {
         "user": user,
         "items": items,
         "digest": digest,
         "unsubscribe_url": unsubscribe,
         "settings_url": external_url("notifications.settings"),
+        # Every item links through its notification, which marks it read and goes on to the
+        # thread, post or event it is about.
         "link": lambda n: external_url("notifications.open", notification_id=n.id),
-        "event_link": lambda event: external_url("events.detail", event_id=event.id),
     }
     send_mail(
         user.email,
@@ -189,6 +191,19 @@ def _mail(user: User, items: list[Item], digest: bool) -> None:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+
+
+def _news(notification: Notification) -> str:
+    """What an e-mail's subject says before the title of the event it is about (nothing before a
+    thread's)."""
+    if notification.kind is NotificationKind.place_given:
+        return "You have a place at "
+    if notification.kind is NotificationKind.event_cancelled:
+        return "Cancelled: "
+    if notification.kind is NotificationKind.event_reinstated:
+        return "Going ahead after all: "
+    change = notification.rearrangement
+    return f"{change.headline}: " if change else ""
 
 
 def email_frequencies(user: User) -> Callable[[int | None], EmailFrequency]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
+from peerlearn.events.changes import Rearrangement
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Space
 
@@ -23,12 +25,16 @@ class NotificationKind(enum.StrEnum):
     new_thread = "new-thread"
     post_solved = "post-solved"
     post_helpful = "post-helpful"
-    #: A place at an event, from its waiting list (about an event, not a thread).
+    #: About an event (not a thread): a place at it, from its waiting list; or, for those who
+    #: answered it, its cancellation, its going ahead after all, or a new time or place.
     place_given = "place-given"
+    event_cancelled = "event-cancelled"
+    event_reinstated = "event-reinstated"
+    event_rearranged = "event-rearranged"
 
     @property
     def verb(self) -> str:
-        """What the actor did, for notifications about a thread (not :attr:`place_given`)."""
+        """What the actor did, for notifications about a thread (not an event)."""
         return {
             "reply-to-post": "replied to your post in",
             "reply-in-thread": "replied in",
@@ -83,6 +89,9 @@ class Notification(db.Model):
         ForeignKey("events.id", ondelete="CASCADE"), index=True
     )
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    #: For :attr:`NotificationKind.event_rearranged`, what the edit changed, as it was then
+    #: (:meth:`~peerlearn.events.changes.Rearrangement.as_json`): a later edit has its own.
+    change: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
     #: When it went out by e-mail (immediately or in a digest); None while still to send.
@@ -91,6 +100,11 @@ class Notification(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     space: Mapped[Space] = relationship()
+
+    @property
+    def rearrangement(self) -> Rearrangement | None:
+        """What an event's edit changed, for a notification of one."""
+        return Rearrangement.from_json(self.change) if self.change else None
 
 
 class NotificationSettings(db.Model):

@@ -1,7 +1,7 @@
 """Who hears about what: notification rows, the notification centre and the live header count.
 
-Fan-out listens to the discussion signals, and to events' places given from a waiting list;
-nothing here is called from the discussion or event views.
+Fan-out listens to the discussion signals, and to events' places given from a waiting list,
+cancellations and new times or places; nothing here is called from the discussion or event views.
 Every recipient is checked against the permission policy when a notification is made (for a
 thread, its ``follow``: they may read the thread, and are not banned from its space), and again
 when it is listed or counted: a private space's activity never reaches anyone outside it, even if
@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from socketio import PubSubManager
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -22,10 +22,15 @@ from peerlearn.core.cache import forget, remember
 from peerlearn.core.db import utcnow
 from peerlearn.core.deferred import after_response
 from peerlearn.core.signals import (
+    event_cancelled,
+    event_rearranged,
+    event_reinstated,
     place_given,
     post_created,
     post_edited,
     post_marked,
+    post_removed,
+    post_restored,
     thread_changed,
 )
 from peerlearn.discussions.models import (
@@ -35,7 +40,8 @@ from peerlearn.discussions.models import (
     Thread,
     ThreadSubscription,
 )
-from peerlearn.events.models import Event
+from peerlearn.events.changes import Rearrangement
+from peerlearn.events.models import Event, Rsvp, RsvpStatus
 from peerlearn.extensions import db, socketio
 from peerlearn.notifications.emails import send_immediate_ids
 from peerlearn.notifications.models import Notification, NotificationKind
@@ -164,7 +170,11 @@ def _told_before(user_id: int, kind: NotificationKind, actor_id: int, post_id: i
 @place_given.connect
 def _on_place_given(event: Event, user_ids: list[int]) -> None:
     """Tell each person given a place at the event from its waiting list (who may still see the
-    event), in the centre and by e-mail at once (:attr:`NotificationKind.urgent`)."""
+    event), in the centre and by e-mail at once (:attr:`NotificationKind.urgent`); nobody, if
+    the event has finished or been cancelled by now: a place there is no news, and an urgent
+    e-mail about it would send them to an event that is not happening."""
+    if event.finished or event.cancelled:
+        return
     readers = event_readers(event, user_ids)
     _deliver(
         [
@@ -173,6 +183,55 @@ def _on_place_given(event: Event, user_ids: list[int]) -> None:
                 kind=NotificationKind.place_given,
                 space_id=event.space_id,
                 event_id=event.id,
+            )
+            for user_id in sorted(readers)
+        ]
+    )
+
+
+@event_cancelled.connect
+def _on_event_cancelled(event: Event, by: User) -> None:
+    """Tell those who answered the event that it was cancelled."""
+    if event.ends_at >= utcnow():
+        _tell_answerers(event, NotificationKind.event_cancelled, by)
+
+
+@event_reinstated.connect
+def _on_event_reinstated(event: Event, by: User) -> None:
+    """Tell those who answered the event, and were told it was cancelled, that it goes ahead
+    after all (with their answers and places as they were)."""
+    _tell_answerers(event, NotificationKind.event_reinstated, by)
+
+
+@event_rearranged.connect
+def _on_event_rearranged(event: Event, by: User, change: Rearrangement) -> None:
+    """Tell those who answered the event its new time or place, and what it was before. An
+    event that had finished (its record put right afterwards) tells nobody."""
+    if change.was.ends_at >= utcnow():
+        _tell_answerers(event, NotificationKind.event_rearranged, by, change.as_json())
+
+
+def _tell_answerers(
+    event: Event, kind: NotificationKind, by: User, change: dict[str, Any] | None = None
+) -> None:
+    """Notify everyone who answered the event "going" (with a place or waiting for one) or
+    "interested", and may still see it, but not ``by``, who made the change; e-mail follows each
+    one's choice for the event's space."""
+    answered = select(Rsvp.user_id).where(
+        Rsvp.event_id == event.id,
+        Rsvp.status.in_([RsvpStatus.going, RsvpStatus.interested]),
+        Rsvp.user_id != by.id,
+    )
+    readers = event_readers(event, db.session.scalars(answered))
+    _deliver(
+        [
+            Notification(
+                user_id=user_id,
+                kind=kind,
+                actor_id=by.id,
+                space_id=event.space_id,
+                event_id=event.id,
+                change=change,
             )
             for user_id in sorted(readers)
         ]
@@ -191,6 +250,29 @@ def _on_thread_changed(thread: Thread) -> None:
     )
     if moved.rowcount:  # type: ignore[attr-defined]
         db.session.commit()
+    # Hidden, shown again or moved out of (or into) someone's sight: its notifications leave or
+    # rejoin their centres, so their header counts change too.
+    push_counts(_unread_by(Notification.thread_id == thread.id))
+
+
+@post_removed.connect
+@post_restored.connect
+def _on_post_removed_or_restored(post: Post) -> None:
+    """A post removed or hidden takes its notifications out of the centre (a hidden one comes
+    back when it is shown again): send the new counts to those who had it unread."""
+    # The thread's id too: it leads the lookup (``notifications.post_id`` has no index).
+    push_counts(
+        _unread_by((Notification.thread_id == post.thread_id) & (Notification.post_id == post.id))
+    )
+
+
+def _unread_by(about: ColumnElement[bool]) -> list[int]:
+    """The members with an unread notification matching ``about``."""
+    return list(
+        db.session.scalars(
+            select(Notification.user_id).where(about, Notification.read_at.is_(None)).distinct()
+        )
+    )
 
 
 # Reading ----------------------------------------------------------------------------------------
@@ -224,9 +306,10 @@ def unread_count(user: User) -> int:
 
 
 #: Seconds the header's count may be reused (the ``HEADER_COUNT_SECONDS`` setting; 0 turns it
-#: off). Changes made here (a new notification, one marked read) clear it at once; other changes
-#: to what the member may see (a hidden thread, a space left) show within this delay, and
-#: straight away in the notification centre.
+#: off). Changes made here (a new notification, one marked read) and to what notifications are
+#: about (a post removed, hidden or shown again; a thread hidden, shown again or moved) clear it
+#: at once, and push the new count to open pages; other changes to what the member may see (a
+#: space left or made private) show within this delay, and straight away in the centre.
 HEADER_COUNT_SECONDS = 5
 
 
@@ -242,12 +325,23 @@ def header_count(user: User) -> int:
     return remember(_header_count_key(user.id), seconds, lambda: unread_count(user))
 
 
+#: The centre's order: unread first, then newest first by the time each shows (ties, made in the
+#: same instant, by id). Ids follow creation in use, but not where rows are dated afterwards
+#: (the demo's, spread over weeks). Either order is a sort of the member's own rows, which
+#: ``ix_notifications_user_unread`` finds (docs/performance.md).
+CENTRE_ORDER = (
+    Notification.read_at.is_not(None),
+    Notification.created_at.desc(),
+    Notification.id.desc(),
+)
+
+
 def centre_query(user: User) -> Select[tuple[Notification]]:
     """The notification centre: unread first, newest first."""
     return (
         _visible(user)
         .options(selectinload(Notification.actor), selectinload(Notification.space))
-        .order_by(Notification.read_at.is_not(None), Notification.id.desc())
+        .order_by(*CENTRE_ORDER)
     )
 
 

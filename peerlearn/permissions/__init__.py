@@ -33,7 +33,7 @@ from werkzeug.local import LocalProxy
 
 from peerlearn.accounts.models import User
 from peerlearn.discussions.models import Post, Thread
-from peerlearn.events.models import Event
+from peerlearn.events.models import ChatMessage, Event, Question
 from peerlearn.extensions import db, login_manager
 from peerlearn.resources.models import Resource
 from peerlearn.spaces.models import (
@@ -58,11 +58,13 @@ class Action(enum.StrEnum):
     moderate = "moderate"  #: admit, remove and ban members; hide, pin, lock and move threads
     manage = "manage"  #: change its settings and members' roles
     edit = "edit"  #: change a post (its author, or a moderator)
-    delete = "delete"  #: remove a post, leaving a placeholder (its author, or a moderator)
-    flag = "flag"  #: report a post to the moderators
+    #: remove a post, leaving a placeholder, or a Q&A question (its author, or a moderator)
+    delete = "delete"
+    flag = "flag"  #: report a post or a live chat message to the moderators
     mark_helpful = "mark_helpful"  #: say someone else's post helped
     mark_solved = "mark_solved"  #: mark the answer to a question (its asker, or a moderator)
     attend = "attend"  #: take part in an event: get its joining link, see who is going
+    vote = "vote"  #: vote for a question in an event's live Q&A
     #: be told of its activity: follow it or its threads, be notified of replies, mentions and
     #: marks (readers who are not banned from it: a ban ends someone's part in a public space)
     follow = "follow"
@@ -270,56 +272,9 @@ def network_allows(user: Actor, action: Action | str) -> bool:
     return False
 
 
-def event_allows(
-    user: Actor, action: Action | str, event: Event, membership: Membership | None
-) -> bool:
-    """Rules for an event, given the user's membership of its space. Pure: no database access.
-
-    Anyone who can read the space can see its events; its members answer them (``post``);
-    its moderators edit and cancel them (``moderate``). Those two ``attend``: only they get the
-    joining link and see who is going, on the event page and in calendar files alike."""
-    action = Action(action)
-    space = event.space
-    if action in {Action.view, Action.list}:
-        return space_allows(user, Action.view, space, membership)
-    if action is Action.post:
-        return space_allows(user, Action.post, space, membership) and not event.cancelled
-    if action in {Action.moderate, Action.manage}:
-        return space_allows(user, Action.moderate, space, membership)
-    if action is Action.attend:
-        return event_allows(user, Action.post, event, membership) or event_allows(
-            user, Action.moderate, event, membership
-        )
-    return False
-
-
-def event_readers(event: Event, user_ids: Iterable[int]) -> set[int]:
-    """Which of these people may read the event now from a live connection: signed in (an active
-    account) and allowed to ``view`` it by :func:`event_allows`. For a whole chat room at once,
-    in two statements however many people are in it: the live chat asks it when who may read
-    changes."""
-    wanted = set(user_ids)
-    if not wanted:
-        return set()
-    memberships = {
-        membership.user_id: membership
-        for membership in db.session.scalars(
-            select(Membership).where(
-                Membership.space_id == event.space_id, Membership.user_id.in_(wanted)
-            )
-        )
-    }
-    return {
-        user.id
-        for user in db.session.scalars(select(User).where(User.id.in_(wanted)))
-        if signed_in(user) is not None
-        and event_allows(user, Action.view, event, memberships.get(user.id))
-    }
-
-
 def can(user: Actor, action: Action | str, target: Any) -> bool:
-    """May ``user`` do ``action`` to ``target`` (the network, a space, thread, post, event,
-    library resource or someone's membership of a space)?"""
+    """May ``user`` do ``action`` to ``target`` (the network, a space, thread, post, event, Q&A
+    question or chat message, library resource or someone's membership of a space)?"""
     if isinstance(target, Network):
         return network_allows(user, action)
     if isinstance(target, Space):
@@ -332,6 +287,10 @@ def can(user: Actor, action: Action | str, target: Any) -> bool:
         return post_allows(user, action, target, membership_of(user, target.thread.space))
     if isinstance(target, Event):
         return event_allows(user, action, target, membership_of(user, target.space))
+    if isinstance(target, Question):
+        return question_allows(user, action, target, membership_of(user, target.event.space))
+    if isinstance(target, ChatMessage):
+        return chat_message_allows(user, action, target, membership_of(user, target.event.space))
     if isinstance(target, Resource):
         return resource_allows(user, action, target, membership_of(user, target.space))
     if isinstance(target, Membership):
@@ -454,8 +413,8 @@ def event_filter(user: Actor, space_id: ColumnElement[int] | None = None) -> Col
 
 
 # Each part of the network has its rules, both faces side by side, in a module of this package:
-# discussions, memberships, the resource library, and the search index's copies of what those
-# read. They are part of this policy and imported from here like every other rule.
+# discussions, events and their live Q&A, memberships, the resource library, and the search
+# index's copies of what those read. They are part of this policy and imported from here like every other rule.
 from peerlearn.permissions.copies import (  # noqa: E402
     event_copy_filter as event_copy_filter,
 )
@@ -482,6 +441,24 @@ from peerlearn.permissions.discussions import (  # noqa: E402
 )
 from peerlearn.permissions.discussions import (  # noqa: E402
     thread_filter as thread_filter,
+)
+from peerlearn.permissions.events import (  # noqa: E402
+    chat_message_allows as chat_message_allows,
+)
+from peerlearn.permissions.events import (  # noqa: E402
+    event_allows as event_allows,
+)
+from peerlearn.permissions.events import (  # noqa: E402
+    event_readers as event_readers,
+)
+from peerlearn.permissions.events import (  # noqa: E402
+    question_allows as question_allows,
+)
+from peerlearn.permissions.events import (  # noqa: E402
+    question_filter as question_filter,
+)
+from peerlearn.permissions.events import (  # noqa: E402
+    question_readers as question_readers,
 )
 from peerlearn.permissions.memberships import (  # noqa: E402
     membership_allows as membership_allows,

@@ -1,5 +1,6 @@
 """The resource library's rules in the one permission policy: who may see, change and flag a
-resource (:func:`resource_allows`), and the same rule as SQL for lists and search
+resource (:func:`resource_allows`) and download each of its versions
+(:func:`version_downloadable`), and the same rule as SQL for lists and search
 (:func:`resource_filter`), kept side by side so they cannot drift apart."""
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from peerlearn.permissions import (
     signed_in,
     space_allows,
 )
-from peerlearn.resources.models import Classification, Resource, ResourceVisibility
+from peerlearn.resources.models import (
+    Classification,
+    Resource,
+    ResourceVersion,
+    ResourceVisibility,
+)
 from peerlearn.spaces.models import Membership, MemberState, Visibility
 
 #: The space visibility whose readers a resource's own visibility setting reaches.
@@ -52,6 +58,19 @@ def resource_allows(
     if resource.deleted_at is not None:
         return False
     return _allows_while_there(user, Action(action), resource, membership)
+
+
+def version_downloadable(user: Actor, version: ResourceVersion) -> bool:
+    """Whether the user may download this version of a file: whoever may view its resource,
+    except a version a moderator withdrew, which only the space's moderators may (to review it
+    or put things right)."""
+    resource = version.resource
+    membership = membership_of(user, resource.space)
+    if not resource_allows(user, Action.view, resource, membership):
+        return False
+    return version.withdrawn_at is None or resource_allows(
+        user, Action.moderate, resource, membership
+    )
 
 
 def removal_shown_to(user: Actor, resource: Resource) -> bool:

@@ -69,6 +69,15 @@ class LibraryFilterForm(FlaskForm):
         self.classification.choices = _choices("Any classification", _labelled(Classification))
         self.sort.choices = [SelectChoice(s.value, s.label) for s in Sort]
 
+    def unseen_space(self, spaces: list[Space] | None) -> str | None:
+        """The space asked for (``?space=``) when it is not among ``spaces``, the reader's: it
+        does not exist, or they may not see it. The filter is dropped, and the page says so the
+        same way for both, so it tells nobody whether a private space exists."""
+        asked = self.space.data
+        if spaces is None or not asked or any(s.slug == asked for s in spaces):
+            return None
+        return asked
+
     def filters(self, spaces: list[Space] | None = None) -> LibraryFilters:
         """The chosen filters; anything not among the choices is ignored."""
 

@@ -37,6 +37,7 @@ def _list_page(template: str, space: Space | None = None, **context: object) -> 
         page=page,
         counts=browsing.counts_for(current_user, page.items),
         space=space,
+        unseen_space=form.unseen_space(spaces),
         **context,
     )
 

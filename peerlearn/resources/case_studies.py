@@ -57,19 +57,24 @@ def _check_sections(sections: Mapping[CaseStudySectionName, str]) -> dict[S, str
     return cleaned
 
 
-def _write_sections(resource: Resource, sections: dict[S, str]) -> None:
+def _write_sections(resource: Resource, sections: dict[S, str]) -> bool:
+    """Write the sections as given; whether any of them changed."""
     existing = {row.name: row for row in sections_of(resource)} if resource.id else {}
+    changed = False
     for name, source in sections.items():
         row = existing.get(name)
         if not source:
             if row is not None:
                 db.session.delete(row)
+                changed = True
             continue
         if row is None:
             row = CaseStudySection(resource_id=resource.id, name=name)
             db.session.add(row)
         if row.source != source:
             row.source, row.html = source, render_markdown(source)
+            changed = True
+    return changed
 
 
 def create_case_study(
@@ -78,19 +83,27 @@ def create_case_study(
     draft: services.ResourceDraft,
     sections: Mapping[CaseStudySectionName, str],
 ) -> Resource:
-    """Publish a case study in the space's library."""
+    """Publish a case study in the space's library, once however often its form is sent (as
+    :func:`~peerlearn.resources.services.create_resource`)."""
+    previous = services.shared_with(actor, draft.submission_key)
+    if previous is not None:
+        return previous
     draft = replace(draft, type=ResourceType.case_study)
     services.check_draft(actor, space, draft)  # the rules every resource follows
     cleaned = _check_sections(sections)
-    resource = Resource(space=space, kind=ResourceKind.case_study, created_by_id=actor.id)
+    resource = Resource(space=space, kind=ResourceKind.case_study, created_by_id=actor.id,
+                        submission_key=draft.submission_key)  # fmt: skip
     services.apply_draft(actor, resource, draft)
-    db.session.add(resource)
-    db.session.flush()
-    _write_sections(resource, cleaned)
-    record("resource.case_study_added", actor=actor, space=space, resource_id=resource.id,
-           title=resource.title, visibility=resource.visibility.value,
-           classification=resource.classification.value)  # fmt: skip
-    db.session.commit()
+    with services.once_per_key(actor, draft.submission_key) as found:
+        db.session.add(resource)
+        db.session.flush()
+        _write_sections(resource, cleaned)
+        record("resource.case_study_added", actor=actor, space=space, resource_id=resource.id,
+               title=resource.title, visibility=resource.visibility.value,
+               classification=resource.classification.value)  # fmt: skip
+        db.session.commit()
+    if found:
+        return found[0]
     signals.resource_changed.send(resource)
     return resource
 
@@ -108,8 +121,11 @@ def update_case_study(
     cleaned = _check_sections(sections)
     services.check_draft(actor, resource.space, draft, resource)
     services.lock_resource(resource)  # another edit's sections are read once it has saved them
-    _write_sections(resource, cleaned)
-    services.update_resource(actor, resource, draft)  # checks again, audits and commits
+    rewritten = _write_sections(resource, cleaned)
+    # Checks again, audits and commits.
+    services.update_resource(
+        actor, resource, draft, also_changed=("sections",) if rewritten else ()
+    )
 
 
 def sections_of(resource: Resource) -> list[CaseStudySection]:

@@ -1,13 +1,16 @@
 """The case study form: the description every resource has (from :mod:`peerlearn.resources.forms`)
 and the seven sections, each in Markdown."""
 
+from typing import Any
+
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from peerlearn.core.forms import Required
-from peerlearn.resources.case_studies import MAX_SECTION, REQUIRED, field_name
-from peerlearn.resources.forms import ResourceForm
-from peerlearn.resources.models import CaseStudySectionName, ResourceType
+from peerlearn.accounts.models import User
+from peerlearn.core.forms import Required, put_first
+from peerlearn.resources.case_studies import MAX_SECTION, REQUIRED, field_name, sections_of
+from peerlearn.resources.forms import ResourceForm, fields_of
+from peerlearn.resources.models import CaseStudySectionName, Resource, ResourceType
 
 S = CaseStudySectionName
 
@@ -58,6 +61,11 @@ class CaseStudyForm(ResourceForm):
     what_did_not_work = _section(S.what_did_not_work)
     contact = _section(S.contact)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.type.data = ResourceType.case_study.value  # not a choice
+        put_first(self, "title", "summary", *(field_name(name) for name in S))  # as on the page
+
     def section_fields(self) -> list:
         """The section fields, in reading order."""
         return [getattr(self, field_name(name)) for name in CaseStudySectionName]
@@ -66,6 +74,12 @@ class CaseStudyForm(ResourceForm):
         """What was written in each section."""
         return {name: getattr(self, field_name(name)).data or "" for name in CaseStudySectionName}
 
-    def fix_type(self) -> None:
-        """A case study's type is not a choice."""
-        self.type.data = ResourceType.case_study.value
+
+def case_study_form(resource: Resource, actor: User) -> CaseStudyForm:
+    """The case study form filled from the resource, its sections included. On a POST, each
+    field the request sent shows what was sent instead (the general form, posted from a page
+    left open, sends all but the sections)."""
+    data = fields_of(resource)
+    for section in sections_of(resource):
+        data[field_name(section.name)] = section.source
+    return CaseStudyForm(data=data, space=resource.space, actor=actor, resource=resource)

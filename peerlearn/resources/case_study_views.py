@@ -9,9 +9,9 @@ from peerlearn.core.forms import show_error
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, authorize, can, space_or_404, visible_or_404
 from peerlearn.resources import bp, case_studies
-from peerlearn.resources.case_study_forms import CaseStudyForm
+from peerlearn.resources.case_study_forms import CaseStudyForm, case_study_form
 from peerlearn.resources.models import CaseStudySectionName, Resource, ResourceKind
-from peerlearn.resources.views import audience, case_study_form, draft_from, fill_choices
+from peerlearn.resources.views import audience
 
 
 def _case_study_or_404(resource_id: int) -> Resource:
@@ -26,15 +26,13 @@ def _case_study_or_404(resource_id: int) -> Resource:
 def new_case_study(slug: str) -> str | Response:
     space = space_or_404(slug)
     authorize(Action.post, space)
-    form = CaseStudyForm()
-    fill_choices(form, space)
-    form.fix_type()
+    form = CaseStudyForm(space=space, actor=current_user)
     if request.method == "GET":
         form.organisation_id.data = str(current_user.organisation_id or "")
     if form.validate_on_submit():
         try:
             resource = case_studies.create_case_study(
-                current_user, space, draft_from(form), form.sections()
+                current_user, space, form.draft(), form.sections()
             )
         except RuleError as error:
             db.session.rollback()
@@ -51,16 +49,12 @@ def edit_case_study(resource_id: int) -> str | Response:
     resource = _case_study_or_404(resource_id)
     authorize(Action.edit, resource)
     if request.method == "GET":
-        form = case_study_form(resource)
+        form = case_study_form(resource, current_user)
     else:
-        form = CaseStudyForm()
-        fill_choices(form, resource.space, new=False)
-        form.fix_type()
+        form = CaseStudyForm(space=resource.space, actor=current_user, resource=resource)
     if form.validate_on_submit():
         try:
-            case_studies.update_case_study(
-                current_user, resource, draft_from(form), form.sections()
-            )
+            case_studies.update_case_study(current_user, resource, form.draft(), form.sections())
         except RuleError as error:
             db.session.rollback()
             show_error(form, error)

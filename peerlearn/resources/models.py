@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
+from peerlearn.core.links import link_host
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
 from peerlearn.moderation.models import FlagOutcome
@@ -214,12 +214,23 @@ class ResourceVersion(db.Model):
     change_note: Mapped[str] = mapped_column(String(1000), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When and by whom this version was declared to hold no patient-identifiable information,
+    #: as it was uploaded (empty for versions uploaded before every version needed it).
+    pii_declared_at: Mapped[datetime | None]
+    pii_declared_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     #: Plain text for full-text search (filled by the search feature).
     extracted_text: Mapped[str | None] = mapped_column(Text)
+    #: Withdrawn by a moderator: downloaded by moderators only, and never the current version.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     resource: Mapped[Resource] = relationship(foreign_keys=[resource_id], back_populates="versions")
     stored_file: Mapped[StoredFile] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    pii_declared_by: Mapped[User | None] = relationship(foreign_keys=[pii_declared_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
 
 
 class ResourceComponent(db.Model):
@@ -278,6 +289,7 @@ class Resource(db.Model):
         Index("ix_resources_space_created", "space_id", "created_at"),
         # The library's type filter, already in the order of its default sort (newest first).
         Index("ix_resources_type_created", "type", "created_at"),
+        UniqueConstraint("created_by_id", "submission_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -294,7 +306,8 @@ class Resource(db.Model):
     licence: Mapped[Licence]
     visibility: Mapped[ResourceVisibility] = mapped_column(default=ResourceVisibility.space)
     classification: Mapped[Classification] = mapped_column(default=Classification.official)
-    #: When the uploader declared it holds no patient-identifiable information (required).
+    #: When the sharer declared it holds no patient-identifiable information (required). A file's
+    #: versions each carry their own declaration (:class:`ResourceVersion`).
     pii_declared_at: Mapped[datetime | None]
     #: The resource this one was adapted from.
     adapted_from_id: Mapped[int | None] = mapped_column(
@@ -314,12 +327,15 @@ class Resource(db.Model):
     deleted_at: Mapped[datetime | None]
     #: For links: the http(s) address.
     link_url: Mapped[str | None] = mapped_column(String(2000))
-    #: For files: the latest version, downloaded by default.
+    #: For files: the newest version not withdrawn, downloaded by default.
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("resource_versions.id", ondelete="SET NULL", use_alter=True)
     )
     #: Downloads counted once per member per version per day, kept by the services.
     download_count: Mapped[int] = mapped_column(default=0)
+    #: The sharing form's one-time key, unique per sharer: the same form sent twice (a double
+    #: click) shares one resource.
+    submission_key: Mapped[str | None] = mapped_column(String(64))
     #: The discussion thread for comments, created on first use.
     discussion_thread_id: Mapped[int | None] = mapped_column(
         ForeignKey("threads.id", ondelete="SET NULL")
@@ -383,10 +399,7 @@ class Resource(db.Model):
     @property
     def link_domain(self) -> str | None:
         """The host a link points at, shown beside it so readers know where they are going."""
-        if not self.link_url:
-            return None
-        host = urlsplit(self.link_url).hostname or ""
-        return host.removeprefix("www.")
+        return link_host(self.link_url)
 
     def __repr__(self) -> str:
         return f"<Resource {self.id} {self.title!r}>"

@@ -1,22 +1,29 @@
 """Reports on library resources and their moderation: a member reports a resource (a report of
-patient-identifiable information hides it at once), and moderators see the open reports, hide or
-restore a resource, or dismiss its reports. Every change is audited."""
+patient-identifiable information may hide it at once, by the rule reports of posts follow), and
+moderators see the open reports, hide or restore a resource, dismiss its reports, or withdraw one
+version of a file. Every change is audited."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core import signals
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import change_if, utcnow
 from peerlearn.extensions import db
-from peerlearn.moderation.models import FlagOutcome
-from peerlearn.permissions import moderated_space_ids
-from peerlearn.resources.models import Resource, ResourceFlag, ResourceFlagReason
-from peerlearn.resources.services import ResourceError
+from peerlearn.moderation.models import FlagOutcome, FlagReason
+from peerlearn.moderation.services import hides_at_once
+from peerlearn.permissions import Action, can, moderated_space_ids
+from peerlearn.resources.models import (
+    Resource,
+    ResourceFlag,
+    ResourceFlagReason,
+    ResourceVersion,
+)
+from peerlearn.resources.services import ResourceError, lock_resource
 from peerlearn.spaces.models import Space
 
 
@@ -24,7 +31,10 @@ def flag_resource(
     reporter: User, resource: Resource, reason: ResourceFlagReason, note: str = ""
 ) -> ResourceFlag:
     """Report a resource. A report of patient-identifiable information hides it at once, pending
-    a moderator's review."""
+    a moderator's review, when moderation's rule for every report says so
+    (:func:`~peerlearn.moderation.services.hides_at_once`): a reporter answerable to the
+    space's moderators, or a second person's report. The report is committed first, so that of
+    two people reporting at the same moment, the later counts the earlier."""
     flag = ResourceFlag(
         resource_id=resource.id, reporter_id=reporter.id, reason=reason, note=note.strip()[:1000]
     )
@@ -36,13 +46,47 @@ def flag_resource(
         raise ResourceError("You have already reported this resource", field="reason") from None
     record("resource.flagged", actor=reporter, space=resource.space, resource_id=resource.id,
            reason=reason.value)  # fmt: skip
-    hides = reason.hides and resource.hidden_at is None
-    if hides:
-        _set_hidden(reporter, resource, True, "reported as patient-identifiable information")
     db.session.commit()
-    if hides:
+    if (
+        reason.hides
+        and resource.hidden_at is None
+        and hides_at_once(
+            FlagReason.patient_information,
+            answerable=can(reporter, Action.post, resource.space),
+            reporters=_reporters(resource, reason),
+        )
+        and _hide_if_shown(reporter, resource, "reported as patient-identifiable information")
+    ):
+        db.session.commit()
         signals.resource_changed.send(resource)
     return flag
+
+
+def _reporters(resource: Resource, reason: ResourceFlagReason) -> int:
+    """How many people have an open report of ``resource`` for ``reason``."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(ResourceFlag)
+            .where(
+                ResourceFlag.resource_id == resource.id,
+                ResourceFlag.reason == reason,
+                ResourceFlag.resolved_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def _hide_if_shown(actor: User, resource: Resource, reason: str) -> bool:
+    """Hide the resource, audited, unless it has just been hidden (another report at the same
+    moment, or a moderator): one statement, so it is hidden and audited once."""
+    if not change_if(db.session, resource, Resource.hidden_at.is_(None),
+                     hidden_at=utcnow(), hidden_by_id=actor.id):  # fmt: skip
+        return False
+    record("resource.hidden", actor=actor, space=resource.space, resource_id=resource.id,
+           title=resource.title, reason=reason)  # fmt: skip
+    return True
 
 
 def open_resource_flags(resource: Resource) -> list[ResourceFlag]:
@@ -91,6 +135,56 @@ def dismiss_flags(actor: User, resource: Resource) -> None:
     record("resource.flags_dismissed", actor=actor, space=resource.space,
            resource_id=resource.id, reports=len(flags))  # fmt: skip
     db.session.commit()
+
+
+def newest_left(resource: Resource, version: ResourceVersion) -> ResourceVersion | None:
+    """The newest version of the resource, other than ``version``, that is not withdrawn: the
+    one current once ``version`` is withdrawn (None: it is the last one left)."""
+    return db.session.scalars(
+        select(ResourceVersion)
+        .where(
+            ResourceVersion.resource_id == resource.id,
+            ResourceVersion.withdrawn_at.is_(None),
+            ResourceVersion.id != version.id,
+        )
+        .order_by(ResourceVersion.number.desc())
+    ).first()
+
+
+def withdraw_version(
+    actor: User, resource: Resource, version: ResourceVersion, reason: str = ""
+) -> bool:
+    """A moderator withdraws one version of a file (one found to hold patient data, say): from
+    then on only moderators may download it, and if it was the current version, the newest one
+    left becomes current (and what search reads of the file with it). Audited. The resource is
+    held first (:func:`~peerlearn.resources.services.lock_resource`, as a new version's upload
+    holds it), so a withdrawal and an upload at the same moment leave the right version current.
+    The last version left is never withdrawn: the resource would have nothing to download.
+    False, changing nothing, when the version had already been withdrawn (a double click, or
+    another moderator)."""
+    lock_resource(resource)
+    db.session.refresh(resource, ["current_version_id", "current_version"])
+    db.session.refresh(version, ["withdrawn_at"])
+    if version.withdrawn_at is not None:
+        db.session.rollback()
+        return False
+    left = newest_left(resource, version)
+    if left is None:
+        db.session.rollback()
+        raise ResourceError(
+            f"Version {version.number} is the only version left to download, so it cannot be "
+            "withdrawn. Hide the resource, or remove it from the library, instead"
+        )
+    version.withdrawn_at, version.withdrawn_by_id = utcnow(), actor.id
+    if resource.current_version_id == version.id:
+        resource.current_version = left
+    record("resource.version_withdrawn", actor=actor, space=resource.space,
+           resource_id=resource.id, version=version.number, filename=version.filename,
+           sha256=version.sha256, current=resource.current_version.number,  # type: ignore[union-attr]
+           reason=reason.strip()[:500] or None)  # fmt: skip
+    db.session.commit()
+    signals.resource_changed.send(resource)
+    return True
 
 
 def reported_resources(

@@ -1,34 +1,35 @@
 """Library rules and transactions: sharing a file or a link, new versions, edits, downloads and
 removal. Every change is audited; files and rows are written in one unit of work through the
-storage layer. Reports on resources, and hiding them, are in :mod:`peerlearn.resources.reports`."""
+storage layer. What a member enters is checked by the rules in :mod:`peerlearn.resources.drafts`;
+reports on resources, and hiding them, are in :mod:`peerlearn.resources.reports`."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from typing import BinaryIO
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from peerlearn.accounts.directory import listed_people
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core import signals
 from peerlearn.core.db import change_if, insert_into, utcnow
-from peerlearn.core.errors import RuleError
 from peerlearn.core.text import render_markdown
-from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
-from peerlearn.organisations.models import Organisation
-from peerlearn.permissions import Action, can
 from peerlearn.resources import extraction, files
+from peerlearn.resources.drafts import (
+    ResourceDraft,
+    ResourceError,
+    check_declaration,
+    check_draft,
+    check_link,
+    clean_tags,
+)
 from peerlearn.resources.models import (
-    Classification,
-    Licence,
-    QmsElement,
     Resource,
     ResourceAuthor,
     ResourceComponent,
@@ -36,46 +37,10 @@ from peerlearn.resources.models import (
     ResourceKind,
     ResourceQmsElement,
     ResourceTag,
-    ResourceType,
     ResourceVersion,
-    ResourceVisibility,
 )
-from peerlearn.resources.storage import StorageTransaction, storage_transaction
-from peerlearn.spaces.models import Space, Visibility
-
-MAX_TITLE = 200
-MAX_TAGS = 10
-MAX_TAG = 50
-
-
-class ResourceError(RuleError):
-    """A rule about the library was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
-
-
-@dataclass(frozen=True)
-class ResourceDraft:
-    """What a member enters about a resource (everything but the file itself)."""
-
-    title: str
-    type: ResourceType
-    licence: Licence
-    visibility: ResourceVisibility
-    classification: Classification
-    #: The member confirmed it holds no patient-identifiable information.
-    pii_declared: bool
-    summary: str = ""
-    components: tuple[ImpactComponent, ...] = ()
-    qms_elements: tuple[QmsElement, ...] = ()
-    tags: tuple[str, ...] = ()
-    #: The originating organisation. None: the sharer's own for a new resource; not recorded
-    #: for one being changed (an edit never records provenance nobody chose).
-    organisation_id: int | None = None
-    adapted_from_id: int | None = None
-    review_by: date | None = None
-    #: Other members credited as authors (the uploader always is).
-    author_ids: tuple[int, ...] = ()
-    #: For a link: its address.
-    link_url: str | None = None
+from peerlearn.resources.storage import StorageTransaction, storage, storage_transaction
+from peerlearn.spaces.models import Space
 
 
 @dataclass(frozen=True)
@@ -84,137 +49,6 @@ class Upload:
 
     stream: BinaryIO
     filename: str | None
-
-
-# Checking what was entered ---------------------------------------------------------------------
-
-
-def widest_visibility(space: Space) -> ResourceVisibility:
-    """The widest visibility a resource in this space may have: never wider than the space."""
-    return {
-        Visibility.public: ResourceVisibility.public,
-        Visibility.network: ResourceVisibility.network,
-        Visibility.private: ResourceVisibility.space,
-    }[space.visibility]
-
-
-def visibility_choices(space: Space) -> list[ResourceVisibility]:
-    """The visibilities offered for a resource in this space, narrowest first."""
-    widest = list(ResourceVisibility).index(widest_visibility(space))
-    return list(ResourceVisibility)[: widest + 1]
-
-
-def check_link(url: str | None) -> str:
-    """A link's address, if it is an http or https address with a host. An address Python
-    cannot take apart (an unclosed ``[`` of an IPv6 host, say) is refused beside the field like
-    any other wrong one."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-        hostname = parts.hostname
-    except ValueError:
-        raise ResourceError(
-            "Enter the web address in the correct format, like https://www.england.nhs.uk/",
-            field="link_url",
-        ) from None
-    if parts.scheme.lower() not in {"http", "https"} or not hostname:
-        raise ResourceError(
-            "Enter a web address starting https:// or http:// (other kinds of link, such as "
-            "javascript:, are not allowed)",
-            field="link_url",
-        )
-    if len(url) > 2000:
-        raise ResourceError("The web address must be 2,000 characters or fewer", field="link_url")
-    return url
-
-
-def clean_tags(tags: tuple[str, ...]) -> list[str]:
-    """Free tags in lower case, each once, in the order given."""
-    cleaned: list[str] = []
-    for tag in tags:
-        tag = " ".join(tag.lower().split()).strip("#")
-        if not tag or tag in cleaned:
-            continue
-        if len(tag) > MAX_TAG:
-            raise ResourceError(f"Each tag must be {MAX_TAG} characters or fewer", field="tags")
-        cleaned.append(tag)
-    if len(cleaned) > MAX_TAGS:
-        raise ResourceError(f"Add at most {MAX_TAGS} tags", field="tags")
-    return cleaned
-
-
-def check_draft(
-    actor: User, space: Space, draft: ResourceDraft, resource: Resource | None = None
-) -> None:
-    """Refuse a draft that breaks a rule, before any file is touched. ``resource`` is the one
-    being changed, once it exists."""
-    title = " ".join(draft.title.split())
-    if not title:
-        raise ResourceError("Enter a title", field="title")
-    if len(title) > MAX_TITLE:
-        raise ResourceError(f"Title must be {MAX_TITLE} characters or fewer", field="title")
-    if not draft.pii_declared:
-        raise ResourceError(
-            "Confirm that the resource contains no patient-identifiable information",
-            field="pii_declaration",
-        )
-    if draft.visibility not in visibility_choices(space):
-        raise ResourceError(
-            "This space's library can only be shared as widely as the space itself: choose "
-            + " or ".join(f"“{v.label}”" for v in visibility_choices(space)),
-            field="visibility",
-        )
-    if draft.classification is Classification.official_sensitive and (
-        draft.visibility is not ResourceVisibility.space
-    ):
-        raise ResourceError(
-            "OFFICIAL-SENSITIVE material can only be shared with this space's members: choose "
-            f"“{ResourceVisibility.space.label}”, or mark it OFFICIAL if it is not sensitive",
-            field="visibility",
-        )
-    if (
-        draft.organisation_id is not None
-        and db.session.get(Organisation, draft.organisation_id) is None
-    ):
-        raise ResourceError("Choose an organisation from the list", field="organisation_id")
-    if draft.adapted_from_id is not None:
-        original = db.session.get(Resource, draft.adapted_from_id)
-        # Provenance left as it was stands, even once the original is out of the editor's sight
-        # (removed, or narrowed): it is only checked when it is given or changed.
-        kept = resource is not None and draft.adapted_from_id == resource.adapted_from_id
-        if original is None or not (kept or can(actor, Action.view, original)):
-            raise ResourceError(
-                "Choose a resource you can see in the library", field="adapted_from"
-            )
-        if resource is not None:
-            _check_adaptation(resource, original)
-    clean_tags(draft.tags)
-
-
-def _check_adaptation(resource: Resource, original: Resource) -> None:
-    """Refuse to record ``resource`` as adapted from itself, or from one of its own adaptations
-    however far down (A from B when B is from A, or from C from A): "adapted from" traces where
-    material came from, so it never runs in a loop. A loop recorded before this check ends the
-    walk rather than running it for ever."""
-    if original.id == resource.id:
-        raise ResourceError(
-            "A resource cannot be adapted from itself. Enter the resource you adapted, or leave "
-            "this empty",
-            field="adapted_from",
-        )
-    seen = {original.id}
-    ancestor_id = original.adapted_from_id
-    while ancestor_id is not None and ancestor_id not in seen:
-        if ancestor_id == resource.id:
-            raise ResourceError(
-                f"“{original.title}” was adapted from this resource, directly or through others, "
-                "so this resource cannot be adapted from it",
-                field="adapted_from",
-            )
-        seen.add(ancestor_id)
-        ancestor_id = db.session.scalar(
-            select(Resource.adapted_from_id).where(Resource.id == ancestor_id)
-        )
 
 
 def apply_draft(actor: User, resource: Resource, draft: ResourceDraft) -> None:
@@ -244,26 +78,25 @@ def apply_draft(actor: User, resource: Resource, draft: ResourceDraft) -> None:
         resource.link_url = check_link(draft.link_url)
 
 
-_HANDLE = re.compile(r"@?([A-Za-z0-9][A-Za-z0-9_-]*)")
+# Files ------------------------------------------------------------------------------------------
 
 
-def authors_from_handles(text: str) -> list[User]:
-    """Members named by their @handles (comma or space separated): people the network lists
-    (:func:`~peerlearn.accounts.directory.listed_people`), as for mentions; an unknown handle is
-    an error beside the authors field."""
-    handles = [m.group(1).lower() for m in _HANDLE.finditer(text or "")]
-    if len(handles) > 10:
-        raise ResourceError("Name at most 10 other authors", field="authors")
-    found = {
-        u.handle.lower(): u
-        for u in db.session.scalars(select(User).where(User.handle.in_(handles), listed_people()))
-    }
-    unknown = [h for h in handles if h not in found]
-    if unknown:
-        raise ResourceError(
-            "No member has the handle " + ", ".join(f"@{h}" for h in unknown), field="authors"
-        )
-    return list(dict.fromkeys(found[h] for h in handles))
+def require_upload(upload: Upload | None) -> Upload:
+    """A file to share: refused beside the file field when none was chosen."""
+    if upload is None:
+        raise files.UploadError("Select a file to upload")
+    return upload
+
+
+def check_upload(upload: Upload) -> None:
+    """Check a file as sharing it would (its name, size and type; an image is re-encoded), and
+    keep nothing: for a form refused for something else, so the file's own problem is told at
+    the same time rather than once the rest is right. Its stream is read to the end."""
+    transaction = StorageTransaction(storage())  # never placed, never committed
+    try:
+        _receive(transaction, upload)
+    finally:
+        transaction.discard_staged()
 
 
 # Sharing and versions --------------------------------------------------------------------------
@@ -323,6 +156,7 @@ def _new_version(
     )
     stored = transaction.store(staged)  # type: ignore[arg-type]
     number = _next_number(resource)
+    now = utcnow()
     version = ResourceVersion(
         resource=resource,
         number=number,
@@ -333,6 +167,10 @@ def _new_version(
         size=stored.size,
         change_note=" ".join(note.split())[:1000],
         created_by_id=actor.id,
+        created_at=now,
+        # Every caller has checked the uploader's declaration (check_declaration).
+        pii_declared_at=now,
+        pii_declared_by_id=actor.id,
         extracted_text=text,
     )
     db.session.add(version)
@@ -340,44 +178,91 @@ def _new_version(
     return version
 
 
+def shared_with(actor: User, key: str | None) -> Resource | None:
+    """The resource ``actor`` already shared with this form's one-time key (``submission_key``,
+    as for threads and replies), if any."""
+    if not key:
+        return None
+    return db.session.scalar(
+        select(Resource).where(Resource.created_by_id == actor.id, Resource.submission_key == key)
+    )
+
+
+@contextmanager
+def once_per_key(actor: User, key: str | None) -> Iterator[list[Resource]]:
+    """Share a resource once however often its form is sent: the block's INSERT fails on the
+    key, unique per sharer, when another sending of the same form committed first (both passed
+    :func:`shared_with` at the same moment); that resource is then put in the yielded list,
+    after the block's own work is rolled back (files included, by the storage layer)."""
+    found: list[Resource] = []
+    try:
+        yield found
+    except IntegrityError:
+        db.session.rollback()
+        previous = shared_with(actor, key)
+        if previous is None:
+            raise
+        found.append(previous)
+
+
 def create_resource(
     actor: User, space: Space, draft: ResourceDraft, upload: Upload | None = None
 ) -> Resource:
     """Share a file (``upload``) or a link (``draft.link_url``) in the space's library. Nothing
-    is kept unless everything is: the file, its row, the resource and its audit entry."""
+    is kept unless everything is: the file, its row, the resource and its audit entry. The same
+    form sent again (``draft.submission_key``: a double click, a resend after a lost response)
+    returns the resource it shared, which is shared once even when both arrive at once."""
+    previous = shared_with(actor, draft.submission_key)
+    if previous is not None:
+        return previous
     check_draft(actor, space, draft)
+    if draft.link_url is None:
+        require_upload(upload)
     kind = ResourceKind.file if upload is not None else ResourceKind.link
-    resource = Resource(space=space, kind=kind, created_by_id=actor.id)
+    resource = Resource(
+        space=space, kind=kind, created_by_id=actor.id, submission_key=draft.submission_key
+    )
     apply_draft(actor, resource, draft)
-    if upload is None:
-        db.session.add(resource)
-        db.session.flush()
-        record("resource.link_added", actor=actor, space=space, resource_id=resource.id,
-               title=resource.title, url=resource.link_url)  # fmt: skip
-        db.session.commit()
-        signals.resource_changed.send(resource)
-        return resource
-    with storage_transaction() as transaction:
-        db.session.add(resource)
-        version = _new_version(actor, transaction, resource, upload, "")
-        db.session.flush()
-        record("resource.uploaded", actor=actor, space=space, resource_id=resource.id,
-               title=resource.title, filename=version.filename, sha256=version.sha256,
-               visibility=resource.visibility.value,
-               classification=resource.classification.value)  # fmt: skip
+    with once_per_key(actor, draft.submission_key) as found:
+        if upload is None:
+            db.session.add(resource)
+            db.session.flush()
+            record("resource.link_added", actor=actor, space=space, resource_id=resource.id,
+                   title=resource.title, url=resource.link_url)  # fmt: skip
+            db.session.commit()
+        else:
+            with storage_transaction() as transaction:
+                db.session.add(resource)
+                version = _new_version(actor, transaction, resource, upload, "")
+                db.session.flush()
+                record("resource.uploaded", actor=actor, space=space, resource_id=resource.id,
+                       title=resource.title, filename=version.filename, sha256=version.sha256,
+                       visibility=resource.visibility.value,
+                       classification=resource.classification.value)  # fmt: skip
+    if found:
+        return found[0]
     signals.resource_changed.send(resource)
     return resource
 
 
 def add_version(
-    actor: User, resource: Resource, upload: Upload, change_note: str
+    actor: User,
+    resource: Resource,
+    upload: Upload | None,
+    change_note: str,
+    *,
+    pii_declared: bool,
 ) -> ResourceVersion:
-    """Upload a new version of a file resource; earlier versions stay downloadable."""
+    """Upload a new version of a file resource; earlier versions stay downloadable. Each version
+    needs its uploader's word that it identifies no patient, recorded with it (who and when), as
+    the first did: a new file is new content."""
     if resource.kind is not ResourceKind.file:
         raise ResourceError("Only files have versions", field="file")
+    upload = require_upload(upload)
     note = " ".join(change_note.split())
     if not note:
         raise ResourceError("Say what changed in this version", field="change_note")
+    check_declaration(pii_declared)
     resource_id = resource.id
     with storage_transaction() as transaction:
         version = _new_version(actor, transaction, resource, upload, note)
@@ -390,14 +275,44 @@ def add_version(
     return version
 
 
-def update_resource(actor: User, resource: Resource, draft: ResourceDraft) -> None:
-    """Change a resource's description, tags, licence or visibility; a change of who can see it
-    is audited on its own."""
+def _details(resource: Resource) -> dict[str, object]:
+    """What a change of a resource's details can change, by the name its audit entry gives it."""
+    return {
+        "title": resource.title,
+        "summary": resource.summary_source,
+        "type": resource.type,
+        "components": resource.components,
+        "qms_elements": resource.qms_elements,
+        "tags": sorted(resource.tags),
+        "organisation": resource.organisation_id,
+        "authors": sorted(row.user_id for row in resource.author_rows),
+        "licence": resource.licence,
+        "adapted_from": resource.adapted_from_id,
+        "review_by": resource.review_by,
+        "classification": resource.classification,
+        "visibility": resource.visibility,
+        "link_url": resource.link_url,
+    }
+
+
+def update_resource(
+    actor: User, resource: Resource, draft: ResourceDraft, *, also_changed: tuple[str, ...] = ()
+) -> None:
+    """Change a resource's description, tags, licence or visibility. The audit entry names the
+    fields that changed (with ``also_changed``: a case study's sections), and the old and new
+    title and web address when they changed, so a link pointed somewhere else leaves a trace of
+    where it went before; a change of who can see it is audited on its own as well."""
     check_draft(actor, resource.space, draft, resource)
     before = (resource.visibility, resource.classification)
+    old = _details(resource)
     apply_draft(actor, resource, draft)
+    new = _details(resource)
+    changed = [name for name in new if new[name] != old[name]] + list(also_changed)
     record("resource.updated", actor=actor, space=resource.space, resource_id=resource.id,
-           title=resource.title)  # fmt: skip
+           title=resource.title, changed=changed,
+           old_title=old["title"] if "title" in changed else None,
+           old_url=old["link_url"] if "link_url" in changed else None,
+           url=resource.link_url if "link_url" in changed else None)  # fmt: skip
     if before != (resource.visibility, resource.classification):
         record("resource.visibility_changed", actor=actor, space=resource.space,
                resource_id=resource.id, old=f"{before[0].value}/{before[1].value}",
@@ -457,5 +372,11 @@ def record_download(user: User | None, version: ResourceVersion) -> bool:
 
 
 def download_name(resource: Resource, version: ResourceVersion) -> str:
-    """The name offered on download: the classification first, as the marking rules ask."""
-    return f"{resource.classification.label}_{version.filename}"
+    """The name offered on download: the classification first, as the marking rules ask. The
+    current version keeps its own name; any other says which version it is (``board (version
+    1).pdf``), so two versions saved in one folder neither overwrite nor pass for each other."""
+    filename = version.filename
+    if version.id != resource.current_version_id:
+        stem, _, extension = filename.rpartition(".")  # every stored name has an extension
+        filename = f"{stem} (version {version.number}).{extension}"
+    return f"{resource.classification.label}_{filename}"

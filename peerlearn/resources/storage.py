@@ -347,6 +347,11 @@ class StorageTransaction:
         )
         return db.session.get_one(StoredFile, staged.sha256)
 
+    def discard_staged(self) -> None:
+        """Remove every temporary file received (content placed has moved away from it)."""
+        for staged in self.staged:
+            self.storage.discard(staged)
+
     def _undo(self) -> None:
         # Another upload of the same content may have committed meanwhile: keep what a
         # committed row refers to.
@@ -384,8 +389,7 @@ def storage_transaction(store: Storage | None = None) -> Iterator[StorageTransac
             raise
         transaction._finish()
     finally:
-        for staged in transaction.staged:
-            transaction.storage.discard(staged)
+        transaction.discard_staged()
 
 
 # Checking storage against the database ---------------------------------------------------------

@@ -8,19 +8,15 @@ import logging
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
-from wtforms import SelectChoice
 
 from peerlearn.core.errors import RuleError, render_error
 from peerlearn.core.forms import show_error
 from peerlearn.core.ids import to_id
-from peerlearn.discussions.models import ImpactComponent
-from peerlearn.events.forms import parse_date
-from peerlearn.extensions import db
-from peerlearn.organisations.models import Organisation
+from peerlearn.extensions import db, limiter
+from peerlearn.moderation.limits import report_limit
 from peerlearn.permissions import (
     Action,
     authorize,
@@ -31,24 +27,22 @@ from peerlearn.permissions import (
     space_or_404,
     visible_or_404,
 )
-from peerlearn.resources import bp, case_studies, files, services
+from peerlearn.permissions.resources import version_downloadable
+from peerlearn.resources import bp, files, services
 from peerlearn.resources import reports as resource_reports
-from peerlearn.resources.case_study_forms import CaseStudyForm
+from peerlearn.resources.case_study_forms import case_study_form
 from peerlearn.resources.forms import (
     FlagForm,
     NewResourceForm,
     ResourceForm,
     VersionForm,
-    resource_id_from,
+    WithdrawVersionForm,
+    fields_of,
 )
 from peerlearn.resources.models import (
-    Classification,
-    Licence,
-    QmsElement,
     Resource,
     ResourceFlagReason,
     ResourceKind,
-    ResourceType,
     ResourceVisibility,
 )
 from peerlearn.resources.storage import (
@@ -58,7 +52,7 @@ from peerlearn.resources.storage import (
     storage,
     streams_into_storage,
 )
-from peerlearn.spaces.models import Space, Visibility
+from peerlearn.spaces.models import Visibility
 
 logger = logging.getLogger(__name__)
 
@@ -119,105 +113,30 @@ def interrupted(error: Exception) -> tuple[str, int]:
     )
 
 
-# Forms ------------------------------------------------------------------------------------------
-
-
-def fill_choices(form: ResourceForm, space: Space, *, new: bool = True) -> None:
-    """Offer the visibilities the space allows and every organisation. Leaving the organisation
-    blank means the sharer's own on a new resource, and not recorded on one being changed."""
-    form.visibility.choices = [  # type: ignore[assignment]
-        SelectChoice(v.value, v.label) for v in services.visibility_choices(space)
-    ]
-    organisations = db.session.execute(
-        select(Organisation.id, Organisation.name).order_by(Organisation.name)
-    ).all()
-    form.organisation_id.choices = [  # type: ignore[assignment]
-        SelectChoice("", "Your own organisation" if new else "Not recorded"),
-        *(SelectChoice(str(i), name) for i, name in organisations),
-    ]
-
-
-def draft_from(form: ResourceForm) -> services.ResourceDraft:
-    """The draft the form describes (its values are already validated against the choices)."""
-    try:
-        visibility = ResourceVisibility(form.visibility.data)
-    except ValueError:
-        raise services.ResourceError("Choose who can see it", field="visibility") from None
-    authors = services.authors_from_handles(form.authors.data or "")
-    link = getattr(form, "link_url", None)
-    return services.ResourceDraft(
-        title=form.title.data or "",
-        summary=form.summary.data or "",
-        type=ResourceType(form.type.data),
-        licence=Licence(form.licence.data),
-        visibility=visibility,
-        classification=Classification(form.classification.data),
-        pii_declared=bool(form.pii_declaration.data),
-        components=tuple(ImpactComponent(c) for c in form.components.data or []),
-        qms_elements=tuple(QmsElement(e) for e in form.qms_elements.data or []),
-        tags=tuple((form.tags.data or "").split(",")),
-        organisation_id=int(form.organisation_id.data) if form.organisation_id.data else None,
-        adapted_from_id=resource_id_from(form.adapted_from.data),
-        review_by=parse_date(form.review_by.data) if form.review_by.data else None,
-        author_ids=tuple(a.id for a in authors),
-        link_url=link.data if link is not None else None,
-    )
-
-
-def _upload(field: object) -> services.Upload | None:
-    data = getattr(field, "data", None)
-    if data is None or not getattr(data, "filename", None):
-        return None
-    return services.Upload(stream=data.stream, filename=data.filename)
-
-
-def fields_of(resource: Resource) -> dict[str, object]:
-    """The description form's fields as the resource stands."""
-    return {
-        "title": resource.title,
-        "summary": resource.summary_source,
-        "type": resource.type.value,
-        "components": [c.value for c in resource.components],
-        "qms_elements": [e.value for e in resource.qms_elements],
-        "tags": ", ".join(resource.tags),
-        "organisation_id": str(resource.organisation_id or ""),
-        "authors": ", ".join(
-            f"@{a.handle}" for a in resource.authors if a.id != resource.created_by_id
-        ),
-        "licence": resource.licence.value,
-        "classification": resource.classification.value,
-        "visibility": resource.visibility.value,
-        "adapted_from": str(resource.adapted_from_id or ""),
-        "review_by": f"{resource.review_by:%d/%m/%Y}" if resource.review_by else "",
-        "pii_declaration": resource.pii_declared_at is not None,
-        "link_url": resource.link_url or "",
-    }
-
-
-def case_study_form(resource: Resource) -> CaseStudyForm:
-    """The case study form filled from the resource, its sections included. On a POST, each
-    field the request sent shows what was sent instead (the general form, posted from a page
-    left open, sends all but the sections)."""
-    data = fields_of(resource)
-    for section in case_studies.sections_of(resource):
-        data[case_studies.field_name(section.name)] = section.source
-    form = CaseStudyForm(data=data)
-    fill_choices(form, resource.space, new=False)
-    form.fix_type()
-    return form
-
-
 # Sharing ----------------------------------------------------------------------------------------
+
+
+def _sharer_key() -> str:
+    return f"share:{getattr(current_user, 'id', request.remote_addr)}"
+
+
+#: Sharing a file or a link and uploading a new version draw on one allowance per account, as
+#: posting does: each send of either form counts, so one account cannot fill the storage or
+#: keep the child processes that read files busy.
+SHARING_LIMIT = "30 per hour;100 per day"
+sharing_limit = limiter.shared_limit(
+    SHARING_LIMIT, scope="library-sharing", key_func=_sharer_key, methods=["POST"]
+)
 
 
 @bp.route("/spaces/<slug>/library/new", methods=["GET", "POST"])
 @streams_into_storage
 @login_required
+@sharing_limit
 def new_resource(slug: str) -> str | Response:
     space = space_or_404(slug)
     authorize(Action.post, space)
-    form = NewResourceForm()
-    fill_choices(form, space)
+    form = NewResourceForm(space=space, actor=current_user)
     if request.method == "GET":
         form.organisation_id.data = str(current_user.organisation_id or "")
         original_id = request.args.get("adapted_from", type=to_id)
@@ -229,11 +148,7 @@ def new_resource(slug: str) -> str | Response:
             form.qms_elements.data = [e.value for e in original.qms_elements]
     if form.validate_on_submit():
         try:
-            is_file = form.kind.data == ResourceKind.file.value
-            upload = _upload(form.file) if is_file else None
-            if is_file and upload is None:
-                raise files.UploadError("Select a file to upload")
-            resource = services.create_resource(current_user, space, draft_from(form), upload)
+            resource = services.create_resource(current_user, space, form.draft(), form.upload())
         except RuleError as error:
             show_error(form, error)
         else:
@@ -293,11 +208,15 @@ def edit_resource(resource_id: int) -> str | Response:
         if request.method == "GET":
             return redirect(url_for("resources.edit_case_study", resource_id=resource.id))
         return _retyped(resource)
-    form = ResourceForm(data=fields_of(resource)) if request.method == "GET" else ResourceForm()
-    fill_choices(form, resource.space, new=False)
+    form = ResourceForm(
+        data=fields_of(resource) if request.method == "GET" else None,
+        space=resource.space,
+        actor=current_user,
+        resource=resource,
+    )
     if form.validate_on_submit():
         try:
-            services.update_resource(current_user, resource, draft_from(form))
+            services.update_resource(current_user, resource, form.draft())
         except RuleError as error:
             db.session.rollback()
             show_error(form, error)
@@ -321,7 +240,7 @@ def _retyped(resource: Resource) -> str:
     return render_template(
         "resources/case_study_form.html",
         space=resource.space,
-        form=case_study_form(resource),
+        form=case_study_form(resource, current_user),
         resource=resource,
     )
 
@@ -329,6 +248,7 @@ def _retyped(resource: Resource) -> str:
 @bp.route("/resources/<int:resource_id>/versions/new", methods=["GET", "POST"])
 @streams_into_storage
 @login_required
+@sharing_limit
 def new_version(resource_id: int) -> str | Response:
     resource = visible_or_404(Resource, resource_id)
     authorize(Action.edit, resource)
@@ -337,10 +257,13 @@ def new_version(resource_id: int) -> str | Response:
     form = VersionForm()
     if form.validate_on_submit():
         try:
-            upload = _upload(form.file)
-            if upload is None:
-                raise files.UploadError("Select a file to upload")
-            version = services.add_version(current_user, resource, upload, form.change_note.data)
+            version = services.add_version(
+                current_user,
+                resource,
+                form.upload(),
+                form.change_note.data,
+                pii_declared=bool(form.pii_declaration.data),
+            )
         except RuleError as error:
             show_error(form, error)
         else:
@@ -358,11 +281,13 @@ def new_version(resource_id: int) -> str | Response:
 @bp.get("/resources/<int:resource_id>/versions/<int:number>/download")
 def download(resource_id: int, number: int | None = None) -> Response:
     """The file, only ever through the permission policy. Attachments by default; images and
-    PDFs may be viewed in the browser (``?view=1``), inside a sandbox."""
+    PDFs may be viewed in the browser (``?view=1``), inside a sandbox. Any other ``view`` (``0``,
+    or a hand-edited value) is ignored, as the library's filters ignore values they do not
+    offer: the file comes as an attachment."""
     resource = visible_or_404(Resource, resource_id)
     version = services.version_for(resource, number) if resource.kind is ResourceKind.file else None
-    if version is None:
-        abort(404)
+    if version is None or not version_downloadable(current_user, version):
+        abort(404)  # a withdrawn version is not there, except to moderators
     try:
         content = storage().open(version.sha256)
     except FileNotFoundError:
@@ -370,7 +295,7 @@ def download(resource_id: int, number: int | None = None) -> Response:
         abort(404)
     services.record_download(signed_in(current_user), version)
     file_type = files.ALLOWED.get(version.mime)
-    inline = bool(request.args.get("view")) and file_type is not None and file_type.inline
+    inline = request.args.get("view") == "1" and file_type is not None and file_type.inline
     response = Response(
         # The server's file wrapper (gunicorn: sendfile); read in large blocks where it has none.
         wrap_file(request.environ, content, buffer_size=CHUNK),
@@ -394,18 +319,20 @@ def download(resource_id: int, number: int | None = None) -> Response:
 
 @bp.route("/resources/<int:resource_id>/flag", methods=["GET", "POST"])
 @login_required
+@report_limit
 def flag_resource(resource_id: int) -> str | Response:
     resource = visible_or_404(Resource, resource_id)
     authorize(Action.flag, resource)
     form = FlagForm()
     if form.validate_on_submit():
-        reason = ResourceFlagReason(form.reason.data)
         try:
-            resource_reports.flag_resource(current_user, resource, reason, form.note.data or "")
+            resource_reports.flag_resource(
+                current_user, resource, ResourceFlagReason(form.reason.data), form.note.data or ""
+            )
         except RuleError as error:
             show_error(form, error)
         else:
-            if reason.hides:
+            if resource.hidden_at is not None:  # hidden by this report (moderation's rule)
                 flash(
                     "Thank you. The resource is hidden until a moderator has reviewed it.",
                     "success",
@@ -449,6 +376,45 @@ def dismiss_flags(resource_id: int) -> Response:
     resource_reports.dismiss_flags(current_user, resource)
     flash("The reports have been dismissed.", "success")
     return redirect(url_for("resources.resource", resource_id=resource_id))
+
+
+@bp.route("/resources/<int:resource_id>/versions/<int:number>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw_version(resource_id: int, number: int) -> str | Response:
+    """A moderator withdraws one version, after a page that asks them to confirm (a plain form:
+    no JavaScript needed)."""
+    resource = _moderated(resource_id)
+    version = services.version_for(resource, number) if resource.kind is ResourceKind.file else None
+    if version is None:
+        abort(404)
+    back = redirect(url_for("resources.resource", resource_id=resource.id, _anchor="versions"))
+    if version.withdrawn_at is not None:  # pressed again, or another moderator was first
+        flash(f"Version {number} has already been withdrawn.", "info")
+        return back
+    form = WithdrawVersionForm()
+    if form.validate_on_submit():
+        try:
+            done = resource_reports.withdraw_version(
+                current_user, resource, version, form.reason.data or ""
+            )
+        except RuleError as error:
+            show_error(form, error)
+        else:
+            flash(
+                f"Version {number} has been withdrawn: only moderators can download it now."
+                if done
+                else f"Version {number} has already been withdrawn.",
+                "success" if done else "info",
+            )
+            return back
+    return render_template(
+        "resources/withdraw_version.html",
+        resource=resource,
+        space=resource.space,
+        version=version,
+        form=form,
+        last_left=resource_reports.newest_left(resource, version) is None,
+    )
 
 
 @bp.get("/spaces/<slug>/library/reports")

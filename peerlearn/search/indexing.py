@@ -15,18 +15,16 @@ from sqlalchemy.orm import Session
 
 from peerlearn.accounts.models import User
 from peerlearn.core import signals
-from peerlearn.core.db import insert_into, utcnow
+from peerlearn.core.db import hold, insert_into, utcnow
 from peerlearn.discussions.models import Post, Thread
-from peerlearn.discussions.removal import hold_thread
 from peerlearn.events.models import Event
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation
 from peerlearn.resources.models import Resource
 from peerlearn.search.backends import backend
-from peerlearn.search.kinds import KINDS, Entry, opening_post, post_entry, thread_entry
+from peerlearn.search.kinds import KINDS, Entry
 from peerlearn.search.models import Kind, SearchDocument
 from peerlearn.spaces.models import Space
-from peerlearn.spaces.services import hold_space
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +64,31 @@ def _drop(kind: Kind, object_ids: Iterable[int]) -> None:
         )
 
 
-def index_thread(thread: Thread) -> None:
-    """Refresh a thread's row. (A thread's components are chosen when it is started and never
-    change, so its replies' copies of them stay right; its and their space follow a move in the
-    move's own transaction: :func:`_follow_moves`.)"""
-    _put([thread_entry(thread, opening_post(thread))])
+def refresh(kind: Kind, object_id: int) -> Any | None:
+    """Refresh one thing's row from the thing as it is now (or drop it, when it contributes
+    nothing now, or is gone); the thing, as read. Its :attr:`~KindSpec.held` row is held first
+    (:func:`~peerlearn.core.db.hold`), then everything read again: of two edits at once, the
+    later one's refresh waits for the earlier one's to commit and reads what the later edit
+    left, whichever refresh started first. Without it, a refresh that read the thing just
+    before another edit went by wrote the earlier words over the later ones, and they stayed
+    until the next edit or ``search-reindex``. A thread's or reply's refresh holds the thread,
+    which a move writes: a move committed a moment ago is seen, and one under way waits, then
+    takes the new rows with it (:func:`_follow_moves`)."""
+    spec = KINDS[kind]
+    _hold(kind, object_id)
+    db.session.expire_all()  # read before the hold: read again
+    thing = db.session.scalars(spec.source().where(spec.model.id == object_id)).one_or_none()
+    entry = spec.entry(thing) if thing is not None else None
+    if entry is None:
+        _drop(kind, [object_id])
+    else:
+        _put([entry])
+    return thing
+
+
+def _hold(kind: Kind, object_id: int) -> None:
+    """Hold the row a refresh of the thing holds (its kind's :attr:`~KindSpec.held`)."""
+    hold(db.session, *KINDS[kind].held(object_id))
 
 
 @event.listens_for(Session, "after_flush")
@@ -102,10 +120,9 @@ def _follow_moves(session: Session, flush_context: Any) -> None:
         )
 
 
-def index_person(user: User) -> None:
-    """Refresh a person's row, and file what they wrote under their organisation as it is now
-    (after they move to another)."""
-    index(Kind.person, user)
+def _file_under_organisation(user: User) -> None:
+    """File what a person wrote under their organisation as it is now (after they move to
+    another)."""
     written = {
         Kind.thread: select(Thread.id).where(Thread.author_id == user.id),
         Kind.post: select(Post.id).where(Post.author_id == user.id),
@@ -126,27 +143,6 @@ def index_person(user: User) -> None:
     )
 
 
-def index_post(post: Post) -> None:
-    """Refresh a post's row; an opening post refreshes its thread's row instead."""
-    if post.root_id is None:
-        _put([thread_entry(post.thread, post)])
-        return
-    entry = post_entry(post)
-    if entry is None:
-        _drop(Kind.post, [post.id])
-    else:
-        _put([entry])
-
-
-def index(kind: Kind, thing: Any) -> None:
-    """Refresh one thing's row (or drop it, when it contributes nothing now)."""
-    entry = KINDS[kind].entry(thing)
-    if entry is None:
-        _drop(kind, [thing.id])
-    else:
-        _put([entry])
-
-
 # Signals ----------------------------------------------------------------------------------------
 
 
@@ -164,7 +160,7 @@ def deferred() -> Iterator[None]:
         _deferred.reset(token)
 
 
-def _committing(refresh: Callable[[Any], None]) -> Callable[..., None]:
+def _committing(update: Callable[[Any], None]) -> Callable[..., None]:
     """A signal receiver that refreshes the sender's row and commits. A failure is logged and
     never undoes the write that was already committed (``search-reindex`` repairs the index)."""
 
@@ -172,63 +168,67 @@ def _committing(refresh: Callable[[Any], None]) -> Callable[..., None]:
         if _deferred.get():
             return
         try:
-            refresh(sender)
+            update(sender)
             db.session.commit()
         except Exception:
             db.session.rollback()
             logger.exception("search index update failed for %r", sender)
 
-    receiver.__name__ = f"search_{refresh.__name__}"
+    receiver.__name__ = f"search_{update.__name__}"
     return receiver
 
 
-def _held(thread: Thread) -> Thread:
-    """The thread held (:func:`~peerlearn.discussions.removal.hold_thread`: a move's write to the
-    thread waits for this transaction to end), with its space read again: the rows written next
-    carry the space it is in now. A move committed a moment ago is seen; one under way finishes
-    after this transaction and takes these rows with it (:func:`_follow_moves`). Without it, a
-    reply indexed as its thread moved kept the old space in its row until ``search-reindex``."""
-    hold_thread(thread)
-    db.session.refresh(thread, ["space_id"])
-    return thread
+def _id(thing: Any) -> int:
+    """The id of a thing a signal was sent with, without reading it (it is read once held)."""
+    identity = inspect(thing).identity
+    return int(identity[0]) if identity is not None else int(thing.id)
 
 
 def _on_post(post: Post) -> None:
-    _held(post.thread)
-    index_post(post)
+    """A reply's row; an opening post's words are its thread's."""
+    if post.root_id is None:
+        refresh(Kind.thread, post.thread_id)
+    else:
+        refresh(Kind.post, _id(post))
 
 
 def _on_marked(post: Post) -> None:
-    """A helpful mark given or taken back: only the reply's copy of the count changes."""
+    """A helpful mark given or taken back: only the reply's copy of the count changes, read
+    once the reply is held as :func:`refresh` holds it (a count read before would let an
+    earlier mark's update, overtaken by a later mark's, leave the earlier count)."""
+    object_id = _id(post)
+    _hold(Kind.post, object_id)
+    count = select(Post.helpful_count).where(Post.id == object_id).scalar_subquery()
     db.session.execute(
         update(SearchDocument)
-        .where(SearchDocument.kind == Kind.post, SearchDocument.object_id == post.id)
-        .values(helpful=post.helpful_count)
+        .where(SearchDocument.kind == Kind.post, SearchDocument.object_id == object_id)
+        .values(helpful=count)
     )
 
 
 def _on_thread(thread: Thread) -> None:
-    index_thread(_held(thread))
+    """A thread's row. (A thread's components are chosen when it is started and never change,
+    so its replies' copies of them stay right; its and their space follow a move in the move's
+    own transaction: :func:`_follow_moves`.)"""
+    refresh(Kind.thread, _id(thread))
 
 
 def _on_event(event: Event) -> None:
-    index(Kind.event, event)
+    refresh(Kind.event, _id(event))
 
 
 def _on_space(space: Space) -> None:
-    """Read as held (:func:`~peerlearn.spaces.services.hold_space`): of two changes at once, the
-    later one's refresh waits for the earlier one's and then reads the space as the later change
-    left it, so the row ends with the later name and summary."""
-    hold_space(space)
-    index(Kind.space, space)
+    refresh(Kind.space, _id(space))
 
 
 def _on_person(user: User) -> None:
-    index_person(user)
+    person = refresh(Kind.person, _id(user))
+    if person is not None:
+        _file_under_organisation(person)
 
 
 def _on_resource(resource: Resource) -> None:
-    index(Kind.resource, resource)
+    refresh(Kind.resource, _id(resource))
 
 
 def _on_organisation(organisation: Organisation) -> None:

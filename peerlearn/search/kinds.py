@@ -28,8 +28,12 @@ so a copy left stale by a failed update never shows a title or a snippet. Spaces
 resources are fewer: their filter lists the ones the reader may open (:func:`own_rows`). No
 condition is correlated to the matching row, so PostgreSQL may scan the matches in parallel.
 
+A thing's row is refreshed after each committed write to it, by reading the thing again once a
+row is held (:attr:`KindSpec.held`): of two edits at once, the later one's refresh waits for the
+earlier one's and reads what the later edit left, so the index ends with the last words saved.
+
 Adding a kind (the resource library, say) is one :class:`Kind` member, one :class:`KindSpec`
-in :data:`KINDS`, and one signal receiver in ``indexing.py``.
+in :data:`KINDS` (its ``held`` row included), and one signal receiver in ``indexing.py``.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -233,6 +237,26 @@ def removed_post_ids() -> Select[tuple[int]]:
     return select(Post.id).where(Post.deleted_at.is_not(None))
 
 
+#: Which row refreshing a thing's index row holds, given the thing's id: a column of it, kept as it
+#: is (:func:`~peerlearn.core.db.hold`), and the condition naming the row.
+Held = Callable[[int], tuple[Any, ColumnElement[bool]]]
+
+
+def own_row(column: Any) -> Held:
+    """A :attr:`KindSpec.held` naming the thing's own row, held by ``column`` (of the thing's
+    model): one no refresh reads and, where the model has one, its ``updated_at`` (any other
+    column written would set that to now)."""
+    return lambda object_id: (column, column.class_.id == object_id)
+
+
+def thread_of_reply(object_id: int) -> tuple[Any, ColumnElement[bool]]:
+    """A reply's :attr:`KindSpec.held`: its thread's row, which a move writes (and carries its
+    replies' rows with it: ``indexing._follow_moves``), as every writer to a thread holds it
+    (:func:`~peerlearn.discussions.removal.hold_thread`)."""
+    thread_id = select(Post.thread_id).where(Post.id == object_id).scalar_subquery()
+    return Thread.reply_count, Thread.id == thread_id
+
+
 @dataclass(frozen=True)
 class KindSpec:
     """How search handles one kind of thing."""
@@ -254,6 +278,9 @@ class KindSpec:
     #: For kinds whose ``visible`` reads the index's copy of the thing's space: the policy's
     #: single-item rule, asked again of each result shown (``opens(reader, thing)``).
     opens: Callable[[Any, Any], bool] | None = None
+    #: The row refreshing one thing's index row holds before it reads the thing: two refreshes
+    #: of it then run one after the other, the later reading what the later write left.
+    held: Held = field(kw_only=True)
 
 
 def _opens(user: Any, thing: Any) -> bool:
@@ -274,6 +301,7 @@ KINDS: dict[Kind, KindSpec] = {
         lambda thread: url_for("discussions.thread", thread_id=thread.id),
         lambda thread: thread.space,
         _opens,
+        held=own_row(Thread.reply_count),
     ),
     Kind.post: KindSpec(
         Post,
@@ -295,6 +323,7 @@ KINDS: dict[Kind, KindSpec] = {
         lambda post: url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id),
         lambda post: post.thread.space,
         lambda user, post: post.deleted_at is None and _opens(user, post),
+        held=thread_of_reply,
     ),
     Kind.event: KindSpec(
         Event,
@@ -307,6 +336,7 @@ KINDS: dict[Kind, KindSpec] = {
         lambda event: url_for("events.detail", event_id=event.id),
         lambda event: event.space,
         _opens,
+        held=own_row(Event.updated_at),  # calendars see no change (it is kept as it is)
     ),
     Kind.space: KindSpec(
         Space,
@@ -316,6 +346,7 @@ KINDS: dict[Kind, KindSpec] = {
         (selectinload(Space.parent),),
         lambda space: url_for("spaces.home", slug=space.slug),
         lambda space: space.parent,  # a group is shown in its community
+        held=own_row(Space.name),
     ),
     Kind.person: KindSpec(
         User,
@@ -324,6 +355,7 @@ KINDS: dict[Kind, KindSpec] = {
         lambda: select(User).options(selectinload(User.organisation)),
         (selectinload(User.organisation),),
         lambda user: url_for("accounts.profile", handle=user.handle),
+        held=own_row(User.site_role),
     ),
     Kind.resource: KindSpec(
         Resource,
@@ -339,5 +371,6 @@ KINDS: dict[Kind, KindSpec] = {
         (selectinload(Resource.space),),
         lambda resource: url_for("resources.resource", resource_id=resource.id),
         lambda resource: resource.space,
+        held=own_row(Resource.updated_at),
     ),
 }

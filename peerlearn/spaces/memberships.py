@@ -141,6 +141,7 @@ def _ensure_another_owner(space: Space, membership: Membership) -> None:
 def approve_request(actor: User, membership: Membership) -> None:
     """Admit someone who asked to join, and tell them by e-mail."""
     current = _held_in(membership, {MemberState.requested}, "There is no request to approve")
+    _ensure_may_moderate(actor, current.space)
     admit_request(actor, current)
     db.session.commit()
     tell_admitted(current.space, current.user)
@@ -149,6 +150,7 @@ def approve_request(actor: User, membership: Membership) -> None:
 def decline_request(actor: User, membership: Membership) -> None:
     """Turn down a request to join."""
     current = _held_in(membership, {MemberState.requested}, "There is no request to decline")
+    _ensure_may_moderate(actor, current.space)
     _end(actor, current, "membership.declined")
 
 
@@ -163,6 +165,7 @@ def invite(actor: User, space: Space, email: str) -> Membership:
             field="email",
         )
     membership = _held_membership(space, user)
+    _ensure_may_moderate(actor, space)
     if membership is not None:
         if membership.state is MemberState.requested:
             approve_request(actor, membership)
@@ -192,7 +195,7 @@ def remove_member(actor: User, membership: Membership) -> None:
     current = _held_in(
         membership, {MemberState.active, MemberState.invited}, "That person is not a member"
     )
-    _ensure_may_remove(actor, current.space, current)
+    _ensure_may_moderate(actor, current.space, current)
     if current.role is MemberRole.owner:
         _ensure_another_owner(current.space, current)
     _end(actor, current, "membership.removed")
@@ -203,7 +206,7 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     if user.id == actor.id:
         raise SpaceError("You cannot ban yourself")
     membership = _held_membership(space, user)
-    _ensure_may_remove(actor, space, membership)
+    _ensure_may_moderate(actor, space, membership)
     if membership is not None and membership.role is MemberRole.owner:
         _ensure_another_owner(space, membership)
     if membership is None:
@@ -218,21 +221,33 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     return membership
 
 
-def _ensure_may_remove(actor: User, space: Space, membership: Membership | None) -> None:
-    """Refuse to remove or ban someone (``membership`` None: someone a ban is to keep out) the
-    policy does not let ``actor`` act on, judged by their role as held
-    (:func:`_held_membership`): one made a moderator a moment ago is an owner's to remove,
-    however the moderator's request found them. The actor's own role, and the space, are read
-    as held too (:func:`~peerlearn.permissions.forget_standing`): one made a plain member a
-    moment ago, or in a space archived a moment ago, removes nobody, and is told which."""
+def _ensure_may_moderate(
+    actor: User,
+    space: Space,
+    membership: Membership | None = None,
+    *,
+    action: Action = Action.moderate,
+) -> None:
+    """Refuse a moderator's action on the space's memberships unless the policy lets ``actor``
+    ``action`` (``moderate``: admit, decline, invite, remove, ban, lift a ban; ``manage``:
+    change a role) the space as held (:func:`_held_membership`), and ``membership`` if given
+    (someone to remove or ban; None: the action is on a plain member, or on someone a ban is to
+    keep out). Every moderator's action asks here once it holds the space, so the actor's own
+    role and the space are read as held (:func:`~peerlearn.permissions.forget_standing`), not as
+    the request's check found them: one made a plain member a moment ago, or in a space archived
+    a moment ago, acts on nobody, and is told which. The target's role is read as held too: one
+    made a moderator a moment ago is an owner's to remove, however the moderator's request found
+    them."""
     forget_standing(actor)
-    if not can(actor, Action.moderate, space):
+    if not can(actor, action, space):
+        if space.archived:
+            raise SpaceError("This space is archived and read-only")
         raise SpaceError(
-            "This space is archived and read-only"
-            if space.archived
+            "You are no longer an owner of this space."
+            if action is Action.manage
             else "You are no longer a moderator of this space."
         )
-    if membership is not None and not can(actor, Action.moderate, membership):
+    if membership is not None and not can(actor, action, membership):
         role = "an owner" if membership.role is MemberRole.owner else "a moderator"
         raise SpaceError(f"Only an owner can remove or ban {role}.")
 
@@ -240,13 +255,16 @@ def _ensure_may_remove(actor: User, space: Space, membership: Membership | None)
 def unban(actor: User, membership: Membership) -> None:
     """Lift a ban; the person may then join again like anyone else."""
     current = _held_in(membership, {MemberState.banned}, "That person is not banned")
+    _ensure_may_moderate(actor, current.space)
     _end(actor, current, "membership.unbanned")
 
 
 def change_role(actor: User, membership: Membership, role: MemberRole) -> None:
-    """Make a member a moderator or owner, or back; a space always keeps an owner."""
+    """Make a member a moderator or owner, or back (the space's owners and network
+    administrators only, as held); a space always keeps an owner."""
     current = _held_in(membership, {MemberState.active}, "Only active members can be given a role")
     space, user = current.space, current.user
+    _ensure_may_moderate(actor, space, current, action=Action.manage)
     if current.role is role:
         return
     if current.role is MemberRole.owner:

@@ -2,9 +2,11 @@
 // arrive in; removed and pinned ones updated in place; the pinned list above; delete, pin and mute
 // buttons; scrolling to new messages only when the reader is already at the bottom. Markup mirrors
 // chat_message in templates/events/_live_macros.html.
-import { clockTime, h, plainText, syncButtons, timeElement } from "/static/js/live-dom.js";
+import { clockTime, h, hiddenText, plainText, syncButtons, timeElement } from "/static/js/live-dom.js";
 
 const REMOVED = "Message removed"; // the words of the transcript (transcripts.REMOVED)
+const REPORT_HINT =
+  "A report of patient-identifiable information hides the message at once until a moderator has looked at it.";
 
 export class MessageList {
   constructor(root, chat) {
@@ -20,6 +22,8 @@ export class MessageList {
     this.complete = null;
     this.waiting = new Map(); // id -> previous_id
     this.muted = new Set(); // user ids (moderators only)
+    // [value, label] of each reason a reader may give for reporting a message (none: may not).
+    this.reportReasons = JSON.parse(root.dataset.reportReasons || "[]");
     for (const item of this.list.querySelectorAll("[data-message-id]")) {
       item.dataset.serverRendered = "";
       this.elements.set(Number(item.dataset.messageId), item);
@@ -151,8 +155,62 @@ export class MessageList {
       body.innerHTML = message.body_html; // already sanitised by the server's text pipeline
       item.append(body, h("div", { class: "pl-chat__actions" }));
       this.showPinned(item, message.pinned, idPrefix === "pinned-");
+      if (idPrefix === "message-" && this.reportable(message)) item.append(this.reportControl(message));
     }
     return item;
+  }
+
+  // Whether this reader may report the message (the policy's ``flag``, as the page decides for
+  // the messages it renders): someone else's, still shown to everyone.
+  reportable(message) {
+    return this.reportReasons.length > 0 && message.author.id !== this.chat.me.id && !message.hidden;
+  }
+
+  // The Report control beside a message, as chat_message renders it without JavaScript; here
+  // the report goes over the socket (report_message) and the page stays as it is.
+  reportControl(message) {
+    const id = `report-${message.id}`;
+    const about = ` the message from ${message.author.name} at ${clockTime(message.created_at)}`;
+    const radios = this.reportReasons.map(([value, label]) =>
+      h(
+        "div",
+        { class: "nhsuk-radios__item" },
+        h("input", { class: "nhsuk-radios__input", id: `${id}-${value}`, name: "reason", type: "radio", value, required: true }),
+        h("label", { class: "nhsuk-label nhsuk-radios__label", for: `${id}-${value}` }, label),
+      ),
+    );
+    const form = h(
+      "form",
+      { method: "post", action: `/events/${this.chat.eventId}/chat/${message.id}/report`, "data-report-form": true },
+      h(
+        "fieldset",
+        { class: "nhsuk-fieldset" },
+        h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--s" }, "Why are you reporting this message?"),
+        h("p", { class: "nhsuk-hint" }, REPORT_HINT),
+        h("div", { class: "nhsuk-radios nhsuk-radios--small" }, ...radios),
+      ),
+      h("button", { type: "submit", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small" }, "Send report"),
+    );
+    const control = h(
+      "details",
+      { class: "pl-chat__report", "data-report-message": true },
+      h("summary", {}, "Report", hiddenText(about)),
+      form,
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const reason = new FormData(form).get("reason");
+      this.chat.request("report_message", { message_id: message.id, reason }, (ack) => {
+        control.remove();
+        this.chat.setStatus(
+          ack.hidden
+            ? "Thank you. The message is hidden until a moderator has looked at it."
+            : "Thank you. The space's moderators will look at your report.",
+          8000,
+        );
+      });
+    });
+    return control;
   }
 
   // The Pinned tag and the buttons a reader may use on a message.
@@ -193,6 +251,7 @@ export class MessageList {
     item.classList.add("pl-chat__message--removed");
     item.querySelector(".pl-chat__pinned-tag")?.remove();
     item.querySelector(".pl-chat__actions")?.remove();
+    item.querySelector(".pl-chat__report")?.remove();
     item.querySelector(".pl-chat__body").replaceWith(h("p", { class: "pl-removed pl-chat__body" }, REMOVED));
     if (item.message) item.message.deleted = true;
     if (hadFocus) {

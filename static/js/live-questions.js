@@ -1,6 +1,8 @@
 // The live Q&A panel of an event page: questions sorted by votes or in the order asked (the
 // order changes live as votes arrive), voting with a toggle button, asking through the chat's
-// send queue, and the moderators' answered / dismiss buttons. Markup mirrors question_item in
+// send queue, withdrawing your own question, and the moderators' answered / dismiss / remove
+// buttons. A question the server says is no longer for this reader (question_removed: withdrawn,
+// removed, or dismissed and not theirs) leaves the screen. Markup mirrors question_item in
 // templates/events/_live_macros.html.
 import {
   clearFieldError,
@@ -21,6 +23,7 @@ export class QuestionPanel {
   constructor(root, chat) {
     this.chat = chat;
     this.list = root.querySelector("[data-question-list]");
+    this.heading = root.querySelector("#qa-heading");
     this.empty = root.querySelector("[data-no-questions]");
     this.form = root.querySelector("[data-ask-form]");
     this.sortLinks = [...root.querySelectorAll("[data-qa-sort]")];
@@ -77,8 +80,30 @@ export class QuestionPanel {
     if (sort) this.sort();
   }
 
+  // The server sends a dismissed question only to moderators and its asker.
   visible(question) {
-    return question.status !== "dismissed" || this.chat.me.moderator;
+    return question.status !== "dismissed" || this.chat.me.moderator || this.mine(question);
+  }
+
+  mine(question) {
+    return question.author.id !== null && question.author.id === this.chat.me.id;
+  }
+
+  // A question withdrawn, removed, or dismissed and not for this reader: it leaves the list. If
+  // it held the focus, the focus goes to the Q&A heading rather than to the page's body.
+  remove(id) {
+    const element = this.elements.get(id);
+    if (!element) return;
+    const hadFocus = element.contains(document.activeElement);
+    element.remove();
+    this.elements.delete(id);
+    this.questions.delete(id);
+    this.voted.delete(id);
+    this.empty.hidden = [...this.questions.values()].some((q) => this.visible(q));
+    if (hadFocus) {
+      this.heading.tabIndex = -1;
+      this.heading.focus({ preventScroll: true });
+    }
   }
 
   render(question) {
@@ -147,6 +172,17 @@ export class QuestionPanel {
         if (question.status !== status) wanted.push({ action: status, text, hidden });
       }
     }
+    // The same words as the plain form (remove_question_form in _live_macros.html).
+    if (this.mine(question)) {
+      wanted.push({ action: "remove", text: "Withdraw", hidden: " your question" });
+    } else if (this.chat.me.moderator) {
+      wanted.push({
+        action: "remove",
+        text: "Remove",
+        hidden: ` ${by}`,
+        attributes: { class: "nhsuk-button nhsuk-button--warning nhsuk-button--small" },
+      });
+    }
     syncButtons(item.querySelector(".pl-question__actions"), wanted);
   }
 
@@ -185,6 +221,14 @@ export class QuestionPanel {
         else this.voted.delete(id);
         this.upsert(ack.question);
         this.chat.announce(ack.voted ? "Your vote has been counted." : "Your vote has been taken back.");
+      });
+    } else if (action === "remove") {
+      // A removed question cannot be brought back, so ask first.
+      const own = this.mine(this.questions.get(id));
+      if (!window.confirm(own ? "Withdraw your question for everyone?" : "Remove this question for everyone?")) return;
+      this.chat.request("remove_question", { question_id: id }, () => {
+        this.remove(id);
+        this.chat.announce(own ? "Your question has been withdrawn." : "The question has been removed.");
       });
     } else {
       this.chat.request("answer", { question_id: id, status: action }, (ack) => this.upsert(ack.question));

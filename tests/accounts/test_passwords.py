@@ -1,9 +1,9 @@
-"""Forgotten passwords and changing a password: links that work once and expire, and every other
-session ended when the password changes."""
+"""Forgotten passwords and changing a password: links that work once and expire, every other
+session ended when the password changes, and every problem with a new password told at once."""
 
-import socket
 import time
 
+import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -46,16 +46,13 @@ def test_a_reset_link_is_emailed_only_to_an_account_holder_and_the_page_is_the_s
 
 
 def test_a_mail_server_that_is_down_does_not_tell_who_has_an_account(
-    app, client, make_user, caplog
+    app, client, make_user, caplog, refused_port
 ):
     """Account e-mail goes out after the page is answered: with the mail server refusing
     connections, a known and an unknown address get the same page (not an error page for the
     known one, whose e-mail failed), and the failure is logged."""
     make_user(email="known@trust.nhs.uk")
-    with socket.socket() as probe:  # a port nobody listens on: the connection is refused
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=refused_port)
     try:
         known = ask_for_reset(client, "known@trust.nhs.uk")
         unknown = ask_for_reset(client, "nobody@trust.nhs.uk")
@@ -111,6 +108,30 @@ def test_a_reset_link_refuses_a_weak_password_and_stays_usable(client, make_user
     assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 302
 
 
+#: Not a common password, and not easy to guess for most people: but for Zebedee Okonkwo, whose
+#: name it holds, it is.
+NAMESAKE_PASSWORD = "QuentinOkonkwo"
+TOO_EASY = (
+    "That password is too easy to guess. Try a few unrelated words together, "
+    "and avoid your name or e-mail address"
+)
+
+
+def test_a_reset_link_refuses_a_password_made_of_the_account_holders_name(
+    client, make_user, outbox
+):
+    user = make_user("Zebedee Okonkwo", email="zebedee.okonkwo@trust.nhs.uk")
+    before = user.password_hash
+    ask_for_reset(client, user.email)
+    link = outbox.last(user.email).link("/password/reset/")
+    page = Page(client.post(link, data={"password": NAMESAKE_PASSWORD}))
+    assert page.status == 200
+    assert page.summary == [("#password", TOO_EASY)]
+    assert page.error_for("password") == TOO_EASY
+    assert db.session.get(User, user.id).password_hash == before
+    assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 302
+
+
 def expired_reset_token(app, user: User) -> str:
     """A reset token exactly as the site makes them, but made two hours ago."""
 
@@ -158,19 +179,46 @@ def test_resetting_the_password_signs_out_every_existing_session(
 # Changing the password -----------------------------------------------------------------------
 
 
-def test_changing_the_password_needs_the_current_one(client, make_user, login):
-    user = make_user()
+WRONG_CURRENT = "Your current password is not correct"
+
+
+@pytest.mark.parametrize(
+    ("new_password", "problems"),
+    [
+        (NEW_PASSWORD, [("#current_password", WRONG_CURRENT)]),
+        # Both in one round: not the current password's alone, and the new one's after it.
+        (NAMESAKE_PASSWORD, [("#current_password", WRONG_CURRENT), ("#password", TOO_EASY)]),
+    ],
+    ids=["a good new one", "a weak new one too"],
+)
+def test_changing_the_password_needs_the_current_one(
+    client, make_user, login, new_password, problems
+):
+    user = make_user("Zebedee Okonkwo", email="zebedee.okonkwo@trust.nhs.uk")
     before = user.password_hash
     login(client, user)
     page = Page(client.post("/account/password", data={
-        "current_password": "not my password", "password": NEW_PASSWORD,
+        "current_password": "not my password", "password": new_password,
     }))  # fmt: skip
     assert page.status == 200
     assert page.h1 == "Change your password"
-    assert page.error_for("current_password") == "Your current password is not correct"
-    assert page.summary_has("Your current password is not correct", "current_password")
+    assert page.summary == problems
+    for field, message in problems:
+        assert page.error_for(field.removeprefix("#")) == message
     assert page.values["current_password"] == page.values["password"] == ""
     assert db.session.get(User, user.id).password_hash == before
+
+
+def test_a_missing_current_password_and_a_short_new_one_are_told_at_once(client, make_user, login):
+    user = make_user()
+    login(client, user)
+    page = Page(
+        client.post("/account/password", data={"current_password": "", "password": "short"})
+    )
+    assert page.summary == [
+        ("#current_password", "Enter your current password"),
+        ("#password", "Password must be 12 characters or more"),
+    ]
 
 
 def test_guessing_the_current_password_is_limited(client, make_user, login):

@@ -179,18 +179,49 @@ def _fail_on_unchecked(pages: list[Page], request: pytest.FixtureRequest) -> Non
         pytest.fail(f"pages shown without an accessibility check: {unchecked}")
 
 
+@pytest.fixture(scope="session")
+def _sign_ins() -> dict[str, Any]:
+    """The cookies of each demo account signed in, by e-mail address, kept for the session."""
+    return {}
+
+
+def _signed_in_state(
+    browser: Browser, live_server: LiveServer, sign_ins: dict[str, Any], email_address: str
+) -> Any:
+    """A browser's state (its cookies) once signed in as ``email_address``: signed in through the
+    form, its pages checked, the first time in the session, and reused after that. Signing in
+    takes a browser a second or two, and most tests are not about it."""
+    if email_address not in sign_ins:
+        context = _open_context(browser, live_server)
+        try:
+            sign_in(context.new_page(), email_address, DEMO_PASSWORD)
+            sign_ins[email_address] = context.storage_state()
+        finally:
+            context.close()
+    return sign_ins[email_address]
+
+
 @pytest.fixture
 def new_context(
-    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest
+    browser: Browser,
+    live_server: LiveServer,
+    _sign_ins: dict[str, Any],
+    request: pytest.FixtureRequest,
 ) -> Iterator[NewContext]:
     """Open fresh browser contexts (one per person) on the app; all are closed after the test.
+    ``signed_in_as=`` a demo account's e-mail address opens one already signed in as that person
+    (through the form once per session; see ``_signed_in_state``).
 
     Every tab is tracked, and the test fails if it showed a page it never checked.
     """
     contexts: list[BrowserContext] = []
     pages: list[Page] = []
 
-    def make(**options: Any) -> BrowserContext:
+    def make(*, signed_in_as: str | None = None, **options: Any) -> BrowserContext:
+        if signed_in_as is not None:
+            options["storage_state"] = _signed_in_state(
+                browser, live_server, _sign_ins, signed_in_as
+            )
         context = _open_context(browser, live_server, **options)
         context.on("page", lambda page: (track_visits(page), pages.append(page)))
         contexts.append(context)

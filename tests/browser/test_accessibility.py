@@ -35,6 +35,7 @@ PAGES = [
     ("/organisations", "member", 200),
     ("/account", "member", 200),
     ("/spaces/qms/members", "moderator", 200),
+    ("/spaces/qms/events/new", "moderator", 200),
     ("/admin", "admin", 200),
     ("/admin/users", "admin", 200),
     ("/spaces/new", "admin", 200),

@@ -4,6 +4,7 @@ downloads it and gets exactly the bytes that were uploaded. Every page shown is 
 axe-core."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -121,3 +122,126 @@ def test_a_case_study_is_written_read_printed_and_saved(new_context: NewContext)
     check_accessibility(page)
     page.goto("/help/library")
     check_accessibility(page)
+
+
+def test_the_upload_form_tells_every_problem_at_once_without_javascript(
+    new_context: NewContext,
+) -> None:
+    """A member who forgets the file, the title and the declaration, and marks sensitive material
+    for the whole network, is told all four in one round, each linked from the summary to its
+    field, with what they typed kept; one more round then shares it."""
+    page = new_context(java_script_enabled=False).new_page()
+    sign_in(page, A, DEMO_PASSWORD)
+    page.goto("/spaces/qms/library/new")
+    check_accessibility(page)
+    summary_text = "The questions our quality committee asks of every service line."
+    page.get_by_label("Summary (optional)").fill(summary_text)
+    page.get_by_label("Type", exact=True).select_option("template")
+    page.get_by_label("Tags (optional)").fill("quality committee, assurance")
+    page.get_by_label("Open Government Licence v3.0").check()
+    page.get_by_label("OFFICIAL-SENSITIVE", exact=True).check()
+    page.get_by_label("All network members").check()
+    page.get_by_role("button", name="Add to the library").click()
+
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+    links = summary.get_by_role("link")
+    expect(links).to_have_text(
+        [
+            "Select a file to upload",
+            "Enter a title",
+            re.compile(r"OFFICIAL-SENSITIVE material can only be shared with this space's members"),
+            "Confirm that the resource contains no patient-identifiable information",
+        ]
+    )
+    check_accessibility(page)
+    for index, field in enumerate(["#file", "#title", "#visibility", "#pii_declaration"]):
+        expect(links.nth(index)).to_have_attribute("href", field)
+        # Each links to its field, whose own error message says the same.
+        expect(page.locator(field)).to_have_count(1)
+        expect(page.locator(f"{field}-error")).to_contain_text(links.nth(index).inner_text())
+    expect(page.get_by_label("Summary (optional)")).to_have_value(summary_text)
+    expect(page.get_by_label("Type", exact=True)).to_have_value("template")
+    expect(page.get_by_label("Tags (optional)")).to_have_value("quality committee, assurance")
+    expect(page.get_by_label("Open Government Licence v3.0")).to_be_checked()
+    expect(page.get_by_label("OFFICIAL-SENSITIVE", exact=True)).to_be_checked()
+    expect(page.get_by_label("All network members")).to_be_checked()
+
+    title = "Service line quality committee questions"
+    content = word_document(title, [Section("Questions", ["What assures you of safe care?"])])
+    page.locator("input[type=file]").set_input_files(
+        files=[
+            {"name": "Questions.docx", "mimeType": "application/octet-stream", "buffer": content}
+        ],
+    )
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Members of this space").check()
+    page.get_by_label("I confirm this contains no patient-identifiable information").check()
+    page.get_by_role("button", name="Add to the library").click()
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+    check_accessibility(page)
+
+
+def test_a_moderator_withdraws_one_version_without_javascript(new_context: NewContext) -> None:
+    """A moderator shares a file and uploads a second version (declaring it, as every version
+    is); version 2 turns out to name patients, so they withdraw it alone, confirming on a page
+    that needs no JavaScript. A member then downloads version 1 by default, and cannot reach
+    version 2; the narrow screen still reflows with the moderators' column."""
+    title = "Ward safety huddle sheet"
+    page = new_context(java_script_enabled=False).new_page()
+    sign_in(page, A, DEMO_PASSWORD)
+    page.goto("/spaces/qms/library/new")
+    check_accessibility(page)
+    first = word_document(title, [Section("Huddle", ["Who is at risk today?"])])
+    second = word_document(title, [Section("Huddle", ["Bed 4: J. Smith, NHS 943 476 5919"])])
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "huddle.docx", "mimeType": "application/octet-stream", "buffer": first}]
+    )
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Type", exact=True).select_option("template")
+    page.get_by_label("Open Government Licence v3.0").check()
+    page.get_by_label("All network members").check()
+    page.get_by_label("I confirm this contains no patient-identifiable information").check()
+    page.get_by_role("button", name="Add to the library").click()
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+    check_accessibility(page)
+    resource_path = urlsplit(page.url).path
+
+    page.get_by_role("link", name="Upload a new version").click()
+    check_accessibility(page)
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "huddle.docx", "mimeType": "application/octet-stream", "buffer": second}]
+    )
+    page.get_by_label("What changed").fill("Added today's patients")
+    page.get_by_label("I confirm this version contains no patient-identifiable information").check()
+    page.get_by_role("button", name="Upload version").click()
+    expect(page.locator("#declaration")).to_contain_text("that version 2 contains no")
+    check_accessibility(page)
+
+    page.get_by_role("link", name="Withdraw version 2").click()
+    expect(page.get_by_role("heading", level=1, name="Withdraw version 2?")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_label("Why (optional)").fill("Names a patient")
+    page.get_by_role("button", name="Withdraw version 2").click()
+    expect(page.get_by_text("Version 2 has been withdrawn")).to_be_visible()
+    expect(page.locator("#declaration")).to_contain_text("that version 1 contains no")
+    check_accessibility(page)
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert (
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        == 0
+    )
+
+    member = new_context(accept_downloads=True).new_page()
+    sign_in(member, B, DEMO_PASSWORD)
+    member.goto(resource_path)
+    check_accessibility(member)
+    versions = member.locator("table").filter(has_text="What changed")
+    expect(versions).to_contain_text("Withdrawn by a moderator")
+    expect(versions.get_by_role("link", name=re.compile("Version 2"))).to_have_count(0)
+    with member.expect_download() as download_info:
+        member.locator("#download").click()
+    with open(download_info.value.path(), "rb") as downloaded:
+        assert downloaded.read() == first
+    assert member.goto(f"{resource_path}/versions/2/download").status == 404
+    check_accessibility(member)

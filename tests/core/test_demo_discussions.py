@@ -1,7 +1,7 @@
 """The demo discussions: a living network a newcomer can explore, seeded once and only once."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -21,6 +21,7 @@ from peerlearn.discussions.models import (
 from peerlearn.extensions import db
 from peerlearn.notifications.models import Notification
 from peerlearn.spaces.models import Membership, MemberState, Space
+from tests.conftest import PASSWORD
 from tests.core.conftest import seed_demo
 
 COUNTED = (Thread, Post, HelpfulMark, Tag, PostRevision, ThreadSubscription, Notification)
@@ -62,6 +63,29 @@ def test_seeding_again_adds_no_discussions_and_moves_no_thread(demo_copy):
     seed_demo(demo_copy)
     assert {model.__name__: _count(model) for model in COUNTED} == before
     assert dict(db.session.execute(select(Thread.id, Thread.last_activity_at)).all()) == activity
+
+
+def test_a_demo_members_notification_centre_reads_newest_first(demo_copy):
+    """The seed dates what it posts over six weeks, after posting it thread by thread: the centre
+    lists the notifications by those dates, unread first, each part newest first, page after
+    page. On a copy of the seeded demo: signing in writes."""
+    client = demo_copy.test_client()
+    aisha = db.session.scalar(select(User).where(User.handle == "aisha-khan"))
+    signed_in = client.post("/login", data={"email": aisha.email, "password": PASSWORD})
+    assert signed_in.status_code == 302
+    listed: list[tuple[bool, datetime]] = []  # (read, when), as the pages show them
+    for number in range(1, 10):
+        page = client.get(f"/notifications?page={number}").get_data(as_text=True)
+        shown = re.findall(
+            r'<li class="pl-notification( pl-notification--unread)?">.*?<time datetime="([^"]+)"',
+            page,
+            re.DOTALL,
+        )
+        if not shown:
+            break
+        listed += [(not unread, datetime.fromisoformat(when)) for unread, when in shown]
+    assert len(listed) > 60 and {read for read, _ in listed} == {False, True}  # pages of both
+    assert listed == sorted(listed, key=lambda item: (item[0], -item[1].timestamp()))
 
 
 def _every_space_has_threads():

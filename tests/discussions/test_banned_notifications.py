@@ -6,11 +6,14 @@ them following nothing there until they choose to; threads they muted stay muted
 import pytest
 from sqlalchemy import func, select
 
+from peerlearn.discussions import services
 from peerlearn.discussions.models import FollowState, SpaceSubscription, ThreadSubscription
 from peerlearn.extensions import db
 from peerlearn.notifications import emails
 from peerlearn.notifications.models import EmailFrequency, Notification
-from peerlearn.spaces.models import MemberRole, Visibility
+from peerlearn.spaces.models import MemberRole, Membership, MemberState, Visibility
+from tests.accounts.pages import Page
+from tests.concurrency import one_inside_another
 
 
 def kinds_for(user):
@@ -132,3 +135,69 @@ def test_once_the_ban_is_lifted_they_follow_nothing_until_they_choose_to(
     assert kinds_for(bea) == ["mention", "new-thread"]
     count = select(func.count()).select_from(SpaceSubscription)
     assert db.session.scalar(count.where(SpaceSubscription.user_id == bea.id)) == 1
+
+
+# A follow and a ban at the same moment ----------------------------------------------------------
+
+#: The follow's first statement once its request has checked the policy: its hold of the space
+#: (``SELECT … FOR SHARE``), or, without one, its write.
+FOLLOW_CHECKED = ("SELECT spaces.id \nFROM spaces", "INSERT INTO space_subscriptions",
+                  "INSERT INTO thread_subscriptions")  # fmt: skip
+
+
+@pytest.fixture
+def at_once_with_a_ban(app, square, member, make_user, browser):
+    """Bea's following the public space or a thread in it (as a member of it, or as someone
+    outside it who reads it) and Mo's banning her, in requests of their own, ``one_inside_another``
+    in the order given; Bea's response. Afterwards she is banned."""
+
+    def race(what: str, who: str, *, follow_first: bool) -> Page:
+        pat = member("Pat Poster", space=square)
+        mo = member("Mo Moderator", space=square, role=MemberRole.moderator)
+        bea = member("Bea Banned", space=square) if who == "member" else make_user("Bea Banned")
+        thread, _ = services.start_thread(pat, square, services.ThreadDraft("Rotas", "Weekly?"))
+        bea_client, mo_client = browser(bea), browser(mo)
+        if what == "space":
+            path, data = f"/spaces/{square.slug}/follow", {"following": "yes"}
+        else:
+            path, data = f"/threads/{thread.id}/follow", {"state": "following"}
+        ban_path = f"/spaces/{square.slug}/members/{bea.id}/ban"
+        responses = []
+
+        def follow() -> None:
+            responses.append(bea_client.post(path, data=data))
+
+        def ban() -> None:
+            assert mo_client.post(ban_path).status_code == 302
+
+        if follow_first:  # the follow holds the space: the ban waits for it, then ends it
+            one_inside_another(app, follow, ban, FOLLOW_CHECKED[1:], resume="UPDATE spaces")
+        else:  # the ban is committed between the follow's check and its write
+            one_inside_another(app, follow, ban, FOLLOW_CHECKED)
+        (response,) = responses
+        assert response.status_code == 302
+        db.session.expire_all()
+        assert follows_of(bea) == (set(), set())
+        banned = select(Membership.state).where(Membership.user_id == bea.id)
+        assert db.session.scalar(banned) is MemberState.banned
+        return Page(bea_client.get(response.location, follow_redirects=True))
+
+    return race
+
+
+@pytest.mark.parametrize("what", ["space", "thread"])
+@pytest.mark.parametrize("who", ["member", "outsider"])
+def test_a_follow_made_as_its_follower_is_banned_is_refused(at_once_with_a_ban, what, who):
+    """Bea's request found her free to follow (the page's check); Mo's ban is committed before
+    her follow is written: refused, saying why, and she follows nothing there."""
+    shown = at_once_with_a_ban(what, who, follow_first=False)
+    refusal = "You are banned from this space, so you cannot follow it or its threads"
+    assert f"Important: {refusal}" in shown.main_text
+
+
+@pytest.mark.parametrize("what", ["space", "thread"])
+@pytest.mark.parametrize("who", ["member", "outsider"])
+def test_a_ban_made_as_its_member_follows_ends_the_follow(at_once_with_a_ban, what, who):
+    """Bea's follow holds the space before Mo's ban does: the ban waits for it to be written,
+    then ends it with her other follows."""
+    at_once_with_a_ban(what, who, follow_first=True)

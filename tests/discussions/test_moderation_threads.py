@@ -11,7 +11,9 @@ from peerlearn.discussions.models import Post, Thread, ThreadKind
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
-from peerlearn.spaces.models import MemberRole, Membership, MemberState, Visibility
+from peerlearn.spaces.models import MemberRole, Membership, MemberState, Space, Visibility
+from peerlearn.spaces.services import set_archived
+from tests.accounts.pages import Page
 from tests.concurrency import at_once, first_writes_meet, one_inside_another
 from tests.discussions.moderation_helpers import (
     audit,
@@ -208,6 +210,34 @@ def test_moving_a_thread_to_another_moderated_space(
     entry = audit_entry("thread.moved")
     assert entry.actor_id == discussion.moderator.id
     assert entry.detail["to_space"] == board.slug
+
+
+def test_a_thread_moved_as_its_new_space_is_archived_stays_where_it_was(
+    app, discussion, browser, make_space, make_user, add_member
+):
+    """The moderator's request found the target space open (it was offered in the form); an
+    administrator's archiving it is committed before the move holds the thread: refused, as the
+    space now stands, beside the choice of space; the thread stays where it was."""
+    board = make_space("Board development")
+    add_member(board, discussion.moderator, MemberRole.moderator)
+    moderator, thread_id = browser(discussion.moderator), discussion.thread.id
+    admin_id, board_id = make_user("Ada Admin", admin=True).id, board.id
+    responses = []
+
+    def move() -> None:
+        data = {"space_id": str(board_id)}
+        responses.append(moderator.post(f"/threads/{thread_id}/move", data=data))
+
+    def archive() -> None:
+        set_archived(db.session.get(User, admin_id), db.session.get(Space, board_id), True)
+
+    one_inside_another(app, move, archive, "UPDATE threads")
+    (refused,) = map(Page, responses)
+    assert refused.status == 200
+    assert refused.summary_has("You cannot move a thread into an archived space", "space_id")
+    db.session.expire_all()
+    assert discussion.thread.space_id == discussion.space.id
+    assert audit_entry("thread.moved") is None
 
 
 # Bans -------------------------------------------------------------------------------------------

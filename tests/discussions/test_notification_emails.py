@@ -3,7 +3,6 @@ links, and a mail server that is away."""
 
 import email
 import email.policy
-import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -115,7 +114,7 @@ def test_a_space_stopped_from_its_link_can_be_undone_in_settings_without_being_a
 
 
 def test_a_mail_server_that_is_away_never_fails_the_reply_and_send_digests_catches_up(
-    app, client, new_client, sig, people, login, start_thread, post_reply, caplog
+    app, client, new_client, sig, people, login, start_thread, post_reply, caplog, refused_port
 ):
     """Immediate e-mail goes out after the page is answered: a mail server that refuses the
     connection costs the replier nothing (their reply is stored and they land on it), and the
@@ -124,10 +123,7 @@ def test_a_mail_server_that_is_away_never_fails_the_reply_and_send_digests_catch
     emails.set_email_frequency(asker, EmailFrequency.immediate)
     login(client, asker)
     thread = start_thread(client, sig, title="Flow coaching")
-    with socket.socket() as probe:  # a port nobody listens on: the connection is refused
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=refused_port)
     try:
         other = new_client()
         login(other, replier)

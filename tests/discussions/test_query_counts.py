@@ -185,9 +185,16 @@ def test_the_thread_list_sends_as_many_statements_for_25_threads_as_for_5(
 
 
 def _notify(user: User, threads: list[Thread], authors: list[User], count: int) -> None:
-    """``count`` notifications about the threads, every fifth one about an event in the same
-    space instead (a place given from its waiting list)."""
-    kinds = [kind for kind in NotificationKind if kind is not NotificationKind.place_given]
+    """``count`` notifications of every kind about a thread, every fifth one about an event in
+    the same space instead (a place given from its waiting list)."""
+    kinds = [
+        NotificationKind.reply_to_post,
+        NotificationKind.reply_in_thread,
+        NotificationKind.mention,
+        NotificationKind.new_thread,
+        NotificationKind.post_solved,
+        NotificationKind.post_helpful,
+    ]
     now = utcnow()
     for n in range(count):
         thread = threads[n % len(threads)]

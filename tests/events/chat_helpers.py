@@ -1,12 +1,16 @@
 """Shared helpers for the live chat's Socket.IO tests (the fixtures ``live_event`` and ``chatter``
 are in conftest.py)."""
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from peerlearn.audit.models import AuditEntry
+from peerlearn.core.db import utcnow
+from peerlearn.events.models import Event
 from peerlearn.extensions import db
+from peerlearn.spaces.models import Space
 
 
 def ask(socket: Any, event: str, data: Any) -> Any:
@@ -31,3 +35,12 @@ def audited() -> list[str]:
     """The chat's actions in the audit log, oldest first."""
     query = select(AuditEntry.action).where(AuditEntry.action.startswith("chat."))
     return list(db.session.scalars(query.order_by(AuditEntry.id)))
+
+
+def event_on_now(space: Space) -> Event:
+    """An event in ``space`` that started a moment ago, for an hour: its chat is open."""
+    event = Event(space=space, title="Live", starts_at=utcnow(),
+                  ends_at=utcnow() + timedelta(hours=1), venue="Leeds")  # fmt: skip
+    db.session.add(event)
+    db.session.commit()
+    return event

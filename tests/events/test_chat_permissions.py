@@ -3,17 +3,12 @@ visible to the whole network and for a private one (network administrators may t
 anywhere, as the policy lets them post in any space). The moderators' tools have their own table in
 test_chat_moderation.py."""
 
-from datetime import timedelta
-
 import pytest
 
-from peerlearn.core.db import utcnow
 from peerlearn.events import questions
-from peerlearn.events.models import Event
-from peerlearn.extensions import db
 from peerlearn.permissions import Action, can, event_readers
 from peerlearn.spaces.models import JoinPolicy, Visibility
-from tests.events.chat_helpers import ask, code
+from tests.events.chat_helpers import ask, code, event_on_now
 from tests.roles import ACTIVE, ROLES, SIGNED_IN
 
 #: visibility -> client event -> the roles whose request is carried out.
@@ -40,10 +35,7 @@ EXPECTED = {
 @pytest.mark.parametrize("role", ROLES[1:])  # anonymous sockets cannot even connect
 def test_chat_table(visibility, event, role, make_space, person_in, member, add_member, chatter):
     space = make_space(visibility=Visibility(visibility), join_policy=JoinPolicy.open)
-    live = Event(space=space, title="Live", starts_at=utcnow(),
-                 ends_at=utcnow() + timedelta(hours=1), venue="Leeds")  # fmt: skip
-    db.session.add(live)
-    db.session.commit()
+    live = event_on_now(space)
     asker = member()
     add_member(space, asker)
     question, _ = questions.ask(asker, live, "Why?", "q")
@@ -70,10 +62,7 @@ def test_who_may_stay_in_a_chat_is_who_may_join_it(visibility, make_space, perso
     answer for each person: the signed-in people who may see the event, and no deactivated
     account, even in a public space."""
     space = make_space(visibility=visibility)
-    live = Event(space=space, title="Live", starts_at=utcnow(),
-                 ends_at=utcnow() + timedelta(hours=1), venue="Leeds")  # fmt: skip
-    db.session.add(live)
-    db.session.commit()
+    live = event_on_now(space)
     people = {role: person_in(role, space) for role in ROLES[1:]}
     deactivated = make_user("Dee Parted", active=False)
     readers = event_readers(live, [person.id for person in [*people.values(), deactivated]])

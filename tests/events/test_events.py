@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
-from peerlearn.events import services
+from peerlearn.events import calendars, services
 from peerlearn.events.models import CalendarFeed, Event, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Visibility
-from tests.concurrency import at_once
+from tests.concurrency import at_once, first_writes_meet
 from tests.events.conftest import form_for
 from tests.roles import ACTIVE, ROLES
 
@@ -69,10 +69,24 @@ def test_times_are_right_on_both_sides_of_the_clock_change(
         (
             {"joining_url": "https://[meet.example.org/qms"},
             "joining_url",
-            "Enter a web address starting https://",
+            "Enter the web address in the correct format",
+        ),
+        (
+            {"joining_url": "https://teams.microsoft.com@evil.example/join"},
+            "joining_url",
+            "Enter the web address without a name and @ before the website",
+        ),
+        ({"joining_url": "http://x y"}, "joining_url", "Enter the web address without spaces"),
+        (
+            {"joining_url": "https://teams/join"},
+            "joining_url",
+            "Enter a web address with a real website name",
         ),
         ({"joining_url": ""}, "joining_url", "Enter a joining link or a venue"),
         ({"capacity": "0"}, "capacity", "Places must be a number from 1 to 100,000"),
+        ({"capacity": "1.5"}, "capacity", "Places must be a whole number, like 30"),
+        ({"capacity": "1,000"}, "capacity", "Places must be a whole number, like 30"),
+        ({"capacity": "thirty"}, "capacity", "Places must be a whole number, like 30"),
         ({"title": ""}, "title", "Enter a title"),
         ({"title": "   "}, "title", "Enter a title"),
     ],
@@ -86,9 +100,45 @@ def test_bad_event_details_are_explained_kept_and_not_saved(
     response = client.post(f"/spaces/{sig.slug}/events/new", data=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert message in page
+    assert message in page and "Not a valid" not in page
     assert f'href="#{field}"' in page
     assert "What worked, and what did not." in page and f'value="{data["date"]}"' in page
+    assert _events() == 0
+
+
+def test_the_joining_link_is_shown_with_the_host_it_really_goes_to(
+    client, sig, moderator, login, schedule, tomorrow
+):
+    """Even a link stored before links were checked as they are now, with a name and @ before
+    the host: the page names where it goes, not what it seems to say."""
+    login(client, moderator)
+    event = schedule(client, sig, day=tomorrow, joining_url="https://www.meet.example.org/qms")
+    assert "(goes to meet.example.org)" in client.get(f"/events/{event.id}").get_data(as_text=True)
+    event.joining_url = "https://teams.microsoft.com@evil.example/join"
+    db.session.commit()
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "(goes to evil.example)" in page
+    assert "(teams.microsoft.com@evil.example)" not in page
+
+
+def _draft(**details) -> services.EventDraft:
+    """What a moderator enters for an event in January 2030 (``details`` change it)."""
+    return services.EventDraft(
+        **{
+            "title": "QMS huddle",
+            "description": "",
+            "starts_at": datetime(2030, 1, 14, 14, tzinfo=UTC),
+            "ends_at": datetime(2030, 1, 14, 15, tzinfo=UTC),
+            **details,
+        }
+    )
+
+
+def test_the_service_refuses_a_joining_link_the_form_would(sig, moderator):
+    draft = _draft(joining_url="https://teams.microsoft.com@evil.example/join")
+    with pytest.raises(services.EventError, match="without a name and @") as refused:
+        services.create_event(moderator, sig, draft)
+    assert refused.value.field == "joining_url"
     assert _events() == 0
 
 
@@ -133,6 +183,32 @@ def test_rsvp_respects_capacity_with_a_waiting_list(
     page = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert "1 going of 1" in page and "waiting list" not in page.split("Who is going")[0]
     assert "Second Person" in page.split("Who is going")[1]
+
+
+def test_someone_waiting_sees_where_they_are_on_the_waiting_list(
+    client, new_client, sig, moderator, member, login, schedule, tomorrow
+):
+    login(client, moderator)
+    event = schedule(client, sig, day=tomorrow, capacity="1")
+    holder, first, second, third = (member(n) for n in ("Holder", "First", "Second", "Third"))
+    for person in (holder, first, second, third):
+        services.set_rsvp(person, event, RsvpStatus.going)
+    watching = new_client()
+    login(watching, third)
+
+    def said() -> str:
+        page = watching.get(f"/events/{event.id}").get_data(as_text=True)
+        return page.split("You answered: ")[1].split("</p>")[0]
+
+    assert said() == "<strong>Going</strong>. You are <strong>3rd</strong> on the waiting list."
+    services.set_rsvp(holder, event, RsvpStatus.not_going)  # First is given the place
+    assert "You are <strong>2nd</strong> on the waiting list." in said()
+    services.set_rsvp(second, event, RsvpStatus.interested)  # Second stops waiting
+    assert said().endswith(
+        "You are <strong>1st</strong> on the waiting list: the next place to come free is yours."
+    )
+    services.set_rsvp(first, event, RsvpStatus.not_going)
+    assert said() == "<strong>Going</strong>."  # a place, so no longer waiting
 
 
 def _answer_at_once(app, event, answers):
@@ -243,10 +319,10 @@ def test_a_feed_opened_or_renewed_twice_at_once_keeps_one_address(app, member):
     user_id = member().id
 
     def first_use():
-        services.feed_for(db.session.get(User, user_id))
+        calendars.feed_for(db.session.get(User, user_id))
 
     def renewal():
-        services.renew_feed(db.session.get(User, user_id))
+        calendars.renew_feed(db.session.get(User, user_id))
 
     at_once(app, [first_use, first_use])
     db.session.rollback()  # see what they committed, as the next request would
@@ -255,8 +331,8 @@ def test_a_feed_opened_or_renewed_twice_at_once_keeps_one_address(app, member):
     db.session.rollback()
     (renewed,) = db.session.scalars(select(CalendarFeed.token)).all()
     assert renewed != made
-    assert services.feed_owner(renewed).id == user_id
-    assert services.feed_owner(made) is None
+    assert calendars.feed_owner(renewed).id == user_id
+    assert calendars.feed_owner(made) is None
 
 
 def _calendar_entry(client, path):
@@ -345,9 +421,51 @@ def test_each_feed_address_has_its_own_limit_not_each_network_address(client, ma
     # members' feeds at once: one member's feed must not be refused for the others'.
     members = [make_user() for _ in range(61)]
     for member in members:
-        response = client.get(f"/calendar/{services.feed_for(member).token}.ics")
+        response = client.get(f"/calendar/{calendars.feed_for(member).token}.ics")
         assert response.status_code == 200
-    mine = f"/calendar/{services.feed_for(members[0]).token}.ics"
+    mine = f"/calendar/{calendars.feed_for(members[0]).token}.ics"
     for _ in range(59):
         assert client.get(mine).status_code == 200
     assert client.get(mine).status_code == 429  # a calendar stuck refreshing one feed is still held
+
+
+def test_the_same_scheduling_form_sent_twice_schedules_one_event(
+    client, sig, moderator, login, tomorrow
+):
+    """A double click, or a resend after a lost response: the form's one-time key is the same."""
+    login(client, moderator)
+    form = client.get(f"/spaces/{sig.slug}/events/new").get_data(as_text=True)
+    key = form.split('name="submission_key" type="hidden" value="')[1].split('"')[0]
+    assert 'data-prevent-double-click="true"' in form
+    data = form_for(day=tomorrow, submission_key=key)
+    first = client.post(f"/spaces/{sig.slug}/events/new", data=data)
+    second = client.post(f"/spaces/{sig.slug}/events/new", data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _events() == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "event.created")
+        )
+        == 1
+    )
+    another = form_for(day=tomorrow, submission_key="another form, shown again")
+    assert client.post(f"/spaces/{sig.slug}/events/new", data=another).status_code == 302
+    assert _events() == 2  # a form shown afresh schedules another, even with the same details
+
+
+def test_the_same_scheduling_form_sent_twice_at_once_schedules_one_event(app, sig, moderator):
+    """Both sendings looked for an event made with the key before either stored one."""
+    space_id, moderator_id = sig.id, moderator.id
+    scheduled = []
+
+    def send() -> None:
+        draft = _draft(venue="Leeds", submission_key="one form")
+        actor = db.session.get(User, moderator_id)
+        space = db.session.get(type(sig), space_id)
+        scheduled.append(services.create_event(actor, space, draft).id)
+
+    with first_writes_meet("INSERT INTO events", before=True):
+        at_once(app, [send, send])
+    assert _events() == 1
+    assert len(set(scheduled)) == 1

@@ -329,3 +329,52 @@ def test_slow_mode_asks_the_member_to_wait_and_keeps_the_text(
     assert re.search(r"Slow mode is on: you can send another message in \d+ seconds", page)
     assert "Second, too soon</textarea>" in page
     assert stored(ChatMessage) == 1
+
+
+def _question_item(page, question_id):
+    start = page.index(f'id="question-{question_id}"')
+    return page[start : page.index("</li>", start)]
+
+
+def test_without_javascript_askers_withdraw_and_moderators_remove_for_every_reader(
+    live_event, member, moderator, signed_in, chatter
+):
+    reader = chatter(member("Tom Reader"))
+    assert ask(reader, "join", {"event_id": live_event.id})["ok"]
+    aisha, rachel = signed_in(member("Aisha Khan")), signed_in(member("Rachel Moss"))
+    pose(aisha, live_event, "Can we discuss Jane Doe, NHS number 943 476 5919?")
+    pose(rachel, live_event, "Which SPC tool do you use?", client_id="q-2")
+    mine, theirs = db.session.scalars(select(Question.id).order_by(Question.id))
+    reader.get_received("/live")
+    remove = f"/events/{live_event.id}/questions/{{}}/remove".format
+
+    # Each asker has a plain form, with its CSRF token, on their own question only.
+    page = page_of(aisha, live_event)
+    own = _question_item(page, mine)
+    assert "Withdraw<span" in own and 'name="csrf_token"' in own
+    assert "Withdraw" not in _question_item(page, theirs)
+    assert "Remove" not in _question_item(page, theirs)
+    refused = rachel.post(remove(mine), data={"back": "event"}, follow_redirects=True)
+    assert "You can only withdraw your own questions" in refused.get_data(as_text=True)
+    assert aisha.post(remove(mine), data={"back": "event"}, csrf=False).status_code == 400
+    assert received(reader, "question_removed") == []
+
+    response = aisha.post(remove(mine), data={"back": "event"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#qa-heading")
+    page = aisha.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your question has been withdrawn." in page and "943 476 5919" not in page
+    assert received(reader, "question_removed") == [{"id": mine, "event_id": live_event.id}]
+    # Pressed again by its asker, nothing more happens; anyone else finds nothing there.
+    assert aisha.post(remove(mine), data={"back": "event"}).status_code == 302
+    assert rachel.post(remove(mine), data={"back": "event"}).status_code == 404
+    assert received(reader, "question_removed") == []
+
+    # A moderator removes anyone's, here from the transcript, and goes back there.
+    mod = signed_in(moderator)
+    assert "Remove<span" in _question_item(page_of(mod, live_event), theirs)
+    response = mod.post(remove(theirs), data={"back": "transcript"})
+    assert response.headers["Location"].endswith(f"/events/{live_event.id}/transcript#questions")
+    page = mod.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The question has been removed." in page and "SPC tool" not in page
+    assert received(reader, "question_removed") == [{"id": theirs, "event_id": live_event.id}]
+    assert "Nobody asked a question" in page  # removed questions are shown to nobody

@@ -2,7 +2,6 @@
 centre (the header count updating live) and by e-mail, unless they chose no e-mail. Every way a
 place comes free tells them, and a change rolled back tells nobody."""
 
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,9 +9,9 @@ import pytest
 from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole
 from peerlearn.core.db import utcnow
-from peerlearn.core.signals import standing_changing
+from peerlearn.core.signals import place_given, standing_changing
 from peerlearn.events import services
-from peerlearn.events.models import Event, RsvpStatus
+from peerlearn.events.models import Event, Rsvp, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.notifications import emails
 from peerlearn.notifications.models import EmailFrequency, Notification, NotificationKind
@@ -56,22 +55,33 @@ def test_the_person_waiting_is_told_in_the_centre_and_by_email_at_once(
     assert {"name": "notifications", "args": [{"unread": 1}], "namespace": "/"} in (
         socket.get_received()
     )
-    socket.disconnect()
     centre = client.get("/notifications").get_data(as_text=True)
     assert "You have a place at Flow coaching clinic" in centre
     (notification,) = _told(waiting)
     assert notification.kind is NotificationKind.place_given
-    opened = client.get(f"/notifications/{notification.id}")
-    assert opened.location.endswith(f"/events/{event.id}")
     # A daily digest is their choice, but a place cannot wait for tomorrow.
     assert emails.email_frequency(waiting) is EmailFrequency.daily
     (message,) = outbox.to(waiting.email)
     assert message.subject == f"[{sig.name}] You have a place at Flow coaching clinic"
     assert f"({sig.name})" in message.text
     assert f"1 July {event.starts_at.year} at 14:00 (UK time)" in message.text  # London, not UTC
-    assert message.link("/events/") == f"/events/{event.id}"
     assert message.link("/notifications/unsubscribe/")
     assert _told(holder) == [] and outbox.to(holder.email) == []
+
+    # The e-mail links through the notification, as a thread's does: following it marks the
+    # notification read (the header hears so) and lands on the event.
+    link = message.link("/notifications/")
+    assert link == f"/notifications/{notification.id}"
+    assert notification.read_at is None
+    opened = client.get(link, follow_redirects=True)
+    assert opened.request.path == f"/events/{event.id}"
+    assert "Flow coaching clinic" in opened.get_data(as_text=True)
+    db.session.refresh(notification)
+    assert notification.read_at is not None
+    assert {"name": "notifications", "args": [{"unread": 0}], "namespace": "/"} in (
+        socket.get_received()
+    )
+    socket.disconnect()
 
 
 def _not_going(moderator, space, holder, event):
@@ -189,17 +199,14 @@ def test_the_centre_drops_it_once_they_may_no_longer_see_the_event(
 
 
 def test_a_place_email_the_mail_server_refused_goes_with_the_next_send_digests(
-    app, outbox, sig, member, event, caplog
+    app, outbox, sig, member, event, caplog, refused_port
 ):
     """The e-mail could not go at once (the mail server away): the next ``send-digests`` run,
     once the immediate send has had its chance, sends it, to a member who chose daily e-mail."""
     holder, waiting = member("Holder"), member("Waiting Member")
     for person in (holder, waiting):
         services.set_rsvp(person, event, RsvpStatus.going)
-    with socket.socket() as probe:  # a port nobody listens on: the connection is refused
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=refused_port)
     try:
         services.set_rsvp(holder, event, RsvpStatus.not_going)
     finally:
@@ -209,3 +216,56 @@ def test_a_place_email_the_mail_server_refused_goes_with_the_next_send_digests(
     assert emails.send_digests(utcnow() + emails.IMMEDIATE_GRACE + timedelta(minutes=1)) == 1
     (message,) = outbox.to(waiting.email)
     assert "You have a place at" in message.text and "Flow coaching clinic" in message.text
+
+
+def test_no_place_is_given_at_an_event_that_has_finished(outbox, sig, moderator, member, event):
+    """An event that is over given more places (a record put straight) tells nobody of a place."""
+    holder, waiting = member("Holder"), member("Waiting Member")
+    for person in (holder, waiting):
+        services.set_rsvp(person, event, RsvpStatus.going)
+    event.starts_at, event.ends_at = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=2)
+    db.session.commit()
+
+    _more_places(moderator, sig, holder, event)
+
+    db.session.expire_all()
+    assert db.session.get(Rsvp, (event.id, waiting.id)).waitlisted
+    assert _told(waiting) == [] and outbox.to(waiting.email) == []
+
+
+def test_no_place_is_given_at_a_cancelled_event_until_it_is_reinstated(
+    outbox, sig, moderator, member, event
+):
+    holder, waiting = member("Holder"), member("Waiting Member")
+    for person in (holder, waiting):
+        services.set_rsvp(person, event, RsvpStatus.going)
+    services.cancel_event(moderator, event)
+
+    _remove(moderator, sig, holder, event)  # frees the place while it is cancelled
+
+    db.session.expire_all()
+    assert db.session.get(Rsvp, (event.id, waiting.id)).waitlisted
+    assert [n.kind for n in _told(waiting)] == [NotificationKind.event_cancelled]
+    assert outbox.to(waiting.email) == []  # the cancellation goes in the daily digest
+    services.reinstate_event(moderator, db.session.get(Event, event.id))
+    db.session.expire_all()
+    assert not db.session.get(Rsvp, (event.id, waiting.id)).waitlisted
+    assert [n.kind for n in _told(waiting)] == [
+        NotificationKind.event_cancelled,
+        NotificationKind.event_reinstated,
+        NotificationKind.place_given,
+    ]
+    (place,) = outbox.to(waiting.email)  # a place is e-mailed at once
+    assert place.subject.endswith(f"You have a place at {event.title}")
+
+
+def test_a_place_given_as_the_event_finished_is_not_told(outbox, sig, member, event):
+    """Whoever gave it, once the place reaches the notifications the event is over: nothing is
+    sent, in the centre or by e-mail."""
+    waiting = member("Waiting Member")
+    event.starts_at, event.ends_at = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=2)
+    db.session.commit()
+
+    place_given.send(event, user_ids=[waiting.id])
+
+    assert _told(waiting) == [] and outbox.to(waiting.email) == []

@@ -12,7 +12,7 @@ from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
-from peerlearn.events import services
+from peerlearn.events import calendars, services
 from peerlearn.events.models import Event, Rsvp, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, can
@@ -21,6 +21,7 @@ from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole, MemberState, Space, Visibility
 from tests.concurrency import WRITES, at_once, first_writes_meet, one_inside_another
 from tests.discussions.test_query_counts import counting_statements
+from tests.spaces.flows import owner_of
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_a_member_who_leaves_a_space_gives_up_their_place_to_the_first_waiting(
     assert _answer(event, leaving) is None
     assert _answer(interested_elsewhere, leaving) is None
     assert _answer(past, leaving).status is RsvpStatus.going  # the record of who came stays
-    assert event not in services.feed_events(leaving)  # nor in their calendar
+    assert event not in calendars.feed_events(leaving)  # nor in their calendar
     login(client, moderator)
     page = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert "1 going of 1" in page and "waiting list" not in page.split("Who is going")[0]
@@ -127,10 +128,12 @@ def test_an_administrator_leaving_a_space_may_still_attend_and_keeps_their_answe
     assert _places(event) == (["Network Admin"], [])
 
 
-def test_a_new_role_keeps_the_answer(sig, moderator, member, event):
+def test_a_new_role_keeps_the_answer(sig, member, event):
     promoted = member("Promoted")
     services.set_rsvp(promoted, event, RsvpStatus.going)
-    memberships.change_role(moderator, spaces.get_membership(sig, promoted), MemberRole.moderator)
+    memberships.change_role(
+        owner_of(sig), spaces.get_membership(sig, promoted), MemberRole.moderator
+    )
     db.session.expire_all()
     assert _places(event) == (["Promoted"], [])
 

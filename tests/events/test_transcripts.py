@@ -111,7 +111,9 @@ def test_the_transcript_page_shows_the_chat_pins_and_questions_in_london_time(
     questions = page.split('id="questions"')[1].split('id="chat"')[0]
     assert questions.index("board to own") < questions.index("SPC tool")  # most votes first
     assert "Answered" in questions and "2 votes" in questions and "1 vote<" in questions
-    assert "Dismissed" in questions and "Not answered" in questions
+    assert "Not answered" in questions
+    # A dismissed question is for the moderators and its asker only.
+    assert "Dismissed" not in questions and "Off-topic" not in page
     assert "Post the record to the forum" not in page  # members do not post the record
 
 
@@ -127,6 +129,9 @@ def test_a_long_chat_is_paged_in_order(client, login, sig, moderator, member):
     second = client.get(f"/events/{event.id}/transcript?page=2").get_data(as_text=True)
     assert "Message number 101" in second and "Message number 120" in second
     assert "Message number 100" not in second
+    beyond = client.get(f"/events/{event.id}/transcript?page=50").get_data(as_text=True)
+    assert "There are no more messages to show" in beyond and 'href="?#chat"' in beyond
+    assert "Page 49 of 2" not in beyond and "120 messages" not in beyond
 
 
 def _download(client, event, extension, mimetype):
@@ -359,9 +364,77 @@ def test_there_is_no_record_before_the_chat_opens(client, login, sig, moderator)
     assert _threads() == 0
 
 
+PATIENT = "Jane Doe, NHS number 943 476 5919"
+
+
+@pytest.fixture
+def sensitive_event(sig, moderator, member):
+    """A finished event whose Q&A holds patient details: in a question its asker withdrew, in one
+    answered and then removed by a moderator, and in one a moderator dismissed (asked by
+    ``asker``); and an ordinary answered question."""
+    event = _event(sig, moderator)
+    asker, other = member("Tom Whitfield"), member("Aisha Khan")
+    withdrawn = _question(event, asker, f"Withdrawn: {PATIENT}?", QuestionStatus.open, [])
+    removed = _question(event, other, f"Removed: {PATIENT}?", QuestionStatus.answered, [asker])
+    _question(event, asker, f"Dismissed: {PATIENT}?", QuestionStatus.dismissed, [])
+    _question(event, other, "How did you get the board to own the QMS?", QuestionStatus.answered,
+              [])  # fmt: skip
+    withdrawn.removed_at, withdrawn.removed_by_id = utcnow(), asker.id
+    removed.removed_at, removed.removed_by_id = utcnow(), moderator.id
+    db.session.commit()
+    return event, asker
+
+
+@pytest.mark.parametrize("viewer", ["member", "asker", "moderator"])
+def test_dismissed_questions_are_for_moderators_and_their_asker_and_removed_ones_for_nobody(
+    client, login, sensitive_event, member, moderator, viewer
+):
+    event, asker = sensitive_event
+    login(client, {"member": member(), "asker": asker, "moderator": moderator}[viewer])
+    page = client.get(f"/events/{event.id}/transcript").get_data(as_text=True)
+    text = _download(client, event, "md", "text/markdown").get_data(as_text=True)
+    for shown in (page, text):
+        assert "Withdrawn:" not in shown and "Removed:" not in shown
+        assert "board to own" in shown
+        assert ("Dismissed: Jane Doe" in shown) is (viewer != "member")
+    questions = text.split("## Questions")[1].split("## Chat")[0]
+    assert ("### Dismissed" in questions) is (viewer != "member")
+    if viewer != "member":
+        assert "shown only to the space's moderators and to the person who asked" in page
+
+
+def test_the_record_never_copies_a_removed_or_dismissed_question(
+    client, login, sensitive_event, moderator
+):
+    event, _ = sensitive_event
+    login(client, moderator)
+    confirm = client.get(f"/events/{event.id}/record").get_data(as_text=True)
+    assert "board to own" in confirm and "943 476 5919" not in confirm
+    client.post(f"/events/{event.id}/record")
+    body = db.session.scalars(select(Post)).one().body_source
+    assert "board to own" in body and "943 476 5919" not in body
+
+
+def test_an_asker_withdraws_a_question_from_the_transcript_after_the_event(
+    client, new_client, login, sensitive_event, member
+):
+    event, asker = sensitive_event
+    other = new_client()
+    login(other, member())
+    assert "Withdraw<span" not in other.get(f"/events/{event.id}/transcript").get_data(as_text=True)
+    login(client, asker)
+    page = client.get(f"/events/{event.id}/transcript").get_data(as_text=True)
+    [action] = re.findall(r'action="(/events/\d+/questions/\d+/remove)"', page)
+    response = client.post(action, data={"back": "transcript"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Your question has been withdrawn." in page and "943 476 5919" not in page
+    withdrawn = select(AuditEntry).where(AuditEntry.action == "chat.question_withdrawn")
+    assert db.session.scalars(withdrawn).one().actor_id == asker.id
+
+
 def test_the_events_help_page_explains_the_chat_rules_and_transcripts(client):
     page = client.get("/help/events").get_data(as_text=True)
     for words in ("2,000 characters", "slow mode", "mute", "500 characters", "transcript",
-                  "Post the record to the forum", "calendar"):  # fmt: skip
+                  "Post the record to the forum", "calendar", "Withdraw", "dismissed"):  # fmt: skip
         assert words in page
     assert 'href="/help/events"' in client.get("/events").get_data(as_text=True)

@@ -21,10 +21,14 @@ class LiveClient:
         self.received: list[dict[str, Any]] = []
         #: The ``removed`` events: the chats this connection was dropped from.
         self.removed: list[dict[str, Any]] = []
+        #: The Q&A's broadcasts, in order: (``question`` or ``question_removed``, payload).
+        self.questions: list[tuple[str, dict[str, Any]]] = []
         self._arrived = threading.Condition()
         self.disconnected = threading.Event()
         self.sio.on("message", self._on_message, namespace=NAMESPACE)
         self.sio.on("removed", self._on_removed, namespace=NAMESPACE)
+        for name in ("question", "question_removed"):
+            self.sio.on(name, self._on_question(name), namespace=NAMESPACE)
         self.sio.on("disconnect", lambda *_: self.disconnected.set(), namespace=NAMESPACE)
         self.sio.connect(
             url,
@@ -43,6 +47,21 @@ class LiveClient:
         with self._arrived:
             self.removed.append(removed)
             self._arrived.notify_all()
+
+    def _on_question(self, name: str) -> Any:
+        def arrived(payload: dict[str, Any]) -> None:
+            with self._arrived:
+                self.questions.append((name, payload))
+                self._arrived.notify_all()
+
+        return arrived
+
+    def wait_for_questions(self, count: int) -> list[tuple[str, dict[str, Any]]]:
+        """The Q&A's broadcasts so far, once at least ``count`` have arrived."""
+        with self._arrived:
+            arrived = self._arrived.wait_for(lambda: len(self.questions) >= count, TIMEOUT)
+            assert arrived, f"waited for {count} Q&A broadcasts, got {len(self.questions)}"
+            return list(self.questions)
 
     def wait_until_removed(self) -> list[dict[str, Any]]:
         """The ``removed`` events so far, once at least one has arrived."""

@@ -3,12 +3,14 @@ server stops: test workers run servers side by side, and a port found free, let 
 could be taken meanwhile by another worker's server (whose answers the test would then read)."""
 
 import errno
+import smtplib
 import socket
 
 import pytest
 import requests
 
-from bench.chat_server import COMMANDS, HOST, Server, app_environment
+from bench.chat_server import COMMANDS, HOST, Server, app_environment, listening_socket
+from tests.mail_fixtures import SMTPServer, start_smtp_server
 
 
 def taken(port: int) -> bool:
@@ -41,3 +43,32 @@ def test_a_servers_port_stays_its_own_before_it_starts_and_across_a_restart(tmp_
     finally:
         server.stop()
     assert not taken(server.port), "let go once the server stops"
+
+
+def test_the_test_smtp_server_holds_its_port_from_the_start_and_across_a_restart():
+    """(tests/mail_fixtures.py's ``smtp_server``.)"""
+    listener = listening_socket()
+    port = listener.getsockname()[1]
+    try:
+        assert taken(port), "held before the server starts"
+        handler = SMTPServer()
+        start_smtp_server(handler, listener).stop()
+        assert taken(port), "held while the server is down, for its restart"
+        controller = start_smtp_server(handler, listener)
+        try:
+            with smtplib.SMTP(HOST, port, timeout=10) as client:
+                client.sendmail(
+                    "a@trust.nhs.uk", ["b@trust.nhs.uk"], b"To: b@trust.nhs.uk\r\n\r\nHi"
+                )
+        finally:
+            controller.stop()
+        assert [message["To"] for _, message in handler.received] == ["b@trust.nhs.uk"]
+    finally:
+        listener.close()
+    assert not taken(port), "let go once the server stops"
+
+
+def test_a_refused_port_refuses_connections_and_nobody_else_can_listen_on_it(refused_port):
+    assert taken(refused_port)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((HOST, refused_port), timeout=10).close()

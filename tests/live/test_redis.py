@@ -66,6 +66,43 @@ def test_a_space_made_private_through_one_process_drops_outsiders_on_another(cha
     assert outsider.received == [] and member.removed == []
 
 
+def test_a_dismissed_question_reaches_only_the_moderator_and_its_asker_on_every_process(
+    chat, serve, connect
+):
+    """The room is told in two parts (the whole question to the connections presence names,
+    ``question_removed`` to the rest), and both parts cross the queue to the other process."""
+    first, second = serve("gevent", REDIS_URL), serve("gevent", REDIS_URL)
+    owner, reader = connect(first, chat.members[0]), connect(first, chat.members[3])
+    asker, other = connect(second, chat.members[1]), connect(second, chat.members[2])
+    everyone = (owner, reader, asker, other)
+    for client in everyone:
+        client.join(chat.event_id)
+    listening(chat.channel, processes=2)
+
+    ask = {
+        "event_id": chat.event_id,
+        "body": "Jane Doe, NHS number 943 476 5919?",
+        "client_id": "d",
+    }
+    question = asker.call("ask", ask)["question"]
+    for client in everyone:
+        assert client.wait_for_questions(1) == [("question", question)]
+    dismissed = owner.call("answer", {"question_id": question["id"], "status": "dismissed"})
+    for client in (owner, asker):
+        assert client.wait_for_questions(2)[1] == ("question", dismissed["question"])
+    gone = {"id": question["id"], "event_id": chat.event_id}
+    for client in (reader, other):
+        assert client.wait_for_questions(2)[1] == ("question_removed", gone)
+    # Withdrawn, it leaves every screen; nobody was told anything twice.
+    assert asker.call("remove_question", {"question_id": question["id"]})["ok"]
+    for client in everyone:
+        assert client.wait_for_questions(3)[2] == ("question_removed", gone)
+    end = asker.send(chat.event_id, "The end", "redis-dismissed-end")
+    for client in everyone:
+        client.wait_for(1)
+        assert len(client.questions) == 3 and client.received[-1]["id"] == end["id"]
+
+
 def listening(channel: str, processes: int) -> None:
     """Wait until every server listens on the queue (each subscribes on its first connection;
     Redis keeps nothing for a listener not yet there). Redis offers no event to wait on."""

@@ -3,6 +3,7 @@ only ever hold what the reader may see (totals included)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -116,6 +117,41 @@ def test_unknown_filter_values_are_ignored(client, reader):
         client, "/library?type=macro&component=6&organisation=99999&region=mars&sort=x&space=nope"
     )
     assert total(page) == 4
+
+
+def _notice(page: str) -> str | None:
+    """The notice that a space asked for is not one the reader can see, as the page shows it."""
+    match = re.search(r'<div class="nhsuk-inset-text" id="unseen-space">(.*?)</div>', page, re.S)
+    return " ".join(match.group(1).split()) if match else None
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["outsider", "signed-out"])
+def test_a_space_the_reader_cannot_see_is_said_to_be_so_as_a_missing_one_is(
+    signed_in, client, login, make_user, make_space, add_member, make_resource, library
+):
+    """Asked for a private space's resources, the list says the space is not one the reader can
+    see and lists everything they can see, in the same words as for a space that does not
+    exist, so the page tells nobody whether a private space exists."""
+    secret = make_space("Board development", visibility=Visibility.private)
+    secret.slug = "board-dev"
+    add_member(secret, library["sanjay"])
+    make_resource(secret, by=library["sanjay"], title="Board paper draft")
+    if signed_in:
+        login(client, make_user("Aisha Khan"))
+    private = _page(client, "/library?space=board-dev")
+    missing = _page(client, "/library?space=board-dvv")
+    assert _notice(private).replace("board-dev", "…") == _notice(missing).replace("board-dvv", "…")
+    assert "There is no community or group “board-dev” that you can see" in _notice(private)
+    assert ("sign in" in _notice(private)) is not signed_in
+    assert titles(private) == titles(missing) == titles(_page(client, "/library"))
+    assert "Board paper draft" not in private
+    assert _notice(_page(client, "/library")) is None
+
+
+def test_a_space_the_reader_can_see_is_filtered_without_a_notice(client, login, library):
+    login(client, library["sanjay"])
+    page = _page(client, f"/library?space={library['flow'].slug}")
+    assert titles(page) == ["Flow huddle board template"] and _notice(page) is None
 
 
 def test_a_members_sees_their_spaces_members_only_resources(client, login, library):

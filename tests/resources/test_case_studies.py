@@ -237,6 +237,32 @@ def test_a_case_study_is_changed_only_on_its_own_page(
     assert browser.get(f"/resources/{resource.id}/edit").status_code == 403
 
 
+def test_publishing_the_same_case_study_form_twice_publishes_one(client, author, sig):
+    path = f"/spaces/{sig.slug}/library/case-studies/new"
+    page = client.get(path).get_data(as_text=True)
+    assert 'name="submission_key" type="hidden"' in page and "data-prevent-double-click" in page
+    data = _form(author, submission_key="c" * 32)
+    first, second = (client.post(path, data=data) for _ in range(2))
+    assert first.headers["Location"] == second.headers["Location"]
+    [resource] = db.session.scalars(select(Resource)).all()
+    assert first.headers["Location"] == f"/resources/{resource.id}/case-study"
+    added = select(func.count()).where(AuditEntry.action == "resource.case_study_added")
+    assert db.session.scalar(added) == 1
+    edit = client.get(f"/resources/{resource.id}/case-study/edit").get_data(as_text=True)
+    assert 'name="submission_key"' not in edit  # a change is not a new case study
+
+
+def test_changing_only_a_section_is_audited_as_a_change_of_sections(client, author, sig):
+    client.post(f"/spaces/{sig.slug}/library/case-studies/new", data=_form(author))
+    resource = db.session.scalars(select(Resource)).one()
+    client.post(
+        f"/resources/{resource.id}/case-study/edit",
+        data=_form(author, results="The median wait fell to 1 hour 40 minutes."),
+    )
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "resource.updated"))
+    assert entry.detail["changed"] == ["sections"]
+
+
 def test_the_printable_page_is_the_case_study_alone(client, author, sig, make_resource):
     client.post(f"/spaces/{sig.slug}/library/case-studies/new", data=_form(author))
     resource = db.session.scalars(select(Resource)).one()

@@ -115,6 +115,24 @@ def test_download_headers_for_each_type(
 
 
 @pytest.mark.parametrize(
+    ("query", "shown"),
+    [("view=1", "inline"), ("view=0", "attachment"), ("view=false", "attachment"),
+     ("view=", "attachment"), ("view=yes", "attachment"), ("view=1&view=0", "inline")],
+)  # fmt: skip
+def test_only_view_1_opens_a_file_in_the_browser(query, shown, client, qms, make_file_resource):
+    """``?view=1`` is the one documented value; any other is ignored (the file is an
+    attachment), as the library's filters ignore values they do not offer."""
+    qms.visibility = Visibility.public
+    db.session.commit()
+    resource = make_file_resource(
+        qms, content=pdf_bytes(), filename="board.pdf", visibility=ResourceVisibility.public
+    )
+    response = client.get(f"/resources/{resource.id}/download?{query}", buffered=True)
+    assert response.status_code == 200
+    assert disposition(response)[0] == shown
+
+
+@pytest.mark.parametrize(
     ("name", "ascii_fallback"),
     [
         ("Évaluation qualité – 质量.docx", "OFFICIAL-SENSITIVE_Evaluation qualite _ __.docx"),

@@ -1,5 +1,7 @@
 """Reports, hiding, restoring and removal: a report of patient-identifiable information hides a
-resource at once; moderators see the reports, hide, restore or dismiss; uploaders and
+resource at once when its reporter is answerable to the space's moderators, or once a second
+person reports it (moderation's one rule, as for posts); reports are limited per person, posts'
+and resources' together; moderators see the reports, hide, restore or dismiss; uploaders and
 moderators remove; every step is audited."""
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from sqlalchemy import select
 
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
+from peerlearn.discussions import services as discussions
 from peerlearn.extensions import db
 from peerlearn.moderation.models import FlagOutcome
 from peerlearn.resources.models import ResourceFlag
@@ -83,6 +86,98 @@ def test_a_patient_information_report_hides_it_until_reviewed(
         "resource.hidden",
         "resource.restored",
     ]
+
+
+def test_a_non_members_patient_information_report_hides_it_only_once_seconded(
+    client, new_client, login, qms, template, moderator, make_user
+):
+    """In a network space anyone signed in may see and report the library's resources; one such
+    report cannot hide a resource by itself (or a whole library, in seconds): it waits in the
+    moderators' queue, and a second person's report hides it, as for posts."""
+    outsider, another = make_user("Ona Outsider"), make_user("Ade Another")
+    first = _report_patient_information(client, login, outsider, template)
+    assert first.request.path == f"/resources/{template.id}"
+    assert "The space&#39;s moderators will review your report" in first.get_data(as_text=True)
+    db.session.refresh(template)
+    assert not template.hidden
+
+    mod = new_client()
+    login(mod, moderator)
+    for queue in (f"/spaces/{qms.slug}/moderation", f"/spaces/{qms.slug}/library/reports"):
+        page = mod.get(queue).get_data(as_text=True)
+        assert "Board QMS assurance template" in page and "NHS numbers on page 3" in page
+
+    second = _report_patient_information(new_client(), login, another, template)
+    assert second.request.path == f"/spaces/{qms.slug}/library"
+    assert "The resource is hidden until a moderator has reviewed it" in second.get_data(
+        as_text=True
+    )
+    db.session.refresh(template)
+    assert template.hidden and template.hidden_by_id == another.id
+    assert actions() == ["resource.uploaded", "resource.flagged", "resource.flagged",
+                         "resource.hidden"]  # fmt: skip
+    page = mod.get(f"/spaces/{qms.slug}/moderation").get_data(as_text=True)
+    assert page.count("NHS numbers on page 3") == 2  # both reports wait for the moderators
+
+
+def test_two_outsiders_reporting_at_once_hide_it_once(app, template, make_user):
+    """Each report is committed before its reporters are counted, so of two at the same moment
+    the later counts the earlier: the resource is hidden, once, with one audit entry."""
+    from peerlearn.accounts.models import User
+    from peerlearn.resources import reports
+    from peerlearn.resources.models import Resource, ResourceFlagReason
+    from tests.concurrency import at_once, first_writes_meet
+
+    resource_id = template.id
+    ids = [make_user("Ona Outsider").id, make_user("Ade Another").id]
+
+    def report(user_id: int) -> None:
+        reports.flag_resource(db.session.get(User, user_id), db.session.get(Resource, resource_id),
+                              ResourceFlagReason.patient_information)  # fmt: skip
+
+    with first_writes_meet("INSERT INTO resource_flags"):
+        at_once(app, [lambda: report(ids[0]), lambda: report(ids[1])])
+    db.session.expire_all()
+    assert template.hidden
+    assert actions().count("resource.flagged") == 2 and actions().count("resource.hidden") == 1
+
+
+def test_another_reason_from_a_second_person_does_not_hide_it(
+    client, new_client, login, template, make_user
+):
+    _report_patient_information(client, login, make_user("Ona Outsider"), template)
+    other = new_client()
+    login(other, make_user("Ade Another"))
+    other.post(f"/resources/{template.id}/flag", data={"reason": "copyright"})
+    db.session.refresh(template)
+    assert not template.hidden
+
+
+def test_reports_are_limited_per_person_posts_and_resources_together(
+    client, login, qms, template, reader, uploader, make_file_resource
+):
+    """20 reports an hour, of posts and resources together: the 21st gets the usual "Too many
+    attempts" page, whatever it reports."""
+    login(client, reader)
+    others = [make_file_resource(qms, title=f"Template {n}") for n in range(10)]
+    thread, _ = discussions.start_thread(uploader, qms, discussions.ThreadDraft("Hello", "Hi"))
+    post_id = thread.last_post_id  # its opening post
+    for resource in others:
+        assert (
+            client.post(f"/resources/{resource.id}/flag", data={"reason": "spam"}).status_code
+            == 302
+        )
+    for _ in range(10):  # the first a report, the rest refused as already made: each counts
+        assert client.post(f"/posts/{post_id}/report", data={"reason": "spam"}).status_code == 302
+    refused = client.post(f"/resources/{template.id}/flag", data={"reason": "inaccurate"})
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.get_data(as_text=True)
+    assert client.post(f"/posts/{post_id}/report", data={"reason": "spam"}).status_code == 429
+    assert (
+        db.session.scalar(select(ResourceFlag).where(ResourceFlag.resource_id == template.id))
+        is None
+    )
+    assert client.get(f"/resources/{template.id}/flag").status_code == 200
 
 
 def _report_patient_information(client, login, person, resource):

@@ -159,7 +159,11 @@ def test_a_constraint_violation_rolls_back_the_file_too(
 
     with pytest.raises(IntegrityError):
         services.add_version(
-            uploader, resource, services.Upload(io.BytesIO(pdf_bytes()), "v2.pdf"), "Revised"
+            uploader,
+            resource,
+            services.Upload(io.BytesIO(pdf_bytes()), "v2.pdf"),
+            "Revised",
+            pii_declared=True,
         )
     assert stored_files(app) == files_before
     assert count(ResourceVersion) == 1 and count(StoredFile) == 1

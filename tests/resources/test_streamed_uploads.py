@@ -88,7 +88,11 @@ def test_a_new_version_refused_after_its_file_arrived_leaves_only_the_first(sign
     )
     response = signed_in.post(
         f"/resources/{new_id}/versions/new",
-        data={"file": (io.BytesIO(_csv(80_000)), "waits.csv"), "change_note": ""},
+        data={
+            "file": (io.BytesIO(_csv(80_000)), "waits.csv"),
+            "change_note": "",
+            "pii_declaration": "y",
+        },
         content_type="multipart/form-data",
     )
     assert field_error(response.get_data(as_text=True), "change_note")

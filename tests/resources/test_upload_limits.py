@@ -1,6 +1,7 @@
-"""Uploads too large or cut off, through the real form: a file over the size limit is refused
-beside its field and a request over the limit gets a page saying the limit; an upload cut off half
-way, or whose connection fails, is refused; none leaves a trace in storage or the database."""
+"""Uploads too large, too many or cut off, through the real form: a file over the size limit is
+refused beside its field and a request over the limit gets a page saying the limit; an account
+that shares or uploads versions too often is told to wait; an upload cut off half way, or whose
+connection fails, is refused; none leaves a trace in storage or the database."""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ import io
 import pytest
 from werkzeug.test import encode_multipart
 
+from peerlearn.resources.models import Resource
 from tests.resources.conftest import pdf_bytes
-from tests.resources.upload_helpers import TITLE, assert_no_trace, field_error, form
+from tests.resources.upload_helpers import (
+    TITLE,
+    assert_no_trace,
+    count,
+    field_error,
+    form,
+    share,
+    stored_files,
+)
 
 
 def test_a_file_over_the_limit_is_refused_beside_the_field(signed_in, app, qms, monkeypatch):
@@ -91,3 +101,34 @@ def test_an_upload_whose_connection_fails_leaves_no_trace(signed_in, app, qms):
     assert field_error(page, "file") == "Select a file to upload"
     assert f'value="{TITLE}"' in page
     assert_no_trace(app)
+
+
+def test_sharing_and_new_versions_are_limited_per_account(
+    signed_in, client, new_client, login, app, qms, uploader, make_user, add_member,
+    make_file_resource,
+):  # fmt: skip
+    """30 sends an hour of the sharing and new-version forms together, refused or not, as
+    posting counts every send; the 31st gets the usual "Too many attempts" page and nothing of
+    its file is kept. Pages still open, and another account is not held back."""
+    template = make_file_resource(qms, by=uploader)
+    stored = stored_files(app)
+    for n in range(30):  # quick to refuse: no title, no file, no change note
+        path = (
+            f"/spaces/{qms.slug}/library/new" if n % 2 else f"/resources/{template.id}/versions/new"
+        )
+        assert signed_in.post(path, data={}).status_code == 200
+    for path in (f"/spaces/{qms.slug}/library/new", f"/resources/{template.id}/versions/new"):
+        refused = signed_in.post(
+            path, data=form(change_note="Updated"), content_type="multipart/form-data"
+        )
+        assert refused.status_code == 429
+        assert "Too many attempts" in refused.get_data(as_text=True)
+        assert signed_in.get(path).status_code == 200
+    assert stored_files(app) == stored and count(Resource) == 1
+
+    colleague = make_user("Tomasz Nowak")
+    add_member(qms, colleague)
+    other = new_client()
+    login(other, colleague)
+    share(other, qms, title="Flow huddle board")
+    assert count(Resource) == 2

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import tracemalloc
 import zipfile
+from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
+from peerlearn.core.db import utcnow
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
 from peerlearn.resources import files
@@ -26,13 +31,15 @@ from peerlearn.resources.models import (
     Resource,
     ResourceKind,
     ResourceType,
+    ResourceVersion,
     ResourceVisibility,
 )
-from peerlearn.spaces.models import Visibility
+from peerlearn.spaces.models import Space, Visibility
 from tests.resources.conftest import docx_bytes, image_bytes, pdf_bytes
 from tests.resources.upload_helpers import (
     TITLE,
     assert_no_trace,
+    count,
     field_error,
     form,
     share,
@@ -45,8 +52,13 @@ def test_a_member_shares_a_template_with_everything_the_issue_names(
 ):
     colleague = make_user("Tomasz Nowak")
     content = docx_bytes()
+    review_by = utcnow().date() + timedelta(days=120)  # in the future, as a review date must be
     resource = share(
-        signed_in, qms, content=content, authors=f"@{colleague.handle}", review_by="31/03/2027"
+        signed_in,
+        qms,
+        content=content,
+        authors=f"@{colleague.handle}",
+        review_by=f"{review_by:%d/%m/%Y}",
     )
     assert resource.kind is ResourceKind.file
     assert resource.title == TITLE
@@ -87,7 +99,7 @@ def test_a_member_shares_a_template_with_everything_the_issue_names(
         "5. Embedding improvement",
         "Board QMS assurance template.docx",
         "Tomasz Nowak",
-        "31 March 2027",
+        f"{review_by:%-d %B %Y}",
     ):
         assert shown in page
 
@@ -223,6 +235,16 @@ REFUSED = {
         {"kind": "link", "link_url": "javascript:alert(document.cookie)"},
         "link_url",
         "https://",
+    ),
+    "link with a name and @ before its host": (
+        {"kind": "link", "link_url": "https://www.england.nhs.uk@evil.example/qms"},
+        "link_url",
+        "without a name and @ before the website",
+    ),
+    "link with a space": (
+        {"kind": "link", "link_url": "https://www.england.nhs.uk/qms toolkit"},
+        "link_url",
+        "without spaces",
     ),
     "missing declaration": ({"pii_declaration": None}, "pii_declaration", "patient-identifiable"),
     "sensitive marked for the network": (
@@ -431,3 +453,73 @@ def test_only_people_the_network_lists_can_be_named_authors(signed_in, app, qms,
         assert field_error(page, "authors") == f"No member has the handle @{person.handle}"
         assert f"@{person.handle}" in page  # what was typed is kept
         assert_no_trace(app)
+
+
+# The same form sent twice -----------------------------------------------------------------------
+
+KEY = "k" * 32
+
+
+def _sent_twice(client, path: str, data: Callable[[], dict], **post) -> tuple[str, str]:
+    """The same form (its one-time key included) sent twice, as a double click sends it: where
+    each sending was sent on to. ``data`` makes the form's fields (a file is read once)."""
+    return tuple(  # type: ignore[return-value]
+        client.post(path, data={**data(), "submission_key": KEY}, **post).headers["Location"]
+        for _ in range(2)
+    )
+
+
+@pytest.mark.parametrize("kind", ["file", "link"])
+def test_sharing_the_same_form_twice_shares_one_resource(signed_in, app, qms, kind):
+    page = signed_in.get(f"/spaces/{qms.slug}/library/new").get_data(as_text=True)
+    assert 'name="submission_key" type="hidden"' in page and "data-prevent-double-click" in page
+    fields = {"kind": "link", "link_url": "https://www.england.nhs.uk/"} if kind == "link" else {}
+    first, second = _sent_twice(signed_in, f"/spaces/{qms.slug}/library/new",
+                                lambda: form(**fields), content_type="multipart/form-data")  # fmt: skip
+    assert first == second
+    [resource] = db.session.scalars(select(Resource)).all()
+    assert first.endswith(f"/resources/{resource.id}")
+    added = "resource.uploaded" if kind == "file" else "resource.link_added"
+    assert db.session.scalars(select(AuditEntry.action)).all().count(added) == 1
+    assert len(stored_files(app)) == (1 if kind == "file" else 0)
+
+
+def test_a_new_form_shares_again(signed_in, qms):
+    """Each form shown carries a key of its own: sharing the same file again from a new form is
+    a new resource, as the sharer asked."""
+    keys = set()
+    for _ in range(2):
+        page = signed_in.get(f"/spaces/{qms.slug}/library/new").get_data(as_text=True)
+        key = re.search(r'name="submission_key" type="hidden" value="([0-9a-f]+)"', page).group(1)
+        keys.add(key)
+        share(signed_in, qms, submission_key=key)
+    assert len(keys) == 2 and count(Resource) == 2
+
+
+@pytest.mark.parametrize("kind", ["file", "link"])
+def test_the_same_form_arriving_twice_at_once_shares_one_resource(app, qms, uploader, kind):
+    """Both sendings found nothing shared with their key before either wrote: the second's
+    INSERT fails on the key, its work (its file included) is undone, and it returns the first's
+    resource, so neither request fails."""
+    from peerlearn.resources import services
+    from tests.concurrency import WRITES, at_once, first_writes_meet
+
+    shared, uploader_id, space_id = [], uploader.id, qms.id
+
+    def send() -> None:
+        draft = services.ResourceDraft(
+            title="Flow toolkit", type=ResourceType.tool, licence=Licence.ogl_3,
+            visibility=ResourceVisibility.network, classification=Classification.official,
+            pii_declared=True, submission_key=KEY,
+            link_url="https://www.england.nhs.uk/" if kind == "link" else None,
+        )  # fmt: skip
+        upload = services.Upload(io.BytesIO(docx_bytes()), "flow.docx") if kind == "file" else None
+        actor, space = db.session.get(User, uploader_id), db.session.get(Space, space_id)
+        shared.append(services.create_resource(actor, space, draft, upload).id)
+
+    with first_writes_meet(WRITES, before=True):
+        at_once(app, [send, send])
+    [resource] = db.session.scalars(select(Resource)).all()
+    assert shared == [resource.id, resource.id]
+    assert count(ResourceVersion) == (1 if kind == "file" else 0)
+    assert len(stored_files(app)) == (1 if kind == "file" else 0)  # and no temporary file left

@@ -9,11 +9,12 @@ import re
 
 import pytest
 from sqlalchemy import select
+from werkzeug.http import parse_options_header
 
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from peerlearn.resources.models import ResourceVersion, ResourceVisibility
-from tests.resources.conftest import docx_bytes, image_bytes
+from tests.resources.conftest import docx_bytes, first_member, image_bytes
 from tests.resources.upload_helpers import (
     count,
     field_error,
@@ -32,7 +33,7 @@ def template(qms, uploader, make_file_resource):
 def _new_version(client, resource, content, filename, note="Updated for the 2027 framework"):
     return client.post(
         f"/resources/{resource.id}/versions/new",
-        data={"file": (io.BytesIO(content), filename), "change_note": note},
+        data={"file": (io.BytesIO(content), filename), "change_note": note, "pii_declaration": "y"},
         content_type="multipart/form-data",
     )
 
@@ -54,7 +55,6 @@ def test_a_new_version_becomes_the_default_and_the_old_one_stays(
     assert client.get(f"/resources/{template.id}/download", buffered=True).data == revised
     first = client.get(f"/resources/{template.id}/versions/1/download", buffered=True)
     assert first.data == docx_bytes()
-    assert "Board QMS assurance template.docx" in first.headers["Content-Disposition"]
     assert client.get(f"/resources/{template.id}/versions/3/download").status_code == 404
     assert len(stored_files(app)) == 2
 
@@ -66,6 +66,24 @@ def test_a_new_version_becomes_the_default_and_the_old_one_stays(
         select(AuditEntry).where(AuditEntry.action == "resource.version_added")
     )
     assert entry.detail["version"] == 2 and entry.actor_id == uploader.id
+
+
+def test_older_versions_download_under_names_of_their_own(client, login, template, uploader):
+    """Two versions of one file saved in one folder: the current one keeps its name, an older
+    one says which version it is, so neither overwrites the other or passes for it."""
+    login(client, uploader)
+    _new_version(client, template, docx_bytes("revised"), "Board QMS assurance template.docx")
+
+    def offered(path: str) -> str:
+        response = client.get(path, buffered=True)
+        return parse_options_header(response.headers["Content-Disposition"])[1]["filename"]
+
+    current = "OFFICIAL_Board QMS assurance template.docx"
+    assert offered(f"/resources/{template.id}/download") == current
+    assert offered(f"/resources/{template.id}/versions/2/download") == current
+    assert offered(f"/resources/{template.id}/versions/1/download") == (
+        "OFFICIAL_Board QMS assurance template (version 1).docx"
+    )
 
 
 def test_a_version_needs_a_change_note_and_an_acceptable_file(
@@ -120,6 +138,50 @@ def test_editing_keeps_a_record_of_who_can_see_it(client, login, template, uploa
         "old": "network/official",
         "new": "space/official-sensitive",
     }
+
+
+def test_pointing_a_link_elsewhere_is_audited_with_both_addresses(
+    client, new_client, login, qms, uploader
+):
+    """A link's address changed with nothing else: the audit entry says which field changed and
+    keeps the old address beside the new one, on the space's audit log too."""
+    login(client, uploader)
+    link = share(client, qms, kind="link", link_url="https://www.england.nhs.uk/nhsimpact/")
+    same = form(kind=None, link_url="https://example.org/elsewhere",
+                organisation_id=str(uploader.organisation_id))  # fmt: skip
+    assert client.post(f"/resources/{link.id}/edit", data=same).status_code == 302
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "resource.updated"))
+    assert entry.actor_id == uploader.id
+    assert entry.detail == {
+        "resource_id": link.id,
+        "title": "Board QMS assurance template",
+        "changed": ["link_url"],
+        "old_url": "https://www.england.nhs.uk/nhsimpact/",
+        "url": "https://example.org/elsewhere",
+    }
+
+    owner = new_client()
+    login(owner, first_member(qms))
+    log = owner.get(f"/spaces/{qms.slug}/audit").get_data(as_text=True)
+    assert "changed: link_url" in log
+    assert "old url: https://www.england.nhs.uk/nhsimpact/" in log
+    assert "url: https://example.org/elsewhere" in log
+
+
+def test_the_audit_names_every_field_an_edit_changed_and_the_old_title(
+    client, login, template, uploader
+):
+    login(client, uploader)
+    data = form(content=None, kind=None, title="Board QMS assurance template (2027)",
+                organisation_id=str(uploader.organisation_id), licence="cc-by-4", tags="")  # fmt: skip
+    client.post(f"/resources/{template.id}/edit", data=data)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "resource.updated"))
+    assert entry.detail["changed"] == [
+        "title", "summary", "components", "qms_elements", "licence"
+    ]  # fmt: skip
+    assert entry.detail["old_title"] == "Board QMS assurance template"
+    assert entry.detail["title"] == "Board QMS assurance template (2027)"
+    assert "old_url" not in entry.detail and "url" not in entry.detail
 
 
 def test_editing_cannot_make_sensitive_material_wider(client, login, template, uploader):
@@ -189,6 +251,7 @@ def test_two_versions_uploaded_at_once_are_both_kept(
             db.session.get(Resource, resource_id),
             services.Upload(io.BytesIO(docx_bytes(text)), f"{text}.docx"),
             f"Revised by {text}",
+            pii_declared=True,
         )
 
     with first_writes_meet("INSERT INTO resource_versions", before=True):

@@ -6,16 +6,33 @@ what it read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
+from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import User
 from peerlearn.core import signals
+from peerlearn.discussions import marks
+from peerlearn.discussions import services as discussions
 from peerlearn.discussions.models import Post, Thread
+from peerlearn.events import services as events
+from peerlearn.events.models import Event
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
+from peerlearn.resources import services as resources
+from peerlearn.resources.models import (
+    Classification,
+    Licence,
+    Resource,
+    ResourceType,
+    ResourceVisibility,
+)
 from peerlearn.search import indexing
-from peerlearn.search.models import SearchDocument
+from peerlearn.search.kinds import KINDS
+from peerlearn.search.models import Kind, SearchDocument
 from peerlearn.search.services import search
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import JoinPolicy, MemberRole, Space, Visibility
@@ -119,3 +136,181 @@ def test_a_reply_indexed_as_its_thread_moves_counts_only_for_the_new_space(
     assert set(find(author, "validation", space_id=private.id)) == {
         ("thread", thread.id), ("post", reply_id),
     }  # fmt: skip
+
+
+# Two edits at once ------------------------------------------------------------------------------
+
+#: An edit through its service, putting the words given in the thing's text.
+Edit = Callable[[str], None]
+
+
+@pytest.fixture
+def event_edits(new_event, author) -> tuple[int, Edit]:
+    event_id, author_id = new_event("Flow coaching", "An afternoon together.").id, author.id
+
+    def edit(words: str) -> None:
+        event = db.session.get(Event, event_id)
+        draft = events.EventDraft(
+            event.title, words, event.starts_at, event.ends_at, joining_url=event.joining_url
+        )
+        events.update_event(db.session.get(User, author_id), event, draft)
+
+    return event_id, edit
+
+
+@pytest.fixture
+def person_edits(make_user) -> tuple[int, Edit]:
+    user_id = make_user("Tom Reid").id
+
+    def edit(words: str) -> None:
+        user = db.session.get(User, user_id)
+        accounts.update_profile(user, display_name=user.display_name, job_title=user.job_title,
+                                organisation_id=user.organisation_id, bio=words)  # fmt: skip
+
+    return user_id, edit
+
+
+@pytest.fixture
+def resource_edits(sig, author) -> tuple[int, Edit]:
+    def draft(summary: str) -> resources.ResourceDraft:
+        return resources.ResourceDraft(
+            "Board assurance template", ResourceType.template, Licence.ogl_3,
+            ResourceVisibility.network, Classification.official, pii_declared=True,
+            summary=summary, link_url="https://www.england.nhs.uk/nhsimpact/",
+        )  # fmt: skip
+
+    resource_id = resources.create_resource(author, sig, draft("A template.")).id
+    author_id = author.id
+
+    def edit(words: str) -> None:
+        resource = db.session.get(Resource, resource_id)
+        resources.update_resource(db.session.get(User, author_id), resource, draft(words))
+
+    return resource_id, edit
+
+
+@pytest.fixture
+def space_edits(sig, author) -> tuple[int, Edit]:
+    space_id, author_id = sig.id, author.id
+
+    def edit(words: str) -> None:
+        space = db.session.get(Space, space_id)
+        data = spaces.SpaceData(space.name, words, "", Visibility.network, JoinPolicy.open)
+        spaces.update_space(db.session.get(User, author_id), space, data)
+
+    return space_id, edit
+
+
+def _post_edits(post_id: int, author_id: int) -> Edit:
+    def edit(words: str) -> None:
+        discussions.edit_post(db.session.get(User, author_id), db.session.get(Post, post_id), words)
+
+    return edit
+
+
+@pytest.fixture
+def thread_edits(new_thread, author) -> tuple[int, Edit]:
+    """A thread's words, edited in its opening post."""
+    thread = new_thread("Board reporting", "How do you report?")
+    opening = db.session.scalar(select(Post.id).where(Post.thread_id == thread.id))
+    return thread.id, _post_edits(opening, author.id)
+
+
+@pytest.fixture
+def post_edits(new_thread, new_reply, author) -> tuple[int, Edit]:
+    reply = new_reply(new_thread("Board reporting", "How do you report?"), "Monthly.")
+    return reply.id, _post_edits(reply.id, author.id)
+
+
+#: Each kind whose text an edit changes: the signal its index update answers, and the model of
+#: the thing sent with it (a thread's words are edited in its opening post).
+EDITED: dict[str, tuple[Any, type[Any]]] = {
+    "event": (signals.event_changed, Event),
+    "person": (signals.person_changed, User),
+    "resource": (signals.resource_changed, Resource),
+    "space": (signals.space_changed, Space),
+    "thread": (signals.post_edited, Post),
+    "post": (signals.post_edited, Post),
+}
+
+
+def _sent(kind: str, object_id: int) -> int:
+    """The id of the thing its index update is sent with."""
+    if kind == "thread":
+        return db.session.scalar(select(Post.id).where(Post.thread_id == object_id))
+    return object_id
+
+
+@pytest.mark.parametrize(
+    ("waits_at", "goes_on_at"),
+    [
+        # The later edit and its index update commit just before the earlier edit's update
+        # writes (or holds) anything, after it read the thing as the earlier edit left it.
+        pytest.param(WRITES, None, id="later-edit-first"),
+        # The earlier edit's update holds the thing first: the later edit, writing to it, waits
+        # for that update to commit (no deadlock), and its own update comes after.
+        pytest.param("INSERT INTO search_documents", WRITES, id="index-update-first"),
+    ],
+)
+@pytest.mark.parametrize("kind", EDITED)
+def test_two_edits_at_once_leave_the_later_words_in_the_index(
+    app, request, author, find, caplog, kind, waits_at, goes_on_at
+) -> None:
+    object_id, edit = request.getfixturevalue(f"{kind}_edits")
+    signal, model = EDITED[kind]
+    with indexing.deferred():  # the earlier edit, committed; its index update still to run
+        edit("Statistical process control")
+    sent_id = _sent(kind, object_id)
+
+    def earlier_update() -> None:
+        indexing.RECEIVERS[signal](db.session.get(model, sent_id), mentioned=[])
+
+    def later_edit() -> None:
+        edit("Measurement for improvement")
+
+    one_inside_another(app, earlier_update, later_edit, waits_at, resume=goes_on_at)
+    db.session.expire_all()
+    assert "search index update failed" not in caplog.text
+    assert len(_rows(kind, object_id)) == 1
+    assert find(author, "measurement") == [(kind, object_id)]
+    assert find(author, "statistical") == []
+
+
+@pytest.mark.parametrize("kind", EDITED)
+def test_an_index_update_leaves_the_row_it_holds_as_it_was(app, request, kind) -> None:
+    """What an update holds is written to itself: nothing changes, an event's or resource's
+    ``updated_at`` included (calendars and the library would see an edit nobody made)."""
+    object_id, _ = request.getfixturevalue(f"{kind}_edits")
+    signal, model = EDITED[kind]
+    sent_id = _sent(kind, object_id)
+    column, where = KINDS[Kind(kind)].held(object_id)
+    held = select(column.class_.__table__).where(where)
+    before = db.session.execute(held).one()
+    indexing.RECEIVERS[signal](db.session.get(model, sent_id), mentioned=[])
+    assert db.session.execute(held).one() == before
+    assert len(_rows(kind, object_id)) == 1
+
+
+def test_two_helpful_marks_at_once_leave_the_later_count_in_the_index(
+    app, new_thread, new_reply, member
+) -> None:
+    """The index's copy of a reply's helpful marks (which ranks it) ends with the count the
+    later mark left, not the count the earlier mark's update read before it went by."""
+    reply = new_reply(new_thread(), "Use a run chart for the huddle board.")
+    reply_id = reply.id
+    first, second = member("Tom Reid").id, member("Priya Shah").id
+
+    def mark(user_id: int) -> None:
+        marks.set_helpful(db.session.get(User, user_id), db.session.get(Post, reply_id), True)
+
+    with indexing.deferred():  # the earlier mark, committed; its index update still to run
+        mark(first)
+
+    def earlier_update() -> None:
+        post = db.session.get(Post, reply_id)
+        indexing.RECEIVERS[signals.post_marked](post, how="helpful", by=None)
+
+    one_inside_another(app, earlier_update, lambda: mark(second), WRITES)
+    db.session.expire_all()
+    assert db.session.get(Post, reply_id).helpful_count == 2
+    assert [row.helpful for row in _rows("post", reply_id)] == [2]

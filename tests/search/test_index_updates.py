@@ -114,10 +114,10 @@ def test_a_move_is_followed_in_its_own_transaction_even_when_indexing_fails(
     thread = new_thread("Waiting list validation", "Validate weekly.")
     new_reply(thread, "Validation saves clinic slots.")
 
-    def broken(thread):
+    def broken(kind, object_id):
         raise RuntimeError("the search database is away")
 
-    monkeypatch.setattr(indexing, "index_thread", broken)
+    monkeypatch.setattr(indexing, "refresh", broken)
     moderation.move_thread(author, thread, private)
     assert "search index update failed" in caplog.text
     results = search(outsider, "validation")

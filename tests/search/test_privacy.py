@@ -38,7 +38,7 @@ from peerlearn.events.services import EventDraft
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
 from peerlearn.permissions import Action, can, signed_in
-from peerlearn.resources import case_studies, engagement, reports
+from peerlearn.resources import case_studies, drafts, engagement, reports
 from peerlearn.resources import services as library
 from peerlearn.resources.models import (
     CaseStudySectionName,
@@ -201,7 +201,7 @@ def resource_draft(
     if shared is Classification.official_sensitive:
         visibility, classification = ResourceVisibility.space, Classification.official_sensitive
     else:
-        choices = library.visibility_choices(space)
+        choices = drafts.visibility_choices(space)
         visibility = shared if shared in choices else choices[-1]
         classification = Classification.official
     return library.ResourceDraft(

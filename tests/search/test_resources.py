@@ -12,7 +12,7 @@ import pytest
 from fpdf import FPDF
 
 from peerlearn.permissions import Action, can
-from peerlearn.resources import reports, services
+from peerlearn.resources import drafts, reports, services
 from peerlearn.resources.models import (
     Classification,
     Licence,
@@ -118,10 +118,24 @@ def test_found_by_a_word_only_inside_its_powerpoint_excel_or_opendocument_file(
 def test_a_new_version_replaces_the_old_text(share, author, member, find):
     resource = share("Review pack", docx_file("Quillwort review meeting"), "review.docx")
     upload = services.Upload(io.BytesIO(docx_file("Marigold huddle")), "review.docx")
-    services.add_version(author, resource, upload, "Rewritten")
+    services.add_version(author, resource, upload, "Rewritten", pii_declared=True)
     reader = member("Reader")
     assert find(reader, "quillwort") == []
     assert find(reader, "marigold") == [("resource", resource.id)]
+
+
+def test_a_withdrawn_version_s_text_leaves_the_index_for_the_version_left(
+    share, author, member, find, sig
+):
+    """A moderator withdraws the current version: search reads the version now current."""
+    resource = share("Review pack", docx_file("Quillwort review meeting"), "review.docx")
+    upload = services.Upload(io.BytesIO(docx_file("Marigold huddle")), "review.docx")
+    services.add_version(author, resource, upload, "Rewritten", pii_declared=True)
+    moderator = member("Moderator", role=MemberRole.moderator)
+    reports.withdraw_version(moderator, resource, resource.current_version, "Patient names")
+    reader = member("Reader")
+    assert find(reader, "marigold") == []
+    assert find(reader, "quillwort") == [("resource", resource.id)]
 
 
 def test_a_document_that_fails_to_parse_is_still_found_by_title(share, member, find):
@@ -200,8 +214,8 @@ def test_every_result_is_one_the_reader_may_open(
     space = make_space("Library space", visibility=visibility)
     owner = make_user("Owner")
     add_member(space, owner, MemberRole.owner)
-    widest = services.widest_visibility(space)
-    kinds = [{"visibility": choice} for choice in services.visibility_choices(space)]
+    widest = drafts.widest_visibility(space)
+    kinds = [{"visibility": choice} for choice in drafts.visibility_choices(space)]
     kinds.append(
         {
             "visibility": ResourceVisibility.space,

@@ -1,5 +1,7 @@
-"""Moderators and owners run a space's membership: removing, banning, roles, archiving and the
-audit log."""
+"""Moderators and owners run a space's membership: the members page, removing, banning, roles,
+archiving and the audit log."""
+
+import re
 
 import pytest
 
@@ -9,6 +11,31 @@ from peerlearn.spaces.models import (
     MemberState,
 )
 from tests.spaces.flows import after, assert_audited, buttons, membership, owner_of, page
+
+# The members page ------------------------------------------------------------------------------
+
+
+def test_sending_an_invitation_is_the_members_pages_one_primary_button(
+    browser, make_user, add_member, space
+):
+    """NHS.UK design: one primary action per page. Filtering the list is secondary, as on the
+    network's directory."""
+    add_member(space, make_user("Mem Ber"))
+    members = page(browser(owner_of(space)), f"/spaces/{space.slug}/members")
+    styles = {
+        re.sub(r"\s+", " ", text).strip(): set(
+            re.search(r'class="([^"]*)"', attrs).group(1).split()
+        )
+        for attrs, text in re.findall(r"<button\b([^>]*)>(.*?)</button>", members.html, re.S)
+    }
+    primary = [
+        name
+        for name, classes in styles.items()
+        if "nhsuk-button" in classes and not any(c.startswith("nhsuk-button--") for c in classes)
+    ]
+    assert primary == ["Send invitation"]
+    assert "nhsuk-button--secondary" in styles["Filter members"]
+
 
 # Removing and banning --------------------------------------------------------------------------
 

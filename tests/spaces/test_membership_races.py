@@ -218,35 +218,49 @@ def test_a_member_made_a_moderator_as_a_moderator_removes_them_stays(
     assert refusals == ["Only an owner can remove or ban a moderator."]
 
 
-@pytest.mark.parametrize(
-    ("action", "target"), [("remove", "member"), ("ban", "member"), ("ban", "outsider")]
-)
+#: Each moderator's action on someone's membership, as the members page sends it: the person's
+#: membership (state and role) before it; and after it, when it is refused.
+TARGETS = {
+    "approve": (MemberState.requested, MemberRole.member),
+    "decline": (MemberState.requested, MemberRole.member),
+    "remove": (MemberState.active, MemberRole.member),
+    "ban": (MemberState.active, MemberRole.member),
+    "ban an outsider": None,
+    "unban": (MemberState.banned, MemberRole.member),
+    "invite": None,
+    "role": (MemberState.active, MemberRole.member),
+}
+
+
+@pytest.mark.parametrize("action", list(TARGETS))
 @pytest.mark.parametrize("change", ["demoted", "archived"])
-def test_a_moderator_losing_the_right_as_they_remove_someone_is_told_so(
-    app, make_user, add_member, space, action, target, change
+def test_a_moderator_losing_the_right_as_they_act_on_someone_is_told_so(
+    app, make_user, add_member, space, action, change
 ):
-    """The moderator's request found itself a moderator of an open space (as the members page
-    asks the policy), and the owner's making it a plain member, or an administrator's archiving
-    the space, is committed before the removal or ban holds the space: refused, saying which,
-    as the moderator sees it now; the member stays, and someone outside stays unbanned."""
-    mo, pat = make_user("Mo Moderator"), make_user("Pat Member")
-    add_member(space, mo, MemberRole.moderator)
-    if target == "member":
-        add_member(space, pat)
+    """The moderator's (for a role, the owner's) request found itself a moderator (an owner) of
+    an open space, as the members page asks the policy, and another owner's making it a plain
+    member, or an administrator's archiving the space, is committed before the action holds the
+    space: refused, saying which, as the actor stands now; the person's membership is as it
+    was (someone outside stays outside, neither invited nor banned)."""
+    olive, pat = owner_of(space), make_user("Pat Person")
+    mo = make_user("Mo Moderator")
+    add_member(space, mo, MemberRole.owner if action == "role" else MemberRole.moderator)
+    if TARGETS[action] is not None:
+        add_member(space, pat, TARGETS[action][1], TARGETS[action][0])
     if change == "demoted":
-        taking = promote(owner_of(space), mo, MemberRole.member)
+        taking = promote(olive, mo, MemberRole.member)
     else:
         taking = archive(make_user("Ada Admin", admin=True))
-    refusals = one_taking_the_right(app, space, mo, action, pat, taking)
+    refusals = one_taking_the_right(app, space, mo, action.split()[0], pat, taking)
     assert refusals == [
-        "You are no longer a moderator of this space."
-        if change == "demoted"
-        else "This space is archived and read-only"
+        "This space is archived and read-only"
+        if change == "archived"
+        else "You are no longer an owner of this space."
+        if action == "role"
+        else "You are no longer a moderator of this space."
     ]
     kept = membership(space, pat)
-    assert ((kept.state, kept.role) if kept else None) == (
-        None if target == "outsider" else (MemberState.active, MemberRole.member)
-    )
+    assert ((kept.state, kept.role) if kept else None) == TARGETS[action]
 
 
 def promote(
@@ -262,30 +276,52 @@ def promote(
     return change
 
 
+#: Each moderator's action on a person, as the members page sends it (the owner's, for a role).
+ACTIONS: dict[str, Callable[[User, Space, User], object]] = {
+    "approve": lambda actor, space, user: memberships.approve_request(
+        actor, services.get_membership(space, user)
+    ),
+    "decline": lambda actor, space, user: memberships.decline_request(
+        actor, services.get_membership(space, user)
+    ),
+    "remove": lambda actor, space, user: memberships.remove_member(
+        actor, services.get_membership(space, user)
+    ),
+    "ban": lambda actor, space, user: memberships.ban(actor, space, user),
+    "unban": lambda actor, space, user: memberships.unban(
+        actor, services.get_membership(space, user)
+    ),
+    "invite": lambda actor, space, user: memberships.invite(actor, space, user.email),
+    "role": lambda actor, space, user: memberships.change_role(
+        actor, services.get_membership(space, user), MemberRole.moderator
+    ),
+}
+
+
 def one_taking_the_right(
     app, space: Space, mo: User, action: str, user: User, change: Callable[[Space], object]
 ) -> list[str]:
-    """``mo``'s removing or banning ``user``, checked by the policy as the members page checks
-    it, overtaken by ``change`` just before it holds the space; the reasons given if refused."""
+    """``mo``'s ``action`` (:data:`ACTIONS`) on ``user``, checked by the policy as the members
+    page checks it, overtaken by ``change`` just before it holds the space; the reasons given
+    if refused."""
     space_id, user_id = space.id, user.id
     refusals: list[str] = []
 
-    def remove_or_ban(actor: User, space: Space) -> None:
-        target = services.get_membership(space, db.session.get(User, user_id))
-        assert can(actor, Action.moderate, target or space)
+    def act(actor: User, space: Space) -> None:
+        person = db.session.get(User, user_id)
+        target = services.get_membership(space, person)
+        right = Action.manage if action == "role" else Action.moderate
+        assert can(actor, right, target or space)
         try:
-            if action == "remove":
-                memberships.remove_member(actor, target)
-            else:
-                memberships.ban(actor, space, db.session.get(User, user_id))
+            ACTIONS[action](actor, space, person)
         except services.SpaceError as refusal:
             refusals.append(refusal.message)
 
     one_inside_another(
         app,
-        lambda: as_user(mo, remove_or_ban)(db.session.get(Space, space_id)),
+        lambda: as_user(mo, act)(db.session.get(Space, space_id)),
         lambda: change(db.session.get(Space, space_id)),
-        "UPDATE spaces",  # the removal's hold of the space: it has checked
+        "UPDATE spaces",  # the action's hold of the space: it has checked
     )
     db.session.rollback()  # see what they committed, as the next request would
     return refusals

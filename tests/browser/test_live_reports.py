@@ -1,0 +1,44 @@
+"""Reporting a chat message in real browsers: a member reports a message with patient-identifiable
+information as it arrives live, and it goes from the other members' screens at once while the
+moderator keeps it, marked, to review. Every page shown is checked with axe-core."""
+
+import pytest
+from playwright.sync_api import expect
+
+from .browser_support import NewContext, check_accessibility
+from .test_live_chat import MODERATOR, A, B, member_on, open_event, send
+
+pytestmark = pytest.mark.browser
+
+PATIENT = "Jane Doe, NHS number 943 476 5919, was on the ward round today"
+
+
+def test_a_message_reported_as_it_arrives_leaves_every_screen_but_the_moderators(
+    new_context: NewContext,
+) -> None:
+    url = open_event(new_context, "Live chat: reporting a message")
+    moderator = member_on(new_context, MODERATOR, url)
+    a = member_on(new_context, A, url)
+    b = member_on(new_context, B, url)
+    lists = {page: page.locator("[data-message-list]") for page in (moderator, a, b)}
+
+    send(a, PATIENT)
+    message = b.locator("[data-message-list] li", has_text="943 476 5919")
+    expect(message).to_be_visible()
+    # Nobody is offered a report of their own message.
+    own = lists[a].locator("li", has_text="943 476 5919")
+    expect(own).to_be_visible()
+    expect(own.locator("[data-report-message]")).to_have_count(0)
+
+    message.locator("summary", has_text="Report").click()
+    message.get_by_label("Contains patient-identifiable information").check()
+    check_accessibility(b)
+    message.get_by_role("button", name="Send report").click()
+
+    expect(b.locator("[data-live-status]")).to_contain_text(
+        "Thank you. The message is hidden until a moderator has looked at it."
+    )
+    for page in (a, b):
+        expect(lists[page]).not_to_contain_text("943 476 5919")
+    expect(lists[moderator]).to_contain_text("943 476 5919")
+    check_accessibility(a)

@@ -1,0 +1,332 @@
+"""Reporting a live chat message to the space's moderators: over Socket.IO (``report_message``)
+and from the plain form beside each message, under the one rule and into the one queue that
+reported posts use. A member's report of patient-identifiable information hides the message at
+once from everyone but the moderators; the moderators restore it or remove it from their
+queue, and every screen follows."""
+
+import pytest
+from sqlalchemy import select
+
+from peerlearn.events import chat
+from peerlearn.events.models import ChatMessage
+from peerlearn.extensions import db
+from peerlearn.moderation.models import Flag, FlagOutcome
+from peerlearn.permissions import Action, can
+from peerlearn.spaces.models import JoinPolicy, Visibility
+from tests.events.chat_helpers import ask, audited, code, event_on_now, received
+from tests.roles import ACTIVE, ROLES, SIGNED_IN
+
+PATIENT = "patient-information"
+
+
+@pytest.fixture
+def said(live_event, member):
+    """A message from a member in the open chat."""
+    author = member("Ada Author")
+    message, _ = chat.post_message(author, live_event, "Mrs Smith, NHS number 943 476 5919", "m1")
+    return message
+
+
+def report(socket, message, reason=PATIENT, **extra):
+    return ask(socket, "report_message", {"message_id": message.id, "reason": reason, **extra})
+
+
+def joined(socket, event):
+    ack = ask(socket, "join", {"event_id": event.id})
+    assert ack["ok"], ack
+    socket.get_received("/live")  # the presence list the join broadcasts
+    return ack
+
+
+# Who may report, role by role --------------------------------------------------------------
+
+#: visibility -> the roles whose report of someone else's message is taken.
+MAY_REPORT = {"network": SIGNED_IN - {"banned"}, "private": ACTIVE | {"admin"}}
+
+
+@pytest.mark.parametrize("visibility", ["network", "private"])
+@pytest.mark.parametrize("role", ROLES[1:])  # anonymous sockets cannot even connect
+def test_who_may_report_a_message(visibility, role, make_space, person_in, member, add_member,
+                                  chatter):  # fmt: skip
+    space = make_space(visibility=Visibility(visibility), join_policy=JoinPolicy.open)
+    live = event_on_now(space)
+    author = member()
+    add_member(space, author)
+    message, _ = chat.post_message(author, live, "Hello", "m")
+    outcome = code(report(chatter(person_in(role, space)), message, "spam"))
+    if role in MAY_REPORT[visibility]:
+        assert outcome == "ok"
+        assert db.session.scalar(select(Flag).where(Flag.chat_message_id == message.id))
+    else:
+        assert outcome in {"forbidden", "not_found"}
+        assert not db.session.scalar(select(Flag).where(Flag.chat_message_id == message.id))
+
+
+#: role -> whether the policy lets them (flag, delete) a member's message, and their own.
+POLICY = {
+    "outsider": {"flag": True, "delete": False, "delete own": False},
+    "requested": {"flag": True, "delete": False, "delete own": False},
+    "invited": {"flag": True, "delete": False, "delete own": False},
+    "member": {"flag": True, "delete": False, "delete own": True},
+    "moderator": {"flag": True, "delete": True, "delete own": True},
+    "owner": {"flag": True, "delete": True, "delete own": True},
+    "banned": {"flag": False, "delete": False, "delete own": False},
+    "admin": {"flag": True, "delete": True, "delete own": True},
+    "anonymous": {"flag": False, "delete": False, "delete own": False},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_policy_on_a_chat_message_role_by_role(role, make_space, person_in, member,
+                                                   add_member):  # fmt: skip
+    space = make_space(visibility=Visibility.network)
+    live = event_on_now(space)
+    person = person_in(role, space)
+    author = member()
+    add_member(space, author)
+    theirs, _ = chat.post_message(author, live, "Hello", "m")
+    expected = POLICY[role]
+    assert can(person, Action.flag, theirs) is expected["flag"]
+    assert can(person, Action.delete, theirs) is expected["delete"]
+    if role == "anonymous":
+        return
+    mine = ChatMessage(event_id=live.id, author_id=person.id, client_id="own",
+                       body_source="Mine", body_html="<p>Mine</p>")  # fmt: skip
+    db.session.add(mine)
+    db.session.commit()
+    assert can(person, Action.flag, mine) is False  # nobody reports their own message
+    assert can(person, Action.delete, mine) is expected["delete own"]
+
+
+def test_nobody_reports_a_removed_or_hidden_message_or_one_in_an_archived_space(
+    said, live_event, member, moderator
+):
+    reader = member()
+    said.hidden_at = said.created_at
+    db.session.commit()
+    assert not can(reader, Action.flag, said)
+    assert can(moderator, Action.view, said) and not can(reader, Action.view, said)
+    said.hidden_at, said.deleted_at = None, said.created_at
+    db.session.commit()
+    assert not can(reader, Action.flag, said)
+    said.deleted_at = None
+    live_event.space.archived_at = said.created_at
+    db.session.commit()
+    assert not can(reader, Action.flag, said)
+
+
+# Bad input gets a clear acknowledgement ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (None, "bad_request"),
+        ({}, "bad_request"),
+        ({"message_id": "1", "reason": "spam"}, "bad_request"),
+        ({"message_id": True, "reason": "spam"}, "bad_request"),
+        ({"message_id": 99_999, "reason": "spam"}, "not_found"),
+        ({"reason": "spam"}, "bad_request"),
+        ({"message_id": "SAID"}, "bad_request"),
+        ({"message_id": "SAID", "reason": "rude"}, "bad_request"),
+        ({"message_id": "SAID", "reason": 3}, "bad_request"),
+        ({"message_id": "SAID", "reason": "spam", "note": 5}, "bad_request"),
+    ],
+)
+def test_every_bad_report_is_acknowledged_with_an_error(data, expected, said, member, chatter):
+    if isinstance(data, dict) and data.get("message_id") == "SAID":
+        data = {**data, "message_id": said.id}
+    ack = ask(chatter(member()), "report_message", data)
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == expected
+    assert ack["error"]["message"]
+    assert not db.session.scalars(select(Flag)).all()
+
+
+def test_members_cannot_report_their_own_message(said, chatter):
+    ack = report(chatter(said.author), said)
+    assert code(ack) == "forbidden"
+    assert ack["error"]["message"] == "You cannot report your own message"
+
+
+def test_a_person_reports_a_message_once(said, member, chatter):
+    socket = chatter(member())
+    assert code(report(socket, said, "spam")) == "ok"
+    ack = report(socket, said, "abusive")
+    assert code(ack) == "already_reported"
+    assert ack["error"]["message"] == "You have already reported this message"
+    assert len(db.session.scalars(select(Flag)).all()) == 1
+
+
+def test_reports_are_limited_to_twenty_an_hour(live_event, member, chatter):
+    author = member()
+    messages = [chat.post_message(author, live_event, f"m{n}", f"c{n}")[0] for n in range(21)]
+    socket = chatter(member())
+    codes = [code(report(socket, m, "spam")) for m in messages]
+    assert codes == ["ok"] * 20 + ["rate_limited"]
+
+
+# Hiding at once, for everyone but the moderators ---------------------------------------------
+
+
+def test_a_members_patient_information_report_hides_the_message_from_every_screen(
+    said, live_event, member, moderator, chatter
+):
+    reporter, reader = chatter(member()), chatter(member())
+    mod = chatter(moderator)
+    for socket in (reporter, reader, mod):
+        joined(socket, live_event)
+    ack = report(reporter, said, PATIENT, note="NHS number")
+    assert ack == {"ok": True, "hidden": True}
+    for socket in (reader, mod):
+        assert received(socket, "message_hidden") == [{"id": said.id}]
+    # Whoever comes in now sees a placeholder; moderators still see the text, marked hidden.
+    shown = joined(chatter(member()), live_event)["messages"][-1]
+    assert shown["hidden"] and shown["body_html"] == ""
+    reviewed = joined(chatter(moderator), live_event)["messages"][-1]
+    assert reviewed["hidden"] and "943 476 5919" in reviewed["body_html"]
+    # A reader catching up after it is told it was hidden.
+    later = ask(reader, "catch_up", {"event_id": live_event.id, "after_id": said.id})
+    assert later["hidden_ids"] == [said.id]
+    assert "chat.message_hidden" in audited()
+
+
+def test_a_non_members_patient_information_report_hides_only_once_seconded(
+    said, live_event, make_user, chatter
+):
+    """The space is visible to the whole network: someone outside it may report, but is not
+    answerable to its moderators, so their report alone waits in the queue."""
+    assert code(report(chatter(make_user()), said)) == "ok"
+    db.session.refresh(said)
+    assert said.hidden_at is None
+    assert code(report(chatter(make_user()), said)) == "ok"
+    db.session.refresh(said)
+    assert said.hidden_at is not None
+
+
+def test_other_reasons_leave_the_message_up(said, member, chatter):
+    assert report(chatter(member()), said, "abusive") == {"ok": True, "hidden": False}
+    db.session.refresh(said)
+    assert said.hidden_at is None
+
+
+def test_a_hidden_message_leaves_the_pinned_list_and_the_transcript(
+    said, live_event, member, moderator, client, login
+):
+    chat.set_pinned(moderator, said, True)
+    from peerlearn.moderation import services
+
+    services.flag_chat_message(member(), said, services.FlagReason.patient_information)
+    assert chat.pinned_messages(live_event) == []
+    login(client, member())
+    page = client.get(f"/events/{live_event.id}/transcript").get_data(as_text=True)
+    assert "943 476 5919" not in page
+
+
+# The moderators' queue ----------------------------------------------------------------------
+
+
+def test_the_queue_shows_a_reported_message_and_a_moderator_restores_it(
+    said, live_event, sig, member, moderator, chatter, client, login
+):
+    reader = chatter(member())
+    joined(reader, live_event)
+    report(chatter(member()), said, PATIENT, note="a patient's name")
+    login(client, moderator)
+    queue = client.get(f"/spaces/{sig.slug}/moderation").get_data(as_text=True)
+    assert "Reported live chat messages" in queue
+    assert "943 476 5919" in queue and "a patient&#39;s name" in queue
+    assert "Restore and dismiss" in queue
+    received(reader, "message_hidden")
+
+    response = client.post(f"/chat-messages/{said.id}/moderate",
+                           data={"action": "restore", "next": "space"})  # fmt: skip
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/spaces/{sig.slug}/moderation")
+    db.session.refresh(said)
+    assert said.hidden_at is None
+    (restored,) = received(reader, "message_restored")
+    assert restored["id"] == said.id and "943 476 5919" in restored["message"]["body_html"]
+    flag = db.session.scalar(select(Flag).where(Flag.chat_message_id == said.id))
+    assert flag.outcome is FlagOutcome.dismissed
+    queue = client.get(f"/spaces/{sig.slug}/moderation").get_data(as_text=True)
+    assert "943 476 5919" not in queue
+
+
+def test_a_moderator_removes_a_reported_message_from_the_queue(
+    said, live_event, member, moderator, chatter, client, login
+):
+    reader = chatter(member())
+    joined(reader, live_event)
+    report(chatter(member()), said, "abusive")
+    login(client, moderator)
+    client.post(f"/chat-messages/{said.id}/moderate", data={"action": "delete"})
+    db.session.refresh(said)
+    assert said.deleted_at is not None
+    assert received(reader, "message_deleted") == [{"id": said.id}]
+    flag = db.session.scalar(select(Flag).where(Flag.chat_message_id == said.id))
+    assert flag.outcome is FlagOutcome.hidden
+
+
+@pytest.mark.parametrize("role", ["member", "outsider"])
+def test_only_moderators_decide_on_a_reported_message(role, said, sig, person_in, client, login):
+    login(client, person_in(role, sig))
+    response = client.post(f"/chat-messages/{said.id}/moderate", data={"action": "restore"})
+    assert response.status_code == 403
+
+
+def test_a_reported_message_waits_in_the_network_queue_for_administrators(
+    said, member, make_user, client, login
+):
+    report_by = member()
+    from peerlearn.moderation import services
+
+    services.flag_chat_message(report_by, said, services.FlagReason.spam)
+    login(client, make_user(admin=True))
+    assert "943 476 5919" in client.get("/moderation").get_data(as_text=True)
+
+
+# Without JavaScript -------------------------------------------------------------------------
+
+
+def test_the_plain_form_beside_a_message_reports_it(said, live_event, member, client, login):
+    login(client, member())
+    page = client.get(f"/events/{live_event.id}").get_data(as_text=True)
+    action = f"/events/{live_event.id}/chat/{said.id}/report"
+    assert action in page
+    response = client.post(action, data={"reason": PATIENT}, follow_redirects=True)
+    assert "The message is hidden until a moderator has looked at it" in response.get_data(
+        as_text=True
+    )
+    db.session.refresh(said)
+    assert said.hidden_at is not None
+    page = client.get(f"/events/{live_event.id}").get_data(as_text=True)
+    assert "943 476 5919" not in page and "reviews a report" in page
+
+
+def test_the_plain_form_is_not_offered_for_your_own_message_and_refuses_it(
+    said, live_event, client, login
+):
+    login(client, said.author)
+    action = f"/events/{live_event.id}/chat/{said.id}/report"
+    assert action not in client.get(f"/events/{live_event.id}").get_data(as_text=True)
+    assert client.post(action, data={"reason": "spam"}).status_code == 403
+
+
+def test_the_plain_form_must_say_why(said, live_event, member, client, login):
+    login(client, member())
+    response = client.post(f"/events/{live_event.id}/chat/{said.id}/report", data={},
+                           follow_redirects=True)  # fmt: skip
+    assert "Choose why you are reporting the message" in response.get_data(as_text=True)
+    assert not db.session.scalars(select(Flag)).all()
+
+
+def test_moderators_see_the_text_of_a_hidden_message_on_the_event_page(
+    said, live_event, moderator, member, client, login
+):
+    from peerlearn.moderation import services
+
+    services.flag_chat_message(member(), said, services.FlagReason.patient_information)
+    login(client, moderator)
+    page = client.get(f"/events/{live_event.id}").get_data(as_text=True)
+    assert "943 476 5919" in page and "pl-chat__hidden-tag" in page

@@ -1,0 +1,43 @@
+"""The lists of events, everyone's and a space's: a page past the last says there are no more
+and links to the first, keeping which events (upcoming or past) were listed."""
+
+from datetime import timedelta
+
+import pytest
+
+from peerlearn.core.db import utcnow
+from peerlearn.events.models import Event
+from peerlearn.extensions import db
+
+LISTS = ["/events", "/spaces/{slug}/events"]
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize(
+    ("beyond", "first_page"), [("?page=50", "?"), ("?when=past&page=50", "?when=past")]
+)
+def test_a_page_past_the_last_says_there_are_no_more_and_links_to_the_first(
+    client, sig, moderator, login, path, beyond, first_page
+):
+    days = -2 if "past" in beyond else 2
+    db.session.add(Event(space=sig, created_by=moderator, title="QMS huddle", venue="Leeds",
+                         starts_at=utcnow() + timedelta(days=days),
+                         ends_at=utcnow() + timedelta(days=days, hours=1)))  # fmt: skip
+    db.session.commit()
+    login(client, moderator)
+    url = path.format(slug=sig.slug)
+
+    page = client.get(url + beyond).get_data(as_text=True)
+
+    assert "There are no more events to show" in page
+    assert f'<a href="{first_page}">Go to the first page</a>' in page
+    assert "no upcoming events" not in page.lower() and "no past events" not in page.lower()
+    assert "QMS huddle" in client.get(f"{url}{first_page}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_with_no_events_at_all_the_list_says_so(client, sig, moderator, login, path):
+    login(client, moderator)
+    page = client.get(path.format(slug=sig.slug) + "?page=50").get_data(as_text=True)
+    assert "There are no more events to show" not in page
+    assert "no upcoming events" in page.lower()

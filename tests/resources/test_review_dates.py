@@ -1,0 +1,106 @@
+"""Review dates: a resource is marked "due for review" once its review date comes, so a new review
+date must be in the future (a past one, like 01/01/1000, would mark it due at once) and at most
+five years ahead (a date beyond is a typing mistake). A date a resource already has stands when
+its other details are changed, even once it has passed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from peerlearn.core.db import utcnow
+from peerlearn.extensions import db
+from peerlearn.resources import services
+from peerlearn.resources.models import (
+    Classification,
+    Licence,
+    ResourceType,
+    ResourceVisibility,
+)
+from tests.resources.upload_helpers import assert_no_trace, field_error, form, share
+
+PAST = "The review date must be in the future"
+
+
+def _today() -> date:
+    return utcnow().date()
+
+
+def _five_years_on() -> date:
+    return _today().replace(year=_today().year + 5)  # the suite never runs on 29 February
+
+
+def _too_far() -> str:
+    return f"The review date must be within 5 years, on or before {_five_years_on():%-d %B %Y}"
+
+
+def _typed(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+@pytest.mark.parametrize(
+    ("review_by", "message"),
+    [
+        ("01/01/1000", PAST),
+        (lambda: _typed(_today() - timedelta(days=1)), PAST),
+        (lambda: _typed(_today()), PAST),
+        (lambda: _typed(_five_years_on() + timedelta(days=1)), _too_far),
+        ("31/12/9999", _too_far),
+    ],
+)
+def test_a_review_date_in_the_past_or_far_ahead_is_refused(review_by, message, signed_in, app, qms):
+    typed = review_by() if callable(review_by) else review_by
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(review_by=typed),
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_error(page, "review_by") == (message() if callable(message) else message)
+    assert f'value="{typed}"' in page  # what was typed is kept
+    assert_no_trace(app)
+
+
+@pytest.mark.parametrize("days", [1, None])
+def test_tomorrow_and_five_years_ahead_are_accepted(days, signed_in, qms):
+    day = _today() + timedelta(days=days) if days else _five_years_on()
+    resource = share(signed_in, qms, review_by=_typed(day))
+    assert resource.review_by == day
+    assert not resource.due_for_review
+
+
+def test_the_services_refuse_a_past_review_date_too(qms, uploader):
+    draft = services.ResourceDraft(
+        title="Flow toolkit",
+        type=ResourceType.tool,
+        licence=Licence.ogl_3,
+        visibility=ResourceVisibility.network,
+        classification=Classification.official,
+        pii_declared=True,
+        review_by=date(1000, 1, 1),
+        link_url="https://www.england.nhs.uk/",
+    )
+    with pytest.raises(services.ResourceError) as refused:
+        services.create_resource(uploader, qms, draft)
+    assert (refused.value.field, refused.value.message) == ("review_by", PAST)
+
+
+def test_a_review_date_that_has_passed_stands_when_other_details_change(signed_in, qms, uploader):
+    resource = share(signed_in, qms, review_by=_typed(_today() + timedelta(days=30)))
+    passed = _today() - timedelta(days=10)
+    resource.review_by = passed  # a month on, and the date has come
+    db.session.commit()
+    assert resource.due_for_review
+
+    edit = form(content=None, kind=None, title="Board QMS assurance template (2027)",
+                review_by=_typed(passed))  # fmt: skip
+    assert signed_in.post(f"/resources/{resource.id}/edit", data=edit).status_code == 302
+    db.session.refresh(resource)
+    assert (resource.title, resource.review_by) == ("Board QMS assurance template (2027)", passed)
+
+    # Another date in the past is a new review date, and refused as one.
+    edit["review_by"] = _typed(passed - timedelta(days=1))
+    page = signed_in.post(f"/resources/{resource.id}/edit", data=edit).get_data(as_text=True)
+    assert field_error(page, "review_by") == PAST

@@ -1,0 +1,213 @@
+"""Withdrawing one version: a moderator withdraws a single version of a file (a reported version 2
+with patient data, say) after a confirmation page that needs no JavaScript. From then on only
+moderators download it; the resource's current version falls back to the newest one left; the
+withdrawal is audited; the rest of the resource is untouched (restoring a hidden resource does not
+bring the version back). The last version left is never withdrawn."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+from werkzeug.http import parse_options_header
+
+from peerlearn.audit.models import AuditEntry
+from peerlearn.extensions import db
+from peerlearn.resources.models import ResourceVersion
+from peerlearn.spaces.models import MemberRole
+from tests.resources.conftest import docx_bytes
+
+FIRST, SECOND = docx_bytes("Board template"), docx_bytes("Board template with patient names")
+
+
+@pytest.fixture
+def moderator(qms, make_user, add_member):
+    return add_member(qms, make_user("Kwame Mensah"), role=MemberRole.moderator).user
+
+
+@pytest.fixture
+def reader(qms, make_user, add_member):
+    return add_member(qms, make_user("Priya Shah")).user
+
+
+@pytest.fixture
+def as_(new_client, login):
+    def browser(user):
+        client = new_client()
+        login(client, user)
+        return client
+
+    return browser
+
+
+@pytest.fixture
+def template(qms, uploader, make_file_resource, as_):
+    """A file with two versions, both uploaded by its sharer, the second current."""
+    resource = make_file_resource(qms, by=uploader, content=FIRST, filename="board.docx")
+    as_(uploader).post(
+        f"/resources/{resource.id}/versions/new",
+        data={
+            "file": (io.BytesIO(SECOND), "board.docx"),
+            "change_note": "Added the ward list",
+            "pii_declaration": "y",
+        },
+        content_type="multipart/form-data",
+    )
+    db.session.refresh(resource)
+    assert resource.current_version.number == 2
+    return resource
+
+
+def _withdraw(client, resource, number, reason="Page 3 lists patients on the ward"):
+    return client.post(
+        f"/resources/{resource.id}/versions/{number}/withdraw", data={"reason": reason}
+    )
+
+
+def _download(client, path):
+    response = client.get(path, buffered=True)
+    return response.status_code, response.data if response.status_code == 200 else None
+
+
+def test_a_moderator_withdraws_the_reported_version_and_the_one_before_is_current(
+    template, moderator, reader, uploader, as_
+):
+    mod = as_(moderator)
+    page = mod.get(f"/resources/{template.id}").get_data(as_text=True)
+    withdraw = f"/resources/{template.id}/versions/2/withdraw"
+    assert f'href="{withdraw}"' in page
+    confirm = mod.get(withdraw).get_data(as_text=True)
+    assert "Withdraw version 2?" in confirm
+    assert re.search(r'<form method="post"[^>]*>', confirm) and 'name="csrf_token"' in confirm
+    assert "only the moderators of Quality Management Systems SIG can download it" in confirm
+
+    response = _withdraw(mod, template, 2)
+    assert response.status_code == 302 and response.headers["Location"].endswith("#versions")
+    db.session.refresh(template)
+    second = db.session.scalar(select(ResourceVersion).where(ResourceVersion.number == 2))
+    assert second.withdrawn_at is not None and second.withdrawn_by_id == moderator.id
+    assert template.current_version.number == 1
+
+    for person in (reader, uploader):  # its uploader too
+        browser = as_(person)
+        assert _download(browser, f"/resources/{template.id}/versions/2/download") == (404, None)
+        assert _download(browser, f"/resources/{template.id}/download") == (200, FIRST)
+        history = browser.get(f"/resources/{template.id}").get_data(as_text=True)
+        assert "versions/2/download" not in history and "Withdrawn by a moderator on" in history
+        assert "Added the ward list" not in history and "withdraw" not in history
+    assert _download(mod, f"/resources/{template.id}/versions/2/download") == (200, SECOND)
+    # The version now current downloads under its own name again.
+    named = mod.get(f"/resources/{template.id}/download", buffered=True)
+    assert parse_options_header(named.headers["Content-Disposition"])[1]["filename"] == (
+        "OFFICIAL_board.docx"
+    )
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "resource.version_withdrawn")
+    )
+    assert entry.actor_id == moderator.id and entry.space_id == template.space_id
+    assert entry.detail == {
+        "resource_id": template.id, "version": 2, "filename": "board.docx",
+        "sha256": second.sha256, "current": 1, "reason": "Page 3 lists patients on the ward",
+    }  # fmt: skip
+
+
+def test_a_resource_hidden_by_a_report_of_version_2_is_restored_with_version_1_only(
+    template, moderator, reader, as_
+):
+    """The case from the review: a member reports version 2 as holding patient data, which hides
+    the whole resource. The moderator withdraws version 2 and restores the resource: version 1
+    is back for everyone, version 2 is not."""
+    member = as_(reader)
+    member.post(f"/resources/{template.id}/flag",
+                data={"reason": "patient-information", "note": "Version 2 names patients"})  # fmt: skip
+    db.session.refresh(template)
+    assert template.hidden
+    mod = as_(moderator)
+    _withdraw(mod, template, 2)
+    mod.post(f"/resources/{template.id}/restore")
+    db.session.refresh(template)
+    assert not template.hidden and template.current_version.number == 1
+    assert _download(member, f"/resources/{template.id}/download") == (200, FIRST)
+    assert _download(member, f"/resources/{template.id}/versions/2/download") == (404, None)
+
+
+def test_withdrawing_an_earlier_version_leaves_the_current_one(template, moderator, reader, as_):
+    _withdraw(as_(moderator), template, 1)
+    db.session.refresh(template)
+    assert template.current_version.number == 2
+    member = as_(reader)
+    assert _download(member, f"/resources/{template.id}/download") == (200, SECOND)
+    assert _download(member, f"/resources/{template.id}/versions/1/download") == (404, None)
+
+
+def test_withdrawing_twice_withdraws_and_audits_once(template, moderator, as_):
+    mod = as_(moderator)
+    _withdraw(mod, template, 2)
+    again = mod.post(f"/resources/{template.id}/versions/2/withdraw", follow_redirects=True)
+    assert "Version 2 has already been withdrawn" in again.get_data(as_text=True)
+    withdrawals = select(AuditEntry).where(AuditEntry.action == "resource.version_withdrawn")
+    assert len(db.session.scalars(withdrawals).all()) == 1
+
+
+def test_the_last_version_left_is_not_withdrawn(template, moderator, as_):
+    mod = as_(moderator)
+    _withdraw(mod, template, 2)
+    page = mod.get(f"/resources/{template.id}").get_data(as_text=True)
+    assert "/versions/1/withdraw" not in page  # not offered
+    explained = mod.get(f"/resources/{template.id}/versions/1/withdraw").get_data(as_text=True)
+    assert "the resource would have nothing to download" in explained
+    assert 'name="reason"' not in explained
+    refused = _withdraw(mod, template, 1)
+    assert refused.status_code == 200
+    assert (
+        "Version 1 is the only version left to download, so it cannot be withdrawn"
+        in refused.get_data(as_text=True)
+    )
+    db.session.refresh(template)
+    assert template.current_version.number == 1 and template.current_version.withdrawn_at is None
+
+
+@pytest.mark.parametrize("who", ["uploader", "reader"])
+def test_only_moderators_withdraw_a_version(who, template, uploader, reader, as_):
+    browser = as_({"uploader": uploader, "reader": reader}[who])
+    assert browser.get(f"/resources/{template.id}/versions/2/withdraw").status_code == 403
+    assert _withdraw(browser, template, 2).status_code == 403
+    db.session.refresh(template)
+    assert template.current_version.number == 2
+
+
+def test_a_withdrawal_and_a_new_version_at_once_leave_the_new_one_current(
+    app, template, moderator, uploader
+):
+    """The moderator withdraws version 2 as its uploader sends version 3: whichever holds the
+    resource first, version 3 is current and version 2 withdrawn."""
+    from peerlearn.accounts.models import User
+    from peerlearn.resources import reports, services
+    from peerlearn.resources.models import Resource
+    from tests.concurrency import WRITES, at_once, first_writes_meet
+
+    resource_id, uploader_id, moderator_id = template.id, uploader.id, moderator.id
+
+    def withdraw() -> None:
+        resource = db.session.get(Resource, resource_id)
+        version = db.session.scalar(select(ResourceVersion).where(ResourceVersion.number == 2))
+        reports.withdraw_version(db.session.get(User, moderator_id), resource, version)
+
+    def upload() -> None:
+        services.add_version(
+            db.session.get(User, uploader_id),
+            db.session.get(Resource, resource_id),
+            services.Upload(io.BytesIO(docx_bytes("Version 3")), "board.docx"),
+            "Without the ward list",
+            pii_declared=True,
+        )
+
+    with first_writes_meet(WRITES, before=True):
+        at_once(app, [withdraw, upload])
+    db.session.expire_all()
+    assert template.current_version.number == 3
+    assert [(v.number, v.withdrawn_at is not None) for v in template.versions] == [
+        (3, False), (2, True), (1, False)
+    ]  # fmt: skip
