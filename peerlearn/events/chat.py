@@ -303,18 +303,24 @@ def post_message(author: User, event: Event, body: str, client_id: str) -> tuple
 
 
 def delete_message(actor: User, message: ChatMessage, *, moderator: bool) -> None:
-    """Remove a message (its author, or a moderator: audited); the caller asked the policy
-    (``delete``). A removed message is unpinned."""
-    if message.deleted_at is not None:
-        return
-    message.deleted_at = utcnow()
-    message.deleted_by_id = actor.id
-    message.pinned_at = message.pinned_by_id = None
-    if moderator and message.author_id != actor.id:
-        event = db.session.get(Event, message.event_id)
-        record("chat.message_deleted", actor=actor, subject=message.author,
-               space=event.space if event else None, message_id=message.id)  # fmt: skip
+    """Remove a message (its author, or a moderator: audited), unless it is removed already, and
+    commit the caller's transaction either way (a moderator's closed reports are in it); the
+    caller asked the policy (``delete``). A removed message is unpinned."""
+    if message.deleted_at is None:
+        message.deleted_at = utcnow()
+        message.deleted_by_id = actor.id
+        message.pinned_at = message.pinned_by_id = None
+        if moderator and message.author_id != actor.id:
+            event = db.session.get(Event, message.event_id)
+            record("chat.message_deleted", actor=actor, subject=message.author,
+                   space=event.space if event else None, message_id=message.id)  # fmt: skip
     db.session.commit()
+
+
+def hold_message(message: ChatMessage) -> None:
+    """Lock the message's row until the commit and read it again: a moderator, or reports that
+    hide it, may have just changed it (SQLite writes one at a time already)."""
+    db.session.refresh(message, with_for_update=True)
 
 
 # The moderators' tools. Each one checks the policy again (the no-JavaScript forms call them too),
@@ -328,11 +334,17 @@ def require_moderator(moderator: User, event: Event) -> None:
 
 
 def pinned_messages(event: Event) -> list[ChatMessage]:
-    """The event's pinned messages, first pinned first."""
+    """The event's pinned messages, first pinned first: never a removed or hidden one (removing
+    or hiding unpins, and a pin is refused once either has happened)."""
     return list(
         db.session.scalars(
             select(ChatMessage)
-            .where(ChatMessage.event_id == event.id, ChatMessage.pinned_at.is_not(None))
+            .where(
+                ChatMessage.event_id == event.id,
+                ChatMessage.pinned_at.is_not(None),
+                ChatMessage.deleted_at.is_(None),
+                ChatMessage.hidden_at.is_(None),
+            )
             .options(selectinload(ChatMessage.author).selectinload(User.organisation))
             .order_by(ChatMessage.pinned_at, ChatMessage.id)
         )
@@ -343,6 +355,7 @@ def set_pinned(moderator: User, message: ChatMessage, pinned: bool) -> ChatMessa
     """Pin a message above the chat, or unpin it (removed messages cannot be pinned)."""
     event = db.session.get_one(Event, message.event_id)
     require_moderator(moderator, event)
+    hold_message(message)  # reports may have hidden it a moment ago
     if pinned and message.deleted_at is not None:
         raise ChatError("bad_request", "A removed message cannot be pinned", field=None)
     if pinned and message.hidden_at is not None:

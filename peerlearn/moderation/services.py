@@ -222,7 +222,7 @@ def resolve_chat_message(actor: User, message: ChatMessage, decision: str) -> in
     at once decide one after the other, each on the reports still open."""
     if decision not in {"hide", "restore", "delete"}:
         raise ValueError(decision)
-    _hold_chat_message(message)
+    chat.hold_message(message)
     flags = db.session.scalars(
         select(Flag).where(Flag.chat_message_id == message.id, Flag.resolved_at.is_(None))
     ).all()
@@ -237,7 +237,7 @@ def resolve_chat_message(actor: User, message: ChatMessage, decision: str) -> in
                reports=len(flags))  # fmt: skip
     if decision == "delete":
         changed = message.deleted_at is None
-        chat.delete_message(actor, message, moderator=True)  # commits
+        chat.delete_message(actor, message, moderator=True)  # commits, removed already or not
     else:
         changed = _change_chat_hidden(actor, message, decision == "hide")
         db.session.commit()
@@ -250,17 +250,11 @@ def set_chat_message_hidden(
     actor: User, message: ChatMessage, hidden: bool, reason: str = ""
 ) -> None:
     """Hide a chat message from everyone but the space's moderators, or show it again."""
-    _hold_chat_message(message)
+    chat.hold_message(message)
     changed = _change_chat_hidden(actor, message, hidden, reason)
     db.session.commit()
     if changed:
         chat_message_changed.send(message)
-
-
-def _hold_chat_message(message: ChatMessage) -> None:
-    """Lock the message's row until the commit and read it again: another moderator may have
-    just decided on it (SQLite writes one at a time already)."""
-    db.session.refresh(message, with_for_update=True)
 
 
 def _change_chat_hidden(actor: User, message: ChatMessage, hidden: bool, reason: str = "") -> bool:

@@ -7,12 +7,14 @@ queue, and every screen follows."""
 import pytest
 from sqlalchemy import select
 
+from peerlearn.accounts.models import User
 from peerlearn.events import chat
 from peerlearn.events.models import ChatMessage
 from peerlearn.extensions import db
 from peerlearn.moderation.models import Flag, FlagOutcome
 from peerlearn.permissions import Action, can
 from peerlearn.spaces.models import JoinPolicy, Visibility
+from tests.concurrency import at_once
 from tests.events.chat_helpers import ask, audited, code, event_on_now, received
 from tests.roles import ACTIVE, ROLES, SIGNED_IN
 
@@ -266,6 +268,43 @@ def test_a_moderator_removes_a_reported_message_from_the_queue(
     assert received(reader, "message_deleted") == [{"id": said.id}]
     flag = db.session.scalar(select(Flag).where(Flag.chat_message_id == said.id))
     assert flag.outcome is FlagOutcome.hidden
+
+
+def test_closing_the_reports_on_a_message_its_author_removed_empties_the_queue(
+    said, sig, member, moderator, chatter, client, login
+):
+    report(chatter(member()), said, "abusive")
+    chat.delete_message(said.author, said, moderator=False)
+    login(client, moderator)
+    queue = client.get(f"/spaces/{sig.slug}/moderation").get_data(as_text=True)
+    assert "This message has been removed." in queue and "Close reports" in queue
+    client.post(f"/chat-messages/{said.id}/moderate", data={"action": "delete", "next": "space"})
+    flag = db.session.scalar(select(Flag).where(Flag.chat_message_id == said.id))
+    assert flag.resolved_at is not None and flag.outcome is FlagOutcome.hidden
+    queue = client.get(f"/spaces/{sig.slug}/moderation").get_data(as_text=True)
+    assert "There are no reported chat messages waiting" in queue
+
+
+def test_a_message_hidden_by_reports_a_moment_ago_cannot_be_pinned(
+    app, said, live_event, member, moderator
+):
+    """The moderator's request read the message before reports hid it, and pins after: the
+    pin is refused as the message now stands, so its text never reaches the pinned list."""
+    from peerlearn.moderation import services
+
+    assert said.hidden_at is None  # as the moderator's request read it
+    reporter_id, said_id = member().id, said.id
+
+    def hide() -> None:
+        reporter = db.session.get(User, reporter_id)
+        message = db.session.get(ChatMessage, said_id)
+        services.flag_chat_message(reporter, message, services.FlagReason.patient_information)
+
+    at_once(app, [hide])
+    with pytest.raises(chat.ChatError, match="A hidden message cannot be pinned"):
+        chat.set_pinned(moderator, said, True)
+    db.session.rollback()
+    assert chat.pinned_messages(live_event) == []
 
 
 @pytest.mark.parametrize("role", ["member", "outsider"])
