@@ -31,6 +31,12 @@ def upgrade():
 
 
 def downgrade():
+    # Without removed_at a withdrawn or removed question would be asked again: it goes.
+    op.execute(
+        "DELETE FROM question_votes WHERE question_id IN"
+        " (SELECT id FROM questions WHERE removed_at IS NOT NULL)"
+    )
+    op.execute("DELETE FROM questions WHERE removed_at IS NOT NULL")
     with op.batch_alter_table("questions", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_questions_removed_by_id_users"), type_="foreignkey")
         batch_op.drop_column("removed_by_id")

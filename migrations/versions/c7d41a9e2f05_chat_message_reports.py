@@ -31,6 +31,11 @@ def upgrade():
 
 def downgrade():
     op.execute('DELETE FROM flags WHERE chat_message_id IS NOT NULL')
+    # Without hidden_at a hidden message would show again to everyone: it is removed instead.
+    op.execute(
+        'UPDATE chat_messages SET deleted_at = hidden_at, pinned_at = NULL, pinned_by_id = NULL'
+        ' WHERE hidden_at IS NOT NULL AND deleted_at IS NULL'
+    )
     with op.batch_alter_table('flags', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_flags_about_one'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_flags_chat_message_id_chat_messages'), type_='foreignkey')

@@ -28,8 +28,10 @@ def upgrade():
 
 
 def downgrade():
+    # Kinds the earlier code cannot read (event-reinstated came later, with no schema change).
     op.execute(
-        "DELETE FROM notifications WHERE kind IN ('event-cancelled', 'event-rearranged')"
+        "DELETE FROM notifications"
+        " WHERE kind IN ('event-cancelled', 'event-rearranged', 'event-reinstated')"
     )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_column("change")

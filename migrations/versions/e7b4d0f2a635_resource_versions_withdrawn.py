@@ -31,6 +31,17 @@ def upgrade():
 
 
 def downgrade():
+    # Without withdrawn_at a withdrawn version (patient-identifiable information, say) could be
+    # downloaded again by anyone who sees its resource; deleting it here would lose its stored
+    # file's record. The downgrade stops and says so instead.
+    withdrawn = op.get_bind().scalar(
+        sa.text("SELECT count(*) FROM resource_versions WHERE withdrawn_at IS NOT NULL")
+    )
+    if withdrawn:
+        raise RuntimeError(
+            f"{withdrawn} withdrawn resource version(s) would become downloadable again: delete"
+            " them (or their resources) before downgrading below e7b4d0f2a635"
+        )
     with op.batch_alter_table("resource_versions", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_resource_versions_withdrawn_by_id_users"), type_="foreignkey"

@@ -10,7 +10,8 @@ import io
 import re
 
 import pytest
-from sqlalchemy import select
+from flask_migrate import downgrade
+from sqlalchemy import inspect, select
 from werkzeug.http import parse_options_header
 
 from peerlearn.audit.models import AuditEntry
@@ -211,3 +212,17 @@ def test_a_withdrawal_and_a_new_version_at_once_leave_the_new_one_current(
     assert [(v.number, v.withdrawn_at is not None) for v in template.versions] == [
         (3, False), (2, True), (1, False)
     ]  # fmt: skip
+
+
+def test_a_schema_downgrade_refuses_to_make_a_withdrawn_version_downloadable(
+    template, moderator, as_, caplog
+):
+    """Below the withdrawal's migration nothing would keep the version from downloads: the
+    downgrade stops, says why, and leaves the schema as it was."""
+    _withdraw(as_(moderator), template, 2)
+    db.session.remove()
+    with pytest.raises(SystemExit):  # how Flask-Migrate ends a failed command
+        downgrade(revision="d6a3c9e1f524")
+    assert "1 withdrawn resource version(s) would become downloadable again" in caplog.text
+    columns = inspect(db.engine).get_columns("resource_versions")
+    assert "withdrawn_at" in {column["name"] for column in columns}
