@@ -202,11 +202,13 @@ def ask_question(event_id: int) -> str | tuple[str, int] | BaseResponse:
     return _post_from_form(event_id, "question")
 
 
-@bp.post("/events/<int:event_id>/chat/<int:message_id>/report")
+@bp.route("/events/<int:event_id>/chat/<int:message_id>/report", methods=["GET", "POST"])
 @login_required
 @report_limit
-def report_message(event_id: int, message_id: int) -> BaseResponse:
-    """Report a message from the plain form beside it; the same rule as ``report_message``."""
+def report_message(event_id: int, message_id: int) -> str | BaseResponse:
+    """Report a message from the plain form beside it (the same rule as the socket's
+    ``report_message``); a report that says no reason comes back on a page of its own, with the
+    error, as every form does."""
     event = visible_or_404(Event, event_id)
     message = db.session.get(ChatMessage, message_id)
     if message is None or message.event_id != event.id:
@@ -225,9 +227,10 @@ def report_message(event_id: int, message_id: int) -> BaseResponse:
                 else "Thank you. The space's moderators will look at your report.",
                 "success",
             )
-    else:
-        flash("Choose why you are reporting the message.", "error")
-    return redirect(url_for("events.detail", event_id=event.id, _anchor=f"message-{message.id}"))
+        return redirect(
+            url_for("events.detail", event_id=event.id, _anchor=f"message-{message.id}")
+        )
+    return render_template("events/report_message.html", event=event, message=message, form=form)
 
 
 def _question_or_404(event: Event, question_id: int) -> Question:

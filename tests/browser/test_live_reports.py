@@ -42,3 +42,31 @@ def test_a_message_reported_as_it_arrives_leaves_every_screen_but_the_moderators
         expect(lists[page]).not_to_contain_text("943 476 5919")
     expect(lists[moderator]).to_contain_text("943 476 5919")
     check_accessibility(a)
+
+
+def test_without_javascript_a_report_with_no_reason_comes_back_with_the_error(
+    new_context: NewContext,
+) -> None:
+    """The plain form beside the message: no browser bubble (the form is ``novalidate``), but
+    the service's page with the NHS error summary, the message, and the reasons again."""
+    url = open_event(new_context, "Live chat: reporting without JavaScript")
+    send(member_on(new_context, A, url), PATIENT)
+    page = new_context(signed_in_as=B, java_script_enabled=False).new_page()
+    page.goto(url)
+    check_accessibility(page)
+    message = page.locator("[data-message-list] li", has_text="943 476 5919")
+    message.locator("summary", has_text="Report").click()
+    message.get_by_role("button", name="Send report").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Report a chat message")
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary.get_by_role("link", name="Choose why you are reporting")).to_be_visible()
+    expect(page.locator(".pl-quoted")).to_contain_text("943 476 5919")
+    check_accessibility(page)
+    page.get_by_label("Contains patient-identifiable information").check()
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator("[data-message-list]")).not_to_contain_text("943 476 5919")
+    expect(
+        page.get_by_text("The message is hidden until a moderator has looked at it")
+    ).to_be_visible()
+    check_accessibility(page)

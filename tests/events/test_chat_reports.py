@@ -11,7 +11,7 @@ from peerlearn.accounts.models import User
 from peerlearn.events import chat
 from peerlearn.events.models import ChatMessage
 from peerlearn.extensions import db
-from peerlearn.moderation.models import Flag, FlagOutcome
+from peerlearn.moderation.models import Flag, FlagOutcome, FlagReason
 from peerlearn.permissions import Action, can
 from peerlearn.spaces.models import JoinPolicy, Visibility
 from tests.concurrency import at_once
@@ -353,11 +353,26 @@ def test_the_plain_form_is_not_offered_for_your_own_message_and_refuses_it(
 
 
 def test_the_plain_form_must_say_why(said, live_event, member, client, login):
+    """A report without a reason comes back on a page of its own: the error summary and the
+    question's own error, the message being reported, and the reasons to choose from."""
     login(client, member())
-    response = client.post(f"/events/{live_event.id}/chat/{said.id}/report", data={},
-                           follow_redirects=True)  # fmt: skip
-    assert "Choose why you are reporting the message" in response.get_data(as_text=True)
+    response = client.post(f"/events/{live_event.id}/chat/{said.id}/report", data={})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There is a problem" in page and page.count("Choose why you are reporting") == 2
+    assert "<h1>Report a chat message</h1>" in page and "943 476 5919" in page
+    assert page.count('name="reason"') == len(FlagReason)
     assert not db.session.scalars(select(Flag)).all()
+
+
+def test_the_plain_report_form_has_a_page_of_its_own(said, live_event, member, client, login):
+    """(Where the form beside the message falls back to, and what a link to it shows.)"""
+    login(client, member())
+    page = client.get(f"/events/{live_event.id}/chat/{said.id}/report").get_data(as_text=True)
+    assert "<h1>Report a chat message</h1>" in page and "There is a problem" not in page
+    response = client.post(f"/events/{live_event.id}/chat/{said.id}/report",
+                           data={"reason": "spam"}, follow_redirects=True)  # fmt: skip
+    assert "The space&#39;s moderators will look at your report" in response.get_data(as_text=True)
 
 
 def test_moderators_see_the_text_of_a_hidden_message_on_the_event_page(
