@@ -108,12 +108,16 @@ class EmailOnlyForm(FlaskForm):
     email = _email_field()
 
 
-class _NewPasswordFor:
-    """Mixin: a new password for the account ``user``, checked against who they are."""
+class _ForUser:
+    """Mixin: a form about the account ``user``, whose checks need to know whose it is."""
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+
+
+class _NewPasswordFor(_ForUser):
+    """Mixin: a new password for the account ``user``, checked against who they are."""
 
     def validate_password(self, field: PasswordField) -> None:
         # The service checks it again; here its problem is told along with the other fields'.
@@ -138,11 +142,19 @@ class ChangePasswordForm(_NewPasswordFor, FlaskForm):
         report(services.check_current_password, self.user, field.data or "")
 
 
-class ChangeEmailForm(FlaskForm):
-    """Move the account to a new address, confirmed by a link sent there."""
+class ChangeEmailForm(_ForUser, FlaskForm):
+    """Move the signed-in ``user``'s account to a new address, confirmed by a link sent there.
+    A wrong password and a new address they may not use are told together."""
 
     email = _email_field("New e-mail address", "We will send a link to the new address.")
     password = PasswordField("Your password", validators=[Required("Enter your password")])
+
+    def validate_email(self, field: EmailField) -> None:
+        if not field.errors:  # an address in the wrong format is told that alone
+            report(services.check_new_email, self.user, field.data or "")
+
+    def validate_password(self, field: PasswordField) -> None:
+        report(services.check_current_password, self.user, field.data or "", field="password")
 
 
 class ProfileForm(_OrganisationChoice, FlaskForm):

@@ -338,10 +338,18 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     sign_ins_ended.send(user)
 
 
-def check_current_password(user: User, password: str) -> None:
-    """Refuse a password that is not the user's own, beside the current password field."""
+#: What a wrong password is told, by the field that asked for it: the current password when
+#: changing it, or the password that confirms a change of e-mail address.
+WRONG_PASSWORD = {
+    "current_password": "Your current password is not correct",
+    "password": "Your password is not correct",
+}
+
+
+def check_current_password(user: User, password: str, field: str = "current_password") -> None:
+    """Refuse a password that is not the user's own, beside the form's ``field`` for it."""
     if not verify_password(user.password_hash, password):
-        raise AccountError("Your current password is not correct", field="current_password")
+        raise AccountError(WRONG_PASSWORD[field], field=field)
 
 
 def check_new_password(user: User, new_password: str) -> None:
@@ -370,15 +378,8 @@ def renew_session(user: User) -> None:
 
 def request_email_change(user: User, new_email: str, password: str) -> None:
     """Send a confirmation link to the new address; the change happens when it is followed."""
-    new_email = normalise_email(new_email)
-    if not verify_password(user.password_hash, password):
-        raise AccountError("Your password is not correct", field="password")
-    if new_email == user.email:
-        raise AccountError("That is already your e-mail address", field="email")
-    if not email_domain_allowed(new_email):
-        raise AccountError(
-            "Use a work e-mail address at: " + ", ".join(allowed_domains()), field="email"
-        )
+    check_current_password(user, password, field="password")
+    new_email = check_new_email(user, new_email)
     if find_user_by_email(new_email) is not None:
         # Saying so would reveal another person's account; the link will simply not be sent.
         logger.info("e-mail change to an address already in use was not sent")
@@ -393,6 +394,20 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
             url=external_url("accounts.confirm_email_change", token=token),
         ),
     )
+
+
+def check_new_email(user: User, new_email: str) -> str:
+    """The new address, normalised, if the user may move their account to it: not the address
+    they have, and at an allowed domain. Whether another account has it is never said (that
+    would reveal the account); :func:`request_email_change` sends that address nothing."""
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise AccountError("That is already your e-mail address", field="email")
+    if not email_domain_allowed(new_email):
+        raise AccountError(
+            "Use a work e-mail address at: " + ", ".join(allowed_domains()), field="email"
+        )
+    return new_email
 
 
 def confirm_email_change(token: str) -> User | None:

@@ -239,7 +239,7 @@ def change_password() -> str | Response:
 @login_required
 @limiter.limit("5 per hour", methods=["POST"])
 def change_email() -> str | Response:
-    form = ChangeEmailForm()
+    form = ChangeEmailForm(user=_me())
     if form.validate_on_submit():
         try:
             services.request_email_change(_me(), form.email.data, form.password.data)

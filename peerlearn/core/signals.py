@@ -4,8 +4,8 @@
     Sent with the :class:`~peerlearn.spaces.models.Space` as sender and ``user`` (the member whose
     standing changed), ``state`` (the new :class:`~peerlearn.spaces.models.MemberState`, or None
     when the membership was removed) after the change is committed. Live features use it to drop
-    a removed member from the space's rooms at once. (Search needs nothing from it: it applies
-    memberships inside each query.)
+    a removed member from the space's rooms at once; notifications send the member their new
+    header count. (Search needs nothing from it: it applies memberships inside each query.)
 
 ``standing_changing``
     Sent with a :class:`~peerlearn.accounts.models.User` as sender and ``space`` inside the unit of
@@ -20,7 +20,8 @@
 ``space_changed``
     Sent with the space as sender after its settings (visibility, archive state, …) are committed.
     The live chat drops people who may no longer read it (a space made private) from its events'
-    chats.
+    chats; notifications send those with unread notifications from the space their new header
+    count.
 
 ``post_created``
     Sent with the new :class:`~peerlearn.discussions.models.Post` as sender after it is committed,

@@ -5,8 +5,9 @@ cancellations and new times or places; nothing here is called from the discussio
 Every recipient is checked against the permission policy when a notification is made (for a
 thread, its ``follow``: they may read the thread, and are not banned from its space), and again
 when it is listed or counted: a private space's activity never reaches anyone outside it, even if
-they were inside it when it happened. E-mail (immediate, digests, choices and unsubscribe links)
-is in :mod:`peerlearn.notifications.emails`.
+they were inside it when it happened. When that changes (a membership or a space's settings, from
+the spaces signals), those affected are sent their new header count. E-mail (immediate, digests,
+choices and unsubscribe links) is in :mod:`peerlearn.notifications.emails`.
 """
 
 from collections.abc import Iterable
@@ -25,12 +26,14 @@ from peerlearn.core.signals import (
     event_cancelled,
     event_rearranged,
     event_reinstated,
+    membership_changed,
     place_given,
     post_created,
     post_edited,
     post_marked,
     post_removed,
     post_restored,
+    space_changed,
     thread_changed,
 )
 from peerlearn.discussions.models import (
@@ -52,6 +55,7 @@ from peerlearn.permissions import (
     thread_allows,
     thread_and_post_filter,
 )
+from peerlearn.spaces.models import MemberState, Space
 from peerlearn.spaces.services import memberships_in
 
 
@@ -266,6 +270,21 @@ def _on_post_removed_or_restored(post: Post) -> None:
     )
 
 
+@membership_changed.connect
+def _on_membership_changed(space: Space, user: User, state: MemberState | None, **_: Any) -> None:
+    """Someone left the space, was removed or banned (or joined, or changed role): which of its
+    notifications they may see has changed, so send them their new header count. Any change is
+    sent, not only an ending: a moderator made a member no longer sees hidden posts' ones."""
+    push_counts([user.id])
+
+
+@space_changed.connect
+def _on_space_changed(space: Space, **_: Any) -> None:
+    """A space's settings changed (made private, say): those with unread notifications from it
+    may see more or fewer of them, so send them their new header counts."""
+    push_counts(_unread_by(Notification.space_id == space.id))
+
+
 def _unread_by(about: ColumnElement[bool]) -> list[int]:
     """The members with an unread notification matching ``about``."""
     return list(
@@ -306,10 +325,11 @@ def unread_count(user: User) -> int:
 
 
 #: Seconds the header's count may be reused (the ``HEADER_COUNT_SECONDS`` setting; 0 turns it
-#: off). Changes made here (a new notification, one marked read) and to what notifications are
-#: about (a post removed, hidden or shown again; a thread hidden, shown again or moved) clear it
-#: at once, and push the new count to open pages; other changes to what the member may see (a
-#: space left or made private) show within this delay, and straight away in the centre.
+#: off). Changes made here (a new notification, one marked read), to what notifications are
+#: about (a post removed, hidden or shown again; a thread hidden, shown again or moved) and to
+#: who may see them (a space joined, left or banned from; a space made private or public) clear
+#: it at once, and push the new count to open pages; others (an account no longer an
+#: administrator's) show within this delay, and straight away in the centre.
 HEADER_COUNT_SECONDS = 5
 
 

@@ -1,6 +1,7 @@
 """Changing the e-mail address: confirmed by a link sent to the new address, never revealing
 whether another account has it."""
 
+import pytest
 from sqlalchemy import select
 
 from peerlearn.accounts.models import AllowedEmailDomain, User
@@ -87,6 +88,35 @@ def test_changing_the_address_needs_the_password_and_a_different_allowed_address
     assert page.error_for("email") == "Use a work e-mail address at: nhs.net"
     assert page.summary_has("Use a work e-mail address at: nhs.net", "email")
 
+    assert outbox.messages() == []
+    assert db.session.get(User, user.id).email == "me@nhs.net"
+
+
+@pytest.mark.parametrize(
+    ("typed", "refusal"),
+    [
+        ("ME@nhs.net", "That is already your e-mail address"),
+        ("new@gmail.com", "Use a work e-mail address at: nhs.net"),
+        ("taken@nhs.net", None),  # another account's: never said, which would reveal it
+    ],
+)
+def test_a_wrong_password_and_an_address_not_allowed_are_told_together(
+    client, make_user, login, outbox, typed, refusal
+):
+    """Every problem in one round, the typed address kept: not the password first and the
+    address once the password is right."""
+    db.session.add(AllowedEmailDomain(domain="nhs.net"))
+    db.session.commit()
+    user = make_user(email="me@nhs.net")
+    make_user(email="taken@nhs.net")
+    login(client, user)
+    page = Page(ask_to_change(client, typed, "not my password"))
+    assert page.status == 200
+    told = {"password": "Your password is not correct"} | ({"email": refusal} if refusal else {})
+    assert page.field_errors == told
+    assert all(page.summary_has(message, field) for field, message in told.items())
+    assert page.values["email"] == typed
+    assert page.values["password"] == ""
     assert outbox.messages() == []
     assert db.session.get(User, user.id).email == "me@nhs.net"
 

@@ -5,7 +5,7 @@ JavaScript switched off. Every page shown is checked with axe-core."""
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from .browser_support import DEMO_PASSWORD, LiveServer, NewContext, check_accessibility, sign_in
 
@@ -22,6 +22,8 @@ PRIVATE_GROUP = "Measurement for Improvement"
 #: A sentence from the private group's description, which only its members may read.
 PRIVATE_DESCRIPTION = "share measurement plans and SPC charts"
 MODERATOR = "owen-davies@peerlearn.example"
+#: The NHS.UK frontend's primary button colour.
+NHS_GREEN = "rgb(0, 127, 59)"
 
 
 def open_group(page: Page, name: str) -> None:
@@ -32,6 +34,16 @@ def open_group(page: Page, name: str) -> None:
     page.get_by_role("link", name=name, exact=True).click()
     expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
     check_accessibility(page)
+
+
+def assert_primary_pair(primary: Locator, secondary: Locator) -> None:
+    """Two buttons read as a primary and secondary pair: side by side on one line, the primary
+    first and filled in NHS green, the secondary outlined (no fill)."""
+    first, second = primary.bounding_box(), secondary.bounding_box()
+    assert first and second and first["y"] == second["y"]
+    assert first["x"] + first["width"] <= second["x"]
+    expect(primary).to_have_css("background-color", NHS_GREEN)
+    expect(secondary).to_have_css("background-color", "rgba(0, 0, 0, 0)")
 
 
 def test_new_director_registers_joins_an_open_group_and_is_admitted_to_a_private_one(
@@ -91,8 +103,12 @@ def test_new_director_registers_joins_an_open_group_and_is_admitted_to_a_private
     requests = moderator.get_by_role("table", name=f"People waiting to join {PRIVATE_GROUP}")
     expect(requests.get_by_role("row", name=NAME)).to_be_visible()
     check_accessibility(moderator)
-    moderator.get_by_role("button", name=f"Approve {NAME}'s request").click()
+    approve = requests.get_by_role("button", name=f"Approve {NAME}'s request")
+    decline = requests.get_by_role("button", name=f"Decline {NAME}'s request")
+    assert_primary_pair(approve, decline)
+    approve.click()
     expect(moderator.get_by_text(f"{NAME} is now a member.")).to_be_visible()
+    expect(requests).to_have_count(0)  # nobody else is waiting
     members = moderator.get_by_role("table", name=f"Members of {PRIVATE_GROUP}")
     expect(members.get_by_role("row", name=NAME)).to_be_visible()
     check_accessibility(moderator)

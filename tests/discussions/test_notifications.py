@@ -21,7 +21,9 @@ from peerlearn.notifications import services
 from peerlearn.notifications.models import Notification, NotificationKind
 from peerlearn.spaces.models import MemberRole, Membership, MemberState, Space, Visibility
 from tests.concurrency import at_once
+from tests.discussions.test_hidden_notifications import centre_of, heard
 from tests.discussions.test_query_counts import counting_statements
+from tests.spaces.flows import owner_of
 
 
 def kinds_for(user):
@@ -362,6 +364,49 @@ class TestLiveCount:
         post_reply(replier, thread, body=f"@{asker.handle} look")
         assert socket.get_received() == []
         assert not connect_socket(client).is_connected()
+
+    def test_leaving_a_private_space_drops_its_notifications_from_the_live_count(
+        self, client, new_client, make_space, member, login, start_thread, connect_socket
+    ):
+        """Leaving a private space with unread notifications from it: the open page's header
+        hears the lower count at once, and the next page shows it (not a kept one)."""
+        private = make_space("Private group", visibility=Visibility.private)
+        leaver, author = member("Leaver", space=private), member("Author", space=private)
+        other = new_client()
+        login(other, author)
+        start_thread(other, private, title="Confidential plans", body=f"@{leaver.handle}")
+        login(client, leaver)
+        socket = connect_socket(client)
+        assert heard(socket) == [1]
+        assert centre_of(client, leaver)[1] == 1  # kept for the next pages from here
+
+        assert client.post(f"/spaces/{private.slug}/leave").status_code == 302
+        assert heard(socket) == [0]
+        assert centre_of(client, leaver)[1] == 0
+        socket.disconnect()
+
+    def test_a_space_made_private_drops_its_notifications_from_outsiders_live_counts(
+        self, client, new_client, sig, people, make_user, login, start_thread, connect_socket
+    ):
+        """Someone outside a network space, mentioned there, hears their count drop when its
+        owner makes it private; a member of it hears the same count as before."""
+        outsider, asker = make_user("Outsider"), people["Asker"]
+        login(client, asker)
+        start_thread(client, sig, body=f"@{outsider.handle} @{people['Replier'].handle}")
+        outsiders, members = new_client(), new_client()
+        login(outsiders, outsider)
+        login(members, people["Replier"])
+        sockets = [connect_socket(outsiders), connect_socket(members)]
+        assert [heard(socket) for socket in sockets] == [[1], [1]]
+
+        settings = {"name": sig.name, "summary": sig.summary, "visibility": "private",
+                    "description": sig.description_source, "join_policy": "open"}  # fmt: skip
+        owners = new_client()
+        login(owners, owner_of(sig))
+        assert owners.post(f"/spaces/{sig.slug}/settings", data=settings).status_code == 302
+        assert [heard(socket) for socket in sockets] == [[0], [1]]
+        for socket in sockets:
+            socket.disconnect()
 
 
 def test_kinds_have_readable_verbs():
