@@ -354,6 +354,9 @@ class VersionForm(_FileUpload, FlaskForm):
         description=PII_DECLARATION_HINT,
     )
 
+    #: The same form sent twice uploads one version.
+    submission_key = submission_key_field()
+
     def validate_pii_declaration(self, field: BooleanField) -> None:
         report(drafts.check_declaration, bool(field.data))
 

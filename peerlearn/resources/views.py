@@ -263,6 +263,7 @@ def new_version(resource_id: int) -> str | Response:
                 form.upload(),
                 form.change_note.data,
                 pii_declared=bool(form.pii_declaration.data),
+                submission_key=form.submission_key.data or None,
             )
         except RuleError as error:
             show_error(form, error)
