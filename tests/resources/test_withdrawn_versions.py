@@ -320,3 +320,50 @@ def test_only_those_who_may_withdraw_a_version_restore_it(
         assert second.withdrawn_at is not None and template.current_version.number == 1
         withdrawn_for_them = _download(browser, f"/resources/{template.id}/versions/2/download")
         assert withdrawn_for_them[0] != 200
+
+
+# "Latest" is the newest version not withdrawn ---------------------------------------------------
+
+
+def _labelled_latest(page: str) -> list[int]:
+    """The versions the history labels "(latest)"."""
+    rows = re.findall(r'<tr class="nhsuk-table__row">(.*?)</tr>', page, re.S)
+    return [int(re.search(r"Version (\d+)", row).group(1)) for row in rows if "(latest)" in row]
+
+
+def test_latest_is_the_newest_version_not_withdrawn_wherever_it_is_shown(
+    template, moderator, reader, uploader, as_
+):
+    """With versions 1 to 3, a moderator withdraws 3 (and then 2): the history labels the newest
+    one left as the latest, it is the default download, under the file's own name, and the page
+    says what was declared of it. Restoring 3 makes it the latest again."""
+    third = docx_bytes("Board template, 2027 framework")
+    as_(uploader).post(
+        f"/resources/{template.id}/versions/new",
+        data={"file": (io.BytesIO(third), "board.docx"), "change_note": "2027 framework",
+              "pii_declaration": "y"},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    mod, member = as_(moderator), as_(reader)
+    contents = {1: FIRST, 2: SECOND, 3: third}
+
+    def assert_latest(number: int) -> None:
+        for browser in (member, mod):
+            page = browser.get(f"/resources/{template.id}").get_data(as_text=True)
+            assert _labelled_latest(page) == [number]
+            assert f"version {number}</p>" in page  # the line under the download button
+            assert f"that version {number} contains no patient-identifiable" in page
+            default = browser.get(f"/resources/{template.id}/download", buffered=True)
+            assert default.data == contents[number]
+            name = parse_options_header(default.headers["Content-Disposition"])[1]["filename"]
+            assert name == "OFFICIAL_board.docx"
+
+    assert_latest(3)
+    _withdraw(mod, template, 3)
+    assert_latest(2)
+    _withdraw(mod, template, 2)
+    assert_latest(1)
+    _restore(mod, template, 3)
+    assert_latest(3)
+    _restore(mod, template, 2)
+    assert_latest(3)
