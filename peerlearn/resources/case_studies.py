@@ -94,7 +94,7 @@ def create_case_study(
     resource = Resource(space=space, kind=ResourceKind.case_study, created_by_id=actor.id,
                         submission_key=draft.submission_key)  # fmt: skip
     services.apply_draft(actor, resource, draft)
-    with services.once_per_key(actor, draft.submission_key) as found:
+    with services.once_per_key(lambda: services.shared_with(actor, draft.submission_key)) as found:
         db.session.add(resource)
         db.session.flush()
         _write_sections(resource, cleaned)

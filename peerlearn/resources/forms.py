@@ -354,6 +354,9 @@ class VersionForm(_FileUpload, FlaskForm):
         description=PII_DECLARATION_HINT,
     )
 
+    #: The same form sent twice uploads one version.
+    submission_key = submission_key_field()
+
     def validate_pii_declaration(self, field: BooleanField) -> None:
         report(drafts.check_declaration, bool(field.data))
 
@@ -372,11 +375,22 @@ class FlagForm(FlaskForm):
     )
 
 
+def _audited_reason(example: str) -> TextAreaField:
+    """A moderator's optional reason for a change to a version, kept in the audit log."""
+    return TextAreaField(
+        "Why (optional)",
+        description=f"Recorded in the space's audit log, for example: {example}.",
+        validators=[Optional(), Length(max=500, message="Keep it to 500 characters or fewer")],
+    )
+
+
 class WithdrawVersionForm(FlaskForm):
     """A moderator confirms withdrawing one version of a file."""
 
-    reason = TextAreaField(
-        "Why (optional)",
-        description="Recorded in the space's audit log, for example: page 3 lists patients.",
-        validators=[Optional(), Length(max=500, message="Keep it to 500 characters or fewer")],
-    )
+    reason = _audited_reason("page 3 lists patients")
+
+
+class RestoreVersionForm(FlaskForm):
+    """A moderator confirms restoring a withdrawn version of a file."""
+
+    reason = _audited_reason("the names on page 3 are of staff, not patients")

@@ -199,7 +199,10 @@ class ResourceVersion(db.Model):
     """One uploaded version of a file resource."""
 
     __tablename__ = "resource_versions"
-    __table_args__ = (UniqueConstraint("resource_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("resource_id", "number"),
+        UniqueConstraint("created_by_id", "submission_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
@@ -225,6 +228,10 @@ class ResourceVersion(db.Model):
     #: Withdrawn by a moderator: downloaded by moderators only, and never the current version.
     withdrawn_at: Mapped[datetime | None]
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The new-version form's one-time key, unique per uploader: the same form sent twice (a
+    #: double click) uploads one version. A resource's first version has none (the sharing
+    #: form's key, on the resource, covers it).
+    submission_key: Mapped[str | None] = mapped_column(String(64))
 
     resource: Mapped[Resource] = relationship(foreign_keys=[resource_id], back_populates="versions")
     stored_file: Mapped[StoredFile] = relationship()

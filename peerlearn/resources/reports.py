@@ -1,7 +1,7 @@
 """Reports on library resources and their moderation: a member reports a resource (a report of
 patient-identifiable information may hide it at once, by the rule reports of posts follow), and
 moderators see the open reports, hide or restore a resource, dismiss its reports, or withdraw one
-version of a file. Every change is audited."""
+version of a file and restore it. Every change is audited."""
 
 from __future__ import annotations
 
@@ -137,18 +137,28 @@ def dismiss_flags(actor: User, resource: Resource) -> None:
     db.session.commit()
 
 
-def newest_left(resource: Resource, version: ResourceVersion) -> ResourceVersion | None:
-    """The newest version of the resource, other than ``version``, that is not withdrawn: the
-    one current once ``version`` is withdrawn (None: it is the last one left)."""
-    return db.session.scalars(
-        select(ResourceVersion)
-        .where(
-            ResourceVersion.resource_id == resource.id,
-            ResourceVersion.withdrawn_at.is_(None),
-            ResourceVersion.id != version.id,
-        )
-        .order_by(ResourceVersion.number.desc())
-    ).first()
+def newest_left(
+    resource: Resource, version: ResourceVersion | None = None
+) -> ResourceVersion | None:
+    """The newest version of the resource that is not withdrawn (other than ``version``, when
+    given: the one current once ``version`` is withdrawn; None: it is the last one left). This is
+    what "latest" means: the version downloaded by default, labelled latest and read by search."""
+    query = select(ResourceVersion).where(
+        ResourceVersion.resource_id == resource.id, ResourceVersion.withdrawn_at.is_(None)
+    )
+    if version is not None:
+        query = query.where(ResourceVersion.id != version.id)
+    return db.session.scalars(query.order_by(ResourceVersion.number.desc())).first()
+
+
+def _hold(resource: Resource, version: ResourceVersion) -> None:
+    """Hold the resource (:func:`~peerlearn.resources.services.lock_resource`, as a new version's
+    upload holds it) and read its current version and whether ``version`` is withdrawn afresh, so
+    that a withdrawal, a restoration and an upload at the same moment leave the right version
+    current."""
+    lock_resource(resource)
+    db.session.refresh(resource, ["current_version_id", "current_version"])
+    db.session.refresh(version, ["withdrawn_at"])
 
 
 def withdraw_version(
@@ -156,15 +166,11 @@ def withdraw_version(
 ) -> bool:
     """A moderator withdraws one version of a file (one found to hold patient data, say): from
     then on only moderators may download it, and if it was the current version, the newest one
-    left becomes current (and what search reads of the file with it). Audited. The resource is
-    held first (:func:`~peerlearn.resources.services.lock_resource`, as a new version's upload
-    holds it), so a withdrawal and an upload at the same moment leave the right version current.
-    The last version left is never withdrawn: the resource would have nothing to download.
-    False, changing nothing, when the version had already been withdrawn (a double click, or
-    another moderator)."""
-    lock_resource(resource)
-    db.session.refresh(resource, ["current_version_id", "current_version"])
-    db.session.refresh(version, ["withdrawn_at"])
+    left becomes current (and what search reads of the file with it). Audited. The last version
+    left is never withdrawn: the resource would have nothing to download. False, changing
+    nothing, when the version had already been withdrawn (a double click, or another
+    moderator)."""
+    _hold(resource, version)
     if version.withdrawn_at is not None:
         db.session.rollback()
         return False
@@ -176,11 +182,34 @@ def withdraw_version(
             "withdrawn. Hide the resource, or remove it from the library, instead"
         )
     version.withdrawn_at, version.withdrawn_by_id = utcnow(), actor.id
-    if resource.current_version_id == version.id:
-        resource.current_version = left
+    resource.current_version = left
     record("resource.version_withdrawn", actor=actor, space=resource.space,
            resource_id=resource.id, version=version.number, filename=version.filename,
-           sha256=version.sha256, current=resource.current_version.number,  # type: ignore[union-attr]
+           sha256=version.sha256, current=left.number,
+           reason=reason.strip()[:500] or None)  # fmt: skip
+    db.session.commit()
+    signals.resource_changed.send(resource)
+    return True
+
+
+def restore_version(
+    actor: User, resource: Resource, version: ResourceVersion, reason: str = ""
+) -> bool:
+    """A moderator puts back a version withdrawn by mistake (or put right since): everyone who
+    may see the resource may download it again, and if it is newer than the current version, it
+    becomes current (and what search reads) again. Audited. False, changing nothing, when the
+    version is not withdrawn (a double click, or another moderator was first)."""
+    _hold(resource, version)
+    if version.withdrawn_at is None:
+        db.session.rollback()
+        return False
+    version.withdrawn_at, version.withdrawn_by_id = None, None
+    db.session.flush()
+    current = newest_left(resource)
+    resource.current_version = current
+    record("resource.version_restored", actor=actor, space=resource.space,
+           resource_id=resource.id, version=version.number, filename=version.filename,
+           sha256=version.sha256, current=current.number,  # type: ignore[union-attr]
            reason=reason.strip()[:500] or None)  # fmt: skip
     db.session.commit()
     signals.resource_changed.send(resource)

@@ -5,10 +5,10 @@ reports on resources, and hiding them, are in :mod:`peerlearn.resources.reports`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -41,6 +41,8 @@ from peerlearn.resources.models import (
 )
 from peerlearn.resources.storage import StorageTransaction, storage, storage_transaction
 from peerlearn.spaces.models import Space
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,12 @@ def _next_number(resource: Resource) -> int:
 
 
 def _new_version(
-    actor: User, transaction: StorageTransaction, resource: Resource, upload: Upload, note: str
+    actor: User,
+    transaction: StorageTransaction,
+    resource: Resource,
+    upload: Upload,
+    note: str,
+    submission_key: str | None = None,
 ) -> ResourceVersion:
     filename, mime, staged = _receive(transaction, upload)
     # The words inside, for search (bounded, in a child process; None when not read).
@@ -172,6 +179,7 @@ def _new_version(
         pii_declared_at=now,
         pii_declared_by_id=actor.id,
         extracted_text=text,
+        submission_key=submission_key,
     )
     db.session.add(version)
     resource.current_version = version
@@ -188,21 +196,34 @@ def shared_with(actor: User, key: str | None) -> Resource | None:
     )
 
 
+def uploaded_with(actor: User, key: str | None) -> ResourceVersion | None:
+    """The version ``actor`` already uploaded with the new-version form's one-time key
+    (``submission_key``, as for sharing), if any."""
+    if not key:
+        return None
+    return db.session.scalar(
+        select(ResourceVersion).where(
+            ResourceVersion.created_by_id == actor.id, ResourceVersion.submission_key == key
+        )
+    )
+
+
 @contextmanager
-def once_per_key(actor: User, key: str | None) -> Iterator[list[Resource]]:
-    """Share a resource once however often its form is sent: the block's INSERT fails on the
-    key, unique per sharer, when another sending of the same form committed first (both passed
-    :func:`shared_with` at the same moment); that resource is then put in the yielded list,
-    after the block's own work is rolled back (files included, by the storage layer)."""
-    found: list[Resource] = []
+def once_per_key(previous: Callable[[], T | None]) -> Iterator[list[T]]:
+    """Write something once however often its form is sent: the block's INSERT fails on the
+    form's key, unique per author, when another sending of the same form committed first (both
+    found nothing with ``previous`` at the same moment, as :func:`shared_with` or
+    :func:`uploaded_with`); what that sending wrote is then put in the yielded list, after the
+    block's own work is rolled back (files included, by the storage layer)."""
+    found: list[T] = []
     try:
         yield found
     except IntegrityError:
         db.session.rollback()
-        previous = shared_with(actor, key)
-        if previous is None:
+        first = previous()
+        if first is None:
             raise
-        found.append(previous)
+        found.append(first)
 
 
 def create_resource(
@@ -223,7 +244,7 @@ def create_resource(
         space=space, kind=kind, created_by_id=actor.id, submission_key=draft.submission_key
     )
     apply_draft(actor, resource, draft)
-    with once_per_key(actor, draft.submission_key) as found:
+    with once_per_key(lambda: shared_with(actor, draft.submission_key)) as found:
         if upload is None:
             db.session.add(resource)
             db.session.flush()
@@ -252,10 +273,16 @@ def add_version(
     change_note: str,
     *,
     pii_declared: bool,
+    submission_key: str | None = None,
 ) -> ResourceVersion:
     """Upload a new version of a file resource; earlier versions stay downloadable. Each version
     needs its uploader's word that it identifies no patient, recorded with it (who and when), as
-    the first did: a new file is new content."""
+    the first did: a new file is new content. The same form sent again (``submission_key``: a
+    double click, a resend after a lost response) returns the version it uploaded, which is
+    uploaded once even when both arrive at once; the second sending's file is not kept."""
+    previous = uploaded_with(actor, submission_key)
+    if previous is not None:
+        return previous
     if resource.kind is not ResourceKind.file:
         raise ResourceError("Only files have versions", field="file")
     upload = require_upload(upload)
@@ -264,13 +291,18 @@ def add_version(
         raise ResourceError("Say what changed in this version", field="change_note")
     check_declaration(pii_declared)
     resource_id = resource.id
-    with storage_transaction() as transaction:
-        version = _new_version(actor, transaction, resource, upload, note)
+    with (
+        once_per_key(lambda: uploaded_with(actor, submission_key)) as found,
+        storage_transaction() as transaction,
+    ):
+        version = _new_version(actor, transaction, resource, upload, note, submission_key)
         resource.updated_at = utcnow()
         db.session.flush()
         record("resource.version_added", actor=actor, space=resource.space,
                resource_id=resource_id, version=version.number, filename=version.filename,
                sha256=version.sha256, note=note)  # fmt: skip
+    if found:
+        return found[0]
     signals.resource_changed.send(resource)
     return version
 

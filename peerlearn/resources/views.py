@@ -1,5 +1,5 @@
 """Resource pages: share a file or link, the resource page, edit, new versions, downloads,
-reports, and hiding, restoring and removing."""
+reports, hiding, restoring and removing, and withdrawing and restoring a version."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from peerlearn.resources.forms import (
     FlagForm,
     NewResourceForm,
     ResourceForm,
+    RestoreVersionForm,
     VersionForm,
     WithdrawVersionForm,
     fields_of,
@@ -43,6 +44,7 @@ from peerlearn.resources.models import (
     Resource,
     ResourceFlagReason,
     ResourceKind,
+    ResourceVersion,
     ResourceVisibility,
 )
 from peerlearn.resources.storage import (
@@ -263,6 +265,7 @@ def new_version(resource_id: int) -> str | Response:
                 form.upload(),
                 form.change_note.data,
                 pii_declared=bool(form.pii_declaration.data),
+                submission_key=form.submission_key.data or None,
             )
         except RuleError as error:
             show_error(form, error)
@@ -378,19 +381,28 @@ def dismiss_flags(resource_id: int) -> Response:
     return redirect(url_for("resources.resource", resource_id=resource_id))
 
 
+def _moderated_version(resource_id: int, number: int) -> tuple[Resource, ResourceVersion]:
+    """A version of a file, for its space's moderators (withdrawing and restoring it)."""
+    resource = _moderated(resource_id)
+    version = services.version_for(resource, number) if resource.kind is ResourceKind.file else None
+    if version is None:
+        abort(404)
+    return resource, version
+
+
+def _back_to_versions(resource: Resource) -> Response:
+    return redirect(url_for("resources.resource", resource_id=resource.id, _anchor="versions"))
+
+
 @bp.route("/resources/<int:resource_id>/versions/<int:number>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw_version(resource_id: int, number: int) -> str | Response:
     """A moderator withdraws one version, after a page that asks them to confirm (a plain form:
     no JavaScript needed)."""
-    resource = _moderated(resource_id)
-    version = services.version_for(resource, number) if resource.kind is ResourceKind.file else None
-    if version is None:
-        abort(404)
-    back = redirect(url_for("resources.resource", resource_id=resource.id, _anchor="versions"))
+    resource, version = _moderated_version(resource_id, number)
     if version.withdrawn_at is not None:  # pressed again, or another moderator was first
         flash(f"Version {number} has already been withdrawn.", "info")
-        return back
+        return _back_to_versions(resource)
     form = WithdrawVersionForm()
     if form.validate_on_submit():
         try:
@@ -406,7 +418,7 @@ def withdraw_version(resource_id: int, number: int) -> str | Response:
                 else f"Version {number} has already been withdrawn.",
                 "success" if done else "info",
             )
-            return back
+            return _back_to_versions(resource)
     return render_template(
         "resources/withdraw_version.html",
         resource=resource,
@@ -414,6 +426,37 @@ def withdraw_version(resource_id: int, number: int) -> str | Response:
         version=version,
         form=form,
         last_left=resource_reports.newest_left(resource, version) is None,
+    )
+
+
+@bp.route("/resources/<int:resource_id>/versions/<int:number>/restore", methods=["GET", "POST"])
+@login_required
+def restore_version(resource_id: int, number: int) -> str | Response:
+    """Whoever may withdraw a version restores it, after a page that asks them to confirm, as
+    withdrawing it did."""
+    resource, version = _moderated_version(resource_id, number)
+    restored = (
+        f"Version {number} is not withdrawn: everyone who can see {resource.title} can download it."
+    )
+    if version.withdrawn_at is None:  # pressed again, or another moderator was first
+        flash(restored, "info")
+        return _back_to_versions(resource)
+    form = RestoreVersionForm()
+    if form.validate_on_submit():
+        if resource_reports.restore_version(
+            current_user, resource, version, form.reason.data or ""
+        ):
+            flash(f"Version {number} has been restored: everyone who can see "
+                  f"{resource.title} can download it again.", "success")  # fmt: skip
+        else:
+            flash(restored, "info")
+        return _back_to_versions(resource)
+    return render_template(
+        "resources/restore_version.html",
+        resource=resource,
+        space=resource.space,
+        version=version,
+        form=form,
     )
 
 

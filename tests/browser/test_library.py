@@ -185,8 +185,9 @@ def test_the_upload_form_tells_every_problem_at_once_without_javascript(
 def test_a_moderator_withdraws_one_version_without_javascript(new_context: NewContext) -> None:
     """A moderator shares a file and uploads a second version (declaring it, as every version
     is); version 2 turns out to name patients, so they withdraw it alone, confirming on a page
-    that needs no JavaScript. A member then downloads version 1 by default, and cannot reach
-    version 2; the narrow screen still reflows with the moderators' column."""
+    that needs no JavaScript (restoring it is offered the same way, and declined). A member then
+    downloads version 1 by default, and cannot reach version 2; the narrow screen still reflows
+    with the moderators' column."""
     title = "Ward safety huddle sheet"
     page = new_context(java_script_enabled=False).new_page()
     sign_in(page, A, DEMO_PASSWORD)
@@ -224,6 +225,13 @@ def test_a_moderator_withdraws_one_version_without_javascript(new_context: NewCo
     page.get_by_label("Why (optional)").fill("Names a patient")
     page.get_by_role("button", name="Withdraw version 2").click()
     expect(page.get_by_text("Version 2 has been withdrawn")).to_be_visible()
+    expect(page.locator("#declaration")).to_contain_text("that version 1 contains no")
+    check_accessibility(page)
+    # Restoring it is offered, after a page that asks to confirm; the moderator keeps it withdrawn.
+    page.get_by_role("link", name="Restore version 2").click()
+    expect(page.get_by_role("heading", level=1, name="Restore version 2?")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("link", name="Keep it withdrawn").click()
     expect(page.locator("#declaration")).to_contain_text("that version 1 contains no")
     check_accessibility(page)
     page.set_viewport_size({"width": 320, "height": 800})

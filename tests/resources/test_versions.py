@@ -103,6 +103,68 @@ def test_a_version_needs_a_change_note_and_an_acceptable_file(
     assert stored_files(app) == files_before and count(ResourceVersion) == 1
 
 
+def test_the_same_version_form_sent_twice_uploads_one_version(
+    client, login, app, template, uploader
+):
+    """A double click on "Upload version": the form's one-time key makes the second sending
+    return the version the first uploaded, and keeps no second file (nor a temporary one)."""
+    login(client, uploader)
+    page = client.get(f"/resources/{template.id}/versions/new").get_data(as_text=True)
+    key = re.search(r'name="submission_key" type="hidden" value="([0-9a-f]+)"', page).group(1)
+    assert "data-prevent-double-click" in page
+    revised = docx_bytes("Board QMS assurance template, revised")
+    sent = [
+        client.post(
+            f"/resources/{template.id}/versions/new",
+            data={"file": (io.BytesIO(revised), "board v2.docx"), "submission_key": key,
+                  "change_note": "Updated for the 2027 framework", "pii_declaration": "y"},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        ).get_data(as_text=True)
+        for _ in range(2)
+    ]  # fmt: skip
+    assert all("Version 2 has been uploaded." in page for page in sent)
+    db.session.refresh(template)
+    assert [v.number for v in template.versions] == [2, 1]
+    assert template.current_version.submission_key == key
+    added = select(AuditEntry).where(AuditEntry.action == "resource.version_added")
+    assert len(db.session.scalars(added).all()) == 1
+    assert len(stored_files(app)) == 2  # version 1's file and this one's, nothing else
+
+    # A form shown afresh has a key of its own: the same file uploaded again is version 3.
+    _new_version(client, template, revised, "board v2.docx")
+    assert count(ResourceVersion) == 3 and len(stored_files(app)) == 2
+
+
+def test_the_same_version_form_arriving_twice_at_once_uploads_one_version(app, template, uploader):
+    """Both sendings found no version with their key before either wrote: the second's INSERT
+    fails on the key, its work is undone (its file too), and it returns the first's version."""
+    from peerlearn.accounts.models import User
+    from peerlearn.resources import services
+    from peerlearn.resources.models import Resource
+    from tests.concurrency import at_once, first_writes_meet
+
+    uploaded, resource_id, uploader_id = [], template.id, uploader.id
+
+    def send() -> None:
+        version = services.add_version(
+            db.session.get(User, uploader_id),
+            db.session.get(Resource, resource_id),
+            services.Upload(io.BytesIO(docx_bytes("revised")), "board v2.docx"),
+            "Updated for the 2027 framework",
+            pii_declared=True,
+            submission_key="k" * 32,
+        )
+        uploaded.append(version.id)
+
+    with first_writes_meet("INSERT INTO stored_files", before=True):
+        at_once(app, [send, send])
+    db.session.expire_all()
+    assert [v.number for v in template.versions] == [2, 1]
+    assert uploaded == [template.current_version_id] * 2
+    assert len(stored_files(app)) == 2  # and no temporary file left
+
+
 def test_only_the_uploader_and_moderators_add_versions(
     client, login, template, make_user, add_member, qms
 ):

@@ -2,7 +2,8 @@
 with patient data, say) after a confirmation page that needs no JavaScript. From then on only
 moderators download it; the resource's current version falls back to the newest one left; the
 withdrawal is audited; the rest of the resource is untouched (restoring a hidden resource does not
-bring the version back). The last version left is never withdrawn."""
+bring the version back). The last version left is never withdrawn. Whoever may withdraw a version
+may restore it, the same way: it downloads again, and is current again if it is the newest."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import io
 import re
 
 import pytest
-from flask_migrate import downgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
 from werkzeug.http import parse_options_header
 
@@ -18,7 +19,8 @@ from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from peerlearn.resources.models import ResourceVersion
 from peerlearn.spaces.models import MemberRole
-from tests.resources.conftest import docx_bytes
+from tests.resources.conftest import docx_bytes, first_member
+from tests.roles import ROLES
 
 FIRST, SECOND = docx_bytes("Board template"), docx_bytes("Board template with patient names")
 
@@ -214,6 +216,160 @@ def test_a_withdrawal_and_a_new_version_at_once_leave_the_new_one_current(
     ]  # fmt: skip
 
 
+# Restoring a withdrawn version -----------------------------------------------------------------
+
+
+def _restore(client, resource, number, reason="The names on page 3 are of staff"):
+    return client.post(
+        f"/resources/{resource.id}/versions/{number}/restore", data={"reason": reason}
+    )
+
+
+def test_a_moderator_restores_a_withdrawn_version_after_confirming(
+    template, moderator, reader, as_
+):
+    """Version 2 was withdrawn by mistake: the moderator restores it from the version history,
+    after a page that asks them to confirm. Everyone downloads it again, and, as the newest
+    version, it is the one downloaded by default again."""
+    mod = as_(moderator)
+    _withdraw(mod, template, 2)
+    page = mod.get(f"/resources/{template.id}").get_data(as_text=True)
+    restore = f"/resources/{template.id}/versions/2/restore"
+    assert f'href="{restore}"' in page
+    confirm = mod.get(restore).get_data(as_text=True)
+    assert "Restore version 2?" in confirm and 'name="csrf_token"' in confirm
+    assert "It is newer than version 1, the version people download now" in confirm
+    db.session.refresh(template)
+    assert template.current_version.number == 1  # showing the page changed nothing
+
+    response = _restore(mod, template, 2)
+    assert response.status_code == 302 and response.headers["Location"].endswith("#versions")
+    db.session.refresh(template)
+    second = db.session.scalar(select(ResourceVersion).where(ResourceVersion.number == 2))
+    assert second.withdrawn_at is None and second.withdrawn_by_id is None
+    assert template.current_version.number == 2
+
+    member = as_(reader)
+    assert _download(member, f"/resources/{template.id}/versions/2/download") == (200, SECOND)
+    assert _download(member, f"/resources/{template.id}/download") == (200, SECOND)
+    history = member.get(f"/resources/{template.id}").get_data(as_text=True)
+    assert "versions/2/download" in history and "Withdrawn" not in history
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "resource.version_restored")
+    )
+    assert entry.actor_id == moderator.id and entry.space_id == template.space_id
+    assert entry.detail == {
+        "resource_id": template.id, "version": 2, "filename": "board.docx",
+        "sha256": second.sha256, "current": 2, "reason": "The names on page 3 are of staff",
+    }  # fmt: skip
+    owner = as_(first_member(template.space))
+    log = owner.get(f"/spaces/{template.space.slug}/audit").get_data(as_text=True)
+    assert "Restored a withdrawn version of a resource" in log
+
+
+def test_restoring_an_earlier_version_leaves_the_newer_one_current(
+    template, moderator, reader, as_
+):
+    mod = as_(moderator)
+    _withdraw(mod, template, 1)
+    confirm = mod.get(f"/resources/{template.id}/versions/1/restore").get_data(as_text=True)
+    assert "It is newer than" not in confirm
+    _restore(mod, template, 1)
+    db.session.refresh(template)
+    assert template.current_version.number == 2
+    member = as_(reader)
+    assert _download(member, f"/resources/{template.id}/versions/1/download") == (200, FIRST)
+    assert _download(member, f"/resources/{template.id}/download") == (200, SECOND)
+
+
+def test_restoring_twice_restores_and_audits_once(template, moderator, as_):
+    mod = as_(moderator)
+    _withdraw(mod, template, 2)
+    _restore(mod, template, 2)
+    again = _restore(mod, template, 2).headers["Location"]
+    assert "Version 2 is not withdrawn" in mod.get(again).get_data(as_text=True)
+    restorations = select(AuditEntry).where(AuditEntry.action == "resource.version_restored")
+    assert len(db.session.scalars(restorations).all()) == 1
+
+
+#: Who may restore a withdrawn version: whoever may withdraw it (the policy's ``moderate``).
+RESTORERS = {"moderator", "owner", "admin"}
+
+
+@pytest.mark.parametrize("role", [*ROLES, "uploader"])
+def test_only_those_who_may_withdraw_a_version_restore_it(
+    role, template, moderator, uploader, person_in, new_client, login, as_
+):
+    _withdraw(as_(moderator), template, 2)
+    actor = uploader if role == "uploader" else person_in(role, template.space)
+    browser = new_client()
+    if role != "anonymous":
+        login(browser, actor)
+    page = browser.get(f"/resources/{template.id}").get_data(as_text=True)
+    assert ("/versions/2/restore" in page) is (role in RESTORERS)
+    confirm = browser.get(f"/resources/{template.id}/versions/2/restore")
+    restored = _restore(browser, template, 2)
+    db.session.refresh(template)
+    second = db.session.scalar(select(ResourceVersion).where(ResourceVersion.number == 2))
+    if role in RESTORERS:
+        assert confirm.status_code == 200 and restored.status_code == 302
+        assert second.withdrawn_at is None and template.current_version.number == 2
+    else:
+        # Signed out: to the sign-in page; unable to see the resource: not there; else refused.
+        expected = 302 if role == "anonymous" else 404 if role == "banned" else 403
+        assert (confirm.status_code, restored.status_code) == (expected, expected)
+        assert second.withdrawn_at is not None and template.current_version.number == 1
+        withdrawn_for_them = _download(browser, f"/resources/{template.id}/versions/2/download")
+        assert withdrawn_for_them[0] != 200
+
+
+# "Latest" is the newest version not withdrawn ---------------------------------------------------
+
+
+def _labelled_latest(page: str) -> list[int]:
+    """The versions the history labels "(latest)"."""
+    rows = re.findall(r'<tr class="nhsuk-table__row">(.*?)</tr>', page, re.S)
+    return [int(re.search(r"Version (\d+)", row).group(1)) for row in rows if "(latest)" in row]
+
+
+def test_latest_is_the_newest_version_not_withdrawn_wherever_it_is_shown(
+    template, moderator, reader, uploader, as_
+):
+    """With versions 1 to 3, a moderator withdraws 3 (and then 2): the history labels the newest
+    one left as the latest, it is the default download, under the file's own name, and the page
+    says what was declared of it. Restoring 3 makes it the latest again."""
+    third = docx_bytes("Board template, 2027 framework")
+    as_(uploader).post(
+        f"/resources/{template.id}/versions/new",
+        data={"file": (io.BytesIO(third), "board.docx"), "change_note": "2027 framework",
+              "pii_declaration": "y"},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    mod, member = as_(moderator), as_(reader)
+    contents = {1: FIRST, 2: SECOND, 3: third}
+
+    def assert_latest(number: int) -> None:
+        for browser in (member, mod):
+            page = browser.get(f"/resources/{template.id}").get_data(as_text=True)
+            assert _labelled_latest(page) == [number]
+            assert f"version {number}</p>" in page  # the line under the download button
+            assert f"that version {number} contains no patient-identifiable" in page
+            default = browser.get(f"/resources/{template.id}/download", buffered=True)
+            assert default.data == contents[number]
+            name = parse_options_header(default.headers["Content-Disposition"])[1]["filename"]
+            assert name == "OFFICIAL_board.docx"
+
+    assert_latest(3)
+    _withdraw(mod, template, 3)
+    assert_latest(2)
+    _withdraw(mod, template, 2)
+    assert_latest(1)
+    _restore(mod, template, 3)
+    assert_latest(3)
+    _restore(mod, template, 2)
+    assert_latest(3)
+
+
 def test_a_schema_downgrade_refuses_to_make_a_withdrawn_version_downloadable(
     template, moderator, as_, caplog
 ):
@@ -221,8 +377,11 @@ def test_a_schema_downgrade_refuses_to_make_a_withdrawn_version_downloadable(
     downgrade stops, says why, and leaves the schema as it was."""
     _withdraw(as_(moderator), template, 2)
     db.session.remove()
-    with pytest.raises(SystemExit):  # how Flask-Migrate ends a failed command
-        downgrade(revision="d6a3c9e1f524")
-    assert "1 withdrawn resource version(s) would become downloadable again" in caplog.text
-    columns = inspect(db.engine).get_columns("resource_versions")
-    assert "withdrawn_at" in {column["name"] for column in columns}
+    try:
+        with pytest.raises(SystemExit):  # how Flask-Migrate ends a failed command
+            downgrade(revision="d6a3c9e1f524")
+        assert "1 withdrawn resource version(s) would become downloadable again" in caplog.text
+        columns = inspect(db.engine).get_columns("resource_versions")
+        assert "withdrawn_at" in {column["name"] for column in columns}
+    finally:
+        upgrade()  # the later migrations' downgrades did run where DDL is not transactional

@@ -138,6 +138,28 @@ def test_a_withdrawn_version_s_text_leaves_the_index_for_the_version_left(
     assert find(reader, "quillwort") == [("resource", resource.id)]
 
 
+def test_search_reads_the_newest_version_not_withdrawn_as_versions_are_withdrawn_and_restored(
+    share, author, member, find, sig
+):
+    """Search reads what "latest" means everywhere: the newest version not withdrawn. Withdrawn,
+    the newest version's words leave the index; restored, they come back."""
+    resource = share("Review pack", docx_file("Quillwort review meeting"), "review.docx")
+    upload = services.Upload(io.BytesIO(docx_file("Marigold huddle")), "review.docx")
+    newest = services.add_version(author, resource, upload, "Rewritten", pii_declared=True)
+    moderator = member("Moderator", role=MemberRole.moderator)
+    reader = member("Reader")
+    reports.withdraw_version(moderator, resource, newest, "Patient names")
+    assert (find(reader, "marigold"), find(reader, "quillwort")) == (
+        [],
+        [("resource", resource.id)],
+    )
+    reports.restore_version(moderator, resource, newest, "Staff names, not patients")
+    assert (find(reader, "marigold"), find(reader, "quillwort")) == (
+        [("resource", resource.id)],
+        [],
+    )
+
+
 def test_a_document_that_fails_to_parse_is_still_found_by_title(share, member, find):
     broken = b"%PDF-1.4\n" + b"Quillwort not really a PDF\n" * 20
     resource = share("Tangerine checklist", broken, "checklist.pdf")
