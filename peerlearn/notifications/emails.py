@@ -300,8 +300,8 @@ def send_immediate_ids(ids: list[int]) -> None:
 
 def _due_at_once(notification: Notification, frequency: EmailFrequency) -> bool:
     """Whether the notification is e-mailed as soon as it is made: the member chose immediate
-    e-mail (for its space, or network-wide), or it is urgent (a place at an event) and they did
-    not choose "never"."""
+    e-mail (for its space, or network-wide), or it is urgent (news of an event they answered)
+    and they did not choose "never"."""
     if notification.kind.urgent:
         return frequency is not EmailFrequency.off
     return frequency is EmailFrequency.immediate

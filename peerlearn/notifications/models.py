@@ -46,9 +46,21 @@ class NotificationKind(enum.StrEnum):
 
     @property
     def urgent(self) -> bool:
-        """E-mailed at once, whatever the member's choice but "never": a place at an event cannot
-        wait for tomorrow's digest."""
-        return self is NotificationKind.place_given
+        """E-mailed at once, whatever the member's choice but "never": news of an event they
+        answered (a place at it, its cancellation, its going ahead after all, a new time or
+        place) cannot wait for tomorrow's digest, when the event may have been today."""
+        return self in _ABOUT_EVENTS
+
+
+#: The kinds about an event rather than a thread: all urgent.
+_ABOUT_EVENTS = frozenset(
+    {
+        NotificationKind.place_given,
+        NotificationKind.event_cancelled,
+        NotificationKind.event_reinstated,
+        NotificationKind.event_rearranged,
+    }
+)
 
 
 class EmailFrequency(enum.StrEnum):

@@ -29,6 +29,10 @@ class EmailSettingsForm(FlaskForm):
         "Send me notification e-mail",
         choices=[SelectChoice(f.value, f.label) for f in EmailFrequency],
         validators=[Required("Choose how you want notification e-mail")],
+        description=(
+            "News of an event you answered (a place from its waiting list, a cancellation, a new"
+            " time or place) comes straight away unless you choose never."
+        ),
     )
 
 

@@ -1,8 +1,9 @@
 """When an event is cancelled, or its time, venue or joining link changes, everyone who answered it
 "going" (with a place or waiting for one) or "interested", and may still see it, is told: in
 their notification centre (the header count updating live) and by e-mail as they chose
-(straight away, in the daily digest, or never). The e-mail says what changed, in UK time, and
-links through the notification. Whoever made the change is not told, nor anyone else."""
+at once, even those who chose the daily digest (the event may be today), and never to those
+who chose no e-mail. The e-mail says what changed, in UK time, and links through the
+notification. Whoever made the change is not told, nor anyone else."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -95,7 +96,7 @@ def test_a_cancellation_tells_those_going_waiting_or_interested_and_nobody_else(
     socket.disconnect()
 
 
-def test_a_new_time_is_emailed_at_once_to_those_who_chose_so_with_the_old_and_new_in_uk_time(
+def test_a_new_time_is_emailed_at_once_with_the_old_and_new_in_uk_time(
     outbox, client, new_client, sig, moderator, answered, event, login, connect_socket
 ):
     going = answered["Going"]
@@ -125,8 +126,9 @@ def test_a_new_time_is_emailed_at_once_to_those_who_chose_so_with_the_old_and_ne
     assert "Kwame Mensah changed when or where" in message.text
     assert "Where:" not in message.text and "joining link" not in message.text
     assert message.link("/notifications/unsubscribe/")
-    for name in ("Waiting", "Interested"):  # daily digests, the default: nothing yet
-        assert len(_told(answered[name])) == 1 and outbox.to(answered[name].email) == []
+    for name in ("Waiting", "Interested"):  # daily digests, the default: at once all the same
+        (told,) = outbox.to(answered[name].email)
+        assert told.subject == message.subject and len(_told(answered[name])) == 1
     assert outbox.to(moderator.email) == [] and _told(moderator) == []
 
     # The link goes through the notification: it is marked read on the way to the event.
@@ -162,17 +164,26 @@ def test_a_new_venue_and_joining_link_are_told_without_the_link_itself(
     assert "Where: was Leeds, now online only." in centre
 
 
-def test_the_daily_digest_says_what_changed_and_what_was_cancelled(
-    outbox, moderator, answered, event
+def test_news_the_mail_server_refused_goes_with_the_next_digest_saying_what_came_after(
+    app, outbox, moderator, answered, event, caplog, refused_port
 ):
+    """The mail server was away as the event was moved and then cancelled: the next
+    ``send-digests`` run, once the immediate sends have had their chance, sends both, and the
+    news of the move says the event has since been cancelled."""
     waiting = answered["Waiting"]
     assert emails.email_frequency(waiting) is EmailFrequency.daily
-    _move(moderator, event, starts_at=event.starts_at + timedelta(hours=2),
-          ends_at=event.ends_at + timedelta(hours=2))  # fmt: skip
-    services.cancel_event(moderator, event)
-    assert outbox.to(waiting.email) == []
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=refused_port)
+    try:
+        _move(moderator, event, starts_at=event.starts_at + timedelta(hours=2),
+              ends_at=event.ends_at + timedelta(hours=2))  # fmt: skip
+        services.cancel_event(moderator, event)
+    finally:
+        app.config.update(MAIL_SERVER=None)
+    assert "immediate e-mail to user" in caplog.text and outbox.to(waiting.email) == []
+    assert emails.send_digests() == 0  # they may still be on their way
 
-    assert emails.send_digests() == 3  # to Going, Waiting and Interested
+    later = utcnow() + emails.IMMEDIATE_GRACE + timedelta(minutes=1)
+    assert emails.send_digests(later) == 3  # to Going, Waiting and Interested
 
     (digest,) = outbox.to(waiting.email)
     assert digest.subject == "peerlearn: 2 new notifications"
@@ -222,25 +233,31 @@ def test_a_change_to_a_finished_event_tells_nobody(moderator, answered, event):
 
 
 def test_someone_who_may_no_longer_see_the_event_is_not_told(
-    outbox, client, sig, moderator, make_user, answered, event, login
+    app, outbox, client, sig, moderator, make_user, answered, event, login, refused_port
 ):
     """A private space's event: an answer left by someone outside it tells them nothing, and a
-    member told, then removed, loses the notification from their centre and their digest."""
+    member told, then removed before the e-mail could go (the mail server away), loses the
+    notification from their centre and from the e-mail sent later."""
     sig.visibility = Visibility.private
     outsider = make_user("Not A Member")
     db.session.add(Rsvp(event_id=event.id, user_id=outsider.id, status=RsvpStatus.interested))
     db.session.commit()
     interested = answered["Interested"]
 
-    services.cancel_event(moderator, event)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=refused_port)
+    try:
+        services.cancel_event(moderator, event)
+    finally:
+        app.config.update(MAIL_SERVER=None)
 
     assert _told(outsider) == []
     assert len(_told(interested)) == 1
     memberships.remove_member(moderator, spaces.get_membership(sig, interested))
     login(client, interested)
     assert "Cancelled:" not in client.get("/notifications").get_data(as_text=True)
-    emails.send_digests()
+    emails.send_digests(utcnow() + emails.IMMEDIATE_GRACE + timedelta(minutes=1))
     assert outbox.to(interested.email) == [] and outbox.to(outsider.email) == []
+    assert len(outbox.to(answered["Going"].email)) == 1  # who may still see it is told
 
 
 def test_those_told_of_a_cancellation_are_told_when_the_event_goes_ahead_after_all(
@@ -269,3 +286,11 @@ def test_those_told_of_a_cancellation_are_told_when_the_event_goes_ahead_after_a
     login(client, going)
     centre = client.get("/notifications").get_data(as_text=True)
     assert "Going ahead after all: Flow coaching clinic, 1 July" in centre
+
+
+def test_the_email_settings_say_that_event_news_comes_straight_away(client, answered, login):
+    login(client, answered["Waiting"])
+    page = client.get("/notifications/settings").get_data(as_text=True)
+    assert (
+        "a cancellation, a new time or place) comes straight away unless you choose never" in page
+    )

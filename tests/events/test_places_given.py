@@ -246,7 +246,8 @@ def test_no_place_is_given_at_a_cancelled_event_until_it_is_reinstated(
     db.session.expire_all()
     assert db.session.get(Rsvp, (event.id, waiting.id)).waitlisted
     assert [n.kind for n in _told(waiting)] == [NotificationKind.event_cancelled]
-    assert outbox.to(waiting.email) == []  # the cancellation goes in the daily digest
+    (cancelled,) = outbox.to(waiting.email)  # news of the event is e-mailed at once
+    assert cancelled.subject.endswith(f"Cancelled: {event.title}")
     services.reinstate_event(moderator, db.session.get(Event, event.id))
     db.session.expire_all()
     assert not db.session.get(Rsvp, (event.id, waiting.id)).waitlisted
@@ -255,7 +256,8 @@ def test_no_place_is_given_at_a_cancelled_event_until_it_is_reinstated(
         NotificationKind.event_reinstated,
         NotificationKind.place_given,
     ]
-    (place,) = outbox.to(waiting.email)  # a place is e-mailed at once
+    _, reinstated, place = outbox.to(waiting.email)
+    assert reinstated.subject.endswith(f"Going ahead after all: {event.title}")
     assert place.subject.endswith(f"You have a place at {event.title}")
 
 
