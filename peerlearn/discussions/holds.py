@@ -3,17 +3,38 @@
 Writers hold in one order, so that two of them never each wait for the other (a deadlock on
 PostgreSQL): the thread (:func:`~peerlearn.discussions.removal.hold_thread`), then its space
 (:func:`hold_open`), then the posts they change (a helpful mark's count). A write that holds
-only some of them keeps that order among those it holds; a follow shares its space's hold
-before it writes (:mod:`~peerlearn.discussions.following`).
+only some of them keeps that order among those it holds; a move holds its thread, then both
+spaces in the order of their ids (:func:`~peerlearn.moderation.services.move_thread`); a follow
+shares its space's hold before it writes (:mod:`~peerlearn.discussions.following`).
+
+Once a write holds its space it asks again who may make it (:func:`ensure_may_write`; a
+moderator's, :func:`~peerlearn.spaces.memberships.ensure_may_moderate`), with the writer's
+standing as committed now: every ban, removal, departure and change of role holds the space
+first, so one committed a moment ago, after the page's check, counts, and one made as the write
+is under way waits for it to commit (and a ban then ends the follows it made).
 """
 
+from typing import Any
+
+from peerlearn.accounts.models import User
 from peerlearn.core.errors import RuleError
-from peerlearn.spaces.models import Space
+from peerlearn.discussions.models import Post, Thread
+from peerlearn.permissions import Action, can, forget_standing, membership_of, space_allows
+from peerlearn.spaces.memberships import ensure_may_moderate
+from peerlearn.spaces.models import MemberState, Space
 from peerlearn.spaces.services import hold_space
 
 #: The refusal of a post (a reply, an edit, a removal, a mark) in a space archived since the
 #: page's check.
 ARCHIVED = "This space is archived and read-only: nobody can post in it"
+#: The refusal of a write by someone banned from the space since the page's check.
+BANNED = "You are banned from this space, so you cannot post in it"
+#: The refusal of a write by someone whose membership ended (removed, or they left) since then.
+NOT_A_MEMBER = "You are no longer a member of this space, so you cannot post in it"
+#: The refusal of a reply to a thread a moderator locked since the page's check.
+LOCKED = "This thread is locked: nobody can reply to it"
+#: The refusal of an edit of a post removed or hidden since the edit page was loaded.
+REMOVED = "That post has been removed, so it cannot be edited"
 
 
 class DiscussionError(RuleError):
@@ -29,3 +50,42 @@ def hold_open(space: Space) -> None:
     hold_space(space)
     if space.archived:
         raise DiscussionError(ARCHIVED)
+
+
+def ensure_may_write(user: Any, action: Action, target: Space | Thread | Post) -> None:
+    """Once the write holds its thread and space (:func:`hold_open`), ask the policy again
+    whether ``user`` may ``action`` the ``target`` (the space, a thread or a post in it), with
+    their account and membership read as committed now
+    (:func:`~peerlearn.permissions.forget_standing`), not as the page's check found them; if
+    they may no longer, refused, saying why. The caller reads again, as held, what a moderator
+    may have changed on the thread or post (locked, hidden, removed)."""
+    forget_standing(user)
+    if can(user, action, target):
+        return
+    post = target if isinstance(target, Post) else None
+    thread = post.thread if post is not None else target if isinstance(target, Thread) else None
+    space = thread.space if thread is not None else target
+    membership = membership_of(user, space)
+    if membership is not None and membership.state is MemberState.banned:
+        raise DiscussionError(BANNED)
+    if not space_allows(user, Action.post, space, membership):
+        raise DiscussionError(NOT_A_MEMBER)
+    if post is not None and post.removed:
+        raise DiscussionError(REMOVED)
+    if thread is not None and thread.locked:
+        raise DiscussionError(LOCKED)
+    raise DiscussionError("This thread has been hidden, so nobody can write in it")
+
+
+def ensure_may_change(user: User, action: Action, post: Post) -> None:
+    """Ask again, as held, whether ``user`` may ``action`` (edit, delete) the post: someone
+    else's as a moderator of its space (:func:`~peerlearn.spaces.memberships.ensure_may_moderate`,
+    which every moderator's action asks); their own as its author (:func:`ensure_may_write`):
+    an edit as the policy says for the post, a removal while they may post in the space,
+    whatever a moderator did to the post a moment ago (removed once hidden, it is both)."""
+    if user.id != post.author_id:
+        ensure_may_moderate(user, post.thread.space)
+    elif action is Action.delete:
+        ensure_may_write(user, Action.post, post.thread.space)
+    else:
+        ensure_may_write(user, action, post)

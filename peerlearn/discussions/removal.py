@@ -11,9 +11,10 @@ from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import hold, utcnow
 from peerlearn.core.signals import post_removed
-from peerlearn.discussions.holds import hold_open
+from peerlearn.discussions.holds import ensure_may_change, hold_open
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.extensions import db
+from peerlearn.permissions import Action
 
 
 def hold_thread(thread: Thread) -> None:
@@ -52,12 +53,19 @@ def recount(thread: Thread) -> None:
 def delete_post(actor: User | None, post: Post) -> None:
     """Remove a post, leaving a "removed" placeholder so the reply tree stays whole (``actor``
     None: removed by peerlearn itself, as a consequence of another change; audited). Its author
-    or a moderator removes nothing in a space archived a moment ago (:func:`hold_open`)."""
+    or a moderator removes nothing in a space archived a moment ago (:func:`hold_open`), and
+    each is asked again as held: an author banned, or a moderator made a plain member, a moment
+    ago removes nothing (:func:`~peerlearn.discussions.holds.ensure_may_change`)."""
     if post.deleted_at is not None:
         return
     hold_thread(post.thread)  # before the post's row, as every writer to the thread does
     if actor is not None:
         hold_open(post.thread.space)
+        db.session.refresh(post, ["deleted_at", "hidden_at"])
+        if post.deleted_at is not None:  # removed a moment ago (a second click): done already
+            db.session.rollback()
+            return
+        ensure_may_change(actor, Action.delete, post)
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id if actor is not None else None
     recount(post.thread)

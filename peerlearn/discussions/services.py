@@ -5,8 +5,10 @@ is in :mod:`peerlearn.discussions.removal`; helpful marks and answers in
 :mod:`peerlearn.discussions.holds`.
 
 Views ask the permission policy first; these functions enforce what remains (locked threads, slow
-mode, replies to removed posts, double submissions), keep counters and the reply tree's paths
-right, write one transaction, and send a signal once it is committed.
+mode, replies to removed posts, double submissions), ask the policy again once they hold the
+thread and space (a ban, a removal or a lock committed since the page's check counts), keep
+counters and the reply tree's paths right, write one transaction, and send a signal once it is
+committed.
 """
 
 import re
@@ -26,7 +28,13 @@ from peerlearn.core.db import insert_into, utcnow
 from peerlearn.core.signals import post_created, post_edited
 from peerlearn.core.text import MentionTarget, mention_keys, render_markdown
 from peerlearn.discussions.following import follow_automatically
-from peerlearn.discussions.holds import DiscussionError, hold_open
+from peerlearn.discussions.holds import (
+    REMOVED,
+    DiscussionError,
+    ensure_may_change,
+    ensure_may_write,
+    hold_open,
+)
 from peerlearn.discussions.models import (
     ImpactComponent,
     Post,
@@ -43,6 +51,7 @@ from peerlearn.extensions import db
 from peerlearn.permissions import (
     Action,
     can,
+    forget_standing,
     space_allows,
     thread_allows,
     thread_filter,
@@ -106,16 +115,37 @@ def render_post(source: str, space: Space, thread: Thread | None = None) -> Rend
                 users["name:" + name] = people[0]
     targets = {key: MentionTarget(u.handle, u.display_name) for key, u in users.items()}
     rendered = Rendered(render_markdown(source, targets))
-    people = {user.id: user for user in users.values()}
-    memberships = memberships_in(space, list(people))
-    for user in people.values():
+    _sort_mentions(rendered, list({user.id: user for user in users.values()}.values()), space,
+                   thread)  # fmt: skip
+    return rendered
+
+
+def _sort_mentions(
+    rendered: Rendered, people: list[User], space: Space, thread: Thread | None
+) -> None:
+    """Sort the people a post mentions into those it notifies and those it cannot reach."""
+    rendered.mentioned, rendered.unreachable = [], []
+    memberships = memberships_in(space, [user.id for user in people])
+    for user in people:
         membership = memberships.get(user.id)
         if thread is not None:
             allowed = thread_allows(user, Action.follow, thread, membership)
         else:  # a new thread is followed exactly as its space is
             allowed = space_allows(user, Action.follow, space, membership)
         (rendered.mentioned if allowed else rendered.unreachable).append(user)
-    return rendered
+
+
+def _sort_mentions_as_held(rendered: Rendered, space: Space, thread: Thread | None = None) -> None:
+    """Once the post holds its space, sort its mentions again with each person's standing as
+    committed now (:func:`~peerlearn.permissions.forget_standing`): someone banned a moment
+    ago, after the text was rendered, is neither made to follow the thread nor notified, and
+    the author is told so, as of anyone a mention cannot reach."""
+    people = [*rendered.mentioned, *rendered.unreachable]
+    if not people:
+        return
+    for user in people:
+        forget_standing(user)
+    _sort_mentions(rendered, people, space, thread)
 
 
 # Tags -------------------------------------------------------------------------------------------
@@ -216,6 +246,8 @@ def start_thread(author: User, space: Space, draft: ThreadDraft) -> tuple[Thread
     body = _check_body(draft.body)
     rendered = render_post(body, space)  # before the hold: other posts in the space wait on it
     hold_open(space)
+    ensure_may_write(author, Action.post, space)  # as held: a ban a moment ago counts
+    _sort_mentions_as_held(rendered, space)
     now = utcnow()
     thread = Thread(
         space=space,
@@ -261,16 +293,13 @@ def reply(
     body = _check_body(body)
     if parent is not None and parent.thread_id != thread.id:
         raise DiscussionError(NOT_IN_THREAD)
-    hold_thread(thread)
-    hold_open(thread.space)
-    # Checked once the thread is held, so that a removal or a lock committed a moment ago counts.
-    db.session.refresh(thread, ["locked"])
+    _hold_to_write(thread)
+    # Checked once the thread is held, so that a removal committed a moment ago counts.
     if parent is not None:
         db.session.refresh(parent, ["deleted_at", "hidden_at"])
         if parent.removed:
             raise DiscussionError("That post has been removed, so you cannot reply to it")
-    if thread.locked and not can(author, Action.moderate, thread):
-        raise DiscussionError("This thread is locked: nobody can reply to it")
+    ensure_may_write(author, Action.post, thread)  # a ban, a removal or a lock a moment ago
     _check_slow_mode(author, thread)
     rendered = render_post(body, thread.space, thread)
     now = utcnow()
@@ -306,6 +335,15 @@ def reply(
     db.session.refresh(thread)
     post_created.send(post, mentioned=rendered.mentioned, new_thread=False)
     return post, rendered
+
+
+def _hold_to_write(thread: Thread) -> None:
+    """Hold the thread, then its space (:mod:`~peerlearn.discussions.holds`), and read again
+    what a moderator may have changed since the page's check: whether the thread is locked or
+    hidden."""
+    hold_thread(thread)
+    hold_open(thread.space)
+    db.session.refresh(thread, ["locked", "hidden"])
 
 
 def _commit_post(author: User, submission_key: str | None) -> None:
@@ -348,8 +386,12 @@ def _check_slow_mode(author: User, thread: Thread) -> None:
 
 def edit_post(editor: User, post: Post, body: str, title: str | None = None) -> Rendered:
     """Change a post, keeping its previous text as a revision anyone who sees it can read. The
-    thread and its space are held first (:mod:`~peerlearn.discussions.holds`), so an edit in a
-    space archived a moment ago is refused."""
+    thread and its space are held first (:mod:`~peerlearn.discussions.holds`), and the post and
+    the editor's standing read again as held: an edit of a post removed or hidden a moment ago,
+    after the edit page was loaded, is refused, as is one in a space archived, by an author
+    banned or by a moderator made a plain member a moment ago
+    (:func:`~peerlearn.discussions.holds.ensure_may_change`); nothing is changed and no
+    revision written."""
     body = _check_body(body)
     thread = post.thread
     opening = post.root_id is None
@@ -362,9 +404,13 @@ def edit_post(editor: User, post: Post, body: str, title: str | None = None) -> 
     if body == post.body_source and (title is None or not opening or title == thread.title):
         return Rendered(post.body_html)
     before = {user.id for user in render_post(post.body_source, thread.space, thread).mentioned}
-    rendered = render_post(body, thread.space, thread)  # before the holds, as a reply renders
-    hold_thread(thread)
-    hold_open(thread.space)
+    rendered = render_post(body, thread.space, thread)  # before the holds, as a thread's is
+    _hold_to_write(thread)
+    db.session.refresh(post, ["deleted_at", "hidden_at", "body_source", "body_html", "edited_at"])
+    if post.removed:
+        raise DiscussionError(REMOVED)
+    ensure_may_change(editor, Action.edit, post)
+    _sort_mentions_as_held(rendered, thread.space, thread)
     db.session.add(
         PostRevision(
             post_id=post.id,

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from peerlearn.core.db import utcnow
-from peerlearn.core.errors import render_error
+from peerlearn.core.errors import RuleError, render_error
 from peerlearn.core.forms import show_error
 from peerlearn.core.ids import to_id
 from peerlearn.core.pagination import paginate
@@ -292,7 +292,7 @@ def edit(post_id: int) -> str | Response:
             services.edit_post(
                 current_user, post, form.body.data, title=form.title.data if opening else None
             )
-        except services.DiscussionError as error:
+        except RuleError as error:
             show_error(form, error)
         else:
             flash("Your changes have been saved.", "success")
@@ -317,7 +317,7 @@ def delete(post_id: int) -> Response:
     authorize(Action.delete, post)
     try:
         removal.delete_post(current_user, post)
-    except services.DiscussionError as error:
+    except RuleError as error:
         flash(error.message, "error")
     else:
         flash("The post has been removed.", "success")

@@ -1,6 +1,12 @@
 """Moderation: members' reports and the moderators' queues, hiding and restoring posts and live
 chat messages, and pinning, locking, hiding, slowing and moving threads. Every action is audited.
-Posts and chat messages are reported into one queue under one rule (:func:`hides_at_once`)."""
+Posts and chat messages are reported into one queue under one rule (:func:`hides_at_once`).
+
+A moderator's action on a thread or its posts holds the thread, then its space (the order of
+:mod:`~peerlearn.discussions.holds`), and asks again, as held, whether the moderator still
+moderates the space (:func:`~peerlearn.spaces.memberships.ensure_may_moderate`, as every
+moderator's action on a membership does): one made a plain member a moment ago, after the
+page's check, changes nothing and is told so."""
 
 from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.exc import IntegrityError
@@ -24,8 +30,9 @@ from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
 from peerlearn.moderation.models import Flag, FlagOutcome, FlagReason
 from peerlearn.permissions import Action, can, moderated_space_ids
+from peerlearn.spaces.memberships import ensure_may_moderate
 from peerlearn.spaces.models import Space
-from peerlearn.spaces.services import hold_space
+from peerlearn.spaces.services import SpaceError, hold_space
 
 #: The slow-mode settings moderators can choose: seconds between one member's posts.
 SLOW_MODE_OPTIONS = [(0, "Off"), (60, "1 minute"), (300, "5 minutes"), (900, "15 minutes"),
@@ -196,7 +203,7 @@ def resolve(
     each reading the reports still open once it holds the thread; with ``only_if_reported``
     (dismissing the reports a moderator was shown) nothing changes when none is open any
     more: another moderator has just decided, and that decision stands."""
-    hold_thread(post.thread)  # before the reports' rows, as every writer to the thread does
+    _hold_to_moderate(actor, post.thread)  # before the reports' rows, as every writer does
     flags = db.session.scalars(
         select(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
     ).all()
@@ -285,6 +292,15 @@ def set_post_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> 
     _announce(post, changed)
 
 
+def _hold_to_moderate(actor: User, thread: Thread) -> None:
+    """Hold the thread, then its space, and refuse ``actor`` unless they moderate the space as
+    held (:func:`~peerlearn.spaces.memberships.ensure_may_moderate`): a moderator made a plain
+    member, or a space archived, a moment ago changes nothing."""
+    hold_thread(thread)
+    hold_space(thread.space)
+    ensure_may_moderate(actor, thread.space)
+
+
 def _change_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> bool:
     """Hide or restore the post in the caller's transaction, audited, unless it is so already.
     The caller holds the thread (:func:`hold_thread`), and the post is read again after that:
@@ -309,9 +325,13 @@ def set_thread_flag(actor: User | None, thread: Thread, name: str, value: bool) 
     """Pin, lock or hide a thread (``name`` is ``pinned``, ``locked`` or ``hidden``), audited
     (``actor`` None: done by peerlearn itself, as a consequence of another change). One
     statement changes it only if it is not so already, so the same change made twice at once
-    (two moderators, a double click) is made and audited once. Returns whether it changed."""
+    (two moderators, a double click) is made and audited once. Returns whether it changed. A
+    moderator's change is made as they stand once the thread is held (:func:`_hold_to_moderate`).
+    """
     if name not in {"pinned", "locked", "hidden"}:
         raise ValueError(name)
+    if actor is not None:
+        _hold_to_moderate(actor, thread)
     if not change_if(db.session, thread, getattr(Thread, name) != value, **{name: value}):
         return False
     verb = {"pinned": ("pinned", "unpinned"), "locked": ("locked", "unlocked"),
@@ -327,6 +347,7 @@ def set_slow_mode(actor: User, thread: Thread, seconds: int) -> None:
     """Allow each member one post per ``seconds`` in the thread (0 switches it off)."""
     if seconds < 0 or seconds > 24 * 3600:
         raise ModerationError("Choose a slow mode between off and 24 hours", field="seconds")
+    _hold_to_moderate(actor, thread)
     thread.slow_mode_seconds = seconds
     record("thread.slow_mode", actor=actor, space=thread.space, thread_id=thread.id,
            seconds=seconds)  # fmt: skip
@@ -336,17 +357,29 @@ def set_slow_mode(actor: User, thread: Thread, seconds: int) -> None:
 
 def move_thread(actor: User, thread: Thread, target: Space) -> None:
     """Move a thread to another space (the view checks the actor moderates both). The thread,
-    then the target space, are held (:func:`~peerlearn.discussions.removal.hold_thread`,
-    :func:`~peerlearn.spaces.services.hold_space`: the order a reply holds them in), and the
-    target is checked as held: one archived a moment ago, after the page's check, takes no
-    thread, and an archive waits for a move under way."""
+    then both spaces in the order of their ids, are held
+    (:func:`~peerlearn.discussions.removal.hold_thread`,
+    :func:`~peerlearn.spaces.services.hold_space`: the order a reply holds them in; two moves
+    in opposite directions hold the two spaces in the same order), and both are checked as
+    held: a target archived a moment ago, after the page's check, takes no thread, and an
+    archive waits for a move under way; a moderator made a plain member of either a moment ago
+    moves nothing (:func:`~peerlearn.spaces.memberships.ensure_may_moderate`)."""
     if target.id == thread.space_id:
         raise ModerationError("The thread is already in that space", field="space_id")
+    source = thread.space
     hold_thread(thread)
-    hold_space(target)
+    for space in sorted((source, target), key=lambda space: space.id):
+        hold_space(space)
+    ensure_may_moderate(actor, source)
     if target.archived:
         raise ModerationError("You cannot move a thread into an archived space", field="space_id")
-    source = thread.space
+    try:
+        ensure_may_moderate(actor, target)
+    except SpaceError:
+        raise ModerationError(
+            f"You are no longer a moderator of {target.name}. Choose a space you moderate",
+            field="space_id",
+        ) from None
     thread.space = target
     # Free tags belong to a space: carry them over by name.
     thread.tags = tags_for(target, [tag.name for tag in thread.tags])

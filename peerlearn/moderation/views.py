@@ -7,6 +7,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from peerlearn.core.errors import RuleError
+from peerlearn.core.forms import show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.events.models import ChatMessage
@@ -116,7 +118,18 @@ def moderate_chat_message(message_id: int) -> Response:
 def moderate_post(post_id: int) -> Response:
     post = visible_or_404(Post, post_id)
     authorize(Action.moderate, post)
-    action = request.form.get("action")
+    try:
+        _decide(post, request.form.get("action"))
+    except RuleError as error:  # no longer a moderator, as the post's space now stands
+        flash(error.message, "error")
+    target = request.form.get("next")
+    if target == "queue":
+        return redirect(url_for("moderation.space_queue", slug=post.thread.space.slug))
+    return _back_to(post)
+
+
+def _decide(post: Post, action: str | None) -> None:
+    """A moderator's decision on a post, and what the page then says."""
     if action == "hide":
         services.resolve(current_user, post, FlagOutcome.hidden)
         flash("The post is hidden.", "success")
@@ -130,10 +143,6 @@ def moderate_post(post_id: int) -> Response:
             flash("Another moderator has already dealt with the reports on this post.", "info")
     else:
         flash("Choose hide, restore or dismiss.", "error")
-    target = request.form.get("next")
-    if target == "queue":
-        return redirect(url_for("moderation.space_queue", slug=post.thread.space.slug))
-    return _back_to(post)
 
 
 #: What a thread already was when a moderator's action on it changed nothing.
@@ -146,7 +155,15 @@ _ALREADY = {"pin": "pinned", "unpin": "unpinned", "lock": "locked", "unlock": "u
 def moderate_thread(thread_id: int) -> Response:
     thread = visible_or_404(Thread, thread_id)
     authorize(Action.moderate, thread)
-    action = request.form.get("action", "")
+    try:
+        _change_thread(thread, request.form.get("action", ""))
+    except RuleError as error:  # no longer a moderator, as the thread's space now stands
+        flash(error.message, "error")
+    return redirect(url_for("discussions.thread", thread_id=thread.id))
+
+
+def _change_thread(thread: Thread, action: str) -> None:
+    """A moderator's change to a thread, and what the page then says."""
     changes = {
         "pin": ("pinned", True, "The thread is pinned to the top of the list."),
         "unpin": ("pinned", False, "The thread is no longer pinned."),
@@ -168,7 +185,6 @@ def moderate_thread(thread_id: int) -> Response:
             flash("Slow mode updated.", "success")
     else:
         flash("That is not a moderation action.", "error")
-    return redirect(url_for("discussions.thread", thread_id=thread.id))
 
 
 @bp.route("/threads/<int:thread_id>/move", methods=["GET", "POST"])
@@ -196,8 +212,8 @@ def move(thread_id: int) -> str | Response:
         else:
             try:
                 services.move_thread(current_user, thread, target)
-            except services.ModerationError as error:
-                form.space_id.errors = [*form.space_id.errors, error.message]
+            except RuleError as error:
+                show_error(form, error)
             else:
                 flash(f"The thread is now in {target.name}.", "success")
                 return redirect(url_for("discussions.thread", thread_id=thread.id))

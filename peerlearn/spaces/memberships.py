@@ -141,7 +141,7 @@ def _ensure_another_owner(space: Space, membership: Membership) -> None:
 def approve_request(actor: User, membership: Membership) -> None:
     """Admit someone who asked to join, and tell them by e-mail."""
     current = _held_in(membership, {MemberState.requested}, "There is no request to approve")
-    _ensure_may_moderate(actor, current.space)
+    ensure_may_moderate(actor, current.space)
     admit_request(actor, current)
     db.session.commit()
     tell_admitted(current.space, current.user)
@@ -150,7 +150,7 @@ def approve_request(actor: User, membership: Membership) -> None:
 def decline_request(actor: User, membership: Membership) -> None:
     """Turn down a request to join."""
     current = _held_in(membership, {MemberState.requested}, "There is no request to decline")
-    _ensure_may_moderate(actor, current.space)
+    ensure_may_moderate(actor, current.space)
     _end(actor, current, "membership.declined")
 
 
@@ -165,7 +165,7 @@ def invite(actor: User, space: Space, email: str) -> Membership:
             field="email",
         )
     membership = _held_membership(space, user)
-    _ensure_may_moderate(actor, space)
+    ensure_may_moderate(actor, space)
     if membership is not None:
         if membership.state is MemberState.requested:
             approve_request(actor, membership)
@@ -195,7 +195,7 @@ def remove_member(actor: User, membership: Membership) -> None:
     current = _held_in(
         membership, {MemberState.active, MemberState.invited}, "That person is not a member"
     )
-    _ensure_may_moderate(actor, current.space, current)
+    ensure_may_moderate(actor, current.space, current)
     if current.role is MemberRole.owner:
         _ensure_another_owner(current.space, current)
     _end(actor, current, "membership.removed")
@@ -206,7 +206,7 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     if user.id == actor.id:
         raise SpaceError("You cannot ban yourself")
     membership = _held_membership(space, user)
-    _ensure_may_moderate(actor, space, membership)
+    ensure_may_moderate(actor, space, membership)
     if membership is not None and membership.role is MemberRole.owner:
         _ensure_another_owner(space, membership)
     if membership is None:
@@ -221,16 +221,18 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
     return membership
 
 
-def _ensure_may_moderate(
+def ensure_may_moderate(
     actor: User,
     space: Space,
     membership: Membership | None = None,
     *,
     action: Action = Action.moderate,
 ) -> None:
-    """Refuse a moderator's action on the space's memberships unless the policy lets ``actor``
-    ``action`` (``moderate``: admit, decline, invite, remove, ban, lift a ban; ``manage``:
-    change a role) the space as held (:func:`_held_membership`), and ``membership`` if given
+    """Refuse a moderator's action unless the policy lets ``actor`` ``action`` (``moderate``:
+    admit, decline, invite, remove, ban, lift a ban, and in discussions hide, restore, remove
+    and edit others' posts, pin, lock, hide, slow and move threads; ``manage``: change a role)
+    the space as held (:func:`_held_membership`, or
+    :func:`~peerlearn.spaces.services.hold_space` after the thread), and ``membership`` if given
     (someone to remove or ban; None: the action is on a plain member, or on someone a ban is to
     keep out). Every moderator's action asks here once it holds the space, so the actor's own
     role and the space are read as held (:func:`~peerlearn.permissions.forget_standing`), not as
@@ -255,7 +257,7 @@ def _ensure_may_moderate(
 def unban(actor: User, membership: Membership) -> None:
     """Lift a ban; the person may then join again like anyone else."""
     current = _held_in(membership, {MemberState.banned}, "That person is not banned")
-    _ensure_may_moderate(actor, current.space)
+    ensure_may_moderate(actor, current.space)
     _end(actor, current, "membership.unbanned")
 
 
@@ -264,7 +266,7 @@ def change_role(actor: User, membership: Membership, role: MemberRole) -> None:
     administrators only, as held); a space always keeps an owner."""
     current = _held_in(membership, {MemberState.active}, "Only active members can be given a role")
     space, user = current.space, current.user
-    _ensure_may_moderate(actor, space, current, action=Action.manage)
+    ensure_may_moderate(actor, space, current, action=Action.manage)
     if current.role is role:
         return
     if current.role is MemberRole.owner:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from peerlearn.audit.models import AuditEntry
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Space
+from tests.concurrency import WRITES, one_inside_another
 
 
 def page(response) -> str:
@@ -59,3 +61,12 @@ class Discussion:
 
 def report(client, post: Post, reason: str, note: str = ""):
     return client.post(f"/posts/{post.id}/report", data={"reason": reason, "note": note})
+
+
+def overtaken(app, client, path: str, data: dict[str, str], change: Callable[[], object]):
+    """The browser's form sent to ``path``, overtaken by ``change`` (committed in a request of
+    its own) after the page's checks, just before the write's first statement; its response."""
+    responses = []
+    one_inside_another(app, lambda: responses.append(client.post(path, data=data)), change, WRITES)
+    (response,) = responses
+    return response

@@ -83,10 +83,11 @@ def test_members_tagging_new_threads_with_the_same_new_tag_at_once_all_post(app,
 
 
 def test_the_tag_filter_offers_only_tags_of_threads_the_reader_sees(
-    client, new_client, sig, member, make_space, login, start_thread
+    client, new_client, sig, member, make_space, add_member, login, start_thread
 ):
     moderator = member("Mo Moderator", role=MemberRole.moderator)
     private = make_space("Board only", visibility=Visibility.private)
+    add_member(private, moderator, MemberRole.moderator)  # a move needs both spaces' moderator
     login(client, moderator)
     start_thread(client, sig, title="Flow", tags="flow")
     hidden = start_thread(client, sig, title="Rumours", tags="restructure at trust x")
