@@ -151,6 +151,24 @@ def broadcast(name: str, payload: dict[str, Any], event_id: int) -> None:
     socketio.emit(name, payload, to=room(event_id), namespace=NAMESPACE)
 
 
+def broadcast_by_reader(
+    event_id: int,
+    readers: Callable[[set[int]], set[int]],
+    shown: tuple[str, dict[str, Any]],
+    others: tuple[str, dict[str, Any]],
+) -> None:
+    """Send ``shown`` (an event's name and payload) only to the connections in the event's room of
+    the people ``readers`` picks from those presence lists there now, and ``others`` to every
+    other connection in the room: what only some may see never reaches anyone else's screen,
+    and if presence misses a connection, that connection is told too little, never too much."""
+    connections = presence.store().connections(event_id)
+    allowed = readers(set(connections.values()))
+    told = [sid for sid, user_id in connections.items() if user_id in allowed]
+    socketio.emit(*others, to=room(event_id), skip_sid=told, namespace=NAMESPACE)
+    if told:
+        socketio.emit(*shown, to=told, namespace=NAMESPACE)
+
+
 def broadcast_presence(
     event_id: int, people: list[dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from peerlearn.events.sockets import (
     acknowledged,
     boolean,
     broadcast,
+    broadcast_by_reader,
     broadcast_state,
     event_from,
     message_from,
@@ -29,7 +30,7 @@ from peerlearn.events.sockets import (
 from peerlearn.extensions import db, limiter, socketio
 from peerlearn.moderation import services as moderation
 from peerlearn.moderation.models import FlagReason
-from peerlearn.permissions import Action, can
+from peerlearn.permissions import Action, can, chat_message_readers
 
 #: Chat messages one member may report in an hour (as many as posts, by the report form).
 REPORT_LIMIT = parse("20/hour")
@@ -140,14 +141,21 @@ def report_message(data: dict[str, Any]) -> dict[str, Any]:
 
 @chat_message_changed.connect
 def announce_message_change(message: ChatMessage, **_: Any) -> None:
-    """A message hidden, restored or removed by a moderation decision goes from (or comes back
-    to) every screen in its room at once: hidden, nobody's screen is sent its text again
-    (moderators' screens keep the text they have and mark it hidden)."""
+    """A message hidden, restored or removed by a report or a moderation decision goes from (or
+    comes back to) every screen in its room at once. Hidden, it goes as ``message_hidden``
+    ``{id}`` to every screen but those of the people who may still read it (the space's
+    moderators), which are sent ``{id, message}``, its text with it, to mark it hidden."""
     try:
         if message.deleted_at is not None:
             broadcast("message_deleted", {"id": message.id}, message.event_id)
         elif message.hidden_at is not None:
-            broadcast("message_hidden", {"id": message.id}, message.event_id)
+            gone = {"id": message.id}
+            broadcast_by_reader(
+                message.event_id,
+                lambda people: chat_message_readers(message, people),
+                ("message_hidden", {**gone, "message": chat.payload(message, moderator=True)}),
+                ("message_hidden", gone),
+            )
         else:
             shown = chat.payload(message)
             broadcast("message_restored", {"id": message.id, "message": shown}, message.event_id)

@@ -178,8 +178,9 @@ def test_a_members_patient_information_report_hides_the_message_from_every_scree
         joined(socket, live_event)
     ack = report(reporter, said, PATIENT, note="NHS number")
     assert ack == {"ok": True, "hidden": True}
-    for socket in (reader, mod):
-        assert received(socket, "message_hidden") == [{"id": said.id}]
+    assert received(reader, "message_hidden") == [{"id": said.id}]
+    (notice,) = received(mod, "message_hidden")
+    assert notice["message"]["hidden"] and "943 476 5919" in notice["message"]["body_html"]
     # Whoever comes in now sees a placeholder; moderators still see the text, marked hidden.
     shown = joined(chatter(member()), live_event)["messages"][-1]
     assert shown["hidden"] and shown["body_html"] == ""
@@ -189,6 +190,32 @@ def test_a_members_patient_information_report_hides_the_message_from_every_scree
     later = ask(reader, "catch_up", {"event_id": live_event.id, "after_id": said.id})
     assert later["hidden_ids"] == [said.id]
     assert "chat.message_hidden" in audited()
+
+
+def test_only_moderators_screens_are_sent_a_hidden_messages_text(
+    said, live_event, member, moderator, make_user, chatter, client, login
+):
+    """Moderators' screens are told a message was hidden, with its text, to mark it hidden;
+    everyone else's only that it went. A restore brings it back to every screen."""
+    reader, outsider, mod = chatter(member()), chatter(make_user()), chatter(moderator)
+    for socket in (reader, outsider, mod):
+        joined(socket, live_event)
+    assert report(chatter(member()), said, PATIENT)["hidden"]
+
+    for socket in (reader, outsider):
+        told = [e for e in socket.get_received("/live") if e["name"] != "presence"]
+        assert told == [{"name": "message_hidden", "args": [{"id": said.id}], "namespace": "/live"}]
+    (notice,) = received(mod, "message_hidden")
+    db.session.refresh(said)
+    assert notice == {"id": said.id, "message": chat.payload(said, moderator=True)}
+    assert notice["message"]["hidden"] and "943 476 5919" in notice["message"]["body_html"]
+
+    login(client, moderator)
+    client.post(f"/chat-messages/{said.id}/moderate", data={"action": "restore"})
+    for socket in (reader, outsider, mod):
+        (restored,) = received(socket, "message_restored")
+        assert restored["message"]["hidden"] is False
+        assert "943 476 5919" in restored["message"]["body_html"]
 
 
 def test_a_non_members_patient_information_report_hides_only_once_seconded(
