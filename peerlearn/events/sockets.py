@@ -41,12 +41,14 @@ def room(event_id: int) -> str:
 
 
 class Refused(Exception):
-    """Stop handling an event and acknowledge with this error."""
+    """Stop handling an event and acknowledge with this error (and, when waiting helps, in how
+    many seconds to try again: ``retry_after``)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
 
 def acknowledged(
@@ -65,7 +67,7 @@ def acknowledged(
         except (Refused, chat.ChatError) as error:
             detail: dict[str, Any] = {"code": error.code, "message": error.message}
             if getattr(error, "retry_after", None) is not None:
-                detail["retry_after"] = error.retry_after  # type: ignore[union-attr]
+                detail["retry_after"] = error.retry_after
             return {"ok": False, "error": detail}
         except Exception:  # a bug must not break the connection or other clients
             logger.exception("chat handler failed")

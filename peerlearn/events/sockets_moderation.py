@@ -5,6 +5,7 @@ queue.
 Helpers and the acknowledgement rules are those of ``sockets.py``."""
 
 import logging
+import math
 from typing import Any
 
 from flask_login import current_user
@@ -27,13 +28,14 @@ from peerlearn.events.sockets import (
     text,
     whole_number,
 )
-from peerlearn.extensions import db, limiter, socketio
+from peerlearn.extensions import db, socketio
 from peerlearn.moderation import services as moderation
+from peerlearn.moderation.limits import REPORT_LIMIT, take_report
 from peerlearn.moderation.models import FlagReason
 from peerlearn.permissions import Action, can, chat_message_readers
 
-#: Chat messages one member may report in an hour (as many as posts, by the report form).
-REPORT_LIMIT = parse("20/hour")
+#: The reports one member may make in an hour, of messages, posts and resources together.
+REPORTS_AN_HOUR = parse(REPORT_LIMIT).amount
 
 logger = logging.getLogger(__name__)
 
@@ -112,15 +114,23 @@ def reason_from(data: dict[str, Any]) -> FlagReason:
 
 def may_report(message: ChatMessage) -> None:
     """Refuse a report the policy does not allow (``flag``), saying why, or one over the
-    reporter's limit (:data:`REPORT_LIMIT`, shared with the report forms)."""
+    reporter's allowance of reports, which the report forms draw on too
+    (:func:`~peerlearn.moderation.limits.take_report`), saying when they may report again."""
     if not can(current_user, Action.flag, message):
         if message.author_id == current_user.id:
             raise Refused("forbidden", "You cannot report your own message")
         if message.deleted_at is not None or message.hidden_at is not None:
             raise Refused("gone", "That message has already been removed or hidden")
         raise Refused("forbidden", "You cannot report messages in this chat")
-    if limiter.enabled and not limiter.limiter.hit(REPORT_LIMIT, "report", str(current_user.id)):
-        raise Refused("rate_limited", "You have made a lot of reports: try again later")
+    wait = take_report()
+    if wait is not None:
+        minutes = math.ceil(wait / 60)
+        raise Refused(
+            "rate_limited",
+            f"You can make up to {REPORTS_AN_HOUR} reports an hour, and have made them all: "
+            f"you can report again in {minutes} minute{'s' if minutes != 1 else ''}",
+            retry_after=wait,
+        )
 
 
 @socketio.on("report_message", namespace=NAMESPACE)

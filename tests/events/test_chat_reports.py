@@ -166,6 +166,36 @@ def test_reports_are_limited_to_twenty_an_hour(live_event, member, chatter):
     assert codes == ["ok"] * 20 + ["rate_limited"]
 
 
+def test_reports_over_the_socket_and_the_form_share_one_allowance(
+    live_event, member, new_client, login, connect_socket
+):
+    """Twenty reports an hour however they are made: ten from the plain form beside each message
+    and ten over the live chat leave none for either."""
+    author, reporter = member(), member()
+    messages = [chat.post_message(author, live_event, f"m{n}", f"c{n}")[0] for n in range(22)]
+    browser = new_client()
+    login(browser, reporter)
+    socket = connect_socket(browser, namespace="/live")
+
+    def by_form(message):
+        url = f"/events/{live_event.id}/chat/{message.id}/report"
+        return browser.post(url, data={"reason": "spam"}).status_code
+
+    assert [by_form(m) for m in messages[:10]] == [302] * 10
+    assert [code(report(socket, m, "spam")) for m in messages[10:20]] == ["ok"] * 10
+    refused = report(socket, messages[20], "spam")
+    assert code(refused) == "rate_limited"
+    assert refused["error"]["message"].startswith(
+        "You can make up to 20 reports an hour, and have made them all: you can report again in"
+    )
+    assert 0 < refused["error"]["retry_after"] <= 3600
+    assert by_form(messages[21]) == 429
+    reported = db.session.scalars(
+        select(Flag.chat_message_id).where(Flag.reporter_id == reporter.id)
+    )
+    assert sorted(reported) == sorted(m.id for m in messages[:20])
+
+
 # Hiding at once, for everyone but the moderators ---------------------------------------------
 
 
