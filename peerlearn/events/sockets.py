@@ -41,12 +41,14 @@ def room(event_id: int) -> str:
 
 
 class Refused(Exception):
-    """Stop handling an event and acknowledge with this error."""
+    """Stop handling an event and acknowledge with this error (and, when waiting helps, in how
+    many seconds to try again: ``retry_after``)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
 
 def acknowledged(
@@ -65,7 +67,7 @@ def acknowledged(
         except (Refused, chat.ChatError) as error:
             detail: dict[str, Any] = {"code": error.code, "message": error.message}
             if getattr(error, "retry_after", None) is not None:
-                detail["retry_after"] = error.retry_after  # type: ignore[union-attr]
+                detail["retry_after"] = error.retry_after
             return {"ok": False, "error": detail}
         except Exception:  # a bug must not break the connection or other clients
             logger.exception("chat handler failed")
@@ -149,6 +151,24 @@ def rate_limit(bucket: str) -> None:
 def broadcast(name: str, payload: dict[str, Any], event_id: int) -> None:
     """Send an event to everyone in the event's chat (on every server process)."""
     socketio.emit(name, payload, to=room(event_id), namespace=NAMESPACE)
+
+
+def broadcast_by_reader(
+    event_id: int,
+    readers: Callable[[set[int]], set[int]],
+    shown: tuple[str, dict[str, Any]],
+    others: tuple[str, dict[str, Any]],
+) -> None:
+    """Send ``shown`` (an event's name and payload) only to the connections in the event's room of
+    the people ``readers`` picks from those presence lists there now, and ``others`` to every
+    other connection in the room: what only some may see never reaches anyone else's screen,
+    and if presence misses a connection, that connection is told too little, never too much."""
+    connections = presence.store().connections(event_id)
+    allowed = readers(set(connections.values()))
+    told = [sid for sid, user_id in connections.items() if user_id in allowed]
+    socketio.emit(*others, to=room(event_id), skip_sid=told, namespace=NAMESPACE)
+    if told:
+        socketio.emit(*shown, to=told, namespace=NAMESPACE)
 
 
 def broadcast_presence(

@@ -5,6 +5,7 @@ queue.
 Helpers and the acknowledgement rules are those of ``sockets.py``."""
 
 import logging
+import math
 from typing import Any
 
 from flask_login import current_user
@@ -20,19 +21,21 @@ from peerlearn.events.sockets import (
     acknowledged,
     boolean,
     broadcast,
+    broadcast_by_reader,
     broadcast_state,
     event_from,
     message_from,
     text,
     whole_number,
 )
-from peerlearn.extensions import db, limiter, socketio
+from peerlearn.extensions import db, socketio
 from peerlearn.moderation import services as moderation
+from peerlearn.moderation.limits import REPORT_LIMIT, take_report
 from peerlearn.moderation.models import FlagReason
-from peerlearn.permissions import Action, can
+from peerlearn.permissions import Action, can, chat_message_readers
 
-#: Chat messages one member may report in an hour (as many as posts, by the report form).
-REPORT_LIMIT = parse("20/hour")
+#: The reports one member may make in an hour, of messages, posts and resources together.
+REPORTS_AN_HOUR = parse(REPORT_LIMIT).amount
 
 logger = logging.getLogger(__name__)
 
@@ -111,15 +114,23 @@ def reason_from(data: dict[str, Any]) -> FlagReason:
 
 def may_report(message: ChatMessage) -> None:
     """Refuse a report the policy does not allow (``flag``), saying why, or one over the
-    reporter's limit (:data:`REPORT_LIMIT`, shared with the report forms)."""
+    reporter's allowance of reports, which the report forms draw on too
+    (:func:`~peerlearn.moderation.limits.take_report`), saying when they may report again."""
     if not can(current_user, Action.flag, message):
         if message.author_id == current_user.id:
             raise Refused("forbidden", "You cannot report your own message")
         if message.deleted_at is not None or message.hidden_at is not None:
             raise Refused("gone", "That message has already been removed or hidden")
         raise Refused("forbidden", "You cannot report messages in this chat")
-    if limiter.enabled and not limiter.limiter.hit(REPORT_LIMIT, "report", str(current_user.id)):
-        raise Refused("rate_limited", "You have made a lot of reports: try again later")
+    wait = take_report()
+    if wait is not None:
+        minutes = math.ceil(wait / 60)
+        raise Refused(
+            "rate_limited",
+            f"You can make up to {REPORTS_AN_HOUR} reports an hour, and have made them all: "
+            f"you can report again in {minutes} minute{'s' if minutes != 1 else ''}",
+            retry_after=wait,
+        )
 
 
 @socketio.on("report_message", namespace=NAMESPACE)
@@ -140,14 +151,21 @@ def report_message(data: dict[str, Any]) -> dict[str, Any]:
 
 @chat_message_changed.connect
 def announce_message_change(message: ChatMessage, **_: Any) -> None:
-    """A message hidden, restored or removed by a moderation decision goes from (or comes back
-    to) every screen in its room at once: hidden, nobody's screen is sent its text again
-    (moderators' screens keep the text they have and mark it hidden)."""
+    """A message hidden, restored or removed by a report or a moderation decision goes from (or
+    comes back to) every screen in its room at once. Hidden, it goes as ``message_hidden``
+    ``{id}`` to every screen but those of the people who may still read it (the space's
+    moderators), which are sent ``{id, message}``, its text with it, to mark it hidden."""
     try:
         if message.deleted_at is not None:
             broadcast("message_deleted", {"id": message.id}, message.event_id)
         elif message.hidden_at is not None:
-            broadcast("message_hidden", {"id": message.id}, message.event_id)
+            gone = {"id": message.id}
+            broadcast_by_reader(
+                message.event_id,
+                lambda people: chat_message_readers(message, people),
+                ("message_hidden", {**gone, "message": chat.payload(message, moderator=True)}),
+                ("message_hidden", gone),
+            )
         else:
             shown = chat.payload(message)
             broadcast("message_restored", {"id": message.id, "message": shown}, message.event_id)

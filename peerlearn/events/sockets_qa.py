@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_login import current_user
 
-from peerlearn.events import presence, questions
+from peerlearn.events import questions
 from peerlearn.events.models import Question, QuestionStatus
 from peerlearn.events.sockets import (
     NAMESPACE,
@@ -16,10 +16,10 @@ from peerlearn.events.sockets import (
     allowed,
     boolean,
     broadcast,
+    broadcast_by_reader,
     client_id,
     event_from,
     rate_limit,
-    room,
     text,
     whole_number,
 )
@@ -46,9 +46,8 @@ def announce(question: Question) -> None:
     Open and answered questions go to everyone as ``question``. A removed one goes to everyone as
     ``question_removed`` ``{id, event_id}`` (take it off the screen). A dismissed one goes whole
     only to the connections of those the policy lets see it (the space's moderators and its
-    asker, as presence lists them now), and to every other connection as ``question_removed``:
-    its text never reaches anyone else's screen, and if presence misses a connection, that
-    connection is told too little, never too much."""
+    asker, as presence lists them now), and to every other connection as ``question_removed``
+    (:func:`~peerlearn.events.sockets.broadcast_by_reader`)."""
     event_id = question.event_id
     gone = {"id": question.id, "event_id": event_id}
     if question.removed_at is not None:
@@ -58,12 +57,12 @@ def announce(question: Question) -> None:
     if question.status is not QuestionStatus.dismissed:
         broadcast("question", shown, event_id)
         return
-    connections = presence.store().connections(event_id)
-    readers = question_readers(question, set(connections.values()))
-    told = [sid for sid, user_id in connections.items() if user_id in readers]
-    socketio.emit("question_removed", gone, to=room(event_id), skip_sid=told, namespace=NAMESPACE)
-    if told:
-        socketio.emit("question", shown, to=told, namespace=NAMESPACE)
+    broadcast_by_reader(
+        event_id,
+        lambda people: question_readers(question, people),
+        ("question", shown),
+        ("question_removed", gone),
+    )
 
 
 @socketio.on("ask", namespace=NAMESPACE)

@@ -446,6 +446,9 @@ from peerlearn.permissions.events import (  # noqa: E402
     chat_message_allows as chat_message_allows,
 )
 from peerlearn.permissions.events import (  # noqa: E402
+    chat_message_readers as chat_message_readers,
+)
+from peerlearn.permissions.events import (  # noqa: E402
     event_allows as event_allows,
 )
 from peerlearn.permissions.events import (  # noqa: E402

@@ -1,14 +1,16 @@
 """Events' rules in the one permission policy: who may see, answer, attend and run an event
 (:func:`event_allows`), and which people in a live chat room may still read it
 (:func:`event_readers`); who may see, report and remove a live chat message
-(:func:`chat_message_allows`); who may see, vote for, remove and mark a question in its live Q&A
+(:func:`chat_message_allows`), and which people in the room may see it
+(:func:`chat_message_readers`); who may see, vote for, remove and mark a question in its live Q&A
 (:func:`question_allows`), the same rule as SQL for the event's list of questions
 (:func:`question_filter`), kept side by side so they cannot drift apart, and which people in the
 room may see a question (:func:`question_readers`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
 
@@ -24,6 +26,9 @@ from peerlearn.permissions import (
     space_allows,
 )
 from peerlearn.spaces.models import Membership
+
+#: What a live room's readers are asked about: an event, a chat message or a question.
+Target = TypeVar("Target", Event, ChatMessage, Question)
 
 
 def event_allows(
@@ -70,16 +75,27 @@ def _signed_in_with_membership(
             yield user, memberships.get(user.id)
 
 
+def _viewers(
+    allows: Callable[[User, Action, Target, Membership | None], bool],
+    target: Target,
+    space_id: int,
+    user_ids: Iterable[int],
+) -> set[int]:
+    """The ids of those of these people, signed in, whom the rule ``allows`` lets ``view`` the
+    target in its space, given their membership of it (:func:`_signed_in_with_membership`)."""
+    return {
+        user.id
+        for user, membership in _signed_in_with_membership(space_id, user_ids)
+        if allows(user, Action.view, target, membership)
+    }
+
+
 def event_readers(event: Event, user_ids: Iterable[int]) -> set[int]:
     """Which of these people may read the event now from a live connection: signed in (an active
     account) and allowed to ``view`` it by :func:`event_allows`. For a whole chat room at once,
     in two statements however many people are in it: the live chat asks it when who may read
     changes."""
-    return {
-        user.id
-        for user, membership in _signed_in_with_membership(event.space_id, user_ids)
-        if event_allows(user, Action.view, event, membership)
-    }
+    return _viewers(event_allows, event, event.space_id, user_ids)
 
 
 def chat_message_allows(
@@ -117,6 +133,13 @@ def chat_message_allows(
             and not event.space.archived
         )
     return False
+
+
+def chat_message_readers(message: ChatMessage, user_ids: Iterable[int]) -> set[int]:
+    """Which of these people may see the message now (:func:`chat_message_allows`), in two
+    statements however many there are: the live chat asks it to tell a hidden message's text only
+    to those who may still read it (the space's moderators)."""
+    return _viewers(chat_message_allows, message, message.event.space_id, user_ids)
 
 
 def question_allows(
@@ -172,8 +195,4 @@ def question_readers(question: Question, user_ids: Iterable[int]) -> set[int]:
     """Which of these people may see the question now (:func:`question_allows`), in two
     statements however many there are: the live Q&A asks it to tell a dismissed question only to
     those who may still see it."""
-    return {
-        user.id
-        for user, membership in _signed_in_with_membership(question.event.space_id, user_ids)
-        if question_allows(user, Action.view, question, membership)
-    }
+    return _viewers(question_allows, question, question.event.space_id, user_ids)

@@ -89,8 +89,10 @@ class LiveChat {
     });
     socket.on("message", (message) => this.received(message));
     socket.on("message_deleted", ({ id }) => this.messages.markDeleted(id));
-    // Hidden pending a report's review: gone from readers' screens (moderators keep it).
-    socket.on("message_hidden", ({ id }) => this.me?.moderator || this.messages.markDeleted(id));
+    // Hidden pending a report's review: a placeholder on readers' screens; moderators' screens
+    // are sent its text with it, and keep it marked Hidden.
+    socket.on("message_hidden", ({ id, message }) => this.messages.markHidden(id, Boolean(message)));
+    socket.on("message_restored", ({ message }) => this.messages.restore(message));
     socket.on("message_pinned", ({ message }) => this.messages.setPinned(message));
     socket.on("question", (question) => this.questions.upsert(question));
     socket.on("question_removed", ({ id }) => this.questions.remove(id));
@@ -120,7 +122,7 @@ class LiveChat {
       if (this.messages.caughtUp(ack.messages, request.after_id)) this.fillGapSoon();
       for (const id of ack.deleted_ids || []) this.messages.markDeleted(id);
       this.me = ack.me;
-      if (!this.me.moderator) for (const id of ack.hidden_ids || []) this.messages.markDeleted(id);
+      for (const id of ack.hidden_ids || []) this.messages.markHidden(id, this.me.moderator);
       this.messages.setMuted(ack.state.muted_user_ids || []);
       this.messages.loadPinned(ack.pinned);
       this.questions.load(ack.questions, ack.voted);
@@ -168,7 +170,7 @@ class LiveChat {
       }
       for (const message of ack.messages) this.messages.upsert(message);
       for (const id of ack.deleted_ids) this.messages.markDeleted(id);
-      if (!this.me.moderator) for (const id of ack.hidden_ids || []) this.messages.markDeleted(id);
+      for (const id of ack.hidden_ids || []) this.messages.markHidden(id, this.me.moderator);
       if (this.messages.caughtUp(ack.messages, afterId)) this.fillGapSoon();
     });
   }

@@ -5,6 +5,7 @@
 import { clockTime, h, hiddenText, plainText, syncButtons, timeElement } from "/static/js/live-dom.js";
 
 const REMOVED = "Message removed"; // the words of the transcript (transcripts.REMOVED)
+const HIDDEN = "Message hidden while a moderator reviews a report";
 const REPORT_HINT =
   "A report of patient-identifiable information hides the message at once until a moderator has looked at it.";
 
@@ -147,17 +148,26 @@ export class MessageList {
       ),
     );
     item.message = message;
-    if (message.deleted) {
+    if (message.deleted || (message.hidden && !message.body_html)) {
       item.classList.add("pl-chat__message--removed");
-      item.append(h("p", { class: "pl-removed pl-chat__body" }, REMOVED));
+      item.append(h("p", { class: "pl-removed pl-chat__body" }, message.deleted ? REMOVED : HIDDEN));
     } else {
       const body = h("div", { class: "pl-user-content pl-chat__body" });
       body.innerHTML = message.body_html; // already sanitised by the server's text pipeline
       item.append(body, h("div", { class: "pl-chat__actions" }));
       this.showPinned(item, message.pinned, idPrefix === "pinned-");
+      if (message.hidden) this.tagHidden(item);
       if (idPrefix === "message-" && this.reportable(message)) item.append(this.reportControl(message));
     }
     return item;
+  }
+
+  // The Hidden tag on a message whose text this reader is still sent (a moderator), as
+  // chat_message renders it.
+  tagHidden(item) {
+    const meta = item.querySelector(".pl-chat__meta");
+    if (meta.querySelector(".pl-chat__hidden-tag")) return;
+    meta.append(" ", h("strong", { class: "nhsuk-tag nhsuk-tag--red pl-chat__hidden-tag" }, "Hidden"));
   }
 
   // Whether this reader may report the message (the policy's ``flag``, as the page decides for
@@ -231,7 +241,9 @@ export class MessageList {
     if (!pinnedCopy && (message.author.id === me.id || me.moderator)) {
       wanted.push({ action: "delete", text: "Delete", hidden: about });
     }
-    if (me.moderator) wanted.push({ action: "pin", text: pinned ? "Unpin" : "Pin", hidden: about });
+    if (me.moderator && !message.hidden) {
+      wanted.push({ action: "pin", text: pinned ? "Unpin" : "Pin", hidden: about });
+    }
     if (!pinnedCopy && me.moderator && message.author.id && message.author.id !== me.id) {
       const muted = this.muted.has(message.author.id);
       wanted.push({
@@ -244,20 +256,59 @@ export class MessageList {
   }
 
   markDeleted(id) {
+    this.replaceBody(id, REMOVED);
+    const item = this.elements.get(id);
+    if (item?.message) item.message.deleted = true;
+  }
+
+  // A message hidden pending a report's review: a placeholder in its place, or, where this
+  // reader keeps its text (a moderator: ``keepText``), a Hidden tag on it. Either way it is
+  // unpinned and nobody may report it any more.
+  markHidden(id, keepText) {
+    const item = this.elements.get(id);
+    if (!keepText || !item?.message || item.message.deleted) {
+      this.replaceBody(id, HIDDEN);
+      return;
+    }
+    this.unpinCopy(id);
+    item.message.hidden = true;
+    item.querySelector(".pl-chat__report")?.remove();
+    this.keepFocus(item, () => this.showPinned(item, false));
+    this.tagHidden(item);
+  }
+
+  // A hidden message a moderator restored: shown again as it now is, in its place.
+  restore(message) {
+    const item = this.elements.get(message.id);
+    if (!item) return;
+    const shown = this.build(message);
+    this.elements.set(message.id, shown);
+    this.keepFocus(item, () => item.replaceWith(shown), shown);
+  }
+
+  // Empty a message's place but for the words saying why (``REMOVED`` or ``HIDDEN``).
+  replaceBody(id, words) {
     const item = this.elements.get(id);
     this.unpinCopy(id);
-    if (!item || item.classList.contains("pl-chat__message--removed")) return;
+    if (!item || item.querySelector(".pl-removed")?.textContent === words) return;
+    this.keepFocus(item, () => {
+      item.classList.add("pl-chat__message--removed");
+      item.querySelector(".pl-chat__pinned-tag")?.remove();
+      item.querySelector(".pl-chat__hidden-tag")?.remove();
+      item.querySelector(".pl-chat__actions")?.remove();
+      item.querySelector(".pl-chat__report")?.remove();
+      item.querySelector(".pl-chat__body").replaceWith(h("p", { class: "pl-removed pl-chat__body" }, words));
+    });
+  }
+
+  // Change a message; if that takes away what had focus (the button pressed), keep the
+  // reader's place on the message itself (``after``: the element now in its place).
+  keepFocus(item, change, after = item) {
     const hadFocus = item.contains(document.activeElement);
-    item.classList.add("pl-chat__message--removed");
-    item.querySelector(".pl-chat__pinned-tag")?.remove();
-    item.querySelector(".pl-chat__actions")?.remove();
-    item.querySelector(".pl-chat__report")?.remove();
-    item.querySelector(".pl-chat__body").replaceWith(h("p", { class: "pl-removed pl-chat__body" }, REMOVED));
-    if (item.message) item.message.deleted = true;
-    if (hadFocus) {
-      // The button pressed has gone: keep the reader's place on the message itself.
-      item.tabIndex = -1;
-      item.focus({ preventScroll: true });
+    change();
+    if (hadFocus && !after.contains(document.activeElement)) {
+      after.tabIndex = -1;
+      after.focus({ preventScroll: true });
     }
   }
 

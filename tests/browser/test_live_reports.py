@@ -1,6 +1,9 @@
 """Reporting a chat message in real browsers: a member reports a message with patient-identifiable
 information as it arrives live, and it goes from the other members' screens at once while the
-moderator keeps it, marked, to review. Every page shown is checked with axe-core."""
+moderator keeps it, marked Hidden, to review; restored from the moderators' queue, it comes back
+to every screen at once. Every page shown is checked with axe-core."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -13,10 +16,14 @@ pytestmark = pytest.mark.browser
 PATIENT = "Jane Doe, NHS number 943 476 5919, was on the ward round today"
 
 
+TITLE = "Live chat: reporting a message"
+HIDDEN = "Message hidden while a moderator reviews a report"
+
+
 def test_a_message_reported_as_it_arrives_leaves_every_screen_but_the_moderators(
     new_context: NewContext,
 ) -> None:
-    url = open_event(new_context, "Live chat: reporting a message")
+    url = open_event(new_context, TITLE)
     moderator = member_on(new_context, MODERATOR, url)
     a = member_on(new_context, A, url)
     b = member_on(new_context, B, url)
@@ -40,8 +47,24 @@ def test_a_message_reported_as_it_arrives_leaves_every_screen_but_the_moderators
     )
     for page in (a, b):
         expect(lists[page]).not_to_contain_text("943 476 5919")
-    expect(lists[moderator]).to_contain_text("943 476 5919")
+        expect(lists[page]).to_contain_text(HIDDEN)
+    # The moderator's screen, never reloaded, keeps the text and marks it as the page would.
+    reviewed = lists[moderator].locator("li", has_text="943 476 5919")
+    expect(reviewed.locator(".pl-chat__hidden-tag")).to_have_text("Hidden")
+    expect(reviewed.get_by_role("button", name=re.compile("^Pin"))).to_have_count(0)
     check_accessibility(a)
+    check_accessibility(moderator)
+
+    queue = moderator.context.new_page()
+    queue.goto(url.split("/events/")[0] + "/spaces/qms/moderation")
+    check_accessibility(queue)
+    queue.get_by_role("button", name=f"Restore and dismiss: the message in {TITLE}").click()
+    expect(queue.locator(".nhsuk-card", has_text="943 476 5919")).to_have_count(0)
+    check_accessibility(queue)
+    for page in (a, b, moderator):
+        expect(lists[page].locator("li", has_text="943 476 5919")).to_be_visible()
+        expect(lists[page]).not_to_contain_text(HIDDEN)
+    expect(reviewed.locator(".pl-chat__hidden-tag")).to_have_count(0)
 
 
 def test_without_javascript_a_report_with_no_reason_comes_back_with_the_error(

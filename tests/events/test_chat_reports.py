@@ -168,6 +168,36 @@ def test_reports_are_limited_to_twenty_an_hour(live_event, member, chatter):
     assert codes == ["ok"] * 20 + ["rate_limited"]
 
 
+def test_reports_over_the_socket_and_the_form_share_one_allowance(
+    live_event, member, new_client, login, connect_socket
+):
+    """Twenty reports an hour however they are made: ten from the plain form beside each message
+    and ten over the live chat leave none for either."""
+    author, reporter = member(), member()
+    messages = [chat.post_message(author, live_event, f"m{n}", f"c{n}")[0] for n in range(22)]
+    browser = new_client()
+    login(browser, reporter)
+    socket = connect_socket(browser, namespace="/live")
+
+    def by_form(message):
+        url = f"/events/{live_event.id}/chat/{message.id}/report"
+        return browser.post(url, data={"reason": "spam"}).status_code
+
+    assert [by_form(m) for m in messages[:10]] == [302] * 10
+    assert [code(report(socket, m, "spam")) for m in messages[10:20]] == ["ok"] * 10
+    refused = report(socket, messages[20], "spam")
+    assert code(refused) == "rate_limited"
+    assert refused["error"]["message"].startswith(
+        "You can make up to 20 reports an hour, and have made them all: you can report again in"
+    )
+    assert 0 < refused["error"]["retry_after"] <= 3600
+    assert by_form(messages[21]) == 429
+    reported = db.session.scalars(
+        select(Flag.chat_message_id).where(Flag.reporter_id == reporter.id)
+    )
+    assert sorted(reported) == sorted(m.id for m in messages[:20])
+
+
 # Hiding at once, for everyone but the moderators ---------------------------------------------
 
 
@@ -180,8 +210,9 @@ def test_a_members_patient_information_report_hides_the_message_from_every_scree
         joined(socket, live_event)
     ack = report(reporter, said, PATIENT, note="NHS number")
     assert ack == {"ok": True, "hidden": True}
-    for socket in (reader, mod):
-        assert received(socket, "message_hidden") == [{"id": said.id}]
+    assert received(reader, "message_hidden") == [{"id": said.id}]
+    (notice,) = received(mod, "message_hidden")
+    assert notice["message"]["hidden"] and "943 476 5919" in notice["message"]["body_html"]
     # Whoever comes in now sees a placeholder; moderators still see the text, marked hidden.
     shown = joined(chatter(member()), live_event)["messages"][-1]
     assert shown["hidden"] and shown["body_html"] == ""
@@ -191,6 +222,32 @@ def test_a_members_patient_information_report_hides_the_message_from_every_scree
     later = ask(reader, "catch_up", {"event_id": live_event.id, "after_id": said.id})
     assert later["hidden_ids"] == [said.id]
     assert "chat.message_hidden" in audited()
+
+
+def test_only_moderators_screens_are_sent_a_hidden_messages_text(
+    said, live_event, member, moderator, make_user, chatter, client, login
+):
+    """Moderators' screens are told a message was hidden, with its text, to mark it hidden;
+    everyone else's only that it went. A restore brings it back to every screen."""
+    reader, outsider, mod = chatter(member()), chatter(make_user()), chatter(moderator)
+    for socket in (reader, outsider, mod):
+        joined(socket, live_event)
+    assert report(chatter(member()), said, PATIENT)["hidden"]
+
+    for socket in (reader, outsider):
+        told = [e for e in socket.get_received("/live") if e["name"] != "presence"]
+        assert told == [{"name": "message_hidden", "args": [{"id": said.id}], "namespace": "/live"}]
+    (notice,) = received(mod, "message_hidden")
+    db.session.refresh(said)
+    assert notice == {"id": said.id, "message": chat.payload(said, moderator=True)}
+    assert notice["message"]["hidden"] and "943 476 5919" in notice["message"]["body_html"]
+
+    login(client, moderator)
+    client.post(f"/chat-messages/{said.id}/moderate", data={"action": "restore"})
+    for socket in (reader, outsider, mod):
+        (restored,) = received(socket, "message_restored")
+        assert restored["message"]["hidden"] is False
+        assert "943 476 5919" in restored["message"]["body_html"]
 
 
 def test_a_non_members_patient_information_report_hides_only_once_seconded(
