@@ -5,11 +5,9 @@ queue.
 Helpers and the acknowledgement rules are those of ``sockets.py``."""
 
 import logging
-import math
 from typing import Any
 
 from flask_login import current_user
-from limits import parse
 
 from peerlearn.accounts.models import User
 from peerlearn.core.signals import chat_message_changed, event_changed
@@ -30,12 +28,9 @@ from peerlearn.events.sockets import (
 )
 from peerlearn.extensions import db, socketio
 from peerlearn.moderation import services as moderation
-from peerlearn.moderation.limits import REPORT_LIMIT, take_report
+from peerlearn.moderation.limits import over_allowance, take_report
 from peerlearn.moderation.models import FlagReason
 from peerlearn.permissions import Action, can, chat_message_readers
-
-#: The reports one member may make in an hour, of messages, posts and resources together.
-REPORTS_AN_HOUR = parse(REPORT_LIMIT).amount
 
 logger = logging.getLogger(__name__)
 
@@ -124,13 +119,7 @@ def may_report(message: ChatMessage) -> None:
         raise Refused("forbidden", "You cannot report messages in this chat")
     wait = take_report()
     if wait is not None:
-        minutes = math.ceil(wait / 60)
-        raise Refused(
-            "rate_limited",
-            f"You can make up to {REPORTS_AN_HOUR} reports an hour, and have made them all: "
-            f"you can report again in {minutes} minute{'s' if minutes != 1 else ''}",
-            retry_after=wait,
-        )
+        raise Refused("rate_limited", over_allowance(wait), retry_after=wait)
 
 
 @socketio.on("report_message", namespace=NAMESPACE)

@@ -156,8 +156,8 @@ def test_another_reason_from_a_second_person_does_not_hide_it(
 def test_reports_are_limited_per_person_posts_and_resources_together(
     client, login, qms, template, reader, uploader, make_file_resource
 ):
-    """20 reports an hour, of posts and resources together: the 21st gets the usual "Too many
-    attempts" page, whatever it reports."""
+    """20 reports an hour, of posts and resources together: the 21st gets the "Too many
+    attempts" page, saying when they may report again, whatever it reports."""
     login(client, reader)
     others = [make_file_resource(qms, title=f"Template {n}") for n in range(10)]
     thread, _ = discussions.start_thread(uploader, qms, discussions.ThreadDraft("Hello", "Hi"))
@@ -171,7 +171,10 @@ def test_reports_are_limited_per_person_posts_and_resources_together(
         assert client.post(f"/posts/{post_id}/report", data={"reason": "spam"}).status_code == 302
     refused = client.post(f"/resources/{template.id}/flag", data={"reason": "inaccurate"})
     assert refused.status_code == 429
-    assert "Too many attempts" in refused.get_data(as_text=True)
+    text = refused.get_data(as_text=True)
+    assert "Too many attempts" in text
+    assert "You can make up to 20 reports an hour, and have made them all" in text
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
     assert client.post(f"/posts/{post_id}/report", data={"reason": "spam"}).status_code == 429
     assert (
         db.session.scalar(select(ResourceFlag).where(ResourceFlag.resource_id == template.id))
