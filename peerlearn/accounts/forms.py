@@ -84,6 +84,11 @@ class RegisterForm(_OrganisationChoice, FlaskForm):
     organisation_id = _organisation_field()
     password = _new_password_field()
 
+    def validate_email(self, field: EmailField) -> None:
+        # The service checks it again; here a domain not allowed is told with the other problems.
+        if not field.errors:  # an address in the wrong format is told that alone
+            report(services.check_registration_email, field.data or "")
+
     def validate_password(self, field: PasswordField) -> None:
         # The service checks it again; here its problem is told along with the other fields'.
         problem = password_problem(

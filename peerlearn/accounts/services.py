@@ -109,19 +109,27 @@ class Registration:
     password: str
 
 
-def register_user(data: Registration) -> User | None:
-    """Create an unconfirmed account and send its confirmation link.
-
-    When the address already has an account nothing is created and its owner is told by e-mail;
-    the caller shows the same page either way, so registration never reveals who has an account.
-    """
-    email = normalise_email(data.email)
+def check_registration_email(email: str) -> str:
+    """The address, normalised, if it may register: at an allowed domain. Whether it already has
+    an account is never said (that would reveal the account); :func:`register_user` tells its
+    owner instead."""
+    email = normalise_email(email)
     if not email_domain_allowed(email):
         raise AccountError(
             "Use your work e-mail address. Registration is open to: "
             + ", ".join(allowed_domains()),
             field="email",
         )
+    return email
+
+
+def register_user(data: Registration) -> User | None:
+    """Create an unconfirmed account and send its confirmation link.
+
+    When the address already has an account nothing is created and its owner is told by e-mail;
+    the caller shows the same page either way, so registration never reveals who has an account.
+    """
+    email = check_registration_email(data.email)
     problem = password_problem(data.password, [email, data.display_name, data.job_title])
     if problem:
         raise AccountError(problem, field="password")

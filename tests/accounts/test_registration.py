@@ -168,6 +168,29 @@ def test_the_domain_allow_list_refuses_other_domains_beside_the_email_field(
     assert user_count() == 0
 
 
+def test_a_domain_not_allowed_is_told_along_with_every_other_problem(client, register, outbox):
+    """Every problem in one round: not the name and password first and the domain only once
+    they are right."""
+    db.session.add(AllowedEmailDomain(domain="nhs.net"))
+    db.session.commit()
+    page = Page(register(email="ann@gmail.com", display_name="", password="short words"))
+    told = {
+        "email": "Use your work e-mail address. Registration is open to: nhs.net",
+        "display_name": "Enter your full name",
+        "password": "Password must be 12 characters or more",
+    }
+    assert page.status == 200
+    assert page.h1 == "Create an account"
+    assert page.field_errors == told
+    assert all(page.summary_has(message, field) for field, message in told.items())
+    assert [href for href, _text in page.summary] == ["#email", "#display_name", "#password"]
+    assert page.values["email"] == "ann@gmail.com"
+    assert page.values["job_title"] == "Head of Quality Improvement"
+    assert page.values["password"] == ""  # never sent back
+    assert user_count() == 0
+    assert outbox.messages() == []
+
+
 @pytest.mark.parametrize(
     ("password", "message"),
     [

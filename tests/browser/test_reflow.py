@@ -4,14 +4,17 @@ sideways. A wide table may scroll inside its own container; the page around it m
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from .browser_support import check_accessibility
+from .browser_support import NewContext, check_accessibility
 
 pytestmark = pytest.mark.browser
 
 MEMBER = "aisha-khan@peerlearn.example"
 MODERATOR = "kwame-mensah@peerlearn.example"
+FLOW_MODERATOR = "hannah-price@peerlearn.example"
+#: Not in the Flow Coaching group (which people ask to join), nor in any other browser test.
+FLOW_APPLICANT = "lucy-chen@peerlearn.example"
 
 #: A post with what does not wrap by itself: a long address, a long inline code and a code block.
 UNBREAKABLE = (
@@ -24,6 +27,13 @@ UNBREAKABLE = (
 def narrow(page: Page) -> Page:
     page.set_viewport_size({"width": 320, "height": 800})
     return page
+
+
+#: How far an element's table scrolls sideways, or could (0 when it fits its container).
+TABLE_SCROLLED_SIDEWAYS = """element => {
+  const container = element.closest('.nhsuk-table-container');
+  return container.scrollWidth - container.clientWidth + container.scrollLeft;
+}"""
 
 
 def page_overflow(page: Page) -> int:
@@ -49,6 +59,59 @@ def test_page_reflows_at_320_pixels(
     tab.goto(path)
     check_accessibility(tab)
     assert page_overflow(tab) == 0
+
+
+def assert_within_reach(tab: Page, button: Locator) -> None:
+    """The button shows inside the window as the page is laid out, in a table that does not
+    scroll sideways to reach it, and nothing covers it (Playwright's checks before a click)."""
+    width = tab.viewport_size["width"] if tab.viewport_size else 0
+    box = button.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert button.evaluate(TABLE_SCROLLED_SIDEWAYS) == 0
+    button.click(trial=True)  # checks only: visible, enabled, not covered
+
+
+def test_a_moderator_on_a_phone_reaches_every_row_s_actions(new_context: NewContext) -> None:
+    """The members page's tables reflow into one block per person at phone widths, so a
+    moderator sees Approve beside a request and Remove beside a member without scrolling the
+    table sideways, and the page reads the same to a screen reader (axe)."""
+    applicant = new_context(signed_in_as=FLOW_APPLICANT).new_page()
+    applicant.goto("/spaces/flow-coaching")
+    check_accessibility(applicant)
+    applicant.get_by_role("button", name="Ask to join").click()
+    expect(applicant.get_by_text("You have asked to join Flow Coaching.")).to_be_visible()
+    check_accessibility(applicant)
+
+    moderator = new_context(signed_in_as=FLOW_MODERATOR).new_page()
+    requests = moderator.get_by_role("table", name="People waiting to join Flow Coaching")
+    members = moderator.get_by_role("table", name="Members of Flow Coaching")
+    approve = requests.get_by_role("button", name="Approve Lucy Chen's request")
+    remove = members.get_by_role("button", name="Remove Tom Whitfield from Flow Coaching")
+    for width in (360, 320):
+        moderator.set_viewport_size({"width": width, "height": 800})
+        moderator.goto("/spaces/flow-coaching/members")
+        check_accessibility(moderator)
+        assert page_overflow(moderator) == 0
+        # Still a table to a screen reader, each cell under its column's header, which it
+        # does not repeat (the heading shown beside it on a phone is hidden from it).
+        request = requests.get_by_role("row", name="Lucy Chen")
+        expect(request).to_be_visible()
+        expect(requests.get_by_role("columnheader")).to_have_text(
+            ["Name", "Organisation", "Asked", "Actions"]
+        )
+        expect(request.get_by_role("cell")).to_have_count(4)
+        expect(request.get_by_role("cell").first).to_have_accessible_name(
+            "Lucy Chen Deputy Director of Nursing and Quality"
+        )
+        assert_within_reach(moderator, approve)
+        assert_within_reach(moderator, remove)
+
+    approve.click()
+    expect(moderator.get_by_text("Lucy Chen is now a member.")).to_be_visible()
+    expect(members.get_by_role("row", name="Lucy Chen")).to_be_visible()
+    check_accessibility(moderator)
+    assert page_overflow(moderator) == 0
 
 
 def test_a_resource_with_its_versions_reflows(tab_as: Callable[[str | None], Page]) -> None:
