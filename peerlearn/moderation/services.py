@@ -363,11 +363,18 @@ def move_thread(actor: User, thread: Thread, target: Space) -> None:
     in opposite directions hold the two spaces in the same order), and both are checked as
     held: a target archived a moment ago, after the page's check, takes no thread, and an
     archive waits for a move under way; a moderator made a plain member of either a moment ago
-    moves nothing (:func:`~peerlearn.spaces.memberships.ensure_may_moderate`)."""
+    moves nothing (:func:`~peerlearn.spaces.memberships.ensure_may_moderate`); nor does a move
+    of a thread another moderator moved a moment ago (from a space this one may not moderate)."""
     if target.id == thread.space_id:
         raise ModerationError("The thread is already in that space", field="space_id")
-    source = thread.space
+    seen = thread.space_id
     hold_thread(thread)
+    db.session.refresh(thread, ["space_id"])
+    if thread.space_id != seen:  # another moderator moved it a moment ago: theirs stands
+        raise ModerationError(
+            "The thread was moved to another space a moment ago", field="space_id"
+        )
+    source = thread.space
     for space in sorted((source, target), key=lambda space: space.id):
         hold_space(space)
     ensure_may_moderate(actor, source)

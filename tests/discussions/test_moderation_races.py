@@ -88,3 +88,30 @@ def test_a_moderator_made_a_plain_member_as_they_act_is_refused(
         assert f"Important: {REFUSAL}" in shown.main_text
     assert _as_it_was(discussion) == before
     assert audit() == [*audited, "membership.role_changed"]
+
+
+def test_a_thread_moved_by_another_moderator_a_moment_ago_is_not_moved_again(
+    app, discussion, browser, make_space, add_member
+):
+    """Two moderators move one thread at once, to different spaces: the second, whose page
+    found it in the first space, is refused (the thread is now in a space they do not
+    moderate), and the first move stands, audited once."""
+    moderator, space = discussion.moderator, discussion.space
+    theirs, mine = make_space("Flow Coaching SIG"), make_space("Measurement SIG")
+    other = owner_of(space)
+    add_member(theirs, other, MemberRole.moderator)
+    add_member(mine, moderator, MemberRole.moderator)
+    client = browser(moderator)
+    thread_id, other_id, theirs_id = discussion.thread.id, other.id, theirs.id
+    audited = audit()
+
+    def move_elsewhere() -> None:
+        moderation.move_thread(db.session.get(User, other_id), db.session.get(Thread, thread_id),
+                               db.session.get(Space, theirs_id))  # fmt: skip
+
+    response = overtaken(app, client, f"/threads/{thread_id}/move", {"space_id": str(mine.id)},
+                         move_elsewhere)  # fmt: skip
+    assert Page(response).summary_has("The thread was moved to another space a moment ago")
+    db.session.expire_all()
+    assert db.session.get(Thread, thread_id).space_id == theirs_id
+    assert audit() == [*audited, "thread.moved"]
