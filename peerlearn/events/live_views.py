@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.forms import show_error
-from peerlearn.events import chat, questions, services, sockets, sockets_qa
+from peerlearn.events import chat, questions, rsvps, sockets, sockets_qa
 from peerlearn.events.forms import (
     ChatMessageForm,
     QuestionForm,
@@ -95,8 +95,8 @@ def live_panel(
 
 
 def _event_page(event: Event, **live_forms: Any) -> str:
-    going, waiting = services.attendees(event)
-    mine = services.rsvp_of(current_user, event)
+    going, waiting = rsvps.attendees(event)
+    mine = rsvps.rsvp_of(current_user, event)
     # 1 for the next place to come free; None unless they are waiting.
     queued = next((n for n, r in enumerate(waiting, 1) if mine and r.user_id == mine.user_id), None)
     form = RsvpForm(data={"status": mine.status.value} if mine else None)
@@ -109,7 +109,7 @@ def _event_page(event: Event, **live_forms: Any) -> str:
         "events/detail.html",
         event=event,
         space=event.space,
-        counts=services.rsvp_counts([event.id])[event.id],
+        counts=rsvps.rsvp_counts([event.id])[event.id],
         going=going,
         waiting=waiting,
         mine=mine,

@@ -1,9 +1,10 @@
-"""Event rules and transactions: scheduling in London time, and RSVP with capacity and a waiting
-list. Calendar files are in :mod:`peerlearn.events.calendars`."""
+"""Event rules and transactions: scheduling in London time; changing, cancelling and reinstating
+an event; and its places (the hold on them, and the waiting list moving up as places free).
+Answering an event (RSVP) is in :mod:`peerlearn.events.rsvps`; calendar files are in
+:mod:`peerlearn.events.calendars`."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
@@ -21,25 +22,14 @@ from peerlearn.core.signals import (
     event_rearranged,
     event_reinstated,
     place_given,
-    standing_changing,
 )
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.changes import Arrangements, Rearrangement
-from peerlearn.events.models import (
-    Event,
-    EventComponent,
-    Rsvp,
-    RsvpStatus,
-)
+from peerlearn.events.models import Event, EventComponent, Rsvp, RsvpStatus
 from peerlearn.extensions import db
-from peerlearn.permissions import (
-    Action,
-    can,
-    event_filter,
-    forget_standing,
-)
-from peerlearn.spaces.models import Membership, Space
+from peerlearn.permissions import event_filter
+from peerlearn.spaces.models import Space
 
 #: Events happen in England: times are entered and shown in London time, stored in UTC.
 LONDON = ZoneInfo("Europe/London")
@@ -48,11 +38,6 @@ MAX_TITLE = 200
 
 class EventError(RuleError):
     """A rule about events was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
-
-
-class MayNotAnswer(EventError):
-    """The policy does not let them answer the event, asked again once their answers and the
-    event are held (:func:`set_rsvp`): refused as the view refuses anyone who may not."""
 
 
 def london_to_utc(day: date, at: time, field: str) -> datetime:
@@ -161,7 +146,7 @@ def update_event(actor: User, event: Event, draft: EventDraft, *, into_past: boo
     given, past ones too (to correct a mistyped date, or record an event after it), as Indico
     allows; but moving an event that people have answered into the past is made only once
     confirmed (``into_past``; :class:`MovesIntoPast` asks): it then takes no more answers, the
-    answers stay as the record, and nobody waiting is given a place (:func:`_promote_waiting`).
+    answers stay as the record, and nobody waiting is given a place (:func:`promote_waiting`).
     Places are never cut below the number taken (:func:`_check_places`). The event is held and
     read again first, so that a cancellation or an answer made a moment ago counts. Those who
     answered it are told of a new time or place once it commits (:data:`event_rearranged`)."""
@@ -185,7 +170,7 @@ def update_event(actor: User, event: Event, draft: EventDraft, *, into_past: boo
     if change := Rearrangement.since(was, was_link, event):
         send_committed(db.session, event_rearranged, event, by=actor, change=change)
     record("event.updated", actor=actor, space=event.space, event_id=event.id, title=event.title)
-    _promote_waiting(event)  # more places than before go to the people waiting longest
+    promote_waiting(event)  # more places than before go to the people waiting longest
     db.session.commit()
     event_changed.send(event)
 
@@ -194,7 +179,7 @@ def _check_places(event: Event, capacity: int | None) -> None:
     """Refuse fewer places than people already have (as Eventbrite refuses fewer tickets than
     it has sold): each was told they have a place, and the waiting list counts on nobody
     holding a place beyond the limit. Someone who can no longer come gives theirs up."""
-    taken = _places_taken(event)
+    taken = places_taken(event)
     if capacity is not None and capacity < taken:
         raise EventError(
             f"{taken} {'person is' if taken == 1 else 'people are'} going, so there must be at "
@@ -253,7 +238,7 @@ def reinstate_event(actor: User, event: Event) -> bool:
     event.sequence += 1
     record("event.reinstated", actor=actor, space=event.space, event_id=event.id, title=event.title)
     send_committed(db.session, event_reinstated, event, by=actor)
-    _promote_waiting(event)  # places given up while it was cancelled
+    promote_waiting(event)  # places given up while it was cancelled
     db.session.commit()
     event_changed.send(event)
     return True
@@ -277,48 +262,11 @@ def events_query(viewer: object, *, space: Space | None = None, past: bool = Fal
     return query.where(Event.ends_at >= now).order_by(Event.starts_at)
 
 
-def rsvp_counts(event_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per event: how many are going (with a place), waiting, interested and not going."""
-    counts: dict[int, dict[str, int]] = {
-        i: {"going": 0, "waiting": 0, "interested": 0, "not-going": 0} for i in event_ids
-    }
-    if not event_ids:
-        return counts
-    rows = db.session.execute(
-        select(Rsvp.event_id, Rsvp.status, Rsvp.waitlisted, func.count())
-        .where(Rsvp.event_id.in_(event_ids))
-        .group_by(Rsvp.event_id, Rsvp.status, Rsvp.waitlisted)
-    )
-    for event_id, status, waitlisted, count in rows:
-        key = "waiting" if waitlisted else status.value
-        counts[event_id][key] += count
-    return counts
-
-
-def rsvp_of(user: object, event: Event) -> Rsvp | None:
-    """The member's own answer, if they gave one."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return db.session.get(Rsvp, (event.id, user.id))  # type: ignore[attr-defined]
+# Places -----------------------------------------------------------------------------------------
 
 
 #: Who answered "going" first (ties, in the same instant, by id): the waiting list's order.
 ANSWER_ORDER = (Rsvp.created_at, Rsvp.user_id)
-
-
-def attendees(event: Event) -> tuple[list[Rsvp], list[Rsvp]]:
-    """Who is going (in the order they answered) and who is on the waiting list, in the order
-    places come to them."""
-    rows = db.session.scalars(
-        select(Rsvp)
-        .where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.going)
-        .options(selectinload(Rsvp.user).selectinload(User.organisation))
-        .order_by(*ANSWER_ORDER)
-    ).all()
-    return [r for r in rows if not r.waitlisted], [r for r in rows if r.waitlisted]
-
-
-# RSVP -------------------------------------------------------------------------------------------
 
 
 def hold_event(event: Event) -> None:
@@ -331,7 +279,7 @@ def hold_event(event: Event) -> None:
     hold(db.session, Event.updated_at, Event.id == event.id)
 
 
-def _places_taken(event: Event, excluding: int | None = None) -> int:
+def places_taken(event: Event, excluding: int | None = None) -> int:
     """Confirmed places, not counting ``excluding`` (the member answering right now)."""
     query = (
         select(func.count())
@@ -346,122 +294,7 @@ def _places_taken(event: Event, excluding: int | None = None) -> int:
         return db.session.scalar(query) or 0
 
 
-def hold_standing(user: User, event: Event) -> None:
-    """Keep what lets the person answer the event from changing until this transaction ends, and
-    have the policy read it again: their account's row is held (:func:`~peerlearn.core.db.hold`,
-    before any event is), and their membership of the event's space, if any, locked against
-    change (``FOR SHARE``; SQLite lets one transaction write at a time, and the hold made this
-    one it). A deactivation, a change of site role, a removal or a ban (each writing that row,
-    and withdrawing answers in the same unit of work: :func:`withdraw_answers`) then either
-    waits for the answer to commit and withdraws it, or commits first and is seen by it. Without
-    it, an answer checked just before a removal committed was written just after the withdrawal
-    had looked for answers, and kept its place. The withdrawal itself takes nothing more than
-    the change does, so a removal of someone who answered nothing holds nothing of theirs."""
-    hold(db.session, User.site_role, User.id == user.id)
-    db.session.execute(
-        select(Membership.id)
-        .where(Membership.user_id == user.id, Membership.space_id == event.space_id)
-        .with_for_update(read=True)
-    )
-    forget_standing(user)
-
-
-def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
-    """Answer an event. Going to a full event puts you on its waiting list; giving up a place
-    gives it to the first person waiting, in the same transaction, so nobody answering at that
-    moment can take it first. Answers to one event are taken one at a time
-    (:func:`hold_event`), so its places are never given out twice. The policy (``post``) is
-    asked again once the person's standing and the event are held (:func:`hold_standing`): a
-    removal, ban, deactivation or change of role committed since the request's own check refuses
-    the answer (:class:`MayNotAnswer`)."""
-    hold_standing(user, event)
-    hold_event(event)
-    # As held: cancelled, or moved into the past, a moment ago, it takes no answer; its places
-    # cut a moment ago, they count.
-    db.session.refresh(event, ["cancelled_at", "ends_at", "capacity"])
-    if event.finished:
-        raise EventError("This event has finished")
-    if event.cancelled:
-        raise EventError("This event was cancelled")
-    if not can(user, Action.post, event):
-        raise MayNotAnswer("You can no longer answer this event")
-    rsvp = db.session.get(Rsvp, (event.id, user.id))
-    had_place = _has_place(rsvp)
-    if rsvp is None:
-        rsvp = Rsvp(event_id=event.id, user_id=user.id, status=status)
-        db.session.add(rsvp)
-    elif rsvp.status is not status:
-        rsvp.status = status
-        rsvp.created_at = utcnow()  # a new answer joins the back of any queue
-    if status is RsvpStatus.going and not had_place:
-        taken = _places_taken(event, excluding=user.id)
-        rsvp.waitlisted = event.capacity is not None and taken >= event.capacity
-    elif status is not RsvpStatus.going:
-        rsvp.waitlisted = False
-    if had_place and status is not RsvpStatus.going:
-        _place_given_up(event)
-    db.session.commit()
-    return rsvp
-
-
-def _has_place(rsvp: Rsvp | None) -> bool:
-    return rsvp is not None and rsvp.status is RsvpStatus.going and not rsvp.waitlisted
-
-
-def _place_given_up(event: Event) -> None:
-    """A place was just given up in the caller's transaction, which holds the event's places
-    (:func:`hold_event`): it goes to the person waiting longest."""
-    db.session.flush()
-    _promote_waiting(event)
-
-
-def withdraw_answers(user: User, space: Space | None = None) -> None:
-    """Withdraw the person's answers to events not yet over (the space's, or every space's) that
-    they may no longer attend (the policy's ``attend``: they were removed from the space, banned,
-    or left it; or their account was deactivated, or lost the administrator role that let them
-    attend events of spaces they do not belong to), each place they held going to the person
-    waiting longest, as if they had answered "not going". Answers to past events stay: they are
-    the record of who came. Written in the caller's unit of work, which made the change and
-    commits it (:func:`_withdraw_on_narrowing`), after the change itself is written: an answer
-    given at the same moment either commits before that write can be made (:func:`hold_standing`)
-    and is seen here, or sees the change and is refused."""
-    answered = select(Rsvp.event_id).where(Rsvp.user_id == user.id)
-    query = (
-        select(Event)
-        .where(Event.id.in_(answered), Event.ends_at >= utcnow())
-        .options(selectinload(Event.space))
-        .order_by(Event.id)  # held in one order, so that two withdrawals never deadlock
-    )
-    if space is not None:
-        query = query.where(Event.space_id == space.id)
-    events = db.session.scalars(query).all()
-    for event in events:
-        if can(user, Action.attend, event):
-            continue
-        hold_event(event)
-        db.session.refresh(event, ["cancelled_at", "ends_at", "capacity"])  # as held
-        rsvp = db.session.get(Rsvp, (event.id, user.id), populate_existing=True)
-        if rsvp is None:
-            continue
-        had_place = _has_place(rsvp)
-        db.session.delete(rsvp)
-        if had_place:
-            _place_given_up(event)
-    db.session.flush()
-
-
-@standing_changing.connect
-def _withdraw_on_narrowing(user: User, space: Space | None, **_: Any) -> None:
-    """Someone's membership of ``space`` ended (removed, banned, they left), or their account was
-    deactivated or lost the administrator role (``space`` None): the answers they may no longer
-    give are withdrawn in the same unit of work, so that the change and the withdrawal commit
-    together or not at all. Asked only then, not on every change: an active member of an
-    archived space may not answer either, but keeps the answers given before it was archived.
-    Reactivating an account, or joining again, brings none of them back."""
-    withdraw_answers(user, space)
-
-
-def _promote_waiting(event: Event) -> None:
+def promote_waiting(event: Event) -> None:
     """Give free places to the people waiting longest, in the caller's transaction, which holds
     the event's places (:func:`hold_event`). Those given one are told once it commits
     (:data:`~peerlearn.core.signals.place_given`), and never if it does not. Nobody is given a
@@ -475,7 +308,7 @@ def _promote_waiting(event: Event) -> None:
             select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.waitlisted.is_(True))
         ).all()
     else:
-        free = event.capacity - _places_taken(event)
+        free = event.capacity - places_taken(event)
         if free <= 0:
             return
         waiting = db.session.scalars(

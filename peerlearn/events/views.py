@@ -11,7 +11,7 @@ from peerlearn.accounts.models import User
 from peerlearn.core.forms import show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.discussions.models import ImpactComponent
-from peerlearn.events import calendars, services
+from peerlearn.events import calendars, rsvps, services
 from peerlearn.events.forms import EventForm, RsvpForm, parse_date, parse_time
 from peerlearn.events.models import Event, RsvpStatus
 from peerlearn.extensions import limiter
@@ -48,7 +48,7 @@ def index() -> str:
         "events/index.html",
         page=page,
         past=past,
-        counts=services.rsvp_counts([e.id for e in page.items]),
+        counts=rsvps.rsvp_counts([e.id for e in page.items]),
     )
 
 
@@ -62,7 +62,7 @@ def space_events(slug: str) -> str:
         space=space,
         page=page,
         past=past,
-        counts=services.rsvp_counts([e.id for e in page.items]),
+        counts=rsvps.rsvp_counts([e.id for e in page.items]),
     )
 
 
@@ -151,7 +151,7 @@ def cancel(event_id: int) -> str | BaseResponse:
         try:
             if not event.cancelled:  # else its page says it was cancelled
                 services.check_cancellable(event)
-                going, waiting = services.attendees(event)
+                going, waiting = rsvps.attendees(event)
                 return render_template(
                     "events/cancel.html",
                     event=event,
@@ -196,8 +196,8 @@ def rsvp(event_id: int) -> str | BaseResponse:
     form = RsvpForm()
     if form.validate_on_submit():
         try:
-            answer = services.set_rsvp(current_user, event, RsvpStatus(form.status.data))
-        except services.MayNotAnswer:
+            answer = rsvps.set_rsvp(current_user, event, RsvpStatus(form.status.data))
+        except rsvps.MayNotAnswer:
             deny()  # removed, banned or deactivated since authorize() above asked
         except services.EventError as error:
             flash(error.message, "error")

@@ -12,6 +12,11 @@ def blueprint() -> Blueprint:
     imports this package's models, and the views import the policy, so importing them with the
     package would make a cycle for whoever imports the policy first.
     """
-    from peerlearn.resources import browse_views, case_study_views, views  # noqa: F401
+    from peerlearn.resources import (  # noqa: F401
+        browse_views,
+        case_study_views,
+        moderation_views,
+        views,
+    )
 
     return bp

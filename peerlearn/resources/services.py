@@ -371,7 +371,10 @@ def delete_resource(actor: User, resource: Resource) -> bool:
 
 
 def version_for(resource: Resource, number: int | None) -> ResourceVersion | None:
-    """The numbered version of a file resource, or its current one."""
+    """The numbered version of a file resource, or its current one; None for a link or a case
+    study, which have no files."""
+    if resource.kind is not ResourceKind.file:
+        return None
     if number is None:
         return resource.current_version
     return db.session.scalar(

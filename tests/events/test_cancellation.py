@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
-from peerlearn.events import services
+from peerlearn.events import rsvps, services
 from peerlearn.events.models import Event, Rsvp, RsvpStatus
 from peerlearn.extensions import db
 from tests.concurrency import WRITES, at_once, first_writes_meet, one_inside_another
@@ -47,7 +47,7 @@ def test_cancelling_asks_first_on_a_page_that_needs_no_javascript(
 ):
     login(client, moderator)
     event = schedule(client, sig, day=tomorrow)
-    services.set_rsvp(member("Going Member"), event, RsvpStatus.going)
+    rsvps.set_rsvp(member("Going Member"), event, RsvpStatus.going)
     page = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert f'<a href="/events/{event.id}/cancel">Cancel the event' in page  # a link, not a form
 
@@ -88,8 +88,8 @@ def test_a_moderator_reinstates_a_cancelled_event_with_its_answers(
     login(client, moderator)
     event = schedule(client, sig, day=tomorrow, capacity="1")
     holder, waiting = member("Holding Member"), member("Waiting Member")
-    services.set_rsvp(holder, event, RsvpStatus.going)
-    services.set_rsvp(waiting, event, RsvpStatus.going)
+    rsvps.set_rsvp(holder, event, RsvpStatus.going)
+    rsvps.set_rsvp(waiting, event, RsvpStatus.going)
     me = new_client()
     login(me, holder)
     settings = me.get("/account/calendar").get_data(as_text=True)
@@ -109,7 +109,7 @@ def test_a_moderator_reinstates_a_cancelled_event_with_its_answers(
     text = done.get_data(as_text=True)
     assert "The event has been reinstated" in text and "This event was cancelled" not in text
     assert _vevent(client, event) == in_feed() == ("CONFIRMED", 2)
-    going, on_the_list = services.attendees(db.session.get(Event, event.id))
+    going, on_the_list = rsvps.attendees(db.session.get(Event, event.id))
     assert [r.user_id for r in going] == [holder.id]
     assert [r.user_id for r in on_the_list] == [waiting.id]
     again = client.post(f"/events/{event.id}/reinstate", follow_redirects=True)

@@ -11,7 +11,7 @@ import pytest
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.signals import event_cancelled
-from peerlearn.events import services
+from peerlearn.events import rsvps, services
 from peerlearn.events.models import Event, Rsvp, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.notifications import emails
@@ -42,11 +42,11 @@ def answered(event, moderator, member):
     people = {
         name: member(name) for name in ("Going", "Waiting", "Interested", "Not Going", "No Answer")
     }
-    services.set_rsvp(moderator, event, RsvpStatus.going)
+    rsvps.set_rsvp(moderator, event, RsvpStatus.going)
     for name, status in [("Going", RsvpStatus.going), ("Waiting", RsvpStatus.going),
                          ("Interested", RsvpStatus.interested),
                          ("Not Going", RsvpStatus.not_going)]:  # fmt: skip
-        services.set_rsvp(people[name], event, status)
+        rsvps.set_rsvp(people[name], event, status)
     assert db.session.get(Rsvp, (event.id, people["Waiting"].id)).waitlisted
     return people
 

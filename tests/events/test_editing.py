@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
-from peerlearn.events import services
+from peerlearn.events import rsvps, services
 from peerlearn.events.models import Event, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.notifications.models import Notification, NotificationKind
@@ -25,7 +25,7 @@ def test_moving_an_answered_event_into_the_past_is_explained_and_made_once_confi
     starts, sequence = event.starts_at, event.sequence
     holder, waiting = member("Holding Member"), member("Waiting Member")
     for person in (holder, waiting):
-        services.set_rsvp(person, event, RsvpStatus.going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
     moved = form_for(day=_yesterday(), capacity="2")  # and a place more
 
     asked = client.post(f"/events/{event.id}/edit", data=moved)
@@ -45,7 +45,7 @@ def test_moving_an_answered_event_into_the_past_is_explained_and_made_once_confi
     db.session.expire_all()
     event = db.session.get(Event, event.id)
     assert event.finished and event.capacity == 2 and event.sequence == sequence + 1
-    going, still_waiting = services.attendees(event)
+    going, still_waiting = rsvps.attendees(event)
     assert [r.user_id for r in going] == [holder.id]
     assert [r.user_id for r in still_waiting] == [waiting.id]  # no place at an event that is over
     # Those who answered are told of the new date (on the daily digest: no e-mail yet), but
@@ -73,7 +73,7 @@ def test_places_cannot_be_cut_below_the_number_going(
     login(client, moderator)
     event = schedule(client, sig, day=tomorrow, capacity="3")
     for name in ("First Member", "Second Member"):
-        services.set_rsvp(member(name), event, RsvpStatus.going)
+        rsvps.set_rsvp(member(name), event, RsvpStatus.going)
 
     response = client.post(f"/events/{event.id}/edit", data=form_for(day=tomorrow, capacity="1"))
 
@@ -100,12 +100,12 @@ def test_an_answer_checked_before_the_places_were_cut_joins_the_waiting_list(
     writes after: it counts the places as held, and waits."""
     login(client, moderator)
     event = schedule(client, sig, day=tomorrow, capacity="5")
-    services.set_rsvp(member("Holding Member"), event, RsvpStatus.going)
+    rsvps.set_rsvp(member("Holding Member"), event, RsvpStatus.going)
     late = member("Late Member")
     event_id, late_id, moderator_id = event.id, late.id, moderator.id
 
     def answer() -> None:
-        services.set_rsvp(db.session.get(User, late_id), db.session.get(Event, event_id),
+        rsvps.set_rsvp(db.session.get(User, late_id), db.session.get(Event, event_id),
                           RsvpStatus.going)  # fmt: skip
 
     def cut() -> None:
@@ -116,5 +116,5 @@ def test_an_answer_checked_before_the_places_were_cut_joins_the_waiting_list(
 
     one_inside_another(app, answer, cut, "UPDATE")  # the answer's first hold: it has read
     db.session.expire_all()
-    going, waiting = services.attendees(db.session.get(Event, event_id))
+    going, waiting = rsvps.attendees(db.session.get(Event, event_id))
     assert len(going) == 1 and [r.user_id for r in waiting] == [late_id]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
-from peerlearn.events import calendars, services
+from peerlearn.events import calendars, rsvps, services
 from peerlearn.events.models import CalendarFeed, Event, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Visibility
@@ -192,7 +192,7 @@ def test_someone_waiting_sees_where_they_are_on_the_waiting_list(
     event = schedule(client, sig, day=tomorrow, capacity="1")
     holder, first, second, third = (member(n) for n in ("Holder", "First", "Second", "Third"))
     for person in (holder, first, second, third):
-        services.set_rsvp(person, event, RsvpStatus.going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
     watching = new_client()
     login(watching, third)
 
@@ -201,13 +201,13 @@ def test_someone_waiting_sees_where_they_are_on_the_waiting_list(
         return page.split("You answered: ")[1].split("</p>")[0]
 
     assert said() == "<strong>Going</strong>. You are <strong>3rd</strong> on the waiting list."
-    services.set_rsvp(holder, event, RsvpStatus.not_going)  # First is given the place
+    rsvps.set_rsvp(holder, event, RsvpStatus.not_going)  # First is given the place
     assert "You are <strong>2nd</strong> on the waiting list." in said()
-    services.set_rsvp(second, event, RsvpStatus.interested)  # Second stops waiting
+    rsvps.set_rsvp(second, event, RsvpStatus.interested)  # Second stops waiting
     assert said().endswith(
         "You are <strong>1st</strong> on the waiting list: the next place to come free is yours."
     )
-    services.set_rsvp(first, event, RsvpStatus.not_going)
+    rsvps.set_rsvp(first, event, RsvpStatus.not_going)
     assert said() == "<strong>Going</strong>."  # a place, so no longer waiting
 
 
@@ -217,14 +217,14 @@ def _answer_at_once(app, event, answers):
 
     def answer(user_id, status):
         user, event = db.session.get(User, user_id), db.session.get(Event, event_id)
-        services.set_rsvp(user, event, status)
+        rsvps.set_rsvp(user, event, status)
 
     at_once(app, [lambda u=user.id, s=status: answer(u, s) for user, status in answers])
 
 
 def _places(event):
     """Who has a place and who is waiting, each in the order they answered."""
-    going, waiting = services.attendees(event)
+    going, waiting = rsvps.attendees(event)
     return [r.user.display_name for r in going], [r.user.display_name for r in waiting]
 
 

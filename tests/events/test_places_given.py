@@ -10,7 +10,7 @@ from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole
 from peerlearn.core.db import utcnow
 from peerlearn.core.signals import place_given, standing_changing
-from peerlearn.events import services
+from peerlearn.events import rsvps, services
 from peerlearn.events.models import Event, Rsvp, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.notifications import emails
@@ -42,8 +42,8 @@ def test_the_person_waiting_is_told_in_the_centre_and_by_email_at_once(
     outbox, client, new_client, sig, member, event, login, connect_socket
 ):
     holder, waiting = member("Holding Member"), member("Waiting Member")
-    services.set_rsvp(holder, event, RsvpStatus.going)
-    services.set_rsvp(waiting, event, RsvpStatus.going)
+    rsvps.set_rsvp(holder, event, RsvpStatus.going)
+    rsvps.set_rsvp(waiting, event, RsvpStatus.going)
     login(client, waiting)
     socket = connect_socket(client)
     socket.get_received()
@@ -85,11 +85,11 @@ def test_the_person_waiting_is_told_in_the_centre_and_by_email_at_once(
 
 
 def _not_going(moderator, space, holder, event):
-    services.set_rsvp(holder, event, RsvpStatus.not_going)
+    rsvps.set_rsvp(holder, event, RsvpStatus.not_going)
 
 
 def _interested(moderator, space, holder, event):
-    services.set_rsvp(holder, event, RsvpStatus.interested)
+    rsvps.set_rsvp(holder, event, RsvpStatus.interested)
 
 
 def _more_places(moderator, space, holder, event):
@@ -131,7 +131,7 @@ def test_every_way_a_place_comes_free_tells_the_person_given_it(
     holder = make_user("Holder", admin=True) if free_a_place is _take_role else member("Holder")
     waiting, last = member("Waiting Member"), member("Last Member")
     for person in (holder, waiting, last):
-        services.set_rsvp(person, event, RsvpStatus.going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
 
     actor = admin if free_a_place in (_deactivate, _take_role) else moderator
     free_a_place(actor, sig, holder, event)
@@ -148,7 +148,7 @@ def test_a_change_rolled_back_tells_nobody(outbox, sig, moderator, member, event
     told, then or at the next commit of the same session."""
     holder, waiting = member("Holder"), member("Waiting Member")
     for person in (holder, waiting):
-        services.set_rsvp(person, event, RsvpStatus.going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
 
     def fail(*args, **kwargs):
         raise RuntimeError("the database went away")
@@ -163,7 +163,7 @@ def test_a_change_rolled_back_tells_nobody(outbox, sig, moderator, member, event
     db.session.commit()  # the next commit of the same session sends nothing left over
 
     assert _told(waiting) == [] and outbox.to(waiting.email) == []
-    going, waiting_list = services.attendees(event)
+    going, waiting_list = rsvps.attendees(event)
     assert [r.user_id for r in going] == [holder.id]
     assert [r.user_id for r in waiting_list] == [waiting.id]
 
@@ -175,8 +175,8 @@ def test_no_email_for_someone_who_chose_none_but_the_centre_tells_them(
     holder, waiting = member("Holder"), member("Waiting Member")
     emails.set_email_frequency(waiting, EmailFrequency.off, sig if space_wide else None)
     for person in (holder, waiting):
-        services.set_rsvp(person, event, RsvpStatus.going)
-    services.set_rsvp(holder, event, RsvpStatus.not_going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
+    rsvps.set_rsvp(holder, event, RsvpStatus.not_going)
     assert len(_told(waiting)) == 1
     assert outbox.to(waiting.email) == []
     assert emails.send_digests() == 0  # and no digest sends it later
@@ -189,8 +189,8 @@ def test_the_centre_drops_it_once_they_may_no_longer_see_the_event(
     db.session.commit()
     holder, waiting = member("Holder"), member("Waiting Member")
     for person in (holder, waiting):
-        services.set_rsvp(person, event, RsvpStatus.going)
-    services.set_rsvp(holder, event, RsvpStatus.not_going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
+    rsvps.set_rsvp(holder, event, RsvpStatus.not_going)
     login(client, waiting)
     assert "You have a place at" in client.get("/notifications").get_data(as_text=True)
     _remove(moderator, sig, waiting, event)
@@ -205,10 +205,10 @@ def test_a_place_email_the_mail_server_refused_goes_with_the_next_send_digests(
     once the immediate send has had its chance, sends it, to a member who chose daily e-mail."""
     holder, waiting = member("Holder"), member("Waiting Member")
     for person in (holder, waiting):
-        services.set_rsvp(person, event, RsvpStatus.going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=refused_port)
     try:
-        services.set_rsvp(holder, event, RsvpStatus.not_going)
+        rsvps.set_rsvp(holder, event, RsvpStatus.not_going)
     finally:
         app.config.update(MAIL_SERVER=None)
     assert "immediate e-mail to user" in caplog.text and outbox.to(waiting.email) == []
@@ -222,7 +222,7 @@ def test_no_place_is_given_at_an_event_that_has_finished(outbox, sig, moderator,
     """An event that is over given more places (a record put straight) tells nobody of a place."""
     holder, waiting = member("Holder"), member("Waiting Member")
     for person in (holder, waiting):
-        services.set_rsvp(person, event, RsvpStatus.going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
     event.starts_at, event.ends_at = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=2)
     db.session.commit()
 
@@ -238,7 +238,7 @@ def test_no_place_is_given_at_a_cancelled_event_until_it_is_reinstated(
 ):
     holder, waiting = member("Holder"), member("Waiting Member")
     for person in (holder, waiting):
-        services.set_rsvp(person, event, RsvpStatus.going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
     services.cancel_event(moderator, event)
 
     _remove(moderator, sig, holder, event)  # frees the place while it is cancelled

@@ -12,7 +12,7 @@ from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
-from peerlearn.events import calendars, services
+from peerlearn.events import calendars, rsvps
 from peerlearn.events.models import Event, Rsvp, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, can
@@ -49,7 +49,7 @@ def _went_to_past_event(person, space, moderator):
 
 def _places(event):
     """Who has a place and who is waiting, each in the order they answered."""
-    going, waiting = services.attendees(event)
+    going, waiting = rsvps.attendees(event)
     return [r.user.display_name for r in going], [r.user.display_name for r in waiting]
 
 
@@ -87,9 +87,9 @@ def test_a_member_who_leaves_a_space_gives_up_their_place_to_the_first_waiting(
     leaving, waiting = member("Leaving Member"), member("Waiting Member")
     interested_elsewhere = _event(sig, moderator, days=2)
     past = _went_to_past_event(leaving, sig, moderator)
-    services.set_rsvp(leaving, interested_elsewhere, RsvpStatus.interested)
-    services.set_rsvp(leaving, event, RsvpStatus.going)
-    services.set_rsvp(waiting, event, RsvpStatus.going)
+    rsvps.set_rsvp(leaving, interested_elsewhere, RsvpStatus.interested)
+    rsvps.set_rsvp(leaving, event, RsvpStatus.going)
+    rsvps.set_rsvp(waiting, event, RsvpStatus.going)
     assert _places(event) == (["Leaving Member"], ["Waiting Member"])
 
     change(moderator, sig, leaving)
@@ -109,7 +109,7 @@ def test_a_member_who_leaves_a_space_gives_up_their_place_to_the_first_waiting(
 def test_a_member_on_the_waiting_list_leaves_it(sig, moderator, member, event):
     holder, leaving, last = member("Holder"), member("Leaving Member"), member("Last")
     for person in (holder, leaving, last):
-        services.set_rsvp(person, event, RsvpStatus.going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
     _remove(moderator, sig, leaving)
     db.session.expire_all()
     assert _places(event) == (["Holder"], ["Last"])
@@ -122,7 +122,7 @@ def test_an_administrator_leaving_a_space_may_still_attend_and_keeps_their_answe
     attend any event, member or not."""
     admin = make_user("Network Admin", admin=True)
     add_member(sig, admin)
-    services.set_rsvp(admin, event, RsvpStatus.going)
+    rsvps.set_rsvp(admin, event, RsvpStatus.going)
     memberships.leave_space(admin, sig)
     db.session.expire_all()
     assert _places(event) == (["Network Admin"], [])
@@ -130,7 +130,7 @@ def test_an_administrator_leaving_a_space_may_still_attend_and_keeps_their_answe
 
 def test_a_new_role_keeps_the_answer(sig, member, event):
     promoted = member("Promoted")
-    services.set_rsvp(promoted, event, RsvpStatus.going)
+    rsvps.set_rsvp(promoted, event, RsvpStatus.going)
     memberships.change_role(
         owner_of(sig), spaces.get_membership(sig, promoted), MemberRole.moderator
     )
@@ -147,7 +147,7 @@ def test_two_members_removed_at_once_each_free_a_place_for_someone_waiting(
     db.session.commit()
     people = [member(name) for name in ("First", "Second", "Third", "Fourth", "Fifth")]
     for person in people:
-        services.set_rsvp(person, event, RsvpStatus.going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
     assert _places(event) == (["First", "Second"], ["Third", "Fourth", "Fifth"])
     moderator_id, space_id = moderator.id, sig.id
 
@@ -175,7 +175,7 @@ def test_ending_a_membership_holds_nothing_of_the_persons_own(
     they do not need."""
     leaving = member("Leaving Member")
     if answered:
-        services.set_rsvp(leaving, event, RsvpStatus.going)
+        rsvps.set_rsvp(leaving, event, RsvpStatus.going)
     with counting_statements(app) as statements:
         change(moderator, sig, leaving)
     assert [s for s in statements if s.startswith("UPDATE users")] == []
@@ -227,8 +227,8 @@ def test_a_ban_is_seen_by_an_answer_that_loaded_the_membership_before_it(
         kept.append(spaces.get_membership(answered.space, user))
         assert can(user, Action.post, answered)
         try:
-            services.set_rsvp(user, answered, RsvpStatus.going)
-        except services.MayNotAnswer as refusal:
+            rsvps.set_rsvp(user, answered, RsvpStatus.going)
+        except rsvps.MayNotAnswer as refusal:
             refusals.append(refusal.message)
 
     def ban() -> None:
@@ -263,7 +263,7 @@ def test_a_removal_just_after_an_answer_was_checked_withdraws_it(
     actor_id, space_id, leaving_id, event_id = actor.id, sig.id, leaving.id, event.id
 
     def answer() -> None:
-        services.set_rsvp(
+        rsvps.set_rsvp(
             db.session.get(User, leaving_id), db.session.get(Event, event_id), RsvpStatus.going
         )
 
@@ -292,9 +292,9 @@ def test_a_deactivated_account_gives_up_its_answers_to_events_still_to_come(
     add_member(other_space, leaving)
     elsewhere = _event(other_space, moderator, days=3)
     past = _went_to_past_event(leaving, sig, moderator)
-    services.set_rsvp(leaving, elsewhere, RsvpStatus.interested)
+    rsvps.set_rsvp(leaving, elsewhere, RsvpStatus.interested)
     for person in (leaving, first, second):
-        services.set_rsvp(person, event, RsvpStatus.going)
+        rsvps.set_rsvp(person, event, RsvpStatus.going)
     assert _places(event) == (["Leaving Member"], ["First Waiting", "Second"])
 
     login(client, admin)
@@ -316,7 +316,7 @@ def test_a_deactivated_account_gives_up_its_answers_to_events_still_to_come(
 def test_a_new_site_role_keeps_the_answers(sig, moderator, member, event, make_user):
     admin = make_user("Network Admin", admin=True)
     promoted = member("Promoted")
-    services.set_rsvp(promoted, event, RsvpStatus.going)
+    rsvps.set_rsvp(promoted, event, RsvpStatus.going)
     accounts.set_site_role(admin, promoted, SiteRole.admin)
     db.session.expire_all()
     assert _places(event) == (["Promoted"], [])
@@ -336,9 +336,9 @@ def test_an_administrator_role_taken_away_withdraws_the_answers_it_allowed(
         _event(own_space, moderator, days=3),
         _went_to_past_event(former, sig, moderator),
     )
-    services.set_rsvp(former, own_event, RsvpStatus.going)
-    services.set_rsvp(former, event, RsvpStatus.going)
-    services.set_rsvp(waiting, event, RsvpStatus.going)
+    rsvps.set_rsvp(former, own_event, RsvpStatus.going)
+    rsvps.set_rsvp(former, event, RsvpStatus.going)
+    rsvps.set_rsvp(waiting, event, RsvpStatus.going)
     assert _places(event) == (["Former Admin"], ["Waiting Member"])
 
     login(client, admin)
@@ -387,7 +387,7 @@ def test_a_ban_lifted_at_the_moment_it_is_made_waits_for_it(app, sig, moderator,
     succeed, and the answers stay withdrawn, as the lifted ban leaves the member outside the
     space."""
     banned = member("Banned Member")
-    services.set_rsvp(banned, event, RsvpStatus.going)
+    rsvps.set_rsvp(banned, event, RsvpStatus.going)
     moderator_id, space_id, banned_id = moderator.id, sig.id, banned.id
 
     def ban() -> None:
@@ -417,14 +417,14 @@ def test_a_withdrawal_that_fails_leaves_neither_it_nor_the_change_half_done(
     audited."""
     admin = make_user("Network Admin", admin=True)
     leaving, waiting = member("Leaving Member"), member("Waiting Member")
-    services.set_rsvp(leaving, event, RsvpStatus.going)
-    services.set_rsvp(waiting, event, RsvpStatus.going)
+    rsvps.set_rsvp(leaving, event, RsvpStatus.going)
+    rsvps.set_rsvp(waiting, event, RsvpStatus.going)
     audited = db.session.scalar(select(func.count()).select_from(AuditEntry))
 
     def fail(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services, "_promote_waiting", fail)
+    monkeypatch.setattr(rsvps, "promote_waiting", fail)
     with pytest.raises(RuntimeError):
         change(admin, sig, leaving)
     db.session.rollback()  # as the request's end does
