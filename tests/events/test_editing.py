@@ -48,13 +48,14 @@ def test_moving_an_answered_event_into_the_past_is_explained_and_made_once_confi
     going, still_waiting = rsvps.attendees(event)
     assert [r.user_id for r in going] == [holder.id]
     assert [r.user_id for r in still_waiting] == [waiting.id]  # no place at an event that is over
-    # Those who answered are told of the new date (on the daily digest: no e-mail yet), but
-    # nobody is told of a place.
+    # Those who answered are told of the new date (e-mailed at once, as news of an event is),
+    # but nobody is told of a place.
     told = db.session.scalars(
         db.select(Notification.kind).where(Notification.user_id == waiting.id)
     )
     assert told.all() == [NotificationKind.event_rearranged]
-    assert outbox.to(waiting.email) == []
+    (email,) = outbox.to(waiting.email)
+    assert "New time:" in email.subject and "You have a place" not in email.text
 
 
 def test_an_event_nobody_answered_moves_into_the_past_without_asking(
