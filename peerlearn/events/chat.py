@@ -178,6 +178,26 @@ def hidden_ids(event: Event, up_to: int) -> list[int]:
     )
 
 
+def restored(event: Event, ids: list[int]) -> list[ChatMessage]:
+    """Of the event's messages with these ids (those a rejoining reader still shows hidden),
+    the ones a moderator has restored since, in order, to show again as they are now."""
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(ChatMessage)
+            .where(
+                ChatMessage.event_id == event.id,
+                ChatMessage.id.in_(ids),
+                ChatMessage.hidden_at.is_(None),
+                ChatMessage.deleted_at.is_(None),
+            )
+            .options(selectinload(ChatMessage.author).selectinload(User.organisation))
+            .order_by(ChatMessage.id)
+        )
+    )
+
+
 def _ids_up_to(event: Event, up_to: int, condition: ColumnElement[bool]) -> list[int]:
     return list(
         db.session.scalars(

@@ -33,6 +33,8 @@ NAMESPACE = "/live"
 #: Messages (and, separately, questions and votes) one member may send per minute across all
 #: chats.
 SEND_LIMIT = parse("20/minute")
+#: The most hidden messages a rejoining client may ask after (each is a report's: few).
+MAX_SHOWN_HIDDEN = 500
 
 
 def room(event_id: int) -> str:
@@ -87,6 +89,18 @@ def whole_number(data: dict[str, Any], key: str, *, required: bool = True) -> in
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
         raise Refused("bad_request", f"{key} must be a whole number")
+    return value
+
+
+def whole_numbers(data: dict[str, Any], key: str, *, most: int) -> list[int]:
+    """``data[key]``, if given, as a list of at most ``most`` ids, or a ``bad_request``."""
+    value = data.get(key, [])
+    if (
+        not isinstance(value, list)
+        or len(value) > most
+        or any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_ID for v in value)
+    ):
+        raise Refused("bad_request", f"{key} must be a list of at most {most} whole numbers")
     return value
 
 
@@ -305,11 +319,13 @@ def disconnect(reason: object = None) -> None:
 @acknowledged
 def join(data: dict[str, Any]) -> dict[str, Any]:
     """Enter an event's chat: the messages after ``after_id`` (or the latest 50), the ids up to
-    ``after_id`` of removed messages (a rejoin after a disconnect catches up on removals too), its
-    state, presence, the questions the member may see and pinned messages; everyone in the room
-    gets the new presence list."""
+    ``after_id`` of removed and hidden messages, and of those the client still shows hidden
+    (``shown_hidden_ids``) the ones restored meanwhile (a rejoin after a disconnect catches up on
+    removals, hiding and restoring too), its state, presence, the questions the member may see
+    and pinned messages; everyone in the room gets the new presence list."""
     event = event_from(data)
     after_id = whole_number(data, "after_id", required=False)
+    shown_hidden = whole_numbers(data, "shown_hidden_ids", most=MAX_SHOWN_HIDDEN)
     user = current_user._get_current_object()
     join_room(room(event.id))
     presence.store().add(event.id, request.sid, user.id)  # type: ignore[attr-defined]
@@ -321,6 +337,7 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
         "messages": [chat.payload(m, moderator) for m in chat.history(event, after_id)],
         "deleted_ids": chat.deleted_ids(event, after_id) if after_id is not None else [],
         "hidden_ids": chat.hidden_ids(event, after_id) if after_id is not None else [],
+        "restored": [chat.payload(m, moderator) for m in chat.restored(event, shown_hidden)],
         "open": state["open"],
         "state": state,
         "presence": people,

@@ -106,7 +106,10 @@ class LiveChat {
   join() {
     const request = { event_id: this.eventId };
     const catchingUp = this.everJoined;
-    if (catchingUp) request.after_id = this.messages.complete;
+    if (catchingUp) {
+      request.after_id = this.messages.complete;
+      request.shown_hidden_ids = this.messages.shownHidden();
+    }
     const generation = this.generation;
     this.socket.emit("join", request, (ack) => {
       if (generation !== this.generation) return;
@@ -123,6 +126,7 @@ class LiveChat {
       for (const id of ack.deleted_ids || []) this.messages.markDeleted(id);
       this.me = ack.me;
       for (const id of ack.hidden_ids || []) this.messages.markHidden(id, this.me.moderator);
+      for (const message of ack.restored || []) this.messages.restore(message);
       this.messages.setMuted(ack.state.muted_user_ids || []);
       this.messages.loadPinned(ack.pinned);
       this.questions.load(ack.questions, ack.voted);

@@ -277,6 +277,16 @@ export class MessageList {
     this.tagHidden(item);
   }
 
+  // The ids of the messages this screen shows as hidden (a placeholder, or a moderator's tag):
+  // a rejoin asks which of them were restored while it was away.
+  shownHidden() {
+    const ids = [];
+    for (const [id, item] of this.elements) {
+      if (item.message?.hidden || item.querySelector(".pl-removed")?.textContent === HIDDEN) ids.push(id);
+    }
+    return ids.slice(-500);
+  }
+
   // A hidden message a moderator restored: shown again as it now is, in its place.
   restore(message) {
     const item = this.elements.get(message.id);

@@ -55,16 +55,27 @@ def test_a_message_reported_as_it_arrives_leaves_every_screen_but_the_moderators
     check_accessibility(a)
     check_accessibility(moderator)
 
+    # A's connection drops before the restore (see test_live_chat.py for how): A is given the
+    # message back on rejoining, the others at once.
+    a.context.set_offline(True)
+    a.evaluate("window.peerlearnLive.socket.io.engine.close()")
+    expect(a.locator("[data-live-status]")).to_have_text("Reconnecting…")
     queue = moderator.context.new_page()
     queue.goto(url.split("/events/")[0] + "/spaces/qms/moderation")
     check_accessibility(queue)
     queue.get_by_role("button", name=f"Restore and dismiss: the message in {TITLE}").click()
     expect(queue.locator(".nhsuk-card", has_text="943 476 5919")).to_have_count(0)
     check_accessibility(queue)
-    for page in (a, b, moderator):
+    for page in (b, moderator):
         expect(lists[page].locator("li", has_text="943 476 5919")).to_be_visible()
         expect(lists[page]).not_to_contain_text(HIDDEN)
     expect(reviewed.locator(".pl-chat__hidden-tag")).to_have_count(0)
+    expect(lists[a]).to_contain_text(HIDDEN)
+    a.context.set_offline(False)
+    expect(a.locator("[data-live-status]")).to_contain_text("Reconnected")
+    expect(lists[a].locator("li", has_text="943 476 5919")).to_be_visible()
+    expect(lists[a]).not_to_contain_text(HIDDEN)
+    check_accessibility(a)
 
 
 def test_without_javascript_a_report_with_no_reason_comes_back_with_the_error(

@@ -441,3 +441,39 @@ def test_moderators_see_the_text_of_a_hidden_message_on_the_event_page(
     login(client, moderator)
     page = client.get(f"/events/{live_event.id}").get_data(as_text=True)
     assert "943 476 5919" in page and "pl-chat__hidden-tag" in page
+
+
+def test_a_reader_away_as_a_message_is_restored_gets_it_back_on_rejoining(
+    said, live_event, member, moderator, chatter
+):
+    """The reader's screen showed the message hidden when the connection dropped; a moderator
+    restored it meanwhile. Rejoining, the client names the messages it shows hidden and is given
+    back those restored, as they now are; one still hidden, or not in this chat, stays out."""
+    from peerlearn.moderation import services
+
+    other, _ = chat.post_message(said.author, live_event, "Another, Mr Jones, NHS 123", "m2")
+    services.flag_chat_message(member(), said, services.FlagReason.patient_information)
+    services.flag_chat_message(member(), other, services.FlagReason.patient_information)
+    services.set_chat_message_hidden(moderator, said, False)
+    elsewhere = event_on_now(live_event.space)
+    foreign, _ = chat.post_message(said.author, elsewhere, "In another chat", "m3")
+
+    ack = ask(chatter(member()), "join", {"event_id": live_event.id, "after_id": other.id,
+                                           "shown_hidden_ids": [said.id, other.id, foreign.id]})  # fmt: skip
+    assert ack["ok"], ack
+    assert [m["id"] for m in ack["restored"]] == [said.id]
+    assert "943 476 5919" in ack["restored"][0]["body_html"]
+    assert ack["hidden_ids"] == [other.id]
+    assert "Mr Jones" not in str(ack["restored"])
+
+
+@pytest.mark.parametrize(
+    "shown",
+    ["1", [True], [-1], ["1"], list(range(501))],
+    ids=["text", "a-bool", "negative", "a-string", "501-ids"],
+)
+def test_a_rejoin_naming_hidden_messages_badly_is_refused(shown, live_event, member, chatter):
+    ack = ask(chatter(member()), "join", {"event_id": live_event.id, "after_id": 0,
+                                           "shown_hidden_ids": shown})  # fmt: skip
+    assert code(ack) == "bad_request"
+    assert "shown_hidden_ids must be a list of at most 500 whole numbers" in ack["error"]["message"]
