@@ -41,12 +41,19 @@ class EventError(RuleError):
 
 
 def london_to_utc(day: date, at: time, field: str) -> datetime:
-    """A London wall-clock time as UTC; refuses times the clock change skips over."""
+    """A London wall-clock time as UTC; refuses times the clock change skips over, and those it
+    repeats (which of the two would be a guess, and attendees could each guess differently)."""
     local = datetime.combine(day, at, tzinfo=LONDON)
     utc = local.astimezone(UTC)
     if utc.astimezone(LONDON).replace(tzinfo=None) != local.replace(tzinfo=None):
         raise EventError(
             f"{at:%H:%M} does not exist on {day:%-d %B %Y} because the clocks go forward. "
+            "Choose another time",
+            field=field,
+        )
+    if local.replace(fold=1).utcoffset() != local.utcoffset():
+        raise EventError(
+            f"{at:%H:%M} happens twice on {day:%-d %B %Y} because the clocks go back. "
             "Choose another time",
             field=field,
         )

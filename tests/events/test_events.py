@@ -62,6 +62,16 @@ def test_times_are_right_on_both_sides_of_the_clock_change(
             "the clocks go forward",
         ),
         (
+            {"day": "31/10/2027", "start": "01:30", "end": "03:00"},
+            "start_time",
+            "01:30 happens twice on 31 October 2027 because the clocks go back",
+        ),
+        (
+            {"day": "31/10/2027", "start": "00:30", "end": "01:00"},
+            "end_time",
+            "01:00 happens twice on 31 October 2027 because the clocks go back",
+        ),
+        (
             {"joining_url": "javascript:alert(1)"},
             "joining_url",
             "Enter a web address starting https://",
