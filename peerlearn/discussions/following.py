@@ -17,11 +17,11 @@ from sqlalchemy import delete, select
 from peerlearn.accounts.models import User
 from peerlearn.core.db import insert_into
 from peerlearn.core.signals import standing_changing
-from peerlearn.discussions.holds import DiscussionError
+from peerlearn.discussions.holds import DiscussionError, refuse_if_banned
 from peerlearn.discussions.models import FollowState, SpaceSubscription, Thread, ThreadSubscription
 from peerlearn.extensions import db
-from peerlearn.permissions import Action, can, forget_standing, membership_of
-from peerlearn.spaces.models import MemberState, Space
+from peerlearn.permissions import Action, can, forget_standing
+from peerlearn.spaces.models import Space
 
 
 def follow_automatically(user: User, thread: Thread) -> None:
@@ -60,10 +60,8 @@ def _ensure_may_follow(user: User, target: Thread | Space) -> None:
     if can(user, Action.follow, target):
         return
     space = target if isinstance(target, Space) else target.space
-    membership = membership_of(user, space)
     db.session.rollback()
-    if membership is not None and membership.state is MemberState.banned:
-        raise DiscussionError(BANNED)
+    refuse_if_banned(user, space, BANNED)
     raise DiscussionError(
         f"You can no longer follow this {'space' if target is space else 'thread'}"
     )

@@ -21,7 +21,7 @@ from peerlearn.core.errors import RuleError
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.permissions import Action, can, forget_standing, membership_of, space_allows
 from peerlearn.spaces.memberships import ensure_may_moderate
-from peerlearn.spaces.models import MemberState, Space
+from peerlearn.spaces.models import Membership, MemberState, Space
 from peerlearn.spaces.services import hold_space
 
 #: The refusal of a post (a reply, an edit, a removal, a mark) in a space archived since the
@@ -65,9 +65,7 @@ def ensure_may_write(user: Any, action: Action, target: Space | Thread | Post) -
     post = target if isinstance(target, Post) else None
     thread = post.thread if post is not None else target if isinstance(target, Thread) else None
     space = thread.space if thread is not None else target
-    membership = membership_of(user, space)
-    if membership is not None and membership.state is MemberState.banned:
-        raise DiscussionError(BANNED)
+    membership = refuse_if_banned(user, space, BANNED)
     if not space_allows(user, Action.post, space, membership):
         raise DiscussionError(NOT_A_MEMBER)
     if post is not None and post.removed:
@@ -75,6 +73,18 @@ def ensure_may_write(user: Any, action: Action, target: Space | Thread | Post) -
     if thread is not None and thread.locked:
         raise DiscussionError(LOCKED)
     raise DiscussionError("This thread has been hidden, so nobody can write in it")
+
+
+def refuse_if_banned(user: Any, space: Space, refusal: str) -> Membership | None:
+    """Refuse ``user`` with ``refusal`` (the words for what they were doing) if they are banned
+    from the space as their membership now stands; otherwise their membership (None: they have
+    none), for the caller to say why else it refuses. Every write and follow refused after its
+    second look at the writer's standing asks this first, so a ban is always named as the
+    reason."""
+    membership = membership_of(user, space)
+    if membership is not None and membership.state is MemberState.banned:
+        raise DiscussionError(refusal)
+    return membership
 
 
 def ensure_may_change(user: User, action: Action, post: Post) -> None:

@@ -64,7 +64,9 @@ def helpful_marked_by(user: User, posts: Iterable[Post]) -> set[int]:
 
 
 def set_solution(actor: User, thread: Thread, post: Post | None) -> None:
-    """Mark a reply as the answer to a question (or clear it)."""
+    """Mark a reply as the answer to a question (or clear it). The choice stands over an answer
+    hidden by a moderator (:func:`~peerlearn.discussions.removal.recount`): restored, that post
+    is not the answer again."""
     if thread.kind is not ThreadKind.question:
         raise DiscussionError("Only questions can be marked as solved")
     hold_thread(thread)  # checked once held: a post a moderator hid a moment ago is not marked
@@ -74,6 +76,7 @@ def set_solution(actor: User, thread: Thread, post: Post | None) -> None:
     if post is not None and (post.thread_id != thread.id or post.root_id is None or post.removed):
         raise DiscussionError("Choose a reply in this thread as the answer")
     thread.solved_post_id = post.id if post is not None else None
+    thread.hidden_answer_post_id = None  # a choice made since a hidden answer stands over it
     db.session.commit()
     thread_changed.send(thread)
     if post is not None:

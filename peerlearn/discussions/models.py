@@ -114,6 +114,12 @@ class Thread(db.Model):
     solved_post_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", ondelete="SET NULL", use_alter=True)
     )
+    #: For questions: the answer hidden with its post by a moderator, marked again if that post
+    #: is restored while the question has no other answer; forgotten once the answer changes
+    #: otherwise or the post is removed.
+    hidden_answer_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL", use_alter=True)
+    )
     #: Slow mode: each member may post once per this many seconds (0 = off).
     slow_mode_seconds: Mapped[int] = mapped_column(default=0)
     #: Id of the newest visible post: a reader whose read position is below it has unread posts.

@@ -28,17 +28,14 @@ def hold_thread(thread: Thread) -> None:
         # Forget the counters (and the answer) read before: a count equal to a stale one would
         # not be written, and an answer marked a moment ago would be left on a hidden post.
         db.session.expire(thread, ["reply_count", "last_post_id", "last_activity_at",
-                                   "solved_post_id"])  # fmt: skip
+                                   "solved_post_id", "hidden_answer_post_id"])  # fmt: skip
 
 
 def recount(thread: Thread) -> None:
-    """Bring the thread's counters back in line after a post is removed, hidden or restored (the
-    caller holds the thread, :func:`hold_thread`, before it changes the post). A removed or
-    hidden answer stops being the answer; restored, it is not the answer again until marked."""
+    """Bring the thread's counters and answer back in line after a post is removed, hidden or
+    restored (the caller holds the thread, :func:`hold_thread`, before it changes the post)."""
     visible = and_(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.hidden_at.is_(None))
-    answer = select(Post.id).where(visible, Post.id == thread.solved_post_id)
-    if thread.solved_post_id is not None and db.session.scalar(answer) is None:
-        thread.solved_post_id = None
+    _keep_answer(thread)
     thread.reply_count = db.session.scalar(
         select(func.count()).select_from(Post).where(visible, Post.root_id.is_not(None))
     )
@@ -48,6 +45,35 @@ def recount(thread: Thread) -> None:
     if newest is not None:
         thread.last_post_id = newest.id
         thread.last_activity_at = newest.created_at
+
+
+def _keep_answer(thread: Thread) -> None:
+    """A hidden or removed answer stops being the answer. A hidden one is remembered
+    (``hidden_answer_post_id``) and is the answer again once restored, if the question has no
+    answer then: a moderator's hiding, undone, does not leave the asker to mark it again. A
+    removed one is forgotten, as removal is for good. The answer's author is not told again:
+    no :data:`~peerlearn.core.signals.post_marked` is sent."""
+    if thread.solved_post_id is not None:
+        state = _answer_state(thread.solved_post_id)
+        if state != "shown":
+            thread.hidden_answer_post_id = thread.solved_post_id if state == "hidden" else None
+            thread.solved_post_id = None
+    elif thread.hidden_answer_post_id is not None:
+        state = _answer_state(thread.hidden_answer_post_id)
+        if state == "shown":
+            thread.solved_post_id = thread.hidden_answer_post_id
+        if state != "hidden":
+            thread.hidden_answer_post_id = None
+
+
+def _answer_state(post_id: int) -> str:
+    """Whether the post is ``shown``, ``hidden`` by a moderator, or ``removed``."""
+    row = db.session.execute(
+        select(Post.deleted_at, Post.hidden_at).where(Post.id == post_id)
+    ).one_or_none()
+    if row is None or row.deleted_at is not None:
+        return "removed"
+    return "shown" if row.hidden_at is None else "hidden"
 
 
 def delete_post(actor: User | None, post: Post) -> None:

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from peerlearn.accounts.models import User
-from peerlearn.discussions import marks, reading, removal, services
-from peerlearn.discussions.models import Post, Thread, ThreadKind
+from peerlearn.discussions import reading, removal, services
+from peerlearn.discussions.models import Post, Thread
 from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
 from peerlearn.moderation import services as moderation
@@ -21,7 +21,6 @@ from tests.discussions.moderation_helpers import (
     count,
     follow,
     page,
-    report,
 )
 
 #: Each moderator action on a thread: the flag it sets, to what, and what the audit log says.
@@ -75,101 +74,6 @@ def test_a_thread_action_pressed_twice_is_audited_once_and_says_so(
     assert already in follow(moderator, second)
     assert getattr(thread, flag) is value
     assert audit() == [logged]
-
-
-# Hiding a question's answer --------------------------------------------------------------------
-
-
-@pytest.fixture
-def answered(discussion, browser):
-    """The thread as a question its asker has marked answered by the reply."""
-    discussion.thread.kind = ThreadKind.question
-    db.session.commit()
-    browser(discussion.author).post(f"/posts/{discussion.reply.id}/solution")
-    assert discussion.thread.solved_post_id == discussion.reply.id
-    return discussion
-
-
-def _solved_titles(client, discussion) -> list[str]:
-    """The space's questions a member sees marked solved: under the filter, and tagged."""
-    listing = page(client.get(f"/spaces/{discussion.space.slug}/threads?show=solved"))
-    tagged = page(client.get(f"/spaces/{discussion.space.slug}/threads"))
-    return [title for title in ("Weekly huddles that work",) if title in listing] + (
-        ["(tagged)"] if ">Solved<" in tagged else []
-    )
-
-
-def _hide_as_moderator(discussion, browser) -> None:
-    browser(discussion.moderator).post(
-        f"/posts/{discussion.reply.id}/moderate", data={"action": "hide"}
-    )
-
-
-def _hide_by_report(discussion, browser) -> None:
-    report(browser(discussion.reader), discussion.reply, "patient-information")
-
-
-@pytest.mark.parametrize("hide", [_hide_as_moderator, _hide_by_report])
-def test_hiding_the_answer_leaves_the_question_unsolved_until_marked_again(answered, browser, hide):
-    asker = browser(answered.author)
-    assert _solved_titles(asker, answered) == ["Weekly huddles that work", "(tagged)"]
-    hide(answered, browser)
-    assert answered.reply.hidden_at is not None
-    assert answered.thread.solved_post_id is None
-    assert _solved_titles(asker, answered) == []
-    assert "Solved" not in page(asker.get(f"/threads/{answered.thread.id}"))
-
-    # Restored, the reply is back, but not as the answer until someone marks it again.
-    browser(answered.moderator).post(
-        f"/posts/{answered.reply.id}/moderate", data={"action": "restore"}
-    )
-    assert answered.reply.hidden_at is None
-    assert _solved_titles(asker, answered) == []
-    asker.post(f"/posts/{answered.reply.id}/solution")
-    assert _solved_titles(asker, answered) == ["Weekly huddles that work", "(tagged)"]
-
-
-def _marking_and_hiding(answered):
-    """The asker's marking of the reply as the answer (again, having cleared it) and a
-    moderator's hiding of it, each in a request of its own; and the refusals of the marking."""
-    marks.set_solution(answered.author, answered.thread, None)
-    thread_id, post_id = answered.thread.id, answered.reply.id
-    asker_id, moderator_id = answered.author.id, answered.moderator.id
-    refusals: list[str] = []
-
-    def mark() -> None:
-        thread, post = db.session.get(Thread, thread_id), db.session.get(Post, post_id)
-        try:
-            marks.set_solution(db.session.get(User, asker_id), thread, post)
-        except services.DiscussionError as refusal:
-            refusals.append(str(refusal))
-
-    def hide() -> None:
-        post = db.session.get(Post, post_id)
-        moderation.set_post_hidden(db.session.get(User, moderator_id), post, True)
-
-    return mark, hide, refusals
-
-
-def test_a_reply_hidden_as_the_asker_marks_it_is_not_marked(app, answered):
-    """The asker chose the reply before the moderator hid it, and writes after: refused."""
-    mark, hide, refusals = _marking_and_hiding(answered)
-    one_inside_another(app, mark, hide, "UPDATE threads")
-    db.session.expire_all()
-    assert answered.reply.hidden_at is not None
-    assert answered.thread.solved_post_id is None
-    assert refusals == ["Choose a reply in this thread as the answer"]
-
-
-def test_an_answer_marked_as_a_moderator_hides_it_is_cleared(app, answered):
-    """The moderator's request read the question unsolved before the asker marked the reply,
-    and hides it after: the mark is cleared all the same."""
-    mark, hide, refusals = _marking_and_hiding(answered)
-    one_inside_another(app, hide, mark, "UPDATE threads")
-    db.session.expire_all()
-    assert answered.reply.hidden_at is not None
-    assert answered.thread.solved_post_id is None
-    assert refusals == []
 
 
 # Moving threads ---------------------------------------------------------------------------------
