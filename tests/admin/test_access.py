@@ -138,6 +138,7 @@ def test_the_admin_home_page_counts_and_links_to_each_area(admin_client, ids, ma
         ("Organisations", "/admin/organisations"),
         ("Spaces", "/admin/spaces"),
         ("Allowed e-mail domains", "/admin/domains"),
+        ("Reports", "/moderation"),
         ("Audit log", "/admin/audit"),
     ]:
         assert (href, text) in page.links

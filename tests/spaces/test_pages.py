@@ -188,6 +188,24 @@ def test_a_space_page_shows_its_community_groups_and_who_runs_it(client, login, 
     assert page.link("Improvement Directors Network") == f"/spaces/{community.slug}"
 
 
+def test_moderators_find_the_spaces_reports_from_its_page_and_members_do_not(
+    app, client, login, make_user, add_member, network
+):
+    _community, groups = network
+    space = groups["network"]
+    moderator, member = make_user(), make_user()
+    add_member(space, moderator, MemberRole.moderator)
+    add_member(space, member)
+    login(client, moderator)
+    page = Page(client.get(f"/spaces/{space.slug}"))
+    assert page.link(f"Reports in {space.name}") == f"/spaces/{space.slug}/moderation"
+    assert client.get(page.link(f"Reports in {space.name}")).status_code == 200
+    reader = app.test_client()
+    login(reader, member)
+    page = Page(reader.get(f"/spaces/{space.slug}"))
+    assert f"/spaces/{space.slug}/moderation" not in [href for href, _text in page.links]
+
+
 def test_headings_are_in_order_on_every_space_page(client, login, make_user, network):
     _community, groups = network
     owner = groups["network"].memberships[0].user
