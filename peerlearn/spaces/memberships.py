@@ -69,8 +69,10 @@ def _ending(space: Space, user: User, *, banned: bool = False) -> None:
     standing_changing.send(user, space=space, banned=banned)
 
 
-def join_space(user: User, space: Space) -> Membership:
-    """Join an open space, ask to join a by-request one, or accept an invitation."""
+def join_space(user: User, space: Space) -> MemberState:
+    """Join an open space, ask to join a by-request one, or accept an invitation; says which
+    (active, or requested), as committed: the membership itself may be answered, and gone, a
+    moment later."""
     membership = _held_membership(space, user)
     if membership is not None and membership.state is MemberState.invited:
         membership.state = MemberState.active
@@ -93,9 +95,10 @@ def join_space(user: User, space: Space) -> Membership:
         raise SpaceError("This space is by invitation only")
     db.session.add(membership)
     record(action, actor=user, subject=user, space=space)
+    state = membership.state  # before the commit, as approve_request reads what it tells
     db.session.commit()
-    announce_membership(space, user, membership.state)
-    return membership
+    announce_membership(space, user, state)
+    return state
 
 
 def leave_space(user: User, space: Space) -> None:
@@ -142,9 +145,12 @@ def approve_request(actor: User, membership: Membership) -> None:
     """Admit someone who asked to join, and tell them by e-mail."""
     current = _held_in(membership, {MemberState.requested}, "There is no request to approve")
     ensure_may_moderate(actor, current.space)
+    # Read before the commit: once it is committed the membership may go at once (withdrawn,
+    # removed), and reading it again would fail.
+    space, user = current.space, current.user
     admit_request(actor, current)
     db.session.commit()
-    tell_admitted(current.space, current.user)
+    tell_admitted(space, user)
 
 
 def decline_request(actor: User, membership: Membership) -> None:

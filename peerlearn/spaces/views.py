@@ -135,11 +135,11 @@ def join(slug: str) -> Response:
     if not _joined_already(space):
         authorize(Action.join, space)
     try:
-        membership = memberships.join_space(current_user, space)
+        state = memberships.join_space(current_user, space)
     except services.SpaceError as error:
         flash(error.message, "error")
     else:
-        if membership.state is MemberState.requested:
+        if state is MemberState.requested:
             flash(f"You have asked to join {space.name}. Its moderators will reply.", "success")
         else:
             flash(f"You are now a member of {space.name}.", "success")

@@ -6,7 +6,8 @@ owner."""
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from peerlearn.accounts.models import User
 from peerlearn.extensions import db
@@ -325,3 +326,35 @@ def one_taking_the_right(
     )
     db.session.rollback()  # see what they committed, as the next request would
     return refusals
+
+
+def test_a_request_withdrawn_the_moment_it_is_approved_leaves_the_approval_told(
+    app, make_user, add_member, space, outbox
+):
+    """The approval is committed, and the request withdrawn (the person leaving) before the
+    approver's request has told them: the approver's page does not fail over the membership
+    that has gone, and the person is told of the approval they then left."""
+    rita = make_user("Rita Requester")
+    add_member(space, rita, state=MemberState.requested)
+    owner, rita_id, space_id = owner_of(space), rita.id, space.id
+
+    def withdraw() -> None:
+        memberships.leave_space(db.session.get(User, rita_id), db.session.get(Space, space_id))
+
+    told = []
+
+    def then(session: Session) -> None:
+        if not told:
+            told.append(True)
+            at_once(app, [withdraw])
+
+    event.listen(Session, "after_commit", then)
+    try:
+        memberships.approve_request(owner, services.get_membership(space, rita))
+    finally:
+        event.remove(Session, "after_commit", then)
+    db.session.rollback()
+    assert services.get_membership(space, db.session.get(User, rita_id)) is None
+    assert [mail.subject for mail in outbox.to(rita.email)] == [
+        f"You have joined {space.name} on peerlearn"
+    ]
