@@ -8,6 +8,8 @@ moderates the space (:func:`~peerlearn.spaces.memberships.ensure_may_moderate`, 
 moderator's action on a membership does): one made a plain member a moment ago, after the
 page's check, changes nothing and is told so."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
@@ -144,18 +146,19 @@ def queue_query(actor: User, space: Space | None = None) -> Select[tuple[Post]]:
     return query
 
 
-def open_flags(posts: list[Post]) -> dict[int, list[Flag]]:
-    """The open reports on each post, oldest first, in one query."""
-    if not posts:
+def open_flags(items: Sequence[Post] | Sequence[ChatMessage]) -> dict[int, list[Flag]]:
+    """The open reports on each of these posts (or chat messages), oldest first, in one query."""
+    if not items:
         return {}
+    about = Flag.post_id if isinstance(items[0], Post) else Flag.chat_message_id
     flags: dict[int, list[Flag]] = {}
     for flag in db.session.scalars(
         select(Flag)
-        .where(Flag.post_id.in_([p.id for p in posts]), Flag.resolved_at.is_(None))
+        .where(about.in_([item.id for item in items]), Flag.resolved_at.is_(None))
         .options(selectinload(Flag.reporter))
         .order_by(Flag.id)
     ):
-        flags.setdefault(flag.post_id, []).append(flag)
+        flags.setdefault(flag.post_id or flag.chat_message_id, []).append(flag)  # type: ignore[arg-type]
     return flags
 
 
@@ -178,21 +181,6 @@ def reported_chat_messages(actor: User, space: Space | None = None) -> list[Chat
     if space is not None:
         query = query.where(Event.space_id == space.id)
     return list(db.session.scalars(query))
-
-
-def open_chat_flags(messages: list[ChatMessage]) -> dict[int, list[Flag]]:
-    """The open reports on each chat message, oldest first, in one query."""
-    flags: dict[int, list[Flag]] = {}
-    if not messages:
-        return flags
-    for flag in db.session.scalars(
-        select(Flag)
-        .where(Flag.chat_message_id.in_([m.id for m in messages]), Flag.resolved_at.is_(None))
-        .options(selectinload(Flag.reporter))
-        .order_by(Flag.id)
-    ):
-        flags.setdefault(flag.chat_message_id, []).append(flag)  # type: ignore[arg-type]
-    return flags
 
 
 def resolve(

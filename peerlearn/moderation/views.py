@@ -84,7 +84,7 @@ def _queue(space: Space | None) -> str:
         page=page,
         flags=services.open_flags(page.items),
         messages=messages,
-        message_flags=services.open_chat_flags(messages),
+        message_flags=services.open_flags(messages),
         reported=resource_reports.reported_resources(current_user, space),
     )
 
