@@ -11,7 +11,7 @@ from flask_login import login_user, logout_user
 from limits import parse
 from sqlalchemy import delete, select
 
-from peerlearn.accounts.models import AllowedEmailDomain, SignIn, SiteRole, User
+from peerlearn.accounts.models import AllowedEmailDomain, SignIn, User
 from peerlearn.accounts.passwords import (
     hash_password,
     needs_rehash,
@@ -20,15 +20,13 @@ from peerlearn.accounts.passwords import (
 )
 from peerlearn.accounts.tokens import make_token, read_token
 from peerlearn.audit.services import record
-from peerlearn.core.db import hold, utcnow
+from peerlearn.core.db import utcnow
 from peerlearn.core.deferred import after_response
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
 from peerlearn.core.signals import (
-    account_changed,
     person_changed,
     sign_ins_ended,
-    standing_changing,
 )
 from peerlearn.core.text import render_markdown
 from peerlearn.extensions import db, limiter
@@ -434,7 +432,7 @@ def confirm_email_change(token: str) -> User | None:
     return user
 
 
-# Profiles and administration --------------------------------------------------------------------
+# Profiles -----------------------------------------------------------------------------------------
 
 
 def update_profile(
@@ -448,58 +446,3 @@ def update_profile(
     user.bio_html = render_markdown(bio)
     db.session.commit()
     person_changed.send(user)
-
-
-def _hold_administrators(actor: User) -> None:
-    """Make administrators' changes to accounts happen one at a time (every active
-    administrator's row held, :func:`~peerlearn.core.db.hold`), then refuse an actor who stopped
-    being one meanwhile. Nobody can take away their own role, but two administrators taking
-    each other's at the same moment would otherwise leave the network with none."""
-    administrator = (User.site_role == SiteRole.admin) & User.active.is_(True)
-    hold(db.session, User.site_role, administrator)
-    if db.session.scalar(select(User.id).where(administrator, User.id == actor.id)) is None:
-        raise AccountError("You are no longer a network administrator")
-
-
-def _narrowed(user: User) -> None:
-    """The account may do less once this unit of work commits (deactivated, or no longer an
-    administrator): flush the change, and let what ends with it
-    (:data:`~peerlearn.core.signals.standing_changing`) end in the same commit. A receiver's
-    failure is raised, and the change rolled back with it."""
-    db.session.flush()
-    standing_changing.send(user, space=None)
-
-
-def set_active(actor: User, user: User, active: bool) -> None:
-    """Deactivate (ending all the user's sessions) or reactivate an account."""
-    if user.id == actor.id and not active:
-        raise AccountError("You cannot deactivate your own account")
-    _hold_administrators(actor)
-    if user.active == active:
-        return
-    user.active = active
-    if not active:
-        user.end_every_session()
-    record(
-        "admin.user_reactivated" if active else "admin.user_deactivated", actor=actor, subject=user
-    )
-    if not active:
-        _narrowed(user)
-    db.session.commit()
-    account_changed.send(user)
-
-
-def set_site_role(actor: User, user: User, role: SiteRole) -> None:
-    """Make someone a network administrator, or take it away."""
-    if user.id == actor.id and role is not SiteRole.admin:
-        raise AccountError("You cannot remove your own administrator role")
-    _hold_administrators(actor)
-    if user.site_role is role:
-        return
-    old = user.site_role
-    user.site_role = role
-    record("admin.site_role_changed", actor=actor, subject=user, old=old.value, new=role.value)
-    if old is SiteRole.admin:
-        _narrowed(user)
-    db.session.commit()
-    account_changed.send(user)

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
+from peerlearn.accounts import administration
 from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.admin import services
@@ -73,10 +74,10 @@ def user_action(user_id: int, action: str) -> Response:
     user = db.get_or_404(User, user_id)
     try:
         if action in {"deactivate", "reactivate"}:
-            accounts.set_active(current_user, user, active=action == "reactivate")
+            administration.set_active(current_user, user, active=action == "reactivate")
         else:
             role = SiteRole.admin if action == "make-admin" else SiteRole.member
-            accounts.set_site_role(current_user, user, role)
+            administration.set_site_role(current_user, user, role)
     except accounts.AccountError as error:
         flash(error.message, "error")
     else:

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from peerlearn.accounts import administration
 from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.audit.models import AuditEntry
@@ -186,9 +187,9 @@ def test_two_administrators_taking_each_others_role_at_once_leave_one(app, make_
         actor, subject = db.session.get(User, actor_id), db.session.get(User, subject_id)
         try:
             if action == "deactivate":
-                accounts.set_active(actor, subject, False)
+                administration.set_active(actor, subject, False)
             else:
-                accounts.set_site_role(actor, subject, SiteRole.member)
+                administration.set_site_role(actor, subject, SiteRole.member)
         except accounts.AccountError as refusal:
             refusals.append(refusal.message)
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from peerlearn.accounts import services as accounts
+from peerlearn.accounts import administration
 from peerlearn.accounts.models import User
 from peerlearn.discussions import following, marks
 from peerlearn.discussions.models import (
@@ -357,7 +357,7 @@ class TestLiveCount:
         thread = start_thread(client, sig)
         socket = connect_socket(client)
         socket.get_received()
-        accounts.set_active(make_user("Ada Admin", admin=True), asker, False)
+        administration.set_active(make_user("Ada Admin", admin=True), asker, False)
         assert [e["name"] for e in socket.get_received()] == ["sign_in_changed"]
         replier = new_client()
         login(replier, people["Replier"])

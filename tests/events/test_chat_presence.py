@@ -13,6 +13,7 @@ import redis
 from sqlalchemy import update
 
 from peerlearn import init_socketio
+from peerlearn.accounts import administration
 from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.core.db import utcnow
@@ -311,7 +312,7 @@ def test_a_deactivated_account_is_dropped_from_every_chat_at_once(
     for socket in (dee, dee_elsewhere, bob):
         socket.get_received("/live")
 
-    accounts.set_active(make_user("Ada Admin", admin=True), leaving, False)
+    administration.set_active(make_user("Ada Admin", admin=True), leaving, False)
     assert received(dee, "removed") == [{"event_id": live_event.id}]
     assert received(dee_elsewhere, "removed") == [{"event_id": other_event.id}]
     assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
@@ -365,7 +366,7 @@ def test_an_administrator_who_is_one_no_more_leaves_private_chats(
     socket = chatter(ada)
     assert ask(socket, "join", {"event_id": board.id})["ok"]
     socket.get_received("/live")
-    accounts.set_site_role(make_user("Another Admin", admin=True), ada, SiteRole.member)
+    administration.set_site_role(make_user("Another Admin", admin=True), ada, SiteRole.member)
     assert received(socket, "removed") == [{"event_id": board.id}]
     assert code(ask(socket, "join", {"event_id": board.id})) == "not_found"
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from peerlearn.accounts import services as accounts
+from peerlearn.accounts import administration
 from peerlearn.accounts.models import SiteRole
 from peerlearn.core.db import utcnow
 from peerlearn.core.signals import place_given, standing_changing
@@ -111,11 +111,11 @@ def _leave(moderator, space, holder, event):
 
 
 def _deactivate(admin, space, holder, event):
-    accounts.set_active(admin, holder, False)
+    administration.set_active(admin, holder, False)
 
 
 def _take_role(admin, space, holder, event):
-    accounts.set_site_role(admin, holder, SiteRole.member)
+    administration.set_site_role(admin, holder, SiteRole.member)
 
 
 @pytest.mark.parametrize(

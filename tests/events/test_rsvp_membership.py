@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from peerlearn.accounts import services as accounts
+from peerlearn.accounts import administration
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
@@ -70,11 +70,11 @@ def _leave(moderator, space, user):
 
 
 def _deactivate(admin, space, user):
-    accounts.set_active(admin, user, False)
+    administration.set_active(admin, user, False)
 
 
 def _take_role(admin, space, user):
-    accounts.set_site_role(admin, user, SiteRole.member)
+    administration.set_site_role(admin, user, SiteRole.member)
 
 
 @pytest.mark.parametrize("visibility", [Visibility.network, Visibility.private])
@@ -306,7 +306,7 @@ def test_a_deactivated_account_gives_up_its_answers_to_events_still_to_come(
     assert _answer(elsewhere, leaving) is None
     assert _answer(past, leaving).status is RsvpStatus.going  # the record of who came stays
 
-    accounts.set_active(admin, db.session.get(User, leaving.id), True)
+    administration.set_active(admin, db.session.get(User, leaving.id), True)
     db.session.expire_all()
     assert _answer(event, leaving) is None  # reactivation brings nothing back
     assert _answer(elsewhere, leaving) is None
@@ -317,7 +317,7 @@ def test_a_new_site_role_keeps_the_answers(sig, moderator, member, event, make_u
     admin = make_user("Network Admin", admin=True)
     promoted = member("Promoted")
     rsvps.set_rsvp(promoted, event, RsvpStatus.going)
-    accounts.set_site_role(admin, promoted, SiteRole.admin)
+    administration.set_site_role(admin, promoted, SiteRole.admin)
     db.session.expire_all()
     assert _places(event) == (["Promoted"], [])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from peerlearn.accounts import administration
 from peerlearn.accounts import services as accounts
 from peerlearn.accounts.services import Registration
 from peerlearn.discussions import removal
@@ -214,7 +215,7 @@ def test_people_are_indexed_when_they_register_and_edit_their_profile(
     )  # fmt: skip
     assert find(reader, "director") == [("person", person.id)]
     assert find(reader, "flow lead") == []
-    accounts.set_active(make_user("Admin", admin=True), person, False)
+    administration.set_active(make_user("Admin", admin=True), person, False)
     assert find(reader, "obi") == []
 
 
