@@ -26,14 +26,15 @@ def _list_page(template: str, space: Space | None = None, **context: object) -> 
     form = LibraryFilterForm(request.args)
     spaces = None if space is not None else browsing.readable_spaces(current_user)
     form.fill_choices(spaces)
-    filters = form.filters(spaces)
+    chosen = form.filters(spaces)
+    filters = chosen
     if space is not None:
-        filters = browsing.LibraryFilters(**{**filters.__dict__, "space_id": space.id})
+        filters = browsing.LibraryFilters(**{**chosen.__dict__, "space_id": space.id})
     page = paginate(browsing.library_query(current_user, filters), per_page=PER_PAGE)
     return render_template(
         template,
         form=form,
-        filters=filters,
+        narrowed=chosen.narrowed,  # by the reader's own filters, not the page's space
         page=page,
         counts=browsing.counts_for(current_user, page.items),
         space=space,

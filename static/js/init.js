@@ -1,11 +1,13 @@
 // Start the NHS.UK frontend components, then peerlearn's own small enhancements.
 import { initAll } from "/static/vendor/nhsuk/nhsuk-frontend.min.js";
 import { startEditors } from "/static/js/editor.js";
+import { startFilterPanels } from "/static/js/filters.js";
 import { startLiveCount } from "/static/js/live.js";
 import { startSelectionQuotes } from "/static/js/quote.js";
 
 initAll();
 startEditors();
+startFilterPanels();
 startLiveCount();
 startSelectionQuotes();
 // The event page's live chat: loaded only on pages that have one (before it opens, only the

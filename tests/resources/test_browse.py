@@ -270,6 +270,26 @@ def test_the_space_library_lists_its_own_resources_and_offers_to_add_one(
     assert "Cost improvement plan 2027" in titles(page)
 
 
+def test_an_empty_space_library_invites_the_first_resource_and_a_filter_says_it_matched_nothing(
+    client, login, make_space, make_user, add_member, library
+):
+    member = make_user("Lucy Chen")
+    empty = make_space("Human Factors")
+    add_member(empty, member)
+    login(client, member)
+    page = _page(client, f"/spaces/{empty.slug}/library")
+    assert total(page) == 0
+    assert "Nobody has shared a resource here yet" in page and "Add the first one" in page
+    assert "No resources match those filters" not in page
+    assert "data-in-use" not in page  # the filters' toggle says none is in use
+
+    page = _page(client, f"/spaces/{library['qms'].slug}/library?type=case-study")
+    assert total(page) == 0
+    assert "No resources match those filters" in page
+    assert "Nobody has shared a resource here yet" not in page
+    assert "data-in-use" in page  # and here that one is
+
+
 def test_long_lists_are_paged_keeping_the_filters(client, reader, library, make_resource):
     for n in range(22):
         make_resource(library["flow"], title=f"Huddle guide {n:02d}", type=ResourceType.guide)
