@@ -93,7 +93,7 @@ def test_member_counts_are_of_the_people_the_members_page_lists(
     add_member(space, make_user("Una Unconfirmed", confirmed=False))
     login(client, reader)
     assert "2 members" in Page(client.get(f"/spaces/{space.slug}/members")).main_text
-    assert "About the space 2 members" in Page(client.get(f"/spaces/{space.slug}")).main_text
+    assert "At a glance 2 members" in Page(client.get(f"/spaces/{space.slug}")).main_text
     assert "A group for testing. 2 members" in Page(client.get("/spaces")).main_text
 
 
