@@ -1,5 +1,5 @@
 """Small real PowerPoint, Excel and OpenDocument files, made in the test, for the tests of what search
-reads inside uploads."""
+reads inside uploads and of which uploads are accepted; and zip archives that only look like them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from openpyxl import Workbook
 from pptx import Presentation
 from pptx.util import Inches
 
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+OOXML = "application/vnd.openxmlformats-officedocument."
+PPTX = OOXML + "presentationml.presentation"
 ODF = "application/vnd.oasis.opendocument."
 
 #: The namespaces an OpenDocument body uses, declared on its root.
@@ -107,3 +108,21 @@ def odf_paragraphs(kind: str, *paragraphs: str) -> bytes:
             f"<draw:text-box>{xml}</draw:text-box></draw:frame></draw:page>"
         )
     return odf_bytes(kind, xml)
+
+
+def zip_bytes() -> bytes:
+    """A plain zip archive: no document format's parts."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("readme.txt", "Tools")
+    return out.getvalue()
+
+
+def office_package(main_part: str, first: str = "[Content_Types].xml") -> bytes:
+    """A minimal Office Open XML package whose main part says what it is, with ``first`` as its
+    first entry (libmagic knows the package only when that is ``[Content_Types].xml``)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in dict.fromkeys([first, "[Content_Types].xml", "_rels/.rels", main_part]):
+            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8"?><x/>')
+    return out.getvalue()

@@ -18,7 +18,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from bench.chat_server import COMMANDS, Server
 from tests.conftest import AXE_LESSER_FINDING
@@ -46,6 +53,10 @@ CHROMIUM_ARGS = [
 
 #: Playwright waits 30 s by default; half that is ample for any page of this app, even on a busy CI.
 TIMEOUT_MS = 15_000
+# Its assertions wait only 5 s by default, which a busy CI can exceed between a page loading and
+# its live chat joining (seen under load): they get the same allowance as everything else. An
+# assertion that holds returns as soon as it does, so this costs nothing when all is well.
+expect.set_options(timeout=TIMEOUT_MS)
 
 _FAILED = pytest.StashKey[bool]()
 

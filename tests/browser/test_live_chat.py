@@ -3,128 +3,32 @@ loses the connection while the other sends three, then comes back and sees exact
 once, in order (and what they sent while offline arrives once); a message whose broadcast was
 lost is fetched when the next one arrives; a Q&A vote changes the order on
 both screens; without JavaScript the plain form posts a message, which live readers see at once;
-what a moderator removes or pins while a member is offline is shown when they come back; the chat
-closes and opens by itself on screens already showing the page. Every page shown is checked with
+what a moderator removes or pins while a member is offline is shown when they come back. The chat
+opening and closing by itself is in test_live_opening.py. Every page shown is checked with
 axe-core."""
 
 import re
 import sqlite3
-from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from .browser_support import LiveServer, NewContext, check_accessibility
+from .live_support import (
+    MODERATOR,
+    WINDOW,
+    A,
+    B,
+    chat_texts,
+    member_on,
+    open_event,
+    reschedule,
+    send,
+)
 
 pytestmark = pytest.mark.browser
-
-MODERATOR = "kwame-mensah@peerlearn.example"  # moderates the QMS SIG
-A = "aisha-khan@peerlearn.example"  # member of the QMS SIG
-B = "rachel-moss@peerlearn.example"  # member of the QMS SIG
-
-
-def open_event(new_context: NewContext, title: str) -> str:
-    """The address of an event the QMS SIG's moderator scheduled for the whole of today (London
-    time), so its chat is open now. The moderator's browser posts the schedule form without
-    showing it: showing and checking it took every test here a few seconds, and
-    test_accessibility.py checks it once."""
-    request = new_context(signed_in_as=MODERATOR).request
-    path = "/spaces/qms/events/new"
-    form = request.get(path).text()
-    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', form).group(1)
-    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/London"))
-    scheduled = request.post(
-        path,
-        form={
-            "csrf_token": token, "title": title, "date": f"{today:%d/%m/%Y}",
-            "start_time": "00:00", "end_time": "23:59",
-            "joining_url": "https://meet.example.org/qms-live",
-        },
-        max_redirects=0,
-    )  # fmt: skip
-    assert scheduled.status == 302, scheduled.text()
-    return scheduled.headers["location"]
-
-
-#: The chat's time window in the served app (the defaults): it opens this long before the start
-#: and closes this long after the end.
-WINDOW = timedelta(minutes=30)
-#: How soon after the pages have started loading a test has the chat open or close by itself: time
-#: for them to load and show the chat as it was (doubled until they manage it; see
-#: ``loaded_before_the_chat_changes``).
-CHANGE_AFTER = timedelta(seconds=5)
-#: How long a test waits for the chat to open or close by itself once its pages have shown it as
-#: it was: the change is due within ``CHANGE_AFTER`` of their loading, and the wait ends as soon as
-#: it shows, so it can be generous for a busy machine (expect's own default is 5 s).
-BY_ITSELF_MS = 60_000
-
-
-def reschedule(live_server: LiveServer, url: str, starts_at: datetime, ends_at: datetime) -> None:
-    """Move the event at ``url`` to these times, to the second: the form sets whole minutes, and
-    a test of the chat opening or closing by itself cannot wait for the next one. Stored as the
-    app stores times in SQLite (UTC, without the zone)."""
-    event_id = int(re.search(r"/events/(\d+)", url).group(1))
-    stored = "%Y-%m-%d %H:%M:%S.%f"
-    with closing(sqlite3.connect(live_server.database)) as database, database:
-        database.execute(
-            "UPDATE events SET starts_at = ?, ends_at = ? WHERE id = ?",
-            (f"{starts_at:{stored}}", f"{ends_at:{stored}}", event_id),
-        )
-
-
-def loaded_before_the_chat_changes(
-    live_server: LiveServer,
-    url: str,
-    pages: list[Page],
-    times: Callable[[datetime], tuple[datetime, datetime]],
-    show_it_as_it_was: Callable[[], bool],
-) -> None:
-    """Have the chat open or close by itself a few seconds from now, then load ``pages`` on the
-    event: ``times`` gives the event's start and end for that moment; ``show_it_as_it_was`` says
-    whether the pages, now loaded, still show the chat as it was before it. A page learns when the
-    change comes as it loads, so the time is set first; on a machine so busy that the change came
-    before the pages were ready, the test tries again with twice as long, since what it proves
-    needs the pages to show both the before and the after."""
-    after = CHANGE_AFTER
-    while True:
-        reschedule(live_server, url, *times(datetime.now(UTC) + after))
-        for page in pages:
-            page.goto(url)
-        if show_it_as_it_was():
-            return
-        assert after < timedelta(minutes=1), "the pages took over a minute to load"
-        for page in pages:
-            check_accessibility(page)  # (every page shown is checked, this one too)
-        after *= 2
-
-
-def joined(page: Page) -> None:
-    """Wait until the page has joined the chat and shows the state the server gave it (a page
-    served once the chat's time was over has no live chat to join)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-live-chat]') || window.peerlearnLive?.joined"
-    )
-
-
-def member_on(new_context: NewContext, email: str, url: str) -> Page:
-    """A member's own browser on the event page, live (joined the chat)."""
-    page = new_context(signed_in_as=email).new_page()
-    page.goto(url)
-    expect(page.locator("[data-presence-summary]")).to_contain_text("here now")
-    check_accessibility(page)
-    return page
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Your message").fill(text)
-    page.get_by_role("button", name="Send message").click()
-
-
-def chat_texts(page: Page) -> list[str]:
-    return page.locator("[data-message-list] .pl-chat__body").all_inner_texts()
 
 
 def test_a_member_who_loses_the_connection_catches_up_on_every_missed_message_once(
@@ -465,62 +369,4 @@ def test_what_a_moderator_removes_or_pins_while_a_member_is_offline_shows_when_t
     b_slides = b.locator("[data-message-list] li", has_text="The slides")
     expect(b_slides.locator(".pl-chat__pinned-tag")).to_have_text("Pinned")
     expect(b.locator("[data-pinned-list]")).to_contain_text("The slides")
-    check_accessibility(b)
-
-
-def test_the_chat_closes_by_itself_on_a_screen_showing_it(
-    new_context: NewContext, live_server: LiveServer
-) -> None:
-    url = open_event(new_context, "Live chat: closing by itself")
-    b = new_context(signed_in_as=B).new_page()
-    moderator = new_context(signed_in_as=MODERATOR).new_page()
-
-    def open_on_both() -> bool:
-        joined(b)
-        joined(moderator)
-        return (
-            b.get_by_label("Your message").is_visible()
-            and b.locator("[data-closed-notice]").is_hidden()
-            and moderator.get_by_role("button", name="Close the chat").is_visible()
-        )
-
-    # The chat's window ends a few seconds after the screens load; nobody does anything then.
-    loaded_before_the_chat_changes(
-        live_server, url, [b, moderator],
-        lambda closes: (closes - WINDOW - timedelta(hours=1), closes - WINDOW), open_on_both,
-    )  # fmt: skip
-
-    notice = b.locator("[data-closed-notice]")
-    expect(notice).to_be_visible(timeout=BY_ITSELF_MS)  # the same notice as a moderator's close
-    expect(b.get_by_label("Your message")).to_be_hidden()
-    expect(b.get_by_label("Your question")).to_be_hidden()
-    expect(b.locator("[data-announcer]")).to_contain_text("The chat has closed")
-    check_accessibility(b)
-    # Its time is up: the moderator is offered neither closing nor reopening it.
-    expect(moderator.locator("[data-closed-notice]")).to_be_visible(timeout=BY_ITSELF_MS)
-    expect(moderator.get_by_role("button", name="Close the chat")).to_be_hidden()
-    expect(moderator.get_by_role("button", name="Reopen the chat")).to_be_hidden()
-    check_accessibility(moderator)
-
-
-def test_the_chat_opens_by_itself_on_a_screen_showing_the_event(
-    new_context: NewContext, live_server: LiveServer
-) -> None:
-    url = open_event(new_context, "Live chat: opening by itself")
-    b = new_context(signed_in_as=B).new_page()
-    notice = b.get_by_text("The live chat and Q&A open on this page at")
-
-    # The chat's window starts a few seconds after the page loads.
-    loaded_before_the_chat_changes(
-        live_server, url, [b],
-        lambda opens: (opens + WINDOW, opens + WINDOW + timedelta(hours=1)), notice.is_visible,
-    )  # fmt: skip
-    expect(b.get_by_role("heading", name="Live chat", exact=True)).to_have_count(0)
-    check_accessibility(b)
-
-    # Without anything done on the page, it says the chat is open, with the way to it.
-    expect(b.get_by_text("The live chat and Q&A are open now")).to_be_visible(timeout=BY_ITSELF_MS)
-    b.get_by_role("link", name="show the live chat").click()
-    expect(b.locator("[data-presence-summary]")).to_contain_text("here now")
-    expect(b.get_by_label("Your message")).to_be_visible()
     check_accessibility(b)

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .browser_support import NewContext, check_accessibility
-from .test_live_chat import MODERATOR, A, B, member_on, open_event, send
+from .live_support import MODERATOR, A, B, member_on, open_event, send
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,6 @@ link is shared, a new version uploaded, a resource changed or a case study writt
 from __future__ import annotations
 
 import io
-import zipfile
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from peerlearn.extensions import db
 from peerlearn.resources.models import Resource, ResourceVersion
 from peerlearn.spaces.models import Visibility
 from tests.accounts.pages import Page
+from tests.documents import zip_bytes
 from tests.resources.conftest import docx_bytes
 from tests.resources.upload_helpers import TITLE, assert_no_trace, form, share, stored_files
 
@@ -34,13 +34,6 @@ JAVASCRIPT = (
     "Enter a web address starting https:// or http:// (other kinds of link, such as "
     "javascript:, are not allowed)"
 )
-
-
-def _zip() -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("readme.txt", "Tools")
-    return out.getvalue()
 
 
 def told(page: Page) -> list[tuple[str | None, str]]:
@@ -106,7 +99,7 @@ def test_sharing_a_file_tells_every_problem_at_once_and_keeps_what_was_typed(
 @pytest.mark.parametrize(
     ("content", "filename", "problem"),
     [
-        (_zip(), "tools.zip", "a zip archive"),
+        (zip_bytes(), "tools.zip", "a zip archive"),
         (b"", "Board QMS assurance template.docx", "The selected file is empty"),
         (docx_bytes(), "../template.docx", "folder names"),
     ],
@@ -151,7 +144,7 @@ def test_a_file_chosen_for_a_link_is_neither_needed_nor_checked(signed_in, qms):
         qms,
         kind="link",
         link_url="https://www.england.nhs.uk/nhsimpact/",
-        content=_zip(),
+        content=zip_bytes(),
         filename="tools.zip",
     )
     assert link.link_url == "https://www.england.nhs.uk/nhsimpact/"
@@ -185,7 +178,7 @@ def test_changing_a_link_tells_every_problem_at_once(signed_in, qms):
 
 @pytest.mark.parametrize(
     ("file", "problem"),
-    [(None, NO_FILE), ((_zip(), "tools.zip"), "a zip archive")],
+    [(None, NO_FILE), ((zip_bytes(), "tools.zip"), "a zip archive")],
     ids=["no file", "a zip archive"],
 )
 def test_a_new_version_tells_every_problem_at_once(
