@@ -1,11 +1,13 @@
 // Start the NHS.UK frontend components, then peerlearn's own small enhancements.
 import { initAll } from "/static/vendor/nhsuk/nhsuk-frontend.min.js";
+import { startDrafts } from "/static/js/drafts.js";
 import { startEditors } from "/static/js/editor.js";
 import { startFilterPanels } from "/static/js/filters.js";
 import { startLiveCount } from "/static/js/live.js";
 import { startSelectionQuotes } from "/static/js/quote.js";
 
 initAll();
+startDrafts();
 startEditors();
 startFilterPanels();
 startLiveCount();
