@@ -95,3 +95,5 @@ class EditPostForm(FlaskForm):
         ],
     )
     body = _body("Message")
+    #: The saved text the form was filled from (``services.post_version``).
+    based_on = HiddenField()

@@ -384,14 +384,33 @@ def _check_slow_mode(author: User, thread: Thread) -> None:
 # Editing ----------------------------------------------------------------------------------------
 
 
-def edit_post(editor: User, post: Post, body: str, title: str | None = None) -> Rendered:
+class EditConflict(DiscussionError):
+    """Someone else saved the post after the editor loaded it (``edit_post``'s ``based_on``)."""
+
+
+EDIT_CONFLICT = (
+    "Someone else changed this post while you were editing it. Their version is shown above the"
+    " box and your text is still in it: copy what you need from both, then save again."
+)
+
+
+def post_version(post: Post) -> str:
+    """Which saved text of a post an edit starts from: changes with every saved edit."""
+    return post.edited_at.isoformat() if post.edited_at else "original"
+
+
+def edit_post(
+    editor: User, post: Post, body: str, title: str | None = None, based_on: str | None = None
+) -> Rendered:
     """Change a post, keeping its previous text as a revision anyone who sees it can read. The
     thread and its space are held first (:mod:`~peerlearn.discussions.holds`), and the post and
     the editor's standing read again as held: an edit of a post removed or hidden a moment ago,
     after the edit page was loaded, is refused, as is one in a space archived, by an author
     banned or by a moderator made a plain member a moment ago
     (:func:`~peerlearn.discussions.holds.ensure_may_change`); nothing is changed and no
-    revision written."""
+    revision written. With ``based_on`` (the :func:`post_version` the editor's form was filled
+    from), an edit of a post someone else saved since is refused too (:class:`EditConflict`),
+    rather than silently putting the other change behind it in the history."""
     body = _check_body(body)
     thread = post.thread
     opening = post.root_id is None
@@ -410,6 +429,9 @@ def edit_post(editor: User, post: Post, body: str, title: str | None = None) -> 
     if post.removed:
         raise DiscussionError(REMOVED)
     ensure_may_change(editor, Action.edit, post)
+    if based_on is not None and based_on != post_version(post):
+        db.session.refresh(thread, ["title"])
+        raise EditConflict(EDIT_CONFLICT, field="body")
     _sort_mentions_as_held(rendered, thread.space, thread)
     db.session.add(
         PostRevision(

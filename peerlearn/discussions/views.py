@@ -285,13 +285,24 @@ def edit(post_id: int) -> str | Response:
     form = EditPostForm(
         data=None
         if request.method == "POST"
-        else {"body": post.body_source, "title": post.thread.title if opening else ""}
+        else {
+            "body": post.body_source,
+            "title": post.thread.title if opening else "",
+            "based_on": services.post_version(post),
+        }
     )
+    changed_meanwhile = False
     if form.validate_on_submit():
         try:
             services.edit_post(
-                current_user, post, form.body.data, title=form.title.data if opening else None
-            )
+                current_user, post, form.body.data, title=form.title.data if opening else None,
+                based_on=form.based_on.data or None,
+            )  # fmt: skip
+        except services.EditConflict as error:
+            # Their version is shown; saving again from here keeps the editor's text over it.
+            show_error(form, error)
+            form.based_on.data = services.post_version(post)
+            changed_meanwhile = True
         except RuleError as error:
             show_error(form, error)
         else:
@@ -299,7 +310,10 @@ def edit(post_id: int) -> str | Response:
             return redirect(
                 url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id)
             )
-    return render_template("discussions/edit.html", post=post, form=form, opening=opening)
+    return render_template(
+        "discussions/edit.html",
+        post=post, form=form, opening=opening, changed_meanwhile=changed_meanwhile,
+    )  # fmt: skip
 
 
 @bp.get("/posts/<int:post_id>/history")
