@@ -1,5 +1,7 @@
 """Account pages: register, confirm, sign in and out, passwords, settings, people."""
 
+import json
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
@@ -7,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from peerlearn.accounts import services
+from peerlearn.accounts.data_export import member_data
 from peerlearn.accounts.directory import listed_people, people_query
 from peerlearn.accounts.forms import (
     ChangeEmailForm,
@@ -18,6 +21,7 @@ from peerlearn.accounts.forms import (
     ResetPasswordForm,
 )
 from peerlearn.accounts.models import User
+from peerlearn.core.db import utcnow
 from peerlearn.core.forms import DirectoryFilterForm, show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.core.security import is_safe_redirect
@@ -213,6 +217,20 @@ def settings() -> str | Response:
 
 def _own_key() -> str:
     return f"account:{current_user.id}"
+
+
+@bp.get("/account/data.json")
+@login_required
+@limiter.limit("10 per hour", key_func=_own_key)
+def download_data() -> Response:
+    """The member's own data as one JSON file (``data_export``), never cached on the way."""
+    user = _me()
+    body = json.dumps(member_data(user), indent=2, ensure_ascii=False)
+    response = Response(body, mimetype="application/json")
+    filename = f"peerlearn-data-{user.handle}-{utcnow():%Y-%m-%d}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
