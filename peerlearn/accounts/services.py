@@ -289,7 +289,8 @@ def sign_out(user: User) -> None:
 
 
 def _password_fingerprint(user: User) -> str:
-    # Changes whenever the password does, so a reset link works once.
+    # Changes whenever the password does, so a reset link works once and a change-of-address
+    # link asked for before the password changed no longer works.
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
 
 
@@ -390,7 +391,12 @@ def request_email_change(user: User, new_email: str, password: str) -> None:
         # Saying so would reveal another person's account; the link will simply not be sent.
         logger.info("e-mail change to an address already in use was not sent")
         return
-    token = make_token("change-email", {"uid": user.id, "old": user.email, "new": new_email})
+    # Bound to the password too: whoever learnt it and asked to move the account to their own
+    # address loses the link when the owner sets a new password.
+    token = make_token(
+        "change-email",
+        {"uid": user.id, "old": user.email, "new": new_email, "pw": _password_fingerprint(user)},
+    )
     _mail(
         new_email,
         "Confirm your new e-mail address for peerlearn",
@@ -423,7 +429,12 @@ def confirm_email_change(token: str) -> User | None:
         return None
     user = db.session.get(User, payload.get("uid"))
     new_email = str(payload.get("new", ""))
-    if user is None or user.email != payload.get("old") or find_user_by_email(new_email):
+    if (
+        user is None
+        or user.email != payload.get("old")
+        or payload.get("pw") != _password_fingerprint(user)
+        or find_user_by_email(new_email)
+    ):
         return None
     record("account.email_changed", actor=user, subject=user, old=user.email, new=new_email)
     user.email = new_email

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from peerlearn.accounts.models import AllowedEmailDomain, User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
+from tests.accounts.conftest import NEW_PASSWORD
 from tests.accounts.pages import Page, normalise_volatile
 from tests.conftest import PASSWORD
 
@@ -125,3 +126,32 @@ def test_a_garbled_change_link_is_refused(client):
     page = Page(client.get("/account/email/confirm/not-a-token"))
     assert page.status == 400
     assert "Your e-mail address has not been changed" in page.main_text
+
+
+@pytest.mark.parametrize("how", ["reset", "change"])
+def test_a_change_link_asked_for_before_the_password_changed_is_refused(
+    client, new_client, make_user, login, outbox, how
+):
+    """Someone who learnt the password and asked to move the account to their own address
+    must lose that link when the owner takes the account back with a new password."""
+    user = make_user(email="me@trust.nhs.uk")
+    intruder = new_client()
+    login(intruder, user)
+    ask_to_change(intruder, "intruder@trust.nhs.uk")
+    link = outbox.last("intruder@trust.nhs.uk").link("/account/email/confirm/")
+
+    if how == "reset":
+        client.post("/password/forgot", data={"email": "me@trust.nhs.uk"})
+        reset = outbox.last("me@trust.nhs.uk").link("/password/reset/")
+        assert client.post(reset, data={"password": NEW_PASSWORD}).status_code == 302
+    else:
+        login(client, user)
+        response = client.post(
+            "/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD}
+        )
+        assert response.status_code == 302
+
+    page = Page(intruder.get(link))
+    assert page.status == 400
+    assert page.h1 == "This e-mail change link has expired or is not valid"
+    assert db.session.get(User, user.id).email == "me@trust.nhs.uk"
