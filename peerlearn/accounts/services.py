@@ -134,6 +134,8 @@ def register_user(data: Registration) -> User | None:
     existing = find_user_by_email(email)
     if existing is not None:
         hash_password(data.password)  # spend the time a new account costs: timing tells nothing
+        if not _may_mail_again(existing, "already-registered"):
+            return None
         _mail(
             existing.email,
             "Someone tried to register on peerlearn with your e-mail address",
@@ -184,18 +186,28 @@ def send_confirmation(user: User) -> None:
     )
 
 
-#: New confirmation links one unconfirmed account may be sent, however they are asked for.
+#: E-mails of one kind one account may be sent, however they are asked for (new confirmation
+#: links, reset links, notices that someone tried to register with the address).
 RESEND_LIMIT = parse("5 per hour")
+
+
+def _may_mail_again(user: User, kind: str) -> bool:
+    """Whether this account may be sent another e-mail of this kind: the pages that send them
+    are limited per visitor's address, but whoever asks from many addresses (or for another
+    person's address) must not be able to fill that person's inbox. Past the limit the mail is
+    silently not sent, and the page says the same."""
+    if limiter.enabled and not limiter.limiter.hit(RESEND_LIMIT, kind, str(user.id)):
+        logger.info("%s not sent: limit reached", kind)
+        return False
+    return True
 
 
 def send_confirmation_again(user: User) -> None:
     """Send a new confirmation link, at most :data:`RESEND_LIMIT` to one address: signing in to
     an unconfirmed account sends one too, and someone who registered with another person's
     address must not be able to fill their inbox (silently not sent past the limit)."""
-    if limiter.enabled and not limiter.limiter.hit(RESEND_LIMIT, "confirm-email", str(user.id)):
-        logger.info("confirmation link not sent again: limit reached")
-        return
-    send_confirmation(user)
+    if _may_mail_again(user, "confirm-email"):
+        send_confirmation(user)
 
 
 def resend_confirmation(email: str) -> None:
@@ -297,7 +309,7 @@ def _password_fingerprint(user: User) -> str:
 def request_password_reset(email: str) -> None:
     """E-mail a reset link if an active account has this address; the caller never says which."""
     user = find_user_by_email(email)
-    if user is None or not user.active:
+    if user is None or not user.active or not _may_mail_again(user, "reset-password"):
         return
     token = make_token("reset-password", {"uid": user.id, "pw": _password_fingerprint(user)})
     _mail(

@@ -63,6 +63,21 @@ def test_a_mail_server_that_is_down_does_not_tell_who_has_an_account(
     assert "account e-mail 'Reset your peerlearn password' failed" in caplog.text
 
 
+def test_one_address_gets_a_limited_number_of_reset_links_however_many_ask(
+    new_client, make_user, outbox
+):
+    """Asking from many addresses (each under its own limit) cannot fill one person's inbox:
+    five reset links an hour to one account, and the page never changes."""
+    make_user(email="known@trust.nhs.uk")
+    for number in range(8):
+        client = new_client()
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{number + 1}"
+        page = Page(ask_for_reset(client, "known@trust.nhs.uk"))
+        assert page.status == 200
+        assert page.h1 == "Check your e-mail"
+    assert len(outbox.to("known@trust.nhs.uk")) == 5
+
+
 def test_deactivated_accounts_get_no_reset_link(client, make_user, outbox):
     make_user(email="gone@trust.nhs.uk", active=False)
     assert Page(ask_for_reset(client, "gone@trust.nhs.uk")).h1 == "Check your e-mail"

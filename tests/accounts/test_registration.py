@@ -134,6 +134,23 @@ def test_registering_an_address_that_has_an_account_shows_the_same_page_and_tell
     assert "/confirm/" not in mail.text
 
 
+def test_registering_again_and_again_with_an_address_tells_its_owner_a_limited_number_of_times(
+    new_client, organisation, make_user, outbox
+):
+    """Registering with someone's address from many places cannot fill their inbox."""
+    owner = make_user("Existing Person", email="existing@nhs.net")
+    for number in range(8):
+        client = new_client()
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{number + 1}"
+        response = client.post("/register", data={
+            "email": "existing@nhs.net", "display_name": "Impostor",
+            "job_title": "Head of Quality Improvement",
+            "organisation_id": str(organisation.id), "password": NEW_PASSWORD,
+        })  # fmt: skip
+        assert Page(response).h1 == "Check your e-mail"
+    assert len(outbox.to(owner.email)) == 5
+
+
 def test_registration_is_audited(register):
     register()
     user = find("ann.new@nhs.net")
