@@ -345,6 +345,7 @@ def reset_password(token: str, new_password: str) -> User:
     record("auth.password_reset", actor=user, subject=user)
     db.session.commit()
     sign_ins_ended.send(user)
+    _tell_password_changed(user)
     return user
 
 
@@ -355,6 +356,21 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     record("auth.password_changed", actor=user, subject=user)
     db.session.commit()
     sign_ins_ended.send(user)
+    _tell_password_changed(user)
+
+
+def _tell_password_changed(user: User) -> None:
+    """Tell the account's owner their password changed: if it was not them, they learn that
+    someone else knows it (or reads their mail) and how to take the account back."""
+    _mail(
+        user.email,
+        "Your peerlearn password was changed",
+        render_template(
+            "email/password_changed.txt",
+            user=user,
+            reset_url=external_url("accounts.forgot_password"),
+        ),
+    )
 
 
 #: What a wrong password is told, by the field that asked for it: the current password when
@@ -448,10 +464,22 @@ def confirm_email_change(token: str) -> User | None:
         or find_user_by_email(new_email)
     ):
         return None
-    record("account.email_changed", actor=user, subject=user, old=user.email, new=new_email)
+    old_email = user.email
+    record("account.email_changed", actor=user, subject=user, old=old_email, new=new_email)
     user.email = new_email
     user.email_confirmed_at = utcnow()
     db.session.commit()
+    # The old address is told: whoever moved the account away from its owner is noticed.
+    _mail(
+        old_email,
+        "Your peerlearn e-mail address was changed",
+        render_template(
+            "email/email_changed.txt",
+            user=user,
+            new_email=new_email,
+            reset_url=external_url("accounts.forgot_password"),
+        ),
+    )
     return user
 
 

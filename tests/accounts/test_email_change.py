@@ -155,3 +155,17 @@ def test_a_change_link_asked_for_before_the_password_changed_is_refused(
     assert page.status == 400
     assert page.h1 == "This e-mail change link has expired or is not valid"
     assert db.session.get(User, user.id).email == "me@trust.nhs.uk"
+
+
+def test_the_old_address_is_told_when_the_address_changes(client, make_user, login, outbox):
+    """Whoever moved the account away from its owner's address cannot do it unnoticed."""
+    user = make_user(email="old@trust.nhs.uk")
+    login(client, user)
+    ask_to_change(client, "new@trust.nhs.uk")
+    assert outbox.to("old@trust.nhs.uk") == []  # asking changes nothing, so tells nothing
+    client.get(outbox.last("new@trust.nhs.uk").link("/account/email/confirm/"))
+
+    notice = outbox.last("old@trust.nhs.uk")
+    assert "e-mail address was changed" in notice.subject
+    assert "new@trust.nhs.uk" in notice.text
+    assert notice.link("/password/forgot") == "/password/forgot"

@@ -295,3 +295,23 @@ def test_password_pages_need_a_signed_in_person(client):
         response = client.get(path)
         assert response.status_code == 302
         assert response.location.startswith("/login?next=")
+
+
+def test_the_owner_is_told_by_e_mail_when_the_password_is_changed_or_reset(
+    client, make_user, login, outbox
+):
+    user = make_user(email="known@trust.nhs.uk")
+    login(client, user)
+    client.post("/account/password", data={
+        "current_password": PASSWORD, "password": NEW_PASSWORD,
+    })  # fmt: skip
+    changed = outbox.last("known@trust.nhs.uk")
+    assert "password was changed" in changed.subject
+    assert changed.link("/password/forgot") == "/password/forgot"
+
+    client.post("/logout")
+    ask_for_reset(client, "known@trust.nhs.uk")
+    link = outbox.last("known@trust.nhs.uk").link("/password/reset/")
+    client.post(link, data={"password": "another fine passphrase here"})
+    assert "password was changed" in outbox.last("known@trust.nhs.uk").subject
+    assert len(outbox.to("known@trust.nhs.uk")) == 3  # notice, reset link, notice
