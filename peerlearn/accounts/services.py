@@ -18,7 +18,7 @@ from peerlearn.accounts.passwords import (
     password_problem,
     verify_password,
 )
-from peerlearn.accounts.tokens import make_token, read_token
+from peerlearn.accounts.tokens import address_mark, make_token, read_token
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
 from peerlearn.core.deferred import after_response
@@ -311,7 +311,12 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.active or not _may_mail_again(user, "reset-password"):
         return
-    token = make_token("reset-password", {"uid": user.id, "pw": _password_fingerprint(user)})
+    # Bound to the address too: a link sent to an address the account has since left (a
+    # mailbox someone else may read) stops working.
+    token = make_token(
+        "reset-password",
+        {"uid": user.id, "pw": _password_fingerprint(user), "to": address_mark(user.email)},
+    )
     _mail(
         user.email,
         "Reset your peerlearn password",
@@ -329,7 +334,12 @@ def user_for_reset_token(token: str) -> User | None:
     if payload is None:
         return None
     user = db.session.get(User, payload.get("uid"))
-    if user is None or not user.active or payload.get("pw") != _password_fingerprint(user):
+    if (
+        user is None
+        or not user.active
+        or payload.get("pw") != _password_fingerprint(user)
+        or payload.get("to") != address_mark(user.email)
+    ):
         return None
     return user
 

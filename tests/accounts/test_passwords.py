@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from peerlearn.accounts.models import User
 from peerlearn.accounts.services import _password_fingerprint
+from peerlearn.accounts.tokens import address_mark
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from tests.accounts.conftest import NEW_PASSWORD
@@ -157,7 +158,9 @@ def expired_reset_token(app, user: User) -> str:
     serializer = URLSafeTimedSerializer(
         app.config["SECRET_KEY"], salt="peerlearn.reset-password", signer=TwoHoursAgo
     )
-    return serializer.dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+    return serializer.dumps(
+        {"uid": user.id, "pw": _password_fingerprint(user), "to": address_mark(user.email)}
+    )
 
 
 def test_an_expired_or_garbled_reset_link_is_refused(app, client, make_user):
@@ -315,3 +318,20 @@ def test_the_owner_is_told_by_e_mail_when_the_password_is_changed_or_reset(
     client.post(link, data={"password": "another fine passphrase here"})
     assert "password was changed" in outbox.last("known@trust.nhs.uk").subject
     assert len(outbox.to("known@trust.nhs.uk")) == 3  # notice, reset link, notice
+
+
+def test_a_reset_link_sent_to_an_address_the_account_has_left_no_longer_works(
+    client, make_user, login, outbox
+):
+    """Whoever still reads the old mailbox cannot use a reset link it was sent before the move."""
+    user = make_user(email="old@trust.nhs.uk")
+    ask_for_reset(client, "old@trust.nhs.uk")
+    link = outbox.last("old@trust.nhs.uk").link("/password/reset/")
+    login(client, user)
+    client.post("/account/email", data={"email": "new@trust.nhs.uk", "password": PASSWORD})
+    client.get(outbox.last("new@trust.nhs.uk").link("/account/email/confirm/"))
+    client.post("/logout")
+
+    assert Page(client.get(link)).status == 400
+    assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 400
+    assert sign_in(client, "new@trust.nhs.uk", PASSWORD).status_code == 302
