@@ -215,9 +215,16 @@ def _own_key() -> str:
     return f"account:{current_user.id}"
 
 
+#: Tries at one's own password, on every form that asks for it, wherever they come from: a
+#: stolen session must not be able to try passwords until one fits.
+own_password_limit = limiter.shared_limit(
+    "10 per hour", scope="own-password", key_func=_own_key, methods=["POST"]
+)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit("10 per hour", key_func=_own_key, methods=["POST"])
+@own_password_limit
 def change_password() -> str | Response:
     form = ChangePasswordForm(user=_me())
     if form.validate_on_submit():
@@ -238,6 +245,7 @@ def change_password() -> str | Response:
 @bp.route("/account/email", methods=["GET", "POST"])
 @login_required
 @limiter.limit("5 per hour", methods=["POST"])
+@own_password_limit
 def change_email() -> str | Response:
     form = ChangeEmailForm(user=_me())
     if form.validate_on_submit():

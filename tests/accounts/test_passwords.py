@@ -251,6 +251,29 @@ def test_guessing_the_current_password_is_limited(client, make_user, login):
     assert db.session.get(User, user.id).password_hash == user.password_hash
 
 
+def test_guessing_the_password_is_limited_across_every_form_that_asks_for_it(
+    client, make_user, login, outbox
+):
+    """Changing the e-mail address asks for the password too: with a stolen session, guesses
+    there, from however many addresses, share the same ten an hour."""
+    user = make_user()
+    login(client, user)
+    answers = []
+    for number in range(6):
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{number + 1}"
+        answers.append(client.post("/account/email", data={
+            "email": "new@trust.nhs.uk", "password": f"guess number {number}",
+        }).status_code)  # fmt: skip
+    wrong = {"current_password": "not my password", "password": NEW_PASSWORD}
+    answers += [client.post("/account/password", data=wrong).status_code for _ in range(5)]
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    answers.append(client.post("/account/email", data={
+        "email": "new@trust.nhs.uk", "password": PASSWORD,
+    }).status_code)  # fmt: skip
+    assert answers == [200] * 10 + [429, 429]
+    assert outbox.messages() == []
+
+
 def test_changing_the_password_keeps_this_browser_signed_in_and_signs_out_the_others(
     client, new_client, make_user, login, app
 ):
