@@ -217,18 +217,19 @@ def resend_confirmation(email: str) -> None:
         send_confirmation_again(user)
 
 
-def confirm_email(token: str) -> User | None:
-    """Mark the address confirmed when the link is valid; None when it is not."""
+def confirmation_user(token: str) -> User | None:
+    """The account a confirmation link is for, while the link is valid; None when it is not.
+
+    Following the link confirms nothing by itself: anyone may register any address, and the
+    owner following it out of courtesy would hand the stranger who chose the password an account
+    in their name. The link leads to the sign-in form, and :func:`authenticate` confirms the
+    address when the password chosen comes with it."""
     payload = read_token("confirm-email", token)
     if payload is None:
         return None
     user = db.session.get(User, payload.get("uid"))
     if user is None or user.email != payload.get("email"):
         return None
-    if not user.email_confirmed:
-        user.email_confirmed_at = utcnow()
-        record("account.email_confirmed", actor=user, subject=user)
-        db.session.commit()
     return user
 
 
@@ -244,8 +245,10 @@ class SignInRefused(Exception):
         self.user = user
 
 
-def authenticate(email: str, password: str) -> User:
-    """The account for these credentials, or :class:`SignInRefused`. Failures are audited."""
+def authenticate(email: str, password: str, confirming: str = "") -> User:
+    """The account for these credentials, or :class:`SignInRefused`. Failures are audited.
+    An unconfirmed address is confirmed when ``confirming`` is its valid confirmation link's
+    token (the sign-in form that link leads to)."""
     user = find_user_by_email(email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         record("auth.sign_in_failed", subject=user, email=normalise_email(email)[:254])
@@ -256,7 +259,10 @@ def authenticate(email: str, password: str) -> User:
         db.session.commit()
         raise SignInRefused("inactive", user)
     if not user.email_confirmed:
-        raise SignInRefused("unconfirmed", user)
+        if not confirming or confirmation_user(confirming) is not user:
+            raise SignInRefused("unconfirmed", user)
+        user.email_confirmed_at = utcnow()
+        record("account.email_confirmed", actor=user, subject=user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

@@ -85,12 +85,21 @@ def register() -> str | Response:
 
 
 @bp.get("/confirm/<token>")
-def confirm_email(token: str) -> str | Response:
-    user = services.confirm_email(token)
+def confirm_email(token: str) -> str | Response | tuple[str, int]:
+    user = services.confirmation_user(token)
     if user is None:
         return render_template("accounts/link_invalid.html", kind="confirm"), 400
-    flash("Your e-mail address is confirmed. You can now sign in.", "success")
-    return redirect(url_for("home.index" if current_user.is_authenticated else "accounts.login"))
+    if user.email_confirmed:
+        flash("Your e-mail address is confirmed. You can now sign in.", "success")
+        return redirect(
+            url_for("home.index" if current_user.is_authenticated else "accounts.login")
+        )
+    if current_user.is_authenticated:  # signed in to another account
+        flash("Sign out, then follow the link again to confirm that address.", "info")
+        return redirect(url_for("home.index"))
+    # Confirmed by signing in here with the password chosen (services.confirmation_user).
+    form = LoginForm(data={"email": user.email})
+    return render_template("accounts/login.html", form=form, next="", confirm=token)
 
 
 @bp.route("/confirm/resend", methods=["GET", "POST"])
@@ -121,7 +130,9 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            user = services.authenticate(
+                form.email.data, form.password.data, request.form.get("confirm", "")
+            )
         except services.SignInRefused as refused:
             if refused.reason == "unconfirmed" and refused.user is not None:
                 services.send_confirmation_again(refused.user)
@@ -136,9 +147,16 @@ def login() -> str | Response:
         else:
             target = _redirect_target()
             services.sign_in(user, remember=form.remember.data)
+            if request.form.get("confirm"):
+                flash("Your e-mail address is confirmed.", "success")
             return redirect(target)
-    # From the query string on the first visit, from the hidden field after a failed attempt.
-    return render_template("accounts/login.html", form=form, next=request.values.get("next", ""))
+    # From the query string on the first visit, from the hidden fields after a failed attempt.
+    return render_template(
+        "accounts/login.html",
+        form=form,
+        next=request.values.get("next", ""),
+        confirm=request.form.get("confirm", ""),
+    )
 
 
 @bp.route("/logout", methods=["GET", "POST"])
