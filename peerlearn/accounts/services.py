@@ -475,6 +475,7 @@ def confirm_email_change(token: str) -> User | None:
     new_email = str(payload.get("new", ""))
     if (
         user is None
+        or not user.active
         or user.email != payload.get("old")
         or payload.get("pw") != _password_fingerprint(user)
         or find_user_by_email(new_email)

@@ -169,3 +169,16 @@ def test_the_old_address_is_told_when_the_address_changes(client, make_user, log
     assert "e-mail address was changed" in notice.subject
     assert "new@trust.nhs.uk" in notice.text
     assert notice.link("/password/forgot") == "/password/forgot"
+
+
+def test_a_change_link_does_nothing_for_a_deactivated_account(client, make_user, login, outbox):
+    """An account an administrator closed (perhaps because someone else was using it) keeps
+    its address: a change asked for before cannot move it elsewhere."""
+    user = make_user(email="me@trust.nhs.uk")
+    login(client, user)
+    ask_to_change(client, "elsewhere@trust.nhs.uk")
+    db.session.get(User, user.id).active = False
+    db.session.commit()
+    page = Page(client.get(outbox.last("elsewhere@trust.nhs.uk").link("/account/email/confirm/")))
+    assert page.status == 400
+    assert db.session.get(User, user.id).email == "me@trust.nhs.uk"
