@@ -136,7 +136,7 @@ def register_user(data: Registration) -> User | None:
         hash_password(data.password)  # spend the time a new account costs: timing tells nothing
         if not _may_mail_again(existing, "already-registered"):
             return None
-        _mail(
+        mail_account(
             existing.email,
             "Someone tried to register on peerlearn with your e-mail address",
             render_template(
@@ -164,7 +164,7 @@ def register_user(data: Registration) -> User | None:
     return user
 
 
-def _mail(to: str, subject: str, text: str) -> None:
+def mail_account(to: str, subject: str, text: str) -> None:
     """Send an account e-mail once the page has been answered (see core.deferred). The pages
     that send one (registration, a new confirmation link, a password reset, an address change)
     answer the same whether or not an account exists; sending in the request would give that
@@ -175,7 +175,7 @@ def _mail(to: str, subject: str, text: str) -> None:
 def send_confirmation(user: User) -> None:
     """E-mail a link that confirms the user's address."""
     token = make_token("confirm-email", {"uid": user.id, "email": user.email})
-    _mail(
+    mail_account(
         user.email,
         "Confirm your e-mail address for peerlearn",
         render_template(
@@ -306,7 +306,7 @@ def sign_out(user: User) -> None:
 # Passwords --------------------------------------------------------------------------------------
 
 
-def _password_fingerprint(user: User) -> str:
+def password_fingerprint(user: User) -> str:
     # Changes whenever the password does, so a reset link works once and a change-of-address
     # link asked for before the password changed no longer works.
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
@@ -321,9 +321,9 @@ def request_password_reset(email: str) -> None:
     # mailbox someone else may read) stops working.
     token = make_token(
         "reset-password",
-        {"uid": user.id, "pw": _password_fingerprint(user), "to": address_mark(user.email)},
+        {"uid": user.id, "pw": password_fingerprint(user), "to": address_mark(user.email)},
     )
-    _mail(
+    mail_account(
         user.email,
         "Reset your peerlearn password",
         render_template(
@@ -343,7 +343,7 @@ def user_for_reset_token(token: str) -> User | None:
     if (
         user is None
         or not user.active
-        or payload.get("pw") != _password_fingerprint(user)
+        or payload.get("pw") != password_fingerprint(user)
         or payload.get("to") != address_mark(user.email)
     ):
         return None
@@ -378,7 +378,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def _tell_password_changed(user: User) -> None:
     """Tell the account's owner their password changed: if it was not them, they learn that
     someone else knows it (or reads their mail) and how to take the account back."""
-    _mail(
+    mail_account(
         user.email,
         "Your peerlearn password was changed",
         render_template(
@@ -422,82 +422,6 @@ def renew_session(user: User) -> None:
     remember = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
     _start_sign_in(user, remember=remember)
     db.session.commit()
-
-
-# E-mail address changes -------------------------------------------------------------------------
-
-
-def request_email_change(user: User, new_email: str, password: str) -> None:
-    """Send a confirmation link to the new address; the change happens when it is followed."""
-    check_current_password(user, password, field="password")
-    new_email = check_new_email(user, new_email)
-    if find_user_by_email(new_email) is not None:
-        # Saying so would reveal another person's account; the link will simply not be sent.
-        logger.info("e-mail change to an address already in use was not sent")
-        return
-    # Bound to the password too: whoever learnt it and asked to move the account to their own
-    # address loses the link when the owner sets a new password.
-    token = make_token(
-        "change-email",
-        {"uid": user.id, "old": user.email, "new": new_email, "pw": _password_fingerprint(user)},
-    )
-    _mail(
-        new_email,
-        "Confirm your new e-mail address for peerlearn",
-        render_template(
-            "email/change_email.txt",
-            user=user,
-            url=external_url("accounts.confirm_email_change", token=token),
-        ),
-    )
-
-
-def check_new_email(user: User, new_email: str) -> str:
-    """The new address, normalised, if the user may move their account to it: not the address
-    they have, and at an allowed domain. Whether another account has it is never said (that
-    would reveal the account); :func:`request_email_change` sends that address nothing."""
-    new_email = normalise_email(new_email)
-    if new_email == user.email:
-        raise AccountError("That is already your e-mail address", field="email")
-    if not email_domain_allowed(new_email):
-        raise AccountError(
-            "Use a work e-mail address at: " + ", ".join(allowed_domains()), field="email"
-        )
-    return new_email
-
-
-def confirm_email_change(token: str) -> User | None:
-    """Apply an address change from its link, or None when the link is not valid."""
-    payload = read_token("change-email", token)
-    if payload is None:
-        return None
-    user = db.session.get(User, payload.get("uid"))
-    new_email = str(payload.get("new", ""))
-    if (
-        user is None
-        or not user.active
-        or user.email != payload.get("old")
-        or payload.get("pw") != _password_fingerprint(user)
-        or find_user_by_email(new_email)
-    ):
-        return None
-    old_email = user.email
-    record("account.email_changed", actor=user, subject=user, old=old_email, new=new_email)
-    user.email = new_email
-    user.email_confirmed_at = utcnow()
-    db.session.commit()
-    # The old address is told: whoever moved the account away from its owner is noticed.
-    _mail(
-        old_email,
-        "Your peerlearn e-mail address was changed",
-        render_template(
-            "email/email_changed.txt",
-            user=user,
-            new_email=new_email,
-            reset_url=external_url("accounts.forgot_password"),
-        ),
-    )
-    return user
 
 
 # Profiles -----------------------------------------------------------------------------------------

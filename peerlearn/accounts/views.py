@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from peerlearn.accounts import services
+from peerlearn.accounts import address_changes, services
 from peerlearn.accounts.directory import listed_people, people_query
 from peerlearn.accounts.forms import (
     ChangeEmailForm,
@@ -268,7 +268,7 @@ def change_email() -> str | Response:
     form = ChangeEmailForm(user=_me())
     if form.validate_on_submit():
         try:
-            services.request_email_change(_me(), form.email.data, form.password.data)
+            address_changes.request_email_change(_me(), form.email.data, form.password.data)
         except services.AccountError as error:
             show_error(form, error)
         else:
@@ -282,7 +282,7 @@ def change_email() -> str | Response:
 
 @bp.get("/account/email/confirm/<token>")
 def confirm_email_change(token: str) -> str | Response | tuple[str, int]:
-    user = services.confirm_email_change(token)
+    user = address_changes.confirm_email_change(token)
     if user is None:
         return render_template("accounts/link_invalid.html", kind="change"), 400
     flash(f"Your e-mail address is now {user.email}.", "success")

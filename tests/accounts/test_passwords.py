@@ -8,7 +8,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import _password_fingerprint
+from peerlearn.accounts.services import password_fingerprint
 from peerlearn.accounts.tokens import address_mark
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
@@ -159,7 +159,7 @@ def expired_reset_token(app, user: User) -> str:
         app.config["SECRET_KEY"], salt="peerlearn.reset-password", signer=TwoHoursAgo
     )
     return serializer.dumps(
-        {"uid": user.id, "pw": _password_fingerprint(user), "to": address_mark(user.email)}
+        {"uid": user.id, "pw": password_fingerprint(user), "to": address_mark(user.email)}
     )
 
 
