@@ -56,6 +56,13 @@ def set_site_role(actor: User, user: User, role: SiteRole) -> None:
     """Make someone a network administrator, or take it away."""
     if user.id == actor.id and role is not SiteRole.admin:
         raise AccountError("You cannot remove your own administrator role")
+    if role is SiteRole.admin and not user.email_confirmed:
+        # Anyone may register any address: until its owner follows the link, the password may
+        # be a stranger's, who would be an administrator the day the owner confirms it.
+        raise AccountError(
+            f"{user.display_name} has not confirmed their e-mail address yet. "
+            "Make them an administrator once they have."
+        )
     _hold_administrators(actor)
     if user.site_role is role:
         return

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from peerlearn.accounts import services
+from peerlearn.accounts import address_changes, services
 from peerlearn.accounts.models import User
 from peerlearn.accounts.passwords import MAX_LENGTH, password_problem
 from peerlearn.core.forms import EMAIL_FORMAT, Required, optional_int, report
@@ -156,7 +156,7 @@ class ChangeEmailForm(_ForUser, FlaskForm):
 
     def validate_email(self, field: EmailField) -> None:
         if not field.errors:  # an address in the wrong format is told that alone
-            report(services.check_new_email, self.user, field.data or "")
+            report(address_changes.check_new_email, self.user, field.data or "")
 
     def validate_password(self, field: PasswordField) -> None:
         report(services.check_current_password, self.user, field.data or "", field="password")

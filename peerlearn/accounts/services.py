@@ -18,7 +18,7 @@ from peerlearn.accounts.passwords import (
     password_problem,
     verify_password,
 )
-from peerlearn.accounts.tokens import make_token, read_token
+from peerlearn.accounts.tokens import address_mark, make_token, read_token
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
 from peerlearn.core.deferred import after_response
@@ -134,7 +134,9 @@ def register_user(data: Registration) -> User | None:
     existing = find_user_by_email(email)
     if existing is not None:
         hash_password(data.password)  # spend the time a new account costs: timing tells nothing
-        _mail(
+        if not _may_mail_again(existing, "already-registered"):
+            return None
+        mail_account(
             existing.email,
             "Someone tried to register on peerlearn with your e-mail address",
             render_template(
@@ -162,7 +164,7 @@ def register_user(data: Registration) -> User | None:
     return user
 
 
-def _mail(to: str, subject: str, text: str) -> None:
+def mail_account(to: str, subject: str, text: str) -> None:
     """Send an account e-mail once the page has been answered (see core.deferred). The pages
     that send one (registration, a new confirmation link, a password reset, an address change)
     answer the same whether or not an account exists; sending in the request would give that
@@ -173,7 +175,7 @@ def _mail(to: str, subject: str, text: str) -> None:
 def send_confirmation(user: User) -> None:
     """E-mail a link that confirms the user's address."""
     token = make_token("confirm-email", {"uid": user.id, "email": user.email})
-    _mail(
+    mail_account(
         user.email,
         "Confirm your e-mail address for peerlearn",
         render_template(
@@ -184,18 +186,28 @@ def send_confirmation(user: User) -> None:
     )
 
 
-#: New confirmation links one unconfirmed account may be sent, however they are asked for.
+#: E-mails of one kind one account may be sent, however they are asked for (new confirmation
+#: links, reset links, notices that someone tried to register with the address).
 RESEND_LIMIT = parse("5 per hour")
+
+
+def _may_mail_again(user: User, kind: str) -> bool:
+    """Whether this account may be sent another e-mail of this kind: the pages that send them
+    are limited per visitor's address, but whoever asks from many addresses (or for another
+    person's address) must not be able to fill that person's inbox. Past the limit the mail is
+    silently not sent, and the page says the same."""
+    if limiter.enabled and not limiter.limiter.hit(RESEND_LIMIT, kind, str(user.id)):
+        logger.info("%s not sent: limit reached", kind)
+        return False
+    return True
 
 
 def send_confirmation_again(user: User) -> None:
     """Send a new confirmation link, at most :data:`RESEND_LIMIT` to one address: signing in to
     an unconfirmed account sends one too, and someone who registered with another person's
     address must not be able to fill their inbox (silently not sent past the limit)."""
-    if limiter.enabled and not limiter.limiter.hit(RESEND_LIMIT, "confirm-email", str(user.id)):
-        logger.info("confirmation link not sent again: limit reached")
-        return
-    send_confirmation(user)
+    if _may_mail_again(user, "confirm-email"):
+        send_confirmation(user)
 
 
 def resend_confirmation(email: str) -> None:
@@ -205,18 +217,19 @@ def resend_confirmation(email: str) -> None:
         send_confirmation_again(user)
 
 
-def confirm_email(token: str) -> User | None:
-    """Mark the address confirmed when the link is valid; None when it is not."""
+def confirmation_user(token: str) -> User | None:
+    """The account a confirmation link is for, while the link is valid; None when it is not.
+
+    Following the link confirms nothing by itself: anyone may register any address, and the
+    owner following it out of courtesy would hand the stranger who chose the password an account
+    in their name. The link leads to the sign-in form, and :func:`authenticate` confirms the
+    address when the password chosen comes with it."""
     payload = read_token("confirm-email", token)
     if payload is None:
         return None
     user = db.session.get(User, payload.get("uid"))
     if user is None or user.email != payload.get("email"):
         return None
-    if not user.email_confirmed:
-        user.email_confirmed_at = utcnow()
-        record("account.email_confirmed", actor=user, subject=user)
-        db.session.commit()
     return user
 
 
@@ -232,8 +245,10 @@ class SignInRefused(Exception):
         self.user = user
 
 
-def authenticate(email: str, password: str) -> User:
-    """The account for these credentials, or :class:`SignInRefused`. Failures are audited."""
+def authenticate(email: str, password: str, confirming: str = "") -> User:
+    """The account for these credentials, or :class:`SignInRefused`. Failures are audited.
+    An unconfirmed address is confirmed when ``confirming`` is its valid confirmation link's
+    token (the sign-in form that link leads to)."""
     user = find_user_by_email(email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         record("auth.sign_in_failed", subject=user, email=normalise_email(email)[:254])
@@ -244,7 +259,10 @@ def authenticate(email: str, password: str) -> User:
         db.session.commit()
         raise SignInRefused("inactive", user)
     if not user.email_confirmed:
-        raise SignInRefused("unconfirmed", user)
+        if not confirming or confirmation_user(confirming) is not user:
+            raise SignInRefused("unconfirmed", user)
+        user.email_confirmed_at = utcnow()
+        record("account.email_confirmed", actor=user, subject=user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -288,18 +306,24 @@ def sign_out(user: User) -> None:
 # Passwords --------------------------------------------------------------------------------------
 
 
-def _password_fingerprint(user: User) -> str:
-    # Changes whenever the password does, so a reset link works once.
+def password_fingerprint(user: User) -> str:
+    # Changes whenever the password does, so a reset link works once and a change-of-address
+    # link asked for before the password changed no longer works.
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
 
 
 def request_password_reset(email: str) -> None:
     """E-mail a reset link if an active account has this address; the caller never says which."""
     user = find_user_by_email(email)
-    if user is None or not user.active:
+    if user is None or not user.active or not _may_mail_again(user, "reset-password"):
         return
-    token = make_token("reset-password", {"uid": user.id, "pw": _password_fingerprint(user)})
-    _mail(
+    # Bound to the address too: a link sent to an address the account has since left (a
+    # mailbox someone else may read) stops working.
+    token = make_token(
+        "reset-password",
+        {"uid": user.id, "pw": password_fingerprint(user), "to": address_mark(user.email)},
+    )
+    mail_account(
         user.email,
         "Reset your peerlearn password",
         render_template(
@@ -316,7 +340,12 @@ def user_for_reset_token(token: str) -> User | None:
     if payload is None:
         return None
     user = db.session.get(User, payload.get("uid"))
-    if user is None or not user.active or payload.get("pw") != _password_fingerprint(user):
+    if (
+        user is None
+        or not user.active
+        or payload.get("pw") != password_fingerprint(user)
+        or payload.get("to") != address_mark(user.email)
+    ):
         return None
     return user
 
@@ -332,6 +361,7 @@ def reset_password(token: str, new_password: str) -> User:
     record("auth.password_reset", actor=user, subject=user)
     db.session.commit()
     sign_ins_ended.send(user)
+    _tell_password_changed(user)
     return user
 
 
@@ -342,6 +372,21 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     record("auth.password_changed", actor=user, subject=user)
     db.session.commit()
     sign_ins_ended.send(user)
+    _tell_password_changed(user)
+
+
+def _tell_password_changed(user: User) -> None:
+    """Tell the account's owner their password changed: if it was not them, they learn that
+    someone else knows it (or reads their mail) and how to take the account back."""
+    mail_account(
+        user.email,
+        "Your peerlearn password was changed",
+        render_template(
+            "email/password_changed.txt",
+            user=user,
+            reset_url=external_url("accounts.forgot_password"),
+        ),
+    )
 
 
 #: What a wrong password is told, by the field that asked for it: the current password when
@@ -377,59 +422,6 @@ def renew_session(user: User) -> None:
     remember = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
     _start_sign_in(user, remember=remember)
     db.session.commit()
-
-
-# E-mail address changes -------------------------------------------------------------------------
-
-
-def request_email_change(user: User, new_email: str, password: str) -> None:
-    """Send a confirmation link to the new address; the change happens when it is followed."""
-    check_current_password(user, password, field="password")
-    new_email = check_new_email(user, new_email)
-    if find_user_by_email(new_email) is not None:
-        # Saying so would reveal another person's account; the link will simply not be sent.
-        logger.info("e-mail change to an address already in use was not sent")
-        return
-    token = make_token("change-email", {"uid": user.id, "old": user.email, "new": new_email})
-    _mail(
-        new_email,
-        "Confirm your new e-mail address for peerlearn",
-        render_template(
-            "email/change_email.txt",
-            user=user,
-            url=external_url("accounts.confirm_email_change", token=token),
-        ),
-    )
-
-
-def check_new_email(user: User, new_email: str) -> str:
-    """The new address, normalised, if the user may move their account to it: not the address
-    they have, and at an allowed domain. Whether another account has it is never said (that
-    would reveal the account); :func:`request_email_change` sends that address nothing."""
-    new_email = normalise_email(new_email)
-    if new_email == user.email:
-        raise AccountError("That is already your e-mail address", field="email")
-    if not email_domain_allowed(new_email):
-        raise AccountError(
-            "Use a work e-mail address at: " + ", ".join(allowed_domains()), field="email"
-        )
-    return new_email
-
-
-def confirm_email_change(token: str) -> User | None:
-    """Apply an address change from its link, or None when the link is not valid."""
-    payload = read_token("change-email", token)
-    if payload is None:
-        return None
-    user = db.session.get(User, payload.get("uid"))
-    new_email = str(payload.get("new", ""))
-    if user is None or user.email != payload.get("old") or find_user_by_email(new_email):
-        return None
-    record("account.email_changed", actor=user, subject=user, old=user.email, new=new_email)
-    user.email = new_email
-    user.email_confirmed_at = utcnow()
-    db.session.commit()
-    return user
 
 
 # Profiles -----------------------------------------------------------------------------------------

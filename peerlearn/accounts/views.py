@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from peerlearn.accounts import services
+from peerlearn.accounts import address_changes, services
 from peerlearn.accounts.data_export import member_data
 from peerlearn.accounts.directory import listed_people, people_query
 from peerlearn.accounts.forms import (
@@ -89,12 +89,21 @@ def register() -> str | Response:
 
 
 @bp.get("/confirm/<token>")
-def confirm_email(token: str) -> str | Response:
-    user = services.confirm_email(token)
+def confirm_email(token: str) -> str | Response | tuple[str, int]:
+    user = services.confirmation_user(token)
     if user is None:
         return render_template("accounts/link_invalid.html", kind="confirm"), 400
-    flash("Your e-mail address is confirmed. You can now sign in.", "success")
-    return redirect(url_for("home.index" if current_user.is_authenticated else "accounts.login"))
+    if user.email_confirmed:
+        flash("Your e-mail address is confirmed. You can now sign in.", "success")
+        return redirect(
+            url_for("home.index" if current_user.is_authenticated else "accounts.login")
+        )
+    if current_user.is_authenticated:  # signed in to another account
+        flash("Sign out, then follow the link again to confirm that address.", "info")
+        return redirect(url_for("home.index"))
+    # Confirmed by signing in here with the password chosen (services.confirmation_user).
+    form = LoginForm(data={"email": user.email})
+    return render_template("accounts/login.html", form=form, next="", confirm=token)
 
 
 @bp.route("/confirm/resend", methods=["GET", "POST"])
@@ -125,7 +134,9 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            user = services.authenticate(
+                form.email.data, form.password.data, request.form.get("confirm", "")
+            )
         except services.SignInRefused as refused:
             if refused.reason == "unconfirmed" and refused.user is not None:
                 services.send_confirmation_again(refused.user)
@@ -140,9 +151,16 @@ def login() -> str | Response:
         else:
             target = _redirect_target()
             services.sign_in(user, remember=form.remember.data)
+            if request.form.get("confirm"):
+                flash("Your e-mail address is confirmed.", "success")
             return redirect(target)
-    # From the query string on the first visit, from the hidden field after a failed attempt.
-    return render_template("accounts/login.html", form=form, next=request.values.get("next", ""))
+    # From the query string on the first visit, from the hidden fields after a failed attempt.
+    return render_template(
+        "accounts/login.html",
+        form=form,
+        next=request.values.get("next", ""),
+        confirm=request.form.get("confirm", ""),
+    )
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -233,9 +251,16 @@ def download_data() -> Response:
     return response
 
 
+#: Tries at one's own password, on every form that asks for it, wherever they come from: a
+#: stolen session must not be able to try passwords until one fits.
+own_password_limit = limiter.shared_limit(
+    "10 per hour", scope="own-password", key_func=_own_key, methods=["POST"]
+)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit("10 per hour", key_func=_own_key, methods=["POST"])
+@own_password_limit
 def change_password() -> str | Response:
     form = ChangePasswordForm(user=_me())
     if form.validate_on_submit():
@@ -256,11 +281,12 @@ def change_password() -> str | Response:
 @bp.route("/account/email", methods=["GET", "POST"])
 @login_required
 @limiter.limit("5 per hour", methods=["POST"])
+@own_password_limit
 def change_email() -> str | Response:
     form = ChangeEmailForm(user=_me())
     if form.validate_on_submit():
         try:
-            services.request_email_change(_me(), form.email.data, form.password.data)
+            address_changes.request_email_change(_me(), form.email.data, form.password.data)
         except services.AccountError as error:
             show_error(form, error)
         else:
@@ -274,7 +300,7 @@ def change_email() -> str | Response:
 
 @bp.get("/account/email/confirm/<token>")
 def confirm_email_change(token: str) -> str | Response | tuple[str, int]:
-    user = services.confirm_email_change(token)
+    user = address_changes.confirm_email_change(token)
     if user is None:
         return render_template("accounts/link_invalid.html", kind="change"), 400
     flash(f"Your e-mail address is now {user.email}.", "success")

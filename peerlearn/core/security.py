@@ -4,7 +4,7 @@ the check that keeps ``next=`` redirects on this site, and the refusal of NUL ch
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 
 from peerlearn.core.errors import render_error
@@ -69,7 +69,10 @@ def set_security_headers(response: Response) -> Response:
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
-    if request.is_secure:
+    # Production is always https (config.check insists on an https:// base URL), even when the
+    # app sees plain http from a TLS-terminating proxy it was not told about; browsers ignore
+    # the header over plain http, so sending it there costs nothing.
+    if request.is_secure or current_app.config["PEERLEARN_ENV"] == "production":
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     if current_user and current_user.is_authenticated and "Cache-Control" not in headers:
         # Pages for a signed-in reader are private: never kept by shared or back-button caches.

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from peerlearn.accounts.models import AllowedEmailDomain, User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
+from tests.accounts.conftest import NEW_PASSWORD
 from tests.accounts.pages import Page, normalise_volatile
 from tests.conftest import PASSWORD
 
@@ -125,3 +126,59 @@ def test_a_garbled_change_link_is_refused(client):
     page = Page(client.get("/account/email/confirm/not-a-token"))
     assert page.status == 400
     assert "Your e-mail address has not been changed" in page.main_text
+
+
+@pytest.mark.parametrize("how", ["reset", "change"])
+def test_a_change_link_asked_for_before_the_password_changed_is_refused(
+    client, new_client, make_user, login, outbox, how
+):
+    """Someone who learnt the password and asked to move the account to their own address
+    must lose that link when the owner takes the account back with a new password."""
+    user = make_user(email="me@trust.nhs.uk")
+    intruder = new_client()
+    login(intruder, user)
+    ask_to_change(intruder, "intruder@trust.nhs.uk")
+    link = outbox.last("intruder@trust.nhs.uk").link("/account/email/confirm/")
+
+    if how == "reset":
+        client.post("/password/forgot", data={"email": "me@trust.nhs.uk"})
+        reset = outbox.last("me@trust.nhs.uk").link("/password/reset/")
+        assert client.post(reset, data={"password": NEW_PASSWORD}).status_code == 302
+    else:
+        login(client, user)
+        response = client.post(
+            "/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD}
+        )
+        assert response.status_code == 302
+
+    page = Page(intruder.get(link))
+    assert page.status == 400
+    assert page.h1 == "This e-mail change link has expired or is not valid"
+    assert db.session.get(User, user.id).email == "me@trust.nhs.uk"
+
+
+def test_the_old_address_is_told_when_the_address_changes(client, make_user, login, outbox):
+    """Whoever moved the account away from its owner's address cannot do it unnoticed."""
+    user = make_user(email="old@trust.nhs.uk")
+    login(client, user)
+    ask_to_change(client, "new@trust.nhs.uk")
+    assert outbox.to("old@trust.nhs.uk") == []  # asking changes nothing, so tells nothing
+    client.get(outbox.last("new@trust.nhs.uk").link("/account/email/confirm/"))
+
+    notice = outbox.last("old@trust.nhs.uk")
+    assert "e-mail address was changed" in notice.subject
+    assert "new@trust.nhs.uk" in notice.text
+    assert notice.link("/password/forgot") == "/password/forgot"
+
+
+def test_a_change_link_does_nothing_for_a_deactivated_account(client, make_user, login, outbox):
+    """An account an administrator closed (perhaps because someone else was using it) keeps
+    its address: a change asked for before cannot move it elsewhere."""
+    user = make_user(email="me@trust.nhs.uk")
+    login(client, user)
+    ask_to_change(client, "elsewhere@trust.nhs.uk")
+    db.session.get(User, user.id).active = False
+    db.session.commit()
+    page = Page(client.get(outbox.last("elsewhere@trust.nhs.uk").link("/account/email/confirm/")))
+    assert page.status == 400
+    assert db.session.get(User, user.id).email == "me@trust.nhs.uk"

@@ -8,7 +8,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import _password_fingerprint
+from peerlearn.accounts.services import password_fingerprint
+from peerlearn.accounts.tokens import address_mark
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
 from tests.accounts.conftest import NEW_PASSWORD
@@ -61,6 +62,21 @@ def test_a_mail_server_that_is_down_does_not_tell_who_has_an_account(
     assert (known.status_code, unknown.status_code) == (200, 200)
     assert Page(known).h1 == Page(unknown).h1 == "Check your e-mail"
     assert "account e-mail 'Reset your peerlearn password' failed" in caplog.text
+
+
+def test_one_address_gets_a_limited_number_of_reset_links_however_many_ask(
+    new_client, make_user, outbox
+):
+    """Asking from many addresses (each under its own limit) cannot fill one person's inbox:
+    five reset links an hour to one account, and the page never changes."""
+    make_user(email="known@trust.nhs.uk")
+    for number in range(8):
+        client = new_client()
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{number + 1}"
+        page = Page(ask_for_reset(client, "known@trust.nhs.uk"))
+        assert page.status == 200
+        assert page.h1 == "Check your e-mail"
+    assert len(outbox.to("known@trust.nhs.uk")) == 5
 
 
 def test_deactivated_accounts_get_no_reset_link(client, make_user, outbox):
@@ -142,7 +158,9 @@ def expired_reset_token(app, user: User) -> str:
     serializer = URLSafeTimedSerializer(
         app.config["SECRET_KEY"], salt="peerlearn.reset-password", signer=TwoHoursAgo
     )
-    return serializer.dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+    return serializer.dumps(
+        {"uid": user.id, "pw": password_fingerprint(user), "to": address_mark(user.email)}
+    )
 
 
 def test_an_expired_or_garbled_reset_link_is_refused(app, client, make_user):
@@ -233,6 +251,29 @@ def test_guessing_the_current_password_is_limited(client, make_user, login):
     assert db.session.get(User, user.id).password_hash == user.password_hash
 
 
+def test_guessing_the_password_is_limited_across_every_form_that_asks_for_it(
+    client, make_user, login, outbox
+):
+    """Changing the e-mail address asks for the password too: with a stolen session, guesses
+    there, from however many addresses, share the same ten an hour."""
+    user = make_user()
+    login(client, user)
+    answers = []
+    for number in range(6):
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{number + 1}"
+        answers.append(client.post("/account/email", data={
+            "email": "new@trust.nhs.uk", "password": f"guess number {number}",
+        }).status_code)  # fmt: skip
+    wrong = {"current_password": "not my password", "password": NEW_PASSWORD}
+    answers += [client.post("/account/password", data=wrong).status_code for _ in range(5)]
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    answers.append(client.post("/account/email", data={
+        "email": "new@trust.nhs.uk", "password": PASSWORD,
+    }).status_code)  # fmt: skip
+    assert answers == [200] * 10 + [429, 429]
+    assert outbox.messages() == []
+
+
 def test_changing_the_password_keeps_this_browser_signed_in_and_signs_out_the_others(
     client, new_client, make_user, login, app
 ):
@@ -280,3 +321,40 @@ def test_password_pages_need_a_signed_in_person(client):
         response = client.get(path)
         assert response.status_code == 302
         assert response.location.startswith("/login?next=")
+
+
+def test_the_owner_is_told_by_e_mail_when_the_password_is_changed_or_reset(
+    client, make_user, login, outbox
+):
+    user = make_user(email="known@trust.nhs.uk")
+    login(client, user)
+    client.post("/account/password", data={
+        "current_password": PASSWORD, "password": NEW_PASSWORD,
+    })  # fmt: skip
+    changed = outbox.last("known@trust.nhs.uk")
+    assert "password was changed" in changed.subject
+    assert changed.link("/password/forgot") == "/password/forgot"
+
+    client.post("/logout")
+    ask_for_reset(client, "known@trust.nhs.uk")
+    link = outbox.last("known@trust.nhs.uk").link("/password/reset/")
+    client.post(link, data={"password": "another fine passphrase here"})
+    assert "password was changed" in outbox.last("known@trust.nhs.uk").subject
+    assert len(outbox.to("known@trust.nhs.uk")) == 3  # notice, reset link, notice
+
+
+def test_a_reset_link_sent_to_an_address_the_account_has_left_no_longer_works(
+    client, make_user, login, outbox
+):
+    """Whoever still reads the old mailbox cannot use a reset link it was sent before the move."""
+    user = make_user(email="old@trust.nhs.uk")
+    ask_for_reset(client, "old@trust.nhs.uk")
+    link = outbox.last("old@trust.nhs.uk").link("/password/reset/")
+    login(client, user)
+    client.post("/account/email", data={"email": "new@trust.nhs.uk", "password": PASSWORD})
+    client.get(outbox.last("new@trust.nhs.uk").link("/account/email/confirm/"))
+    client.post("/logout")
+
+    assert Page(client.get(link)).status == 400
+    assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 400
+    assert sign_in(client, "new@trust.nhs.uk", PASSWORD).status_code == 302

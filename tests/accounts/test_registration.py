@@ -49,11 +49,31 @@ def test_registering_creates_an_unconfirmed_account_and_emails_a_link_that_confi
     mail = outbox.last("ann.new@nhs.net")
     assert "Confirm your e-mail address" in mail.subject
     assert "Hello Ann New" in mail.text and mail.text.rstrip().endswith("peerlearn")
-    response = client.get(mail.link("/confirm/"))
+    link = mail.link("/confirm/")
+    page = Page(client.get(link))
+    assert page.h1 == "Sign in"
+    assert page.values["email"] == "ann.new@nhs.net"
+    token = link.rpartition("/")[2]
+    assert page.values["confirm"] == token
+    assert not find("ann.new@nhs.net").email_confirmed
+
+    wrong = Page(client.post("/login", data={
+        "email": "ann.new@nhs.net", "password": "not the password", "confirm": token,
+    }))  # fmt: skip
+    assert wrong.summary_has("Enter a correct e-mail address and password")
+    assert wrong.values["confirm"] == token  # kept for the next try
+    response = client.post("/login", data={
+        "email": "ann.new@nhs.net", "password": NEW_PASSWORD, "confirm": token,
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert find("ann.new@nhs.net").email_confirmed
+    assert "Your e-mail address is confirmed" in Page(client.get("/account")).main_text
+    assert "account.email_confirmed" in db.session.scalars(select(AuditEntry.action)).all()
+
+    client.post("/logout")
+    response = client.get(link)  # followed again once confirmed: straight to signing in
     assert response.status_code == 302
     assert response.location == "/login"
-    assert find("ann.new@nhs.net").email_confirmed
-    assert "Your e-mail address is confirmed" in Page(client.get("/login")).main_text
 
 
 def test_sign_in_is_refused_until_the_address_is_confirmed_and_a_new_link_is_sent(
@@ -68,8 +88,10 @@ def test_sign_in_is_refused_until_the_address_is_confirmed_and_a_new_link_is_sen
     assert client.get("/account").status_code == 302  # not signed in
     assert len(outbox.to("ann.new@nhs.net")) == 2
 
-    client.get(outbox.last("ann.new@nhs.net").link("/confirm/"))
-    response = client.post("/login", data={"email": "ann.new@nhs.net", "password": NEW_PASSWORD})
+    token = outbox.last("ann.new@nhs.net").link("/confirm/").rpartition("/")[2]
+    response = client.post("/login", data={
+        "email": "ann.new@nhs.net", "password": NEW_PASSWORD, "confirm": token,
+    })  # fmt: skip
     assert response.status_code == 302
     assert client.get("/account").status_code == 200
 
@@ -87,6 +109,29 @@ def test_signing_in_to_an_unconfirmed_account_sends_a_limited_number_of_links(
     page = Page(client.post("/login", data={"email": "ann.new@nhs.net", "password": NEW_PASSWORD}))
     assert page.h1 == "Confirm your e-mail address"  # the page does not change
     assert len(outbox.to("ann.new@nhs.net")) == 1 + 5
+
+
+def test_a_confirmation_link_confirms_nothing_until_the_password_chosen_is_given_with_it(
+    client, new_client, register, outbox
+):
+    """Anyone may register any address. Its owner, following the link out of courtesy, must not
+    hand the account (in their name, at their address) to the stranger who chose its password:
+    the link leads to the sign-in form, and the address is confirmed by signing in there."""
+    register(email="owner@nhs.net", password=NEW_PASSWORD)  # by a stranger
+    owner = new_client()
+    page = Page(owner.get(outbox.last("owner@nhs.net").link("/confirm/")))
+    assert page.status == 200
+    assert page.h1 == "Sign in"
+    assert "Sign in with the password you chose to confirm your e-mail address" in page.main_text
+    assert page.values["email"] == "owner@nhs.net"
+    assert not find("owner@nhs.net").email_confirmed
+
+    stranger = new_client()
+    refused = Page(
+        stranger.post("/login", data={"email": "owner@nhs.net", "password": NEW_PASSWORD})
+    )
+    assert refused.h1 == "Confirm your e-mail address"
+    assert stranger.get("/account").status_code == 302
 
 
 def test_a_confirmation_link_that_is_not_valid_offers_a_new_one(client):
@@ -132,6 +177,23 @@ def test_registering_an_address_that_has_an_account_shows_the_same_page_and_tell
     assert mail.link("/login") == "/login"
     assert mail.link("/password/forgot") == "/password/forgot"
     assert "/confirm/" not in mail.text
+
+
+def test_registering_again_and_again_with_an_address_tells_its_owner_a_limited_number_of_times(
+    new_client, organisation, make_user, outbox
+):
+    """Registering with someone's address from many places cannot fill their inbox."""
+    owner = make_user("Existing Person", email="existing@nhs.net")
+    for number in range(8):
+        client = new_client()
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{number + 1}"
+        response = client.post("/register", data={
+            "email": "existing@nhs.net", "display_name": "Impostor",
+            "job_title": "Head of Quality Improvement",
+            "organisation_id": str(organisation.id), "password": NEW_PASSWORD,
+        })  # fmt: skip
+        assert Page(response).h1 == "Check your e-mail"
+    assert len(outbox.to(owner.email)) == 5
 
 
 def test_registration_is_audited(register):

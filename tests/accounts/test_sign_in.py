@@ -4,9 +4,11 @@ remember-me cookies and the audit trail."""
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
-from peerlearn.accounts.models import SignIn
+from peerlearn.accounts.models import SignIn, User
+from peerlearn.accounts.passwords import needs_rehash
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
 from peerlearn.extensions import db
@@ -144,6 +146,22 @@ def test_signing_in_starts_a_fresh_session(client, make_user, app):
     assert after != before
     with client.session_transaction() as session:
         assert "planted" not in session
+
+
+def test_a_password_hashed_with_weaker_settings_is_hashed_again_on_sign_in(
+    client, new_client, make_user, app
+):
+    """Raising the argon2 settings reaches every account as its owner next signs in."""
+    user = make_user(email="known@trust.nhs.uk")
+    weaker = PasswordHasher(time_cost=1, memory_cost=app.config["ARGON2_MEMORY_COST"] // 2,
+                            parallelism=1).hash(PASSWORD)  # fmt: skip
+    user.password_hash = weaker
+    db.session.commit()
+    assert sign_in(client, "known@trust.nhs.uk").status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(User, user.id).password_hash
+    assert stored != weaker and not needs_rehash(stored)
+    assert sign_in(new_client(), "known@trust.nhs.uk").status_code == 302  # still the password
 
 
 def test_a_deactivated_account_cannot_sign_in(client, make_user):

@@ -155,6 +155,24 @@ def test_making_and_removing_an_administrator(admin_client, admin, new_client, l
     assert sam_browser.get("/admin").status_code == 403
 
 
+def test_an_account_whose_address_is_not_confirmed_cannot_be_made_an_administrator(
+    admin_client, make_user
+):
+    """Anyone may register any address: until its owner follows the link, the password may be
+    a stranger's, who would become an administrator the day the owner confirms it."""
+    unconfirmed = make_user("Una Confirmed", "una@nhs.net", confirmed=False)
+    page = Page(admin_client.get("/admin/users"))
+    assert "Make admin: Una Confirmed" not in buttons(page)
+    page = Page(
+        admin_client.get(admin_client.post(f"/admin/users/{unconfirmed.id}/make-admin").location)
+    )
+    assert "Una Confirmed has not confirmed their e-mail address yet" in page.main_text
+    assert reloaded(unconfirmed).site_role is SiteRole.member
+    assert (
+        db.session.scalar(select(AuditEntry).where(AuditEntry.action.startswith("admin."))) is None
+    )
+
+
 def test_administrators_cannot_deactivate_or_demote_themselves(admin_client, admin):
     page = Page(admin_client.get("/admin/users"))
     assert not [name for name in buttons(page) if "Ada Admin" in name]

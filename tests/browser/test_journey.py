@@ -68,14 +68,19 @@ def test_new_director_registers_joins_an_open_group_and_is_admitted_to_a_private
     expect(director.get_by_text(EMAIL)).to_be_visible()
     check_accessibility(director)
 
-    # Follows the link in the e-mail, which leads to the sign-in form, and signs in.
+    # Follows the link in the e-mail, which leads to the sign-in form, and signs in there,
+    # which confirms the address.
     mail = live_server.last_mail(EMAIL)
     director.goto(mail.link("/confirm/"))
-    expect(director.get_by_text("Your e-mail address is confirmed")).to_be_visible()
     expect(director.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
+    expect(director.get_by_text("to confirm your e-mail address")).to_be_visible()
     check_accessibility(director)
-    sign_in(director, EMAIL, PASSWORD)
+    expect(director.get_by_label("E-mail address")).to_have_value(EMAIL)
+    director.get_by_label("Password", exact=True).fill(PASSWORD)
+    director.get_by_role("button", name="Sign in").click()
+    expect(director.get_by_text("Your e-mail address is confirmed")).to_be_visible()
     expect(director.get_by_role("link", name=NAME)).to_be_visible()
+    check_accessibility(director)
 
     # Joins the open group.
     open_group(director, OPEN_GROUP)

@@ -196,6 +196,13 @@ class TestProductionSettings:
         with pytest.raises(ConfigError, match="https"):
             create_app({**app_config, **self.BASE, "PEERLEARN_BASE_URL": "http://example.org"})
 
+    def test_hsts_even_when_the_proxy_in_front_is_not_declared(self, make_app):
+        """Production is always https (PEERLEARN_BASE_URL insists): a TLS-terminating proxy the
+        app was not told about (PEERLEARN_PROXY_COUNT unset) must not cost the browser HSTS."""
+        client = make_app(**self.BASE).test_client()
+        response = client.get("/about")  # plain http, as the app sees it behind the proxy
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=63072000")
+
     def test_hardens_cookies_and_refuses_the_documented_demo_password(self, monkeypatch, tmp_path):
         monkeypatch.setenv("PEERLEARN_ENV", "production")
         monkeypatch.setenv("SECRET_KEY", "s" * 48)
