@@ -69,12 +69,15 @@ def test_immediate_email_names_the_space_and_thread_and_offers_one_click_unsubsc
     thread = start_thread(client, sig, title="Run charts or SPC?")
     other = new_client()
     login(other, replier)
-    post_reply(other, thread, body=f"@{asker.handle} SPC, **always**")
+    post_reply(other, thread, body=f"@{asker.handle} SPC, **always**: [see](/threads/{thread.id})")
     (message,) = _eml(app, asker.email)
     assert message["Subject"] == f"[{sig.name}] Run charts or SPC?"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "<strong>always</strong>" in html
+    # The post's links to the site's pages (its mention's too) lead there from a mail client.
+    assert f'href="http://peerlearn.test/people/{asker.handle}"' in html
+    assert f'href="http://peerlearn.test/threads/{thread.id}"' in html and 'href="/' not in html
     unsubscribe = message["List-Unsubscribe"].strip("<>").split("peerlearn.test", 1)[1]
     anonymous = new_client()
     assert "Stop e-mail" in anonymous.get(unsubscribe).get_data(as_text=True)
