@@ -75,6 +75,16 @@ class SMTPServer:
     def __init__(self) -> None:
         self.received: list[tuple[int, email.message.EmailMessage]] = []
         self._sessions: dict[int, int] = {}
+        #: Addresses this server refuses (a mailbox that no longer exists, say).
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         connection = self._sessions.setdefault(id(session), len(self._sessions) + 1)

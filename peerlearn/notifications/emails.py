@@ -11,6 +11,7 @@ before it is sent, so none is e-mailed twice.
 """
 
 import logging
+import smtplib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,9 @@ from peerlearn.spaces.models import Space
 from peerlearn.spaces.services import memberships_in
 
 logger = logging.getLogger(__name__)
+
+#: Logged when the mail server refuses a member's address (their mailbox gone, say).
+_REFUSED = "the mail server refused the address of user %s; a later send-digests run tries again"
 
 #: A notification to e-mail, with what it is about (a thread or an event) and its post, if any.
 Item = tuple[Notification, Thread | Event, Post | None]
@@ -271,7 +275,8 @@ def send_immediate_ids(ids: list[int]) -> None:
     """E-mail just-made notifications to the recipients who chose immediate e-mail, once the page
     that made them has been answered (see :func:`~peerlearn.core.deferred.after_response`). When
     an e-mail cannot be sent (the mail server away, say) it is logged and this run stops: that
-    recipient's and the rest's notifications stay unsent, for ``send-digests`` to send."""
+    recipient's and the rest's notifications stay unsent, for ``send-digests`` to send. An
+    address the mail server refuses stops only that recipient's."""
     if not ids:
         return
     by_user: dict[int, list[Notification]] = {}
@@ -289,6 +294,10 @@ def send_immediate_ids(ids: list[int]) -> None:
                 frequency = email_frequencies(user)
                 due = [n.id for n in by_user[user.id] if _due_at_once(n, frequency(n.space_id))]
                 _send_claimed(user, due, utcnow(), digest=False)
+            except smtplib.SMTPRecipientsRefused:
+                # Their mailbox alone: the others' e-mails still go.
+                db.session.rollback()
+                logger.warning(_REFUSED, user.id)
             except Exception:
                 db.session.rollback()
                 logger.exception(
@@ -316,7 +325,8 @@ IMMEDIATE_GRACE = timedelta(minutes=10)
 def send_digests(now: datetime | None = None) -> int:
     """E-mail each member who wants a daily digest their unread notifications, with any immediate
     e-mail that could not be sent at the time; returns how many e-mails went out. Notifications
-    already read, or for members who want no e-mail, are marked as handled without being sent."""
+    already read, or for members who want no e-mail, are marked as handled without being sent.
+    A member whose address the mail server refuses is skipped (and logged) until a later run."""
     now = now or utcnow()
     sent = 0
     user_ids = db.session.scalars(
@@ -325,7 +335,13 @@ def send_digests(now: datetime | None = None) -> int:
     users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
     with one_connection():
         for user in users:
-            sent += _send_digest(user, now)
+            try:
+                sent += _send_digest(user, now)
+            except smtplib.SMTPRecipientsRefused:
+                # Their mailbox alone: the others' digests still go, and theirs is tried again
+                # next run. Anything else (the mail server away) stops the run.
+                db.session.rollback()
+                logger.warning(_REFUSED, user.id)
     return sent
 
 

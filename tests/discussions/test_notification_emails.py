@@ -181,6 +181,30 @@ def test_a_digest_run_sends_every_digest_over_one_smtp_connection(
     assert smtp_server.connections == 1
 
 
+def test_an_address_the_mail_server_refuses_costs_nobody_else_their_e_mail(
+    client, new_client, sig, people, login, start_thread, post_reply, smtp_server, caplog
+):
+    """One member's mailbox gone (the server refuses it) is logged, and the others' immediate
+    e-mails and digests still go; the refused one's notifications wait for a later run."""
+    asker, replier, follower, bystander = people.values()
+    login(client, asker)
+    thread = start_thread(client, sig, title="Standard work")
+    for reader in (asker, follower):
+        emails.set_email_frequency(reader, EmailFrequency.immediate)
+    smtp_server.refused.add(asker.email)
+    other = new_client()
+    login(other, replier)
+    post_reply(other, thread, body=f"@{asker.handle} @{follower.handle} @{bystander.handle} hi")
+    assert len(smtp_server.to(follower.email)) == 1
+    assert emails.send_digests() == 1  # the bystander's; the asker's may still be on its way
+    assert len(smtp_server.to(bystander.email)) == 1
+    assert emails.send_digests(utcnow() + emails.IMMEDIATE_GRACE * 2) == 0
+    assert smtp_server.to(asker.email) == [] and "refused" in caplog.text
+    smtp_server.refused.clear()
+    assert emails.send_digests(utcnow() + emails.IMMEDIATE_GRACE * 2) == 1
+    assert len(smtp_server.to(asker.email)) == 1
+
+
 def test_daily_digests_send_unread_notifications_once(
     app, client, new_client, sig, people, login, start_thread, post_reply
 ):
