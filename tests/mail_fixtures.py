@@ -74,6 +74,8 @@ class SMTPServer:
 
     def __init__(self) -> None:
         self.received: list[tuple[int, email.message.EmailMessage]] = []
+        #: Each message as it came over the wire, before parsing undoes any encoding.
+        self.raw: list[bytes] = []
         self._sessions: dict[int, int] = {}
         #: Addresses this server refuses (a mailbox that no longer exists, say).
         self.refused: set[str] = set()
@@ -90,6 +92,7 @@ class SMTPServer:
         connection = self._sessions.setdefault(id(session), len(self._sessions) + 1)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.received.append((connection, message))  # type: ignore[arg-type]
+        self.raw.append(envelope.content)
         return "250 OK"
 
     def to(self, address: str) -> list[email.message.EmailMessage]:
