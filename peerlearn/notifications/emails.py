@@ -1,9 +1,9 @@
 """Notification e-mail: each member's choice (immediate, a daily digest, or none; network-wide or
 per space), signed unsubscribe links, the immediate e-mail sent once a page has been answered, and
-the ``send-digests`` run that sends digests and catches up on what could not be sent. A place
-given at an event is e-mailed at once unless the member chose no e-mail at all (for its space,
-or network-wide): it cannot wait for tomorrow's digest. An event's cancellation or new time or
-place follows the member's choice, as a thread's news does.
+the ``send-digests`` run that sends digests and catches up on what could not be sent. News of
+an event the member answered (a place at it, its cancellation, its going ahead after all, a new
+time or place) is e-mailed at once unless they chose no e-mail at all (for its space, or
+network-wide): it cannot wait for tomorrow's digest (:attr:`NotificationKind.urgent`).
 
 Every notification is checked against the permission policy again when it is e-mailed, so a
 private space's activity never reaches anyone who has since left it. Each notification is claimed
