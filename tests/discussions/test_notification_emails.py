@@ -8,12 +8,14 @@ from pathlib import Path
 
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
+from peerlearn.discussions import services as discussions
+from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
 from peerlearn.moderation.services import move_thread
 from peerlearn.notifications import emails, services
 from peerlearn.notifications.models import EmailFrequency
 from peerlearn.spaces.models import Space
-from tests.concurrency import at_once
+from tests.concurrency import at_once, first_writes_meet
 
 
 def test_email_settings_saved_twice_at_once_keep_one_choice_each(app, discussion):
@@ -222,6 +224,19 @@ def test_daily_digests_send_unread_notifications_once(
     text = digest.get_body(preferencelist=("plain",)).get_content()
     assert text.count("Kaizen events") == 2
     assert "Sent 0 digest" in runner.invoke(args=["send-digests"]).output
+
+
+def test_two_digest_runs_at_once_send_each_digest_once(app, sig, people):
+    """A cron job started twice (or overrunning into the next): both runs find the same unsent
+    notifications, and each member still gets one digest, from whichever claimed them first."""
+    asker, replier, follower = people["Asker"], people["Replier"], people["Follower"]
+    thread, _ = discussions.start_thread(asker, sig, ThreadDraft("Lean management", "Where?"))
+    discussions.reply(replier, thread, f"@{asker.handle} @{follower.handle} huddle at nine")
+    sent = []
+    with first_writes_meet("UPDATE notifications", before=True):
+        at_once(app, [lambda: sent.append(emails.send_digests())] * 2)
+    assert sorted(sent) in ([0, 2], [1, 1])
+    assert len(_eml(app, asker.email)) == len(_eml(app, follower.email)) == 1
 
 
 def test_no_digest_for_members_who_turned_email_off_or_read_everything(
