@@ -36,6 +36,8 @@ class _OneLineHeader(UnstructuredHeader):
     max_count = 1
 
     def fold(self, *, policy: Policy) -> str:
+        if not str(self).isascii():  # never our links; encoded as any other header would be
+            return super().fold(policy=policy)
         return f"{self.name}: {self}{policy.linesep}"
 
 
