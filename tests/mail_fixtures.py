@@ -79,6 +79,8 @@ class SMTPServer:
         self._sessions: dict[int, int] = {}
         #: Addresses this server refuses (a mailbox that no longer exists, say).
         self.refused: set[str] = set()
+        #: Addresses whose messages it rejects once it has them (as spam, say).
+        self.rejected: set[str] = set()
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -89,6 +91,8 @@ class SMTPServer:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.rejected & set(envelope.rcpt_tos):
+            return "554 5.7.1 Message rejected as spam"
         connection = self._sessions.setdefault(id(session), len(self._sessions) + 1)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.received.append((connection, message))  # type: ignore[arg-type]

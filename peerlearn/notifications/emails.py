@@ -41,8 +41,19 @@ from peerlearn.spaces.services import memberships_in
 
 logger = logging.getLogger(__name__)
 
-#: Logged when the mail server refuses a member's address (their mailbox gone, say).
-_REFUSED = "the mail server refused the address of user %s; a later send-digests run tries again"
+#: Logged when the mail server refuses one member's e-mail (see :func:`_theirs_alone`).
+_REFUSED = "the mail server refused or rejected e-mail to user %s (%s); a later run tries again"
+
+
+def _theirs_alone(error: Exception) -> bool:
+    """Whether a failed send is one member's alone, so the others' e-mail still goes: the mail
+    server refused their address (their mailbox gone, say) or rejected the message for good (a
+    spam filter, over what a post in it says). Anything else, such as the server being away,
+    would fail every send after it too."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return True
+    return isinstance(error, smtplib.SMTPDataError) and 500 <= error.smtp_code < 600
+
 
 #: A notification to e-mail, with what it is about (a thread or an event) and its post, if any.
 Item = tuple[Notification, Thread | Event, Post | None]
@@ -294,12 +305,11 @@ def send_immediate_ids(ids: list[int]) -> None:
                 frequency = email_frequencies(user)
                 due = [n.id for n in by_user[user.id] if _due_at_once(n, frequency(n.space_id))]
                 _send_claimed(user, due, utcnow(), digest=False)
-            except smtplib.SMTPRecipientsRefused:
-                # Their mailbox alone: the others' e-mails still go.
+            except Exception as error:
                 db.session.rollback()
-                logger.warning(_REFUSED, user.id)
-            except Exception:
-                db.session.rollback()
+                if _theirs_alone(error):
+                    logger.warning(_REFUSED, user.id, error)
+                    continue
                 logger.exception(
                     "immediate e-mail to user %s failed; send-digests will send what is left",
                     user.id,
@@ -326,7 +336,8 @@ def send_digests(now: datetime | None = None) -> int:
     """E-mail each member who wants a daily digest their unread notifications, with any immediate
     e-mail that could not be sent at the time; returns how many e-mails went out. Notifications
     already read, or for members who want no e-mail, are marked as handled without being sent.
-    A member whose address the mail server refuses is skipped (and logged) until a later run."""
+    A member whose e-mail the mail server refuses (:func:`_theirs_alone`) is skipped, and logged,
+    until a later run."""
     now = now or utcnow()
     sent = 0
     user_ids = db.session.scalars(
@@ -337,11 +348,11 @@ def send_digests(now: datetime | None = None) -> int:
         for user in users:
             try:
                 sent += _send_digest(user, now)
-            except smtplib.SMTPRecipientsRefused:
-                # Their mailbox alone: the others' digests still go, and theirs is tried again
-                # next run. Anything else (the mail server away) stops the run.
+            except Exception as error:
+                if not _theirs_alone(error):
+                    raise  # the mail server away, say: the rest wait for the next run
                 db.session.rollback()
-                logger.warning(_REFUSED, user.id)
+                logger.warning(_REFUSED, user.id, error)
     return sent
 
 

@@ -209,6 +209,23 @@ def test_an_address_the_mail_server_refuses_costs_nobody_else_their_e_mail(
     assert len(smtp_server.to(asker.email)) == 1
 
 
+def test_a_message_the_mail_server_rejects_costs_nobody_else_their_digest(
+    app, sig, people, smtp_server, caplog
+):
+    """A filter at the mail server rejects one member's digest for what a post in it says: the
+    others' still go, and the rejected one is tried again next run."""
+    asker, replier, follower = people["Asker"], people["Replier"], people["Follower"]
+    thread, _ = discussions.start_thread(asker, sig, ThreadDraft("Spread and adoption", "How?"))
+    discussions.reply(replier, thread, f"@{asker.handle} @{follower.handle} see the guide")
+    smtp_server.rejected.add(asker.email)
+    assert emails.send_digests() == 1
+    assert smtp_server.to(asker.email) == [] and len(smtp_server.to(follower.email)) == 1
+    assert "rejected" in caplog.text
+    smtp_server.rejected.clear()
+    assert emails.send_digests() == 1
+    assert len(smtp_server.to(asker.email)) == 1
+
+
 def test_daily_digests_send_unread_notifications_once(
     app, client, new_client, sig, people, login, start_thread, post_reply
 ):
