@@ -123,7 +123,7 @@ def _sanitise(html: str, **options: object) -> str:
         link_rel=LINK_REL,
         allowed_classes={tag: set(classes) for tag, classes in ALLOWED_CLASSES.items()},
         strip_comments=True,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 

@@ -286,8 +286,8 @@ def send_immediate_ids(ids: list[int]) -> None:
     """E-mail just-made notifications to the recipients who chose immediate e-mail, once the page
     that made them has been answered (see :func:`~peerlearn.core.deferred.after_response`). When
     an e-mail cannot be sent (the mail server away, say) it is logged and this run stops: that
-    recipient's and the rest's notifications stay unsent, for ``send-digests`` to send. An
-    address the mail server refuses stops only that recipient's."""
+    recipient's and the rest's notifications stay unsent, for ``send-digests`` to send. A failure
+    that is one recipient's alone (:func:`_theirs_alone`) stops only theirs."""
     if not ids:
         return
     by_user: dict[int, list[Notification]] = {}

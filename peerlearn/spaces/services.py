@@ -377,8 +377,6 @@ def email_member(user: User, space: Space, template: str, subject: str, **contex
     the page has been answered: a slow or absent mail server never slows or fails the change,
     which is committed by now (see :mod:`peerlearn.core.deferred`)."""
     to = user.email
-    text = render_template(
-        template, user=user, space=space, url=external_url("spaces.home", slug=space.slug),
-        **context,
-    )  # fmt: skip
+    url = external_url("spaces.home", slug=space.slug)
+    text = render_template(template, user=user, space=space, url=url, **context)
     after_response(lambda: send_mail(to, subject, text), f"membership e-mail {subject!r}")
