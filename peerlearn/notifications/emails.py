@@ -204,6 +204,10 @@ def _mail(user: User, items: list[Item], digest: bool) -> None:
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # No out-of-office replies to a no-reply address (RFC 3834; Exchange's own header),
+            # which would only bounce back to the member on leave.
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
         },
     )
 

@@ -75,6 +75,7 @@ def test_immediate_email_names_the_space_and_thread_and_offers_one_click_unsubsc
     (message,) = _eml(app, asker.email)
     assert message["Subject"] == f"[{sig.name}] Run charts or SPC?"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Auto-Submitted"] == "auto-generated"  # no out-of-office replies
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "<strong>always</strong>" in html
     # The post's links to the site's pages (its mention's too) lead there from a mail client.
