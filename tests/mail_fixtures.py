@@ -74,12 +74,29 @@ class SMTPServer:
 
     def __init__(self) -> None:
         self.received: list[tuple[int, email.message.EmailMessage]] = []
+        #: Each message as it came over the wire, before parsing undoes any encoding.
+        self.raw: list[bytes] = []
         self._sessions: dict[int, int] = {}
+        #: Addresses this server refuses (a mailbox that no longer exists, say).
+        self.refused: set[str] = set()
+        #: Addresses whose messages it rejects once it has them (as spam, say).
+        self.rejected: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.rejected & set(envelope.rcpt_tos):
+            return "554 5.7.1 Message rejected as spam"
         connection = self._sessions.setdefault(id(session), len(self._sessions) + 1)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.received.append((connection, message))  # type: ignore[arg-type]
+        self.raw.append(envelope.content)
         return "250 OK"
 
     def to(self, address: str) -> list[email.message.EmailMessage]:

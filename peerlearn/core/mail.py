@@ -15,7 +15,9 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import Policy, default
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
@@ -26,6 +28,25 @@ from peerlearn.core.db import utcnow
 logger = logging.getLogger(__name__)
 
 
+class _OneLineHeader(UnstructuredHeader):
+    """A header written on one line as it is: RFC 2369's ``List-Unsubscribe``, a link in angle
+    brackets that mail clients read to offer their own unsubscribe button. Python folds a value
+    longer than a line with no space in it into encoded words, which hold no link to them."""
+
+    max_count = 1
+
+    def fold(self, *, policy: Policy) -> str:
+        if not str(self).isascii():  # never our links; encoded as any other header would be
+            return super().fold(policy=policy)
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_headers = HeaderRegistry()
+_headers.map_to_type("list-unsubscribe", _OneLineHeader)
+#: Python's default e-mail policy, but for the headers that must stay on one line.
+POLICY = default.clone(header_factory=_headers)
+
+
 def build_message(
     to: str,
     subject: str,
@@ -34,7 +55,7 @@ def build_message(
     headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     """An RFC 5322 message from the configured sender, with a plain-text part and optional HTML."""
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     message["Subject"] = subject

@@ -4,13 +4,13 @@ from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_login import current_user
 from jinja2.runtime import Macro
 from markupsafe import Markup
 
 from peerlearn.core.cache import fragment
-from peerlearn.core.text import user_html
+from peerlearn.core.text import email_html, user_html
 
 #: Everyone using peerlearn is in England: times are stored in UTC and shown in London time.
 LONDON = ZoneInfo("Europe/London")
@@ -55,11 +55,17 @@ def cached_macro(kind: str, macro: Macro, params: dict[str, object]) -> Markup:
     return fragment(kind, (repr(params),), lambda: macro(params))
 
 
+def email_html_filter(stored_html: str | None) -> Markup:
+    """Stored, sanitised HTML for an e-mail, its links to the site's pages made absolute."""
+    return email_html(stored_html, current_app.config["PEERLEARN_BASE_URL"])
+
+
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
     from peerlearn.permissions import can
 
     app.jinja_env.filters["user_html"] = user_html
+    app.jinja_env.filters["email_html"] = email_html_filter
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["iso_time"] = iso_time
     app.jinja_env.filters["ordinal"] = ordinal

@@ -1,7 +1,8 @@
 """The one text pipeline for user-written text: Markdown, then HTML, then the nh3 allow-list.
 
 Text is rendered once, when it is written, and the clean HTML is stored beside its source.
-Templates print the stored HTML through the ``user_html`` filter, the only place that marks it safe.
+Templates print the stored HTML through the ``user_html`` filter (``email_html`` in an e-mail), the
+only places that mark it safe.
 
 Mentions are part of the pipeline: ``@handle`` or ``@[Full Name]`` outside code becomes a link to the
 member's profile when the caller resolves it (see :func:`mention_keys` and :func:`render_markdown`).
@@ -110,6 +111,10 @@ def escape_markdown(text: str) -> str:
 
 def sanitise_html(html: str) -> str:
     """Clean HTML against the allow-list: safe tags, http/https/mailto links, ``rel`` forced."""
+    return _sanitise(html)
+
+
+def _sanitise(html: str, **options: object) -> str:
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
@@ -118,6 +123,7 @@ def sanitise_html(html: str) -> str:
         link_rel=LINK_REL,
         allowed_classes={tag: set(classes) for tag, classes in ALLOWED_CLASSES.items()},
         strip_comments=True,
+        **options,
     )
 
 
@@ -136,3 +142,17 @@ def render_markdown(source: str, mentions: Mapping[str, MentionTarget] | None = 
 def user_html(stored_html: str | None) -> Markup:
     """Mark stored, already-sanitised HTML as safe for a template (the ``user_html`` filter)."""
     return Markup(stored_html or "")  # noqa: S704 - only ever given the pipeline's output
+
+
+def email_html(stored_html: str | None, base_url: str) -> Markup:
+    """Stored HTML for an e-mail: :func:`user_html`, with links to the site's own pages (a
+    mention's "/people/…", a Markdown link to "/threads/12") given ``base_url`` in front, as a
+    mail client has no page to resolve a path against. Cleaned again by the same allow-list."""
+
+    def absolute(tag: str, attribute: str, value: str) -> str:
+        # A path only: "//host/…" already names its host.
+        if tag == "a" and attribute == "href" and value[:1] == "/" and value[:2] != "//":
+            return base_url + value
+        return value
+
+    return Markup(_sanitise(stored_html or "", attribute_filter=absolute))  # noqa: S704

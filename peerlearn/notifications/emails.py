@@ -1,9 +1,9 @@
 """Notification e-mail: each member's choice (immediate, a daily digest, or none; network-wide or
 per space), signed unsubscribe links, the immediate e-mail sent once a page has been answered, and
-the ``send-digests`` run that sends digests and catches up on what could not be sent. A place
-given at an event is e-mailed at once unless the member chose no e-mail at all (for its space,
-or network-wide): it cannot wait for tomorrow's digest. An event's cancellation or new time or
-place follows the member's choice, as a thread's news does.
+the ``send-digests`` run that sends digests and catches up on what could not be sent. News of
+an event the member answered (a place at it, its cancellation, its going ahead after all, a new
+time or place) is e-mailed at once unless they chose no e-mail at all (for its space, or
+network-wide): it cannot wait for tomorrow's digest (:attr:`NotificationKind.urgent`).
 
 Every notification is checked against the permission policy again when it is e-mailed, so a
 private space's activity never reaches anyone who has since left it. Each notification is claimed
@@ -11,6 +11,7 @@ before it is sent, so none is e-mailed twice.
 """
 
 import logging
+import smtplib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,20 @@ from peerlearn.spaces.models import Space
 from peerlearn.spaces.services import memberships_in
 
 logger = logging.getLogger(__name__)
+
+#: Logged when the mail server refuses one member's e-mail (see :func:`_theirs_alone`).
+_REFUSED = "the mail server refused or rejected e-mail to user %s (%s); a later run tries again"
+
+
+def _theirs_alone(error: Exception) -> bool:
+    """Whether a failed send is one member's alone, so the others' e-mail still goes: the mail
+    server refused their address (their mailbox gone, say) or rejected the message for good (a
+    spam filter, over what a post in it says). Anything else, such as the server being away,
+    would fail every send after it too."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return True
+    return isinstance(error, smtplib.SMTPDataError) and 500 <= error.smtp_code < 600
+
 
 #: A notification to e-mail, with what it is about (a thread or an event) and its post, if any.
 Item = tuple[Notification, Thread | Event, Post | None]
@@ -189,6 +204,10 @@ def _mail(user: User, items: list[Item], digest: bool) -> None:
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # No out-of-office replies to a no-reply address (RFC 3834; Exchange's own header),
+            # which would only bounce back to the member on leave.
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
         },
     )
 
@@ -271,7 +290,8 @@ def send_immediate_ids(ids: list[int]) -> None:
     """E-mail just-made notifications to the recipients who chose immediate e-mail, once the page
     that made them has been answered (see :func:`~peerlearn.core.deferred.after_response`). When
     an e-mail cannot be sent (the mail server away, say) it is logged and this run stops: that
-    recipient's and the rest's notifications stay unsent, for ``send-digests`` to send."""
+    recipient's and the rest's notifications stay unsent, for ``send-digests`` to send. A failure
+    that is one recipient's alone (:func:`_theirs_alone`) stops only theirs."""
     if not ids:
         return
     by_user: dict[int, list[Notification]] = {}
@@ -289,8 +309,11 @@ def send_immediate_ids(ids: list[int]) -> None:
                 frequency = email_frequencies(user)
                 due = [n.id for n in by_user[user.id] if _due_at_once(n, frequency(n.space_id))]
                 _send_claimed(user, due, utcnow(), digest=False)
-            except Exception:
+            except Exception as error:
                 db.session.rollback()
+                if _theirs_alone(error):
+                    logger.warning(_REFUSED, user.id, error)
+                    continue
                 logger.exception(
                     "immediate e-mail to user %s failed; send-digests will send what is left",
                     user.id,
@@ -316,7 +339,9 @@ IMMEDIATE_GRACE = timedelta(minutes=10)
 def send_digests(now: datetime | None = None) -> int:
     """E-mail each member who wants a daily digest their unread notifications, with any immediate
     e-mail that could not be sent at the time; returns how many e-mails went out. Notifications
-    already read, or for members who want no e-mail, are marked as handled without being sent."""
+    already read, or for members who want no e-mail, are marked as handled without being sent.
+    A member whose e-mail the mail server refuses (:func:`_theirs_alone`) is skipped, and logged,
+    until a later run."""
     now = now or utcnow()
     sent = 0
     user_ids = db.session.scalars(
@@ -325,7 +350,13 @@ def send_digests(now: datetime | None = None) -> int:
     users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
     with one_connection():
         for user in users:
-            sent += _send_digest(user, now)
+            try:
+                sent += _send_digest(user, now)
+            except Exception as error:
+                if not _theirs_alone(error):
+                    raise  # the mail server away, say: the rest wait for the next run
+                db.session.rollback()
+                logger.warning(_REFUSED, user.id, error)
     return sent
 
 

@@ -53,7 +53,14 @@ def centre() -> str:
 def open(notification_id: int) -> Response:
     notification = db.get_or_404(Notification, notification_id)
     if notification.user_id != current_user.id:
-        abort(404)
+        # An e-mail's link opened where someone else is signed in (a shared computer): say so,
+        # and nothing about it, rather than "page not found".
+        flash(
+            "This notification was sent to someone else. To open it, sign out, then sign in as"
+            " the person it was sent to.",
+            "info",
+        )
+        return redirect(url_for("notifications.centre"))
     services.mark_read(current_user, [notification.id])
     if notification.event_id is not None:
         event = db.session.get(Event, notification.event_id)

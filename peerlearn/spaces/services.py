@@ -21,6 +21,7 @@ from peerlearn.accounts.models import User
 from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
 from peerlearn.core.db import change_if, hold, utcnow
+from peerlearn.core.deferred import after_response
 from peerlearn.core.errors import RuleError
 from peerlearn.core.mail import send_mail
 from peerlearn.core.signals import membership_changed, space_changed
@@ -372,15 +373,10 @@ def tell_admitted(space: Space, user: User) -> None:
 
 
 def email_member(user: User, space: Space, template: str, subject: str, **context: Any) -> None:
-    """E-mail someone about their membership of the space (the template gets a link to it)."""
-    send_mail(
-        user.email,
-        subject,
-        render_template(
-            template,
-            user=user,
-            space=space,
-            url=external_url("spaces.home", slug=space.slug),
-            **context,
-        ),
-    )
+    """E-mail someone about their membership of the space (the template gets a link to it), once
+    the page has been answered: a slow or absent mail server never slows or fails the change,
+    which is committed by now (see :mod:`peerlearn.core.deferred`)."""
+    to = user.email
+    url = external_url("spaces.home", slug=space.slug)
+    text = render_template(template, user=user, space=space, url=url, **context)
+    after_response(lambda: send_mail(to, subject, text), f"membership e-mail {subject!r}")

@@ -8,12 +8,14 @@ from pathlib import Path
 
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
+from peerlearn.discussions import services as discussions
+from peerlearn.discussions.services import ThreadDraft
 from peerlearn.extensions import db
 from peerlearn.moderation.services import move_thread
 from peerlearn.notifications import emails, services
 from peerlearn.notifications.models import EmailFrequency
 from peerlearn.spaces.models import Space
-from tests.concurrency import at_once
+from tests.concurrency import at_once, first_writes_meet
 
 
 def test_email_settings_saved_twice_at_once_keep_one_choice_each(app, discussion):
@@ -69,12 +71,16 @@ def test_immediate_email_names_the_space_and_thread_and_offers_one_click_unsubsc
     thread = start_thread(client, sig, title="Run charts or SPC?")
     other = new_client()
     login(other, replier)
-    post_reply(other, thread, body=f"@{asker.handle} SPC, **always**")
+    post_reply(other, thread, body=f"@{asker.handle} SPC, **always**: [see](/threads/{thread.id})")
     (message,) = _eml(app, asker.email)
     assert message["Subject"] == f"[{sig.name}] Run charts or SPC?"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Auto-Submitted"] == "auto-generated"  # no out-of-office replies
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "<strong>always</strong>" in html
+    # The post's links to the site's pages (its mention's too) lead there from a mail client.
+    assert f'href="http://peerlearn.test/people/{asker.handle}"' in html
+    assert f'href="http://peerlearn.test/threads/{thread.id}"' in html and 'href="/' not in html
     unsubscribe = message["List-Unsubscribe"].strip("<>").split("peerlearn.test", 1)[1]
     anonymous = new_client()
     assert "Stop e-mail" in anonymous.get(unsubscribe).get_data(as_text=True)
@@ -136,7 +142,9 @@ def test_a_mail_server_that_is_away_never_fails_the_reply_and_send_digests_catch
     later = utcnow() + emails.IMMEDIATE_GRACE + timedelta(minutes=1)
     assert emails.send_digests(later) == 1
     (message,) = _eml(app, asker.email)
-    assert "Flow coaching" in message.get_body(preferencelist=("plain",)).get_content()
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Flow coaching" in text
+    assert "digest" not in text  # they chose e-mail straight away, and have never had one
     assert emails.send_digests(later) == 0
 
 
@@ -178,6 +186,47 @@ def test_a_digest_run_sends_every_digest_over_one_smtp_connection(
     assert smtp_server.connections == 1
 
 
+def test_an_address_the_mail_server_refuses_costs_nobody_else_their_e_mail(
+    client, new_client, sig, people, login, start_thread, post_reply, smtp_server, caplog
+):
+    """One member's mailbox gone (the server refuses it) is logged, and the others' immediate
+    e-mails and digests still go; the refused one's notifications wait for a later run."""
+    asker, replier, follower, bystander = people.values()
+    login(client, asker)
+    thread = start_thread(client, sig, title="Standard work")
+    for reader in (asker, follower):
+        emails.set_email_frequency(reader, EmailFrequency.immediate)
+    smtp_server.refused.add(asker.email)
+    other = new_client()
+    login(other, replier)
+    post_reply(other, thread, body=f"@{asker.handle} @{follower.handle} @{bystander.handle} hi")
+    assert len(smtp_server.to(follower.email)) == 1
+    assert emails.send_digests() == 1  # the bystander's; the asker's may still be on its way
+    assert len(smtp_server.to(bystander.email)) == 1
+    assert emails.send_digests(utcnow() + emails.IMMEDIATE_GRACE * 2) == 0
+    assert smtp_server.to(asker.email) == [] and "refused" in caplog.text
+    smtp_server.refused.clear()
+    assert emails.send_digests(utcnow() + emails.IMMEDIATE_GRACE * 2) == 1
+    assert len(smtp_server.to(asker.email)) == 1
+
+
+def test_a_message_the_mail_server_rejects_costs_nobody_else_their_digest(
+    app, sig, people, smtp_server, caplog
+):
+    """A filter at the mail server rejects one member's digest for what a post in it says: the
+    others' still go, and the rejected one is tried again next run."""
+    asker, replier, follower = people["Asker"], people["Replier"], people["Follower"]
+    thread, _ = discussions.start_thread(asker, sig, ThreadDraft("Spread and adoption", "How?"))
+    discussions.reply(replier, thread, f"@{asker.handle} @{follower.handle} see the guide")
+    smtp_server.rejected.add(asker.email)
+    assert emails.send_digests() == 1
+    assert smtp_server.to(asker.email) == [] and len(smtp_server.to(follower.email)) == 1
+    assert "rejected" in caplog.text
+    smtp_server.rejected.clear()
+    assert emails.send_digests() == 1
+    assert len(smtp_server.to(asker.email)) == 1
+
+
 def test_daily_digests_send_unread_notifications_once(
     app, client, new_client, sig, people, login, start_thread, post_reply
 ):
@@ -195,6 +244,19 @@ def test_daily_digests_send_unread_notifications_once(
     text = digest.get_body(preferencelist=("plain",)).get_content()
     assert text.count("Kaizen events") == 2
     assert "Sent 0 digest" in runner.invoke(args=["send-digests"]).output
+
+
+def test_two_digest_runs_at_once_send_each_digest_once(app, sig, people):
+    """A cron job started twice (or overrunning into the next): both runs find the same unsent
+    notifications, and each member still gets one digest, from whichever claimed them first."""
+    asker, replier, follower = people["Asker"], people["Replier"], people["Follower"]
+    thread, _ = discussions.start_thread(asker, sig, ThreadDraft("Lean management", "Where?"))
+    discussions.reply(replier, thread, f"@{asker.handle} @{follower.handle} huddle at nine")
+    sent = []
+    with first_writes_meet("UPDATE notifications", before=True):
+        at_once(app, [lambda: sent.append(emails.send_digests())] * 2)
+    assert sorted(sent) in ([0, 2], [1, 1])
+    assert len(_eml(app, asker.email)) == len(_eml(app, follower.email)) == 1
 
 
 def test_no_digest_for_members_who_turned_email_off_or_read_everything(

@@ -256,6 +256,21 @@ def test_a_notification_from_a_space_left_since_lands_in_the_centre_not_on_a_404
     assert "Confidential plans" not in page
 
 
+def test_a_link_to_someone_elses_notification_says_whose_it_is_not_a_404(discussion, browser):
+    """An e-mail's link opened where a colleague is still signed in (a shared computer on a
+    ward): they are told to sign in as its recipient, nothing about it, and it stays unread."""
+    (note,) = db.session.scalars(
+        select(Notification).where(Notification.user_id == discussion.author.id)
+    )
+    colleague = browser(discussion.reader)
+    response = colleague.get(f"/notifications/{note.id}", follow_redirects=True)
+    assert response.status_code == 200 and response.request.path == "/notifications"
+    page = response.get_data(as_text=True)
+    assert "This notification was sent to someone else." in page
+    assert discussion.thread.title not in page
+    assert db.session.get(Notification, note.id).read_at is None
+
+
 class TestLiveCount:
     def test_anonymous_socket_connections_are_refused(self, client, connect_socket):
         socket = connect_socket(client)

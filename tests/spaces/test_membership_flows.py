@@ -330,6 +330,33 @@ def test_inviting_someone_who_accepts(browser, make_user, outbox, invite_space):
     assert_audited("membership.invitation_accepted", actor=ivy, subject=ivy, space=invite_space)
 
 
+def test_a_mail_server_that_is_away_never_fails_an_invitation_or_an_approval(
+    app, browser, make_user, add_member, invite_space, private_space, moderator, refused_port,
+    caplog,
+):  # fmt: skip
+    """The membership e-mail goes once the page has been answered, as every e-mail does: a mail
+    server that refuses the connection is logged, and the moderator still lands on the members
+    page that says it was done."""
+    ivy, rita = make_user("Ivy Invitee"), make_user("Rita Requester")
+    add_member(private_space, rita, state=MemberState.requested)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=refused_port)
+    try:
+        owner_browser = browser(owner_of(invite_space))
+        invite = f"/spaces/{invite_space.slug}/members/invite"
+        members = after(owner_browser, owner_browser.post(invite, data={"email": ivy.email}))
+        assert "Invitation sent to" in members.main_text
+        mo_browser = browser(moderator)
+        approve = f"/spaces/{private_space.slug}/members/{rita.id}/approve"
+        members = after(mo_browser, mo_browser.post(approve))
+        assert "Rita Requester is now a member." in members.main_text
+    finally:
+        app.config.update(MAIL_SERVER=None)
+    assert membership(invite_space, ivy).state is MemberState.invited
+    assert membership(private_space, rita).state is MemberState.active
+    assert 'membership e-mail "You are invited to join' in caplog.text
+    assert "membership e-mail 'You have joined" in caplog.text
+
+
 def test_declining_an_invitation(browser, make_user, add_member, invite_space):
     ivy = make_user("Ivy Invitee")
     add_member(invite_space, ivy, state=MemberState.invited)
