@@ -38,6 +38,7 @@ PAGES = [
     ("/spaces/qms/events/new", "moderator", 200),
     ("/admin", "admin", 200),
     ("/admin/users", "admin", 200),
+    ("/admin/organisations", "admin", 200),
     ("/spaces/new", "admin", 200),
     ("/admin/audit", "admin", 200),
 ]

@@ -134,3 +134,57 @@ def test_long_links_and_code_in_a_post_wrap(tab_as: Callable[[str | None], Page]
     expect(tab.get_by_role("heading", name="Preview", exact=True)).to_be_visible()
     check_accessibility(tab)
     assert page_overflow(tab) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "who", "table", "row", "headings"),
+    [
+        (
+            "/people",
+            MEMBER,
+            "Members of the network",
+            "Aisha Khan",
+            ["Name", "Job title", "Organisation", "Region"],
+        ),
+        (
+            "/admin/organisations",
+            "admin@peerlearn.example",
+            "Organisations in the directory",
+            "Barts Health NHS Trust",
+            ["Name", "Kind", "Region", "Part of", "ODS code", "Members", "Actions"],
+        ),
+        (
+            "/admin/users",
+            "admin@peerlearn.example",
+            "Accounts",
+            "Eleanor Hughes",
+            ["Name", "E-mail address", "Organisation", "Role", "Status", "Actions"],
+        ),
+    ],
+)
+def test_a_directory_on_a_phone_shows_each_row_whole(
+    path: str,
+    who: str,
+    table: str,
+    row: str,
+    headings: list[str],
+    tab_as: Callable[[str | None], Page],
+) -> None:
+    """A directory's table reflows into one block per row at phone widths, so its last column
+    (a person's region, an organisation's Edit link) is in view without scrolling the table
+    sideways, and it is still a table to a screen reader (axe)."""
+    tab = tab_as(who)
+    rows = tab.get_by_role("table", name=table).get_by_role("row", name=row)
+    for width in (375, 320):
+        tab.set_viewport_size({"width": width, "height": 740})
+        tab.goto(path)
+        check_accessibility(tab)
+        assert page_overflow(tab) == 0
+        expect(tab.get_by_role("table", name=table).get_by_role("columnheader")).to_have_text(
+            headings
+        )
+        last = rows.first.get_by_role("cell").nth(len(headings) - 1)
+        expect(last).to_be_visible()
+        box = last.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+        assert last.evaluate(TABLE_SCROLLED_SIDEWAYS) == 0
