@@ -188,3 +188,67 @@ def test_a_directory_on_a_phone_shows_each_row_whole(
         box = last.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
         assert last.evaluate(TABLE_SCROLLED_SIDEWAYS) == 0
+
+
+#: Each "·" between two pieces of information that starts a line of its own, with the text
+#: around it: a separator belongs at the end of the line it follows, never at a line's start.
+SEPARATORS_STARTING_A_LINE = """() => {
+  const shown = (node) => {
+    const element = node.parentElement;
+    return element && !element.closest('.nhsuk-u-visually-hidden, [hidden], script, style');
+  };
+  const box = (node, offset) => {
+    const range = document.createRange();
+    range.setStart(node, offset);
+    range.setEnd(node, offset + 1);
+    return range.getBoundingClientRect();
+  };
+  const found = [];
+  const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+  let before = null;
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!shown(node)) continue;
+    for (let i = 0; i < node.data.length; i++) {
+      const character = node.data[i];
+      if (!character.trim()) continue;
+      const here = box(node, i);
+      if (here.width === 0) continue;
+      if (character === '·' && before && here.top >= before.bottom - 2) {
+        found.push(node.parentElement.textContent.replace(/\\s+/g, ' ').trim().slice(0, 80));
+      }
+      before = here;
+    }
+  }
+  return found;
+}"""
+
+
+#: Pages opened from a list: the list, the link to follow and a heading the page opened shows.
+OPENED_FROM_A_LIST = [
+    ("/library", "Divisional quality and performance review agenda", "Versions"),
+    (
+        "/threads",
+        "Quality planning vs quality control: where do your divisions get stuck?",
+        "Replies",
+    ),
+]
+
+
+def test_separators_never_start_a_line(tab_as: Callable[[str | None], Page]) -> None:
+    """On a phone, the "·" between a file's name, type and size (or a post's author and time,
+    or a space's members and join policy) stays at the end of a line, never opening the next."""
+    tab = tab_as(MEMBER)
+    for width in (375, 320):
+        tab.set_viewport_size({"width": width, "height": 740})
+        for path in ("/", "/spaces", "/events", "/library", "/spaces/qms/library"):
+            tab.goto(path)
+            check_accessibility(tab)
+            assert tab.evaluate(SEPARATORS_STARTING_A_LINE) == [], (path, width)
+        for path, link, heading in OPENED_FROM_A_LIST:
+            tab.goto(path)
+            check_accessibility(tab)
+            tab.get_by_role("link", name=link, exact=True).click()
+            expect(tab.get_by_role("heading", level=2, name=heading)).to_be_visible()
+            check_accessibility(tab)
+            assert tab.evaluate(SEPARATORS_STARTING_A_LINE) == [], (tab.url, width)
