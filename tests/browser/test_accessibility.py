@@ -34,6 +34,7 @@ PAGES = [
     ("/people", "member", 200),
     ("/organisations", "member", 200),
     ("/account", "member", 200),
+    ("/notifications", "member", 200),
     ("/spaces/qms/members", "moderator", 200),
     ("/spaces/qms/events/new", "moderator", 200),
     ("/admin", "admin", 200),

@@ -252,3 +252,33 @@ def test_separators_never_start_a_line(tab_as: Callable[[str | None], Page]) -> 
             expect(tab.get_by_role("heading", level=2, name=heading)).to_be_visible()
             check_accessibility(tab)
             assert tab.evaluate(SEPARATORS_STARTING_A_LINE) == [], (tab.url, width)
+
+
+#: Whether each of a paragraph's links is on its first line or starts where the paragraph does.
+LINKS_LINE_UP = """element => {
+  const start = element.getBoundingClientRect().left;
+  const firstLine = element.getClientRects()[0].top;
+  return [...element.querySelectorAll('a')].every((link) => {
+    const box = link.getBoundingClientRect();
+    return box.top < firstLine + 8 || Math.abs(box.left - start) < 1;
+  });
+}"""
+
+
+def test_the_question_sort_choices_line_up_when_they_wrap(
+    tab_as: Callable[[str | None], Page],
+) -> None:
+    """On a phone "order asked" wraps under "Sort questions by:", starting where it starts
+    rather than indented by the gap that separates the choices on one line."""
+    tab = narrow(tab_as(MEMBER))
+    tab.goto("/events?when=past")
+    check_accessibility(tab)
+    tab.get_by_role(
+        "link", name="QMS in practice: learning from Lancashire and South Cumbria"
+    ).click()
+    sort = tab.locator("p").filter(has_text="Sort questions by:")
+    expect(sort.get_by_role("link", name="order asked")).to_be_visible()
+    check_accessibility(tab)
+    assert page_overflow(tab) == 0
+    # The live script marks the current order once it runs, which can rewrap the line.
+    tab.wait_for_function(LINKS_LINE_UP, arg=sort.element_handle())
