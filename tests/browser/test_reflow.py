@@ -224,6 +224,12 @@ SEPARATORS_STARTING_A_LINE = """() => {
 }"""
 
 
+def assert_separators_in_place(tab: Page, width: int) -> None:
+    """No "·" opens a line, and none has a double gap before it (a space and a no-break space)."""
+    assert tab.evaluate(SEPARATORS_STARTING_A_LINE) == [], (tab.url, width)
+    assert " \u00a0·" not in tab.inner_text("main"), (tab.url, width)
+
+
 #: Pages opened from a list: the list, the link to follow and a heading the page opened shows.
 OPENED_FROM_A_LIST = [
     ("/library", "Divisional quality and performance review agenda", "Versions"),
@@ -244,14 +250,14 @@ def test_separators_never_start_a_line(tab_as: Callable[[str | None], Page]) -> 
         for path in ("/", "/spaces", "/events", "/library", "/spaces/qms/library"):
             tab.goto(path)
             check_accessibility(tab)
-            assert tab.evaluate(SEPARATORS_STARTING_A_LINE) == [], (path, width)
+            assert_separators_in_place(tab, width)
         for path, link, heading in OPENED_FROM_A_LIST:
             tab.goto(path)
             check_accessibility(tab)
             tab.get_by_role("link", name=link, exact=True).click()
             expect(tab.get_by_role("heading", level=2, name=heading)).to_be_visible()
             check_accessibility(tab)
-            assert tab.evaluate(SEPARATORS_STARTING_A_LINE) == [], (tab.url, width)
+            assert_separators_in_place(tab, width)
 
 
 #: Whether each of a paragraph's links is on its first line or starts where the paragraph does.
