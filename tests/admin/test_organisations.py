@@ -52,9 +52,11 @@ def test_the_organisations_page_lists_them_with_edit_links(admin_client, system,
     assert page.h1 == "Organisations"
     assert page.link("Add an organisation") == "/admin/organisations/new"
     assert (f"/admin/organisations/{trust.id}/edit", f"Edit {trust.name}") in page.links
+    # Each value beside its column's heading, as a phone shows the row (a screen reader is
+    # given the table's own headers instead).
     assert (
-        "Lancashire Teaching Hospitals NHS Foundation Trust Trust North West "
-        "Lancashire and South Cumbria Integrated Care System RXN 0"
+        "Name Lancashire Teaching Hospitals NHS Foundation Trust Kind Trust Region North West "
+        "Part of Lancashire and South Cumbria Integrated Care System ODS code RXN Members 0"
     ) in page.main_text
 
 

@@ -34,10 +34,12 @@ PAGES = [
     ("/people", "member", 200),
     ("/organisations", "member", 200),
     ("/account", "member", 200),
+    ("/notifications", "member", 200),
     ("/spaces/qms/members", "moderator", 200),
     ("/spaces/qms/events/new", "moderator", 200),
     ("/admin", "admin", 200),
     ("/admin/users", "admin", 200),
+    ("/admin/organisations", "admin", 200),
     ("/spaces/new", "admin", 200),
     ("/admin/audit", "admin", 200),
 ]

@@ -134,3 +134,157 @@ def test_long_links_and_code_in_a_post_wrap(tab_as: Callable[[str | None], Page]
     expect(tab.get_by_role("heading", name="Preview", exact=True)).to_be_visible()
     check_accessibility(tab)
     assert page_overflow(tab) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "who", "table", "row", "headings"),
+    [
+        (
+            "/people",
+            MEMBER,
+            "Members of the network",
+            "Aisha Khan",
+            ["Name", "Job title", "Organisation", "Region"],
+        ),
+        (
+            "/admin/organisations",
+            "admin@peerlearn.example",
+            "Organisations in the directory",
+            "Barts Health NHS Trust",
+            ["Name", "Kind", "Region", "Part of", "ODS code", "Members", "Actions"],
+        ),
+        (
+            "/admin/users",
+            "admin@peerlearn.example",
+            "Accounts",
+            "Eleanor Hughes",
+            ["Name", "E-mail address", "Organisation", "Role", "Status", "Actions"],
+        ),
+    ],
+)
+def test_a_directory_on_a_phone_shows_each_row_whole(
+    path: str,
+    who: str,
+    table: str,
+    row: str,
+    headings: list[str],
+    tab_as: Callable[[str | None], Page],
+) -> None:
+    """A directory's table reflows into one block per row at phone widths, so its last column
+    (a person's region, an organisation's Edit link) is in view without scrolling the table
+    sideways, and it is still a table to a screen reader (axe)."""
+    tab = tab_as(who)
+    rows = tab.get_by_role("table", name=table).get_by_role("row", name=row)
+    for width in (375, 320):
+        tab.set_viewport_size({"width": width, "height": 740})
+        tab.goto(path)
+        check_accessibility(tab)
+        assert page_overflow(tab) == 0
+        expect(tab.get_by_role("table", name=table).get_by_role("columnheader")).to_have_text(
+            headings
+        )
+        last = rows.first.get_by_role("cell").nth(len(headings) - 1)
+        expect(last).to_be_visible()
+        box = last.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+        assert last.evaluate(TABLE_SCROLLED_SIDEWAYS) == 0
+
+
+#: Each "·" between two pieces of information that starts a line of its own, with the text
+#: around it: a separator belongs at the end of the line it follows, never at a line's start.
+SEPARATORS_STARTING_A_LINE = """() => {
+  const shown = (node) => {
+    const element = node.parentElement;
+    return element && !element.closest('.nhsuk-u-visually-hidden, [hidden], script, style');
+  };
+  const box = (node, offset) => {
+    const range = document.createRange();
+    range.setStart(node, offset);
+    range.setEnd(node, offset + 1);
+    return range.getBoundingClientRect();
+  };
+  const found = [];
+  const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+  let before = null;
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!shown(node)) continue;
+    for (let i = 0; i < node.data.length; i++) {
+      const character = node.data[i];
+      if (!character.trim()) continue;
+      const here = box(node, i);
+      if (here.width === 0) continue;
+      if (character === '·' && before && here.top >= before.bottom - 2) {
+        found.push(node.parentElement.textContent.replace(/\\s+/g, ' ').trim().slice(0, 80));
+      }
+      before = here;
+    }
+  }
+  return found;
+}"""
+
+
+def assert_separators_in_place(tab: Page, width: int) -> None:
+    """No "·" opens a line, and none has a double gap before it (a space and a no-break space)."""
+    assert tab.evaluate(SEPARATORS_STARTING_A_LINE) == [], (tab.url, width)
+    assert " \u00a0·" not in tab.inner_text("main"), (tab.url, width)
+
+
+#: Pages opened from a list: the list, the link to follow and a heading the page opened shows.
+OPENED_FROM_A_LIST = [
+    ("/library", "Divisional quality and performance review agenda", "Versions"),
+    (
+        "/threads",
+        "Quality planning vs quality control: where do your divisions get stuck?",
+        "Replies",
+    ),
+]
+
+
+def test_separators_never_start_a_line(tab_as: Callable[[str | None], Page]) -> None:
+    """On a phone, the "·" between a file's name, type and size (or a post's author and time,
+    or a space's members and join policy) stays at the end of a line, never opening the next."""
+    tab = tab_as(MEMBER)
+    for width in (375, 320):
+        tab.set_viewport_size({"width": width, "height": 740})
+        for path in ("/", "/spaces", "/events", "/library", "/spaces/qms/library"):
+            tab.goto(path)
+            check_accessibility(tab)
+            assert_separators_in_place(tab, width)
+        for path, link, heading in OPENED_FROM_A_LIST:
+            tab.goto(path)
+            check_accessibility(tab)
+            tab.get_by_role("link", name=link, exact=True).click()
+            expect(tab.get_by_role("heading", level=2, name=heading)).to_be_visible()
+            check_accessibility(tab)
+            assert_separators_in_place(tab, width)
+
+
+#: Whether each of a paragraph's links is on its first line or starts where the paragraph does.
+LINKS_LINE_UP = """element => {
+  const start = element.getBoundingClientRect().left;
+  const firstLine = element.getClientRects()[0].top;
+  return [...element.querySelectorAll('a')].every((link) => {
+    const box = link.getBoundingClientRect();
+    return box.top < firstLine + 8 || Math.abs(box.left - start) < 1;
+  });
+}"""
+
+
+def test_the_question_sort_choices_line_up_when_they_wrap(
+    tab_as: Callable[[str | None], Page],
+) -> None:
+    """On a phone "order asked" wraps under "Sort questions by:", starting where it starts
+    rather than indented by the gap that separates the choices on one line."""
+    tab = narrow(tab_as(MEMBER))
+    tab.goto("/events?when=past")
+    check_accessibility(tab)
+    tab.get_by_role(
+        "link", name="QMS in practice: learning from Lancashire and South Cumbria"
+    ).click()
+    sort = tab.locator("p").filter(has_text="Sort questions by:")
+    expect(sort.get_by_role("link", name="order asked")).to_be_visible()
+    check_accessibility(tab)
+    assert page_overflow(tab) == 0
+    # The live script marks the current order once it runs, which can rewrap the line.
+    tab.wait_for_function(LINKS_LINE_UP, arg=sort.element_handle())
