@@ -118,9 +118,23 @@ def test_a_private_spaces_description_is_never_shown_to_non_members(
     assert "This is a private space. Only its members can read what is in it." in page.main_text
     assert SECRET not in page.html
     assert "Ask to join" in page.main_text
-    # Nor its members, or who runs it.
+    # Nor its members, or who runs it, nor a way into its sections.
     assert "Run by" not in page.main_text
+    assert f'aria-label="In {page.h1}"' not in page.html
     assert client.get(f"/spaces/{groups['private'].slug}/members").status_code == 403
+
+
+def test_a_spaces_sections_come_first_on_its_page(client, login, make_user, network):
+    """Discussions, events, library and members are linked at the top of the page, before
+    joining or leaving (on a phone the side card comes after everything)."""
+    _community, groups = network
+    space = groups["network"]
+    login(client, make_user("Ann Reader"))
+    page = Page(client.get(f"/spaces/{space.slug}"))
+    sections = [f"Discussions in {space.name}", f"Events in {space.name}",
+                f"Library of {space.name}", f"Members of {space.name}"]  # fmt: skip
+    assert [text for _href, text in page.main_links][: len(sections)] == sections
+    assert page.main_text.index(sections[-1]) < page.main_text.index("Joining")
 
 
 def test_run_by_names_only_people_the_network_lists(
