@@ -213,6 +213,10 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
         raise SpaceError("You cannot ban yourself")
     membership = _held_membership(space, user)
     ensure_may_moderate(actor, space, membership)
+    if membership is not None and membership.state is MemberState.banned:
+        # A second click on Ban, or a second moderator's: the ban, its audit entry and the date
+        # it is listed from stand as the first left them.
+        raise SpaceError(f"{user.display_name} is already banned.")
     if membership is not None and membership.role is MemberRole.owner:
         _ensure_another_owner(space, membership)
     if membership is None:

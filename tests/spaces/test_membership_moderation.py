@@ -4,7 +4,10 @@ archiving and the audit log."""
 import re
 
 import pytest
+from sqlalchemy import select
 
+from peerlearn.audit.models import AuditEntry
+from peerlearn.extensions import db
 from peerlearn.spaces.models import (
     JoinPolicy,
     MemberRole,
@@ -164,6 +167,27 @@ def test_banning_someone_who_is_not_a_member_stops_them_joining(browser, make_us
     assert membership(space, bea).state is MemberState.banned
     assert_audited("membership.banned", actor=owner, subject=bea, space=space)
     assert browser(bea).post(f"/spaces/{space.slug}/join").status_code == 403
+
+
+def test_banning_someone_already_banned_says_so_and_changes_nothing(
+    browser, make_user, add_member, space
+):
+    """A second click on Ban (or a second moderator's) must not audit the ban twice, nor move
+    the date the banned list shows the ban from."""
+    owner, bea = owner_of(space), make_user("Bea Banned")
+    add_member(space, bea)
+    owner_browser = browser(owner)
+    ban = f"/spaces/{space.slug}/members/{bea.id}/ban"
+    after(owner_browser, owner_browser.post(ban, data={"reason": "Repeated abuse"}))
+    banned_since = membership(space, bea).updated_at
+
+    members = after(owner_browser, owner_browser.post(ban, data={"reason": "Again"}))
+    assert "Bea Banned is already banned." in members.main_text
+    assert membership(space, bea).updated_at == banned_since
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "membership.banned")
+    ).all()
+    assert [entry.detail for entry in entries] == [{"reason": "Repeated abuse"}]
 
 
 def test_lifting_a_ban(browser, make_user, add_member, space):
