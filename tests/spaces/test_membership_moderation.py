@@ -2,12 +2,18 @@
 archiving and the audit log."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from peerlearn.audit.models import AuditEntry
+from peerlearn.core.db import utcnow
+from peerlearn.events import chat
+from peerlearn.events.models import Event
 from peerlearn.extensions import db
+from peerlearn.moderation import services as moderation
+from peerlearn.moderation.models import FlagReason
 from peerlearn.spaces.models import (
     JoinPolicy,
     MemberRole,
@@ -332,6 +338,28 @@ def test_owners_and_administrators_read_the_spaces_audit_log(browser, make_user,
         assert "Ann Joiner Joined membership.joined Ann Joiner" in log.main_text
         # Addresses are for the network's administrators, in the network-wide log only.
         assert "127.0.0.1" not in log.main_text
+
+
+def test_the_audit_log_names_what_was_done_to_a_reported_chat_message_in_plain_words(
+    browser, make_user, add_member, space
+):
+    owner, ada, rex = owner_of(space), make_user("Ada Author"), make_user("Rex Reporter")
+    for person in (ada, rex):
+        add_member(space, person)
+    event = Event(space=space, created_by=owner, title="QMS in practice",
+                  starts_at=utcnow() + timedelta(minutes=10),
+                  ends_at=utcnow() + timedelta(minutes=100))  # fmt: skip
+    db.session.add(event)
+    db.session.commit()
+    message, _ = chat.post_message(ada, event, "Mrs Smith, NHS number 943 476 5919", "m1")
+    moderation.flag_chat_message(rex, message, FlagReason.patient_information)  # hides it
+    moderation.resolve_chat_message(owner, message, "restore")
+
+    log = page(browser(owner), f"/spaces/{space.slug}/audit")
+    for said in ("Reported a chat message", "Hid a chat message", "Dealt with reports",
+                 "Restored a chat message"):  # fmt: skip
+        assert said in log.main_text
+    assert "Dealt with reports on a post" not in log.main_text
 
 
 @pytest.mark.parametrize("role", [MemberRole.moderator, MemberRole.member])
