@@ -310,7 +310,8 @@ def update_space(actor: User, space: Space, data: SpaceData) -> int | None:
         db.session.rollback()
         return None
     requests = []
-    if data.join_policy is JoinPolicy.open and space.join_policy is not JoinPolicy.open:
+    opened = data.join_policy is JoinPolicy.open and space.join_policy is not JoinPolicy.open
+    if opened and not space.archived:  # nobody joins a read-only space (its requests wait)
         requests = pending(space, MemberState.requested)
     admitted = [request.user for request in requests]
     for request in requests:

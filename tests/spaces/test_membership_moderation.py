@@ -324,6 +324,25 @@ def test_an_archived_space_is_read_only(browser, make_user, add_member, make_spa
     assert membership(space, mem).state is MemberState.active
 
 
+def test_opening_an_archived_space_admits_nobody(browser, make_user, add_member, make_space):
+    """An administrator may still change an archived space's settings, but nobody joins a
+    read-only space: those who had asked stay asking, untold, until it is restored."""
+    space = make_space("Old Pilots SIG", join_policy=JoinPolicy.request, archived=True)
+    rita = make_user("Rita Requester")
+    add_member(space, rita, state=MemberState.requested)
+    admin_browser = browser(make_user("Ada Admin", admin=True))
+    settings = {"name": space.name, "summary": "", "description": "", "visibility": "network",
+                "join_policy": "open"}  # fmt: skip
+    home = after(admin_browser, admin_browser.post(f"/spaces/{space.slug}/settings", data=settings))
+    assert "The space's settings have been saved." in home.main_text
+    assert "asked to join" not in home.main_text
+    assert membership(space, rita).state is MemberState.requested
+    assert (
+        db.session.scalar(select(AuditEntry).where(AuditEntry.action == "membership.approved"))
+        is None
+    )
+
+
 # The space's audit log -------------------------------------------------------------------------
 
 
