@@ -331,16 +331,21 @@ def set_thread_flag(actor: User | None, thread: Thread, name: str, value: bool) 
     return True
 
 
-def set_slow_mode(actor: User, thread: Thread, seconds: int) -> None:
-    """Allow each member one post per ``seconds`` in the thread (0 switches it off)."""
+def set_slow_mode(actor: User, thread: Thread, seconds: int) -> bool:
+    """Allow each member one post per ``seconds`` in the thread (0 switches it off). Changed,
+    and audited, only if it is not so already (as :func:`set_thread_flag`); returns whether it
+    changed."""
     if seconds < 0 or seconds > 24 * 3600:
         raise ModerationError("Choose a slow mode between off and 24 hours", field="seconds")
     _hold_to_moderate(actor, thread)
-    thread.slow_mode_seconds = seconds
+    unlike = Thread.slow_mode_seconds != seconds
+    if not change_if(db.session, thread, unlike, slow_mode_seconds=seconds):
+        return False
     record("thread.slow_mode", actor=actor, space=thread.space, thread_id=thread.id,
            seconds=seconds)  # fmt: skip
     db.session.commit()
     thread_changed.send(thread)
+    return True
 
 
 def move_thread(actor: User, thread: Thread, target: Space) -> None:

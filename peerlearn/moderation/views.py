@@ -181,8 +181,10 @@ def _change_thread(thread: Thread, action: str) -> None:
     elif action == "slow_mode":
         form = SlowModeForm()
         if form.validate():
-            services.set_slow_mode(current_user, thread, int(form.seconds.data))
-            flash("Slow mode updated.", "success")
+            if services.set_slow_mode(current_user, thread, int(form.seconds.data)):
+                flash("Slow mode updated.", "success")
+            else:  # another moderator (or the same click, twice) has just set it
+                flash("Slow mode was already set to that.", "info")
     else:
         flash("That is not a moderation action.", "error")
 

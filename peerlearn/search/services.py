@@ -37,7 +37,7 @@ from peerlearn.core.templating import LONDON
 from peerlearn.discussions.models import ImpactComponent, Thread
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation, Region
-from peerlearn.permissions import remember_memberships
+from peerlearn.permissions import Action, can, remember_memberships
 from peerlearn.search.backends import Snippet, backend
 from peerlearn.search.kinds import KINDS
 from peerlearn.search.models import Kind, SearchDocument, component_bit
@@ -252,7 +252,10 @@ def _results(user: Any, ids: list[int], parsed: Query) -> list[Result]:
             logger.warning("search index out of step: %s %s left off", row.kind.value, thing.id)
             continue
         snippet = snippets.get(doc_id) or Snippet(Markup(""), Markup(""))
-        result = Result(row.kind, thing, snippet, row.activity_at, spec.space(thing))
+        space = spec.space(thing)
+        if row.kind is Kind.space and space is not None and not can(user, Action.list, space):
+            space = None  # a group's community is named only to those who may see it listed
+        result = Result(row.kind, thing, snippet, row.activity_at, space)
         if row.kind is Kind.post:
             # A reply has no title of its own: it is shown as "Reply in <thread title>".
             result.thread = thing.thread

@@ -160,9 +160,11 @@ def decline_request(actor: User, membership: Membership) -> None:
     _end(actor, current, "membership.declined")
 
 
-def invite(actor: User, space: Space, email: str) -> Membership:
+def invite(actor: User, space: Space, email: str) -> MemberState:
     """Invite an existing member of the network by their e-mail address: one the network lists
-    (active, with a confirmed address, as :func:`listed_people` says)."""
+    (active, with a confirmed address, as :func:`listed_people` says). Someone who had asked to
+    join is admitted instead. Says which (invited, or active), as committed: the membership
+    itself may be answered, and gone, a moment later."""
     user = find_listed_person(email)
     if user is None:
         raise SpaceError(
@@ -175,7 +177,7 @@ def invite(actor: User, space: Space, email: str) -> Membership:
     if membership is not None:
         if membership.state is MemberState.requested:
             approve_request(actor, membership)
-            return membership
+            return MemberState.active
         raise SpaceError(
             {
                 MemberState.active: f"{user.display_name} is already a member",
@@ -193,7 +195,7 @@ def invite(actor: User, space: Space, email: str) -> Membership:
     email_member(user, space, "email/invited.txt", f"You are invited to join {space.name} on peerlearn",
             inviter=actor)  # fmt: skip
     announce_membership(space, user, MemberState.invited)
-    return membership
+    return MemberState.invited
 
 
 def remove_member(actor: User, membership: Membership) -> None:
@@ -213,6 +215,10 @@ def ban(actor: User, space: Space, user: User, reason: str = "") -> Membership:
         raise SpaceError("You cannot ban yourself")
     membership = _held_membership(space, user)
     ensure_may_moderate(actor, space, membership)
+    if membership is not None and membership.state is MemberState.banned:
+        # A second click on Ban, or a second moderator's: the ban, its audit entry and the date
+        # it is listed from stand as the first left them.
+        raise SpaceError(f"{user.display_name} is already banned.")
     if membership is not None and membership.role is MemberRole.owner:
         _ensure_another_owner(space, membership)
     if membership is None:

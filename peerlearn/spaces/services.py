@@ -133,12 +133,14 @@ def listed_groups(user: Any, community: Space) -> list[Space]:
 
 
 def count_pending(space: Space, state: MemberState) -> int:
-    """How many requests (or invitations, or bans) the space has."""
+    """How many requests (or invitations, or bans) the space has, of the people the network
+    lists, as :func:`pending` lists them."""
     return (
         db.session.scalar(
             select(func.count())
             .select_from(Membership)
-            .where(Membership.space_id == space.id, Membership.state == state)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.space_id == space.id, Membership.state == state, listed_people())
         )
         or 0
     )
@@ -190,11 +192,14 @@ def memberships_in(space: Space, user_ids: list[int]) -> dict[int, Membership]:
 
 
 def pending(space: Space, state: MemberState) -> list[Membership]:
-    """Requests or invitations waiting in the space, oldest first."""
+    """Requests or invitations waiting in the space, oldest first: of the people the network
+    lists (:func:`listed_people`), as the members and their count are. Someone deactivated
+    since cannot be answered, and their name would link to a profile that is not found."""
     return list(
         db.session.scalars(
             select(Membership)
-            .where(Membership.space_id == space.id, Membership.state == state)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.space_id == space.id, Membership.state == state, listed_people())
             .options(selectinload(Membership.user).selectinload(User.organisation))
             .order_by(Membership.created_at)
         )
@@ -292,7 +297,8 @@ def update_space(actor: User, space: Space, data: SpaceData) -> int | None:
     """Change a space's settings; a change of visibility or joining is audited with old and new,
     as the space stood once held (:func:`hold_space`), not as this request read it: two saves at once
     (a double click) audit the change once. A space opened to anyone admits, in the same unit
-    of work, everyone who had asked to join, as approving each request does.
+    of work, everyone who had asked to join (of the people the network lists, :func:`pending`),
+    as approving each request does.
 
     Returns how many were admitted so, or None, writing and auditing nothing, when the settings
     were already as given."""
@@ -305,7 +311,8 @@ def update_space(actor: User, space: Space, data: SpaceData) -> int | None:
         db.session.rollback()
         return None
     requests = []
-    if data.join_policy is JoinPolicy.open and space.join_policy is not JoinPolicy.open:
+    opened = data.join_policy is JoinPolicy.open and space.join_policy is not JoinPolicy.open
+    if opened and not space.archived:  # nobody joins a read-only space (its requests wait)
         requests = pending(space, MemberState.requested)
     admitted = [request.user for request in requests]
     for request in requests:

@@ -218,11 +218,14 @@ def invite(slug: str) -> str | Response:
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            memberships.invite(current_user, space, form.email.data)
+            state = memberships.invite(current_user, space, form.email.data)
         except services.SpaceError as error:
             form.email.errors = [*form.email.errors, error.message]
         else:
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            if state is MemberState.active:  # they had asked to join: admitted, not invited
+                flash(f"{form.email.data} had asked to join and is now a member.", "success")
+            else:
+                flash(f"Invitation sent to {form.email.data}.", "success")
             return redirect(url_for("spaces.members", slug=space.slug))
     # The page again, with the reason beside the address (and in the error summary), and the
     # address as typed, ready to correct.

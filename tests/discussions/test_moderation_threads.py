@@ -76,6 +76,18 @@ def test_a_thread_action_pressed_twice_is_audited_once_and_says_so(
     assert audit() == [logged]
 
 
+def test_slow_mode_set_again_to_what_it_is_is_audited_once_and_says_so(discussion, browser):
+    thread = discussion.thread
+    moderator = browser(discussion.moderator)
+    slow_mode = {"action": "slow_mode", "seconds": "300"}
+    first = moderator.post(f"/threads/{thread.id}/moderate", data=slow_mode)
+    assert "Slow mode updated." in follow(moderator, first)
+    second = moderator.post(f"/threads/{thread.id}/moderate", data=slow_mode)
+    assert "Slow mode was already set to that." in follow(moderator, second)
+    assert thread.slow_mode_seconds == 300
+    assert audit() == ["thread.slow_mode"]
+
+
 # Moving threads ---------------------------------------------------------------------------------
 
 

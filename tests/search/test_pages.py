@@ -9,7 +9,8 @@ import pytest
 
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.search import services
-from peerlearn.spaces.models import Visibility
+from peerlearn.spaces import services as spaces
+from peerlearn.spaces.models import JoinPolicy, SpaceKind, Visibility
 
 
 def text_of(response) -> str:
@@ -48,6 +49,26 @@ def test_results_show_kind_title_link_space_date_and_a_highlighted_snippet(
     assert "Discussion" in text and "Reply in Huddle boards" in text
     assert sig.name in text
     assert "<mark>huddle</mark>" in page.lower()
+
+
+def test_a_public_groups_result_names_its_community_only_to_those_who_may_see_it_listed(
+    client, login, make_user
+) -> None:
+    admin = make_user("Ada Admin", admin=True)
+
+    def create(name: str, slug: str, visibility: Visibility, parent=None):
+        data = spaces.SpaceData(name, "", "", visibility, JoinPolicy.open)
+        kind = SpaceKind.sig if parent else SpaceKind.community
+        return spaces.create_space(admin, data, slug=slug, kind=kind, parent=parent)
+
+    community = create("Improvement Directors Network", "directors", Visibility.network)
+    create("Flow Coaching Academy", "flow", Visibility.public, parent=community)
+    text = text_of(client.get("/search?q=academy"))
+    assert "Flow Coaching Academy" in text
+    assert "Improvement Directors Network" not in text  # anonymous visitors list public spaces
+    login(client, make_user("Sam Signed-in"))
+    text = text_of(client.get("/search?q=academy"))
+    assert "Special interest group in Improvement Directors Network" in text
 
 
 def test_a_post_containing_a_script_shows_as_text(reader, new_thread, new_reply) -> None:

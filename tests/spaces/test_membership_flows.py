@@ -190,6 +190,43 @@ def test_asking_to_join_then_being_approved(browser, make_user, outbox, private_
     assert "You are a member of this space." in home.main_text
 
 
+def test_inviting_someone_who_asked_to_join_says_they_are_now_a_member(
+    browser, make_user, add_member, outbox, private_space, moderator
+):
+    """Inviting someone waiting for an answer approves their request: the page says so, rather
+    than that an invitation was sent (none was: they were told they have joined)."""
+    space = private_space
+    rita = make_user("Rita Requester", "rita@trust.nhs.uk")
+    add_member(space, rita, state=MemberState.requested)
+    mo_browser = browser(moderator)
+    members = after(
+        mo_browser,
+        mo_browser.post(
+            f"/spaces/{space.slug}/members/invite", data={"email": "rita@trust.nhs.uk"}
+        ),
+    )
+    assert "rita@trust.nhs.uk had asked to join and is now a member." in members.main_text
+    assert "Invitation sent" not in members.main_text
+    assert membership(space, rita).state is MemberState.active
+    assert outbox.last("rita@trust.nhs.uk").subject == "You have joined QMS Pilots SIG on peerlearn"
+
+
+def test_requests_from_accounts_since_deactivated_are_neither_counted_nor_listed(
+    browser, make_user, add_member, private_space, moderator
+):
+    """Like the member count, the requests waiting are of people the network lists: a request
+    from an account deactivated since is not one a moderator can answer."""
+    space = private_space
+    add_member(space, make_user("Rita Requester"), state=MemberState.requested)
+    add_member(space, make_user("Gone Away", active=False), state=MemberState.requested)
+    mo_browser = browser(moderator)
+    home = page(mo_browser, f"/spaces/{space.slug}")
+    assert home.link("1 request waiting") == f"/spaces/{space.slug}/members#requests"
+    members = page(mo_browser, f"/spaces/{space.slug}/members")
+    assert "Approve Rita Requester's request" in buttons(members)
+    assert "Gone Away" not in members.main_text
+
+
 def test_a_moderator_declines_a_request(browser, make_user, add_member, private_space, moderator):
     space = private_space
     rita = make_user("Rita Requester")

@@ -2,9 +2,18 @@
 archiving and the audit log."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from peerlearn.audit.models import AuditEntry
+from peerlearn.core.db import utcnow
+from peerlearn.events import chat
+from peerlearn.events.models import Event
+from peerlearn.extensions import db
+from peerlearn.moderation import services as moderation
+from peerlearn.moderation.models import FlagReason
 from peerlearn.spaces.models import (
     JoinPolicy,
     MemberRole,
@@ -166,6 +175,27 @@ def test_banning_someone_who_is_not_a_member_stops_them_joining(browser, make_us
     assert browser(bea).post(f"/spaces/{space.slug}/join").status_code == 403
 
 
+def test_banning_someone_already_banned_says_so_and_changes_nothing(
+    browser, make_user, add_member, space
+):
+    """A second click on Ban (or a second moderator's) must not audit the ban twice, nor move
+    the date the banned list shows the ban from."""
+    owner, bea = owner_of(space), make_user("Bea Banned")
+    add_member(space, bea)
+    owner_browser = browser(owner)
+    ban = f"/spaces/{space.slug}/members/{bea.id}/ban"
+    after(owner_browser, owner_browser.post(ban, data={"reason": "Repeated abuse"}))
+    banned_since = membership(space, bea).updated_at
+
+    members = after(owner_browser, owner_browser.post(ban, data={"reason": "Again"}))
+    assert "Bea Banned is already banned." in members.main_text
+    assert membership(space, bea).updated_at == banned_since
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "membership.banned")
+    ).all()
+    assert [entry.detail for entry in entries] == [{"reason": "Repeated abuse"}]
+
+
 def test_lifting_a_ban(browser, make_user, add_member, space):
     owner, bea = owner_of(space), make_user("Bea Banned")
     add_member(space, bea, state=MemberState.banned)
@@ -294,6 +324,25 @@ def test_an_archived_space_is_read_only(browser, make_user, add_member, make_spa
     assert membership(space, mem).state is MemberState.active
 
 
+def test_opening_an_archived_space_admits_nobody(browser, make_user, add_member, make_space):
+    """An administrator may still change an archived space's settings, but nobody joins a
+    read-only space: those who had asked stay asking, untold, until it is restored."""
+    space = make_space("Old Pilots SIG", join_policy=JoinPolicy.request, archived=True)
+    rita = make_user("Rita Requester")
+    add_member(space, rita, state=MemberState.requested)
+    admin_browser = browser(make_user("Ada Admin", admin=True))
+    settings = {"name": space.name, "summary": "", "description": "", "visibility": "network",
+                "join_policy": "open"}  # fmt: skip
+    home = after(admin_browser, admin_browser.post(f"/spaces/{space.slug}/settings", data=settings))
+    assert "The space's settings have been saved." in home.main_text
+    assert "asked to join" not in home.main_text
+    assert membership(space, rita).state is MemberState.requested
+    assert (
+        db.session.scalar(select(AuditEntry).where(AuditEntry.action == "membership.approved"))
+        is None
+    )
+
+
 # The space's audit log -------------------------------------------------------------------------
 
 
@@ -308,6 +357,28 @@ def test_owners_and_administrators_read_the_spaces_audit_log(browser, make_user,
         assert "Ann Joiner Joined membership.joined Ann Joiner" in log.main_text
         # Addresses are for the network's administrators, in the network-wide log only.
         assert "127.0.0.1" not in log.main_text
+
+
+def test_the_audit_log_names_what_was_done_to_a_reported_chat_message_in_plain_words(
+    browser, make_user, add_member, space
+):
+    owner, ada, rex = owner_of(space), make_user("Ada Author"), make_user("Rex Reporter")
+    for person in (ada, rex):
+        add_member(space, person)
+    event = Event(space=space, created_by=owner, title="QMS in practice",
+                  starts_at=utcnow() + timedelta(minutes=10),
+                  ends_at=utcnow() + timedelta(minutes=100))  # fmt: skip
+    db.session.add(event)
+    db.session.commit()
+    message, _ = chat.post_message(ada, event, "Mrs Smith, NHS number 943 476 5919", "m1")
+    moderation.flag_chat_message(rex, message, FlagReason.patient_information)  # hides it
+    moderation.resolve_chat_message(owner, message, "restore")
+
+    log = page(browser(owner), f"/spaces/{space.slug}/audit")
+    for said in ("Reported a chat message", "Hid a chat message", "Dealt with reports",
+                 "Restored a chat message"):  # fmt: skip
+        assert said in log.main_text
+    assert "Dealt with reports on a post" not in log.main_text
 
 
 @pytest.mark.parametrize("role", [MemberRole.moderator, MemberRole.member])

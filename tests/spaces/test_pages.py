@@ -180,6 +180,18 @@ def test_anonymous_visitors_can_read_a_public_space_and_are_asked_to_sign_in_to_
     assert 'action="/spaces/' not in page.html  # no join button to press
 
 
+def test_a_public_groups_page_does_not_name_a_community_anonymous_visitors_may_not_see(
+    client, network
+):
+    """Anonymous visitors are listed public spaces only: a public group's page must not name the
+    network-only community it belongs to, in its caption or its breadcrumbs."""
+    community, groups = network
+    page = Page(client.get(f"/spaces/{groups['public'].slug}"))
+    assert page.status == 200
+    assert community.name not in page.html
+    assert "Special interest group" in page.main_text
+
+
 def test_an_unknown_space_is_not_found(client, login, make_user):
     login(client, make_user())
     assert client.get("/spaces/no-such-space").status_code == 404
