@@ -8,7 +8,7 @@ an event the same way, so calendars follow it by its UID and take a higher SEQUE
 from collections.abc import Collection
 from datetime import UTC, timedelta
 
-from icalendar import Calendar
+from icalendar import Calendar, vText
 from icalendar import Event as CalendarEvent
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
@@ -72,7 +72,9 @@ def calendar_for(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    # An X- property is written as it is given unless typed: as text, its commas, semicolons and
+    # line breaks are escaped (RFC 5545 3.3.11), as the events' own SUMMARY and LOCATION are.
+    calendar.add("x-wr-calname", vText(name))
     for event in events:
         calendar.add_component(
             _vevent(event, can(reader, Action.attend, event), event.id in interested)
