@@ -1,0 +1,62 @@
+"""The event page tells each reader what they can do about the event: answer it, or what stands
+in the way."""
+
+import pytest
+
+from peerlearn.spaces.models import JoinPolicy, Visibility
+from tests.events.test_space_feeds import _event
+from tests.roles import ROLES
+
+#: role -> what the event page's "Are you going?" section offers them, in an open public space.
+OFFERED = {
+    "anonymous": "Sign in</a> to say you are going",
+    "outsider": "to say you are going",  # join the space first
+    "requested": "Only members of",
+    "invited": "to say you are going",  # accept the invitation first
+    "member": "Save my answer",
+    "moderator": "Save my answer",
+    "owner": "Save my answer",
+    "banned": "Only members of",
+    "admin": "Save my answer",
+}
+
+
+def _answering(client, event):
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    return page.split("<h2>Are you going?</h2>")[1].split("</form>")[0].split("<h2")[0]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_page_offers_each_reader_only_what_they_can_do(
+    client, make_space, person_in, login, role
+):
+    space = make_space("Flow Coaching", visibility=Visibility.public)
+    event = _event(space)
+    person = person_in(role, space)
+    if role != "anonymous":
+        login(client, person)
+    section = _answering(client, event)
+    assert OFFERED[role] in section
+    joins = f'Join <a href="/spaces/{space.slug}">Flow Coaching</a> to say you are going'
+    assert (joins in section) is (role in {"outsider", "invited"})
+
+
+def test_nobody_is_asked_to_join_an_invite_only_space(client, make_space, make_user, login):
+    space = make_space("Flow Coaching", visibility=Visibility.public, join_policy=JoinPolicy.invite)
+    event = _event(space)
+    login(client, make_user())
+    section = _answering(client, event)
+    assert "Join <a" not in section
+    assert "Only members of" in section
+
+
+@pytest.mark.parametrize("role", ["member", "outsider", "admin"])
+def test_an_archived_spaces_events_say_they_take_no_answers(
+    client, make_space, person_in, login, role
+):
+    space = make_space("Flow Coaching", visibility=Visibility.public, archived=True)
+    event = _event(space)
+    login(client, person_in(role, space))
+    section = _answering(client, event)
+    assert "Flow Coaching is archived, so its events take no more answers." in section
+    assert "Join <a" not in section and "Save my answer" not in section
