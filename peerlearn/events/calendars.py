@@ -8,7 +8,7 @@ an event the same way, so calendars follow it by its UID and take a higher SEQUE
 from collections.abc import Collection
 from datetime import UTC, timedelta
 
-from icalendar import Calendar, vText
+from icalendar import Calendar, Timezone, vText
 from icalendar import Event as CalendarEvent
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
@@ -20,6 +20,32 @@ from peerlearn.events.models import CalendarFeed, Event, Rsvp, RsvpStatus, new_f
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, Actor, can, event_filter, remember_memberships
 from peerlearn.spaces.models import Space
+
+#: The UK's time zone as calendars describe it (the clock changes since 1996, matching
+#: Europe/London), in every calendar file: the events' times are in UTC, but a calendar must hold
+#: at least one component (RFC 5545 3.4), and a feed with no events yet would otherwise hold none.
+LONDON_ZONE = "\r\n".join(
+    (
+        "BEGIN:VTIMEZONE",
+        "TZID:Europe/London",
+        "BEGIN:DAYLIGHT",
+        "TZOFFSETFROM:+0000",
+        "TZOFFSETTO:+0100",
+        "TZNAME:BST",
+        "DTSTART:19810329T010000",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "END:DAYLIGHT",
+        "BEGIN:STANDARD",
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0000",
+        "TZNAME:GMT",
+        "DTSTART:19961027T020000",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+        "",
+    )
+)
 
 #: How long cancelled and past events stay in feeds, so calendars can update them.
 FEED_HISTORY = timedelta(days=90)
@@ -75,6 +101,7 @@ def calendar_for(
     # An X- property is written as it is given unless typed: as text, its commas, semicolons and
     # line breaks are escaped (RFC 5545 3.3.11), as the events' own SUMMARY and LOCATION are.
     calendar.add("x-wr-calname", vText(name))
+    calendar.add_component(Timezone.from_ical(LONDON_ZONE))
     for event in events:
         calendar.add_component(
             _vevent(event, can(reader, Action.attend, event), event.id in interested)
