@@ -2,7 +2,10 @@
 in the way."""
 
 import pytest
+from sqlalchemy import func, select
 
+from peerlearn.events.models import Rsvp
+from peerlearn.extensions import db
 from peerlearn.spaces.models import JoinPolicy, Visibility
 from tests.events.test_space_feeds import _event
 from tests.roles import ROLES
@@ -60,3 +63,17 @@ def test_an_archived_spaces_events_say_they_take_no_answers(
     section = _answering(client, event)
     assert "Flow Coaching is archived, so its events take no more answers." in section
     assert "Join <a" not in section and "Save my answer" not in section
+
+
+def test_saving_no_answer_says_so_beside_the_choices(client, sig, member, login):
+    event = _event(sig)
+    login(client, member())
+    response = client.post(f"/events/{event.id}/rsvp", data={})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<title>Error: " in page
+    summary = page.split("There is a problem")[1].split("</ul>")[0]
+    assert 'href="#status"' in summary and "Choose whether you are going" in summary
+    choices = page.split("<h2>Are you going?</h2>")[1].split("</fieldset>")[0]
+    assert "Choose whether you are going" in choices.split('id="status"')[0]  # before them
+    assert db.session.scalar(select(func.count()).select_from(Rsvp)) == 0
