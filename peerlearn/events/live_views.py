@@ -134,6 +134,9 @@ def detail(event_id: int) -> str:
 def rsvp(event_id: int) -> str | BaseResponse:
     """Answer the event; with no answer chosen, its page again, saying so beside the choices."""
     event = visible_or_404(Event, event_id)
+    if event.cancelled:  # since the page was opened: say so, not "no permission"
+        flash(rsvps.CANCELLED, "error")
+        return redirect(url_for("events.detail", event_id=event.id))
     authorize(Action.post, event)
     form = RsvpForm()
     if not form.validate_on_submit():

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from peerlearn.events.models import Rsvp
+from peerlearn.events.services import cancel_event
 from peerlearn.extensions import db
 from peerlearn.spaces.models import JoinPolicy, Visibility
 from tests.events.test_space_feeds import _event
@@ -76,4 +77,19 @@ def test_saving_no_answer_says_so_beside_the_choices(client, sig, member, login)
     assert 'href="#status"' in summary and "Choose whether you are going" in summary
     choices = page.split("<h2>Are you going?</h2>")[1].split("</fieldset>")[0]
     assert "Choose whether you are going" in choices.split('id="status"')[0]  # before them
+    assert db.session.scalar(select(func.count()).select_from(Rsvp)) == 0
+
+
+def test_answering_an_event_cancelled_since_the_page_was_opened_says_it_was_cancelled(
+    client, sig, moderator, member, login
+):
+    event = _event(sig)
+    login(client, member())
+    cancel_event(moderator, event)
+    response = client.post(
+        f"/events/{event.id}/rsvp", data={"status": "going"}, follow_redirects=True
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "This event was cancelled, so it takes no answers" in page
     assert db.session.scalar(select(func.count()).select_from(Rsvp)) == 0
