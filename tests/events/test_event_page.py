@@ -4,7 +4,9 @@ in the way."""
 import pytest
 from sqlalchemy import func, select
 
-from peerlearn.events.models import Rsvp
+from peerlearn.core.db import utcnow
+from peerlearn.events import rsvps
+from peerlearn.events.models import Rsvp, RsvpStatus
 from peerlearn.events.services import cancel_event
 from peerlearn.extensions import db
 from peerlearn.spaces.models import JoinPolicy, Visibility
@@ -93,3 +95,15 @@ def test_answering_an_event_cancelled_since_the_page_was_opened_says_it_was_canc
     assert response.status_code == 200
     assert "This event was cancelled, so it takes no answers" in page
     assert db.session.scalar(select(func.count()).select_from(Rsvp)) == 0
+
+
+def test_a_member_of_an_archived_space_still_sees_the_answer_they_gave(client, sig, member, login):
+    event = _event(sig)
+    person = member()
+    rsvps.set_rsvp(person, event, RsvpStatus.going)
+    sig.archived_at = utcnow()
+    db.session.commit()
+    login(client, person)
+    section = _answering(client, event)
+    assert "You answered: <strong>Going</strong>." in section
+    assert "is archived, so its events take no more answers." in section
