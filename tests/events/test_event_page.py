@@ -1,6 +1,8 @@
 """The event page tells each reader what they can do about the event: answer it, or what stands
 in the way."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -107,3 +109,16 @@ def test_a_member_of_an_archived_space_still_sees_the_answer_they_gave(client, s
     section = _answering(client, event)
     assert "You answered: <strong>Going</strong>." in section
     assert "is archived, so its events take no more answers." in section
+
+
+def test_a_finished_events_page_says_it_has_finished(client, sig, member, login):
+    event = _event(sig, starts_at=utcnow() - timedelta(days=1))
+    login(client, member())
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "This event has finished." in page
+    assert "Are you going?" not in page
+    event.starts_at, event.ends_at = utcnow() + timedelta(days=1), utcnow() + timedelta(days=2)
+    db.session.commit()
+    assert "This event has finished." not in client.get(f"/events/{event.id}").get_data(
+        as_text=True
+    )
