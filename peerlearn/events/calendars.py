@@ -86,12 +86,13 @@ def _vevent(event: Event, attending: bool, interested: bool = False) -> Calendar
 
 
 def calendar_for(
-    events: list[Event], name: str, reader: Actor, interested: Collection[int] = ()
+    events: list[Event], name: str | None, reader: Actor, interested: Collection[int] = ()
 ) -> bytes:
     """An iCalendar file for some events (PUBLISH: works in Outlook and Google Calendar), as
     ``reader`` may have it: the joining link only in the events they may attend, the rule the
     event page follows (``Action.attend``); the events whose ids are in ``interested`` marked
-    tentative."""
+    tentative. A feed is a calendar of its own and has a ``name``; one event's file has none,
+    or Outlook would add it to a new calendar of that name rather than the reader's own."""
     remember_memberships(reader, {event.space_id for event in events})
     calendar = Calendar()
     calendar.add("prodid", "-//peerlearn//events//EN")
@@ -100,7 +101,8 @@ def calendar_for(
     calendar.add("method", "PUBLISH")
     # An X- property is written as it is given unless typed: as text, its commas, semicolons and
     # line breaks are escaped (RFC 5545 3.3.11), as the events' own SUMMARY and LOCATION are.
-    calendar.add("x-wr-calname", vText(name))
+    if name is not None:
+        calendar.add("x-wr-calname", vText(name))
     calendar.add_component(Timezone.from_ical(LONDON_ZONE))
     for event in events:
         calendar.add_component(

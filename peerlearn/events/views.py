@@ -199,7 +199,7 @@ def _ics(body: bytes, filename: str) -> Response:
 def event_ics(event_id: int) -> Response:
     event = visible_or_404(Event, event_id)
     return _ics(
-        calendars.calendar_for([event], event.title, current_user),
+        calendars.calendar_for([event], None, current_user),
         f"peerlearn-event-{event.id}.ics",
     )
 

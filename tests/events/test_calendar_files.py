@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 
 from peerlearn.spaces.models import Visibility
+from tests.events.test_space_feeds import _event
 
 
 def _personal_feed(client, new_client):
@@ -37,3 +38,16 @@ def test_a_feed_with_no_events_yet_is_still_a_calendar(
                 offset = moment.astimezone(told).utcoffset()
                 assert offset == moment.astimezone(london).utcoffset(), moment
             day += timedelta(days=1)
+
+
+def test_an_events_own_file_adds_it_to_my_calendar_not_a_new_one(client, new_client, make_space):
+    """A calendar name makes Outlook import a file into a new calendar of that name (Microsoft's
+    [MS-OXCICAL] 2.1.3.1.1.17: it "MUST be omitted" for a single appointment), so the event's own
+    file has none; the feeds, which are calendars of their own, keep theirs."""
+    space = make_space("Flow Coaching", visibility=Visibility.public)
+    event = _event(space)
+    single = Calendar.from_ical(new_client().get(f"/events/{event.id}/calendar.ics").data)
+    assert "X-WR-CALNAME" not in single
+    assert [str(item["summary"]) for item in single.walk("VEVENT")] == [event.title]
+    feed = Calendar.from_ical(new_client().get(f"/spaces/{space.slug}/events.ics").data)
+    assert str(feed["X-WR-CALNAME"]) == "Flow Coaching events"
