@@ -8,7 +8,7 @@ an event the same way, so calendars follow it by its UID and take a higher SEQUE
 from collections.abc import Collection
 from datetime import UTC, timedelta
 
-from icalendar import Calendar
+from icalendar import Calendar, Timezone, vText
 from icalendar import Event as CalendarEvent
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
@@ -20,6 +20,32 @@ from peerlearn.events.models import CalendarFeed, Event, Rsvp, RsvpStatus, new_f
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, Actor, can, event_filter, remember_memberships
 from peerlearn.spaces.models import Space
+
+#: The UK's time zone as calendars describe it (the clock changes since 1996, matching
+#: Europe/London), in every calendar file: the events' times are in UTC, but a calendar must hold
+#: at least one component (RFC 5545 3.4), and a feed with no events yet would otherwise hold none.
+LONDON_ZONE = "\r\n".join(
+    (
+        "BEGIN:VTIMEZONE",
+        "TZID:Europe/London",
+        "BEGIN:DAYLIGHT",
+        "TZOFFSETFROM:+0000",
+        "TZOFFSETTO:+0100",
+        "TZNAME:BST",
+        "DTSTART:19810329T010000",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "END:DAYLIGHT",
+        "BEGIN:STANDARD",
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0000",
+        "TZNAME:GMT",
+        "DTSTART:19961027T020000",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+        "",
+    )
+)
 
 #: How long cancelled and past events stay in feeds, so calendars can update them.
 FEED_HISTORY = timedelta(days=90)
@@ -60,19 +86,24 @@ def _vevent(event: Event, attending: bool, interested: bool = False) -> Calendar
 
 
 def calendar_for(
-    events: list[Event], name: str, reader: Actor, interested: Collection[int] = ()
+    events: list[Event], name: str | None, reader: Actor, interested: Collection[int] = ()
 ) -> bytes:
     """An iCalendar file for some events (PUBLISH: works in Outlook and Google Calendar), as
     ``reader`` may have it: the joining link only in the events they may attend, the rule the
     event page follows (``Action.attend``); the events whose ids are in ``interested`` marked
-    tentative."""
+    tentative. A feed is a calendar of its own and has a ``name``; one event's file has none,
+    or Outlook would add it to a new calendar of that name rather than the reader's own."""
     remember_memberships(reader, {event.space_id for event in events})
     calendar = Calendar()
     calendar.add("prodid", "-//peerlearn//events//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    # An X- property is written as it is given unless typed: as text, its commas, semicolons and
+    # line breaks are escaped (RFC 5545 3.3.11), as the events' own SUMMARY and LOCATION are.
+    if name is not None:
+        calendar.add("x-wr-calname", vText(name))
+    calendar.add_component(Timezone.from_ical(LONDON_ZONE))
     for event in events:
         calendar.add_component(
             _vevent(event, can(reader, Action.attend, event), event.id in interested)

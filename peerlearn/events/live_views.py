@@ -1,4 +1,4 @@
-"""The event page with its live chat, and the chat's plain forms for browsers without JavaScript:
+"""The event page with its answer (RSVP) form and its live chat, and the chat's plain forms for browsers without JavaScript:
 post a message, report one, ask a question, vote for one, withdraw or remove one. Routes on the events
 blueprint (``create_app`` imports this module). With JavaScript, ``static/js/live-chat.js`` sends
 the same over Socket.IO; both paths call the same services, so the same rules apply, and both
@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.forms import show_error
-from peerlearn.events import chat, questions, rsvps, sockets, sockets_qa
+from peerlearn.events import chat, questions, rsvps, services, sockets, sockets_qa
 from peerlearn.events.forms import (
     ChatMessageForm,
     QuestionForm,
@@ -24,13 +24,13 @@ from peerlearn.events.forms import (
     RsvpForm,
     VoteForm,
 )
-from peerlearn.events.models import ChatMessage, Event, Question
+from peerlearn.events.models import ChatMessage, Event, Question, RsvpStatus
 from peerlearn.events.views import bp
-from peerlearn.extensions import db
+from peerlearn.extensions import db, limiter
 from peerlearn.moderation import services as moderation
 from peerlearn.moderation.limits import report_limit
 from peerlearn.moderation.models import FlagReason
-from peerlearn.permissions import Action, authorize, can, signed_in, visible_or_404
+from peerlearn.permissions import Action, authorize, can, deny, signed_in, visible_or_404
 
 #: How the Q&A can be sorted (``?qa=``): most votes first, or in the order asked.
 QA_ORDERS = ("votes", "time")
@@ -94,12 +94,12 @@ def live_panel(
     }
 
 
-def _event_page(event: Event, **live_forms: Any) -> str:
+def _event_page(event: Event, rsvp_form: RsvpForm | None = None, **live_forms: Any) -> str:
     going, waiting = rsvps.attendees(event)
     mine = rsvps.rsvp_of(current_user, event)
     # 1 for the next place to come free; None unless they are waiting.
     queued = next((n for n, r in enumerate(waiting, 1) if mine and r.user_id == mine.user_id), None)
-    form = RsvpForm(data={"status": mine.status.value} if mine else None)
+    form = rsvp_form or RsvpForm(data={"status": mine.status.value} if mine else None)
     live = live_panel(event, **live_forms)
     now = utcnow()
     opens, _ = chat.window(event)
@@ -126,6 +126,35 @@ def _event_page(event: Event, **live_forms: Any) -> str:
 @bp.get("/events/<int:event_id>")
 def detail(event_id: int) -> str:
     return _event_page(visible_or_404(Event, event_id))
+
+
+@bp.post("/events/<int:event_id>/rsvp")
+@login_required
+@limiter.limit("30 per minute", methods=["POST"])
+def rsvp(event_id: int) -> str | BaseResponse:
+    """Answer the event; with no answer chosen, its page again, saying so beside the choices."""
+    event = visible_or_404(Event, event_id)
+    if event.cancelled:  # since the page was opened: say so, not "no permission"
+        flash(rsvps.CANCELLED, "error")
+        return redirect(url_for("events.detail", event_id=event.id))
+    authorize(Action.post, event)
+    form = RsvpForm()
+    if not form.validate_on_submit():
+        return _event_page(event, rsvp_form=form)
+    try:
+        answer = rsvps.set_rsvp(current_user, event, RsvpStatus(form.status.data))
+    except rsvps.MayNotAnswer:
+        deny()  # removed, banned or deactivated since authorize() above asked
+    except services.EventError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            "The event is full: you are on the waiting list and will get a place if one frees up."
+            if answer.waitlisted
+            else f"Your answer is saved: {answer.status.label.lower()}.",
+            "success",
+        )
+    return redirect(url_for("events.detail", event_id=event.id))
 
 
 def _may_send(event: Event, bucket: str) -> None:

@@ -23,6 +23,10 @@ from peerlearn.extensions import db
 from peerlearn.permissions import Action, can, forget_standing
 from peerlearn.spaces.models import Membership, Space
 
+#: Why a cancelled event takes no answer, whether it was cancelled before the answer was sent or
+#: as it was being saved.
+CANCELLED = "This event was cancelled, so it takes no answers"
+
 
 class MayNotAnswer(EventError):
     """The policy does not let them answer the event, asked again once their answers and the
@@ -108,7 +112,7 @@ def set_rsvp(user: User, event: Event, status: RsvpStatus) -> Rsvp:
     if event.finished:
         raise EventError("This event has finished")
     if event.cancelled:
-        raise EventError("This event was cancelled")
+        raise EventError(CANCELLED)
     if not can(user, Action.post, event):
         raise MayNotAnswer("You can no longer answer this event")
     rsvp = db.session.get(Rsvp, (event.id, user.id))

@@ -1,4 +1,5 @@
-"""Event pages: lists, scheduling, the event page with RSVP, and calendar files."""
+"""Event pages: lists, scheduling and calendar files (the event page, where members answer it,
+is in :mod:`peerlearn.events.live_views`)."""
 
 import hashlib
 from collections.abc import Callable
@@ -12,10 +13,10 @@ from peerlearn.core.forms import show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events import calendars, rsvps, services
-from peerlearn.events.forms import EventForm, RsvpForm, parse_date, parse_time
-from peerlearn.events.models import Event, RsvpStatus
+from peerlearn.events.forms import EventForm, parse_date, parse_time
+from peerlearn.events.models import Event
 from peerlearn.extensions import limiter
-from peerlearn.permissions import Action, authorize, deny, space_or_404, visible_or_404
+from peerlearn.permissions import Action, authorize, space_or_404, visible_or_404
 
 bp = Blueprint("events", __name__)
 
@@ -184,35 +185,6 @@ def reinstate(event_id: int) -> BaseResponse:
     )
 
 
-# RSVP (the event page itself is in live_views.py) ----------------------------------------------
-
-
-@bp.post("/events/<int:event_id>/rsvp")
-@login_required
-@limiter.limit("30 per minute", methods=["POST"])
-def rsvp(event_id: int) -> str | BaseResponse:
-    event = visible_or_404(Event, event_id)
-    authorize(Action.post, event)
-    form = RsvpForm()
-    if form.validate_on_submit():
-        try:
-            answer = rsvps.set_rsvp(current_user, event, RsvpStatus(form.status.data))
-        except rsvps.MayNotAnswer:
-            deny()  # removed, banned or deactivated since authorize() above asked
-        except services.EventError as error:
-            flash(error.message, "error")
-        else:
-            flash(
-                "The event is full: you are on the waiting list and will get a place if one frees up."
-                if answer.waitlisted
-                else f"Your answer is saved: {answer.status.label.lower()}.",
-                "success",
-            )
-    else:
-        flash("Choose whether you are going.", "error")
-    return redirect(url_for("events.detail", event_id=event.id))
-
-
 # Calendars -------------------------------------------------------------------------------------
 
 
@@ -227,7 +199,7 @@ def _ics(body: bytes, filename: str) -> Response:
 def event_ics(event_id: int) -> Response:
     event = visible_or_404(Event, event_id)
     return _ics(
-        calendars.calendar_for([event], event.title, current_user),
+        calendars.calendar_for([event], None, current_user),
         f"peerlearn-event-{event.id}.ics",
     )
 

@@ -1,7 +1,7 @@
 """Running an event in a real browser: a moderator of the QMS SIG schedules an event, cancels it
 after a confirmation page and takes the cancellation back, all with JavaScript switched off; and
-a double click on "Schedule event" schedules one event, with JavaScript or without. Every page
-shown is checked with axe-core."""
+a double click on "Schedule event" schedules one event, with JavaScript or without; a member
+answers an event and finds its calendar pages. Every page shown is checked with axe-core."""
 
 import contextlib
 import re
@@ -125,3 +125,45 @@ def test_a_double_click_on_schedule_event_schedules_one_event(
     moderator.goto("/spaces/qms/events")
     expect(moderator.get_by_role("link", name=title)).to_have_count(1)
     check_accessibility(moderator)
+
+
+MEMBER = "aisha-khan@peerlearn.example"  # a member of the QMS SIG
+
+
+def test_a_member_answers_an_event_and_subscribes_to_it(new_context: NewContext) -> None:
+    """Saving no answer shows the error beside the choices and focuses the summary; an answer
+    saved, the member's calendar settings and the space's subscription page follow, every one
+    checked with axe-core."""
+    title = "QMS huddle to answer"
+    moderator = new_context().new_page()
+    sign_in(moderator, MODERATOR, DEMO_PASSWORD)
+    fill_in_event(moderator, title)
+    moderator.get_by_role("button", name="Schedule event").click()
+    expect(moderator.get_by_role("heading", level=1, name=title)).to_be_visible()
+    check_accessibility(moderator)
+
+    member = new_context().new_page()
+    sign_in(member, MEMBER, DEMO_PASSWORD)
+    member.goto(moderator.url)
+    check_accessibility(member)
+    member.get_by_role("button", name="Save my answer").click()
+    expect(member.locator(".nhsuk-error-summary")).to_be_focused()
+    expect(member).to_have_title(f"Error: {title} – peerlearn")
+    member.get_by_role("link", name="Choose whether you are going").click()
+    expect(member.get_by_role("radio", name="Going", exact=True)).to_be_focused()
+    check_accessibility(member)
+    member.get_by_role("radio", name="Going", exact=True).check()
+    member.get_by_role("button", name="Save my answer").click()
+    expect(member.get_by_text("Your answer is saved: going.")).to_be_visible()
+    check_accessibility(member)
+
+    member.goto("/account/calendar")
+    expect(
+        member.get_by_role("heading", level=1, name="Your events in your calendar")
+    ).to_be_visible()
+    check_accessibility(member)
+    member.goto("/spaces/qms/events/calendar")
+    expect(
+        member.get_by_role("heading", level=1, name="Subscribe to this space's events")
+    ).to_be_visible()
+    check_accessibility(member)

@@ -284,3 +284,22 @@ def test_renewing_my_address_keeps_my_choice_of_interested_events(client, make_u
     client.post("/account/calendar/interested", data={"include": "yes"})
     client.post("/account/calendar")
     assert calendars.feed_for(person).include_interested
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("Flow, Coaching; Leeds", b"X-WR-CALNAME:Flow\\, Coaching\\; Leeds events"),
+        ("Flow\nCoaching", b"X-WR-CALNAME:Flow\\nCoaching events"),
+    ],
+)
+def test_the_feeds_name_is_written_as_calendar_text(new_client, make_space, name, written):
+    """The calendar's name is text (RFC 5545 3.3.11): a comma or semicolon in the space's name is
+    escaped, so a strict calendar app does not read it as a list, and a line break in it does
+    not break the file."""
+    space = make_space(name, visibility=Visibility.public)
+    _event(space)
+    response = new_client().get(f"/spaces/{space.slug}/events.ics")
+    assert response.status_code == 200
+    assert written in response.data.replace(b"\r\n ", b"")
+    assert _entries(response)  # the file still reads as a calendar with its event
