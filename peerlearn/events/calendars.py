@@ -6,7 +6,7 @@ an event the same way, so calendars follow it by its UID and take a higher SEQUE
 (:func:`~peerlearn.events.services.update_event`), whichever feed they read it from."""
 
 from collections.abc import Collection
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Timezone, vText
 from icalendar import Event as CalendarEvent
@@ -51,15 +51,21 @@ LONDON_ZONE = "\r\n".join(
 FEED_HISTORY = timedelta(days=90)
 
 
-def _vevent(event: Event, attending: bool, interested: bool = False) -> CalendarEvent:
-    """The event as a calendar entry; its joining link only for those ``attending`` (see
-    :func:`calendar_for`). One the reader is only ``interested`` in is TENTATIVE and does not
-    make them busy; its UID and SEQUENCE are the event's all the same."""
+def _vevent(
+    event: Event, made: datetime, attending: bool, interested: bool = False
+) -> CalendarEvent:
+    """The event as a calendar entry in a file ``made`` now; its joining link only for those
+    ``attending`` (see :func:`calendar_for`). One the reader is only ``interested`` in is
+    TENTATIVE and does not make them busy; its UID and SEQUENCE are the event's all the same.
+    DTSTAMP is when the file was made, as RFC 5545 (3.8.7.2) has it in a file with a METHOD, and
+    LAST-MODIFIED when the event last changed: an entry that changes for its reader alone (firm
+    once they answer Going, with the joining link once they join the space) keeps its SEQUENCE,
+    and a calendar comparing two copies of it takes the later file's."""
     item = CalendarEvent()
     item.add("uid", event.uid)
     item.add("sequence", event.sequence)
-    item.add("dtstamp", event.updated_at or utcnow())
-    item.add("last-modified", event.updated_at or utcnow())
+    item.add("dtstamp", made)
+    item.add("last-modified", event.updated_at or made)
     item.add("dtstart", event.starts_at.astimezone(UTC))
     item.add("dtend", event.ends_at.astimezone(UTC))
     item.add("summary", event.title)
@@ -104,9 +110,10 @@ def calendar_for(
     if name is not None:
         calendar.add("x-wr-calname", vText(name))
     calendar.add_component(Timezone.from_ical(LONDON_ZONE))
+    made = utcnow()
     for event in events:
         calendar.add_component(
-            _vevent(event, can(reader, Action.attend, event), event.id in interested)
+            _vevent(event, made, can(reader, Action.attend, event), event.id in interested)
         )
     return calendar.to_ical()
 

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+from peerlearn.core.db import utcnow
+from peerlearn.extensions import db
 from peerlearn.spaces.models import Visibility
 from tests.events.test_space_feeds import _event
 
@@ -51,3 +53,21 @@ def test_an_events_own_file_adds_it_to_my_calendar_not_a_new_one(client, new_cli
     assert [str(item["summary"]) for item in single.walk("VEVENT")] == [event.title]
     feed = Calendar.from_ical(new_client().get(f"/spaces/{space.slug}/events.ics").data)
     assert str(feed["X-WR-CALNAME"]) == "Flow Coaching events"
+
+
+def test_each_entry_is_stamped_when_the_file_was_made_and_says_when_the_event_changed(
+    new_client, make_space
+):
+    """With METHOD:PUBLISH, DTSTAMP is when the file was made (RFC 5545 3.8.7.2) and
+    LAST-MODIFIED when the event last changed: a calendar that compares entries with the same
+    SEQUENCE (an entry that became firm when its reader answered Going, or gained the joining
+    link when they joined the space) takes the newer file's as newer."""
+    space = make_space("Flow Coaching", visibility=Visibility.public)
+    event = _event(space)
+    event.updated_at = changed = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    db.session.commit()
+    before = utcnow().replace(microsecond=0)
+    for path in (f"/events/{event.id}/calendar.ics", f"/spaces/{space.slug}/events.ics"):
+        (entry,) = Calendar.from_ical(new_client().get(path).data).walk("VEVENT")
+        assert before <= entry.decoded("dtstamp") <= utcnow()
+        assert entry.decoded("last-modified") == changed

@@ -41,3 +41,25 @@ def test_with_no_events_at_all_the_list_says_so(client, sig, moderator, login, p
     page = client.get(path.format(slug=sig.slug) + "?page=50").get_data(as_text=True)
     assert "There are no more events to show" not in page
     assert "no upcoming events" in page.lower()
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize(
+    ("venue", "joining_url", "shown"),
+    [
+        ("Leeds", None, "Leeds."),
+        (None, "https://meet.example.org/qms", "Online."),
+        ("Leeds", "https://meet.example.org/qms", "Leeds, and online."),
+    ],
+)
+def test_each_event_says_where_it_happens(
+    client, sig, moderator, login, path, venue, joining_url, shown
+):
+    db.session.add(Event(space=sig, created_by=moderator, title="QMS huddle", venue=venue,
+                         joining_url=joining_url, starts_at=utcnow() + timedelta(days=2),
+                         ends_at=utcnow() + timedelta(days=2, hours=1)))  # fmt: skip
+    db.session.commit()
+    login(client, moderator)
+    page = client.get(path.format(slug=sig.slug)).get_data(as_text=True)
+    row = " ".join(page.split("QMS huddle")[1].split("</li>")[0].split())
+    assert f" {shown} " in row
