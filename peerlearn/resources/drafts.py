@@ -154,6 +154,62 @@ def check_visibility(
         )
 
 
+#: Licences from the widest terms to the narrowest: an adaptation is offered on terms no wider
+#: than its original's. (The Open Government Licence and CC BY both allow any use with credit.)
+_LICENCE_REACH = {
+    Licence.ogl_3: 0,
+    Licence.cc_by_4: 0,
+    Licence.cc_by_nc_4: 1,
+    Licence.members_only: 2,
+}
+
+
+def check_licence_reach(
+    licence: Licence | None, visibility: ResourceVisibility | None, resource: Resource | None = None
+) -> None:
+    """Material licensed for network members only is never shown to people outside the network.
+    What ``resource`` (the one being changed) already has stands while neither is changed."""
+    if resource is not None and (licence, visibility) == (resource.licence, resource.visibility):
+        return
+    if licence is Licence.members_only and visibility is ResourceVisibility.public:
+        raise ResourceError(
+            "Material licensed for network members only cannot be shared with people outside "
+            f"the network: choose “{ResourceVisibility.network.label}” or narrower, or a "
+            "licence that allows publishing it",
+            field="visibility",
+        )
+
+
+def check_adapted_licence(
+    actor: User, licence: Licence | None, original_id: int | None, resource: Resource | None = None
+) -> None:
+    """An adaptation is offered on terms no wider than its original's: what is for network
+    members only stays so, and what is for non-commercial use stays non-commercial. What
+    ``resource`` (the one being changed) already has stands while neither is changed. An
+    original the actor cannot see is not named here (:func:`check_adapted_from` refuses it)."""
+    if licence is None or original_id is None:
+        return
+    if resource is not None and (licence, original_id) == (
+        resource.licence,
+        resource.adapted_from_id,
+    ):
+        return
+    original = db.session.get(Resource, original_id)
+    if original is None or not can(actor, Action.view, original):
+        return
+    if _LICENCE_REACH[licence] >= _LICENCE_REACH[original.licence]:
+        return
+    allowed = [
+        other for other in Licence if _LICENCE_REACH[other] >= _LICENCE_REACH[original.licence]
+    ]
+    raise ResourceError(
+        f"“{original.title}” is licensed {original.licence.label}, so what is adapted from it "
+        "cannot be offered on wider terms: choose "
+        + " or ".join(f"“{other.label}”" for other in allowed),
+        field="licence",
+    )
+
+
 def check_organisation(organisation_id: int | None) -> None:
     """An originating organisation, when one is given, is in the directory."""
     if organisation_id is not None and db.session.get(Organisation, organisation_id) is None:
@@ -263,6 +319,8 @@ def check_draft(
     check_title(draft.title)
     check_declaration(draft.pii_declared)
     check_visibility(space, draft.visibility, draft.classification)
+    check_licence_reach(draft.licence, draft.visibility, resource)
+    check_adapted_licence(actor, draft.licence, draft.adapted_from_id, resource)
     check_organisation(draft.organisation_id)
     check_adapted_from(actor, draft.adapted_from_id, resource)
     check_review_by(draft.review_by, resource)

@@ -258,6 +258,13 @@ class ResourceForm(FlaskForm):
             raise ValidationError("Choose who can see it")
         classification = _member(Classification, self.classification.data)
         report(drafts.check_visibility, self.space, visibility, classification)
+        licence = _member(Licence, self.licence.data)
+        report(drafts.check_licence_reach, licence, visibility, self.resource)
+
+    def validate_licence(self, field: RadioField) -> None:
+        original_id = resource_id_from(self.adapted_from.data)
+        licence = _member(Licence, field.data)
+        report(drafts.check_adapted_licence, self.actor, licence, original_id, self.resource)
 
     def validate_pii_declaration(self, field: BooleanField) -> None:
         report(drafts.check_declaration, bool(field.data))
