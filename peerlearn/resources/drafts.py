@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from peerlearn.accounts.directory import listed_people
 from peerlearn.accounts.models import User
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import today_in_england
 from peerlearn.core.errors import RuleError
 from peerlearn.core.links import web_address_problem
 from peerlearn.discussions.models import ImpactComponent
@@ -104,7 +104,7 @@ def check_review_by(review_by: date | None, resource: Resource | None = None) ->
     marking it due for review is what that date is for."""
     if review_by is None or (resource is not None and review_by == resource.review_by):
         return
-    today = utcnow().date()  # the day "due for review" is judged by
+    today = today_in_england()  # the day "due for review" is judged by
     if review_by <= today:
         raise ResourceError("The review date must be in the future", field="review_by")
     try:
