@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from peerlearn.accounts.directory import listed_people
 from peerlearn.accounts.models import User
@@ -29,6 +29,7 @@ from peerlearn.resources.models import (
     Licence,
     QmsElement,
     Resource,
+    ResourceAuthor,
     ResourceType,
     ResourceVisibility,
 )
@@ -289,16 +290,22 @@ def clean_tags(tags: tuple[str, ...]) -> list[str]:
 _HANDLE = re.compile(r"@?([A-Za-z0-9][A-Za-z0-9_-]*)")
 
 
-def authors_from_handles(text: str) -> list[User]:
+def authors_from_handles(text: str, resource: Resource | None = None) -> list[User]:
     """Members named by their @handles (comma or space separated): people the network lists
     (:func:`~peerlearn.accounts.directory.listed_people`), as for mentions; an unknown handle is
-    an error beside the authors field."""
+    an error beside the authors field. The authors ``resource`` (the one being changed) already
+    credits stand, even once the network no longer lists them (a closed account): their credit
+    is not lost because someone corrects its title."""
     handles = [m.group(1).lower() for m in _HANDLE.finditer(text or "")]
     if len(handles) > MAX_AUTHORS:
         raise ResourceError(f"Name at most {MAX_AUTHORS} other authors", field="authors")
+    creditable = listed_people()
+    if resource is not None and resource.id is not None:
+        credited = select(ResourceAuthor.user_id).where(ResourceAuthor.resource_id == resource.id)
+        creditable = or_(creditable, User.id.in_(credited))
     found = {
         u.handle.lower(): u
-        for u in db.session.scalars(select(User).where(User.handle.in_(handles), listed_people()))
+        for u in db.session.scalars(select(User).where(User.handle.in_(handles), creditable))
     }
     unknown = [h for h in handles if h not in found]
     if unknown:

@@ -236,7 +236,7 @@ class ResourceForm(FlaskForm):
         report(drafts.clean_tags, _tags(field.data))
 
     def validate_authors(self, field: StringField) -> None:
-        report(drafts.authors_from_handles, field.data or "")
+        report(drafts.authors_from_handles, field.data or "", self.resource)
 
     def validate_adapted_from(self, field: StringField) -> None:
         original_id = resource_id_from(field.data)
@@ -275,7 +275,7 @@ class ResourceForm(FlaskForm):
 
     def draft(self) -> drafts.ResourceDraft:
         """The draft the form describes, once it is valid."""
-        authors = drafts.authors_from_handles(self.authors.data or "")
+        authors = drafts.authors_from_handles(self.authors.data or "", self.resource)
         return drafts.ResourceDraft(
             title=self.title.data or "",
             summary=self.summary.data or "",
