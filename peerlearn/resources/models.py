@@ -320,7 +320,7 @@ class Resource(db.Model):
     adapted_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("resources.id", ondelete="SET NULL"), index=True
     )
-    #: After this date the resource is marked "due for review".
+    #: From this day (in England) the resource is marked "due for review".
     review_by: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
