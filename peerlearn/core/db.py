@@ -3,8 +3,9 @@ class, which sends signals queued for after the commit; holds and conditional ch
 
 import enum
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import ColumnElement, DateTime, Enum, MetaData, event, update
@@ -28,6 +29,12 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def today_in_england() -> date:
+    """Today's date where everyone using peerlearn is (Europe/London): the day a date people
+    typed (a review date) is judged by. From midnight to 1 a.m. in summer, UTC is a day behind."""
+    return utcnow().astimezone(ZoneInfo("Europe/London")).date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from peerlearn.core.errors import RuleError
 from peerlearn.core.pagination import paginate
 from peerlearn.core.security import is_safe_redirect
 from peerlearn.discussions.models import ImpactComponent
@@ -78,8 +79,12 @@ def _mark(
     form), tell them, and go back where they were."""
     resource = visible_or_404(Resource, resource_id)
     wanted = request.form.get(name) != "no"
-    setter(current_user, resource, wanted)
-    flash(said[0 if wanted else 1].format(title=resource.title), "success")
+    try:
+        setter(current_user, resource, wanted)
+    except RuleError as error:
+        flash(error.message, "error")
+    else:
+        flash(said[0 if wanted else 1].format(title=resource.title), "success")
     return _back_to(resource)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, distinct, exists, func, select
 from sqlalchemy.orm import selectinload
 
+from peerlearn.accounts.models import User
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation, Region
@@ -69,11 +70,29 @@ class LibraryFilters:
         return any(value is not None for name, value in self.__dict__.items() if name != "sort")
 
 
+def standing_use() -> ColumnElement[bool]:
+    """A "we're using this" that still stands: its member's account is active and they are
+    still in the organisation they spoke for. Once they leave it (a closed account, a move to
+    another organisation) nobody there vouches for it any more, and it never moves with them to
+    an organisation that has not said so."""
+    return exists().where(
+        User.id == ResourceUse.user_id,
+        User.active,
+        User.organisation_id == ResourceUse.organisation_id,
+    )
+
+
 def uses_by_organisation() -> Select[tuple[int, int]]:
-    """Resource id and the number of distinct organisations that said "we're using this"."""
-    return select(
-        ResourceUse.resource_id, func.count(distinct(ResourceUse.organisation_id)).label("uses")
-    ).group_by(ResourceUse.resource_id)
+    """Resource id and the number of distinct organisations that said "we're using this", by
+    the uses that still stand (:func:`standing_use`)."""
+    return (
+        select(
+            ResourceUse.resource_id,
+            func.count(distinct(ResourceUse.organisation_id)).label("uses"),
+        )
+        .where(standing_use())
+        .group_by(ResourceUse.resource_id)
+    )
 
 
 def _conditions(filters: LibraryFilters) -> list[ColumnElement[bool]]:

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from peerlearn.accounts.directory import listed_people
 from peerlearn.accounts.models import User
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import today_in_england
 from peerlearn.core.errors import RuleError
 from peerlearn.core.links import web_address_problem
 from peerlearn.discussions.models import ImpactComponent
@@ -29,6 +29,7 @@ from peerlearn.resources.models import (
     Licence,
     QmsElement,
     Resource,
+    ResourceAuthor,
     ResourceType,
     ResourceVisibility,
 )
@@ -104,7 +105,7 @@ def check_review_by(review_by: date | None, resource: Resource | None = None) ->
     marking it due for review is what that date is for."""
     if review_by is None or (resource is not None and review_by == resource.review_by):
         return
-    today = utcnow().date()  # the day "due for review" is judged by
+    today = today_in_england()  # the day "due for review" is judged by
     if review_by <= today:
         raise ResourceError("The review date must be in the future", field="review_by")
     try:
@@ -152,6 +153,62 @@ def check_visibility(
             f"“{ResourceVisibility.space.label}”, or mark it OFFICIAL if it is not sensitive",
             field="visibility",
         )
+
+
+#: Licences from the widest terms to the narrowest: an adaptation is offered on terms no wider
+#: than its original's. (The Open Government Licence and CC BY both allow any use with credit.)
+_LICENCE_REACH = {
+    Licence.ogl_3: 0,
+    Licence.cc_by_4: 0,
+    Licence.cc_by_nc_4: 1,
+    Licence.members_only: 2,
+}
+
+
+def check_licence_reach(
+    licence: Licence | None, visibility: ResourceVisibility | None, resource: Resource | None = None
+) -> None:
+    """Material licensed for network members only is never shown to people outside the network.
+    What ``resource`` (the one being changed) already has stands while neither is changed."""
+    if resource is not None and (licence, visibility) == (resource.licence, resource.visibility):
+        return
+    if licence is Licence.members_only and visibility is ResourceVisibility.public:
+        raise ResourceError(
+            "Material licensed for network members only cannot be shared with people outside "
+            f"the network: choose “{ResourceVisibility.network.label}” or narrower, or a "
+            "licence that allows publishing it",
+            field="visibility",
+        )
+
+
+def check_adapted_licence(
+    actor: User, licence: Licence | None, original_id: int | None, resource: Resource | None = None
+) -> None:
+    """An adaptation is offered on terms no wider than its original's: what is for network
+    members only stays so, and what is for non-commercial use stays non-commercial. What
+    ``resource`` (the one being changed) already has stands while neither is changed. An
+    original the actor cannot see is not named here (:func:`check_adapted_from` refuses it)."""
+    if licence is None or original_id is None:
+        return
+    if resource is not None and (licence, original_id) == (
+        resource.licence,
+        resource.adapted_from_id,
+    ):
+        return
+    original = db.session.get(Resource, original_id)
+    if original is None or not can(actor, Action.view, original):
+        return
+    if _LICENCE_REACH[licence] >= _LICENCE_REACH[original.licence]:
+        return
+    allowed = [
+        other for other in Licence if _LICENCE_REACH[other] >= _LICENCE_REACH[original.licence]
+    ]
+    raise ResourceError(
+        f"“{original.title}” is licensed {original.licence.label}, so what is adapted from it "
+        "cannot be offered on wider terms: choose "
+        + " or ".join(f"“{other.label}”" for other in allowed),
+        field="licence",
+    )
 
 
 def check_organisation(organisation_id: int | None) -> None:
@@ -233,16 +290,22 @@ def clean_tags(tags: tuple[str, ...]) -> list[str]:
 _HANDLE = re.compile(r"@?([A-Za-z0-9][A-Za-z0-9_-]*)")
 
 
-def authors_from_handles(text: str) -> list[User]:
+def authors_from_handles(text: str, resource: Resource | None = None) -> list[User]:
     """Members named by their @handles (comma or space separated): people the network lists
     (:func:`~peerlearn.accounts.directory.listed_people`), as for mentions; an unknown handle is
-    an error beside the authors field."""
+    an error beside the authors field. The authors ``resource`` (the one being changed) already
+    credits stand, even once the network no longer lists them (a closed account): their credit
+    is not lost because someone corrects its title."""
     handles = [m.group(1).lower() for m in _HANDLE.finditer(text or "")]
     if len(handles) > MAX_AUTHORS:
         raise ResourceError(f"Name at most {MAX_AUTHORS} other authors", field="authors")
+    creditable = listed_people()
+    if resource is not None and resource.id is not None:
+        credited = select(ResourceAuthor.user_id).where(ResourceAuthor.resource_id == resource.id)
+        creditable = or_(creditable, User.id.in_(credited))
     found = {
         u.handle.lower(): u
-        for u in db.session.scalars(select(User).where(User.handle.in_(handles), listed_people()))
+        for u in db.session.scalars(select(User).where(User.handle.in_(handles), creditable))
     }
     unknown = [h for h in handles if h not in found]
     if unknown:
@@ -263,6 +326,8 @@ def check_draft(
     check_title(draft.title)
     check_declaration(draft.pii_declared)
     check_visibility(space, draft.visibility, draft.classification)
+    check_licence_reach(draft.licence, draft.visibility, resource)
+    check_adapted_licence(actor, draft.licence, draft.adapted_from_id, resource)
     check_organisation(draft.organisation_id)
     check_adapted_from(actor, draft.adapted_from_id, resource)
     check_review_by(draft.review_by, resource)

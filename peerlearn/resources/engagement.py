@@ -5,13 +5,14 @@ discuss it in a linked thread. Views ask the permission policy first; these func
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core import signals
+from peerlearn.core.db import utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.discussions.models import Thread
 from peerlearn.discussions.reading import opening_post
@@ -20,7 +21,7 @@ from peerlearn.discussions.services import ThreadDraft, start_thread
 from peerlearn.extensions import db
 from peerlearn.moderation.services import set_thread_flag
 from peerlearn.permissions import Action, Actor, can, resource_filter, signed_in
-from peerlearn.resources.browsing import adapted_by
+from peerlearn.resources.browsing import adapted_by, uses_by_organisation
 from peerlearn.resources.models import Resource, ResourceUse, ResourceVisibility, SavedResource
 from peerlearn.spaces.models import Space, Visibility
 
@@ -54,15 +55,22 @@ def set_saved(user: User, resource: Resource, saved: bool) -> None:
 
 
 def set_using(user: User, resource: Resource, using: bool) -> None:
-    """Say "we're using this" for the member's organisation, or take it back."""
-    exists = db.session.get(ResourceUse, (resource.id, user.id)) is not None
-    if using and not exists:
+    """Say "we're using this" for the member's organisation, or take it back. Said again after
+    a move to another organisation, it is said for the new one (the old one's use was theirs to
+    vouch for only while they were there)."""
+    if using and user.organisation_id is None:
+        raise EngagementError(NO_ORGANISATION)
+    row = db.session.get(ResourceUse, (resource.id, user.id))
+    if using and row is None:
         _insert_once(
             ResourceUse(
                 resource_id=resource.id, user_id=user.id, organisation_id=user.organisation_id
             )
         )
-    elif not using and exists:
+    elif using and row is not None and row.organisation_id != user.organisation_id:
+        row.organisation_id, row.created_at = user.organisation_id, utcnow()
+        db.session.commit()
+    elif not using and row is not None:
         db.session.execute(
             delete(ResourceUse).where(
                 ResourceUse.resource_id == resource.id, ResourceUse.user_id == user.id
@@ -71,24 +79,32 @@ def set_using(user: User, resource: Resource, using: bool) -> None:
         db.session.commit()
 
 
+#: Said to a member with no organisation on their profile who asks to count theirs as using a
+#: resource: there is none to count.
+NO_ORGANISATION = (
+    "Add your organisation to your profile to say your organisation is using this resource"
+)
+
+
 def is_saved(user: User, resource: Resource) -> bool:
     return db.session.get(SavedResource, (user.id, resource.id)) is not None
 
 
 def is_using(user: User, resource: Resource) -> bool:
-    return db.session.get(ResourceUse, (resource.id, user.id)) is not None
+    """Whether the member's organisation is counted as using the resource on their word: said
+    while they were in the organisation they are in now."""
+    row = db.session.get(ResourceUse, (resource.id, user.id))
+    return row is not None and row.organisation_id == user.organisation_id
 
 
 def organisations_using(resource: Resource) -> int:
-    """How many distinct organisations said they use the resource."""
-    return (
-        db.session.scalar(
-            select(func.count(func.distinct(ResourceUse.organisation_id))).where(
-                ResourceUse.resource_id == resource.id
-            )
-        )
-        or 0
-    )
+    """How many distinct organisations said they use the resource, by the uses that still stand
+    (:func:`~peerlearn.resources.browsing.standing_use`)."""
+    return dict(
+        db.session.execute(
+            uses_by_organisation().where(ResourceUse.resource_id == resource.id)
+        ).all()
+    ).get(resource.id, 0)
 
 
 def organisations_adapting(user: Actor, resource: Resource) -> int:

@@ -236,7 +236,7 @@ class ResourceForm(FlaskForm):
         report(drafts.clean_tags, _tags(field.data))
 
     def validate_authors(self, field: StringField) -> None:
-        report(drafts.authors_from_handles, field.data or "")
+        report(drafts.authors_from_handles, field.data or "", self.resource)
 
     def validate_adapted_from(self, field: StringField) -> None:
         original_id = resource_id_from(field.data)
@@ -258,6 +258,13 @@ class ResourceForm(FlaskForm):
             raise ValidationError("Choose who can see it")
         classification = _member(Classification, self.classification.data)
         report(drafts.check_visibility, self.space, visibility, classification)
+        licence = _member(Licence, self.licence.data)
+        report(drafts.check_licence_reach, licence, visibility, self.resource)
+
+    def validate_licence(self, field: RadioField) -> None:
+        original_id = resource_id_from(self.adapted_from.data)
+        licence = _member(Licence, field.data)
+        report(drafts.check_adapted_licence, self.actor, licence, original_id, self.resource)
 
     def validate_pii_declaration(self, field: BooleanField) -> None:
         report(drafts.check_declaration, bool(field.data))
@@ -268,7 +275,7 @@ class ResourceForm(FlaskForm):
 
     def draft(self) -> drafts.ResourceDraft:
         """The draft the form describes, once it is valid."""
-        authors = drafts.authors_from_handles(self.authors.data or "")
+        authors = drafts.authors_from_handles(self.authors.data or "", self.resource)
         return drafts.ResourceDraft(
             title=self.title.data or "",
             summary=self.summary.data or "",

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from peerlearn.accounts.models import User
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import today_in_england, utcnow
 from peerlearn.core.links import link_host
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
@@ -320,7 +320,7 @@ class Resource(db.Model):
     adapted_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("resources.id", ondelete="SET NULL"), index=True
     )
-    #: After this date the resource is marked "due for review".
+    #: From this day (in England) the resource is marked "due for review".
     review_by: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
@@ -401,7 +401,7 @@ class Resource(db.Model):
 
     @property
     def due_for_review(self) -> bool:
-        return self.review_by is not None and self.review_by <= utcnow().date()
+        return self.review_by is not None and self.review_by <= today_in_england()
 
     @property
     def link_domain(self) -> str | None:

@@ -5,11 +5,11 @@ its other details are changed, even once it has passed."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import today_in_england
 from peerlearn.extensions import db
 from peerlearn.resources import services
 from peerlearn.resources.models import (
@@ -24,7 +24,7 @@ PAST = "The review date must be in the future"
 
 
 def _today() -> date:
-    return utcnow().date()
+    return today_in_england()
 
 
 def _five_years_on() -> date:
@@ -102,5 +102,35 @@ def test_a_review_date_that_has_passed_stands_when_other_details_change(signed_i
 
     # Another date in the past is a new review date, and refused as one.
     edit["review_by"] = _typed(passed - timedelta(days=1))
+    page = signed_in.post(f"/resources/{resource.id}/edit", data=edit).get_data(as_text=True)
+    assert field_error(page, "review_by") == PAST
+
+
+#: Half past midnight on 1 July 2026 in London (British Summer Time), still 30 June in UTC.
+JUST_AFTER_MIDNIGHT_IN_LONDON = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def london_summer_night(monkeypatch):
+    """The clock set to :data:`JUST_AFTER_MIDNIGHT_IN_LONDON` wherever the library reads it."""
+    import peerlearn.core.db
+    import peerlearn.resources.drafts
+    import peerlearn.resources.models
+
+    for module in (peerlearn.core.db, peerlearn.resources.drafts, peerlearn.resources.models):
+        monkeypatch.setattr(module, "utcnow", lambda: JUST_AFTER_MIDNIGHT_IN_LONDON, raising=False)
+
+
+def test_review_dates_are_judged_by_the_day_in_england(london_summer_night, signed_in, qms):
+    # 1 July has begun in England: a resource to be reviewed by then is due ...
+    resource = share(signed_in, qms, review_by="02/07/2026")
+    resource.review_by = date(2026, 7, 1)
+    db.session.commit()
+    assert resource.due_for_review
+    assert "Due for review" in signed_in.get(f"/resources/{resource.id}").get_data(as_text=True)
+    # ... and a new review date of 1 July is not in the future.
+    edit = form(content=None, kind=None, review_by="01/07/2026")
+    resource.review_by = None
+    db.session.commit()
     page = signed_in.post(f"/resources/{resource.id}/edit", data=edit).get_data(as_text=True)
     assert field_error(page, "review_by") == PAST

@@ -3,6 +3,7 @@ privacy, and the linked discussion thread created once."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -122,6 +123,55 @@ def test_were_using_this_counts_organisations_not_people(
     assert _count(_impact(browser, template), "In use by") == 1
     listed = browser.get("/library").get_data(as_text=True)
     assert "In use by 1 organisation." in listed
+
+
+def test_a_use_counts_while_its_member_is_active_and_still_in_that_organisation(
+    client, new_client, login, make_user, make_organisation, template
+):
+    leeds, barts, cornwall = (make_organisation(n) for n in ("Leeds", "Barts", "Cornwall"))
+    leaver, mover = make_user(organisation=leeds), make_user(organisation=barts)
+    stayer = make_user(organisation=cornwall)
+    for person in (leaver, mover, stayer):
+        browser = new_client()
+        login(browser, person)
+        browser.post(f"/resources/{template.id}/using", data={"using": "yes"})
+    assert _count(_impact(browser, template), "In use by") == 3
+
+    leaver.active = False  # the account was closed: nobody at Leeds vouches for it any more
+    mover.organisation = cornwall  # moved on: Barts' use was theirs, Cornwall already counts
+    db.session.commit()
+    assert _count(_impact(browser, template), "In use by") == 1
+    assert "In use by 1 organisation." in browser.get("/library").get_data(as_text=True)
+
+    # The member who moved has not said their new organisation uses it: they may say so.
+    login(client, mover)
+    page = html.unescape(_impact(client, template))
+    assert "We're using this" in page and "no longer using this" not in page
+    client.post(f"/resources/{template.id}/using", data={"using": "yes"})
+    assert "no longer using this" in _impact(client, template)
+    mover.organisation = barts
+    db.session.commit()
+    client.post(f"/resources/{template.id}/using", data={"using": "yes"})
+    assert _count(_impact(client, template), "In use by") == 2
+
+
+def test_a_member_with_no_organisation_is_told_they_cannot_count_one(
+    client, login, make_user, template
+):
+    member = make_user()
+    member.organisation = None
+    db.session.commit()
+    login(client, member)
+    page = html.unescape(_impact(client, template))
+    assert "We're using this" not in page
+    assert "Add your organisation to your profile" in page
+    response = client.post(
+        f"/resources/{template.id}/using", data={"using": "yes"}, follow_redirects=True
+    )
+    text = response.get_data(as_text=True)
+    assert "Add your organisation to your profile" in text
+    assert "your organisation is counted" not in text
+    assert db.session.scalar(select(func.count()).select_from(ResourceUse)) == 0
 
 
 def test_adapted_by_counts_organisations_whose_adaptations_the_reader_may_see(

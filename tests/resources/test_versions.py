@@ -388,3 +388,32 @@ def test_a_new_resource_still_comes_from_the_sharer_s_organisation(client, login
     assert selected(page, "organisation_id") == uploader.organisation.name
     assert "Your own organisation" in page
     assert share(client, qms, organisation_id="").organisation_id == uploader.organisation_id
+
+
+def test_a_co_author_whose_account_was_closed_keeps_their_credit_through_an_edit(
+    client, login, template, uploader, make_user
+):
+    colleague = make_user("Grace Okafor")
+    login(client, uploader)
+    edit = form(content=None, kind=None, authors=f"@{colleague.handle}")
+    assert client.post(f"/resources/{template.id}/edit", data=edit).status_code == 302
+    colleague.active = False  # they left the NHS
+    db.session.commit()
+
+    page = client.get(f"/resources/{template.id}/edit").get_data(as_text=True)
+    assert f'value="@{colleague.handle}"' in page  # the form offers their credit as it stands
+    edit["title"] = "Board QMS assurance template (2027)"
+    assert client.post(f"/resources/{template.id}/edit", data=edit).status_code == 302
+    db.session.refresh(template)
+    assert template.title == "Board QMS assurance template (2027)"
+    assert {a.id for a in template.authors} == {uploader.id, colleague.id}
+    # Their name stays on the page, without a link to a profile that is no longer there.
+    page = client.get(f"/resources/{template.id}").get_data(as_text=True)
+    assert "Grace Okafor" in page
+    assert f"/people/{colleague.handle}" not in page
+
+    # A closed account is still not one to credit afresh.
+    other = make_user("Tom Whitfield", active=False)
+    edit["authors"] = f"@{colleague.handle}, @{other.handle}"
+    page = client.post(f"/resources/{template.id}/edit", data=edit).get_data(as_text=True)
+    assert field_error(page, "authors") == f"No member has the handle @{other.handle}"
