@@ -162,6 +162,15 @@ class ChangeEmailForm(_ForUser, FlaskForm):
         report(services.check_current_password, self.user, field.data or "", field="password")
 
 
+class SignOutElsewhereForm(_ForUser, FlaskForm):
+    """Sign the ``user``'s other browsers out, confirmed with their password."""
+
+    password = PasswordField("Your password", validators=[Required("Enter your password")])
+
+    def validate_password(self, field: PasswordField) -> None:
+        report(services.check_current_password, self.user, field.data or "", field="password")
+
+
 class ProfileForm(_OrganisationChoice, FlaskForm):
     """What other members see about you."""
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from peerlearn.accounts import address_changes, services
+from peerlearn.accounts import address_changes, other_browsers, services
 from peerlearn.accounts.data_export import member_data
 from peerlearn.accounts.directory import listed_people, people_query
 from peerlearn.accounts.forms import (
@@ -19,6 +19,7 @@ from peerlearn.accounts.forms import (
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
+    SignOutElsewhereForm,
 )
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
@@ -230,7 +231,11 @@ def settings() -> str | Response:
         )
         flash("Your profile has been saved.", "success")
         return redirect(url_for("accounts.settings"))
-    return render_template("accounts/settings.html", form=form)
+    return render_template(
+        "accounts/settings.html",
+        form=form,
+        other_browsers=other_browsers.other_sign_in_count(user),
+    )
 
 
 def _own_key() -> str:
@@ -296,6 +301,35 @@ def change_email() -> str | Response:
                 change=True,
             )
     return render_template("accounts/change_email.html", form=form)
+
+
+def _signed_out_elsewhere(ended: int) -> str:
+    if not ended:
+        return "No other browser was signed in to your account. You are still signed in here."
+    browsers = "1 other browser" if ended == 1 else f"{ended} other browsers"
+    return f"You have signed out of {browsers}. You are still signed in here."
+
+
+@bp.route("/account/sign-out-elsewhere", methods=["GET", "POST"])
+@login_required
+@own_password_limit
+def sign_out_elsewhere() -> str | Response:
+    user = _me()
+    form = SignOutElsewhereForm(user=user)
+    if form.validate_on_submit():
+        try:
+            ended = other_browsers.sign_out_other_browsers(user, form.password.data)
+        except services.AccountError as error:
+            show_error(form, error)
+        else:
+            services.renew_session(user)
+            flash(_signed_out_elsewhere(ended), "success")
+            return redirect(url_for("accounts.settings"))
+    return render_template(
+        "accounts/sign_out_elsewhere.html",
+        form=form,
+        other_browsers=other_browsers.other_sign_in_count(user),
+    )
 
 
 @bp.get("/account/email/confirm/<token>")

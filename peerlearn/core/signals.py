@@ -86,9 +86,9 @@
 
 ``sign_ins_ended``
     Sent with the :class:`~peerlearn.accounts.models.User` after one or all of their sign-ins
-    ended (committed): they signed out, or changed or reset their password. The live chat closes
-    their connections, and the header count their room, so that only browsers still signed in
-    reconnect.
+    ended (committed): they signed out, signed out every other browser, or changed or reset
+    their password. The live chat closes their connections, and the header count their room, so
+    that only browsers still signed in reconnect.
 
 ``organisation_changed``
     Sent with the :class:`~peerlearn.organisations.models.Organisation` after an administrator

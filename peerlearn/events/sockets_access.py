@@ -104,12 +104,12 @@ def drop_closed_account(user: User, **_: Any) -> None:
 
 @sign_ins_ended.connect
 def reconnect_account(user: User, **_: Any) -> None:
-    """A sign-in of the account ended (signing out, a password changed or reset). A chat
-    connection keeps the sign-in it was opened with, and which of the account's connections
-    belong to the ended one is not known here, so all of them are closed: the browsers still
-    signed in reconnect at once (the client does so when the server closes it) and catch up on
-    what they missed, and one whose sign-in ended, such as a copied cookie's, cannot connect
-    again and receives nothing more."""
+    """A sign-in of the account ended (signing out, here or of every other browser, a password
+    changed or reset). A chat connection keeps the sign-in it was opened with, and which of the
+    account's connections belong to the ended one is not known here, so all of them are closed:
+    the browsers still signed in reconnect at once (the client does so when the server closes it)
+    and catch up on what they missed, and one whose sign-in ended, such as a copied cookie's,
+    cannot connect again and receives nothing more."""
     try:
         for event in present_events():
             for sid in presence.sids_of(event.id, user.id):

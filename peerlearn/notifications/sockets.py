@@ -1,11 +1,11 @@
 """The live header count: each signed-in member's pages join their own room on the default
 namespace and receive ``notifications`` events ``{"unread": n}``.
 
-When one of a member's sign-ins ends (signing out, a password changed or reset) or their account
-changes (deactivated, say), their room is closed: its connections, whichever sign-in they were
-opened with, hear nothing more. Each is first sent ``sign_in_changed``, on which the page connects
-again: a browser still signed in rejoins the room at once, and one whose sign-in ended (a copied
-cookie's, say) is refused."""
+When one of a member's sign-ins ends (signing out, here or of every other browser, a password
+changed or reset) or their account changes (deactivated, say), their room is closed: its
+connections, whichever sign-in they were opened with, hear nothing more. Each is first sent
+``sign_in_changed``, on which the page connects again: a browser still signed in rejoins the room
+at once, and one whose sign-in ended (a copied cookie's, say) is refused."""
 
 import logging
 from typing import Any

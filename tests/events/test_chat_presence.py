@@ -322,13 +322,13 @@ def test_a_deactivated_account_is_dropped_from_every_chat_at_once(
     assert code(refused) == "unauthorised"
 
 
-@pytest.mark.parametrize("how", ["password changed", "signed out"])
+@pytest.mark.parametrize("how", ["password changed", "signed out elsewhere", "signed out"])
 def test_a_connection_whose_sign_in_ended_receives_nothing_more(
     live_event, member, new_client, login, connect_socket, chatter, how
 ):
     """A chat connection opened with a sign-in that has since ended (a copied cookie, a browser
-    signed out everywhere by a password change) is closed and cannot connect again, while the
-    browser still signed in reconnects and carries on."""
+    signed out everywhere by a password change or from another browser) is closed and cannot
+    connect again, while the browser still signed in reconnects and carries on."""
     dee = member("Dee Parted")
     copied = new_client()
     login(copied, dee)
@@ -343,12 +343,15 @@ def test_a_connection_whose_sign_in_ended_receives_nothing_more(
     if how == "password changed":
         form = {"current_password": PASSWORD, "password": "a whole new passphrase 42"}
         assert own.post("/account/password", data=form).status_code == 302
+    elif how == "signed out elsewhere":
+        form = {"password": PASSWORD}
+        assert own.post("/account/sign-out-elsewhere", data=form).status_code == 302
     else:  # the copied browser's own sign-in ends: the thief's copy of it with it
         assert copied.post("/logout").status_code == 302
     assert not thief.is_connected("/live")  # closed by the server: nothing more reaches it
     assert [_names(p["people"]) for p in received(bob, "presence")] == [["Bob Baker"]]
     assert not connect_socket(copied, namespace="/live").is_connected("/live")
-    if how == "password changed":
+    if how != "signed out":
         again = connect_socket(own, namespace="/live")
         assert again.is_connected("/live")
         assert ask(again, "join", {"event_id": live_event.id})["ok"]
