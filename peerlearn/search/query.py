@@ -9,8 +9,10 @@ Nothing a reader types reaches a database's own query syntax: the parser keeps o
 letters and digits (the same characters the full-text tokenizers index), so FTS operators
 (``NEAR``, ``AND``, ``*``, ``^``, ``:``), SQL fragments and punctuation are just separators or
 plain words. Very long input is cut to :data:`MAX_LENGTH` characters and :data:`MAX_TERMS`
-terms; common English words outside phrases are dropped, as PostgreSQL's English
-configuration does, so both backends agree.
+terms; common English words are dropped, as PostgreSQL's English configuration does, so
+both backends agree: outside phrases, and at a phrase's ends (``"the board"`` looks for
+"board"; a phrase of common words alone looks for nothing). A common word inside a phrase
+stays: SQLite needs it there, where PostgreSQL accepts any word in its place.
 """
 
 from __future__ import annotations
@@ -88,8 +90,13 @@ def parse(text: str | None) -> Query:
     def add(words: list[str], excluded: bool, phrase: bool) -> None:
         if not phrase:
             words = [word for word in words if word not in STOP_WORDS]
+        while words and words[0] in STOP_WORDS:
+            words = words[1:]
+        while words and words[-1] in STOP_WORDS:
+            words = words[:-1]
         if not words:
             return
+        phrase = phrase and len(words) > 1
         candidates = (
             [Term(tuple(words), excluded)]
             if phrase
@@ -102,8 +109,7 @@ def parse(text: str | None) -> Query:
 
     for match in re.finditer(r'(-?)"([^"]*)("|$)|(-?)([^\s"]+)', source):
         if match.group(2) is not None and (match.group(3) or match.group(2)):
-            words = _words(match.group(2))
-            add(words, bool(match.group(1)), phrase=len(words) > 1)
+            add(_words(match.group(2)), bool(match.group(1)), phrase=True)
         elif match.group(5) is not None:
             # A leading hyphen excludes; hyphens inside a word just join its parts.
             add(_words(match.group(5)), bool(match.group(4)), phrase=False)

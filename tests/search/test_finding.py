@@ -215,3 +215,18 @@ def test_hostile_queries_return_results_or_nothing_never_an_error(
     reindex_all()
     found = find(author, hostile)
     assert found in ([], [("thread", thread.id)])
+
+
+def test_common_words_in_phrases_are_treated_alike_on_both_databases(
+    new_thread, author, find
+) -> None:
+    # PostgreSQL's English configuration never indexes common words, so a phrase is matched
+    # without those at its ends, and one of common words alone is not looked for at all.
+    both = new_thread("Hamlet", "To be or not to be: improvement in question.")
+    chart = new_thread("Charts", "The flow chart.")
+    patients = new_thread("Patients", "Flow coaching for patients.")
+    assert find(author, '"to be"') == []
+    assert find(author, 'improvement -"to be"') == [("thread", both.id)]
+    found = {("thread", chart.id), ("thread", patients.id)}
+    assert set(find(author, '"the flow"')) == found
+    assert set(find(author, '"flow the"')) == found
