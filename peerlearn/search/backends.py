@@ -29,7 +29,7 @@ from sqlalchemy.types import Float
 
 from peerlearn.extensions import db
 from peerlearn.search.models import SearchDocument
-from peerlearn.search.query import Query
+from peerlearn.search.query import INVISIBLE, Query
 
 #: Highlight markers put around matches by the database, then swapped for ``<mark>`` after the
 #: text is escaped. Private-use characters, stripped from everything indexed (see
@@ -43,10 +43,11 @@ SNIPPET_WORDS = 30
 
 
 def clean_text(value: str) -> str:
-    """Text as indexed: the highlight markers removed and whitespace collapsed."""
+    """Text as indexed: the highlight markers and invisible characters (:data:`INVISIBLE`)
+    removed, and whitespace collapsed."""
     for character in _PRIVATE:
         value = value.replace(character, " ")
-    return " ".join(value.split())
+    return " ".join(INVISIBLE.sub("", value).split())
 
 
 def highlighted(fragment: str | None) -> Markup:

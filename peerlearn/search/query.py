@@ -24,6 +24,13 @@ MAX_LENGTH = 500
 MAX_TERMS = 12
 MAX_WORD = 60
 
+#: Characters that do not show and may sit inside a word (soft hyphens, zero-width spaces, word
+#: joiners, byte-order marks, direction marks and overrides), as text pasted from documents and
+#: web pages carries them: removed from what is typed and from what is indexed
+#: (``backends.clean_text``), so that they never split a word in two. (Zero-width joiners and
+#: non-joiners, which shape emoji and some scripts, stay separators on both sides.)
+INVISIBLE = re.compile("[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
 #: Runs of letters and digits: what SQLite's unicode61 tokenizer and PostgreSQL's parser index.
 _WORD = re.compile(r"[^\W_]+")
 
@@ -81,7 +88,7 @@ def _words(text: str) -> list[str]:
 
 def parse(text: str | None) -> Query:
     """Parse what was typed. Never raises: anything it does not understand is ignored."""
-    typed = " ".join((text or "").split())[:MAX_LENGTH]
+    typed = " ".join(INVISIBLE.sub("", text or "").split())[:MAX_LENGTH]
     # Quotes typed on phones and in Word come curly; treat them as straight ones.
     source = re.sub(r"[“”„«»]", '"', typed)
     terms: list[Term] = []

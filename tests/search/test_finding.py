@@ -230,3 +230,22 @@ def test_common_words_in_phrases_are_treated_alike_on_both_databases(
     found = {("thread", chart.id), ("thread", patients.id)}
     assert set(find(author, '"the flow"')) == found
     assert set(find(author, '"flow the"')) == found
+
+
+def test_invisible_characters_inside_words_neither_hide_nor_break_them(
+    new_thread, author, find
+) -> None:
+    # Soft hyphens, zero-width spaces, word joiners and direction marks come with text pasted
+    # from documents and web pages; they do not show, so they must not split a word in two.
+    pasted = new_thread("Co\u200bordination", "Continuous improve\u00adment, flow\u2060ing.")
+    typed = new_thread("Coordination", "Continuous improvement.")
+    both = {("thread", pasted.id), ("thread", typed.id)}
+    for words in [
+        "coordination",
+        "improvement",
+        "co\u200bordi\u200enation",
+        "im\u00adprove\ufeffment",
+    ]:
+        assert set(find(author, words)) == both, words
+    assert find(author, "flowing") == [("thread", pasted.id)]
+    assert find(author, '"continuous improve\u00adment"') != []
