@@ -148,24 +148,30 @@ class SQLiteBackend:
 
 class PostgreSQLBackend:
     """PostgreSQL full-text search: a generated, weighted ``tsvector`` column with a GIN index,
-    ``websearch_to_tsquery('english', …)`` fed only the parser's words, and ``ts_rank``."""
+    ``to_tsquery('english', …)`` fed only the parser's words, and ``ts_rank``."""
 
     vector = literal_column("search_documents.search_vector")
 
     @staticmethod
-    def websearch(parsed: Query) -> str:
-        """The parsed query in websearch syntax, rebuilt from words alone."""
+    def _lexeme(word: str) -> str:
+        # PostgreSQL reads a number after a hyphen as a signed number ("Covid-19" is "covid"
+        # and "-19"; SQLite's "covid" and "19"): a number matches either.
+        return f"('{word}' | '-{word}')" if word.isdigit() else f"'{word}'"
+
+    @classmethod
+    def tsquery_text(cls, parsed: Query) -> str:
+        """The parsed query in ``to_tsquery`` syntax, rebuilt from words alone (letters and
+        digits, so quoting them is safe): terms joined by ``&``, a phrase's words by ``<->``
+        (common words in it count as a place, as in ``phraseto_tsquery``), exclusions ``!``."""
         parts = []
         for term in parsed.terms:
-            words = " ".join(term.words)
-            parts.append(
-                ("-" if term.excluded else "") + (f'"{words}"' if term.is_phrase else words)
-            )
-        return " ".join(parts)
+            words = " <-> ".join(cls._lexeme(word) for word in term.words)
+            parts.append(("!" if term.excluded else "") + f"({words})")
+        return " & ".join(parts)
 
     def tsquery(self, parsed: Query) -> ColumnElement[Any]:
-        return func.websearch_to_tsquery(
-            literal_column("'english'::regconfig"), bindparam("ts_query", self.websearch(parsed))
+        return func.to_tsquery(
+            literal_column("'english'::regconfig"), bindparam("ts_query", self.tsquery_text(parsed))
         )
 
     def matching(self, query: Select[Any], parsed: Query) -> tuple[Select[Any], ColumnElement[Any]]:

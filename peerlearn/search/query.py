@@ -3,7 +3,8 @@
 - words: ``flow coaching`` finds things containing every word (English stems: "coaches" finds
   "coaching");
 - ``"exact phrases"`` in double quotes (a missing closing quote closes at the end);
-- ``-word`` or ``-"a phrase"`` leaves out things that contain it.
+- ``-word`` or ``-"a phrase"`` leaves out things that contain it (``-covid-19`` leaves out
+  "covid-19", not everything containing "covid" or "19").
 
 Nothing a reader types reaches a database's own query syntax: the parser keeps only runs of
 letters and digits (the same characters the full-text tokenizers index), so FTS operators
@@ -118,6 +119,8 @@ def parse(text: str | None) -> Query:
         if match.group(2) is not None and (match.group(3) or match.group(2)):
             add(_words(match.group(2)), bool(match.group(1)), phrase=True)
         elif match.group(5) is not None:
-            # A leading hyphen excludes; hyphens inside a word just join its parts.
-            add(_words(match.group(5)), bool(match.group(4)), phrase=False)
+            # A leading hyphen excludes; hyphens inside a word just join its parts, and an
+            # excluded word of parts (``-covid-19``) is left out as a whole, as a phrase.
+            excluded = bool(match.group(4))
+            add(_words(match.group(5)), excluded, phrase=excluded)
     return Query(tuple(terms), typed)

@@ -249,3 +249,25 @@ def test_invisible_characters_inside_words_neither_hide_nor_break_them(
         assert set(find(author, words)) == both, words
     assert find(author, "flowing") == [("thread", pasted.id)]
     assert find(author, '"continuous improve\u00adment"') != []
+
+
+def test_leaving_out_a_hyphenated_word_leaves_out_that_word_not_each_part(
+    new_thread, author, find
+) -> None:
+    covid = new_thread("Covid-19 recovery plans", "Restoring elective activity.")
+    ward = new_thread("Recovery on ward 19", "Step-down beds.")
+    winter = new_thread("Recovery in winter", "Covid and flu.")
+    found = set(find(author, "recovery -covid-19"))
+    assert found == {("thread", ward.id), ("thread", winter.id)}
+    assert ("thread", covid.id) in find(author, "recovery covid-19")
+
+
+def test_words_with_numbers_after_a_hyphen_are_found_on_both_databases(
+    new_thread, author, find
+) -> None:
+    # PostgreSQL reads "Covid-19" as "covid" and the signed number "-19"; SQLite as "covid" and
+    # "19". Either way, what the reader types finds it.
+    covid = new_thread("Covid-19 recovery plans", "Our plan for 2024-25.")
+    for words in ["covid-19", "covid 19", '"covid-19"', '"covid 19"', "2024-25", '"2024 25"']:
+        assert find(author, words) == [("thread", covid.id)], words
+    assert find(author, "recovery -covid-19") == []

@@ -51,7 +51,10 @@ def test_backends_only_ever_see_quoted_words() -> None:
     assert SQLiteBackend.expression(parsed) == (
         '("flow" AND "board assurance" AND "near" AND "x" AND "b") NOT ("covid")'
     )
-    assert PostgreSQLBackend.websearch(parsed) == 'flow "board assurance" -covid near x b'
+    assert PostgreSQLBackend.tsquery_text(parsed) == (
+        "('flow') & ('board' <-> 'assurance') & !('covid') & ('near') & ('x') & ('b')"
+    )
+    assert PostgreSQLBackend.tsquery_text(parse("-covid-19")) == "!('covid' <-> ('19' | '-19'))"
 
 
 @settings(
