@@ -217,57 +217,48 @@ def test_hostile_queries_return_results_or_nothing_never_an_error(
     assert found in ([], [("thread", thread.id)])
 
 
-def test_common_words_in_phrases_are_treated_alike_on_both_databases(
-    new_thread, author, find
+#: Threads (title, opening post) that the table below searches: what a reader types is found
+#: alike on SQLite and PostgreSQL, however their tokenizers differ.
+CORPUS = {
+    "hamlet": ("Hamlet", "To be or not to be: improvement in question."),
+    "chart": ("Charts", "The flow chart."),
+    "patients": ("Patients", "Flow coaching for patients."),
+    # Invisible characters from pasted text (soft hyphen, zero-width space, word joiner).
+    "pasted": ("Co\u200bordination", "Continuous improve\u00adment, flow\u2060ing."),
+    "typed": ("Coordination", "Continuous improvement."),
+    # PostgreSQL reads "Covid-19" as "covid" and the signed number "-19"; SQLite as "covid"
+    # and "19".
+    "covid": ("Covid-19 recovery plans", "Our plan for 2024-25."),
+    "ward": ("Recovery on ward 19", "Step-down beds."),
+    "winter": ("Recovery in winter", "Covid and flu."),
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        # Common words are not indexed by PostgreSQL: a phrase is matched without those at its
+        # ends, and one of common words alone is not looked for.
+        ('"to be"', set()),
+        ('improvement -"to be"', {"hamlet", "pasted", "typed"}),
+        ('"the flow"', {"chart", "patients", "pasted"}),
+        ('"flow the"', {"chart", "patients", "pasted"}),
+        # Invisible characters split no word, in the text or in what is typed.
+        ("coordination", {"pasted", "typed"}),
+        ("co\u200bordi\u200enation", {"pasted", "typed"}),
+        ("im\u00adprove\ufeffment", {"hamlet", "pasted", "typed"}),
+        ('"continuous improvement"', {"pasted", "typed"}),
+        ("flowing", {"chart", "patients", "pasted"}),
+        # Numbers after a hyphen.
+        ("covid-19", {"covid"}),
+        ('"covid 19"', {"covid"}),
+        ('"2024-25"', {"covid"}),
+        # Leaving out a hyphenated word leaves out that word, not each of its parts.
+        ("recovery -covid-19", {"ward", "winter"}),
+    ],
+)  # fmt: skip
+def test_what_is_typed_finds_the_same_on_both_databases(
+    typed, found, new_thread, author, find
 ) -> None:
-    # PostgreSQL's English configuration never indexes common words, so a phrase is matched
-    # without those at its ends, and one of common words alone is not looked for at all.
-    both = new_thread("Hamlet", "To be or not to be: improvement in question.")
-    chart = new_thread("Charts", "The flow chart.")
-    patients = new_thread("Patients", "Flow coaching for patients.")
-    assert find(author, '"to be"') == []
-    assert find(author, 'improvement -"to be"') == [("thread", both.id)]
-    found = {("thread", chart.id), ("thread", patients.id)}
-    assert set(find(author, '"the flow"')) == found
-    assert set(find(author, '"flow the"')) == found
-
-
-def test_invisible_characters_inside_words_neither_hide_nor_break_them(
-    new_thread, author, find
-) -> None:
-    # Soft hyphens, zero-width spaces, word joiners and direction marks come with text pasted
-    # from documents and web pages; they do not show, so they must not split a word in two.
-    pasted = new_thread("Co\u200bordination", "Continuous improve\u00adment, flow\u2060ing.")
-    typed = new_thread("Coordination", "Continuous improvement.")
-    both = {("thread", pasted.id), ("thread", typed.id)}
-    for words in [
-        "coordination",
-        "improvement",
-        "co\u200bordi\u200enation",
-        "im\u00adprove\ufeffment",
-    ]:
-        assert set(find(author, words)) == both, words
-    assert find(author, "flowing") == [("thread", pasted.id)]
-    assert find(author, '"continuous improve\u00adment"') != []
-
-
-def test_leaving_out_a_hyphenated_word_leaves_out_that_word_not_each_part(
-    new_thread, author, find
-) -> None:
-    covid = new_thread("Covid-19 recovery plans", "Restoring elective activity.")
-    ward = new_thread("Recovery on ward 19", "Step-down beds.")
-    winter = new_thread("Recovery in winter", "Covid and flu.")
-    found = set(find(author, "recovery -covid-19"))
-    assert found == {("thread", ward.id), ("thread", winter.id)}
-    assert ("thread", covid.id) in find(author, "recovery covid-19")
-
-
-def test_words_with_numbers_after_a_hyphen_are_found_on_both_databases(
-    new_thread, author, find
-) -> None:
-    # PostgreSQL reads "Covid-19" as "covid" and the signed number "-19"; SQLite as "covid" and
-    # "19". Either way, what the reader types finds it.
-    covid = new_thread("Covid-19 recovery plans", "Our plan for 2024-25.")
-    for words in ["covid-19", "covid 19", '"covid-19"', '"covid 19"', "2024-25", '"2024 25"']:
-        assert find(author, words) == [("thread", covid.id)], words
-    assert find(author, "recovery -covid-19") == []
+    threads = {new_thread(*CORPUS[key]).id: key for key in CORPUS}
+    assert {threads[thing_id] for _, thing_id in find(author, typed)} == found
