@@ -242,9 +242,9 @@ def _results(user: Any, ids: list[int], parsed: Query) -> list[Result]:
     snippets = backend().snippets(ids, parsed)
     results = []
     for doc_id in ids:
-        row = rows[doc_id]
-        thing = things.get((row.kind, row.object_id))
-        if thing is None:  # pragma: no cover - gone between the two queries
+        row = rows.get(doc_id)
+        thing = things.get((row.kind, row.object_id)) if row is not None else None
+        if thing is None:  # its row or the thing went after the ranking statement read them
             continue
         spec = KINDS[row.kind]
         if spec.opens is not None and not spec.opens(user, thing):
