@@ -344,3 +344,28 @@ def test_a_result_whose_row_goes_as_the_page_is_read_is_left_off(app, new_thread
         sa.event.remove(engine, "before_cursor_execute", drop_the_row)
     assert dropped
     assert [(result.kind, result.target.id) for result in results] == [(Kind.thread, kept.id)]
+
+
+def test_a_result_edited_as_its_snippet_is_cut_keeps_a_title(app, new_thread, author) -> None:
+    """An edit committed between ranking and cutting snippets may take the words searched for
+    out of a row: its result still shows a title (its link would otherwise have no text)."""
+    thread = new_thread("Huddle boards", "Standing up.")
+    edited = []
+
+    def edit_the_row(conn, cursor, statement, parameters, context, executemany) -> None:
+        if ("highlight(search_fts" in statement or "ts_headline" in statement) and not edited:
+            edited.append(thread.id)
+            conn.execute(
+                sa.update(SearchDocument)
+                .where(SearchDocument.kind == Kind.thread, SearchDocument.object_id == thread.id)
+                .values(title="Morning boards", body="Standing up.")
+            )
+
+    sa.event.listen(db.engine, "before_cursor_execute", edit_the_row)
+    try:
+        results = list(search(author, "huddle"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", edit_the_row)
+    assert edited
+    # Its title as the page read it, before or after the edit.
+    assert [str(result.title) for result in results] in (["Huddle boards"], ["Morning boards"])
