@@ -8,6 +8,7 @@ parser has already reduced it to words and phrases of letters and digits.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -38,16 +39,17 @@ START, STOP = "\ue000", "\ue001"
 #: Stand-ins for ``<`` and ``>`` while PostgreSQL cuts a headline: its parser takes anything
 #: tag-like for markup and drops it, and a post about ``<script>`` should show as written.
 LT, GT = "\ue002", "\ue003"
-_PRIVATE = (START, STOP, LT, GT)
+#: Every private-use character (the markers above among them): SQLite's tokenizer takes them for
+#: letters, PostgreSQL's for separators, and Word's symbol-font bullets come as them, often
+#: right before a word (which SQLite then never found).
+_PRIVATE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 SNIPPET_WORDS = 30
 
 
 def clean_text(value: str) -> str:
-    """Text as indexed: the highlight markers and invisible characters (:data:`INVISIBLE`)
-    removed, and whitespace collapsed."""
-    for character in _PRIVATE:
-        value = value.replace(character, " ")
-    return " ".join(INVISIBLE.sub("", value).split())
+    """Text as indexed: private-use characters (the highlight markers among them) made spaces,
+    invisible characters (:data:`INVISIBLE`) removed, and whitespace collapsed."""
+    return " ".join(INVISIBLE.sub("", _PRIVATE.sub(" ", value)).split())
 
 
 def highlighted(fragment: str | None) -> Markup:

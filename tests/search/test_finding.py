@@ -231,6 +231,8 @@ CORPUS = {
     "covid": ("Covid-19 recovery plans", "Our plan for 2024-25."),
     "ward": ("Recovery on ward 19", "Step-down beds."),
     "winter": ("Recovery in winter", "Covid and flu."),
+    # Bullets from Word's symbol fonts come as private-use characters, often with no space.
+    "bullets": ("Notes", "\uf0b7Handover checklists\uf0a7done."),
 }
 
 
@@ -249,6 +251,8 @@ CORPUS = {
         ("im\u00adprove\ufeffment", {"hamlet", "pasted", "typed"}),
         ('"continuous improvement"', {"pasted", "typed"}),
         ("flowing", {"chart", "patients", "pasted"}),
+        ("handover", {"bullets"}),
+        ('"checklists done"', {"bullets"}),
         # Numbers after a hyphen.
         ("covid-19", {"covid"}),
         ('"covid 19"', {"covid"}),
