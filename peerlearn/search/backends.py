@@ -30,7 +30,7 @@ from sqlalchemy.types import Float
 
 from peerlearn.extensions import db
 from peerlearn.search.models import SearchDocument
-from peerlearn.search.query import INVISIBLE, Query
+from peerlearn.search.query import INVISIBLE, Query, compatible
 
 #: Highlight markers put around matches by the database, then swapped for ``<mark>`` after the
 #: text is escaped. Private-use characters, stripped from everything indexed (see
@@ -48,8 +48,9 @@ SNIPPET_WORDS = 30
 
 def clean_text(value: str) -> str:
     """Text as indexed: private-use characters (the highlight markers among them) made spaces,
-    invisible characters (:data:`INVISIBLE`) removed, and whitespace collapsed."""
-    return " ".join(INVISIBLE.sub("", _PRIVATE.sub(" ", value)).split())
+    invisible characters (:data:`INVISIBLE`) removed, in compatibility form (as the query is:
+    :func:`~peerlearn.search.query.compatible`), and whitespace collapsed."""
+    return " ".join(INVISIBLE.sub("", compatible(_PRIVATE.sub(" ", value))).split())
 
 
 def highlighted(fragment: str | None) -> Markup:

@@ -19,6 +19,7 @@ stays: SQLite needs it there, where PostgreSQL accepts any word in its place.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 MAX_LENGTH = 500
@@ -31,6 +32,14 @@ MAX_WORD = 60
 #: (``backends.clean_text``), so that they never split a word in two. (Zero-width joiners and
 #: non-joiners, which shape emoji and some scripts, stay separators on both sides.)
 INVISIBLE = re.compile("[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def compatible(text: str) -> str:
+    """Text in Unicode's compatibility form (NFKC), as typed and as indexed: an accent typed as
+    a combining mark is one letter with it (PostgreSQL compares letters as stored), and a
+    ligature from a PDF's text ("ﬁ") is its letters."""
+    return unicodedata.normalize("NFKC", text)
+
 
 #: Runs of letters and digits: what SQLite's unicode61 tokenizer and PostgreSQL's parser index.
 _WORD = re.compile(r"[^\W_]+")
@@ -89,7 +98,7 @@ def _words(text: str) -> list[str]:
 
 def parse(text: str | None) -> Query:
     """Parse what was typed. Never raises: anything it does not understand is ignored."""
-    typed = " ".join(INVISIBLE.sub("", text or "").split())[:MAX_LENGTH]
+    typed = " ".join(INVISIBLE.sub("", compatible(text or "")).split())[:MAX_LENGTH]
     # Quotes typed on phones and in Word come curly; treat them as straight ones.
     source = re.sub(r"[“”„«»]", '"', typed)
     terms: list[Term] = []

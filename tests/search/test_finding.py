@@ -233,6 +233,10 @@ CORPUS = {
     "winter": ("Recovery in winter", "Covid and flu."),
     # Bullets from Word's symbol fonts come as private-use characters, often with no space.
     "bullets": ("Notes", "\uf0b7Handover checklists\uf0a7done."),
+    # An accent typed as a letter and a combining mark (as macOS and PDFs may give it).
+    "accent": ("Cafe\u0301 society", "Decomposed."),
+    # Ligatures, as text extracted from PDFs often has them.
+    "ligature": ("E\ufb03ciency savings", "De\ufb01ned."),
 }
 
 
@@ -253,6 +257,9 @@ CORPUS = {
         ("flowing", {"chart", "patients", "pasted"}),
         ("handover", {"bullets"}),
         ('"checklists done"', {"bullets"}),
+        ("caf\u00e9", {"accent"}),
+        ("cafe\u0301 society", {"accent"}),
+        ("efficiency defined", {"ligature"}),
         # Numbers after a hyphen.
         ("covid-19", {"covid"}),
         ('"covid 19"', {"covid"}),
