@@ -8,6 +8,7 @@ parser has already reduced it to words and phrases of letters and digits.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -29,7 +30,7 @@ from sqlalchemy.types import Float
 
 from peerlearn.extensions import db
 from peerlearn.search.models import SearchDocument
-from peerlearn.search.query import Query
+from peerlearn.search.query import INVISIBLE, Query, compatible
 
 #: Highlight markers put around matches by the database, then swapped for ``<mark>`` after the
 #: text is escaped. Private-use characters, stripped from everything indexed (see
@@ -38,15 +39,18 @@ START, STOP = "\ue000", "\ue001"
 #: Stand-ins for ``<`` and ``>`` while PostgreSQL cuts a headline: its parser takes anything
 #: tag-like for markup and drops it, and a post about ``<script>`` should show as written.
 LT, GT = "\ue002", "\ue003"
-_PRIVATE = (START, STOP, LT, GT)
+#: Every private-use character (the markers above among them): SQLite's tokenizer takes them for
+#: letters, PostgreSQL's for separators, and Word's symbol-font bullets come as them, often
+#: right before a word (which SQLite then never found).
+_PRIVATE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 SNIPPET_WORDS = 30
 
 
 def clean_text(value: str) -> str:
-    """Text as indexed: the highlight markers removed and whitespace collapsed."""
-    for character in _PRIVATE:
-        value = value.replace(character, " ")
-    return " ".join(value.split())
+    """Text as indexed: private-use characters (the highlight markers among them) made spaces,
+    invisible characters (:data:`INVISIBLE`) removed, in compatibility form (as the query is:
+    :func:`~peerlearn.search.query.compatible`), and whitespace collapsed."""
+    return " ".join(INVISIBLE.sub("", compatible(_PRIVATE.sub(" ", value))).split())
 
 
 def highlighted(fragment: str | None) -> Markup:
@@ -147,24 +151,30 @@ class SQLiteBackend:
 
 class PostgreSQLBackend:
     """PostgreSQL full-text search: a generated, weighted ``tsvector`` column with a GIN index,
-    ``websearch_to_tsquery('english', …)`` fed only the parser's words, and ``ts_rank``."""
+    ``to_tsquery('english', …)`` fed only the parser's words, and ``ts_rank``."""
 
     vector = literal_column("search_documents.search_vector")
 
     @staticmethod
-    def websearch(parsed: Query) -> str:
-        """The parsed query in websearch syntax, rebuilt from words alone."""
+    def _lexeme(word: str) -> str:
+        # PostgreSQL reads a number after a hyphen as a signed number ("Covid-19" is "covid"
+        # and "-19"; SQLite's "covid" and "19"): a number matches either.
+        return f"('{word}' | '-{word}')" if word.isdigit() else f"'{word}'"
+
+    @classmethod
+    def tsquery_text(cls, parsed: Query) -> str:
+        """The parsed query in ``to_tsquery`` syntax, rebuilt from words alone (letters and
+        digits, so quoting them is safe): terms joined by ``&``, a phrase's words by ``<->``
+        (common words in it count as a place, as in ``phraseto_tsquery``), exclusions ``!``."""
         parts = []
         for term in parsed.terms:
-            words = " ".join(term.words)
-            parts.append(
-                ("-" if term.excluded else "") + (f'"{words}"' if term.is_phrase else words)
-            )
-        return " ".join(parts)
+            words = " <-> ".join(cls._lexeme(word) for word in term.words)
+            parts.append(("!" if term.excluded else "") + f"({words})")
+        return " & ".join(parts)
 
     def tsquery(self, parsed: Query) -> ColumnElement[Any]:
-        return func.websearch_to_tsquery(
-            literal_column("'english'::regconfig"), bindparam("ts_query", self.websearch(parsed))
+        return func.to_tsquery(
+            literal_column("'english'::regconfig"), bindparam("ts_query", self.tsquery_text(parsed))
         )
 
     def matching(self, query: Select[Any], parsed: Query) -> tuple[Select[Any], ColumnElement[Any]]:

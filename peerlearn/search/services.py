@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from peerlearn.core.db import utcnow
@@ -242,16 +242,18 @@ def _results(user: Any, ids: list[int], parsed: Query) -> list[Result]:
     snippets = backend().snippets(ids, parsed)
     results = []
     for doc_id in ids:
-        row = rows[doc_id]
-        thing = things.get((row.kind, row.object_id))
-        if thing is None:  # pragma: no cover - gone between the two queries
+        row = rows.get(doc_id)
+        thing = things.get((row.kind, row.object_id)) if row is not None else None
+        if thing is None:  # its row or the thing went after the ranking statement read them
             continue
         spec = KINDS[row.kind]
         if spec.opens is not None and not spec.opens(user, thing):
             # The index is behind (or the thing changed since the ranking statement read it).
             logger.warning("search index out of step: %s %s left off", row.kind.value, thing.id)
             continue
-        snippet = snippets.get(doc_id) or Snippet(Markup(""), Markup(""))
+        # No snippet when an edit took the words out since the ranking (SQLite cuts them from
+        # matching rows only): the title as read, so that the link has its text.
+        snippet = snippets.get(doc_id) or Snippet(escape(row.title), Markup(""))
         space = spec.space(thing)
         if row.kind is Kind.space and space is not None and not can(user, Action.list, space):
             space = None  # a group's community is named only to those who may see it listed

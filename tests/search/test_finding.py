@@ -215,3 +215,61 @@ def test_hostile_queries_return_results_or_nothing_never_an_error(
     reindex_all()
     found = find(author, hostile)
     assert found in ([], [("thread", thread.id)])
+
+
+#: Threads (title, opening post) that the table below searches: what a reader types is found
+#: alike on SQLite and PostgreSQL, however their tokenizers differ.
+CORPUS = {
+    "hamlet": ("Hamlet", "To be or not to be: improvement in question."),
+    "chart": ("Charts", "The flow chart."),
+    "patients": ("Patients", "Flow coaching for patients."),
+    # Invisible characters from pasted text (soft hyphen, zero-width space, word joiner).
+    "pasted": ("Co\u200bordination", "Continuous improve\u00adment, flow\u2060ing."),
+    "typed": ("Coordination", "Continuous improvement."),
+    # PostgreSQL reads "Covid-19" as "covid" and the signed number "-19"; SQLite as "covid"
+    # and "19".
+    "covid": ("Covid-19 recovery plans", "Our plan for 2024-25."),
+    "ward": ("Recovery on ward 19", "Step-down beds."),
+    "winter": ("Recovery in winter", "Covid and flu."),
+    # Bullets from Word's symbol fonts come as private-use characters, often with no space.
+    "bullets": ("Notes", "\uf0b7Handover checklists\uf0a7done."),
+    # An accent typed as a letter and a combining mark (as macOS and PDFs may give it).
+    "accent": ("Cafe\u0301 society", "Decomposed."),
+    # Ligatures, as text extracted from PDFs often has them.
+    "ligature": ("E\ufb03ciency savings", "De\ufb01ned."),
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        # Common words are not indexed by PostgreSQL: a phrase is matched without those at its
+        # ends, and one of common words alone is not looked for.
+        ('"to be"', set()),
+        ('improvement -"to be"', {"hamlet", "pasted", "typed"}),
+        ('"the flow"', {"chart", "patients", "pasted"}),
+        ('"flow the"', {"chart", "patients", "pasted"}),
+        # Invisible characters split no word, in the text or in what is typed.
+        ("coordination", {"pasted", "typed"}),
+        ("co\u200bordi\u200enation", {"pasted", "typed"}),
+        ("im\u00adprove\ufeffment", {"hamlet", "pasted", "typed"}),
+        ('"continuous improvement"', {"pasted", "typed"}),
+        ("flowing", {"chart", "patients", "pasted"}),
+        ("handover", {"bullets"}),
+        ('"checklists done"', {"bullets"}),
+        ("caf\u00e9", {"accent"}),
+        ("cafe\u0301 society", {"accent"}),
+        ("efficiency defined", {"ligature"}),
+        # Numbers after a hyphen.
+        ("covid-19", {"covid"}),
+        ('"covid 19"', {"covid"}),
+        ('"2024-25"', {"covid"}),
+        # Leaving out a hyphenated word leaves out that word, not each of its parts.
+        ("recovery -covid-19", {"ward", "winter"}),
+    ],
+)  # fmt: skip
+def test_what_is_typed_finds_the_same_on_both_databases(
+    typed, found, new_thread, author, find
+) -> None:
+    threads = {new_thread(*CORPUS[key]).id: key for key in CORPUS}
+    assert {threads[thing_id] for _, thing_id in find(author, typed)} == found

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from peerlearn.accounts import services as accounts
@@ -314,3 +315,57 @@ def test_two_helpful_marks_at_once_leave_the_later_count_in_the_index(
     db.session.expire_all()
     assert db.session.get(Post, reply_id).helpful_count == 2
     assert [row.helpful for row in _rows("post", reply_id)] == [2]
+
+
+def test_a_result_whose_row_goes_as_the_page_is_read_is_left_off(app, new_thread, author) -> None:
+    """Between ranking the matches and reading the page's rows, a removal (or a rebuild) may
+    drop a row: PostgreSQL's statements each see what has been committed by then. The page
+    shows the rest."""
+    kept = new_thread("Huddle boards", "Standing up.")
+    gone = new_thread("Huddle times", "Nine o'clock.")
+    gone_row = db.session.scalar(
+        select(SearchDocument.id).where(
+            SearchDocument.kind == Kind.thread, SearchDocument.object_id == gone.id
+        )
+    )
+    dropped = []
+
+    def drop_the_row(conn, cursor, statement, parameters, context, executemany) -> None:
+        # The page's rows are read whole (the ranking statement reads ids and kinds only).
+        if "search_documents.indexed_at" in statement and not dropped:
+            dropped.append(gone_row)
+            conn.execute(sa.delete(SearchDocument).where(SearchDocument.id == gone_row))
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", drop_the_row)
+    try:
+        results = search(author, "huddle")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", drop_the_row)
+    assert dropped
+    assert [(result.kind, result.target.id) for result in results] == [(Kind.thread, kept.id)]
+
+
+def test_a_result_edited_as_its_snippet_is_cut_keeps_a_title(app, new_thread, author) -> None:
+    """An edit committed between ranking and cutting snippets may take the words searched for
+    out of a row: its result still shows a title (its link would otherwise have no text)."""
+    thread = new_thread("Huddle boards", "Standing up.")
+    edited = []
+
+    def edit_the_row(conn, cursor, statement, parameters, context, executemany) -> None:
+        if ("highlight(search_fts" in statement or "ts_headline" in statement) and not edited:
+            edited.append(thread.id)
+            conn.execute(
+                sa.update(SearchDocument)
+                .where(SearchDocument.kind == Kind.thread, SearchDocument.object_id == thread.id)
+                .values(title="Morning boards", body="Standing up.")
+            )
+
+    sa.event.listen(db.engine, "before_cursor_execute", edit_the_row)
+    try:
+        results = list(search(author, "huddle"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", edit_the_row)
+    assert edited
+    # Its title as the page read it, before or after the edit.
+    assert [str(result.title) for result in results] in (["Huddle boards"], ["Morning boards"])

@@ -30,7 +30,8 @@ from peerlearn.search.services import search
                                           Term(("d",)), Term(("title",)), Term(("e",))]),
         ("'; DROP TABLE users; --", [Term(("drop",)), Term(("table",)), Term(("users",))]),
         ("the and of", []),
-        ('"the board"', [Term(("the", "board"))]),
+        ('"the board"', [Term(("board",))]),
+        ('"flow of the patients" -"to be"', [Term(("flow", "of", "the", "patients"))]),
         ("covid-19 Café 🚑", [Term(("covid",)), Term(("19",)), Term(("café",))]),
         ("", []),
         ('"" - -- "', []),
@@ -50,7 +51,10 @@ def test_backends_only_ever_see_quoted_words() -> None:
     assert SQLiteBackend.expression(parsed) == (
         '("flow" AND "board assurance" AND "near" AND "x" AND "b") NOT ("covid")'
     )
-    assert PostgreSQLBackend.websearch(parsed) == 'flow "board assurance" -covid near x b'
+    assert PostgreSQLBackend.tsquery_text(parsed) == (
+        "('flow') & ('board' <-> 'assurance') & !('covid') & ('near') & ('x') & ('b')"
+    )
+    assert PostgreSQLBackend.tsquery_text(parse("-covid-19")) == "!('covid' <-> ('19' | '-19'))"
 
 
 @settings(

@@ -260,3 +260,23 @@ def test_the_help_page_says_resources_and_their_documents_are_searched(client):
     assert "the words inside it" in page
     for words in ("PowerPoint (.pptx)", "OpenDocument (.odt, .ods, .odp)"):
         assert words in page, words
+
+
+def test_a_result_carries_its_classification_marking_and_hidden_tag(share, member, client, login):
+    # As in the library's lists: OFFICIAL-SENSITIVE material is marked wherever it is shown,
+    # and those who still see a hidden resource are told it is hidden.
+    share(
+        "Kumquat incident review",
+        classification=Classification.official_sensitive,
+        visibility=ResourceVisibility.space,
+    )
+    hidden = share("Kumquat rota")
+    moderator = member("Mod", role=MemberRole.moderator)
+    reports.set_resource_hidden(moderator, hidden, True)
+    login(client, moderator)
+    page = client.get("/search?q=kumquat").get_data(as_text=True)
+    items = [item.split("</li>")[0] for item in page.split('<li class="pl-result">')[1:]]
+    sensitive_item = next(item for item in items if "incident review" in item)
+    hidden_item = next(item for item in items if "rota" in item)
+    assert "OFFICIAL-SENSITIVE" in sensitive_item and "Hidden" not in sensitive_item
+    assert "Hidden" in hidden_item and "OFFICIAL-SENSITIVE" not in hidden_item
