@@ -93,6 +93,16 @@ def is_muted(event: Event, user: User) -> bool:
     return db.session.get(ChatMute, (event.id, user.id)) is not None
 
 
+def muted_where_read(user: User) -> ColumnElement[bool]:
+    """:func:`is_muted` as an SQL expression over the event's row, to read in the statement that
+    reads the event (``permissions.event_with_membership_and``) rather than in one of its own."""
+    return (
+        select(ChatMute.user_id)
+        .where(ChatMute.event_id == Event.id, ChatMute.user_id == user.id)
+        .exists()
+    )
+
+
 def muted_user_ids(event: Event) -> list[int]:
     """The ids of the members muted in this event's chat."""
     return list(
@@ -253,12 +263,15 @@ def store_once(
     return row, True
 
 
-def check_can_write(author: User, event: Event, body: str | None, limit: int, what: str) -> str:
+def check_can_write(
+    author: User, event: Event, body: str | None, limit: int, what: str, muted: bool | None = None
+) -> str:
     """The cleaned text of a message or question, or a refusal: chat not open, author muted,
-    empty, or over ``limit`` characters."""
+    empty, or over ``limit`` characters. ``muted``: whether the author is muted, when the caller
+    read it in this transaction (with the event); otherwise it is read here."""
     if not is_open(event):
         raise ChatError("chat_closed", "The chat is not open")
-    if is_muted(event, author):
+    if muted if muted is not None else is_muted(event, author):
         raise ChatError("muted", "A moderator has muted you in this chat")
     text = (body or "").strip()
     if not text:
@@ -305,13 +318,16 @@ def _commit_in_id_order(event: Event) -> None:
         db.session.execute(select(func.pg_advisory_xact_lock(MESSAGE_ORDER_LOCK, event.id)))
 
 
-def post_message(author: User, event: Event, body: str, client_id: str) -> tuple[ChatMessage, bool]:
+def post_message(
+    author: User, event: Event, body: str, client_id: str, *, muted: bool | None = None
+) -> tuple[ChatMessage, bool]:
     """Store a message and say whether it is new (see :func:`store_once`): refused when the chat
-    is not open, the author is muted or slowed, or the text is empty or too long. The event's
-    messages are committed in id order (:func:`_commit_in_id_order`)."""
+    is not open, the author is muted (``muted``, when the caller read it with the event in this
+    transaction: see :func:`check_can_write`) or slowed, or the text is empty or too long. The
+    event's messages are committed in id order (:func:`_commit_in_id_order`)."""
 
     def build() -> ChatMessage:
-        text = check_can_write(author, event, body, MAX_MESSAGE, "Messages")
+        text = check_can_write(author, event, body, MAX_MESSAGE, "Messages", muted)
         _check_slow_mode(author, event)
         message = ChatMessage(event_id=event.id, author_id=author.id, client_id=client_id,
                               body_source=text, body_html=render_markdown(text))  # fmt: skip

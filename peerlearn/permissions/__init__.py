@@ -134,21 +134,30 @@ def event_with_membership(user: Actor, event_id: int) -> Event | None:
     membership kept for this request's checks as :func:`membership_of` keeps those it looks up.
     The live chat asks this on every socket event, where ``get`` and the checks would send three
     statements."""
+    return event_with_membership_and(user, event_id)[0]
+
+
+def event_with_membership_and(
+    user: Actor, event_id: int, *also: ColumnElement[Any]
+) -> tuple[Event | None, tuple[Any, ...]]:
+    """:func:`event_with_membership`, and the values of ``also`` (SQL expressions over the
+    event's row) read by the same statement: a chat send learns whether its sender is muted
+    without a statement of its own. The values are None when there is no such event."""
     person = signed_in(user)
     query = select(Event).options(joinedload(Event.space)).where(Event.id == event_id)
-    if person is None:
-        return db.session.scalar(query)
-    found = db.session.execute(
-        query.add_columns(Membership).outerjoin(
+    if person is not None:
+        query = query.add_columns(Membership).outerjoin(
             Membership,
             and_(Membership.space_id == Event.space_id, Membership.user_id == person.id),
         )
-    ).first()
+    found = db.session.execute(query.add_columns(*also)).first()
     if found is None:
-        return None
-    found_event, membership = found
+        return None, (None,) * len(also)
+    if person is None:
+        return found[0], tuple(found[1:])
+    found_event, membership, *values = found
     _membership_cache()[(person.id, found_event.space_id)] = membership
-    return found_event
+    return found_event, tuple(values)
 
 
 def forget_standing(user: Actor) -> None:
