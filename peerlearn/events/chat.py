@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -93,14 +93,14 @@ def is_muted(event: Event, user: User) -> bool:
     return db.session.get(ChatMute, (event.id, user.id)) is not None
 
 
-def muted_where_read(user: User) -> ColumnElement[bool]:
-    """:func:`is_muted` as an SQL expression over the event's row, to read in the statement that
-    reads the event (``permissions.event_with_membership_and``) rather than in one of its own."""
-    return (
-        select(ChatMute.user_id)
-        .where(ChatMute.event_id == Event.id, ChatMute.user_id == user.id)
-        .exists()
-    )
+#: :func:`is_muted` as an SQL expression over the event's row, for the user bound as ``user_id``:
+#: read in the statement that reads the event (``permissions.event_with_membership_and``)
+#: rather than in one of its own.
+MUTED_WHERE_READ = (
+    select(ChatMute.user_id)
+    .where(ChatMute.event_id == Event.id, ChatMute.user_id == bindparam("user_id"))
+    .exists()
+)
 
 
 def muted_user_ids(event: Event) -> list[int]:
@@ -315,7 +315,11 @@ def _commit_in_id_order(event: Event) -> None:
     transaction-scoped advisory lock, released by the commit. SQLite lets one connection write
     at a time, so its ids are committed in order already."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_advisory_xact_lock(MESSAGE_ORDER_LOCK, event.id)))
+        db.session.execute(_IN_ID_ORDER, {"event_id": event.id})
+
+
+#: :func:`_commit_in_id_order`'s statement, built once (every message runs it).
+_IN_ID_ORDER = select(func.pg_advisory_xact_lock(MESSAGE_ORDER_LOCK, bindparam("event_id")))
 
 
 def post_message(

@@ -382,7 +382,7 @@ def send(data: dict[str, Any]) -> dict[str, Any]:
     sender is muted is read with the event (one statement fewer on every send)."""
     user = current_user._get_current_object()
     event_id: int = whole_number(data, "event_id")  # type: ignore[assignment]
-    found, (muted,) = event_with_membership_and(user, event_id, chat.muted_where_read(user))
+    found, (muted,) = event_with_membership_and(user, event_id, chat.MUTED_WHERE_READ)
     event = allowed(found, Action.post)
     body, client = text(data, "body"), client_id(data)
     rate_limit("chat-send")
