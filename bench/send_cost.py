@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import pstats
 import statistics
 import tempfile
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("database_url")
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--profile", help="write a cProfile of the sends here")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() once the app is made, as wsgi.py does")  # fmt: skip
     args = parser.parse_args(argv)
 
     from flask_migrate import upgrade
@@ -54,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         "PEERLEARN_BASE_URL": "http://peerlearn.test", "SERVER_NAME": None,
         "PEERLEARN_PRESENCE_INTERVAL": 0, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
     })  # fmt: skip
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
     with app.app_context():
         with db.engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
