@@ -161,7 +161,7 @@ def event_with_membership_and(
     return found_event, tuple(values)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=16)  # bounded, should a caller build its ``also`` afresh each time
 def _event_query(signed_in: bool, also: tuple[ColumnElement[Any], ...]) -> Select[Any]:
     # Built once: every socket event of the live chat runs one of these, and SQLAlchemy would
     # otherwise build it and work out its cache key each time.
