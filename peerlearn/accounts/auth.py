@@ -1,10 +1,11 @@
 """Flask-Login wiring: loading the signed-in user from the session's token."""
 
+import functools
 from datetime import timedelta
 
 from flask import Flask, current_app
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from peerlearn.accounts.models import SignIn, User
@@ -15,18 +16,25 @@ from peerlearn.extensions import db, login_manager
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
+@functools.cache
+def _signed_in_user() -> Select[tuple[User]]:
+    # With the organisation: pages and the live chat show it beside the reader's name. Built once:
+    # every request and every socket event runs it, and SQLAlchemy would otherwise build it and
+    # work out its cache key each time.
+    return (
+        select(User)
+        .join(SignIn, SignIn.user_id == User.id)
+        .where(SignIn.token == bindparam("token"), SignIn.created_at >= bindparam("oldest"))
+        .options(joinedload(User.organisation))
+    )
+
+
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     """The active user whose sign-in this is; a token signed out, ended or older than the
     longest a sign-in lasts (the remember-me cookie's life) loads nobody."""
     oldest = utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"]
-    # With the organisation: pages and the live chat show it beside the reader's name.
-    user = db.session.scalar(
-        select(User)
-        .join(SignIn, SignIn.user_id == User.id)
-        .where(SignIn.token == token, SignIn.created_at >= oldest)
-        .options(joinedload(User.organisation))
-    )
+    user = db.session.scalar(_signed_in_user(), {"token": token, "oldest": oldest})
     if user is None or not user.active:
         return None
     user.sign_in_token = token

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -91,6 +91,16 @@ def seconds_until_change(event: Event, now: datetime) -> tuple[int | None, int |
 def is_muted(event: Event, user: User) -> bool:
     """Whether a moderator has muted ``user`` in this event's chat."""
     return db.session.get(ChatMute, (event.id, user.id)) is not None
+
+
+#: :func:`is_muted` as an SQL expression over the event's row, for the user bound as ``user_id``:
+#: read in the statement that reads the event (``permissions.event_with_membership_and``)
+#: rather than in one of its own.
+MUTED_WHERE_READ = (
+    select(ChatMute.user_id)
+    .where(ChatMute.event_id == Event.id, ChatMute.user_id == bindparam("user_id"))
+    .exists()
+)
 
 
 def muted_user_ids(event: Event) -> list[int]:
@@ -253,12 +263,15 @@ def store_once(
     return row, True
 
 
-def check_can_write(author: User, event: Event, body: str | None, limit: int, what: str) -> str:
+def check_can_write(
+    author: User, event: Event, body: str | None, limit: int, what: str, muted: bool | None = None
+) -> str:
     """The cleaned text of a message or question, or a refusal: chat not open, author muted,
-    empty, or over ``limit`` characters."""
+    empty, or over ``limit`` characters. ``muted``: whether the author is muted, when the caller
+    read it in this transaction (with the event); otherwise it is read here."""
     if not is_open(event):
         raise ChatError("chat_closed", "The chat is not open")
-    if is_muted(event, author):
+    if muted if muted is not None else is_muted(event, author):
         raise ChatError("muted", "A moderator has muted you in this chat")
     text = (body or "").strip()
     if not text:
@@ -302,16 +315,23 @@ def _commit_in_id_order(event: Event) -> None:
     transaction-scoped advisory lock, released by the commit. SQLite lets one connection write
     at a time, so its ids are committed in order already."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_advisory_xact_lock(MESSAGE_ORDER_LOCK, event.id)))
+        db.session.execute(_IN_ID_ORDER, {"event_id": event.id})
 
 
-def post_message(author: User, event: Event, body: str, client_id: str) -> tuple[ChatMessage, bool]:
+#: :func:`_commit_in_id_order`'s statement, built once (every message runs it).
+_IN_ID_ORDER = select(func.pg_advisory_xact_lock(MESSAGE_ORDER_LOCK, bindparam("event_id")))
+
+
+def post_message(
+    author: User, event: Event, body: str, client_id: str, *, muted: bool | None = None
+) -> tuple[ChatMessage, bool]:
     """Store a message and say whether it is new (see :func:`store_once`): refused when the chat
-    is not open, the author is muted or slowed, or the text is empty or too long. The event's
-    messages are committed in id order (:func:`_commit_in_id_order`)."""
+    is not open, the author is muted (``muted``, when the caller read it with the event in this
+    transaction: see :func:`check_can_write`) or slowed, or the text is empty or too long. The
+    event's messages are committed in id order (:func:`_commit_in_id_order`)."""
 
     def build() -> ChatMessage:
-        text = check_can_write(author, event, body, MAX_MESSAGE, "Messages")
+        text = check_can_write(author, event, body, MAX_MESSAGE, "Messages", muted)
         _check_slow_mode(author, event)
         message = ChatMessage(event_id=event.id, author_id=author.id, client_id=client_id,
                               body_source=text, body_html=render_markdown(text))  # fmt: skip

@@ -12,6 +12,7 @@ memberships. Two faces of each rule are kept side by side so they cannot drift a
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
@@ -21,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     event,
     false,
     inspect,
@@ -134,21 +136,42 @@ def event_with_membership(user: Actor, event_id: int) -> Event | None:
     membership kept for this request's checks as :func:`membership_of` keeps those it looks up.
     The live chat asks this on every socket event, where ``get`` and the checks would send three
     statements."""
+    return event_with_membership_and(user, event_id)[0]
+
+
+def event_with_membership_and(
+    user: Actor, event_id: int, *also: ColumnElement[Any]
+) -> tuple[Event | None, tuple[Any, ...]]:
+    """:func:`event_with_membership`, and the values of ``also`` (SQL expressions over the
+    event's row, which may name the user as ``bindparam("user_id")``) read by the same
+    statement: a chat send learns whether its sender is muted without a statement of its own.
+    The values are None when there is no such event. Pass the same ``also`` objects each time
+    (module constants): the statement is built once for each."""
     person = signed_in(user)
-    query = select(Event).options(joinedload(Event.space)).where(Event.id == event_id)
-    if person is None:
-        return db.session.scalar(query)
+    query = _event_query(person is not None, also)
     found = db.session.execute(
-        query.add_columns(Membership).outerjoin(
-            Membership,
-            and_(Membership.space_id == Event.space_id, Membership.user_id == person.id),
-        )
+        query, {"event_id": event_id, "user_id": person.id if person else None}
     ).first()
     if found is None:
-        return None
-    found_event, membership = found
+        return None, (None,) * len(also)
+    if person is None:
+        return found[0], tuple(found[1:])
+    found_event, membership, *values = found
     _membership_cache()[(person.id, found_event.space_id)] = membership
-    return found_event
+    return found_event, tuple(values)
+
+
+@functools.lru_cache(maxsize=16)  # bounded, should a caller build its ``also`` afresh each time
+def _event_query(signed_in: bool, also: tuple[ColumnElement[Any], ...]) -> Select[Any]:
+    # Built once: every socket event of the live chat runs one of these, and SQLAlchemy would
+    # otherwise build it and work out its cache key each time.
+    query = select(Event).options(joinedload(Event.space)).where(Event.id == bindparam("event_id"))
+    if signed_in:
+        query = query.add_columns(Membership).outerjoin(
+            Membership,
+            and_(Membership.space_id == Event.space_id, Membership.user_id == bindparam("user_id")),
+        )
+    return query.add_columns(*also)
 
 
 def forget_standing(user: Actor) -> None:

@@ -10,7 +10,7 @@ from peerlearn.events import chat, questions
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
 from peerlearn.spaces.models import JoinPolicy, MemberRole, Visibility
-from tests.events.chat_helpers import ask, audited, code, received
+from tests.events.chat_helpers import ask, audited, code, event_on_now, received
 from tests.roles import ROLES
 
 #: Who may use the moderation tools: the space's moderators and owners, and network admins.
@@ -67,6 +67,10 @@ def test_a_muted_member_reads_but_cannot_send_until_unmuted(live_event, member, 
     assert received(dan, "member_muted") == [change] and received(bob, "member_muted") == [change]
     assert code(_send(dan, live_event, "let me speak", "1")) == "muted"
     assert ask(dan, "join", {"event_id": live_event.id})["me"]["muted"] is True
+    # A mute is one chat's: the same space's other event hears them.
+    other = event_on_now(live_event.space)
+    ask(dan, "join", {"event_id": other.id})
+    assert _send(dan, other, "over here", "elsewhere")["ok"]
     # Only moderators learn who is muted from the state.
     assert ask(mod, "join", {"event_id": live_event.id})["state"]["muted_user_ids"] == [user.id]
     assert ask(bob, "join", {"event_id": live_event.id})["state"]["muted_user_ids"] == []
