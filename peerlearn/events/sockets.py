@@ -35,6 +35,29 @@ NAMESPACE = "/live"
 SEND_LIMIT = parse("20/minute")
 #: The most hidden messages a rejoining client may ask after (each is a report's: few).
 MAX_SHOWN_HIDDEN = 500
+#: The keys each client event's payload may have (docs/live-chat.md). Any other is refused, so a
+#: misspelt key is not ignored without a word: ``afterId`` on a rejoin would give the latest
+#: messages instead of those missed.
+FIELDS: dict[str, frozenset[str]] = {
+    name: frozenset(keys.split())
+    for name, keys in {
+        "join": "event_id after_id shown_hidden_ids",
+        "catch_up": "event_id after_id",
+        "send": "event_id body client_id",
+        "delete": "message_id",
+        "report_message": "message_id reason note",
+        "leave": "event_id",
+        "ask": "event_id body client_id",
+        "vote": "question_id up",
+        "answer": "question_id status",
+        "remove_question": "question_id",
+        "pin": "message_id pinned",
+        "mute": "event_id user_id muted",
+        "slow_mode": "event_id seconds",
+        "close": "event_id",
+        "reopen": "event_id",
+    }.items()
+}
 
 
 def room(event_id: int) -> str:
@@ -56,7 +79,9 @@ class Refused(Exception):
 def acknowledged(
     handler: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> Callable[..., dict[str, Any]]:
-    """Answer every event: the handler's result with ``ok``, or an error; never raise to the client."""
+    """Answer every event: the handler's result with ``ok``, or an error; never raise to the client.
+    The handler's name is its event's, whose payload keys are in :data:`FIELDS`."""
+    fields = FIELDS[handler.__name__]
 
     @functools.wraps(handler)
     def wrapper(data: Any = None, *_: Any) -> dict[str, Any]:
@@ -65,6 +90,13 @@ def acknowledged(
                 raise Refused("unauthorised", "Sign in to use the chat")
             if not isinstance(data, dict):
                 raise Refused("bad_request", "Send a JSON object")
+            unknown = sorted(str(key) for key in data if key not in fields)
+            if unknown:
+                raise Refused(
+                    "bad_request",
+                    f"Unknown field {', '.join(unknown[:3])[:100]}: {handler.__name__} takes "
+                    f"{', '.join(sorted(fields))}",
+                )
             return {"ok": True, **handler(data)}
         except (Refused, chat.ChatError) as error:
             detail: dict[str, Any] = {"code": error.code, "message": error.message}
@@ -408,3 +440,13 @@ def leave(data: dict[str, Any]) -> dict[str, Any]:
         presence.store().discard(event_id, request.sid)  # type: ignore[attr-defined]
         presence_changed(event_id)
     return {}
+
+
+@socketio.on("*", namespace=NAMESPACE)
+def unknown_event(name: object, *_: Any) -> dict[str, Any]:
+    """Answer an event the chat does not know (a misspelt name, say) rather than leave the
+    client waiting for an acknowledgement that would never come."""
+    return {
+        "ok": False,
+        "error": {"code": "bad_request", "message": f"No such event: {str(name)[:50]}"},
+    }
