@@ -183,8 +183,8 @@ class LiveChat {
     return this.joined && this.socket.connected && !this.removed;
   }
 
-  announce(text) {
-    this.announcer.say(text);
+  announce(text, about = null) {
+    this.announcer.say(text, about);
   }
 
   setStatus(text, clearAfter = 0) {

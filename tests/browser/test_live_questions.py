@@ -37,6 +37,8 @@ def test_a_withdrawn_or_removed_question_disappears_from_every_other_screen(
     for page in (moderator, a, b):
         expect(lists[page]).not_to_contain_text("943 476 5919")
         expect(page.locator("[data-no-questions]")).to_be_visible()
+        # Nor is it kept in what was announced to a screen reader as it arrived.
+        expect(page.locator("[data-announcer]")).not_to_contain_text("943 476 5919")
     check_accessibility(a)
     check_accessibility(b)
 
