@@ -54,6 +54,7 @@ export class QuestionPanel {
     const current = new Set(questions.map((question) => question.id));
     for (const [id, element] of this.elements) {
       if (current.has(id)) continue;
+      this.chat.announcer.forget(`question-${id}`);
       element.remove();
       this.elements.delete(id);
       this.questions.delete(id);

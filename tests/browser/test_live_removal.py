@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .browser_support import NewContext, check_accessibility
-from .live_support import MODERATOR, member_on, open_event, send
+from .live_support import MODERATOR, drop_connection, member_on, open_event, send
 
 pytestmark = pytest.mark.browser
 
@@ -24,9 +24,7 @@ def test_a_message_waiting_to_be_sent_comes_back_to_its_box_when_the_chat_refuse
     fiona = member_on(new_context, FIONA, url)
     user_id = fiona.locator("[data-live-chat]").get_attribute("data-me")
 
-    fiona.context.set_offline(True)
-    fiona.evaluate("window.peerlearnLive.socket.io.engine.close()")
-    expect(fiona.locator("[data-live-status]")).to_have_text("Reconnecting…")
+    drop_connection(fiona)
     send(fiona, "Could we share the pilot's run charts?")
     expect(fiona.locator(".pl-chat__message--pending")).to_be_visible()
 
