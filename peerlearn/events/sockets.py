@@ -25,7 +25,13 @@ from peerlearn.core.ids import MAX_ID
 from peerlearn.events import chat, presence, questions
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db, limiter, socketio
-from peerlearn.permissions import Action, can, event_with_membership, signed_in
+from peerlearn.permissions import (
+    Action,
+    can,
+    event_with_membership,
+    forget_standing,
+    signed_in,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -361,6 +367,7 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
     user = current_user._get_current_object()
     join_room(room(event.id))
     presence.store().add(event.id, request.sid, user.id)  # type: ignore[attr-defined]
+    still_reading(event, user)
     people = presence.people(event.id)
     presence_changed(event.id, people)
     state = chat.state(event, user)
@@ -382,6 +389,22 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
             "muted": chat.is_muted(event, user),
         },
     }
+
+
+def still_reading(event: Event, user: Any) -> None:
+    """Ask the policy again, as committed now, once the connection is in the event's room: whoever
+    was removed, banned or deactivated (or shut out by the space going private) after the join's
+    first question but before the joining was not in the room then to be dropped from it
+    (``sockets_access``), and would hear everything said there. Refused, the connection leaves
+    the room again."""
+    forget_standing(user)
+    db.session.expire(event.space)
+    if signed_in(user) is None or not can(user, Action.view, event):
+        leave_room(room(event.id))
+        presence.store().discard(event.id, request.sid)  # type: ignore[attr-defined]
+        if signed_in(user) is None:
+            raise Refused("unauthorised", "Sign in to use the chat")
+        raise Refused("not_found", "No such event")
 
 
 @socketio.on("catch_up", namespace=NAMESPACE)
