@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, false, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -322,6 +322,21 @@ def _commit_in_id_order(event: Event) -> None:
 _IN_ID_ORDER = select(func.pg_advisory_xact_lock(MESSAGE_ORDER_LOCK, bindparam("event_id")))
 
 
+def _check_slow_mode_alone(author: User, event: Event) -> None:
+    """Check slow mode again, now that no other message of the event can be stored until this
+    one is committed (on SQLite, by writing first: :func:`_commit_in_id_order` takes PostgreSQL's
+    lock). Two messages an author sends at the same moment (from two tabs, or the plain form and
+    a tab) both pass the first check, and only one of them may be stored; the other is refused,
+    and the lock let go at once."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(update(ChatMessage).where(false()).values(event_id=ChatMessage.event_id))
+    try:
+        _check_slow_mode(author, event)
+    except ChatError:
+        db.session.rollback()
+        raise
+
+
 def post_message(
     author: User, event: Event, body: str, client_id: str, *, muted: bool | None = None
 ) -> tuple[ChatMessage, bool]:
@@ -337,6 +352,8 @@ def post_message(
                               body_source=text, body_html=render_markdown(text))  # fmt: skip
         # Last, so that the lock is only held from here to the commit, and never by a refusal.
         _commit_in_id_order(event)
+        if event.slow_mode_seconds:
+            _check_slow_mode_alone(author, event)
         return message
 
     return store_once(ChatMessage, author, event, client_id, build)

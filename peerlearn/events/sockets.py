@@ -30,6 +30,7 @@ from peerlearn.permissions import (
     can,
     event_with_membership,
     event_with_membership_and,
+    forget_standing,
     signed_in,
 )
 
@@ -41,6 +42,29 @@ NAMESPACE = "/live"
 SEND_LIMIT = parse("20/minute")
 #: The most hidden messages a rejoining client may ask after (each is a report's: few).
 MAX_SHOWN_HIDDEN = 500
+#: The keys each client event's payload may have (docs/live-chat.md). Any other is refused, so a
+#: misspelt key is not ignored without a word: ``afterId`` on a rejoin would give the latest
+#: messages instead of those missed.
+FIELDS: dict[str, frozenset[str]] = {
+    name: frozenset(keys.split())
+    for name, keys in {
+        "join": "event_id after_id shown_hidden_ids",
+        "catch_up": "event_id after_id",
+        "send": "event_id body client_id",
+        "delete": "message_id",
+        "report_message": "message_id reason note",
+        "leave": "event_id",
+        "ask": "event_id body client_id",
+        "vote": "question_id up",
+        "answer": "question_id status",
+        "remove_question": "question_id",
+        "pin": "message_id pinned",
+        "mute": "event_id user_id muted",
+        "slow_mode": "event_id seconds",
+        "close": "event_id",
+        "reopen": "event_id",
+    }.items()
+}
 
 
 def room(event_id: int) -> str:
@@ -62,7 +86,9 @@ class Refused(Exception):
 def acknowledged(
     handler: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> Callable[..., dict[str, Any]]:
-    """Answer every event: the handler's result with ``ok``, or an error; never raise to the client."""
+    """Answer every event: the handler's result with ``ok``, or an error; never raise to the client.
+    The handler's name is its event's, whose payload keys are in :data:`FIELDS`."""
+    fields = FIELDS[handler.__name__]
 
     @functools.wraps(handler)
     def wrapper(data: Any = None, *_: Any) -> dict[str, Any]:
@@ -71,6 +97,13 @@ def acknowledged(
                 raise Refused("unauthorised", "Sign in to use the chat")
             if not isinstance(data, dict):
                 raise Refused("bad_request", "Send a JSON object")
+            unknown = sorted(str(key) for key in data if key not in fields)
+            if unknown:
+                raise Refused(
+                    "bad_request",
+                    f"Unknown field {', '.join(unknown[:3])[:100]}: {handler.__name__} takes "
+                    f"{', '.join(sorted(fields))}",
+                )
             return {"ok": True, **handler(data)}
         except (Refused, chat.ChatError) as error:
             detail: dict[str, Any] = {"code": error.code, "message": error.message}
@@ -335,6 +368,7 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
     user = current_user._get_current_object()
     join_room(room(event.id))
     presence.store().add(event.id, request.sid, user.id)  # type: ignore[attr-defined]
+    still_reading(event, user)
     people = presence.people(event.id)
     presence_changed(event.id, people)
     state = chat.state(event, user)
@@ -356,6 +390,22 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
             "muted": chat.is_muted(event, user),
         },
     }
+
+
+def still_reading(event: Event, user: Any) -> None:
+    """Ask the policy again, as committed now, once the connection is in the event's room: whoever
+    was removed, banned or deactivated (or shut out by the space going private) after the join's
+    first question but before the joining was not in the room then to be dropped from it
+    (``sockets_access``), and would hear everything said there. Refused, the connection leaves
+    the room again."""
+    forget_standing(user)
+    db.session.expire(event.space)
+    if signed_in(user) is None or not can(user, Action.view, event):
+        leave_room(room(event.id))
+        presence.store().discard(event.id, request.sid)  # type: ignore[attr-defined]
+        if signed_in(user) is None:
+            raise Refused("unauthorised", "Sign in to use the chat")
+        raise Refused("not_found", "No such event")
 
 
 @socketio.on("catch_up", namespace=NAMESPACE)
@@ -418,3 +468,13 @@ def leave(data: dict[str, Any]) -> dict[str, Any]:
         presence.store().discard(event_id, request.sid)  # type: ignore[attr-defined]
         presence_changed(event_id)
     return {}
+
+
+@socketio.on("*", namespace=NAMESPACE)
+def unknown_event(name: object, *_: Any) -> dict[str, Any]:
+    """Answer an event the chat does not know (a misspelt name, say) rather than leave the
+    client waiting for an acknowledgement that would never come."""
+    return {
+        "ok": False,
+        "error": {"code": "bad_request", "message": f"No such event: {str(name)[:50]}"},
+    }

@@ -114,6 +114,9 @@ class LiveChat {
     this.socket.emit("join", request, (ack) => {
       if (generation !== this.generation) return;
       if (!ack?.ok) {
+        // Refused (no longer allowed to read it, say): stop, as when removed, and give back
+        // what was waiting to be sent; the plain forms post from now on.
+        this.stop();
         this.setStatus(`The live chat is not available: ${problem(ack)}`);
         return;
       }
@@ -183,8 +186,8 @@ class LiveChat {
     return this.joined && this.socket.connected && !this.removed;
   }
 
-  announce(text) {
-    this.announcer.say(text);
+  announce(text, about = null) {
+    this.announcer.say(text, about);
   }
 
   setStatus(text, clearAfter = 0) {
@@ -382,11 +385,22 @@ class LiveChat {
   }
 
   wasRemoved() {
+    this.stop();
+    this.setStatus("You have left the chat: you can no longer take part in it from this page. Reload the page to see what you can still read.");
+  }
+
+  // Stop taking part: no more rejoining; composers, votes and the moderators' tools go, and
+  // what was waiting to be sent goes back to its box, read-only with its note, to copy.
+  stop() {
     this.removed = true;
     this.socket.disconnect();
     this.followWindow({}); // the chat's window no longer concerns them
-    this.setStatus("You have left the chat: you can no longer take part in it from this page. Reload the page to see what you can still read.");
-    this.applyState({}); // composers, votes and the moderators' tools go; a draft stays to copy
+    for (const item of this.outbox.splice(0)) {
+      item.placeholder?.remove();
+      restoreText(item.form, item.body);
+      fieldError(item.form, "Not sent: you can no longer take part in the chat from this page");
+    }
+    this.applyState({});
   }
 
   startModeratorTools() {

@@ -103,16 +103,22 @@ export function restoreText(form, text) {
 }
 
 // Announcements through an aria-live="polite" region: the newest few are kept, so several
-// arriving at once are all read, and focus never moves.
+// arriving at once are all read, and focus never moves. One ``about`` a message or question
+// (its element's id) is taken back when that goes from the screen (removed, hidden, withdrawn):
+// the region is in the page too, and a screen reader can still read what it holds.
 export class Announcer {
   constructor(region) {
     this.region = region;
   }
 
-  say(text) {
+  say(text, about = null) {
     if (!this.region || !text) return;
-    this.region.append(h("p", {}, text));
+    this.region.append(h("p", { "data-about": about }, text));
     while (this.region.childElementCount > 5) this.region.firstElementChild.remove();
+  }
+
+  forget(about) {
+    for (const said of this.region?.querySelectorAll(`[data-about="${CSS.escape(about)}"]`) || []) said.remove();
   }
 }
 

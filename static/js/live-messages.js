@@ -103,7 +103,7 @@ export class MessageList {
     if (mine || atBottom) this.toBottom();
     else this.newBelow.hidden = false;
     if (announce && !mine && !message.deleted && message.author.id !== this.chat.me.id) {
-      this.chat.announce(`${message.author.name}: ${plainText(message.body_html)}`);
+      this.chat.announce(`${message.author.name}: ${plainText(message.body_html)}`, `message-${message.id}`);
     }
     return true;
   }
@@ -300,6 +300,7 @@ export class MessageList {
   replaceBody(id, words) {
     const item = this.elements.get(id);
     this.unpinCopy(id);
+    this.chat.announcer.forget(`message-${id}`);
     if (!item || item.querySelector(".pl-removed")?.textContent === words) return;
     this.keepFocus(item, () => {
       item.classList.add("pl-chat__message--removed");

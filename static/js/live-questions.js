@@ -54,6 +54,7 @@ export class QuestionPanel {
     const current = new Set(questions.map((question) => question.id));
     for (const [id, element] of this.elements) {
       if (current.has(id)) continue;
+      this.chat.announcer.forget(`question-${id}`);
       element.remove();
       this.elements.delete(id);
       this.questions.delete(id);
@@ -73,7 +74,10 @@ export class QuestionPanel {
       this.elements.set(question.id, element);
       this.list.append(element);
       if (!quiet && question.author.id !== this.chat.me.id && this.visible(question)) {
-        this.chat.announce(`New question from ${question.author.name}: ${plainText(question.body_html)}`);
+        this.chat.announce(
+          `New question from ${question.author.name}: ${plainText(question.body_html)}`,
+          `question-${question.id}`,
+        );
       }
     }
     this.empty.hidden = [...this.questions.values()].some((q) => this.visible(q));
@@ -92,6 +96,7 @@ export class QuestionPanel {
   // A question withdrawn, removed, or dismissed and not for this reader: it leaves the list. If
   // it held the focus, the focus goes to the Q&A heading rather than to the page's body.
   remove(id) {
+    this.chat.announcer.forget(`question-${id}`);
     const element = this.elements.get(id);
     if (!element) return;
     const hadFocus = element.contains(document.activeElement);

@@ -73,6 +73,15 @@ def member_on(new_context: NewContext, email: str, url: str) -> Page:
     return page
 
 
+def drop_connection(page: Page) -> None:
+    """Take the page's network away, and its chat's connection with it. Chromium's offline mode
+    does not cut a WebSocket that is already open, so the connection is closed too (as a dropped
+    Wi-Fi would); while offline it cannot come back."""
+    page.context.set_offline(True)
+    page.evaluate("window.peerlearnLive.socket.io.engine.close()")
+    expect(page.locator("[data-live-status]")).to_have_text("Reconnecting…")
+
+
 def send(page: Page, text: str) -> None:
     page.get_by_label("Your message").fill(text)
     page.get_by_role("button", name="Send message").click()

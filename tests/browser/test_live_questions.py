@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .browser_support import NewContext, check_accessibility
-from .live_support import MODERATOR, A, B, member_on, open_event
+from .live_support import MODERATOR, A, B, drop_connection, member_on, open_event
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +37,8 @@ def test_a_withdrawn_or_removed_question_disappears_from_every_other_screen(
     for page in (moderator, a, b):
         expect(lists[page]).not_to_contain_text("943 476 5919")
         expect(page.locator("[data-no-questions]")).to_be_visible()
+        # Nor is it kept in what was announced to a screen reader as it arrived.
+        expect(page.locator("[data-announcer]")).not_to_contain_text("943 476 5919")
     check_accessibility(a)
     check_accessibility(b)
 
@@ -59,3 +61,24 @@ def test_a_withdrawn_or_removed_question_disappears_from_every_other_screen(
     for page in (moderator, a, b):
         expect(lists[page]).not_to_contain_text("my ward's incident")
     check_accessibility(moderator)
+
+
+def test_a_question_withdrawn_while_a_reader_was_offline_is_not_left_to_read_on_their_return(
+    new_context: NewContext,
+) -> None:
+    url = open_event(new_context, "Live Q&A: withdrawn while a reader was away")
+    a, b = (member_on(new_context, who, url) for who in (A, B))
+    a.get_by_label("Your question").fill(PATIENT)
+    a.get_by_role("button", name="Ask question").click()
+    expect(b.locator("[data-announcer]")).to_contain_text("NHS number 943 476 5919")
+
+    drop_connection(b)  # while A withdraws it
+    a.once("dialog", lambda dialog: dialog.accept())
+    a.get_by_role("button", name="Withdraw your question").click()
+    expect(a.locator("[data-announcer]")).to_contain_text("Your question has been withdrawn.")
+
+    b.context.set_offline(False)
+    expect(b.locator("[data-live-status]")).to_contain_text("Reconnected")
+    expect(b.locator("[data-question-list]")).not_to_contain_text("943 476 5919")
+    expect(b.locator("[data-announcer]")).not_to_contain_text("943 476 5919")
+    check_accessibility(b)

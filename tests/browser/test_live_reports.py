@@ -48,6 +48,8 @@ def test_a_message_reported_as_it_arrives_leaves_every_screen_but_the_moderators
     for page in (a, b):
         expect(lists[page]).not_to_contain_text("943 476 5919")
         expect(lists[page]).to_contain_text(HIDDEN)
+    # Nor is it kept in what was announced to a screen reader as it arrived.
+    expect(b.locator("[data-announcer]")).not_to_contain_text("943 476 5919")
     # The moderator's screen, never reloaded, keeps the text and marks it as the page would.
     reviewed = lists[moderator].locator("li", has_text="943 476 5919")
     expect(reviewed.locator(".pl-chat__hidden-tag")).to_have_text("Hidden")

@@ -1,10 +1,15 @@
 """Shared helpers for the live chat's Socket.IO tests (the fixtures ``live_event`` and ``chatter``
 are in conftest.py)."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
@@ -44,3 +49,27 @@ def event_on_now(space: Space) -> Event:
     db.session.add(event)
     db.session.commit()
     return event
+
+
+@contextmanager
+def held_before_commit(client_id: str, *threads: threading.Thread) -> Iterator[threading.Event]:
+    """Hold back, until the block ends, whichever thread stores the message or question with
+    this ``client_id``, just after its INSERT and before its commit (a slow server); the event
+    yielded is set once it is held. The ``threads`` started in the block are waited for at its
+    end."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold(session: Session, flush_context: Any) -> None:
+        if any(getattr(row, "client_id", None) == client_id for row in session.new):
+            held.set()
+            release.wait(10)
+
+    sqlalchemy.event.listen(Session, "after_flush", hold)
+    try:
+        yield held
+    finally:
+        release.set()
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join()
+        sqlalchemy.event.remove(Session, "after_flush", hold)

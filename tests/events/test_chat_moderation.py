@@ -1,16 +1,26 @@
 """The moderators' chat tools over Socket.IO: pin, mute, slow mode, close and reopen; each one
 refused to members, audited, and broadcast so every screen updates."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+import sqlalchemy
 
+from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
 from peerlearn.events import chat, questions
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
 from peerlearn.spaces.models import JoinPolicy, MemberRole, Visibility
-from tests.events.chat_helpers import ask, audited, code, event_on_now, received
+from tests.events.chat_helpers import (
+    ask,
+    audited,
+    code,
+    event_on_now,
+    held_before_commit,
+    received,
+)
 from tests.roles import ROLES
 
 #: Who may use the moderation tools: the space's moderators and owners, and network admins.
@@ -232,3 +242,31 @@ def test_malformed_moderation_gets_an_error_and_changes_nothing(
             for key, value in payload.items()}  # fmt: skip
     assert code(ask(chatter(moderator), event, data)) == expected
     assert audited() == []
+
+
+def test_two_messages_sent_at_the_same_moment_cannot_both_pass_slow_mode(app, live_event, member):
+    """Two tabs (or the plain form and a tab) sending at once: the first is held just before its
+    commit while the second is checked, and only one of them is stored."""
+    live_event.slow_mode_seconds = 30
+    db.session.commit()
+    author_id, event_id = member().id, live_event.id
+    answers: dict[str, str] = {}
+
+    def send(client_id):
+        with app.app_context():
+            user, event = db.session.get(User, author_id), db.session.get(Event, event_id)
+            try:
+                chat.post_message(user, event, f"From {client_id}", client_id)
+                answers[client_id] = "ok"
+            except chat.ChatError as error:
+                answers[client_id] = error.code
+
+    first = threading.Thread(target=send, args=("tab-1",))
+    second = threading.Thread(target=send, args=("tab-2",))
+    with held_before_commit("tab-1", first, second) as held:
+        first.start()
+        assert held.wait(10)
+        second.start()
+        second.join(0.5)  # checked meanwhile, and waiting for the first, or refused
+    assert answers == {"tab-1": "ok", "tab-2": "slow_mode"}
+    assert db.session.scalar(sqlalchemy.select(sqlalchemy.func.count(ChatMessage.id))) == 1

@@ -6,16 +6,14 @@ room fills a gap with ``catch_up``."""
 
 import threading
 
-import sqlalchemy
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from peerlearn.accounts.models import User
 from peerlearn.events import chat
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
-from tests.events.chat_helpers import ask, code, received
+from tests.events.chat_helpers import ask, code, held_before_commit, received
 
 
 def test_rejoining_with_after_id_returns_exactly_the_missed_messages_in_order(
@@ -99,12 +97,6 @@ def test_a_reader_catching_up_never_misses_a_message_committed_late(
     alice, bob = member("Alice Able"), member("Bob Baker")
     reader = chatter(member("Reader"))
     event_id = live_event.id
-    held, release = threading.Event(), threading.Event()
-
-    def hold_alices(session, flush_context):
-        if any(getattr(row, "client_id", None) == "alice-1" for row in session.new):
-            held.set()
-            release.wait(10)
 
     def send(user_id, body, client_id):
         with app.app_context():
@@ -120,19 +112,12 @@ def test_a_reader_catching_up_never_misses_a_message_committed_late(
 
     alices = threading.Thread(target=send, args=(alice.id, "Slow to arrive", "alice-1"))
     bobs = threading.Thread(target=send, args=(bob.id, "Quick", "bob-1"))
-    sqlalchemy.event.listen(Session, "after_flush", hold_alices)
-    try:
+    with held_before_commit("alice-1", alices, bobs) as held:
         alices.start()
         assert held.wait(10)
         bobs.start()
         bobs.join(0.5)  # Bob's message is stored meanwhile, or waits for Alice's
         catch_up()
-    finally:
-        release.set()
-        for thread in (alices, bobs):
-            if thread.ident is not None:
-                thread.join()
-        sqlalchemy.event.remove(Session, "after_flush", hold_alices)
     catch_up()
     stored = list(db.session.scalars(select(ChatMessage.id).order_by(ChatMessage.id)))
     assert len(stored) == 2 and sorted(seen) == stored

@@ -4,12 +4,14 @@ removed from the space, an outsider once the space is private, a deactivated acc
 from it at once."""
 
 import os
+import threading
 import time
 import uuid
 from datetime import timedelta
 
 import pytest
 import redis
+import sqlalchemy
 from sqlalchemy import update
 
 from peerlearn import init_socketio
@@ -24,7 +26,7 @@ from peerlearn.organisations import services as organisations
 from peerlearn.organisations.services import OrganisationData
 from peerlearn.spaces import memberships
 from peerlearn.spaces import services as spaces
-from peerlearn.spaces.models import MemberRole, Visibility
+from peerlearn.spaces.models import MemberRole, Space, Visibility
 from peerlearn.spaces.services import get_membership
 from tests.conftest import PASSWORD
 from tests.discussions.test_query_counts import counting_statements
@@ -432,3 +434,42 @@ def test_joining_with_presence_in_redis_shows_people_on_other_processes(
         tab.disconnect("/live")
     with other_process.app_context():
         assert _names(presence.people(event)) == ["Bob Baker"]
+
+
+def test_a_member_banned_while_joining_is_not_left_in_the_room(
+    app, live_event, sig, moderator, member, chatter
+):
+    """The ban is committed, and the room searched for the banned member, in the moment between
+    their join asking the policy and their joining the room: the join asks again once in the
+    room, so they do not stay there hearing everything."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite cannot commit a write while a statement is still reading")
+    leaving = member("Leaving Lee")
+    lee, bob = chatter(leaving), chatter(member("Bob Baker"))
+    ask(bob, "join", {"event_id": live_event.id})
+    ids = (moderator.id, sig.id, leaving.id)
+    banned: list[bool] = []
+
+    def ban() -> None:
+        with app.app_context():
+            actor, space, user = (db.session.get(model, id_) for model, id_ in
+                                  zip((User, Space, User), ids, strict=True))  # fmt: skip
+            memberships.ban(actor, space, user, "Disruptive")
+
+    def ban_once_asked(conn, cursor, statement, parameters, context, executemany):
+        if banned or "memberships" not in statement or "events" not in statement:
+            return
+        banned.append(True)
+        other = threading.Thread(target=ban)
+        other.start()
+        other.join()
+
+    sqlalchemy.event.listen(db.engine, "after_cursor_execute", ban_once_asked)
+    try:
+        ack = ask(lee, "join", {"event_id": live_event.id})
+    finally:
+        sqlalchemy.event.remove(db.engine, "after_cursor_execute", ban_once_asked)
+    assert banned and code(ack) == "not_found"
+    assert _names(presence.people(live_event.id)) == ["Bob Baker"]
+    ask(bob, "send", {"event_id": live_event.id, "body": "Members only", "client_id": "b"})
+    assert received(lee) == []
