@@ -45,7 +45,7 @@ from peerlearn.discussions.models import (
     ThreadKind,
     thread_tags,
 )
-from peerlearn.discussions.reading import mark_read
+from peerlearn.discussions.reading import mark_seen, read_position
 from peerlearn.discussions.removal import hold_thread
 from peerlearn.extensions import db
 from peerlearn.permissions import (
@@ -330,7 +330,8 @@ def reply(
     follow_automatically(author, thread)
     for user in rendered.mentioned:
         follow_automatically(user, thread)
-    mark_read(author, thread, post.id, commit=False)
+    # Their own post is read; what others wrote meanwhile elsewhere in the thread is not.
+    mark_seen(author, thread, post.id, read_before=read_position(author, thread), commit=False)
     _commit_post(author, submission_key)
     db.session.refresh(thread)
     post_created.send(post, mentioned=rendered.mentioned, new_thread=False)

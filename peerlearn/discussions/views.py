@@ -163,7 +163,13 @@ def thread(thread_id: int, slug: str | None = None) -> str:
     # Recorded after rendering: the commit would otherwise expire every post on the page.
     newest = max((post.id for post in shown), default=0)
     if current_user.is_authenticated and newest > read_before:  # a write only when there is news
-        reading.mark_read(current_user, thread, newest)
+        reading.mark_seen(
+            current_user,
+            thread,
+            newest,
+            read_before=read_before,
+            shown=reading.shown_on_page(roots.page, [root.id for root in roots.items]),
+        )
     return page
 
 
