@@ -70,18 +70,19 @@ def mark_seen(
     shown: ColumnElement[bool] | None = None,
     commit: bool = True,
 ) -> None:
-    """Raise the member's read position to ``newest``, the newest post just shown to them, but
-    never past an unread post of someone else's that they were not shown (``shown``: SQL on
-    :class:`Post` for what the page showed; nothing but their own post when None). A thread is
-    paged by its top-level replies, so a new answer deep in page 1's first tree has a higher id
-    than a new top-level reply on page 2: one read position must stop short of the latter, or
-    reading page 1 would count it as read, and so would posting a reply."""
+    """Raise the member's read position over ``newest``, the newest post just shown to them,
+    up to the first unread post of someone else's that they were not shown (``shown``: SQL on
+    :class:`Post` for what the page showed; nothing but their own post when None), or to the
+    thread's newest post when there is none. A thread is paged by its top-level replies, so a
+    new answer deep in page 1's first tree has a higher id than a new top-level reply on page
+    2: the one read position must stop short of the latter, or reading page 1 would count it
+    as read, and so would posting a reply. Their own posts are never news to them, so the
+    position passes over them."""
     if newest <= read_before:
         return
     unseen = select(func.min(Post.id)).where(
         Post.thread_id == thread.id,
         Post.id > read_before,
-        Post.id < newest,
         Post.deleted_at.is_(None),
         Post.hidden_at.is_(None),
         Post.author_id.is_distinct_from(user.id),
@@ -89,7 +90,7 @@ def mark_seen(
     if shown is not None:
         unseen = unseen.where(~shown)
     gap = db.session.scalar(unseen)
-    up_to = newest if gap is None else gap - 1
+    up_to = max(newest, thread.last_post_id) if gap is None else gap - 1
     if up_to > read_before:
         mark_read(user, thread, up_to, commit=commit)
 
@@ -179,14 +180,15 @@ def unread_threads_by_space(user: User, space_ids: list[int]) -> dict[int, int]:
 
 
 def first_unread_post_id(user: User, thread: Thread) -> int | None:
-    """The first visible post past the member's read position, if any."""
-    position = read_positions(user, [thread.id]).get(thread.id, 0)
+    """The first visible post past the member's read position, if any: someone else's, as
+    :func:`unread_counts` counts them."""
     return db.session.scalar(
         select(func.min(Post.id)).where(
             Post.thread_id == thread.id,
-            Post.id > position,
+            Post.id > read_position(user, thread),
             Post.deleted_at.is_(None),
             Post.hidden_at.is_(None),
+            Post.author_id.is_distinct_from(user.id),
         )
     )
 

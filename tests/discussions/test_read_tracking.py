@@ -132,3 +132,34 @@ def test_replying_does_not_mark_others_unseen_posts_read(client, login, discussi
     assert reading.unread_counts(discussion.reader, [thread.id]) == {thread.id: 1}
     response = client.get(f"/threads/{thread.id}/unread")
     assert response.headers["Location"].endswith(f"/posts/{on_page_two.id}")
+
+
+def test_own_replies_never_wait_as_unread(client, login, discussion):
+    """A member's own reply is never news to them: once they have seen the post written on
+    another page meanwhile, nothing in the thread is unread, on the home page either."""
+    thread, writer = discussion.thread, discussion.replier
+    first = _two_pages_read(client, login, discussion)
+    services.reply(writer, thread, "Written while the reader was typing")
+    services.reply(discussion.reader, thread, "My answer", parent=first)
+    client.get(f"/threads/{thread.id}?page=2")
+    assert reading.unread_counts(discussion.reader, [thread.id]) == {}
+    assert reading.unread_threads_by_space(discussion.reader, [discussion.space.id]) == {}
+    location = client.get(f"/threads/{thread.id}/unread").headers["Location"]
+    assert "/posts/" not in location
+    assert "Jump to the first unread post" not in client.get(location).get_data(as_text=True)
+
+
+def test_jumping_to_the_first_unread_post_skips_my_own(client, login, discussion):
+    """Once the post that held the read position back is hidden, the first unread post is the
+    next one someone else wrote, not the member's own reply before it."""
+    from peerlearn.moderation.services import set_post_hidden
+
+    thread, writer = discussion.thread, discussion.replier
+    first = _two_pages_read(client, login, discussion)
+    elsewhere, _ = services.reply(writer, thread, "Written while the reader was typing")
+    services.reply(discussion.reader, thread, "My answer", parent=first)
+    news, _ = services.reply(writer, thread, "And another answer", parent=first)
+    set_post_hidden(discussion.moderator, elsewhere, True, "Off topic")
+    assert reading.unread_counts(discussion.reader, [thread.id]) == {thread.id: 1}
+    location = client.get(f"/threads/{thread.id}/unread").headers["Location"]
+    assert location.endswith(f"/posts/{news.id}")
