@@ -300,7 +300,7 @@ def edit(post_id: int) -> str | Response:
     changed_meanwhile = False
     if form.validate_on_submit():
         try:
-            services.edit_post(
+            rendered = services.edit_post(
                 current_user, post, form.body.data, title=form.title.data if opening else None,
                 based_on=form.based_on.data or None,
             )  # fmt: skip
@@ -313,6 +313,7 @@ def edit(post_id: int) -> str | Response:
             show_error(form, error)
         else:
             flash("Your changes have been saved.", "success")
+            _tell_about_unreachable(rendered.unreachable)
             return redirect(
                 url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id)
             )

@@ -104,22 +104,41 @@ def test_muting_a_thread_silences_it(
     assert kinds_for(asker) == []
 
 
-def test_mentioning_someone_who_cannot_see_a_private_space_tells_nobody_and_says_so(
-    client, make_space, make_user, add_member, login, start_thread
-):
+NOT_NOTIFIED = "Outsider Person cannot see or take part in this space, so they were not notified"
+
+
+@pytest.fixture
+def in_private(client, make_space, make_user, add_member, login):
+    """A private space, its member signed in on ``client``, and someone outside it."""
     private = make_space("Private group", visibility=Visibility.private)
     author, outsider = make_user("Author"), make_user("Outsider Person")
     add_member(private, author)
     login(client, author)
+    return private, outsider
+
+
+def test_mentioning_someone_who_cannot_see_a_private_space_tells_nobody_and_says_so(
+    client, in_private
+):
+    private, outsider = in_private
     response = client.post(
         f"/spaces/{private.slug}/threads/new",
         data={"title": "Secret", "body": f"cc @{outsider.handle}", "kind": "discussion"},
         follow_redirects=True,
     )
-    assert (
-        "Outsider Person cannot see or take part in this space, so they were not notified"
-        in response.get_data(as_text=True)
+    assert NOT_NOTIFIED in response.get_data(as_text=True)
+    assert kinds_for(outsider) == []
+
+
+def test_a_mention_added_by_an_edit_says_whom_it_cannot_reach(client, in_private, start_thread):
+    private, outsider = in_private
+    thread = start_thread(client, private, title="Secret", body="Thoughts welcome.")
+    response = client.post(
+        f"/posts/{thread.last_post_id}/edit",  # the opening post
+        data={"title": "Secret", "body": f"Thoughts welcome. cc @{outsider.handle}"},
+        follow_redirects=True,
     )
+    assert NOT_NOTIFIED in response.get_data(as_text=True)
     assert kinds_for(outsider) == []
 
 
