@@ -421,7 +421,7 @@ def edit_post(
             raise DiscussionError("Enter a title", field="title")
         if len(title) > MAX_TITLE:
             raise DiscussionError(f"Title must be {MAX_TITLE} characters or fewer", field="title")
-    if body == post.body_source and (title is None or not opening or title == thread.title):
+    if _unchanged(post, body, title):
         return Rendered(post.body_html)
     before = {user.id for user in render_post(post.body_source, thread.space, thread).mentioned}
     rendered = render_post(body, thread.space, thread)  # before the holds, as a thread's is
@@ -432,6 +432,9 @@ def edit_post(
     ensure_may_change(editor, Action.edit, post)
     if based_on is not None and based_on != post_version(post):
         db.session.refresh(thread, ["title"])
+        if _unchanged(post, body, title):  # their own double click, saved a moment ago
+            db.session.rollback()
+            return Rendered(post.body_html)
         raise EditConflict(EDIT_CONFLICT, field="body")
     _sort_mentions_as_held(rendered, thread.space, thread)
     db.session.add(
@@ -456,6 +459,12 @@ def edit_post(
     db.session.commit()
     post_edited.send(post, mentioned=newly)
     return rendered
+
+
+def _unchanged(post: Post, body: str, title: str | None) -> bool:
+    """Whether saving this text (and title, for an opening post) would change nothing."""
+    opening = post.root_id is None
+    return body == post.body_source and (title is None or not opening or title == post.thread.title)
 
 
 def revisions(post: Post) -> list[PostRevision]:
