@@ -308,6 +308,28 @@ def test_new_accounts_are_rate_limited_more_strictly(client, sig, make_user, add
     assert _count(Thread) == 3
 
 
+def test_a_post_refused_by_the_rate_limit_keeps_what_was_typed(
+    client, sig, make_user, add_member, login
+):
+    """Refused for posting too fast, the member still has their words, to copy: the form's
+    draft was let go when it was sent."""
+    newcomer = make_user()
+    add_member(sig, newcomer)
+    login(client, newcomer)
+    for n in range(3):
+        data = {"title": f"Thread {n}", "body": "text", "kind": "discussion"}
+        assert client.post(f"/spaces/{sig.slug}/threads/new", data=data).status_code == 302
+    body = "Our flow coaches meet <weekly> & share notes"
+    response = client.post(
+        f"/spaces/{sig.slug}/threads/new",
+        data={"title": "Flow coaching, a year on", "body": body, "kind": "discussion"},
+    )
+    assert response.status_code == 429
+    page = Page(response)
+    assert page.values["body"] == body
+    assert page.values["title"] == "Flow coaching, a year on"
+
+
 def test_profiles_show_recent_posts_only_from_spaces_the_viewer_can_read(
     client, new_client, make_space, make_user, add_member, login, start_thread
 ):
