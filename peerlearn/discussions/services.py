@@ -115,8 +115,10 @@ def render_post(source: str, space: Space, thread: Thread | None = None) -> Rend
                 users["name:" + name] = people[0]
     targets = {key: MentionTarget(u.handle, u.display_name) for key, u in users.items()}
     rendered = Rendered(render_markdown(source, targets))
-    _sort_mentions(rendered, list({user.id: user for user in users.values()}.values()), space,
-                   thread)  # fmt: skip
+    # Those mentioned only inside a quote are linked, but told nothing (nor is the author).
+    own = mention_keys(source, quoted=False)
+    people = {user.id: user for key, user in users.items() if key in own}
+    _sort_mentions(rendered, list(people.values()), space, thread)
     return rendered
 
 
