@@ -63,8 +63,8 @@ def mention_key(raw_handle: str | None, raw_name: str | None) -> str:
 
 
 def _mention_rule(state: StateInline, silent: bool) -> bool:
-    if state.src[state.pos] != "@":
-        return False
+    if state.src[state.pos] != "@" or state.linkLevel > 0:
+        return False  # not a mention, or inside a link's text (a link in a link splits it)
     if state.pos > 0 and (state.src[state.pos - 1].isalnum() or state.src[state.pos - 1] in "._-+"):
         return False  # part of an e-mail address or a word
     match = MENTION_PATTERN.match(state.src, state.pos)
