@@ -37,6 +37,15 @@ def _poster_key() -> str:
     return f"post:{getattr(current_user, 'id', request.remote_addr)}"
 
 
+def _previewing() -> bool:
+    return request.form.get("action") == "preview"
+
+
+def _posted(response: Response) -> bool:
+    """Only what is posted counts towards the limit: a form sent back to fix it has not."""
+    return response.status_code == 302
+
+
 def _list_filters() -> dict[str, object]:
     component = request.args.get("component", "")
     only = request.args.get("show", "")
@@ -88,8 +97,8 @@ def latest() -> str:
 
 @bp.route("/spaces/<slug>/threads/new", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"],
-               exempt_when=lambda: request.form.get("action") == "preview")  # fmt: skip
+@limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"], exempt_when=_previewing,
+               deduct_when=_posted)  # fmt: skip
 def new_thread(slug: str) -> str | Response:
     space = space_or_404(slug)
     authorize(Action.post, space)
@@ -215,8 +224,8 @@ def _quote(post: Post, selection: str = "") -> str:
 
 @bp.route("/threads/<int:thread_id>/reply", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"],
-               exempt_when=lambda: request.form.get("action") == "preview")  # fmt: skip
+@limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"], exempt_when=_previewing,
+               deduct_when=_posted)  # fmt: skip
 def reply(thread_id: int) -> str | Response | tuple[str, int]:
     thread = visible_or_404(Thread, thread_id)
     if (

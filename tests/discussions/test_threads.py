@@ -330,6 +330,21 @@ def test_a_post_refused_by_the_rate_limit_keeps_what_was_typed(
     assert page.values["title"] == "Flow coaching, a year on"
 
 
+def test_posts_refused_with_an_error_do_not_count_against_the_rate_limit(
+    client, sig, make_user, add_member, login, start_thread
+):
+    """A newcomer told to fix their reply (an empty box, slow mode) has not posted: only what
+    is posted counts towards the posting limit."""
+    newcomer = make_user()
+    add_member(sig, newcomer)
+    login(client, newcomer)
+    thread = start_thread(client, sig)
+    for _ in range(3):
+        assert client.post(f"/threads/{thread.id}/reply", data={"body": " "}).status_code == 200
+    response = client.post(f"/threads/{thread.id}/reply", data={"body": "Fixed it"})
+    assert response.status_code == 302
+
+
 def test_profiles_show_recent_posts_only_from_spaces_the_viewer_can_read(
     client, new_client, make_space, make_user, add_member, login, start_thread
 ):
