@@ -283,9 +283,17 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
 @bp.post("/preview")
 @login_required
 def preview() -> Response:
-    """Live preview for the JavaScript editor: the same pipeline, not stored."""
+    """Live preview for the JavaScript editor: the same pipeline, not stored. Given the thread
+    (``?thread=``) or space (``?space=``) being written in, mentions are linked as they will be
+    when posted."""
     body = request.form.get("body", "")[: services.MAX_BODY]
-    return jsonify({"html": render_markdown(body)})
+    thread_id = request.args.get("thread", type=to_id)
+    thread = visible_or_404(Thread, thread_id) if thread_id else None
+    slug = request.args.get("space")
+    space = thread.space if thread is not None else space_or_404(slug) if slug else None
+    if space is None:
+        return jsonify({"html": render_markdown(body)})
+    return jsonify({"html": services.render_post(body, space, thread).html})
 
 
 # Editing, history, removing --------------------------------------------------------------------

@@ -239,6 +239,28 @@ def test_live_preview_renders_through_the_pipeline(client, member, login):
     assert response.json["html"].startswith("<p><strong>hi</strong> &lt;script&gt;")
 
 
+def test_live_preview_shows_mentions_as_they_will_be_posted(client, sig, member, login):
+    """The live preview links a mention as the posted text will ("@Full Name"), not as typed."""
+    author, colleague = member(), member("Grace Hopper")
+    login(client, author)
+    body = {"body": f"Thanks @{colleague.handle}"}
+    thread, _ = services.start_thread(author, sig, services.ThreadDraft("Huddles", "How long?"))
+    for query in (f"?thread={thread.id}", f"?space={sig.slug}"):
+        html = client.post("/preview" + query, data=body).json["html"]
+        assert f'href="/people/{colleague.handle}"' in html
+        assert "@Grace Hopper" in html
+    # Only for a thread or space the writer may see.
+    assert client.post("/preview?thread=999999", data=body).status_code == 404
+    # Each editor asks for its own thread's or space's preview.
+    for path, query in (
+        (f"/threads/{thread.id}", f"?thread={thread.id}"),
+        (f"/threads/{thread.id}/reply", f"?thread={thread.id}"),
+        (f"/posts/{thread.last_post_id}/edit", f"?thread={thread.id}"),
+        (f"/spaces/{sig.slug}/threads/new", f"?space={sig.slug}"),
+    ):
+        assert f'data-preview-url="/preview{query}"' in client.get(path).get_data(as_text=True)
+
+
 def test_only_members_may_start_threads(client, new_client, sig, make_user, login):
     login(client, make_user())
     assert client.get(f"/spaces/{sig.slug}/threads/new").status_code == 403
