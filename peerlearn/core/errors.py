@@ -1,6 +1,6 @@
 """Error pages that say what happened in plain words and never show a traceback."""
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -49,6 +49,23 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
+#: Fields of text a person writes (a post's title and body), given back to copy on the error
+#: page of a form refused before it was read (posting too fast, a form that had expired): the
+#: page they wrote on let its draft go when the form was sent.
+KEPT_FIELDS = (("title", "Title"), ("body", "Your text"))
+
+
+def _typed(code: int) -> list[tuple[str, str, str]]:
+    """What the refused form carried in :data:`KEPT_FIELDS`, as (name, label, text)."""
+    if code not in {400, 429} or request.method != "POST":
+        return []
+    try:
+        form = request.form
+    except HTTPException:  # a body that cannot be read gives nothing back
+        return []
+    return [(name, label, form[name]) for name, label in KEPT_FIELDS if form.get(name, "").strip()]
+
+
 def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     """The error page for a status code, with an optional specific explanation.
 
@@ -58,8 +75,9 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     db.session.rollback()
     title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     return render_template(
-        "errors/error.html", code=code, title=title, message=message or default
-    ), code
+        "errors/error.html", code=code, title=title, message=message or default,
+        typed=_typed(code),
+    ), code  # fmt: skip
 
 
 def _handle_http(error: HTTPException) -> tuple[str, int] | HTTPException:

@@ -63,21 +63,22 @@ def mention_key(raw_handle: str | None, raw_name: str | None) -> str:
 
 
 def _mention_rule(state: StateInline, silent: bool) -> bool:
-    if state.src[state.pos] != "@":
-        return False
+    if state.src[state.pos] != "@" or state.linkLevel > 0:
+        return False  # not a mention, or inside a link's text (a link in a link splits it)
     if state.pos > 0 and (state.src[state.pos - 1].isalnum() or state.src[state.pos - 1] in "._-+"):
         return False  # part of an e-mail address or a word
     match = MENTION_PATTERN.match(state.src, state.pos)
     if match is None:
         return False
     key = mention_key(match.group(1), match.group(2))
-    if "mention_keys" in state.env:  # collecting, not rendering
-        state.env["mention_keys"].add(key)
-        return False
+    collecting = "mention_keys" in state.env  # collecting, not rendering
     target = (state.env.get("mentions") or {}).get(key)
-    if target is None:
+    if target is None and not collecting:
         return False
-    if not silent:
+    if collecting:
+        if not silent:
+            state.push("mention", "", 0).meta = {"key": key}
+    elif not silent:
         token = state.push("link_open", "a", 1)
         token.attrs = {"href": f"/people/{target.handle}", "class": "pl-mention"}
         text = state.push("text", "", 0)
@@ -127,11 +128,23 @@ def _sanitise(html: str, **options: object) -> str:
     )
 
 
-def mention_keys(source: str) -> set[str]:
-    """The mention keys written in ``source`` outside code, for the caller to resolve."""
-    env: dict[str, set[str]] = {"mention_keys": set()}
-    _markdown.parse(source or "", env)
-    return env["mention_keys"]
+def mention_keys(source: str, *, quoted: bool = True) -> set[str]:
+    """The mention keys written in ``source`` outside code, for the caller to resolve; with
+    ``quoted=False``, only those outside quotes (``> …``): the people the writer mentions, as
+    opposed to those mentioned in what they quote, who are linked but not told again."""
+    tokens = _markdown.parse(source or "", {"mention_keys": True})
+    keys: set[str] = set()
+    depth = 0
+    for token in tokens:
+        if token.type == "blockquote_open":
+            depth += 1
+        elif token.type == "blockquote_close":
+            depth -= 1
+        elif token.type == "inline" and (quoted or depth == 0):
+            keys.update(
+                child.meta["key"] for child in token.children or [] if child.type == "mention"
+            )
+    return keys
 
 
 def render_markdown(source: str, mentions: Mapping[str, MentionTarget] | None = None) -> str:

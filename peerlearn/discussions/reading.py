@@ -6,7 +6,7 @@ read, measured and changed without touching the transactions.
 
 import enum
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -61,6 +61,40 @@ def mark_read(user: User, thread: Thread, up_to_post_id: int, *, commit: bool = 
         db.session.commit()
 
 
+def mark_seen(
+    user: User,
+    thread: Thread,
+    newest: int,
+    *,
+    read_before: int,
+    shown: ColumnElement[bool] | None = None,
+    commit: bool = True,
+) -> None:
+    """Raise the member's read position over ``newest``, the newest post just shown to them,
+    up to the first unread post of someone else's that they were not shown (``shown``: SQL on
+    :class:`Post` for what the page showed; nothing but their own post when None), or to the
+    thread's newest post when there is none. A thread is paged by its top-level replies, so a
+    new answer deep in page 1's first tree has a higher id than a new top-level reply on page
+    2: the one read position must stop short of the latter, or reading page 1 would count it
+    as read, and so would posting a reply. Their own posts are never news to them, so the
+    position passes over them."""
+    if newest <= read_before:
+        return
+    unseen = select(func.min(Post.id)).where(
+        Post.thread_id == thread.id,
+        Post.id > read_before,
+        Post.deleted_at.is_(None),
+        Post.hidden_at.is_(None),
+        Post.author_id.is_distinct_from(user.id),
+    )
+    if shown is not None:
+        unseen = unseen.where(~shown)
+    gap = db.session.scalar(unseen)
+    up_to = max(newest, thread.last_post_id) if gap is None else gap - 1
+    if up_to > read_before:
+        mark_read(user, thread, up_to, commit=commit)
+
+
 def mark_space_read(user: User, space: Space) -> None:
     """Everything in the space so far counts as read."""
     newest = db.session.scalar(
@@ -98,6 +132,11 @@ def read_positions(user: User, thread_ids: list[int]) -> dict[int, int]:
         Thread.id.in_(thread_ids)
     )
     return {thread_id: position for thread_id, position in db.session.execute(query)}
+
+
+def read_position(user: User, thread: Thread) -> int:
+    """The highest post id the member has read in the thread (0: none)."""
+    return read_positions(user, [thread.id]).get(thread.id, 0)
 
 
 def unread_counts(user: User, thread_ids: list[int]) -> dict[int, int]:
@@ -141,14 +180,15 @@ def unread_threads_by_space(user: User, space_ids: list[int]) -> dict[int, int]:
 
 
 def first_unread_post_id(user: User, thread: Thread) -> int | None:
-    """The first visible post past the member's read position, if any."""
-    position = read_positions(user, [thread.id]).get(thread.id, 0)
+    """The first visible post past the member's read position, if any: someone else's, as
+    :func:`unread_counts` counts them."""
     return db.session.scalar(
         select(func.min(Post.id)).where(
             Post.thread_id == thread.id,
-            Post.id > position,
+            Post.id > read_position(user, thread),
             Post.deleted_at.is_(None),
             Post.hidden_at.is_(None),
+            Post.author_id.is_distinct_from(user.id),
         )
     )
 
@@ -257,6 +297,13 @@ def posts_under(thread: Thread, root_ids: list[int]) -> list[Post]:
             .order_by(Post.path)
         )
     )
+
+
+def shown_on_page(page: int, root_ids: list[int]) -> ColumnElement[bool]:
+    """SQL on :class:`Post` for the posts a page of the thread shows: the trees of its top-level
+    replies, and on page 1 the opening post."""
+    in_trees = and_(Post.root_id.is_not(None), Post.root_id.in_(root_ids))
+    return or_(Post.root_id.is_(None), in_trees) if page == 1 else in_trees
 
 
 def page_of(post: Post) -> int:

@@ -45,7 +45,7 @@ from peerlearn.discussions.models import (
     ThreadKind,
     thread_tags,
 )
-from peerlearn.discussions.reading import mark_read
+from peerlearn.discussions.reading import mark_seen, read_position
 from peerlearn.discussions.removal import hold_thread
 from peerlearn.extensions import db
 from peerlearn.permissions import (
@@ -115,8 +115,10 @@ def render_post(source: str, space: Space, thread: Thread | None = None) -> Rend
                 users["name:" + name] = people[0]
     targets = {key: MentionTarget(u.handle, u.display_name) for key, u in users.items()}
     rendered = Rendered(render_markdown(source, targets))
-    _sort_mentions(rendered, list({user.id: user for user in users.values()}.values()), space,
-                   thread)  # fmt: skip
+    # Those mentioned only inside a quote are linked, but told nothing (nor is the author).
+    own = mention_keys(source, quoted=False)
+    people = {user.id: user for key, user in users.items() if key in own}
+    _sort_mentions(rendered, list(people.values()), space, thread)
     return rendered
 
 
@@ -330,7 +332,8 @@ def reply(
     follow_automatically(author, thread)
     for user in rendered.mentioned:
         follow_automatically(user, thread)
-    mark_read(author, thread, post.id, commit=False)
+    # Their own post is read; what others wrote meanwhile elsewhere in the thread is not.
+    mark_seen(author, thread, post.id, read_before=read_position(author, thread), commit=False)
     _commit_post(author, submission_key)
     db.session.refresh(thread)
     post_created.send(post, mentioned=rendered.mentioned, new_thread=False)
@@ -420,7 +423,7 @@ def edit_post(
             raise DiscussionError("Enter a title", field="title")
         if len(title) > MAX_TITLE:
             raise DiscussionError(f"Title must be {MAX_TITLE} characters or fewer", field="title")
-    if body == post.body_source and (title is None or not opening or title == thread.title):
+    if _unchanged(post, body, title):
         return Rendered(post.body_html)
     before = {user.id for user in render_post(post.body_source, thread.space, thread).mentioned}
     rendered = render_post(body, thread.space, thread)  # before the holds, as a thread's is
@@ -431,6 +434,9 @@ def edit_post(
     ensure_may_change(editor, Action.edit, post)
     if based_on is not None and based_on != post_version(post):
         db.session.refresh(thread, ["title"])
+        if _unchanged(post, body, title):  # their own double click, saved a moment ago
+            db.session.rollback()
+            return Rendered(post.body_html)
         raise EditConflict(EDIT_CONFLICT, field="body")
     _sort_mentions_as_held(rendered, thread.space, thread)
     db.session.add(
@@ -455,6 +461,12 @@ def edit_post(
     db.session.commit()
     post_edited.send(post, mentioned=newly)
     return rendered
+
+
+def _unchanged(post: Post, body: str, title: str | None) -> bool:
+    """Whether saving this text (and title, for an opening post) would change nothing."""
+    opening = post.root_id is None
+    return body == post.body_source and (title is None or not opening or title == post.thread.title)
 
 
 def revisions(post: Post) -> list[PostRevision]:

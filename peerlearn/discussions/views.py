@@ -37,6 +37,15 @@ def _poster_key() -> str:
     return f"post:{getattr(current_user, 'id', request.remote_addr)}"
 
 
+def _previewing() -> bool:
+    return request.form.get("action") == "preview"
+
+
+def _posted(response: Response) -> bool:
+    """Only what is posted counts towards the limit: a form sent back to fix it has not."""
+    return response.status_code == 302
+
+
 def _list_filters() -> dict[str, object]:
     component = request.args.get("component", "")
     only = request.args.get("show", "")
@@ -88,8 +97,8 @@ def latest() -> str:
 
 @bp.route("/spaces/<slug>/threads/new", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"],
-               exempt_when=lambda: request.form.get("action") == "preview")  # fmt: skip
+@limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"], exempt_when=_previewing,
+               deduct_when=_posted)  # fmt: skip
 def new_thread(slug: str) -> str | Response:
     space = space_or_404(slug)
     authorize(Action.post, space)
@@ -163,7 +172,13 @@ def thread(thread_id: int, slug: str | None = None) -> str:
     # Recorded after rendering: the commit would otherwise expire every post on the page.
     newest = max((post.id for post in shown), default=0)
     if current_user.is_authenticated and newest > read_before:  # a write only when there is news
-        reading.mark_read(current_user, thread, newest)
+        reading.mark_seen(
+            current_user,
+            thread,
+            newest,
+            read_before=read_before,
+            shown=reading.shown_on_page(roots.page, [root.id for root in roots.items]),
+        )
     return page
 
 
@@ -209,8 +224,8 @@ def _quote(post: Post, selection: str = "") -> str:
 
 @bp.route("/threads/<int:thread_id>/reply", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"],
-               exempt_when=lambda: request.form.get("action") == "preview")  # fmt: skip
+@limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"], exempt_when=_previewing,
+               deduct_when=_posted)  # fmt: skip
 def reply(thread_id: int) -> str | Response | tuple[str, int]:
     thread = visible_or_404(Thread, thread_id)
     if (
@@ -268,9 +283,17 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
 @bp.post("/preview")
 @login_required
 def preview() -> Response:
-    """Live preview for the JavaScript editor: the same pipeline, not stored."""
+    """Live preview for the JavaScript editor: the same pipeline, not stored. Given the thread
+    (``?thread=``) or space (``?space=``) being written in, mentions are linked as they will be
+    when posted."""
     body = request.form.get("body", "")[: services.MAX_BODY]
-    return jsonify({"html": render_markdown(body)})
+    thread_id = request.args.get("thread", type=to_id)
+    thread = visible_or_404(Thread, thread_id) if thread_id else None
+    slug = request.args.get("space")
+    space = thread.space if thread is not None else space_or_404(slug) if slug else None
+    if space is None:
+        return jsonify({"html": render_markdown(body)})
+    return jsonify({"html": services.render_post(body, space, thread).html})
 
 
 # Editing, history, removing --------------------------------------------------------------------
@@ -294,7 +317,7 @@ def edit(post_id: int) -> str | Response:
     changed_meanwhile = False
     if form.validate_on_submit():
         try:
-            services.edit_post(
+            rendered = services.edit_post(
                 current_user, post, form.body.data, title=form.title.data if opening else None,
                 based_on=form.based_on.data or None,
             )  # fmt: skip
@@ -307,6 +330,7 @@ def edit(post_id: int) -> str | Response:
             show_error(form, error)
         else:
             flash("Your changes have been saved.", "success")
+            _tell_about_unreachable(rendered.unreachable)
             return redirect(
                 url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id)
             )

@@ -41,7 +41,26 @@ export function startDrafts() {
     const fields = [...form.querySelectorAll("textarea, input[type=text]")].filter(
       (field) => field.name && !field.readOnly && !field.disabled,
     );
+    // Hidden fields marked data-draft-version (an edit's "based_on") say which saved text the
+    // draft was written over: kept with it and put back with it, so that a draft restored after
+    // someone else saved the post still meets the server's edit-conflict check.
+    const versions = [...form.querySelectorAll("input[type=hidden][data-draft-version]")];
+    const sent = new Map(versions.map((version) => [version, version.value]));
     const key = (field) => `${PREFIX}${user}:${form.dataset.draft}:${field.name}`;
+    const remember = (field) => {
+      sessionStorage.setItem(key(field), field.value);
+      for (const version of versions) {
+        if (sessionStorage.getItem(key(version)) === null) {
+          sessionStorage.setItem(key(version), version.value);
+        }
+      }
+    };
+    const forget = (field) => {
+      sessionStorage.removeItem(key(field));
+      if (fields.every((other) => sessionStorage.getItem(key(other)) === null)) {
+        for (const version of versions) sessionStorage.removeItem(key(version));
+      }
+    };
     const restored = [];
     for (const field of fields) {
       const saved = sessionStorage.getItem(key(field));
@@ -51,22 +70,30 @@ export function startDrafts() {
         restored.push(field);
       }
       field.addEventListener("input", () => {
-        if (field.value === field.defaultValue) sessionStorage.removeItem(key(field));
-        else sessionStorage.setItem(key(field), field.value);
+        if (field.value === field.defaultValue) forget(field);
+        else remember(field);
       });
+    }
+    if (restored.length) {
+      for (const version of versions) {
+        version.value = sessionStorage.getItem(key(version)) ?? version.value;
+      }
+    }
+    for (const field of fields) {
       // What was typed before this script ran, or what the browser itself put back.
-      if (field.value !== field.defaultValue) sessionStorage.setItem(key(field), field.value);
+      if (field.value !== field.defaultValue && !restored.includes(field)) remember(field);
     }
     form.addEventListener("submit", (event) => {
       if (event.submitter?.value === "preview") return;
-      for (const field of fields) sessionStorage.removeItem(key(field));
+      for (const field of fields) forget(field);
     });
     if (restored.length) {
       form.prepend(
         notice(() => {
+          for (const version of versions) version.value = sent.get(version);
           for (const field of restored) {
             field.value = field.defaultValue;
-            sessionStorage.removeItem(key(field));
+            forget(field);
             field.dispatchEvent(new Event("input"));
           }
           restored[0].focus();

@@ -89,3 +89,43 @@ def test_a_new_thread_being_written_is_forgotten_on_signing_out(new_context: New
     expect(page.get_by_label("Your message")).to_have_value("")
     expect(page.get_by_text(NOTICE)).to_have_count(0)
     check_accessibility(page)
+
+
+def test_an_edit_put_back_from_a_draft_still_meets_a_change_saved_meanwhile(
+    new_context: NewContext,
+) -> None:
+    """The draft of an edit remembers which saved text it was written over: put back after
+    someone else saved the post, saving it is refused as a conflict, with their version shown,
+    instead of silently writing over their change."""
+    page = new_context(signed_in_as=A).new_page()
+    first_thread(page)
+    page.locator("form.pl-reply-form").get_by_label("Your reply").fill("Our huddles run at 9.")
+    page.locator("form.pl-reply-form").get_by_role("button", name="Post reply").click()
+    mine = page.locator("article.pl-post", has_text="Our huddles run at 9.")
+    expect(mine).to_be_visible()
+    check_accessibility(page)
+    mine.get_by_role("link", name="Edit this post").click()
+    edit_page = page.url
+    check_accessibility(page)
+    page.get_by_label("Message").fill("Our huddles run at 9, for ten minutes.")
+    page.goto("/spaces/qms")  # a link followed by mistake
+    check_accessibility(page)
+
+    other = new_context(signed_in_as=A).new_page()  # another tab: its own drafts
+    other.goto(edit_page)
+    check_accessibility(other)
+    other.get_by_label("Message").fill("Our huddles run at 9.30 now.")
+    other.get_by_role("button", name="Save changes").click()
+    expect(other.get_by_text("Your changes have been saved.")).to_be_visible()
+    check_accessibility(other)
+
+    page.goto(edit_page)
+    expect(page.get_by_label("Message")).to_have_value("Our huddles run at 9, for ten minutes.")
+    check_accessibility(page)
+    page.get_by_role("button", name="Save changes").click()
+    expect(
+        page.get_by_text("Someone else changed this post while you were editing it.").first
+    ).to_be_visible()
+    expect(page.get_by_role("region", name="The post as it is now")).to_contain_text("9.30 now")
+    expect(page.get_by_label("Message")).to_have_value("Our huddles run at 9, for ten minutes.")
+    check_accessibility(page)

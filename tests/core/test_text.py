@@ -5,7 +5,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from peerlearn.core.text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
+from peerlearn.core.text import (
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_TAGS,
+    MentionTarget,
+    mention_keys,
+    render_markdown,
+)
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -121,3 +127,18 @@ def test_raw_html_is_shown_as_text_not_markup():
 
 def test_empty_text_renders_empty():
     assert render_markdown("") == ""
+
+
+def test_a_mention_inside_a_links_text_is_part_of_the_link():
+    """``[ask @bob](url)`` is one link, as written: a mention link inside it would split it."""
+    bob = {"bob": MentionTarget("bob", "Bob Smith")}
+    assert mention_keys("[ask @bob](https://example.org)") == set()
+    html = render_markdown("[ask @bob](https://example.org)", bob)
+    assert html.count("<a ") == 1
+    assert ">ask @bob</a>" in html
+
+
+def test_mentions_inside_quotes_are_linked_but_not_the_writers_own():
+    source = "> @amy said so\n\n@bob what do you think?"
+    assert mention_keys(source) == {"amy", "bob"}
+    assert mention_keys(source, quoted=False) == {"bob"}

@@ -6,8 +6,9 @@ import html
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
-from peerlearn.discussions import reading
+from peerlearn.discussions import reading, services
 from peerlearn.discussions.models import PostRevision
 from peerlearn.discussions.services import EDIT_CONFLICT
 from peerlearn.extensions import db
@@ -108,3 +109,27 @@ def test_the_same_person_saving_twice_from_one_page_is_not_a_conflict(
     assert client.post(f"/posts/{post.id}/edit", data=data).status_code == 302
     db.session.refresh(post)
     assert post.body_source == "Second wording"
+
+
+def test_a_double_click_whose_second_save_read_the_post_first_is_not_a_conflict(
+    client, sig, member, login, start_thread, post_reply
+):
+    """The two requests of a double click can both read the post before the first saves: the
+    second then finds, once it holds the thread, its own text already saved. That is not
+    someone else's change, and saving it again changes nothing."""
+    author = member()
+    login(client, author)
+    thread = start_thread(client, sig)
+    post = post_reply(client, thread, body="First wording")
+    start = _open_editor(client, post)
+    stale = {"body_source": post.body_source, "edited_at": post.edited_at}
+    data = {"body": "Second wording", "based_on": start}
+    assert client.post(f"/posts/{post.id}/edit", data=data).status_code == 302
+    for name, value in stale.items():  # the second request's read, from before the first saved
+        set_committed_value(post, name, value)
+    services.edit_post(author, post, "Second wording", based_on=start)
+    assert post.body_source == "Second wording"
+    assert (
+        len(db.session.scalars(select(PostRevision).where(PostRevision.post_id == post.id)).all())
+        == 1
+    )

@@ -20,6 +20,7 @@ from peerlearn.moderation.services import set_post_hidden
 from peerlearn.notifications import services
 from peerlearn.notifications.models import Notification, NotificationKind
 from peerlearn.spaces.models import MemberRole, Membership, MemberState, Space, Visibility
+from tests.accounts.pages import Page
 from tests.concurrency import at_once
 from tests.discussions.test_hidden_notifications import centre_of, heard
 from tests.discussions.test_query_counts import counting_statements
@@ -91,6 +92,25 @@ def test_a_helpful_mark_taken_back_and_given_again_tells_the_author_once(app, di
     assert kinds_for(discussion.replier) == ["post-helpful", "post-helpful"]  # someone else's
 
 
+def test_quoting_a_post_does_not_mention_again_the_people_it_mentions(
+    client, new_client, sig, people, login, start_thread, post_reply
+):
+    """As on Discourse, a mention inside a quote is linked but tells nobody: the person quoting
+    did not write it, and its reader was told when it was first written."""
+    asker, replier, bystander = people["Asker"], people["Replier"], people["Bystander"]
+    login(client, asker)
+    thread = start_thread(client, sig, body=f"@{bystander.handle} how did yours go?")
+    assert kinds_for(bystander) == ["mention"]
+    other = new_client()
+    login(other, replier)
+    quoted = other.get(f"/threads/{thread.id}/reply?to={thread.last_post_id}&quote=1")
+    body = Page(quoted).values["body"]
+    assert f"> @{bystander.handle} how did yours go?" in body
+    reply = post_reply(other, thread, body=body + "Same question here.")
+    assert kinds_for(bystander).count("mention") == 1  # not a second one
+    assert f'href="/people/{bystander.handle}"' in reply.body_html
+
+
 def test_muting_a_thread_silences_it(
     client, new_client, sig, people, login, start_thread, post_reply
 ):
@@ -104,22 +124,41 @@ def test_muting_a_thread_silences_it(
     assert kinds_for(asker) == []
 
 
-def test_mentioning_someone_who_cannot_see_a_private_space_tells_nobody_and_says_so(
-    client, make_space, make_user, add_member, login, start_thread
-):
+NOT_NOTIFIED = "Outsider Person cannot see or take part in this space, so they were not notified"
+
+
+@pytest.fixture
+def in_private(client, make_space, make_user, add_member, login):
+    """A private space, its member signed in on ``client``, and someone outside it."""
     private = make_space("Private group", visibility=Visibility.private)
     author, outsider = make_user("Author"), make_user("Outsider Person")
     add_member(private, author)
     login(client, author)
+    return private, outsider
+
+
+def test_mentioning_someone_who_cannot_see_a_private_space_tells_nobody_and_says_so(
+    client, in_private
+):
+    private, outsider = in_private
     response = client.post(
         f"/spaces/{private.slug}/threads/new",
         data={"title": "Secret", "body": f"cc @{outsider.handle}", "kind": "discussion"},
         follow_redirects=True,
     )
-    assert (
-        "Outsider Person cannot see or take part in this space, so they were not notified"
-        in response.get_data(as_text=True)
+    assert NOT_NOTIFIED in response.get_data(as_text=True)
+    assert kinds_for(outsider) == []
+
+
+def test_a_mention_added_by_an_edit_says_whom_it_cannot_reach(client, in_private, start_thread):
+    private, outsider = in_private
+    thread = start_thread(client, private, title="Secret", body="Thoughts welcome.")
+    response = client.post(
+        f"/posts/{thread.last_post_id}/edit",  # the opening post
+        data={"title": "Secret", "body": f"Thoughts welcome. cc @{outsider.handle}"},
+        follow_redirects=True,
     )
+    assert NOT_NOTIFIED in response.get_data(as_text=True)
     assert kinds_for(outsider) == []
 
 

@@ -2,7 +2,7 @@
 
 import re
 
-from peerlearn.discussions import reading
+from peerlearn.discussions import reading, services
 
 
 def _unread_badge(page: str, thread_title: str) -> int | None:
@@ -84,3 +84,82 @@ def test_the_home_page_shows_unread_threads_in_my_groups(
     assert "Latest in your groups" in home
     assert "Measurement plans that worked" in home
     assert "1 thread with new posts" in home
+
+
+def _two_pages_read(client, login, discussion):
+    """The discussion with a second page of replies, both pages read by its reader; returns the
+    first top-level reply (page 1)."""
+    thread, writer = discussion.thread, discussion.replier
+    for n in range(reading.ROOTS_PER_PAGE):
+        services.reply(writer, thread, f"Top-level reply {n}")
+    login(client, discussion.reader)
+    client.get(f"/threads/{thread.id}")
+    client.get(f"/threads/{thread.id}?page=2")
+    return discussion.reply
+
+
+def test_reading_one_page_leaves_newer_posts_on_another_page_unread(client, login, discussion):
+    """A new reply deep in page 1's first tree has a higher id than a new top-level reply on
+    page 2: reading page 1 must not count page 2's new reply as read."""
+    thread, writer = discussion.thread, discussion.replier
+    first = _two_pages_read(client, login, discussion)
+    on_page_two, _ = services.reply(writer, thread, "A new top-level reply, on page 2")
+    on_page_one, _ = services.reply(writer, thread, "A new answer on page 1", parent=first)
+    assert (reading.page_of(on_page_one), reading.page_of(on_page_two)) == (1, 2)
+    client.get(f"/threads/{thread.id}")  # page 1 only
+    assert reading.unread_counts(discussion.reader, [thread.id]).get(thread.id, 0) >= 1
+    # Following "unread" leads through what is left, and once it has all been shown, none is.
+    for _ in range(3):
+        location = client.get(f"/threads/{thread.id}/unread").headers["Location"]
+        if "/posts/" not in location:
+            break
+        assert location.endswith((f"/posts/{on_page_two.id}", f"/posts/{on_page_one.id}"))
+        client.get(client.get(location).headers["Location"])
+    assert reading.unread_counts(discussion.reader, [thread.id]) == {}
+
+
+def test_replying_does_not_mark_others_unseen_posts_read(client, login, discussion):
+    """Posting a reply counts only the reply as read: a post written meanwhile on another page
+    stays unread."""
+    thread, writer = discussion.thread, discussion.replier
+    first = _two_pages_read(client, login, discussion)
+    on_page_two, _ = services.reply(writer, thread, "Written while the reader was typing")
+    response = client.post(
+        f"/threads/{thread.id}/reply",
+        data={"body": "My answer to the first reply", "parent_id": str(first.id)},
+    )
+    assert response.status_code == 302
+    assert reading.unread_counts(discussion.reader, [thread.id]) == {thread.id: 1}
+    response = client.get(f"/threads/{thread.id}/unread")
+    assert response.headers["Location"].endswith(f"/posts/{on_page_two.id}")
+
+
+def test_own_replies_never_wait_as_unread(client, login, discussion):
+    """A member's own reply is never news to them: once they have seen the post written on
+    another page meanwhile, nothing in the thread is unread, on the home page either."""
+    thread, writer = discussion.thread, discussion.replier
+    first = _two_pages_read(client, login, discussion)
+    services.reply(writer, thread, "Written while the reader was typing")
+    services.reply(discussion.reader, thread, "My answer", parent=first)
+    client.get(f"/threads/{thread.id}?page=2")
+    assert reading.unread_counts(discussion.reader, [thread.id]) == {}
+    assert reading.unread_threads_by_space(discussion.reader, [discussion.space.id]) == {}
+    location = client.get(f"/threads/{thread.id}/unread").headers["Location"]
+    assert "/posts/" not in location
+    assert "Jump to the first unread post" not in client.get(location).get_data(as_text=True)
+
+
+def test_jumping_to_the_first_unread_post_skips_my_own(client, login, discussion):
+    """Once the post that held the read position back is hidden, the first unread post is the
+    next one someone else wrote, not the member's own reply before it."""
+    from peerlearn.moderation.services import set_post_hidden
+
+    thread, writer = discussion.thread, discussion.replier
+    first = _two_pages_read(client, login, discussion)
+    elsewhere, _ = services.reply(writer, thread, "Written while the reader was typing")
+    services.reply(discussion.reader, thread, "My answer", parent=first)
+    news, _ = services.reply(writer, thread, "And another answer", parent=first)
+    set_post_hidden(discussion.moderator, elsewhere, True, "Off topic")
+    assert reading.unread_counts(discussion.reader, [thread.id]) == {thread.id: 1}
+    location = client.get(f"/threads/{thread.id}/unread").headers["Location"]
+    assert location.endswith(f"/posts/{news.id}")

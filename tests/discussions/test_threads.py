@@ -239,6 +239,28 @@ def test_live_preview_renders_through_the_pipeline(client, member, login):
     assert response.json["html"].startswith("<p><strong>hi</strong> &lt;script&gt;")
 
 
+def test_live_preview_shows_mentions_as_they_will_be_posted(client, sig, member, login):
+    """The live preview links a mention as the posted text will ("@Full Name"), not as typed."""
+    author, colleague = member(), member("Grace Hopper")
+    login(client, author)
+    body = {"body": f"Thanks @{colleague.handle}"}
+    thread, _ = services.start_thread(author, sig, services.ThreadDraft("Huddles", "How long?"))
+    for query in (f"?thread={thread.id}", f"?space={sig.slug}"):
+        html = client.post("/preview" + query, data=body).json["html"]
+        assert f'href="/people/{colleague.handle}"' in html
+        assert "@Grace Hopper" in html
+    # Only for a thread or space the writer may see.
+    assert client.post("/preview?thread=999999", data=body).status_code == 404
+    # Each editor asks for its own thread's or space's preview.
+    for path, query in (
+        (f"/threads/{thread.id}", f"?thread={thread.id}"),
+        (f"/threads/{thread.id}/reply", f"?thread={thread.id}"),
+        (f"/posts/{thread.last_post_id}/edit", f"?thread={thread.id}"),
+        (f"/spaces/{sig.slug}/threads/new", f"?space={sig.slug}"),
+    ):
+        assert f'data-preview-url="/preview{query}"' in client.get(path).get_data(as_text=True)
+
+
 def test_only_members_may_start_threads(client, new_client, sig, make_user, login):
     login(client, make_user())
     assert client.get(f"/spaces/{sig.slug}/threads/new").status_code == 403
@@ -306,6 +328,43 @@ def test_new_accounts_are_rate_limited_more_strictly(client, sig, make_user, add
     ]
     assert statuses == [302, 302, 302, 429]
     assert _count(Thread) == 3
+
+
+def test_a_post_refused_by_the_rate_limit_keeps_what_was_typed(
+    client, sig, make_user, add_member, login
+):
+    """Refused for posting too fast, the member still has their words, to copy: the form's
+    draft was let go when it was sent."""
+    newcomer = make_user()
+    add_member(sig, newcomer)
+    login(client, newcomer)
+    for n in range(3):
+        data = {"title": f"Thread {n}", "body": "text", "kind": "discussion"}
+        assert client.post(f"/spaces/{sig.slug}/threads/new", data=data).status_code == 302
+    body = "Our flow coaches meet <weekly> & share notes"
+    response = client.post(
+        f"/spaces/{sig.slug}/threads/new",
+        data={"title": "Flow coaching, a year on", "body": body, "kind": "discussion"},
+    )
+    assert response.status_code == 429
+    page = Page(response)
+    assert page.values["body"] == body
+    assert page.values["title"] == "Flow coaching, a year on"
+
+
+def test_posts_refused_with_an_error_do_not_count_against_the_rate_limit(
+    client, sig, make_user, add_member, login, start_thread
+):
+    """A newcomer told to fix their reply (an empty box, slow mode) has not posted: only what
+    is posted counts towards the posting limit."""
+    newcomer = make_user()
+    add_member(sig, newcomer)
+    login(client, newcomer)
+    thread = start_thread(client, sig)
+    for _ in range(3):
+        assert client.post(f"/threads/{thread.id}/reply", data={"body": " "}).status_code == 200
+    response = client.post(f"/threads/{thread.id}/reply", data={"body": "Fixed it"})
+    assert response.status_code == 302
 
 
 def test_profiles_show_recent_posts_only_from_spaces_the_viewer_can_read(
