@@ -285,8 +285,10 @@ def _check_slug(slug: str) -> None:
 
 
 def _apply(space: Space, data: SpaceData) -> None:
-    space.name = data.name.strip()
-    space.summary = data.summary.strip()
+    # One line each, as every title is: a name goes into e-mail subjects, where a line break
+    # (possible in a crafted request, never from the form's own field) would stop the e-mail.
+    space.name = " ".join(data.name.split())
+    space.summary = " ".join(data.summary.split())
     space.description_source = data.description
     space.description_html = render_markdown(data.description)
     space.visibility = data.visibility

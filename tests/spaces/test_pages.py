@@ -327,6 +327,23 @@ def test_saved_settings_render_markdown_safely(client, login, network):
     assert space.join_policy is JoinPolicy.request
 
 
+def test_a_name_and_summary_are_kept_on_one_line(client, login, network):
+    """A line break sent in a name (a crafted request: the field is one line) is a space, so
+    e-mail subjects that name the space can still be written."""
+    _community, groups = network
+    space = groups["network"]
+    login(client, space.memberships[0].user)
+    response = client.post(
+        f"/spaces/{space.slug}/settings",
+        data={"name": "Flow\r\nBcc: everyone@example.org", "summary": " Coaching \n flow ",
+              "description": "", "visibility": "network", "join_policy": "open"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert space.name == "Flow Bcc: everyone@example.org"
+    assert space.summary == "Coaching flow"
+
+
 def test_members_and_moderators_cannot_open_the_settings(
     client, login, make_user, add_member, network
 ):
