@@ -76,7 +76,6 @@ def thread_row(
     macro: Callable[..., str],
     thread: Thread,
     unread: Mapping[int, int],
-    read: Collection[int],
     show_space: bool = False,
 ) -> Markup:
     """``discussions/_macros.html``'s ``thread_row`` for this viewer, from the cache if it can."""
@@ -99,6 +98,5 @@ def thread_row(
         thread.last_activity_at,
         current_user.is_authenticated,
         unread.get(thread.id),
-        thread.id in read,
     )
-    return fragment("thread-row", parts, lambda: macro(thread, unread, read, show_space))
+    return fragment("thread-row", parts, lambda: macro(thread, unread, show_space))

@@ -73,7 +73,6 @@ def space_threads(slug: str) -> str:
         tags=services.space_tags(current_user, space),
         components=list(ImpactComponent),
         unread=reading.unread_counts(current_user, ids),
-        read=reading.read_positions(current_user, ids),
         following_space=following.follows_space(current_user, space),
     )
 
@@ -88,7 +87,6 @@ def latest() -> str:
         page=page,
         filters=filters,
         unread=reading.unread_counts(current_user, ids),
-        read=reading.read_positions(current_user, ids),
     )
 
 

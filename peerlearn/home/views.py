@@ -46,7 +46,6 @@ def index() -> str:
         unread_by_space=discussion_reading.unread_threads_by_space(current_user, mine_ids),
         latest=latest,
         unread=discussion_reading.unread_counts(current_user, latest_ids),
-        read=discussion_reading.read_positions(current_user, latest_ids),
         events=db.session.scalars(events.events_query(current_user).limit(3)).all(),
     )
 
