@@ -4,6 +4,7 @@ would, and the axe-core check every page must pass (``check_accessibility``)."""
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +42,21 @@ class LiveServer:
     log: Path
     database: Path
 
-    def last_mail(self, to: str) -> Mail:
-        """The newest message to ``to`` (the app writes it before it answers the request)."""
-        return Outbox(self.outbox).last(to)
+    def mail(self, to: str, subject: str, timeout: float = 15.0) -> Mail:
+        """The newest message to ``to`` with this subject, waiting for it to be written: the app
+        sends most e-mail once it has answered the request (``core.deferred.after_response``),
+        so it may arrive a moment after the page a test is looking at."""
+        outbox = Outbox(self.outbox)
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [mail for mail in outbox.to(to) if mail.subject == subject]
+            if found:
+                return found[-1]
+            assert time.monotonic() < deadline, (
+                f"no e-mail to {to} about {subject!r} within {timeout:g} s; "
+                f"to them: {[mail.subject for mail in outbox.to(to)]}"
+            )
+            time.sleep(0.05)
 
     def log_tail(self, lines: int) -> str:
         """The last lines the server wrote, for a failing test's report."""
