@@ -32,7 +32,8 @@ from peerlearn.discussions.models import (
 from peerlearn.events.models import ChatMessage, Event, Question, Rsvp
 from peerlearn.extensions import db
 from peerlearn.moderation.models import Flag
-from peerlearn.notifications.models import NotificationSettings, SpaceEmailPreference
+from peerlearn.notifications.emails import email_frequency
+from peerlearn.notifications.models import SpaceEmailPreference
 from peerlearn.permissions import Action, can, remember_memberships
 from peerlearn.resources.models import (
     CaseStudySection,
@@ -80,7 +81,6 @@ def _text(source: str, hidden: bool, removed: bool = False) -> dict[str, Any]:
 
 
 def _account(user: User) -> dict[str, Any]:
-    settings = db.session.get(NotificationSettings, user.id)
     return {
         "display_name": user.display_name,
         "handle": user.handle,
@@ -92,7 +92,7 @@ def _account(user: User) -> dict[str, Any]:
         "joined_at": _when(user.created_at),
         "email_confirmed_at": _when(user.email_confirmed_at),
         "last_seen_at": _when(user.last_seen_at),
-        "email_notifications": _value(settings.email) if settings else "daily",
+        "email_notifications": _value(email_frequency(user)),
         "email_notifications_by_space": [
             {"space": space.name, "email": _value(preference.email)}
             for preference, space in db.session.execute(
