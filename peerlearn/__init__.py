@@ -9,6 +9,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from peerlearn import config as configuration
+from peerlearn.core import deferred
 from peerlearn.core.ids import IdConverter
 from peerlearn.extensions import csrf, db, limiter, login_manager, migrate, socketio
 
@@ -22,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.response_class = deferred.Response
     app.config.update(configuration.from_environment(Path(app.instance_path)))
     if config:
         app.config.update(config)

@@ -118,9 +118,10 @@ def test_new_director_registers_joins_an_open_group_and_is_admitted_to_a_private
     expect(members.get_by_role("row", name=NAME)).to_be_visible()
     check_accessibility(moderator)
 
-    # The director now reads the group as a member. (The e-mail telling them so is checked in
-    # tests/spaces/test_membership_flows.py: this served app sends it after the page, and it
-    # has been seen to arrive late here; see live_server.mail.)
+    # The director is told by e-mail, and now reads the group as a member.
+    approval = live_server.mail(EMAIL, f"You have joined {PRIVATE_GROUP} on peerlearn")
+    assert "has been approved" in approval.text
+    assert approval.link("/spaces/measurement-for-improvement")
     director.reload()
     expect(director.get_by_text(PRIVATE_DESCRIPTION)).to_be_visible()
     expect(director.get_by_text("You are a member of this space.")).to_be_visible()

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .browser_support import DEMO_PASSWORD, NewContext, check_accessibility, sign_in
+from .browser_support import DEMO_PASSWORD, LiveServer, NewContext, check_accessibility, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,7 @@ def sign_in_remembered(page: Page) -> None:
 
 
 def test_a_member_signs_out_of_their_other_browser_and_stays_signed_in_here(
-    new_context: NewContext,
+    new_context: NewContext, live_server: LiveServer
 ) -> None:
     laptop = new_context().new_page()
     phone = new_context().new_page()
@@ -60,7 +60,8 @@ def test_a_member_signs_out_of_their_other_browser_and_stays_signed_in_here(
     expect(laptop.get_by_text("You have signed out of 1 other browser.")).to_be_visible()
     expect(laptop.get_by_text("Not signed in anywhere else")).to_be_visible()
     check_accessibility(laptop)
-    # (The e-mail to the owner is checked in tests/accounts/test_sign_out_elsewhere.py.)
+    mail = live_server.mail(EMAIL, "Your peerlearn account was signed out of other browsers")
+    assert "signed out of every browser except the one used to do it" in mail.text
 
     # The phone's next page: signed out, remember-me cookie and all.
     phone.goto("/account")
