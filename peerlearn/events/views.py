@@ -152,13 +152,11 @@ def cancel(event_id: int) -> str | BaseResponse:
         try:
             if not event.cancelled:  # else its page says it was cancelled
                 services.check_cancellable(event)
-                going, waiting = rsvps.attendees(event)
                 return render_template(
                     "events/cancel.html",
                     event=event,
                     space=event.space,
-                    going=going,
-                    waiting=waiting,
+                    counts=rsvps.rsvp_counts([event.id])[event.id],
                 )
         except services.EventError as error:
             flash(error.message, "error")
