@@ -49,10 +49,17 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
-#: Fields of text a person writes (a post's title and body), given back to copy on the error
-#: page of a form refused before it was read (posting too fast, a form that had expired): the
-#: page they wrote on let its draft go when the form was sent.
-KEPT_FIELDS = (("title", "Title"), ("body", "Your text"))
+#: Fields of text a person writes (a post's or an event's title, a post's body, an event's
+#: description, a message or question sent from an event's plain chat forms), given back to copy
+#: on the error page of a form refused before it was read (posting too fast, a form that had
+#: expired): the page they wrote on let its draft go when the form was sent.
+KEPT_FIELDS = (
+    ("title", "Title"),
+    ("body", "Your text"),
+    ("description", "Description"),
+    ("message-body", "Your message"),
+    ("question-body", "Your question"),
+)
 
 
 def _typed(code: int) -> list[tuple[str, str, str]]:

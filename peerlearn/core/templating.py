@@ -1,6 +1,6 @@
 """Template filters and globals shared by every page."""
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,18 @@ def local_time(value: datetime | None, fmt: str = "%-d %B %Y, %H:%M") -> str:
     if value is None:
         return ""
     return value.astimezone(LONDON).strftime(fmt)
+
+
+def local_end(ends: datetime, starts: datetime) -> str:
+    """When something that began at ``starts`` ends, in London time, as read after its start:
+    15:30 on the same day; midnight at the end of that day (00:00 would read as its start); or
+    with its date when it ends on a later day."""
+    start, end = starts.astimezone(LONDON), ends.astimezone(LONDON)
+    if end.date() == start.date():
+        return f"{end:%H:%M}"
+    if end.time() == time(0, 0) and end.date() == start.date() + timedelta(days=1):
+        return "midnight"
+    return f"{end:%A %-d %B %Y, %H:%M}"
 
 
 def iso_time(value: datetime | None) -> str:
@@ -67,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["user_html"] = user_html
     app.jinja_env.filters["email_html"] = email_html_filter
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_end"] = local_end
     app.jinja_env.filters["iso_time"] = iso_time
     app.jinja_env.filters["ordinal"] = ordinal
     app.jinja_env.globals["query_with"] = query_with

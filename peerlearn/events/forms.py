@@ -48,6 +48,14 @@ def parse_time(text: str) -> time | None:
     return time(int(match.group(1)), int(match.group(2))) if match else None
 
 
+def parse_end_time(text: str) -> time | None:
+    """An end time: as :func:`parse_time`, or 24:00 for midnight at the end of the day, which
+    is read as 00:00 is (:func:`~peerlearn.events.services.london_span`)."""
+    if re.fullmatch(r"24[:.]?00", (text or "").strip()):
+        return time(0, 0)
+    return parse_time(text)
+
+
 class EventForm(FlaskForm):
     """Schedule or change an event (times are London time)."""
 
@@ -80,7 +88,7 @@ class EventForm(FlaskForm):
     )
     end_time = StringField(
         "End time",
-        description="For example, 15:30",
+        description="For example, 15:30. If it ends at midnight, enter 00:00",
         validators=[Required("Enter an end time")],
         filters=[strip_whitespace],
     )
@@ -136,7 +144,7 @@ class EventForm(FlaskForm):
             raise ValidationError("Enter a start time like 14:00")
 
     def validate_end_time(self, field: StringField) -> None:
-        if parse_time(field.data) is None:
+        if parse_end_time(field.data) is None:
             raise ValidationError("Enter an end time like 15:30")
 
     def validate_joining_url(self, field: StringField) -> None:

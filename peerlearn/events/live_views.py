@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.forms import show_error
+from peerlearn.core.pagination import paginate
 from peerlearn.events import chat, questions, rsvps, services, sockets, sockets_qa
 from peerlearn.events.forms import (
     ChatMessageForm,
@@ -95,10 +96,12 @@ def live_panel(
 
 
 def _event_page(event: Event, rsvp_form: RsvpForm | None = None, **live_forms: Any) -> str:
-    going, waiting = rsvps.attendees(event)
     mine = rsvps.rsvp_of(current_user, event)
-    # 1 for the next place to come free; None unless they are waiting.
-    queued = next((n for n, r in enumerate(waiting, 1) if mine and r.user_id == mine.user_id), None)
+    going = waiting = None  # a page of each list of who is going, for those who may attend
+    if can(current_user, Action.attend, event):
+        per_page = rsvps.PEOPLE_PER_PAGE
+        going = paginate(rsvps.answers_query(event, waiting=False), per_page, arg="going")
+        waiting = paginate(rsvps.answers_query(event, waiting=True), per_page, arg="waiting")
     form = rsvp_form or RsvpForm(data={"status": mine.status.value} if mine else None)
     live = live_panel(event, **live_forms)
     now = utcnow()
@@ -113,7 +116,7 @@ def _event_page(event: Event, rsvp_form: RsvpForm | None = None, **live_forms: A
         going=going,
         waiting=waiting,
         mine=mine,
-        queued=queued,
+        queued=rsvps.waiting_position(mine),
         form=form,
         finished=event.ends_at < now,
         live=live,

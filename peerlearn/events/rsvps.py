@@ -5,7 +5,7 @@ the waiting list moving up as places free) are in :mod:`peerlearn.events.service
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -61,16 +61,48 @@ def rsvp_of(user: object, event: Event) -> Rsvp | None:
     return db.session.get(Rsvp, (event.id, user.id))  # type: ignore[attr-defined]
 
 
-def attendees(event: Event) -> tuple[list[Rsvp], list[Rsvp]]:
-    """Who is going (in the order they answered) and who is on the waiting list, in the order
-    places come to them."""
-    rows = db.session.scalars(
+#: People per page of an event's list of who is going, and of its waiting list.
+PEOPLE_PER_PAGE = 50
+
+
+def answers_query(event: Event, *, waiting: bool) -> Select[tuple[Rsvp]]:
+    """Who is going with a place, in the order they answered, or (``waiting``) who is on the
+    waiting list, in the order places come to them; with their organisations, for a page of
+    them (:func:`~peerlearn.core.pagination.paginate`)."""
+    return (
         select(Rsvp)
-        .where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.going)
+        .where(
+            Rsvp.event_id == event.id,
+            Rsvp.status == RsvpStatus.going,
+            Rsvp.waitlisted.is_(waiting),
+        )
         .options(selectinload(Rsvp.user).selectinload(User.organisation))
         .order_by(*ANSWER_ORDER)
-    ).all()
-    return [r for r in rows if not r.waitlisted], [r for r in rows if r.waitlisted]
+    )
+
+
+def attendees(event: Event) -> tuple[list[Rsvp], list[Rsvp]]:
+    """Everyone going and everyone on the waiting list (:func:`answers_query`)."""
+    going = db.session.scalars(answers_query(event, waiting=False)).all()
+    return list(going), list(db.session.scalars(answers_query(event, waiting=True)).all())
+
+
+def waiting_position(rsvp: Rsvp | None) -> int | None:
+    """Where the answer is on its event's waiting list (1: the next place to come free is
+    theirs), or None when it is not on it; counted, not read from the whole list."""
+    if rsvp is None or rsvp.status is not RsvpStatus.going or not rsvp.waitlisted:
+        return None
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(Rsvp)
+        .where(
+            Rsvp.event_id == rsvp.event_id,
+            Rsvp.status == RsvpStatus.going,
+            Rsvp.waitlisted.is_(True),
+            tuple_(*ANSWER_ORDER) < tuple_(rsvp.created_at, rsvp.user_id),
+        )
+    )
+    return (ahead or 0) + 1
 
 
 # Answering --------------------------------------------------------------------------------------

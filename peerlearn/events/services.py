@@ -4,7 +4,7 @@ Answering an event (RSVP) is in :mod:`peerlearn.events.rsvps`; calendar files ar
 :mod:`peerlearn.events.calendars`."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
@@ -33,6 +33,8 @@ from peerlearn.spaces.models import Space
 
 #: Events happen in England: times are entered and shown in London time, stored in UTC.
 LONDON = ZoneInfo("Europe/London")
+#: An end time of 00:00 is midnight at the end of the event's day (:func:`london_span`).
+MIDNIGHT = time(0, 0)
 MAX_TITLE = 200
 
 
@@ -58,6 +60,23 @@ def london_to_utc(day: date, at: time, field: str) -> datetime:
             field=field,
         )
     return utc
+
+
+def london_span(day: date, starts: time, ends: time) -> tuple[datetime, datetime]:
+    """An event on ``day`` from ``starts`` to ``ends`` (London wall-clock times) as UTC. An end
+    of 00:00 is midnight at the end of the day: 22:00 to 00:00 can mean nothing else, and an
+    event cannot end at the start of the day it is on. Any other end must come after the
+    start, on the same day."""
+    start = london_to_utc(day, starts, "start_time")
+    if ends == MIDNIGHT:
+        return start, london_to_utc(day + timedelta(days=1), ends, "end_time")
+    if ends <= starts:
+        raise EventError(
+            f"The event must end after it starts: enter an end time after {starts:%H:%M}, "
+            "or 00:00 if it ends at midnight",
+            field="end_time",
+        )
+    return start, london_to_utc(day, ends, "end_time")
 
 
 def in_london(value: datetime) -> datetime:

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from peerlearn.core.pagination import paginate
 from peerlearn.core.text import render_markdown
-from peerlearn.events import chat, questions, transcripts
+from peerlearn.events import chat, questions, rsvps, transcripts
 from peerlearn.events.models import Event
 from peerlearn.events.views import bp
 from peerlearn.permissions import Action, authorize, visible_or_404
@@ -95,4 +95,4 @@ def post_record(event_id: int) -> str | BaseResponse:
 @bp.get("/help/events")
 def help_page() -> str:
     """How events, the live chat, the Q&A and transcripts work, for members and moderators."""
-    return render_template("events/help.html")
+    return render_template("events/help.html", people_per_page=rsvps.PEOPLE_PER_PAGE)

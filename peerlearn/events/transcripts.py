@@ -14,6 +14,7 @@ from peerlearn.accounts.services import external_url
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
 from peerlearn.core.errors import RuleError
+from peerlearn.core.templating import local_end
 from peerlearn.core.text import escape_markdown
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.discussions.services import DiscussionError, ThreadDraft, start_thread, tag_slug
@@ -86,8 +87,8 @@ def filename(event: Event, extension: str) -> str:
 
 
 def _when(event: Event) -> str:
-    starts, ends = in_london(event.starts_at), in_london(event.ends_at)
-    return f"{starts:%A %-d %B %Y}, {starts:%H:%M} to {ends:%H:%M} (UK time)"
+    ends = local_end(event.ends_at, event.starts_at)
+    return f"{in_london(event.starts_at):%A %-d %B %Y, %H:%M} to {ends} (UK time)"
 
 
 def _one_line(text: str) -> str:

@@ -13,7 +13,7 @@ from peerlearn.core.forms import show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events import calendars, rsvps, services
-from peerlearn.events.forms import EventForm, parse_date, parse_time
+from peerlearn.events.forms import EventForm, parse_date, parse_end_time, parse_time
 from peerlearn.events.models import Event
 from peerlearn.extensions import limiter
 from peerlearn.permissions import Action, authorize, space_or_404, visible_or_404
@@ -22,9 +22,11 @@ bp = Blueprint("events", __name__)
 
 
 def _draft(form: EventForm, submission_key: str | None = None) -> services.EventDraft:
-    day = parse_date(form.date.data)
-    starts = services.london_to_utc(day, parse_time(form.start_time.data), "start_time")  # type: ignore[arg-type]
-    ends = services.london_to_utc(day, parse_time(form.end_time.data), "end_time")  # type: ignore[arg-type]
+    starts, ends = services.london_span(
+        parse_date(form.date.data),  # type: ignore[arg-type]
+        parse_time(form.start_time.data),  # type: ignore[arg-type]
+        parse_end_time(form.end_time.data),  # type: ignore[arg-type]
+    )
     return services.EventDraft(
         title=form.title.data,
         description=form.description.data or "",
@@ -152,13 +154,11 @@ def cancel(event_id: int) -> str | BaseResponse:
         try:
             if not event.cancelled:  # else its page says it was cancelled
                 services.check_cancellable(event)
-                going, waiting = rsvps.attendees(event)
                 return render_template(
                     "events/cancel.html",
                     event=event,
                     space=event.space,
-                    going=going,
-                    waiting=waiting,
+                    counts=rsvps.rsvp_counts([event.id])[event.id],
                 )
         except services.EventError as error:
             flash(error.message, "error")

@@ -63,3 +63,19 @@ def test_each_event_says_where_it_happens(
     page = client.get(path.format(slug=sig.slug)).get_data(as_text=True)
     row = " ".join(page.split("QMS huddle")[1].split("</li>")[0].split())
     assert f" {shown} " in row
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/events", "Events"),
+        ("/events?when=past", "Past events"),
+        ("/spaces/{slug}/events", "Events in Quality Management Systems"),
+        ("/spaces/{slug}/events?when=past", "Past events in Quality Management Systems"),
+    ],
+)
+def test_each_list_has_a_title_of_its_own(client, sig, moderator, login, path, title):
+    """The page's title says which events it lists, as its heading does (WCAG 2.4.2)."""
+    login(client, moderator)
+    page = client.get(path.format(slug=sig.slug)).get_data(as_text=True)
+    assert f"<title>{title} – peerlearn</title>" in page

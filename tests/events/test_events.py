@@ -1,5 +1,6 @@
 """Scheduling events, answering them, and calendar files that calendars can trust."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -481,3 +482,17 @@ def test_the_same_scheduling_form_sent_twice_at_once_schedules_one_event(app, si
         at_once(app, [send, send])
     assert _events() == 1
     assert len(set(scheduled)) == 1
+
+
+def test_the_joining_link_box_asks_browsers_not_to_fill_in_the_moderators_own_address(
+    client, sig, moderator, login, schedule, tomorrow
+):
+    """A joining link is the meeting's address, not the moderator's own homepage (autocomplete's
+    ``url`` purpose, WCAG 1.3.5), and a link offered from an earlier event would be the wrong
+    meeting."""
+    login(client, moderator)
+    event = schedule(client, sig, day=tomorrow)
+    for path in (f"/spaces/{sig.slug}/events/new", f"/events/{event.id}/edit"):
+        page = client.get(path).get_data(as_text=True)
+        box = re.search(r'<input[^>]* name="joining_url"[^>]*>', page).group(0)
+        assert 'autocomplete="off"' in box and 'autocomplete="url"' not in box

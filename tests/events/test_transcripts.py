@@ -126,9 +126,10 @@ def test_a_long_chat_is_paged_in_order(client, login, sig, moderator, member):
     first = client.get(f"/events/{event.id}/transcript").get_data(as_text=True)
     assert "Message number 001" in first and "Message number 100" in first
     assert "Message number 101" not in first and "Page 2 of 2" in first
+    assert 'href="?page=2#chat"' in first  # to the chat, below the pins and questions
     second = client.get(f"/events/{event.id}/transcript?page=2").get_data(as_text=True)
     assert "Message number 101" in second and "Message number 120" in second
-    assert "Message number 100" not in second
+    assert "Message number 100" not in second and 'href="?page=1#chat"' in second
     beyond = client.get(f"/events/{event.id}/transcript?page=50").get_data(as_text=True)
     assert "There are no more messages to show" in beyond and 'href="?#chat"' in beyond
     assert "Page 49 of 2" not in beyond and "120 messages" not in beyond
