@@ -13,14 +13,15 @@ empty (or with ``--reindex``).
 
 Then, in one run, inside an app context: for one-, two- and three-word queries and quoted
 phrases (drawn from ``bench/vocabulary.py`` with a fixed seed, half from post text and half from
-names and titles), ``services.search()`` (parsing, the permission filter, per-kind counts,
-ranking, page 1 with snippets) as a typical member and as an anonymous visitor, and the raw
-backend query (the same ``matching()`` and relevance, ``LIMIT 20``, no permission filter, counts
-or snippets). Runs rotate through the queries, service and raw side by side, so a busy moment on
+names and titles), ``services.search()`` (parsing, the permission filter, the newest
+``CANDIDATES`` visible matches and their counts, ranking, page 1 with snippets) as a typical
+member and as an anonymous visitor, and the raw backend query (the same ``matching()`` and
+relevance in the same two steps, the newest ``CANDIDATES`` matches and then ``LIMIT 20`` of them
+ranked, with no permission filter, counts, loading or snippets). Runs rotate through the queries, service and raw side by side, so a busy moment on
 the machine hits both alike; the session is rolled back and emptied after every run. A statement
 running past ``--timeout`` is stopped and its query counted as timed out from then on, so every
 run ends. Targets: p95 at most 50 ms and at most twice the raw query's p95. ``--explain QUERY``
-prints the plans of the service's counts and ranking statements instead.
+prints the plans of the service's two statements instead.
 
 This module reads the options and runs the steps, each in a module of its own: the data, the
 index and the readers (``search_data.py``), the queries (``search_queries.py``), timing
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=10, help="limit on one statement, s")
     parser.add_argument("--profile-runs", type=int, default=3, help="runs of the breakdown")
     parser.add_argument("--explain", metavar="QUERY", action="append", default=[],
-                        help="print the plans of the service's counts and ranking statements "
+                        help="print the plans of the service's two statements "
                              "for QUERY, and stop")  # fmt: skip
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", metavar="PATH", help="also write the figures here")

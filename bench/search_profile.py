@@ -1,6 +1,6 @@
 """Where a search's time goes, for ``bench/search.py``: its statements split into phases
-(preparing, counts, ranking, loading, snippets) and timed, and the plans of the ranking and
-counting statements for ``--explain``."""
+(preparing, newest, ranking, loading, snippets) and timed, and the plans of the statements that
+find the newest matches and rank them, for ``--explain``."""
 
 import itertools
 import statistics
@@ -17,9 +17,9 @@ from bench.search_timing import TimedOut, bounded, service_search
 def _phase(statement: str) -> str:
     if "ts_headline" in statement or "highlight(" in statement:
         return "snippets"
-    if "GROUP BY" in statement and "count(" in statement:
-        return "counts"
-    if "ORDER BY" in statement and ("search_fts" in statement or "search_vector" in statement):
+    if "ORDER BY search_documents.activity_at DESC" in statement:
+        return "newest"
+    if "ORDER BY" in statement and ("bm25(" in statement or "ts_rank(" in statement):
         return "ranking"
     return "loading"
 
@@ -69,7 +69,8 @@ def breakdown(
 
 
 def explain(typed: str, reader: Any, limit: float) -> str:
-    """The plan of the service's ranking statement (which also counts) for one query, as the reader:
+    """The plans of the service's two statements (the newest matches, then ranking them) for one
+    query, as the reader:
     ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL (a plain ``EXPLAIN`` when that runs past
     ``limit``), ``EXPLAIN QUERY PLAN`` on SQLite. A statement the service never reached, because
     an earlier one ran past ``limit``, is said to be missing."""
@@ -91,7 +92,7 @@ def explain(typed: str, reader: Any, limit: float) -> str:
     out, seen = [], set()
     for statement, parameters in sent:
         phase = _phase(statement)
-        if phase not in {"counts", "ranking"}:
+        if phase not in {"newest", "ranking"}:
             continue
         seen.add(phase)
         prefixes = (
@@ -108,7 +109,6 @@ def explain(typed: str, reader: Any, limit: float) -> str:
             except TimedOut:
                 rows = [f"({prefix.strip()} ran past {limit:.0f} s)"]
         out += [f"--- {phase}: {typed}", statement, "", *rows, ""]
-    # The ranking statement also counts (a counts statement of its own runs only past the last
-    # page), so only its absence is worth saying.
-    out += [f"--- ranking: {typed}: not reached" for _ in [0] if "ranking" not in seen]
+    # Nothing to rank runs no ranking statement; only a missing first statement is worth saying.
+    out += [f"--- newest: {typed}: not reached" for _ in [0] if "newest" not in seen]
     return "\n".join(out)

@@ -11,7 +11,7 @@ TARGET_P95_MS = 50.0
 TARGET_RATIO = 2.0
 CLASSES = ("one word", "two words", "three words", "phrase")
 #: The phases of a search, each started by one kind of statement (``search_profile._phase``).
-PHASES = ("preparing", "counts", "ranking", "loading", "snippets")
+PHASES = ("preparing", "newest", "ranking", "loading", "snippets")
 
 
 # Reporting --------------------------------------------------------------------------------------

@@ -17,17 +17,24 @@ from bench.search_queries import Probe
 
 
 def raw_search(typed: str) -> list[int]:
-    """The backend's own query: match, relevance, the first page of ids. Nothing else."""
+    """The backend's own query, shaped as the service runs it, and nothing else (no permissions,
+    filters, counts, loading or snippets): the newest ``CANDIDATES`` matches, then the first page
+    of them by text relevance."""
     from peerlearn.extensions import db
     from peerlearn.search.backends import backend
     from peerlearn.search.models import SearchDocument
     from peerlearn.search.query import parse
-    from peerlearn.search.services import PER_PAGE
+    from peerlearn.search.services import CANDIDATES, PER_PAGE
 
-    query, relevance = backend().matching(
-        select(SearchDocument.id).select_from(SearchDocument), parse(typed)
-    )
-    return list(db.session.scalars(query.order_by(relevance.desc()).limit(PER_PAGE)))
+    parsed = parse(typed)
+    newest, _ = backend().matching(select(SearchDocument.id), parsed)
+    newest = newest.order_by(SearchDocument.activity_at.desc(), SearchDocument.id.desc())
+    ids = list(db.session.scalars(newest.limit(CANDIDATES)))
+    if not ids:
+        return []
+    query, relevance = backend().matching(select(SearchDocument.id), parsed)
+    query = query.where(SearchDocument.id.in_(ids)).order_by(relevance.desc())
+    return list(db.session.scalars(query.limit(PER_PAGE)))
 
 
 def service_search(user: Any) -> Callable[[str], Any]:

@@ -88,6 +88,9 @@ class SearchDocument(db.Model):
     __table_args__ = (
         UniqueConstraint("kind", "object_id"),
         Index("ix_search_documents_space_kind", "space_id", "kind"),
+        # A search reads its matches newest first (services.CANDIDATES), of one kind or all.
+        Index("ix_search_documents_activity", "activity_at", "id"),
+        Index("ix_search_documents_kind_activity", "kind", "activity_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -131,17 +131,49 @@ def test_results_are_paged(reader, new_thread) -> None:
     assert "There are no more results to show" in past and "23 results" in past
 
 
-def test_the_last_page_served_offers_no_next_page(reader, new_thread, monkeypatch) -> None:
-    monkeypatch.setattr(services, "MAX_PAGE", 1)  # as if 20 results were 1,000
-    for number in range(23):
+def test_a_search_matching_more_than_it_ranks_shows_the_best_of_the_newest_and_says_so(
+    reader, new_thread, monkeypatch
+) -> None:
+    monkeypatch.setattr(services, "CANDIDATES", 3)  # as if 4 matches were over 1,000
+    monkeypatch.setattr(services, "ROUND", 2)
+    for number in range(6):
         new_thread(f"Kanban board {number}", "Kanban.")
-    first = text_of(reader.get("/search?q=kanban"))
-    assert "23 results" in first and "Page 2" not in first
-    assert "Only the first 20 results can be shown" in first
-    assert "Only the first" not in text_of(reader.get("/search?q=kanban&kind=event"))
+    page = text_of(reader.get("/search?q=kanban"))
+    assert "More than 3 results for ‘kanban’" in page
+    assert "the best matches among the 3 most recent" in page
+    assert [n for n in range(6) if f"Kanban board {n}" in page] == [3, 4, 5]
+    # The kinds found are offered, without counts that would only be of the newest.
+    assert "Discussions" in page and "Discussions (" not in page
+    # No more than that: the exact number, and no such note.
+    monkeypatch.setattr(services, "CANDIDATES", 6)
+    page = text_of(reader.get("/search?q=kanban"))
+    assert "6 results for ‘kanban’" in page and "Discussions (6)" in page
+    assert "More than" not in page and "most recent" not in page
 
 
-def test_a_kind_filter_pages_that_kind_and_keeps_every_kind_s_count(
+def test_matches_the_reader_may_not_see_never_make_a_search_say_more(
+    reader, new_thread, make_space, make_user, monkeypatch
+) -> None:
+    monkeypatch.setattr(services, "CANDIDATES", 2)
+    monkeypatch.setattr(services, "ROUND", 2)
+    new_thread("Heijunka levelling", "Heijunka.")
+    owner = make_user("Group Owner")
+    group = make_space("Private heijunka group", visibility=Visibility.private, owner=owner)
+    for number in range(5):  # newer, and in a group the reader is not in
+        new_thread(f"Secret heijunka {number}", "Heijunka.", space=group, by=owner)
+    page = text_of(reader.get("/search?q=heijunka"))
+    assert "1 result for ‘heijunka’" in page and "More than" not in page
+    assert "Heijunka levelling" in page and "Secret" not in page
+    # Two more the reader may see, older than the secrets: the newest two of those three.
+    new_thread("Heijunka board", "Heijunka.")
+    new_thread("Heijunka box", "Heijunka.")
+    page = text_of(reader.get("/search?q=heijunka"))
+    assert "More than 2 results" in page and "Secret" not in page
+    assert "Heijunka board" in page and "Heijunka box" in page
+    assert "Heijunka levelling" not in page
+
+
+def test_a_kind_filter_pages_that_kind_and_the_unfiltered_page_counts_every_kind(
     reader, new_thread, new_event
 ) -> None:
     for number in range(23):
