@@ -287,6 +287,24 @@ export class MessageList {
     return ids.slice(-500);
   }
 
+  // A rejoin or a catch-up gave only the latest of the messages missed (the server bounds each
+  // answer): say so where the others would be, before the message ``firstId``, with the way to
+  // read them.
+  markLeftOut(firstId) {
+    const note = h(
+      "li",
+      { class: "pl-chat__left-out", "data-left-out": true },
+      h(
+        "p",
+        { class: "pl-meta" },
+        "Earlier messages you missed are not shown here. ",
+        h("a", { href: `/events/${this.chat.eventId}/transcript` }, "Read them in the full transcript"),
+        ".",
+      ),
+    );
+    this.list.insertBefore(note, this.elements.get(firstId) || null);
+  }
+
   // A hidden message a moderator restored: shown again as it now is, in its place.
   restore(message) {
     const item = this.elements.get(message.id);
