@@ -4,9 +4,9 @@ Every client event takes an acknowledgement answered ``{"ok": true, ...}`` or
 ``{"ok": false, "error": {"code": ..., "message": ...}}``. The permission policy is asked on every
 event, not only on joining; a malformed payload gets an error acknowledgement and never reaches
 the database. Broadcasts happen only after the change is committed. This module holds the
-connection, joining, messages and presence; ``sockets_qa.py`` the Q&A (and which screens are told
-what of it), ``sockets_moderation.py`` the moderators' tools, and ``sockets_access.py`` dropping
-people from chats they may no longer read.
+connection, joining, sending and presence; ``sockets_qa.py`` the Q&A (and which screens are told
+what of it), ``sockets_moderation.py`` removing messages, reporting them and the moderators'
+tools, and ``sockets_access.py`` dropping people from chats they may no longer read.
 """
 
 import functools
@@ -453,21 +453,6 @@ def send(data: dict[str, Any]) -> dict[str, Any]:
     if created:
         broadcast("message", shown, event.id)
     return {"message": shown}
-
-
-@socketio.on("delete", namespace=NAMESPACE)
-@acknowledged
-def delete(data: dict[str, Any]) -> dict[str, Any]:
-    """Remove a message: its author, or the space's moderators (the policy's ``delete``)."""
-    message, event = message_from(data)
-    if not can(current_user, Action.delete, message):
-        if message.author_id != current_user.id:
-            raise Refused("forbidden", "You can only remove your own messages")
-        raise Refused("forbidden", "Only members of the space can take part in this chat")
-    moderator = can(current_user, Action.moderate, event)
-    chat.delete_message(current_user, message, moderator=moderator)
-    broadcast("message_deleted", {"id": message.id}, event.id)
-    return {}
 
 
 @socketio.on("leave", namespace=NAMESPACE)

@@ -211,12 +211,12 @@ def resolve(
 
 
 def resolve_chat_message(actor: User, message: ChatMessage, decision: str) -> int:
-    """Decide on a reported chat message: ``hide`` it, ``restore`` it (dismissing its reports,
-    it is shown again), or ``delete`` it for good (as its author can). Returns how many open
-    reports the decision closed. The message's row is held first, so two moderators deciding
-    at once decide one after the other, each on the reports still open; then its space, and
-    the actor is asked again, as held, whether they still moderate it
-    (:func:`_hold_message_to_moderate`)."""
+    """Decide on a chat message, from the queue or with the chat's Delete: ``hide`` it,
+    ``restore`` it (dismissing its reports, it is shown again), or ``delete`` it for good (as
+    its author can). Its open reports are closed either way: returns how many. The message's
+    row is held first, so two moderators deciding at once decide one after the other, each on
+    the reports still open; then its space, and the actor is asked again, as held, whether
+    they still moderate it (:func:`_hold_message_to_moderate`)."""
     if decision not in {"hide", "restore", "delete"}:
         raise ValueError(decision)
     _hold_message_to_moderate(actor, message)

@@ -353,21 +353,65 @@ def audit_log() -> list[str]:
     return list(db.session.scalars(query.order_by(AuditEntry.id)))
 
 
-#: How a moderator decides on a reported message from the queue.
-DECISIONS = ["hide", "restore", "delete"]
+def test_a_moderator_removing_a_reported_message_in_the_chat_closes_its_reports(
+    said, live_event, sig, member, moderator, chatter, client, login
+):
+    """Removed live, with the chat's Delete button, as from the queue: its open reports are
+    closed and audited, it leaves the queue, and every screen is told once."""
+    reader, mod = chatter(member()), chatter(moderator)
+    for socket in (reader, mod):
+        joined(socket, live_event)
+    report(chatter(member()), said, "abusive")
+    report(chatter(member()), said, "spam")
+    before = audit_log()
+
+    assert ask(mod, "delete", {"message_id": said.id}) == {"ok": True}
+    assert received(reader, "message_deleted") == [{"id": said.id}]
+    db.session.expire_all()
+    flags = db.session.scalars(select(Flag).where(Flag.chat_message_id == said.id)).all()
+    assert [(f.outcome, f.resolved_by_id) for f in flags] == [
+        (FlagOutcome.hidden, moderator.id),
+        (FlagOutcome.hidden, moderator.id),
+    ]
+    assert all(f.resolved_at is not None for f in flags)
+    assert audit_log() == [*before, "flags.resolved", "chat.message_deleted"]
+    login(client, moderator)
+    queue = client.get(f"/spaces/{sig.slug}/moderation").get_data(as_text=True)
+    assert "There are no reported chat messages waiting" in queue
+    # Removing it again changes nothing, and tells nobody.
+    assert ask(mod, "delete", {"message_id": said.id}) == {"ok": True}
+    assert received(reader, "message_deleted") == []
+    assert audit_log() == [*before, "flags.resolved", "chat.message_deleted"]
+
+
+def test_an_author_removing_their_reported_message_leaves_its_reports_to_the_moderators(
+    said, sig, member, moderator, chatter, client, login
+):
+    report(chatter(member()), said, "abusive")
+    assert ask(chatter(said.author), "delete", {"message_id": said.id}) == {"ok": True}
+    flag = db.session.scalar(select(Flag).where(Flag.chat_message_id == said.id))
+    assert flag.resolved_at is None
+    login(client, moderator)
+    queue = client.get(f"/spaces/{sig.slug}/moderation").get_data(as_text=True)
+    assert "This message has been removed." in queue and "Close reports" in queue
+
+
+#: How a moderator decides on a reported message: from the queue's form, or live in the chat.
+DECISIONS = ["hide", "restore", "delete", "delete in the chat"]
 
 
 @pytest.mark.parametrize("decision", DECISIONS)
 def test_a_moderator_made_a_plain_member_as_they_decide_on_a_message_is_refused(
     app, decision, said, live_event, sig, member, moderator, chatter, new_client, login
 ):
-    """The queue's page found them a moderator, and an owner's making
+    """The queue's page (or the chat's check) found them a moderator, and an owner's making
     them a plain member is committed before the decision holds the message and its space: the
     decision asks the policy again, as held, and is refused, saying why; the message, its
     reports and the audit log are as they were."""
     report(chatter(member()), said, PATIENT if decision == "restore" else "abusive")
     browser = new_client()
     login(browser, moderator)
+    socket = chatter(moderator)
     owner_id, moderator_id, space_id, said_id = owner_of(sig).id, moderator.id, sig.id, said.id
 
     def as_it_is():
@@ -381,8 +425,11 @@ def test_a_moderator_made_a_plain_member_as_they_decide_on_a_message_is_refused(
     answers = []
 
     def decide() -> None:
-        path = f"/chat-messages/{said_id}/moderate"
-        answers.append(browser.post(path, data={"action": decision, "next": "space"}))
+        if decision == "delete in the chat":
+            answers.append(ask(socket, "delete", {"message_id": said_id}))
+        else:
+            path = f"/chat-messages/{said_id}/moderate"
+            answers.append(browser.post(path, data={"action": decision, "next": "space"}))
 
     def demote() -> None:
         space = db.session.get(Space, space_id)
@@ -392,9 +439,12 @@ def test_a_moderator_made_a_plain_member_as_they_decide_on_a_message_is_refused(
     one_inside_another(app, decide, demote, WRITES)
     (answer,) = answers
     refusal = "You are no longer a moderator of this space."
-    assert answer.status_code == 302
-    assert answer.location.endswith(f"/events/{live_event.id}")
-    assert f"Important: {refusal}" in Page(browser.get(answer.location)).main_text
+    if decision == "delete in the chat":
+        assert answer == {"ok": False, "error": {"code": "forbidden", "message": refusal}}
+    else:
+        assert answer.status_code == 302
+        assert answer.location.endswith(f"/events/{live_event.id}")
+        assert f"Important: {refusal}" in Page(browser.get(answer.location)).main_text
     assert as_it_is() == before
     assert audit_log() == [*audited_before, "membership.role_changed"]
 
