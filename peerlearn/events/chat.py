@@ -1,7 +1,7 @@
-"""The live event chat's rules: when it is open, storing messages exactly once, history for
-catching up, removing messages, and the moderators' tools (pin, mute, slow mode, close and reopen).
-The Socket.IO handlers in ``sockets.py`` and the no-JavaScript forms are thin over this; the Q&A
-lives in ``questions.py``."""
+"""The live event chat's rules: when it is open, storing messages exactly once, removing messages,
+and the moderators' tools (pin, mute, slow mode, close and reopen). The Socket.IO handlers in
+``sockets.py`` and the no-JavaScript forms are thin over this; the history a reader is given on
+joining or catching up lives in ``chat_history.py``, the Q&A in ``questions.py``."""
 
 import math
 from collections.abc import Callable
@@ -9,23 +9,21 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import ColumnElement, bindparam, false, func, select, update
+from sqlalchemy import and_, bindparam, false, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.text import render_markdown
+from peerlearn.events.chat_history import messages_where
 from peerlearn.events.models import ChatMessage, ChatMute, Event, Question
 from peerlearn.extensions import db
 from peerlearn.permissions import Action, can
 
 MAX_MESSAGE = 2_000
 MAX_CLIENT_ID = 64
-#: How many earlier messages a newcomer to the chat is given.
-HISTORY = 50
 #: A row stored exactly once per author and client id.
 Row = TypeVar("Row", ChatMessage, Question)
 #: The longest slow mode a moderator can set.
@@ -157,67 +155,6 @@ def author_payload(author: User | None) -> dict[str, Any]:
     }
 
 
-def history(event: Event, after_id: int | None = None) -> list[ChatMessage]:
-    """The messages after ``after_id`` (all of them, in order), or the latest 50."""
-    query = (
-        select(ChatMessage)
-        .where(ChatMessage.event_id == event.id)
-        .options(selectinload(ChatMessage.author).selectinload(User.organisation))
-    )
-    if after_id is not None:
-        return list(
-            db.session.scalars(query.where(ChatMessage.id > after_id).order_by(ChatMessage.id))
-        )
-    latest = list(db.session.scalars(query.order_by(ChatMessage.id.desc()).limit(HISTORY)))
-    return latest[::-1]
-
-
-def deleted_ids(event: Event, up_to: int) -> list[int]:
-    """The ids, up to ``up_to``, of the event's removed messages, in order: a reader catching up
-    after ``up_to`` marks those it still shows as removed (the messages after it say so
-    themselves). Not capped: each removal is one person's deliberate act, so even a busy chat has
-    few, and they are only ids."""
-    return _ids_up_to(event, up_to, ChatMessage.deleted_at.is_not(None))
-
-
-def hidden_ids(event: Event, up_to: int) -> list[int]:
-    """The ids, up to ``up_to``, of the event's messages hidden pending a moderator's review, in
-    order: like :func:`deleted_ids`, for a reader catching up (few: each is a report's)."""
-    return _ids_up_to(
-        event, up_to, ChatMessage.hidden_at.is_not(None) & ChatMessage.deleted_at.is_(None)
-    )
-
-
-def restored(event: Event, ids: list[int]) -> list[ChatMessage]:
-    """Of the event's messages with these ids (those a rejoining reader still shows hidden),
-    the ones a moderator has restored since, in order, to show again as they are now."""
-    if not ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(ChatMessage)
-            .where(
-                ChatMessage.event_id == event.id,
-                ChatMessage.id.in_(ids),
-                ChatMessage.hidden_at.is_(None),
-                ChatMessage.deleted_at.is_(None),
-            )
-            .options(selectinload(ChatMessage.author).selectinload(User.organisation))
-            .order_by(ChatMessage.id)
-        )
-    )
-
-
-def _ids_up_to(event: Event, up_to: int, condition: ColumnElement[bool]) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(ChatMessage.id)
-            .where(ChatMessage.event_id == event.id, ChatMessage.id <= up_to, condition)
-            .order_by(ChatMessage.id)
-        )
-    )
-
-
 def store_once(
     model: type[Row], author: User, event: Event, client_id: str, build: Callable[[], Row]
 ) -> tuple[Row, bool]:
@@ -307,7 +244,7 @@ def _commit_in_id_order(event: Event) -> None:
     """Wait for the event's message being stored, if any, to be committed, and make the next one
     wait for this one: until this transaction ends, nobody else can be given an id in this
     event's chat. So its ids become visible in id order, which catching up after an id
-    (:func:`history`) relies on.
+    (:func:`~peerlearn.events.chat_history.history`) relies on.
 
     PostgreSQL draws an id at INSERT and transactions commit in any order: without this, a
     message could be committed and seen, a reader could catch up after its id, and an earlier
@@ -393,19 +330,12 @@ def require_moderator(moderator: User, event: Event) -> None:
 def pinned_messages(event: Event) -> list[ChatMessage]:
     """The event's pinned messages, first pinned first: never a removed or hidden one (removing
     or hiding unpins, and a pin is refused once either has happened)."""
-    return list(
-        db.session.scalars(
-            select(ChatMessage)
-            .where(
-                ChatMessage.event_id == event.id,
-                ChatMessage.pinned_at.is_not(None),
-                ChatMessage.deleted_at.is_(None),
-                ChatMessage.hidden_at.is_(None),
-            )
-            .options(selectinload(ChatMessage.author).selectinload(User.organisation))
-            .order_by(ChatMessage.pinned_at, ChatMessage.id)
-        )
+    shown_pinned = and_(
+        ChatMessage.pinned_at.is_not(None),
+        ChatMessage.deleted_at.is_(None),
+        ChatMessage.hidden_at.is_(None),
     )
+    return messages_where(event, shown_pinned, ChatMessage.pinned_at, ChatMessage.id)
 
 
 def set_pinned(moderator: User, message: ChatMessage, pinned: bool) -> ChatMessage:

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from peerlearn.core.db import utcnow
 from peerlearn.core.forms import show_error
 from peerlearn.core.pagination import paginate
-from peerlearn.events import chat, questions, rsvps, services, sockets, sockets_qa
+from peerlearn.events import chat, chat_history, questions, rsvps, services, sockets, sockets_qa
 from peerlearn.events.forms import (
     ChatMessageForm,
     QuestionForm,
@@ -57,7 +57,7 @@ def live_panel(
     error and its text are shown)."""
     viewer = signed_in(current_user)
     state = chat.state(event, current_user)
-    messages = chat.history(event)
+    messages, earlier_left_out = chat_history.history(event)
     refused = any(form is not None and form.errors for form in (message_form, question_form))
     if not state["open"] and not messages and not refused:
         return None
@@ -78,6 +78,7 @@ def live_panel(
             {**_shown(chat.payload(m, moderator)), "reportable": can(current_user, Action.flag, m)}
             for m in messages
         ],
+        "earlier_left_out": earlier_left_out,
         "pinned": [_shown(chat.payload(m)) for m in chat.pinned_messages(event)],
         "questions": asked,
         "qa_order": _qa_order(),

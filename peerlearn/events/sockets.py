@@ -4,9 +4,9 @@ Every client event takes an acknowledgement answered ``{"ok": true, ...}`` or
 ``{"ok": false, "error": {"code": ..., "message": ...}}``. The permission policy is asked on every
 event, not only on joining; a malformed payload gets an error acknowledgement and never reaches
 the database. Broadcasts happen only after the change is committed. This module holds the
-connection, joining, messages and presence; ``sockets_qa.py`` the Q&A (and which screens are told
-what of it), ``sockets_moderation.py`` the moderators' tools, and ``sockets_access.py`` dropping
-people from chats they may no longer read.
+connection, joining, sending and presence; ``sockets_qa.py`` the Q&A (and which screens are told
+what of it), ``sockets_moderation.py`` removing messages, reporting them and the moderators'
+tools, and ``sockets_access.py`` dropping people from chats they may no longer read.
 """
 
 import functools
@@ -22,7 +22,7 @@ from flask_socketio import join_room, leave_room, rooms
 from limits import parse
 
 from peerlearn.core.ids import MAX_ID
-from peerlearn.events import chat, presence, questions
+from peerlearn.events import chat, chat_history, presence, questions
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db, limiter, socketio
 from peerlearn.permissions import (
@@ -357,8 +357,9 @@ def disconnect(reason: object = None) -> None:
 @socketio.on("join", namespace=NAMESPACE)
 @acknowledged
 def join(data: dict[str, Any]) -> dict[str, Any]:
-    """Enter an event's chat: the messages after ``after_id`` (or the latest 50), the ids up to
-    ``after_id`` of removed and hidden messages, and of those the client still shows hidden
+    """Enter an event's chat: the messages after ``after_id`` (the latest 200 of them at most, as
+    ``catch_up`` gives them) or the latest 50, and whether earlier ones were left out, the ids up
+    to ``after_id`` of removed and hidden messages, and of those the client still shows hidden
     (``shown_hidden_ids``) the ones restored meanwhile (a rejoin after a disconnect catches up on
     removals, hiding and restoring too), its state, presence, the questions the member may see
     and pinned messages; everyone in the room gets the new presence list."""
@@ -374,10 +375,10 @@ def join(data: dict[str, Any]) -> dict[str, Any]:
     state = chat.state(event, user)
     moderator = can(user, Action.moderate, event)
     return {
-        "messages": [chat.payload(m, moderator) for m in chat.history(event, after_id)],
-        "deleted_ids": chat.deleted_ids(event, after_id) if after_id is not None else [],
-        "hidden_ids": chat.hidden_ids(event, after_id) if after_id is not None else [],
-        "restored": [chat.payload(m, moderator) for m in chat.restored(event, shown_hidden)],
+        **_history(event, after_id, moderator),
+        "restored": [
+            chat.payload(m, moderator) for m in chat_history.restored(event, shown_hidden)
+        ],
         "open": state["open"],
         "state": state,
         "presence": people,
@@ -411,17 +412,28 @@ def still_reading(event: Event, user: Any) -> None:
 @socketio.on("catch_up", namespace=NAMESPACE)
 @acknowledged
 def catch_up(data: dict[str, Any]) -> dict[str, Any]:
-    """The messages after ``after_id`` and the ids up to it of removed ones, as ``join`` gives
-    them, without joining again (nothing is broadcast): for a client in the room that lacks a
-    message before one it was given. Limited like sending, as it can return a whole chat."""
+    """The messages after ``after_id`` and the ids up to it of removed and hidden ones, as
+    ``join`` gives them, without joining again (nothing is broadcast): for a client in the room
+    that lacks a message before one it was given. Limited like sending, as each answer reads
+    up to 200 messages."""
     event = event_from(data)
     after_id: int = whole_number(data, "after_id")  # type: ignore[assignment]
     rate_limit("chat-catch-up")
-    moderator = can(current_user, Action.moderate, event)
+    return _history(event, after_id, can(current_user, Action.moderate, event))
+
+
+def _history(event: Event, after_id: int | None, moderator: bool) -> dict[str, Any]:
+    """What ``join`` and ``catch_up`` both give of the messages (:mod:`.chat_history`): the
+    latest after ``after_id`` (or of all), however old the id, and whether earlier ones were
+    left out, as a ``moderator`` or a reader sees them; with ``after_id``, the ids up to it of
+    removed and hidden messages."""
+    latest = chat_history.history(event, after_id)
+    caught_up = after_id is not None
     return {
-        "messages": [chat.payload(m, moderator) for m in chat.history(event, after_id)],
-        "deleted_ids": chat.deleted_ids(event, after_id),
-        "hidden_ids": chat.hidden_ids(event, after_id),
+        "messages": [chat.payload(m, moderator) for m in latest.messages],
+        "earlier_left_out": latest.earlier_left_out,
+        "deleted_ids": chat_history.deleted_ids(event, after_id) if caught_up else [],
+        "hidden_ids": chat_history.hidden_ids(event, after_id) if caught_up else [],
     }
 
 
@@ -441,21 +453,6 @@ def send(data: dict[str, Any]) -> dict[str, Any]:
     if created:
         broadcast("message", shown, event.id)
     return {"message": shown}
-
-
-@socketio.on("delete", namespace=NAMESPACE)
-@acknowledged
-def delete(data: dict[str, Any]) -> dict[str, Any]:
-    """Remove a message: its author, or the space's moderators (the policy's ``delete``)."""
-    message, event = message_from(data)
-    if not can(current_user, Action.delete, message):
-        if message.author_id != current_user.id:
-            raise Refused("forbidden", "You can only remove your own messages")
-        raise Refused("forbidden", "Only members of the space can take part in this chat")
-    moderator = can(current_user, Action.moderate, event)
-    chat.delete_message(current_user, message, moderator=moderator)
-    broadcast("message_deleted", {"id": message.id}, event.id)
-    return {}
 
 
 @socketio.on("leave", namespace=NAMESPACE)

@@ -1,7 +1,8 @@
-"""The moderators' chat tools on the ``/live`` namespace (pin, mute, slow mode, close, reopen),
-members' reports of messages to them (``report_message``), and telling a chat at once when its
-event is edited or cancelled, or a message is hidden, restored or removed from the moderators'
-queue.
+"""Removing a message on the ``/live`` namespace (``delete``: its author, or a moderator, whose
+removal closes its reports as the queue does), the moderators' chat tools (pin, mute, slow mode,
+close, reopen), members' reports of messages to them (``report_message``), and telling a chat at
+once when its event is edited or cancelled, or a message is hidden, restored or removed by a
+moderation decision.
 Helpers and the acknowledgement rules are those of ``sockets.py``."""
 
 import logging
@@ -10,6 +11,7 @@ from typing import Any
 from flask_login import current_user
 
 from peerlearn.accounts.models import User
+from peerlearn.core.errors import RuleError
 from peerlearn.core.signals import chat_message_changed, event_changed
 from peerlearn.events import chat
 from peerlearn.events.models import ChatMessage, Event
@@ -33,6 +35,31 @@ from peerlearn.moderation.models import FlagReason
 from peerlearn.permissions import Action, can, chat_message_readers
 
 logger = logging.getLogger(__name__)
+
+
+@socketio.on("delete", namespace=NAMESPACE)
+@acknowledged
+def delete(data: dict[str, Any]) -> dict[str, Any]:
+    """Remove a message: its author, or the space's moderators (the policy's ``delete``). A
+    moderator's removal of someone else's message is their decision on it, as from the queue
+    (:func:`~peerlearn.moderation.services.resolve_chat_message`): its open reports are closed
+    and audited, the moderator is asked again as the space stands, and the removal reaches
+    every screen through ``chat_message_changed`` (:func:`announce_message_change`)."""
+    message, event = message_from(data)
+    if not can(current_user, Action.delete, message):
+        if message.author_id != current_user.id:
+            raise Refused("forbidden", "You can only remove your own messages")
+        raise Refused("forbidden", "Only members of the space can take part in this chat")
+    if message.author_id != current_user.id and can(current_user, Action.moderate, event):
+        try:
+            moderation.resolve_chat_message(current_user, message, "delete")
+        except RuleError as error:  # no longer a moderator, as the space now stands
+            db.session.rollback()
+            raise Refused("forbidden", error.message) from None
+        return {}
+    chat.delete_message(current_user, message, moderator=False)
+    broadcast("message_deleted", {"id": message.id}, event.id)
+    return {}
 
 
 @socketio.on("pin", namespace=NAMESPACE)

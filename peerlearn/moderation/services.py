@@ -211,13 +211,15 @@ def resolve(
 
 
 def resolve_chat_message(actor: User, message: ChatMessage, decision: str) -> int:
-    """Decide on a reported chat message: ``hide`` it, ``restore`` it (dismissing its reports,
-    it is shown again), or ``delete`` it for good (as its author can). Returns how many open
-    reports the decision closed. The message's row is held first, so two moderators deciding
-    at once decide one after the other, each on the reports still open."""
+    """Decide on a chat message, from the queue or with the chat's Delete: ``hide`` it,
+    ``restore`` it (dismissing its reports, it is shown again), or ``delete`` it for good (as
+    its author can). Its open reports are closed either way: returns how many. The message's
+    row is held first, so two moderators deciding at once decide one after the other, each on
+    the reports still open; then its space, and the actor is asked again, as held, whether
+    they still moderate it (:func:`_hold_message_to_moderate`)."""
     if decision not in {"hide", "restore", "delete"}:
         raise ValueError(decision)
-    chat.hold_message(message)
+    _hold_message_to_moderate(actor, message)
     flags = db.session.scalars(
         select(Flag).where(Flag.chat_message_id == message.id, Flag.resolved_at.is_(None))
     ).all()
@@ -239,6 +241,17 @@ def resolve_chat_message(actor: User, message: ChatMessage, decision: str) -> in
     if changed:
         chat_message_changed.send(message)
     return len(flags)
+
+
+def _hold_message_to_moderate(actor: User, message: ChatMessage) -> None:
+    """Hold the chat message, then its event's space, and refuse ``actor`` unless they moderate
+    the space as held (:func:`~peerlearn.spaces.memberships.ensure_may_moderate`), as
+    :func:`_hold_to_moderate` does for a thread: a moderator made a plain member, removed or
+    banned, or a space archived, a moment ago changes nothing."""
+    chat.hold_message(message)
+    space = message.event.space
+    hold_space(space)
+    ensure_may_moderate(actor, space)
 
 
 def set_chat_message_hidden(

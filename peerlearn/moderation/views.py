@@ -104,7 +104,12 @@ def moderate_chat_message(message_id: int) -> Response:
     authorize(Action.moderate, message)
     action = request.form.get("action", "")
     if action in _MESSAGE_DECISIONS:
-        services.resolve_chat_message(current_user, message, action)
+        try:
+            services.resolve_chat_message(current_user, message, action)
+        except RuleError as error:  # no longer a moderator, as the message's space now stands
+            flash(error.message, "error")
+            # The queue is no longer theirs to see: back to the chat the message is in.
+            return redirect(url_for("events.detail", event_id=message.event_id))
         flash(_MESSAGE_DECISIONS[action], "success")
     else:
         flash("Choose hide, restore or remove.", "error")

@@ -125,6 +125,7 @@ class LiveChat {
       for (const message of ack.messages) {
         if (this.messages.upsert(message, { announce: false })) missed += 1;
       }
+      if (catchingUp && ack.earlier_left_out) this.messages.markLeftOut(ack.messages[0].id);
       if (this.messages.caughtUp(ack.messages, request.after_id)) this.fillGapSoon();
       for (const id of ack.deleted_ids || []) this.messages.markDeleted(id);
       this.me = ack.me;
@@ -138,9 +139,12 @@ class LiveChat {
       this.joined = true;
       this.everJoined = true;
       if (catchingUp) {
-        const news = missed
+        let news = missed
           ? `${plural(missed, "new message", "new messages")} since you lost the connection.`
           : "No messages were missed.";
+        if (ack.earlier_left_out) {
+          news = `The latest ${plural(ack.messages.length, "message", "messages")} you missed are shown; the full transcript has the earlier ones.`;
+        }
         this.setStatus(`Reconnected. ${news}`, 8000);
       } else {
         this.setStatus("");
@@ -176,6 +180,7 @@ class LiveChat {
         return;
       }
       for (const message of ack.messages) this.messages.upsert(message);
+      if (ack.earlier_left_out) this.messages.markLeftOut(ack.messages[0].id);
       for (const id of ack.deleted_ids) this.messages.markDeleted(id);
       for (const id of ack.hidden_ids || []) this.messages.markHidden(id, this.me.moderator);
       if (this.messages.caughtUp(ack.messages, afterId)) this.fillGapSoon();

@@ -84,11 +84,16 @@ export class MessageList {
     }
   }
 
-  // Show a message unless it is already shown (then update it). Returns whether it was new.
+  // Show a message unless it is already shown; then update it to the server's state, which may
+  // have changed while this screen was away (removed, hidden, restored, pinned or unpinned).
+  // Returns whether it was new.
   upsert(message, { announce = true, mine = false } = {}) {
     const known = this.elements.get(message.id);
     if (known) {
+      const shownHidden = this.showsHidden(known);
       if (message.deleted) this.markDeleted(message.id);
+      else if (message.hidden && !shownHidden) this.markHidden(message.id, Boolean(message.body_html));
+      else if (!message.hidden && shownHidden) this.restore(message);
       else this.showPinned(known, message.pinned);
       return false;
     }
@@ -282,9 +287,32 @@ export class MessageList {
   shownHidden() {
     const ids = [];
     for (const [id, item] of this.elements) {
-      if (item.message?.hidden || item.querySelector(".pl-removed")?.textContent === HIDDEN) ids.push(id);
+      if (this.showsHidden(item)) ids.push(id);
     }
     return ids.slice(-500);
+  }
+
+  // Whether this screen shows the message hidden (a placeholder, or a moderator's Hidden tag).
+  showsHidden(item) {
+    return Boolean(item.message?.hidden) || item.querySelector(".pl-removed")?.textContent === HIDDEN;
+  }
+
+  // A rejoin or a catch-up gave only the latest of the messages missed (the server bounds each
+  // answer): say so where the others would be, before the message ``firstId``, with the way to
+  // read them.
+  markLeftOut(firstId) {
+    const note = h(
+      "li",
+      { class: "pl-chat__left-out", "data-left-out": true },
+      h(
+        "p",
+        { class: "pl-meta" },
+        "Earlier messages you missed are not shown here. ",
+        h("a", { href: `/events/${this.chat.eventId}/transcript` }, "Read them in the full transcript"),
+        ".",
+      ),
+    );
+    this.list.insertBefore(note, this.elements.get(firstId) || null);
   }
 
   // A hidden message a moderator restored: shown again as it now is, in its place.

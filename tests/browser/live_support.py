@@ -2,6 +2,7 @@
 is open now, a member's own browser joined to it, and ways to send, read and move the event."""
 
 import re
+import secrets
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -89,3 +90,21 @@ def send(page: Page, text: str) -> None:
 
 def chat_texts(page: Page) -> list[str]:
     return page.locator("[data-message-list] .pl-chat__body").all_inner_texts()
+
+
+def event_id_of(url: str) -> int:
+    return int(re.search(r"/events/(\d+)", url).group(1))
+
+
+def store_without_broadcast(live_server: LiveServer, url: str, email: str, *texts: str) -> None:
+    """Store chat messages as a server does, in order, and stop before broadcasting them (as a
+    server that stopped between its commit and its broadcast would leave them)."""
+    event_id = event_id_of(url)
+    with closing(sqlite3.connect(live_server.database)) as database, database:
+        database.executemany(
+            "INSERT INTO chat_messages (event_id, author_id, client_id, body_source, body_html,"
+            " created_at, previous_id) SELECT ?, users.id, ?, ?, ?, ?, (SELECT max(id) FROM"
+            " chat_messages WHERE event_id = ?) FROM users WHERE users.email = ?",
+            [(event_id, f"never-broadcast-{secrets.token_hex(8)}", text, f"<p>{text}</p>",
+              f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S.%f}", event_id, email) for text in texts],
+        )  # fmt: skip

@@ -1,15 +1,14 @@
 """The live event chat in real browsers: two members in one chat see each other's messages; one
 loses the connection while the other sends three, then comes back and sees exactly those three,
 once, in order (and what they sent while offline arrives once); a message whose broadcast was
-lost is fetched when the next one arrives; a Q&A vote changes the order on
+lost is fetched when the next one arrives; one away for longer than a rejoin brings back is shown
+the latest messages and told where the others are; a Q&A vote changes the order on
 both screens; without JavaScript the plain form posts a message, which live readers see at once;
 what a moderator removes or pins while a member is offline is shown when they come back. The chat
 opening and closing by itself is in test_live_opening.py. Every page shown is checked with
 axe-core."""
 
 import re
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,10 +21,13 @@ from .live_support import (
     A,
     B,
     chat_texts,
+    drop_connection,
+    event_id_of,
     member_on,
     open_event,
     reschedule,
     send,
+    store_without_broadcast,
 )
 
 pytestmark = pytest.mark.browser
@@ -95,20 +97,6 @@ def test_a_member_who_loses_the_connection_catches_up_on_every_missed_message_on
     check_accessibility(b)
 
 
-def store_without_broadcast(live_server: LiveServer, url: str, email: str, text: str) -> None:
-    """Store a chat message as a server does and stop before broadcasting it (as a server that
-    stopped between its commit and its broadcast would leave it)."""
-    event_id = int(re.search(r"/events/(\d+)", url).group(1))
-    with closing(sqlite3.connect(live_server.database)) as database, database:
-        database.execute(
-            "INSERT INTO chat_messages (event_id, author_id, client_id, body_source, body_html,"
-            " created_at, previous_id) SELECT ?, users.id, ?, ?, ?, ?, (SELECT max(id) FROM"
-            " chat_messages WHERE event_id = ?) FROM users WHERE users.email = ?",
-            (event_id, "never-broadcast", text, f"<p>{text}</p>",
-             f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S.%f}", event_id, email),
-        )  # fmt: skip
-
-
 def test_a_message_that_was_never_broadcast_is_fetched_when_the_next_one_arrives(
     new_context: NewContext, live_server: LiveServer
 ) -> None:
@@ -129,6 +117,37 @@ def test_a_message_that_was_never_broadcast_is_fetched_when_the_next_one_arrives
     for page in (a, b):
         expect(page.locator("[data-message-list] .pl-chat__body")).to_have_text(expected)
     expect(a.locator("[data-announcer]")).to_contain_text("Rachel Moss: Stored, but its broadcast")
+    check_accessibility(b)
+
+
+def test_a_member_away_for_a_long_busy_while_sees_the_latest_and_where_the_rest_are(
+    new_context: NewContext, live_server: LiveServer
+) -> None:
+    """A rejoin brings at most the latest 200 missed messages: a note takes the place of the
+    earlier ones, with a link to the transcript that has them, and the status says so."""
+    url = open_event(new_context, "Live chat: away for a long, busy while")
+    b = member_on(new_context, B, url)
+    send(b, "Back in a while")
+    expect(b.locator("[data-message-list] li[data-message-id]")).to_have_count(1)
+    drop_connection(b)
+    store_without_broadcast(live_server, url, A, *(f"Missed message {n}" for n in range(1, 206)))
+
+    b.context.set_offline(False)
+    expect(b.locator("[data-live-status]")).to_have_text(
+        "Reconnected. The latest 200 messages you missed are shown; "
+        "the full transcript has the earlier ones."
+    )
+    shown = chat_texts(b)
+    assert shown == ["Back in a while", *(f"Missed message {n}" for n in range(6, 206))]
+    note = b.locator("[data-message-list] [data-left-out]")
+    expect(note).to_have_text(
+        "Earlier messages you missed are not shown here. Read them in the full transcript."
+    )
+    # In their place: after the message before them, before the first of the latest.
+    expect(note.locator("xpath=following-sibling::li[1]")).to_contain_text("Missed message 6")
+    expect(note.locator("xpath=preceding-sibling::li[1]")).to_contain_text("Back in a while")
+    link = note.get_by_role("link", name="Read them in the full transcript")
+    expect(link).to_have_attribute("href", f"/events/{event_id_of(url)}/transcript")
     check_accessibility(b)
 
 

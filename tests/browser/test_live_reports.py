@@ -1,15 +1,29 @@
 """Reporting a chat message in real browsers: a member reports a message with patient-identifiable
 information as it arrives live, and it goes from the other members' screens at once while the
 moderator keeps it, marked Hidden, to review; restored from the moderators' queue, it comes back
-to every screen at once. Every page shown is checked with axe-core."""
+to every screen at once. A message hidden while a reader was away is hidden on their screen when
+they come back. Every page shown is checked with axe-core."""
 
 import re
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
 
-from .browser_support import NewContext, check_accessibility
-from .live_support import MODERATOR, A, B, member_on, open_event, send
+from .browser_support import LiveServer, NewContext, check_accessibility
+from .live_support import (
+    MODERATOR,
+    A,
+    B,
+    drop_connection,
+    event_id_of,
+    member_on,
+    open_event,
+    send,
+    store_without_broadcast,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -78,6 +92,49 @@ def test_a_message_reported_as_it_arrives_leaves_every_screen_but_the_moderators
     expect(lists[a].locator("li", has_text="943 476 5919")).to_be_visible()
     expect(lists[a]).not_to_contain_text(HIDDEN)
     check_accessibility(a)
+
+
+#: A member of the QMS SIG whom no other browser test uses: this one spends their allowance of
+#: catch-ups.
+READER = "eleanor-hughes@peerlearn.example"
+
+#: Using up the page's allowance of catch-ups (20 a minute), so that a gap stays open.
+USE_UP_CATCH_UPS = """async (eventId) => {
+  const socket = window.peerlearnLive.socket;
+  for (let n = 0; n < 20; n += 1) {
+    await new Promise((answered) => socket.emit("catch_up", { event_id: eventId, after_id: 0 }, answered));
+  }
+}"""
+
+
+def test_a_message_hidden_while_a_reader_was_away_is_hidden_when_they_return(
+    new_context: NewContext, live_server: LiveServer
+) -> None:
+    """The reader's screen shows a message that arrived after a gap (a message before it was
+    never broadcast, and the reader's catch-ups are used up), so the rejoin brings it again, as
+    it now is: hidden by a report while the reader was away. The rejoin's state wins."""
+    url = open_event(new_context, "Live chat: hidden while a reader was away")
+    a = member_on(new_context, A, url)
+    reader = member_on(new_context, READER, url)
+    messages = reader.locator("[data-message-list]")
+    reader.evaluate(USE_UP_CATCH_UPS, event_id_of(url))
+    store_without_broadcast(live_server, url, B, "Stored, but its broadcast was lost")
+    send(a, PATIENT)
+    expect(messages).to_contain_text("943 476 5919")
+    drop_connection(reader)
+    with closing(sqlite3.connect(live_server.database)) as database, database:
+        database.execute(
+            "UPDATE chat_messages SET hidden_at = ? WHERE body_source = ?",
+            (f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S.%f}", PATIENT),
+        )
+
+    reader.context.set_offline(False)
+    expect(reader.locator("[data-live-status]")).to_contain_text("Reconnected")
+    expect(messages).to_contain_text("Stored, but its broadcast was lost")
+    expect(messages).not_to_contain_text("943 476 5919")
+    expect(messages.locator("li", has_text=HIDDEN)).to_have_count(1)
+    expect(messages.locator("[data-report-message]")).to_have_count(1)  # only the other one's
+    check_accessibility(reader)
 
 
 def test_without_javascript_a_report_with_no_reason_comes_back_with_the_error(

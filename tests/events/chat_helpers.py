@@ -11,9 +11,10 @@ import sqlalchemy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
 from peerlearn.core.db import utcnow
-from peerlearn.events.models import Event
+from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Space
 
@@ -49,6 +50,24 @@ def event_on_now(space: Space) -> Event:
     db.session.add(event)
     db.session.commit()
     return event
+
+
+def stored_messages(event: Event, author: User, numbers: range | list[int]) -> list[int]:
+    """Store ``Message <n>`` from ``author`` for each ``n``, in order, straight into the database
+    (nothing broadcast): a long chat at once. Returns their ids."""
+    messages = [
+        ChatMessage(
+            event_id=event.id,
+            author_id=author.id,
+            client_id=f"m{n}",
+            body_source=f"Message {n}",
+            body_html=f"<p>Message {n}</p>",
+        )
+        for n in numbers
+    ]
+    db.session.add_all(messages)
+    db.session.commit()
+    return [message.id for message in messages]
 
 
 @contextmanager

@@ -2,7 +2,8 @@
 message before it in its own event's chat (``previous_id``, which the upgrade fills in for older
 messages), and a reader rejoining with ``after_id`` gets exactly the messages it missed, in order,
 even one committed late, and learns which were removed while it was away; a reader still in the
-room fills a gap with ``catch_up``."""
+room fills a gap with ``catch_up``. However old the id, no answer brings more than the latest 200
+messages, and says when earlier ones were left out."""
 
 import threading
 
@@ -13,7 +14,7 @@ from peerlearn.accounts.models import User
 from peerlearn.events import chat
 from peerlearn.events.models import ChatMessage, Event
 from peerlearn.extensions import db
-from tests.events.chat_helpers import ask, code, held_before_commit, received
+from tests.events.chat_helpers import ask, code, held_before_commit, received, stored_messages
 
 
 def test_rejoining_with_after_id_returns_exactly_the_missed_messages_in_order(
@@ -184,3 +185,24 @@ def test_catch_up_returns_what_was_missed_without_joining_again(live_event, memb
         code(ask(bob, "catch_up", {"event_id": live_event.id, "after_id": 0})) for _ in range(20)
     ]
     assert limited[:19] == ["ok"] * 19 and limited[19] == "rate_limited"
+
+
+def test_catching_up_after_a_very_old_id_brings_only_the_latest_messages_and_says_so(
+    live_event, member, chatter
+):
+    """A join after ``after_id`` 0 (or any id far back) is bounded as ``catch_up`` is: the latest
+    200 messages after it, in order, with ``earlier_left_out`` (the transcript has the rest),
+    never the whole chat; a newcomer's join, the latest 50."""
+    ids = stored_messages(live_event, member("Alice Able"), range(205))
+    bob = chatter(member("Bob Baker"))
+
+    def given(name, **data):
+        ack = ask(bob, name, {"event_id": live_event.id, **data})
+        return [m["id"] for m in ack["messages"]], ack["earlier_left_out"]
+
+    assert given("join", after_id=0) == (ids[-200:], True)
+    assert given("catch_up", after_id=0) == (ids[-200:], True)
+    assert given("join", after_id=ids[3]) == (ids[-200:], True)
+    assert given("join", after_id=ids[4]) == (ids[-200:], False)
+    assert given("catch_up", after_id=ids[-3]) == (ids[-2:], False)
+    assert given("join") == (ids[-50:], True)

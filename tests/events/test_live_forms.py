@@ -14,7 +14,7 @@ from peerlearn.events.models import ChatMessage, Event, Question
 from peerlearn.extensions import db
 from peerlearn.spaces import memberships
 from peerlearn.spaces import services as spaces
-from tests.events.chat_helpers import ask, received
+from tests.events.chat_helpers import ask, received, stored_messages
 
 
 @pytest.fixture
@@ -252,6 +252,19 @@ def test_a_past_event_shows_its_history_and_an_unused_one_shows_no_chat(
     db.session.commit()
     page = page_of(client, event)
     assert "Live chat" in page and "Thanks all" in page and "The chat has closed" in page
+
+
+def test_the_page_says_when_it_shows_only_the_latest_fifty_messages(live_event, member, signed_in):
+    """Fifty messages are all shown; at the fifty-first, the page says earlier ones are only
+    in the transcript."""
+    author, client = member(), signed_in(member())
+    stored_messages(live_event, author, range(1, 51))
+    page = page_of(client, live_event)
+    assert "Message 1<" in page and "Only the latest 50 messages are shown here" not in page
+    stored_messages(live_event, author, [51])
+    page = page_of(client, live_event)
+    assert "Message 1<" not in page and "Message 51<" in page
+    assert "Only the latest 50 messages are shown here" in page
 
 
 def test_people_outside_the_space_cannot_post_ask_or_vote(
