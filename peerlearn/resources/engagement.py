@@ -21,7 +21,7 @@ from peerlearn.discussions.services import ThreadDraft, start_thread
 from peerlearn.extensions import db
 from peerlearn.moderation.services import set_thread_flag
 from peerlearn.permissions import Action, Actor, can, resource_filter, signed_in
-from peerlearn.resources.browsing import adapted_by, uses_by_organisation
+from peerlearn.resources.browsing import NOT_ADAPTED, Adapted, adapted, uses_by_organisation
 from peerlearn.resources.models import Resource, ResourceUse, ResourceVisibility, SavedResource
 from peerlearn.spaces.models import Space, Visibility
 
@@ -107,9 +107,10 @@ def organisations_using(resource: Resource) -> int:
     ).get(resource.id, 0)
 
 
-def organisations_adapting(user: Actor, resource: Resource) -> int:
-    """How many distinct organisations adapted the resource, in what ``user`` may see."""
-    return adapted_by(user, [resource.id]).get(resource.id, 0)
+def adaptations_of(user: Actor, resource: Resource) -> Adapted:
+    """How many times, and by how many organisations, the resource was adapted, in what ``user``
+    may see."""
+    return adapted(user, [resource.id]).get(resource.id, NOT_ADAPTED)
 
 
 @dataclass
@@ -117,7 +118,7 @@ class Impact:
     """What the resource page shows about a resource's use, and the reader's own standing."""
 
     used_by: int
-    adapted_by: int
+    adapted: Adapted
     #: Adaptations the reader may see, newest first (at most ``MAX_ADAPTATIONS_SHOWN``).
     adaptations: list[Resource]
     saved: bool
@@ -153,7 +154,7 @@ def impact_of(user: Actor, resource: Resource) -> Impact:
     discussable = can_be_discussed(resource)
     return Impact(
         used_by=organisations_using(resource),
-        adapted_by=organisations_adapting(user, resource),
+        adapted=adaptations_of(user, resource),
         adaptations=adaptations,
         saved=person is not None and is_saved(person, resource),
         using=person is not None and is_using(person, resource),
