@@ -282,7 +282,6 @@ def download(resource_id: int, number: int | None = None) -> Response:
     except FileNotFoundError:
         logger.error("stored file %s of resource %s is missing", version.sha256, resource.id)
         abort(404)
-    services.record_download(signed_in(current_user), version)
     file_type = files.ALLOWED.get(version.mime)
     inline = request.args.get("view") == "1" and file_type is not None and file_type.inline
     response = Response(
@@ -300,7 +299,19 @@ def download(resource_id: int, number: int | None = None) -> Response:
     response.cache_control.private = True
     response.cache_control.no_cache = True
     response.set_etag(version.sha256)
-    return response.make_conditional(request, accept_ranges=True, complete_length=version.size)
+    try:
+        response = response.make_conditional(
+            request, accept_ranges=True, complete_length=version.size
+        )
+        # Only a response that sends the file (or part of it: a resumed download) is a
+        # download: not a HEAD request (a link checker, a download manager asking the size),
+        # nor "not modified", nor a range that cannot be served (416, raised here).
+        if request.method == "GET" and response.status_code in {200, 206}:
+            services.record_download(signed_in(current_user), version)
+    except BaseException:
+        response.close()  # the file it would have sent: nobody else closes it now
+        raise
+    return response
 
 
 # Removing ---------------------------------------------------------------------------------------

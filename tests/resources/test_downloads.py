@@ -5,6 +5,7 @@ Unicode name with the classification first; counting once per member, version an
 from __future__ import annotations
 
 import itertools
+import re
 from urllib.parse import unquote
 
 import pytest
@@ -175,6 +176,39 @@ def test_downloads_count_once_per_member_version_and_day(
     other.get(f"/resources/{resource.id}/download", buffered=True)
     db.session.refresh(resource)
     assert resource.download_count == 2
+
+
+def test_only_a_request_that_sends_the_file_counts_as_a_download(
+    client, login, qms, uploader, make_file_resource
+):
+    """A HEAD request (a link checker, a download manager asking the size), a conditional GET
+    answered "not modified" and a range that cannot be served send no file: none is a download.
+    The GET that sends it is."""
+    resource = make_file_resource(qms)
+    version = resource.current_version
+    login(client, uploader)
+    url = f"/resources/{resource.id}/download"
+    head = client.head(url)
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Length"] == str(version.size)
+    assert client.get(url, headers={"If-None-Match": f'"{version.sha256}"'}).status_code == 304
+    assert client.get(url, headers={"Range": f"bytes={version.size}-"}).status_code == 416
+    db.session.refresh(resource)
+    assert resource.download_count == 0
+    assert _downloads_shown(client, resource) == "0"
+
+    assert client.get(url).data == docx_bytes()
+    db.session.refresh(resource)
+    assert resource.download_count == 1
+    assert _downloads_shown(client, resource) == "1"
+
+
+def _downloads_shown(client, resource) -> str:
+    """The download count on the resource page."""
+    page = client.get(f"/resources/{resource.id}").get_data(as_text=True)
+    match = re.search(r'Downloads</dt>\s*<dd class="nhsuk-summary-list__value">(\d+)</dd>', page)
+    assert match, "no download count on the resource page"
+    return match.group(1)
 
 
 def test_the_public_may_download_public_files_uncounted(client, qms, make_file_resource):
