@@ -203,12 +203,24 @@ def test_only_a_request_that_sends_the_file_counts_as_a_download(
     assert _downloads_shown(client, resource) == "1"
 
 
-def _downloads_shown(client, resource) -> str:
-    """The download count on the resource page."""
+def _downloads_shown(client, resource) -> str | None:
+    """The download count on the resource page (None: it shows none)."""
     page = client.get(f"/resources/{resource.id}").get_data(as_text=True)
-    match = re.search(r'Downloads</dt>\s*<dd class="nhsuk-summary-list__value">(\d+)</dd>', page)
-    assert match, "no download count on the resource page"
-    return match.group(1)
+    match = re.search(r'<dd class="nhsuk-summary-list__value" id="downloads">([\d,]+)</dd>', page)
+    return match.group(1) if match else None
+
+
+def test_a_file_s_page_counts_its_downloads_and_a_link_s_has_none_to_count(
+    client, login, qms, uploader, make_file_resource, make_resource
+):
+    file = make_file_resource(qms)
+    file.download_count = 1234
+    link = make_resource(qms)
+    db.session.commit()
+    login(client, uploader)
+    assert _downloads_shown(client, file) == "1,234"  # as the lists write it
+    assert _downloads_shown(client, link) is None
+    assert "Downloads" not in client.get(f"/resources/{link.id}").get_data(as_text=True)
 
 
 def test_the_public_may_download_public_files_uncounted(client, qms, make_file_resource):
