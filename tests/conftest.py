@@ -8,14 +8,17 @@ PostgreSQL database, once more on PostgreSQL. The schema comes from the migratio
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -211,6 +214,30 @@ class Client(FlaskClient):
             data.setdefault("csrf_token", self.csrf_token())
             kwargs["data"] = data
         return super().post(*args, **kwargs)
+
+
+#: A Redis for the tests of what server processes share (``.ci/run`` sets it); unset, they skip.
+REDIS_URL = os.environ.get("PEERLEARN_TEST_REDIS_URL", "").strip()
+
+
+@pytest.fixture
+def redis_limits() -> Iterator[dict[str, Any]]:
+    """Settings that keep an app's rate limits in the test Redis, under a prefix of this test's
+    own (its keys removed afterwards); the test is skipped when there is no Redis."""
+    if not REDIS_URL:
+        pytest.skip("PEERLEARN_TEST_REDIS_URL is not set")
+    prefix = f"peerlearn-test-{uuid.uuid4().hex}"
+    yield {
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        # The storage's own prefix too: the suite's limiter, left on this storage, is reset before
+        # every later test, and a reset deletes every key under the storage's prefix ("LIMITS"
+        # by default), another worker's counts in the middle of this test included.
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": prefix},
+    }
+    with redis.Redis.from_url(REDIS_URL) as connection:
+        for key in connection.scan_iter(f"*{prefix}*"):
+            connection.delete(key)
 
 
 @pytest.fixture

@@ -4,11 +4,13 @@ import hashlib
 import logging
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app, has_request_context, render_template, request, session, url_for
 from flask_login import login_user, logout_user
-from limits import parse
+from limits import RateLimitItem, parse
 from sqlalchemy import delete, select
 
 from peerlearn.accounts.models import AllowedEmailDomain, SignIn, User
@@ -20,6 +22,7 @@ from peerlearn.accounts.passwords import (
 )
 from peerlearn.accounts.tokens import address_mark, make_token, read_token
 from peerlearn.audit.services import record
+from peerlearn.core import allowances
 from peerlearn.core.db import utcnow
 from peerlearn.core.deferred import after_response
 from peerlearn.core.errors import RuleError
@@ -29,7 +32,7 @@ from peerlearn.core.signals import (
     sign_ins_ended,
 )
 from peerlearn.core.text import render_markdown
-from peerlearn.extensions import db, limiter
+from peerlearn.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +199,7 @@ def _may_mail_again(user: User, kind: str) -> bool:
     are limited per visitor's address, but whoever asks from many addresses (or for another
     person's address) must not be able to fill that person's inbox. Past the limit the mail is
     silently not sent, and the page says the same."""
-    if limiter.enabled and not limiter.limiter.hit(RESEND_LIMIT, kind, str(user.id)):
+    if allowances.take(RESEND_LIMIT, kind, str(user.id)) is not None:
         logger.info("%s not sent: limit reached", kind)
         return False
     return True
@@ -245,10 +248,61 @@ class SignInRefused(Exception):
         self.user = user
 
 
-def authenticate(email: str, password: str, confirming: str = "") -> User:
-    """The account for these credentials, or :class:`SignInRefused`. Failures are audited.
-    An unconfirmed address is confirmed when ``confirming`` is its valid confirmation link's
-    token (the sign-in form that link leads to)."""
+#: Failed sign-ins allowed for one account, from wherever they come, and from one address (the
+#: visitor's), whichever accounts they try.
+FAILED_SIGN_INS_PER_ACCOUNT = parse("5 per 15 minutes")
+FAILED_SIGN_INS_PER_ADDRESS = parse("30 per 15 minutes")
+
+
+class TooManySignIns(Exception):
+    """The account's or the address's failed sign-ins are used up; ``wait`` says for how many
+    seconds."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(wait)
+        self.wait = wait
+
+
+@contextmanager
+def _sign_in_attempt(email: str, address: str) -> Iterator[None]:
+    """Hold a place in the account's and the address's allowances of failed sign-ins while the
+    password is checked, or raise :class:`TooManySignIns`. The place is taken before the check,
+    so guesses sent at the same moment cannot all find the allowance unused (as checking it,
+    then counting the failures afterwards, let them); it is given back unless the attempt
+    failed on its credentials: a right password is no guess."""
+    places = [
+        (FAILED_SIGN_INS_PER_ACCOUNT, ("sign-in", "account", normalise_email(email)[:254])),
+        (FAILED_SIGN_INS_PER_ADDRESS, ("sign-in", "address", address)),
+    ]
+    taken: list[tuple[RateLimitItem, tuple[str, ...]]] = []
+    guessed = False
+    try:
+        for allowance, who in places:
+            wait = allowances.take(allowance, *who)
+            if wait is not None:
+                raise TooManySignIns(wait)
+            taken.append((allowance, who))
+        yield
+    except SignInRefused as refused:
+        guessed = refused.reason == "credentials"
+        raise
+    finally:
+        if not guessed:
+            for allowance, who in taken:
+                allowances.give_back(allowance, *who)
+
+
+def authenticate(email: str, password: str, address: str, confirming: str = "") -> User:
+    """The account for these credentials, or :class:`SignInRefused`; :class:`TooManySignIns`,
+    without a look at the password, once the failed sign-ins for the account or from ``address``
+    (the visitor's) are used up. Failures are audited. An unconfirmed address is confirmed when
+    ``confirming`` is its valid confirmation link's token (the sign-in form that link leads
+    to)."""
+    with _sign_in_attempt(email, address):
+        return _authenticate(email, password, confirming)
+
+
+def _authenticate(email: str, password: str, confirming: str) -> User:
     user = find_user_by_email(email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         record("auth.sign_in_failed", subject=user, email=normalise_email(email)[:254])

@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from peerlearn.accounts.forms import (
 )
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
+from peerlearn.core.errors import render_error
 from peerlearn.core.forms import DirectoryFilterForm, show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.core.security import is_safe_redirect
@@ -36,14 +37,6 @@ bp = Blueprint("accounts", __name__)
 
 #: The one answer to a failed sign-in, whatever failed (no account enumeration).
 SIGN_IN_FAILED = "Enter a correct e-mail address and password"
-
-
-def _sign_in_failed(response: Response) -> bool:
-    return bool(g.get("sign_in_failed"))
-
-
-def _account_key() -> str:
-    return "sign-in:" + services.normalise_email(request.form.get("email", ""))[:254]
 
 
 def _redirect_target() -> str:
@@ -123,21 +116,21 @@ def resend_confirmation() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    "5 per 15 minutes", key_func=_account_key, methods=["POST"], deduct_when=_sign_in_failed
-)
-@limiter.limit(
-    "30 per 15 minutes", key_func=get_remote_address, methods=["POST"], deduct_when=_sign_in_failed
-)
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int, dict[str, str]]:
     if current_user.is_authenticated:
         return redirect(_redirect_target())
     form = LoginForm()
     if form.validate_on_submit():
         try:
             user = services.authenticate(
-                form.email.data, form.password.data, request.form.get("confirm", "")
+                form.email.data,
+                form.password.data,
+                get_remote_address(),
+                request.form.get("confirm", ""),
             )
+        except services.TooManySignIns as over:
+            page, status = render_error(429)
+            return page, status, {"Retry-After": str(over.wait)}
         except services.SignInRefused as refused:
             if refused.reason == "unconfirmed" and refused.user is not None:
                 services.send_confirmation_again(refused.user)
@@ -147,7 +140,6 @@ def login() -> str | Response:
                     "This account has been deactivated. Contact a network administrator."
                 )
             else:
-                g.sign_in_failed = True
                 form.form_errors.append(SIGN_IN_FAILED)
         else:
             target = _redirect_target()

@@ -3,21 +3,21 @@ messages draw on one allowance, so that reporting cannot be used to flood the mo
 reports that hide, to hide a space's content) however the reports are spread, over the plain forms
 or the live chat's socket.
 
-Both ways count through :func:`take_report`, against one key of the rate limiter's storage
-(memory, or Redis across processes), so neither depends on how Flask-Limiter names its own."""
+Both ways count through :func:`take_report`, against one allowance of the rate limiter's storage
+(:mod:`peerlearn.core.allowances`: memory, or Redis across processes), so neither depends on how
+Flask-Limiter names its own."""
 
 import functools
 import math
-import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from flask import current_app, request
+from flask import request
 from flask_login import current_user
 from limits import parse
 
+from peerlearn.core import allowances
 from peerlearn.core.errors import render_error
-from peerlearn.extensions import limiter
 
 #: How often one person may send a report, of posts, library resources and chat messages together.
 REPORT_LIMIT = "20 per hour"
@@ -28,22 +28,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _identifiers() -> tuple[str, ...]:
-    """The allowance's key: the app's rate-limit prefix (apps sharing one Redis), and who."""
-    who = str(getattr(current_user, "id", None) or request.remote_addr)
-    return (current_app.config.get("RATELIMIT_KEY_PREFIX") or "peerlearn", "reports", who)
-
-
 def take_report() -> int | None:
     """Count a report by the current user against the allowance. None when it is within it;
     otherwise (nothing counted) in how many seconds it has room again."""
-    if not limiter.enabled:
-        return None
-    strategy = limiter.limiter
-    if strategy.hit(_ALLOWANCE, *_identifiers()):
-        return None
-    reset_at, _ = strategy.get_window_stats(_ALLOWANCE, *_identifiers())
-    return max(1, math.ceil(reset_at - time.time()))
+    who = str(getattr(current_user, "id", None) or request.remote_addr)
+    return allowances.take(_ALLOWANCE, "reports", who)
 
 
 def over_allowance(wait: int) -> str:

@@ -369,6 +369,17 @@ def authorize(action: Action | str, target: Any, *, hide: bool = False) -> None:
     deny(hide=hide)
 
 
+def authorize_unseen(action: Action | str, target: Any) -> None:
+    """:func:`authorize` for an action some may take on what they may not see (a network
+    administrator removing OFFICIAL-SENSITIVE material they may not read): refused as not found
+    to those who may neither see it nor do ``action``, as forbidden to those who may see it but
+    not do ``action``."""
+    if can(current_user, action, target):
+        return
+    authorize(Action.view, target, hide=True)
+    deny()
+
+
 def visible_or_404(model: type[Any], ident: int) -> Any:
     """The thread, post or event with this id if the current user may see it. Otherwise 404:
     what a reader may not see is never confirmed to exist (anonymous visitors are asked to sign

@@ -5,7 +5,7 @@ resource (:func:`resource_allows`) and download each of its versions
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy import ColumnElement, and_, or_
 
 from peerlearn.permissions import (
     Action,
@@ -42,6 +42,27 @@ def resource_readers(resource: Resource) -> Visibility:
     if resource.classification is Classification.official_sensitive:
         return Visibility.private
     return _RESOURCE_READERS[resource.visibility]
+
+
+def _reaches(user: Actor, resource: Resource, membership: Membership | None) -> bool:
+    """Whether the resource's own settings let the user read it (:func:`resource_readers`).
+    OFFICIAL-SENSITIVE material reaches the space's active members only, on a need-to-know
+    basis: a network administrator is not one of its readers unless they are a member (they
+    may still act on reports about it without reading it: :data:`UNREAD_MODERATION`)."""
+    if resource.classification is Classification.official_sensitive:
+        return (
+            signed_in(user) is not None
+            and membership is not None
+            and membership.state is MemberState.active
+        )
+    return reads(user, resource_readers(resource), membership)
+
+
+#: What a network administrator may do to OFFICIAL-SENSITIVE material they may not read (in a
+#: space they are not a member of): deal with reports about it (hide, restore, dismiss, withdraw
+#: a version) and remove it, from a page that shows what a report shows (its title, its space,
+#: who shared it), never its description or its files.
+UNREAD_MODERATION = frozenset({Action.moderate, Action.delete})
 
 
 def resource_allows(
@@ -93,12 +114,14 @@ def _allows_while_there(
     if action in {Action.view, Action.list}:
         return (
             space_allows(user, Action.view, space, membership)
-            and reads(user, resource_readers(resource), membership)
+            and _reaches(user, resource, membership)
             and (resource.hidden_at is None or own or has_moderator_role(user, membership))
         )
-    if not _allows_while_there(user, Action.view, resource, membership):
-        return False
     moderator = space_allows(user, Action.moderate, space, membership)
+    if not _allows_while_there(user, Action.view, resource, membership):
+        # Only an administrator kept from OFFICIAL-SENSITIVE material moderates what they
+        # cannot read; everyone else acts only on what they may see.
+        return action in UNREAD_MODERATION and moderator and person is not None and person.is_admin
     writer = own and space_allows(user, Action.post, space, membership)
     if action in {Action.moderate, Action.manage}:
         return moderator
@@ -125,7 +148,9 @@ def resource_filter(user: Actor) -> ColumnElement[bool]:
         unhidden: ColumnElement[bool] = Resource.hidden_at.is_(None)
     else:
         if person.is_admin:
-            reaches = true()
+            reaches = or_(
+                shareable, Resource.space_id.in_(member_space_ids(person, MemberState.active))
+            )
         else:
             reaches = or_(
                 and_(shareable, Resource.visibility == ResourceVisibility.public),

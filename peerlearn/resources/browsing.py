@@ -167,14 +167,27 @@ def saved_query(user: Actor) -> Select[tuple[Resource]]:
     )
 
 
+@dataclass(frozen=True)
+class Adapted:
+    """How often a resource was adapted, counting only the adaptations a reader may see."""
+
+    #: Adaptations, whoever shared them (a member with no organisation on their profile too).
+    times: int = 0
+    #: Distinct organisations the adaptations came from (those that name one).
+    organisations: int = 0
+
+
+NOT_ADAPTED = Adapted()
+
+
 @dataclass
 class Counts:
     """What a list shows beside its resources, looked up for a whole page at once."""
 
     #: Resource id → distinct organisations using it.
     used_by: dict[int, int]
-    #: Resource id → distinct organisations of the adaptations the reader may see.
-    adapted_by: dict[int, int]
+    #: Resource id → its adaptations the reader may see (absent: none).
+    adapted: dict[int, Adapted]
     #: Ids of the resources the reader saved.
     saved: set[int]
 
@@ -187,20 +200,28 @@ def counts_for(user: Actor, resources: Iterable[Resource]) -> Counts:
     used_by = dict(
         db.session.execute(uses_by_organisation().where(ResourceUse.resource_id.in_(ids))).all()
     )
-    return Counts(used_by, adapted_by(user, ids), saved_ids(user, ids))
+    return Counts(used_by, adapted(user, ids), saved_ids(user, ids))
 
 
-def adapted_by(user: Actor, ids: list[int]) -> dict[int, int]:
-    """For each resource, how many distinct organisations adapted it, counting only the
-    adaptations ``user`` may see."""
+def adapted(user: Actor, ids: list[int]) -> dict[int, Adapted]:
+    """For each resource adapted at all, how many times and by how many distinct organisations,
+    counting only the adaptations ``user`` may see. An adaptation that names no organisation
+    (shared by a member with none on their profile, or from one since removed) counts as a time,
+    not as an organisation."""
     if not ids:
         return {}
     rows = db.session.execute(
-        select(Resource.adapted_from_id, func.count(distinct(Resource.organisation_id)))
+        select(
+            Resource.adapted_from_id,
+            func.count(Resource.id),
+            func.count(distinct(Resource.organisation_id)),
+        )
         .where(Resource.adapted_from_id.in_(ids), resource_filter(user))
         .group_by(Resource.adapted_from_id)
     )
-    return {resource_id: count for resource_id, count in rows}
+    return {
+        resource_id: Adapted(times, organisations) for resource_id, times, organisations in rows
+    }
 
 
 def saved_ids(user: Actor, ids: list[int]) -> set[int]:

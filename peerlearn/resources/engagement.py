@@ -21,7 +21,7 @@ from peerlearn.discussions.services import ThreadDraft, start_thread
 from peerlearn.extensions import db
 from peerlearn.moderation.services import set_thread_flag
 from peerlearn.permissions import Action, Actor, can, resource_filter, signed_in
-from peerlearn.resources.browsing import adapted_by, uses_by_organisation
+from peerlearn.resources.browsing import NOT_ADAPTED, Adapted, adapted, uses_by_organisation
 from peerlearn.resources.models import Resource, ResourceUse, ResourceVisibility, SavedResource
 from peerlearn.spaces.models import Space, Visibility
 
@@ -107,9 +107,10 @@ def organisations_using(resource: Resource) -> int:
     ).get(resource.id, 0)
 
 
-def organisations_adapting(user: Actor, resource: Resource) -> int:
-    """How many distinct organisations adapted the resource, in what ``user`` may see."""
-    return adapted_by(user, [resource.id]).get(resource.id, 0)
+def adaptations_of(user: Actor, resource: Resource) -> Adapted:
+    """How many times, and by how many organisations, the resource was adapted, in what ``user``
+    may see."""
+    return adapted(user, [resource.id]).get(resource.id, NOT_ADAPTED)
 
 
 @dataclass
@@ -117,7 +118,7 @@ class Impact:
     """What the resource page shows about a resource's use, and the reader's own standing."""
 
     used_by: int
-    adapted_by: int
+    adapted: Adapted
     #: Adaptations the reader may see, newest first (at most ``MAX_ADAPTATIONS_SHOWN``).
     adaptations: list[Resource]
     saved: bool
@@ -153,7 +154,7 @@ def impact_of(user: Actor, resource: Resource) -> Impact:
     discussable = can_be_discussed(resource)
     return Impact(
         used_by=organisations_using(resource),
-        adapted_by=organisations_adapting(user, resource),
+        adapted=adaptations_of(user, resource),
         adaptations=adaptations,
         saved=person is not None and is_saved(person, resource),
         using=person is not None and is_using(person, resource),
@@ -172,19 +173,25 @@ def impact_of(user: Actor, resource: Resource) -> Impact:
 def can_be_discussed(resource: Resource) -> bool:
     """Whether a thread in the resource's space would reach only people who may see the
     resource. A members-only resource in a space others can read is not discussed in the
-    open: its thread would show its title to readers the resource is kept from."""
+    open: its thread would show its title to readers the resource is kept from. Nor is
+    OFFICIAL-SENSITIVE material, in any space: network administrators read every space's
+    threads, but only those who are members read the material."""
     if resource.hidden_at is not None or resource.deleted_at is not None:
         return False
+    if resource.classification.sensitive:
+        return False
     space = resource.space.visibility
-    if resource.visibility is ResourceVisibility.public and not resource.classification.sensitive:
+    if resource.visibility is ResourceVisibility.public:
         return True
-    if resource.visibility is ResourceVisibility.network and not resource.classification.sensitive:
+    if resource.visibility is ResourceVisibility.network:
         return space is not Visibility.public  # a public space's threads reach visitors too
     return space is Visibility.private
 
 
 #: What a removed resource's discussion thread is called from then on.
 REMOVED_RESOURCE_THREAD = "Discussion of a removed resource"
+#: What the discussion thread of a resource since marked OFFICIAL-SENSITIVE is called from then on.
+SENSITIVE_RESOURCE_THREAD = "Discussion of an OFFICIAL-SENSITIVE resource"
 
 
 def keep_discussion_private(resource: Resource) -> None:
@@ -193,10 +200,11 @@ def keep_discussion_private(resource: Resource) -> None:
     the thread's title names the resource. A hidden thread is shown only to the space's
     moderators, who may open the resource; it stays hidden until one of them restores it.
 
-    A removed resource can be opened by nobody, moderators included, so its name also leaves
-    the thread: the thread is renamed and its opening post (which names and links the resource)
-    removed. The members' replies stay, for the moderators. Each step is audited, done by
-    peerlearn itself (no actor)."""
+    A removed resource can be opened by nobody, moderators included, and OFFICIAL-SENSITIVE
+    material by no network administrator outside its space (who sees hidden threads too), so
+    then its name also leaves the thread: the thread is renamed and its opening post (which
+    names and links the resource) removed. The members' replies stay, for the moderators. Each
+    step is audited, done by peerlearn itself (no actor)."""
     if resource.discussion_thread_id is None or can_be_discussed(resource):
         return
     thread = db.session.get(Thread, resource.discussion_thread_id)
@@ -204,12 +212,17 @@ def keep_discussion_private(resource: Resource) -> None:
         return
     if not thread.hidden:
         set_thread_flag(None, thread, "hidden", True)
-    if resource.deleted_at is not None:
+    if resource.deleted_at is not None or resource.classification.sensitive:
         delete_post(None, opening_post(thread))
-        if thread.title != REMOVED_RESOURCE_THREAD:
+        title = (
+            REMOVED_RESOURCE_THREAD
+            if resource.deleted_at is not None
+            else SENSITIVE_RESOURCE_THREAD
+        )
+        if thread.title != title:
             record("thread.renamed", space=thread.space, thread_id=thread.id, old=thread.title,
-                   new=REMOVED_RESOURCE_THREAD)  # fmt: skip
-            thread.title = REMOVED_RESOURCE_THREAD
+                   new=title)  # fmt: skip
+            thread.title = title
             db.session.commit()
             signals.thread_changed.send(thread)
 

@@ -11,8 +11,16 @@ from werkzeug.wrappers import Response
 
 from peerlearn.core.errors import RuleError
 from peerlearn.core.forms import show_error
+from peerlearn.extensions import db
 from peerlearn.moderation.limits import report_limit
-from peerlearn.permissions import Action, authorize, can, space_or_404, visible_or_404
+from peerlearn.permissions import (
+    Action,
+    authorize,
+    authorize_unseen,
+    can,
+    space_or_404,
+    visible_or_404,
+)
 from peerlearn.resources import bp, services
 from peerlearn.resources import reports as resource_reports
 from peerlearn.resources.forms import FlagForm, RestoreVersionForm, WithdrawVersionForm
@@ -69,8 +77,10 @@ def reports(slug: str) -> str:
 
 
 def _moderated(resource_id: int) -> Resource:
-    resource = visible_or_404(Resource, resource_id)
-    authorize(Action.moderate, resource)
+    """The resource, for those who may moderate it (seen or not: see the policy's
+    :data:`~peerlearn.permissions.resources.UNREAD_MODERATION`)."""
+    resource = db.get_or_404(Resource, resource_id)
+    authorize_unseen(Action.moderate, resource)
     return resource
 
 

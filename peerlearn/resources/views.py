@@ -20,6 +20,7 @@ from peerlearn.extensions import db, limiter
 from peerlearn.permissions import (
     Action,
     authorize,
+    authorize_unseen,
     can,
     removal_shown_to,
     resource_readers,
@@ -150,7 +151,16 @@ def new_resource(slug: str) -> str | Response:
 
 @bp.get("/resources/<int:resource_id>")
 def resource(resource_id: int) -> str | Response:
-    resource = visible_or_404(Resource, resource_id)
+    resource = db.get_or_404(Resource, resource_id)
+    if not can(current_user, Action.view, resource):
+        # An administrator kept from OFFICIAL-SENSITIVE material acts on reports about it.
+        authorize_unseen(Action.moderate, resource)
+        return render_template(
+            "resources/withheld.html",
+            resource=resource,
+            space=resource.space,
+            flags=resource_reports.open_resource_flags(resource),
+        )
     if (
         resource.kind is ResourceKind.case_study
         and "resources.case_study" in current_app.view_functions
@@ -282,7 +292,6 @@ def download(resource_id: int, number: int | None = None) -> Response:
     except FileNotFoundError:
         logger.error("stored file %s of resource %s is missing", version.sha256, resource.id)
         abort(404)
-    services.record_download(signed_in(current_user), version)
     file_type = files.ALLOWED.get(version.mime)
     inline = request.args.get("view") == "1" and file_type is not None and file_type.inline
     response = Response(
@@ -300,7 +309,19 @@ def download(resource_id: int, number: int | None = None) -> Response:
     response.cache_control.private = True
     response.cache_control.no_cache = True
     response.set_etag(version.sha256)
-    return response.make_conditional(request, accept_ranges=True, complete_length=version.size)
+    try:
+        response = response.make_conditional(
+            request, accept_ranges=True, complete_length=version.size
+        )
+        # Only a response that sends the file (or part of it: a resumed download) is a
+        # download: not a HEAD request (a link checker, a download manager asking the size),
+        # nor "not modified", nor a range that cannot be served (416, raised here).
+        if request.method == "GET" and response.status_code in {200, 206}:
+            services.record_download(signed_in(current_user), version)
+    except BaseException:
+        response.close()  # the file it would have sent: nobody else closes it now
+        raise
+    return response
 
 
 # Removing ---------------------------------------------------------------------------------------
@@ -313,8 +334,7 @@ def delete_resource(resource_id: int) -> str | Response:
     # "Remove it" pressed again once it has gone (a double click) is answered, not "not found".
     again = request.method == "POST" and removal_shown_to(current_user, resource)
     if not again:
-        authorize(Action.view, resource, hide=True)
-        authorize(Action.delete, resource)
+        authorize_unseen(Action.delete, resource)
         if request.method == "GET":
             return render_template("resources/delete.html", resource=resource, space=resource.space)
         again = not services.delete_resource(current_user, resource)  # someone was first

@@ -2,31 +2,16 @@
 
 These run only when ``PEERLEARN_TEST_REDIS_URL`` names a reachable Redis (``.ci/run`` sets it)."""
 
-import os
-import uuid
-
 import pytest
-import redis
 
-REDIS_URL = os.environ.get("PEERLEARN_TEST_REDIS_URL", "").strip()
+from tests.conftest import REDIS_URL
+
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="PEERLEARN_TEST_REDIS_URL is not set")
 
 
 @pytest.fixture
-def redis_config():
-    prefix = f"peerlearn-test-{uuid.uuid4().hex}"
-    yield {
-        "REDIS_URL": REDIS_URL,
-        "RATELIMIT_STORAGE_URI": REDIS_URL,
-        "RATELIMIT_KEY_PREFIX": prefix,
-        # The storage's own prefix too: the suite's limiter, left on this storage, is reset before
-        # every later test, and a reset deletes every key under the storage's prefix ("LIMITS"
-        # by default), another worker's counts in the middle of this test included.
-        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": prefix},
-    }
-    connection = redis.Redis.from_url(REDIS_URL)
-    for key in connection.scan_iter(f"*{prefix}*"):
-        connection.delete(key)
+def redis_config(redis_limits):
+    return {"REDIS_URL": REDIS_URL, **redis_limits}
 
 
 def test_health_reports_redis_ok(make_app, redis_config):

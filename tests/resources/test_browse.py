@@ -210,6 +210,24 @@ def test_hidden_resources_are_listed_only_for_moderators_and_their_uploader(
     assert "Hidden pending review" in page and ">Hidden<" in page
 
 
+def test_a_resource_whose_organisation_was_not_recorded_says_so_where_it_is_listed(
+    client, login, make_space, make_user, add_member, make_resource
+):
+    """Shared by a member with no organisation on their profile: nothing is made up about
+    where it came from (organisations are never deleted, so none was ever recorded)."""
+    space = make_space("QMS")
+    member = make_user("No organisation")
+    member.organisation = None
+    add_member(space, member)
+    resource = make_resource(space, by=member, title="Huddle board")
+    login(client, member)
+    client.post(f"/resources/{resource.id}/save", data={"saved": "yes"})
+    for path in ("/library", f"/spaces/{space.slug}/library", "/library/saved"):
+        page = _page(client, path)
+        assert "Organisation not recorded." in page and "no longer listed" not in page, path
+    assert "Organisation not recorded" in _page(client, f"/resources/{resource.id}")
+
+
 def test_sorts_by_downloads_and_by_organisations_using(client, reader, library, make_user):
     library["Divisional review template"].download_count = 40
     library["Flow huddle board template"].download_count = 7

@@ -186,6 +186,9 @@ def test_editing_a_case_study_with_no_organisation_keeps_it_unrecorded(client, a
     assert edit.status_code == 302
     db.session.refresh(resource)
     assert (resource.title, resource.organisation_id) == ("Halving waits for TTOs", None)
+    for shown in (f"/resources/{resource.id}/case-study", f"/resources/{resource.id}/print"):
+        page = client.get(shown).get_data(as_text=True)
+        assert "Organisation not recorded" in page and "no longer listed" not in page, shown
 
 
 def test_a_case_study_is_changed_only_on_its_own_page(

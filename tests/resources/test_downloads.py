@@ -5,6 +5,7 @@ Unicode name with the classification first; counting once per member, version an
 from __future__ import annotations
 
 import itertools
+import re
 from urllib.parse import unquote
 
 import pytest
@@ -175,6 +176,51 @@ def test_downloads_count_once_per_member_version_and_day(
     other.get(f"/resources/{resource.id}/download", buffered=True)
     db.session.refresh(resource)
     assert resource.download_count == 2
+
+
+def test_only_a_request_that_sends_the_file_counts_as_a_download(
+    client, login, qms, uploader, make_file_resource
+):
+    """A HEAD request (a link checker, a download manager asking the size), a conditional GET
+    answered "not modified" and a range that cannot be served send no file: none is a download.
+    The GET that sends it is."""
+    resource = make_file_resource(qms)
+    version = resource.current_version
+    login(client, uploader)
+    url = f"/resources/{resource.id}/download"
+    head = client.head(url)
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Length"] == str(version.size)
+    assert client.get(url, headers={"If-None-Match": f'"{version.sha256}"'}).status_code == 304
+    assert client.get(url, headers={"Range": f"bytes={version.size}-"}).status_code == 416
+    db.session.refresh(resource)
+    assert resource.download_count == 0
+    assert _downloads_shown(client, resource) == "0"
+
+    assert client.get(url).data == docx_bytes()
+    db.session.refresh(resource)
+    assert resource.download_count == 1
+    assert _downloads_shown(client, resource) == "1"
+
+
+def _downloads_shown(client, resource) -> str | None:
+    """The download count on the resource page (None: it shows none)."""
+    page = client.get(f"/resources/{resource.id}").get_data(as_text=True)
+    match = re.search(r'<dd class="nhsuk-summary-list__value" id="downloads">([\d,]+)</dd>', page)
+    return match.group(1) if match else None
+
+
+def test_a_file_s_page_counts_its_downloads_and_a_link_s_has_none_to_count(
+    client, login, qms, uploader, make_file_resource, make_resource
+):
+    file = make_file_resource(qms)
+    file.download_count = 1234
+    link = make_resource(qms)
+    db.session.commit()
+    login(client, uploader)
+    assert _downloads_shown(client, file) == "1,234"  # as the lists write it
+    assert _downloads_shown(client, link) is None
+    assert "Downloads" not in client.get(f"/resources/{link.id}").get_data(as_text=True)
 
 
 def test_the_public_may_download_public_files_uncounted(client, qms, make_file_resource):

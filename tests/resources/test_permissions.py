@@ -44,8 +44,9 @@ READERS: dict[Visibility, dict[ResourceVisibility, set[str]]] = {
 
 
 def expected_readers(space: Visibility, resource: ResourceVisibility, c: Classification) -> set:
-    # OFFICIAL-SENSITIVE material only ever reaches the space's members, whatever was chosen.
-    return MEMBERS if c is Classification.official_sensitive else READERS[space][resource]
+    # OFFICIAL-SENSITIVE material only ever reaches the space's members, whatever was chosen:
+    # need to know, so a network administrator reads it only as a member.
+    return ACTIVE if c is Classification.official_sensitive else READERS[space][resource]
 
 
 @pytest.mark.parametrize("classification", list(Classification))
@@ -94,7 +95,15 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
         "flag": NOBODY,
     },
     "removed": {"view": NOBODY, "edit": NOBODY, "delete": NOBODY, "moderate": NOBODY},
-}
+    # OFFICIAL-SENSITIVE, for the space's members only: a network administrator who is not one
+    # may not read it, but still deals with reports about it and may remove it, unread.
+    "sensitive": {"view": ACTIVE, "edit": MODERATORS - {"admin"}, "delete": MODERATORS,
+                  "flag": ACTIVE, "moderate": MODERATORS},
+    "own sensitive": {"view": ACTIVE, "edit": ACTIVE, "delete": MEMBERS, "flag": NOBODY,
+                      "moderate": MODERATORS},
+    "hidden sensitive": {"view": MODERATORS - {"admin"}, "edit": MODERATORS - {"admin"},
+                         "delete": MODERATORS, "flag": NOBODY, "moderate": MODERATORS},
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -110,11 +119,19 @@ def test_who_may_act_on_a_resource(role, case, action, make_space, person_in, ma
         by=actor if own else None,
         hidden="hidden" in case,
         deleted=case == "removed",
+        **(SENSITIVE if "sensitive" in case else {}),
     )
     assert can(actor, action, resource) is (role in ACTIONS[case][action])
 
 
-@pytest.mark.parametrize("case", ["another's", "own"])
+#: What makes a resource OFFICIAL-SENSITIVE (shared with its space's members, as it must be).
+SENSITIVE = {
+    "visibility": ResourceVisibility.space,
+    "classification": Classification.official_sensitive,
+}
+
+
+@pytest.mark.parametrize("case", ["another's", "own", "sensitive"])
 @pytest.mark.parametrize("role", ROLES)
 def test_who_is_told_a_resource_has_been_removed(role, case, make_space, person_in, make_resource):
     """Those who could remove it while it was there hear that it has gone; to anyone else a
@@ -122,7 +139,12 @@ def test_who_is_told_a_resource_has_been_removed(role, case, make_space, person_
     space = make_space(visibility=Visibility.network)
     actor = person_in(role, space)
     own = case == "own" and role != "anonymous"
-    resource = make_resource(space, by=actor if own else None, deleted=True)
+    resource = make_resource(
+        space,
+        by=actor if own else None,
+        deleted=True,
+        **(SENSITIVE if case == "sensitive" else {}),
+    )
     assert removal_shown_to(actor, resource) is (role in ACTIONS[case]["delete"])
 
 

@@ -192,9 +192,47 @@ def test_adapted_by_counts_organisations_whose_adaptations_the_reader_may_see(
 
     signed_in()  # not in the private group: Barts' adaptation is not theirs to see
     page = _impact(client, template)
-    assert _count(page, "Adapted by") == 1
+    assert _adapted(page) == "Adapted 2 times, by 1 organisation"
     assert "Our version 0" in page and "Our version 2" not in page
-    assert "Adapted by 1 organisation." in client.get("/library").get_data(as_text=True)
+    assert "Adapted 2 times, by 1 organisation." in client.get("/library").get_data(as_text=True)
+
+
+def _adapted(page: str) -> str:
+    """What the resource page says about its adaptations, as read (tags dropped)."""
+    match = re.search(r'<li id="adapted-by">(.*?)</li>', page)
+    assert match, "no adaptations line on the page"
+    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1)))
+
+
+@pytest.mark.parametrize(
+    ("organisations", "said"),
+    [
+        ([None], "Adapted once"),
+        (["Leeds", None], "Adapted 2 times, by 1 organisation"),
+        (["Leeds", "Barts", None, None], "Adapted 4 times, by 2 organisations"),
+        (["Leeds", "Barts"], "Adapted by 2 organisations"),
+    ],
+)
+def test_adaptations_shared_by_members_with_no_organisation_are_counted_too(
+    organisations, said, client, signed_in, make_user, make_organisation, add_member,
+    make_resource, template, sig,
+):  # fmt: skip
+    """A member with no organisation on their profile may share an adaptation: it counts as a
+    time the resource was adapted, though it adds no organisation."""
+    by_name = {name: make_organisation(name) for name in {"Leeds", "Barts"}}
+    for n, name in enumerate(organisations):
+        adapter = make_user()
+        adapter.organisation = by_name.get(name)
+        add_member(sig, adapter)
+        adaptation = make_resource(sig, by=adapter, title=f"Our version {n}")
+        adaptation.adapted_from_id = template.id
+    db.session.commit()
+
+    signed_in()
+    page = _impact(client, template)
+    assert _adapted(page) == said
+    assert all(f"Our version {n}" in page for n in range(len(organisations)))
+    assert f"{said}." in client.get("/library").get_data(as_text=True)
 
 
 def test_discuss_this_resource_starts_one_linked_thread_in_its_space(

@@ -220,6 +220,13 @@ def test_sensitive_and_space_only_resources_stay_in_the_space(share, member, mak
         ("resource", sensitive.id),
         ("resource", space_only.id),
     }
+    # A network administrator finds the members-only resource, but OFFICIAL-SENSITIVE material
+    # only as a member of its space.
+    assert find(make_user("Administrator", admin=True), "kumquat") == [("resource", space_only.id)]
+    assert {hit for hit in find(member("Administrator member", admin=True), "kumquat")} == {
+        ("resource", sensitive.id),
+        ("resource", space_only.id),
+    }
 
 
 def test_an_edit_is_found_at_once(share, author, member, find):
