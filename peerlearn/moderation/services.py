@@ -383,7 +383,10 @@ def move_thread(actor: User, thread: Thread, target: Space) -> None:
     thread.space = target
     # Free tags belong to a space: carry them over by name.
     thread.tags = tags_for(target, [tag.name for tag in thread.tags])
+    # In the audit log of each space, so that the owners of both find it.
     record("thread.moved", actor=actor, space=source, thread_id=thread.id,
            to_space=target.slug, title=thread.title)  # fmt: skip
+    record("thread.moved_in", actor=actor, space=target, thread_id=thread.id,
+           from_space=source.slug, title=thread.title)  # fmt: skip
     db.session.commit()
     thread_changed.send(thread)
