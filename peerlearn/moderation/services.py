@@ -25,6 +25,7 @@ from peerlearn.core.signals import (
     thread_changed,
 )
 from peerlearn.discussions.models import Post, Thread
+from peerlearn.discussions.reading import keep_read_positions
 from peerlearn.discussions.removal import hold_thread, recount
 from peerlearn.discussions.services import tags_for
 from peerlearn.events import chat
@@ -380,6 +381,8 @@ def move_thread(actor: User, thread: Thread, target: Space) -> None:
             f"You are no longer a moderator of {target.name}. Choose a space you moderate",
             field="space_id",
         ) from None
+    # Its readers' unread posts go with it (read stays read, unread stays unread).
+    keep_read_positions(thread, target)
     thread.space = target
     # Free tags belong to a space: carry them over by name.
     thread.tags = tags_for(target, [tag.name for tag in thread.tags])
