@@ -49,10 +49,17 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
-#: Fields of text a person writes (a post's title and body), given back to copy on the error
-#: page of a form refused before it was read (posting too fast, a form that had expired): the
-#: page they wrote on let its draft go when the form was sent.
-KEPT_FIELDS = (("title", "Title"), ("body", "Your text"))
+#: Fields of text a person writes (a post's title and body, a description of a space, event or
+#: resource and its summary, a report's note to the moderators), given back to copy on the error
+#: page of a form refused before it was read (posting or reporting too fast, a form that had
+#: expired): the page they wrote on let its draft go when the form was sent.
+KEPT_FIELDS = (
+    ("title", "Title"),
+    ("summary", "Summary"),
+    ("body", "Your text"),
+    ("description", "Description"),
+    ("note", "Your note"),
+)
 
 
 def _typed(code: int) -> list[tuple[str, str, str]]:
