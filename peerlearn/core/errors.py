@@ -49,14 +49,18 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
-#: Fields of text a person writes (a post's or an event's title, a post's body, an event's
-#: description, a message or question sent from an event's plain chat forms), given back to copy
-#: on the error page of a form refused before it was read (posting too fast, a form that had
-#: expired): the page they wrote on let its draft go when the form was sent.
+#: Fields of text a person writes (a post's title and body, a description of a space, event or
+#: resource and its summary, a report's note to the moderators, a message or question sent from
+#: an event's plain chat forms), given back to copy on the error page of a form refused before it
+#: was read (posting or reporting too fast, a form that had expired, a writer banned, or a space
+#: archived, since the page was loaded): the page they wrote on let its draft go when the form
+#: was sent.
 KEPT_FIELDS = (
     ("title", "Title"),
+    ("summary", "Summary"),
     ("body", "Your text"),
     ("description", "Description"),
+    ("note", "Your note"),
     ("message-body", "Your message"),
     ("question-body", "Your question"),
 )
@@ -64,7 +68,7 @@ KEPT_FIELDS = (
 
 def _typed(code: int) -> list[tuple[str, str, str]]:
     """What the refused form carried in :data:`KEPT_FIELDS`, as (name, label, text)."""
-    if code not in {400, 429} or request.method != "POST":
+    if code not in {400, 403, 404, 429} or request.method != "POST":
         return []
     try:
         form = request.form

@@ -252,7 +252,9 @@ class ThreadRead(db.Model):
 
 class SpaceRead(db.Model):
     """Everything in a space up to a post id counts as read for a member ("mark space read",
-    and the moment they joined, so old threads are not all unread)."""
+    and the moment they joined, so old threads are not all unread), but for a thread whose own
+    read position was set after it: a thread moved in since keeps the position it had
+    (``discussions.reading``)."""
 
     __tablename__ = "space_reads"
 

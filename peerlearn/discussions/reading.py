@@ -6,11 +6,11 @@ read, measured and changed without touching the transactions.
 
 import enum
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
-from peerlearn.core.db import insert_into, utcnow
+from peerlearn.core.db import UTCDateTime, insert_into, utcnow
 from peerlearn.core.signals import membership_changed
 from peerlearn.discussions.models import (
     FollowState,
@@ -109,11 +109,19 @@ def mark_space_read(user: User, space: Space) -> None:
     db.session.commit()
 
 
-def _read_position(user_id: int):  # type: ignore[no-untyped-def]
-    """SQL for a member's read position in each thread (joined per thread by the caller)."""
+def _read_position():  # type: ignore[no-untyped-def]
+    """SQL for a member's read position in each thread (joined per thread by the caller): the
+    higher of the thread's own and its space's, unless the thread's was set after the space's.
+    Reading a thread only ever sets its position above both, so that exception is a thread
+    moved in since the space was marked read (:func:`keep_read_positions`): the marking was of
+    the threads the space held then, and the thread keeps the position it had."""
     thread_read = func.coalesce(ThreadRead.last_read_post_id, 0)
     space_read = func.coalesce(SpaceRead.read_up_to_post_id, 0)
-    return case((thread_read > space_read, thread_read), else_=space_read)
+    return case(
+        (ThreadRead.read_at > SpaceRead.read_at, thread_read),
+        (thread_read > space_read, thread_read),
+        else_=space_read,
+    )
 
 
 def _with_reads(query, user_id: int):  # type: ignore[no-untyped-def]
@@ -128,7 +136,7 @@ def read_positions(user: User, thread_ids: list[int]) -> dict[int, int]:
     """The highest post id the member has read in each thread."""
     if not thread_ids or not getattr(user, "is_authenticated", False):
         return {}
-    query = _with_reads(select(Thread.id, _read_position(user.id)), user.id).where(
+    query = _with_reads(select(Thread.id, _read_position()), user.id).where(
         Thread.id.in_(thread_ids)
     )
     return {thread_id: position for thread_id, position in db.session.execute(query)}
@@ -148,7 +156,7 @@ def unread_counts(user: User, thread_ids: list[int]) -> dict[int, int]:
         .join(Post, Post.thread_id == Thread.id)
         .where(
             Thread.id.in_(thread_ids),
-            Post.id > _read_position(user.id),
+            Post.id > _read_position(),
             Post.deleted_at.is_(None),
             Post.hidden_at.is_(None),
             Post.author_id.is_distinct_from(user.id),
@@ -171,7 +179,7 @@ def unread_threads_by_space(user: User, space_ids: list[int]) -> dict[int, int]:
             Thread.space_id.in_(space_ids),
             Thread.space_id.in_(member_of),
             Thread.hidden.is_(False),
-            Thread.last_post_id > _read_position(user.id),
+            Thread.last_post_id > _read_position(),
             Thread.author_id.is_distinct_from(user.id) | (Thread.reply_count > 0),
         )
         .group_by(Thread.space_id)
@@ -189,6 +197,48 @@ def first_unread_post_id(user: User, thread: Thread) -> int | None:
             Post.deleted_at.is_(None),
             Post.hidden_at.is_(None),
             Post.author_id.is_distinct_from(user.id),
+        )
+    )
+
+
+def keep_read_positions(thread: Thread, target: Space) -> None:
+    """In the caller's unit of work, before ``thread`` moves to ``target``: set each reader's
+    position in the thread to what it is now, for everyone who has marked either space read (or
+    joined it). Their unread posts in it then follow the thread: what they had read in the
+    space it left (marking that space read included) stays read, and a marking of ``target``
+    made before the thread came in does not count it read. One statement, raising a position
+    only, as reading does, so a page read at the same moment is not undone."""
+    readers = (
+        select(SpaceRead.user_id)
+        .where(SpaceRead.space_id.in_([thread.space_id, target.id]))
+        .distinct()
+        .subquery()
+    )
+    now = utcnow()
+    # The readers' positions as the thread's present space counts them.
+    positions = (
+        select(readers.c.user_id, literal(thread.id), _read_position(), literal(now, UTCDateTime()))
+        .select_from(readers)
+        .outerjoin(
+            ThreadRead,
+            and_(ThreadRead.thread_id == thread.id, ThreadRead.user_id == readers.c.user_id),
+        )
+        .outerjoin(
+            SpaceRead,
+            and_(SpaceRead.space_id == thread.space_id, SpaceRead.user_id == readers.c.user_id),
+        )
+        # SQLite reads the ON of an upsert's SELECT as its own unless a WHERE comes between.
+        .where(readers.c.user_id.is_not(None))
+    )
+    table = ThreadRead.__table__
+    statement = insert_into(db.session, table).from_select(
+        ["user_id", "thread_id", "last_read_post_id", "read_at"], positions
+    )
+    kept, current = statement.excluded.last_read_post_id, table.c.last_read_post_id
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "thread_id"],
+            set_={"last_read_post_id": case((kept > current, kept), else_=current), "read_at": now},
         )
     )
 

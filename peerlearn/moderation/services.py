@@ -25,6 +25,7 @@ from peerlearn.core.signals import (
     thread_changed,
 )
 from peerlearn.discussions.models import Post, Thread
+from peerlearn.discussions.reading import keep_read_positions
 from peerlearn.discussions.removal import hold_thread, recount
 from peerlearn.discussions.services import tags_for
 from peerlearn.events import chat
@@ -393,10 +394,15 @@ def move_thread(actor: User, thread: Thread, target: Space) -> None:
             f"You are no longer a moderator of {target.name}. Choose a space you moderate",
             field="space_id",
         ) from None
+    # Its readers' unread posts go with it (read stays read, unread stays unread).
+    keep_read_positions(thread, target)
     thread.space = target
     # Free tags belong to a space: carry them over by name.
     thread.tags = tags_for(target, [tag.name for tag in thread.tags])
+    # In the audit log of each space, so that the owners of both find it.
     record("thread.moved", actor=actor, space=source, thread_id=thread.id,
            to_space=target.slug, title=thread.title)  # fmt: skip
+    record("thread.moved_in", actor=actor, space=target, thread_id=thread.id,
+           from_space=source.slug, title=thread.title)  # fmt: skip
     db.session.commit()
     thread_changed.send(thread)

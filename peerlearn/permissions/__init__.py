@@ -59,6 +59,9 @@ class Action(enum.StrEnum):
     post = "post"  #: write in it
     moderate = "moderate"  #: admit, remove and ban members; hide, pin, lock and move threads
     manage = "manage"  #: change its settings and members' roles
+    #: read its audit log (its owners and network administrators; archived or not: archiving
+    #: stops changes, not the reading of what was done)
+    audit = "audit"
     edit = "edit"  #: change a post (its author, or a moderator)
     #: remove a post, leaving a placeholder, or a Q&A question (its author, or a moderator)
     delete = "delete"
@@ -251,6 +254,8 @@ def space_allows(
             and state is not MemberState.banned
             and reads(user, space.visibility, membership)
         )
+    if action is Action.audit:
+        return admin or role is MemberRole.owner
     if space.archived:
         # Archived spaces are read-only; only an administrator may still change their settings.
         return action is Action.manage and admin

@@ -317,6 +317,6 @@ def _admitted(count: int) -> str:
 @login_required
 def audit(slug: str) -> str:
     space = space_or_404(slug, Action.list)
-    authorize(Action.manage, space)
+    authorize(Action.audit, space)
     page = paginate(entries_query(space=space), per_page=50)
     return render_template("spaces/audit.html", space=space, page=page)

@@ -24,6 +24,7 @@ from peerlearn.permissions import (
     thread_filter,
 )
 from peerlearn.spaces.models import MemberRole, MemberState, Visibility
+from tests.accounts.pages import Page
 from tests.roles import ACTIVE, STATES
 
 WRITERS = ACTIVE | {"admin"}
@@ -234,3 +235,39 @@ def test_a_refused_reply_never_shows_a_post_the_reader_cannot_see(
     )
     assert "Do not share." not in response.get_data(as_text=True)
     assert _count_posts() == 2  # the two opening posts
+
+
+MEMBERS_ONLY = "Only members of Quality Management Systems can reply."
+
+
+#: Why someone signed in who may read a thread may not reply to it (and who), and what the
+#: thread page says where the reply form would be: the one way they can change that, if any.
+@pytest.mark.parametrize(
+    ("why", "who", "said"),
+    [
+        ("archived", "reader", "This space is archived and read-only, so nobody can reply."),
+        ("hidden", "moderator", "This thread is hidden, so nobody can reply to it."),
+        ("locked", "reader", "This thread is locked, so you cannot reply."),
+        ("not a member", "outsider", "Join Quality Management Systems to reply."),
+        ("asked to join", "asker", MEMBERS_ONLY),
+        ("banned", "banned", MEMBERS_ONLY),
+    ],
+)
+def test_the_thread_page_says_why_someone_cannot_reply(
+    why, who, said, discussion, browser, make_user, add_member
+):
+    space, thread = discussion.space, discussion.thread
+    space.visibility = Visibility.public  # the banned still read it
+    if why == "archived":
+        space.archived_at = utcnow()
+    thread.hidden, thread.locked = why == "hidden", why == "locked"
+    db.session.commit()
+    people = {"reader": discussion.reader, "moderator": discussion.moderator}
+    if who not in people:
+        people[who] = make_user(who.capitalize())
+        state = {"asker": MemberState.requested, "banned": MemberState.banned}.get(who)
+        if state is not None:
+            add_member(space, people[who], MemberRole.member, state)
+    shown = Page(browser(people[who]).get(f"/threads/{thread.id}")).main_text
+    assert "Post reply" not in shown
+    assert said in shown

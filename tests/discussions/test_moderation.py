@@ -18,6 +18,7 @@ from peerlearn.moderation import services as moderation
 from peerlearn.moderation.models import Flag, FlagOutcome
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole, Visibility
+from tests.accounts.pages import Page
 from tests.concurrency import at_once, first_writes_meet
 from tests.discussions.moderation_helpers import (
     audit,
@@ -150,9 +151,13 @@ def test_reports_are_rate_limited_per_person(discussion, browser, make_user):
     reporter = browser(make_user("Rory Reporter"))
     thread = discussion.thread
     posts = [services.reply(discussion.replier, thread, f"Reply {n}")[0] for n in range(21)]
-    answers = [report(reporter, post, "spam").status_code for post in posts]
-    assert answers[:20] == [302] * 20
-    assert answers[20] == 429
+    answers = [report(reporter, post, "spam").status_code for post in posts[:20]]
+    assert answers == [302] * 20
+    # Refused, the report's note is given back to copy.
+    note = "The same advert as in the other threads, posted every hour."
+    refused = Page(report(reporter, posts[20], "spam", note))
+    assert refused.status == 429
+    assert refused.values["note"] == note
     assert count(Flag) == 20
 
 

@@ -22,6 +22,7 @@ from tests.discussions.moderation_helpers import (
     follow,
     page,
 )
+from tests.spaces.flows import owner_of
 
 #: Each moderator action on a thread: the flag it sets, to what, and what the audit log says.
 THREAD_ACTIONS = [
@@ -128,6 +129,29 @@ def test_moving_a_thread_to_another_moderated_space(
     assert entry.detail["to_space"] == board.slug
 
 
+def test_a_move_is_in_the_audit_log_of_both_spaces(discussion, browser, make_space, add_member):
+    """The owners of the space a thread left and of the one it joined each find the move in
+    their own space's audit log, naming the other space."""
+    source, thread = discussion.space, discussion.thread
+    board = make_space("Board development", visibility=Visibility.private)
+    add_member(board, discussion.moderator, MemberRole.moderator)
+    moved = browser(discussion.moderator).post(
+        f"/threads/{thread.id}/move", data={"space_id": str(board.id)}
+    )
+    assert moved.status_code == 302
+
+    def log_of(space: Space) -> str:
+        return Page(browser(owner_of(space)).get(f"/spaces/{space.slug}/audit")).main_text
+
+    left = log_of(source)
+    assert "Kwame Mensah Moved a thread to another space thread.moved" in left
+    assert f"to space: {board.slug}" in left
+    joined = log_of(board)
+    assert "Kwame Mensah Moved a thread in from another space thread.moved_in" in joined
+    assert f"from space: {source.slug}" in joined
+    assert "title: Weekly huddles that work" in joined
+
+
 def test_a_thread_moved_as_its_new_space_is_archived_stays_where_it_was(
     app, discussion, browser, make_space, make_user, add_member
 ):
@@ -154,6 +178,7 @@ def test_a_thread_moved_as_its_new_space_is_archived_stays_where_it_was(
     db.session.expire_all()
     assert discussion.thread.space_id == discussion.space.id
     assert audit_entry("thread.moved") is None
+    assert audit_entry("thread.moved_in") is None
 
 
 # Bans -------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 import re
 
 from peerlearn.discussions import reading, services
+from peerlearn.discussions.services import ThreadDraft
+from peerlearn.spaces.models import MemberRole
 
 
 def _unread_badge(page: str, thread_title: str) -> int | None:
@@ -163,3 +165,62 @@ def test_jumping_to_the_first_unread_post_skips_my_own(client, login, discussion
     assert reading.unread_counts(discussion.reader, [thread.id]) == {thread.id: 1}
     location = client.get(f"/threads/{thread.id}/unread").headers["Location"]
     assert location.endswith(f"/posts/{news.id}")
+
+
+# A thread moved to another space -----------------------------------------------------------------
+
+
+def _moved(discussion, browser, make_space, add_member):
+    """The discussion's thread moved by its moderator to a new group of which its reader is a
+    member too; returns the group."""
+    board = make_space("Board development")
+    for person, role in ((discussion.moderator, MemberRole.moderator), (discussion.reader, None)):
+        add_member(board, person, *([role] if role else []))
+    return board
+
+
+def _move(discussion, browser, to) -> None:
+    moved = browser(discussion.moderator).post(
+        f"/threads/{discussion.thread.id}/move", data={"space_id": str(to.id)}
+    )
+    assert moved.status_code == 302
+
+
+def test_a_thread_read_in_the_space_it_left_stays_read_in_its_new_space(
+    discussion, browser, make_space, add_member
+):
+    """The reader marked the first space read; the thread moves to a group whose threads they
+    have never marked read: what they had read is still read there, and nothing is new."""
+    reader, thread = browser(discussion.reader), discussion.thread
+    board = _moved(discussion, browser, make_space, add_member)
+    assert reader.post(f"/spaces/{discussion.space.slug}/read").status_code == 302
+    _move(discussion, browser, board)
+    listing = reader.get(f"/spaces/{board.slug}/threads").get_data(as_text=True)
+    assert _unread_badge(listing, thread.title) is None
+    assert reading.unread_threads_by_space(discussion.reader, [board.id]) == {}
+
+
+def test_a_thread_moved_keeps_its_unread_posts_unread_until_its_new_space_is_marked_read(
+    discussion, browser, make_space, add_member
+):
+    """The reader had read the thread but for its newest reply, and marked the new group read
+    before the thread came into it: that marking was of the group's threads then, so the reply
+    is still unread there (and counted in the new space, not the old); marking the group read
+    now counts it read."""
+    reader, thread = browser(discussion.reader), discussion.thread
+    board = _moved(discussion, browser, make_space, add_member)
+    reader.get(f"/threads/{thread.id}")
+    services.reply(discussion.replier, thread, "One more thing about huddles.")
+    services.start_thread(
+        discussion.moderator, board, ThreadDraft("Board papers", "Who writes yours?")
+    )
+    assert reader.post(f"/spaces/{board.slug}/read").status_code == 302
+    _move(discussion, browser, board)
+    listing = reader.get(f"/spaces/{board.slug}/threads").get_data(as_text=True)
+    assert _unread_badge(listing, thread.title) == 1
+    assert reading.unread_threads_by_space(discussion.reader, [discussion.space.id, board.id]) == {
+        board.id: 1
+    }
+    assert reader.post(f"/spaces/{board.slug}/read").status_code == 302
+    listing = reader.get(f"/spaces/{board.slug}/threads").get_data(as_text=True)
+    assert _unread_badge(listing, thread.title) is None

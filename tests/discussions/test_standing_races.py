@@ -20,7 +20,7 @@ from peerlearn.moderation.models import FlagOutcome
 from peerlearn.notifications.models import Notification
 from peerlearn.spaces import memberships
 from peerlearn.spaces.models import MemberState, Space
-from peerlearn.spaces.services import get_membership
+from peerlearn.spaces.services import get_membership, set_archived
 from tests.accounts.pages import Page
 from tests.concurrency import one_inside_another
 from tests.discussions.moderation_helpers import Discussion, count, follow, overtaken
@@ -141,6 +141,35 @@ def test_a_write_by_someone_whose_membership_ends_as_it_is_sent_is_refused(
     assert _as_it_was(discussion) == before
     left = membership(discussion.space, discussion.replier)
     assert (left.state if left is not None else None) is state
+
+
+#: What stops a member writing, done (by the discussion's moderator, or an administrator)
+#: after their page was loaded and before they send what they wrote.
+STOPPED: dict[str, Callable[[Discussion, User], object]] = {
+    "banned": lambda d, admin: memberships.ban(d.moderator, d.space, d.replier),
+    "archived": lambda d, admin: set_archived(admin, d.space, True),
+}
+
+
+@pytest.mark.parametrize("write", list(MEMBER_WRITES))
+@pytest.mark.parametrize("stopped", list(STOPPED))
+def test_a_write_refused_at_the_door_gives_back_what_was_written(
+    discussion, browser, make_user, write, stopped
+):
+    """Banned, or the space archived, while the member was writing, before they sent it: the
+    page's own check refuses it, and nothing is written; what they wrote, which the page let go
+    as it was sent, is on the page that says so, to copy."""
+    client = browser(discussion.replier)
+    path, data = MEMBER_WRITES[write](discussion)
+    before = _as_it_was(discussion)
+    STOPPED[stopped](discussion, make_user("Ada Admin", admin=True))
+    page = Page(client.post(path, data=data))
+    # Refused (banned from a network space, they may no longer read its threads either).
+    assert page.status in {403, 404}
+    assert page.values["body"] == "Ours run long."
+    if write == "thread":
+        assert page.values["title"] == "Huddles in outpatients"
+    assert _as_it_was(discussion) == before
 
 
 def _following(user: User, thread: Thread) -> bool:

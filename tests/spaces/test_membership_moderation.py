@@ -19,6 +19,7 @@ from peerlearn.spaces.models import (
     MemberRole,
     MemberState,
 )
+from peerlearn.spaces.services import set_archived
 from tests.spaces.flows import after, assert_audited, buttons, membership, owner_of, page
 
 # The members page ------------------------------------------------------------------------------
@@ -357,6 +358,25 @@ def test_owners_and_administrators_read_the_spaces_audit_log(browser, make_user,
         assert "Ann Joiner Joined membership.joined Ann Joiner" in log.main_text
         # Addresses are for the network's administrators, in the network-wide log only.
         assert "127.0.0.1" not in log.main_text
+
+
+def test_owners_still_read_the_audit_log_of_an_archived_space(
+    browser, make_user, add_member, space
+):
+    """Archiving makes a space read-only, not its history unreadable: its owners still find and
+    read its audit log, archiving included; they change nothing."""
+    owner, ann = owner_of(space), make_user("Ann Joiner")
+    browser(ann).post(f"/spaces/{space.slug}/join")
+    set_archived(make_user("Ada Admin", admin=True), space, True)
+
+    owner_browser = browser(owner)
+    home = page(owner_browser, f"/spaces/{space.slug}")
+    assert home.main_link(f"Audit log for {space.name}") == f"/spaces/{space.slug}/audit"
+    assert f"Settings for {space.name}" not in home.main_text
+    log = page(owner_browser, f"/spaces/{space.slug}/audit")
+    assert "Ann Joiner Joined membership.joined Ann Joiner" in log.main_text
+    assert "Archived the space" in log.main_text
+    assert owner_browser.get(f"/spaces/{space.slug}/settings").status_code == 403
 
 
 def test_the_audit_log_names_what_was_done_to_a_reported_chat_message_in_plain_words(

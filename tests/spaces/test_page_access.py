@@ -13,7 +13,7 @@ PAGES = {
     "": (Action.list, False),
     "/members": (Action.view, True),
     "/settings": (Action.manage, True),
-    "/audit": (Action.manage, True),
+    "/audit": (Action.audit, True),
     "/moderation": (Action.moderate, True),
 }
 

@@ -297,6 +297,24 @@ def test_bad_settings_show_errors_beside_the_fields_keep_what_was_typed_and_chan
     assert space.description_source == "About **this** group."
 
 
+def test_settings_sent_from_a_page_left_open_too_long_give_back_the_description_to_copy(
+    client, login, network
+):
+    """The form had expired (or its session ended) by the time the owner saved it: nothing is
+    saved, and the description they wrote is on the error page, ready to copy."""
+    _community, groups = network
+    space = groups["network"]
+    login(client, space.memberships[0].user)
+    written = "We meet monthly.\n\nBring a run chart & a question."
+    data = {"name": space.name, "summary": "", "description": written, "visibility": "network",
+            "join_policy": "open", "csrf_token": "expired"}  # fmt: skip
+    page = Page(client.post(f"/spaces/{space.slug}/settings", data=data, csrf=False))
+    assert page.status == 400
+    assert page.values["description"] == written
+    db.session.expire_all()
+    assert space.description_source == "About **this** group."
+
+
 def test_saved_settings_render_markdown_safely(client, login, network):
     _community, groups = network
     space = groups["network"]

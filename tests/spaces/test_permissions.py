@@ -1,5 +1,6 @@
 """The permission policy for spaces, role by role: who may view, list, follow, join, post,
-moderate and manage a space of each visibility; and the list filter agreeing with the single-item check."""
+moderate and manage a space of each visibility, and read its audit log; and the list filter
+agreeing with the single-item check."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "post": ACTIVE | {"admin"},
         "moderate": {"moderator", "owner", "admin"},
         "manage": {"owner", "admin"},
+        "audit": {"owner", "admin"},
     },
     "network": {
         "view": SIGNED_IN - {"banned"},
@@ -33,6 +35,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "post": ACTIVE | {"admin"},
         "moderate": {"moderator", "owner", "admin"},
         "manage": {"owner", "admin"},
+        "audit": {"owner", "admin"},
     },
     "private": {
         "view": ACTIVE | {"admin"},
@@ -42,6 +45,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "post": ACTIVE | {"admin"},
         "moderate": {"moderator", "owner", "admin"},
         "manage": {"owner", "admin"},
+        "audit": {"owner", "admin"},
     },
 }
 
@@ -81,8 +85,8 @@ def test_join_depends_on_the_join_policy(policy, allowed, role, make_space, pers
 def test_archived_spaces_are_read_only(role, visibility, make_space, person_in):
     space = make_space(visibility=visibility, archived=True)
     actor = person_in(role, space)
-    # Reading (and following what is read) is as before archiving …
-    for action in (Action.view, Action.list, Action.follow):
+    # Reading (and following what is read, and reading its history) is as before archiving …
+    for action in (Action.view, Action.list, Action.follow, Action.audit):
         assert can(actor, action, space) is (role in EXPECTED[visibility.value][action])
     # … but nobody may write, and only an administrator may still change its settings.
     for action in (Action.join, Action.post, Action.moderate):
