@@ -169,7 +169,6 @@ def search(
         return SearchResults(parsed, ResultsPage(page, per_page, None, False, items=[], total=0))
     engine = backend()
     engine.prepare()
-    kinds = [filters.kind] if filters.kind is not None else list(Kind)
     base, _ = engine.matching(select(SearchDocument.id), parsed)
     if filters.kind is not None:
         base = base.where(SearchDocument.kind == filters.kind)
@@ -189,12 +188,12 @@ def search(
             SearchDocument.activity_at < _day_start(filters.until + timedelta(days=1))
         )
 
-    found, more = _newest_visible(base, visible_documents(user, kinds))
+    found, more = _newest_visible(user, base)
     counts = dict(Counter(row.kind for row in found))
     ids = []
     if found:
         ranked, relevance = engine.matching(select(SearchDocument.id), parsed)
-        ranked = ranked.where(SearchDocument.id.in_([row.id for row in found])).order_by(
+        ranked = ranked.where(engine.among([row.id for row in found])).order_by(
             _score(relevance).desc(), SearchDocument.id.desc()
         )
         ids = list(db.session.scalars(ranked.limit(per_page).offset((page - 1) * per_page)))
@@ -207,9 +206,7 @@ def search(
     )
 
 
-def _newest_visible(
-    matching: Select[Any], visible: ColumnElement[bool]
-) -> tuple[list[Row[Any]], bool]:
+def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], bool]:
     """The newest matches the reader may see (id and kind), at most :data:`CANDIDATES`, and
     whether there are more.
 
@@ -218,12 +215,13 @@ def _newest_visible(
     the planner cannot tell that the permission filter keeps most matches, and for a word found
     everywhere it chose to read and sort every match (0.9 s instead of 20 ms). Another round
     runs only when a round's visible matches are too few: "more" is said only of matches the
-    reader may see, so it never hints at what they may not."""
+    reader may see, so it never hints at what they may not. A round is checked against the rules
+    of the kinds it holds only (the rules for resources and people read those tables whole)."""
     newest = (SearchDocument.activity_at.desc(), SearchDocument.id.desc())
     found: list[Row[Any]] = []
     before: tuple[datetime, int] | None = None
     while True:
-        batch = matching.with_only_columns(SearchDocument.id, SearchDocument.activity_at)
+        batch = matching.with_only_columns(SearchDocument.id, SearchDocument.kind)
         if before is not None:
             batch = batch.where(tuple_(SearchDocument.activity_at, SearchDocument.id) < before)
         rows = db.session.execute(batch.order_by(*newest).limit(ROUND)).all()
@@ -231,15 +229,18 @@ def _newest_visible(
             # The round's rows are looked up by id, then filtered. (coalesce() keeps SQLite from
             # reading every visible space's rows through the indexes the filter's terms could
             # use instead: without statistics it took those for selective, seconds a search.)
+            present = {row.kind for row in rows}
+            visible = visible_documents(user, [kind for kind in Kind if kind in present])
             kept = select(SearchDocument.id, SearchDocument.kind).where(
-                SearchDocument.id.in_([row.id for row in rows]), func.coalesce(visible, false())
+                backend().among([row.id for row in rows]), func.coalesce(visible, false())
             )
             found += db.session.execute(kept.order_by(*newest)).all()
         if len(found) > CANDIDATES:
             return found[:CANDIDATES], True
         if len(rows) < ROUND:
             return found, False
-        before = (rows[-1].activity_at, rows[-1].id)
+        last = db.session.get_one(SearchDocument, rows[-1].id)  # rarely: the dates stay in SQL
+        before = (last.activity_at, last.id)
 
 
 def _results(user: Any, ids: list[int], parsed: Query) -> list[Result]:
