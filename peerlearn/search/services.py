@@ -60,9 +60,10 @@ MAX_PAGE = 50
 #: How many of the newest visible matches a search counts and ranks (see the module's
 #: docstring): as many as its pages can show (``MAX_PAGE × PER_PAGE``).
 CANDIDATES = 1000
-#: How many of the newest matches are read at a time, before the permission filter keeps those
-#: the reader may see (most, for most readers): a little over :data:`CANDIDATES`.
-ROUND = 1200
+#: How many of the newest matches are read at a time before the permission filter keeps those
+#: the reader may see: twice :data:`CANDIDATES`, so that one round serves a reader who may see
+#: half of them (a second round, twice as large, cost more than the larger first one).
+ROUND = 2 * CANDIDATES
 
 
 def visible_documents(user: Any, kinds: list[Kind]) -> ColumnElement[bool]:
@@ -210,7 +211,8 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
     """The newest matches the reader may see (id and kind), at most :data:`CANDIDATES`, and
     whether there are more.
 
-    Matches are read newest first in rounds of :data:`ROUND`, through the date index, and each
+    Matches are read newest first in rounds (:data:`ROUND`, then twice as many each time),
+    through the date index, and each
     round is then narrowed to what the reader may see. Given both conditions in one statement,
     the planner cannot tell that the permission filter keeps most matches, and for a word found
     everywhere it chose to read and sort every match (0.9 s instead of 20 ms). Another round
@@ -220,11 +222,12 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
     newest = (SearchDocument.activity_at.desc(), SearchDocument.id.desc())
     found: list[Row[Any]] = []
     before: tuple[datetime, int] | None = None
+    size = ROUND
     while True:
         batch = matching.with_only_columns(SearchDocument.id, SearchDocument.kind)
         if before is not None:
             batch = batch.where(tuple_(SearchDocument.activity_at, SearchDocument.id) < before)
-        rows = db.session.execute(batch.order_by(*newest).limit(ROUND)).all()
+        rows = db.session.execute(batch.order_by(*newest).limit(size)).all()
         if rows:
             # The round's rows are looked up by id, then filtered. (coalesce() keeps SQLite from
             # reading every visible space's rows through the indexes the filter's terms could
@@ -237,10 +240,11 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
             found += db.session.execute(kept.order_by(*newest)).all()
         if len(found) > CANDIDATES:
             return found[:CANDIDATES], True
-        if len(rows) < ROUND:
+        if len(rows) < size:
             return found, False
         last = db.session.get_one(SearchDocument, rows[-1].id)  # rarely: the dates stay in SQL
         before = (last.activity_at, last.id)
+        size *= 2  # few of these were visible: fewer, larger rounds
 
 
 def _results(user: Any, ids: list[int], parsed: Query) -> list[Result]:
