@@ -237,7 +237,8 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
             kept = select(SearchDocument.id, SearchDocument.kind).where(
                 backend().among([row.id for row in rows]), func.coalesce(visible, false())
             )
-            found += db.session.execute(kept.order_by(*newest)).all()
+            wanted = CANDIDATES + 1 - len(found)  # one more says there are more
+            found += db.session.execute(kept.order_by(*newest).limit(wanted)).all()
         if len(found) > CANDIDATES:
             return found[:CANDIDATES], True
         if len(rows) < size:
