@@ -173,6 +173,25 @@ def test_matches_the_reader_may_not_see_never_make_a_search_say_more(
     assert "Heijunka levelling" not in page
 
 
+def test_a_reader_who_may_see_few_of_the_newest_matches_still_gets_the_newest_they_may_see(
+    reader, new_thread, make_space, make_user, monkeypatch
+) -> None:
+    monkeypatch.setattr(services, "CANDIDATES", 2)
+    monkeypatch.setattr(services, "ROUND", 1)  # two rounds read three secrets, then the rest
+    for title in ["Jidoka one", "Jidoka two", "Jidoka three"]:
+        new_thread(title, "Jidoka.")
+    owner = make_user("Group Owner")
+    group = make_space("Private jidoka group", visibility=Visibility.private, owner=owner)
+    for number in range(6):  # newer, and in a group the reader is not in
+        new_thread(f"Secret jidoka {number}", "Jidoka.", space=group, by=owner)
+    page = text_of(reader.get("/search?q=jidoka"))
+    assert "More than 2 results for ‘jidoka’" in page and "Secret" not in page
+    assert "Jidoka three" in page and "Jidoka two" in page and "Jidoka one" not in page
+    monkeypatch.setattr(services, "CANDIDATES", 3)
+    page = text_of(reader.get("/search?q=jidoka"))
+    assert "3 results for ‘jidoka’" in page and "More than" not in page and "Secret" not in page
+
+
 def test_a_kind_filter_pages_that_kind_and_the_unfiltered_page_counts_every_kind(
     reader, new_thread, new_event
 ) -> None:
