@@ -380,3 +380,6 @@ from peerlearn.permissions.resources import (  # noqa: E402
 from peerlearn.permissions.resources import (  # noqa: E402
     resource_readers as resource_readers,
 )
+from peerlearn.permissions.resources import (  # noqa: E402
+    shares_sensitive as shares_sensitive,
+)

@@ -25,7 +25,7 @@ from peerlearn.resources.models import (
     ResourceVersion,
     ResourceVisibility,
 )
-from peerlearn.spaces.models import Membership, MemberState, Visibility
+from peerlearn.spaces.models import Membership, MemberState, Space, Visibility
 
 #: The space visibility whose readers a resource's own visibility setting reaches.
 _RESOURCE_READERS = {
@@ -50,12 +50,22 @@ def _reaches(user: Actor, resource: Resource, membership: Membership | None) -> 
     basis: a network administrator is not one of its readers unless they are a member (they
     may still act on reports about it without reading it: :data:`UNREAD_MODERATION`)."""
     if resource.classification is Classification.official_sensitive:
-        return (
-            signed_in(user) is not None
-            and membership is not None
-            and membership.state is MemberState.active
-        )
+        return _reads_sensitive(user, membership)
     return reads(user, resource_readers(resource), membership)
+
+
+def _reads_sensitive(user: Actor, membership: Membership | None) -> bool:
+    return (
+        signed_in(user) is not None
+        and membership is not None
+        and (membership.state is MemberState.active)
+    )
+
+
+def shares_sensitive(user: Actor, space: Space) -> bool:
+    """Whether the user may share OFFICIAL-SENSITIVE material in the space (or mark a resource
+    so): only those it reaches, its active members, or they would share what they may not read."""
+    return _reads_sensitive(user, membership_of(user, space))
 
 
 #: What a network administrator may do to OFFICIAL-SENSITIVE material they may not read (in a

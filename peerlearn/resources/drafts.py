@@ -23,7 +23,7 @@ from peerlearn.core.links import web_address_problem
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation
-from peerlearn.permissions import Action, can
+from peerlearn.permissions import Action, can, shares_sensitive
 from peerlearn.resources.models import (
     Classification,
     Licence,
@@ -152,6 +152,17 @@ def check_visibility(
             "OFFICIAL-SENSITIVE material can only be shared with this space's members: choose "
             f"“{ResourceVisibility.space.label}”, or mark it OFFICIAL if it is not sensitive",
             field="visibility",
+        )
+
+
+def check_sharer(actor: User, space: Space, classification: Classification | None) -> None:
+    """OFFICIAL-SENSITIVE material is shared only by those it reaches: the space's members (a
+    network administrator who is not one would share what they could then not open)."""
+    if classification is Classification.official_sensitive and not shares_sensitive(actor, space):
+        raise ResourceError(
+            "Only members of this space can share OFFICIAL-SENSITIVE material here: join the "
+            "space first, or mark it OFFICIAL if it is not sensitive",
+            field="classification",
         )
 
 
@@ -326,6 +337,7 @@ def check_draft(
     check_title(draft.title)
     check_declaration(draft.pii_declared)
     check_visibility(space, draft.visibility, draft.classification)
+    check_sharer(actor, space, draft.classification)
     check_licence_reach(draft.licence, draft.visibility, resource)
     check_adapted_licence(actor, draft.licence, draft.adapted_from_id, resource)
     check_organisation(draft.organisation_id)

@@ -147,3 +147,30 @@ def test_it_is_not_discussed_in_a_thread_and_a_discussion_loses_its_name_once_it
     page = client.get(f"/resources/{notes.id}").get_data(as_text=True)
     assert "Discuss this resource" not in page
     assert "so it is not discussed in a discussion thread" in page
+
+
+def test_an_administrator_outside_the_space_may_not_share_it_there(
+    client, login, qms, administrator
+):
+    """They could not read what they shared: they are told so beside the field, and nothing is
+    kept but what they typed."""
+    from sqlalchemy import select
+
+    from peerlearn.resources.models import Resource
+
+    login(client, administrator)
+    sharing = form(title=TITLE, visibility="space", classification="official-sensitive")
+    response = client.post(
+        f"/spaces/{qms.slug}/library/new", data=sharing, content_type="multipart/form-data"
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Only members of this space can share OFFICIAL-SENSITIVE material here" in page
+    assert f'value="{TITLE}"' in page
+    assert db.session.scalars(select(Resource)).all() == []
+    # OFFICIAL material they may still share.
+    shared = form(title=TITLE, visibility="network", classification="official")
+    response = client.post(
+        f"/spaces/{qms.slug}/library/new", data=shared, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
