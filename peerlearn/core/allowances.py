@@ -38,6 +38,11 @@ def take(allowance: RateLimitItem, *who: str) -> int | None:
 
 
 def give_back(allowance: RateLimitItem, *who: str) -> None:
-    """Give back a place taken with :func:`take`: what it was taken for did not count."""
-    if limiter.enabled:
+    """Give back a place taken with :func:`take`: what it was taken for did not count. Not when
+    the window it was taken in has ended meanwhile (nothing is counted in the new one yet):
+    the new window would otherwise start one below nothing, and allow one more."""
+    if not limiter.enabled:
+        return
+    _, remaining = limiter.limiter.get_window_stats(allowance, *_key(who))
+    if remaining < allowance.amount:
         limiter.limiter.hit(allowance, *_key(who), cost=-1)

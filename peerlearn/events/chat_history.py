@@ -1,8 +1,10 @@
 """The live event chat's history: the latest messages for a newcomer, and, for a reader catching
 up after the id up to which it has every message (a rejoin, or a gap filled in the room), the
 messages since, the removals and hidings before it, and the hidden messages restored meanwhile.
-Every answer is bounded, however long the chat or however old the id; the transcript
-(``transcripts.py``) is where the whole chat is read. The chat's rules are in ``chat.py``."""
+The messages sent are bounded, however long the chat or however old the id (the lists of
+removed and hidden message ids are not: ids only, and a reader needs them all to show the chat
+right); the transcript (``transcripts.py``) is where the whole chat is read. The chat's rules
+are in ``chat.py``."""
 
 from typing import Any, NamedTuple
 
