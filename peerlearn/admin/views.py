@@ -10,6 +10,7 @@ from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import SiteRole, User
 from peerlearn.admin import services
 from peerlearn.admin.forms import DomainForm, OrganisationForm, UserSearchForm
+from peerlearn.audit.reading import shown_details
 from peerlearn.audit.services import entries_query
 from peerlearn.core.db import contains_pattern
 from peerlearn.core.forms import show_error
@@ -194,4 +195,5 @@ def remove_domain() -> Response:
 def audit() -> str:
     action = request.args.get("action", "").strip()[:64]
     page = paginate(entries_query(action_prefix=action or None), per_page=50)
-    return render_template("admin/audit.html", page=page, action=action)
+    details = shown_details(current_user, page.items)
+    return render_template("admin/audit.html", page=page, action=action, details=details)

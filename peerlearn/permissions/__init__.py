@@ -369,6 +369,9 @@ from peerlearn.permissions.memberships import (  # noqa: E402
     membership_allows as membership_allows,
 )
 from peerlearn.permissions.resources import (  # noqa: E402
+    reads_sensitive as reads_sensitive,
+)
+from peerlearn.permissions.resources import (  # noqa: E402
     removal_shown_to as removal_shown_to,
 )
 from peerlearn.permissions.resources import (  # noqa: E402
@@ -379,7 +382,4 @@ from peerlearn.permissions.resources import (  # noqa: E402
 )
 from peerlearn.permissions.resources import (  # noqa: E402
     resource_readers as resource_readers,
-)
-from peerlearn.permissions.resources import (  # noqa: E402
-    shares_sensitive as shares_sensitive,
 )

@@ -62,9 +62,10 @@ def _reads_sensitive(user: Actor, membership: Membership | None) -> bool:
     )
 
 
-def shares_sensitive(user: Actor, space: Space) -> bool:
-    """Whether the user may share OFFICIAL-SENSITIVE material in the space (or mark a resource
-    so): only those it reaches, its active members, or they would share what they may not read."""
+def reads_sensitive(user: Actor, space: Space) -> bool:
+    """Whether OFFICIAL-SENSITIVE material in the space reaches the user: its active members.
+    Only they may share it there (or mark a resource so), or they would share what they could
+    then not read."""
     return _reads_sensitive(user, membership_of(user, space))
 
 

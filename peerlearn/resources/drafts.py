@@ -23,7 +23,7 @@ from peerlearn.core.links import web_address_problem
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation
-from peerlearn.permissions import Action, can, shares_sensitive
+from peerlearn.permissions import Action, can, reads_sensitive
 from peerlearn.resources.models import (
     Classification,
     Licence,
@@ -158,7 +158,7 @@ def check_visibility(
 def check_sharer(actor: User, space: Space, classification: Classification | None) -> None:
     """OFFICIAL-SENSITIVE material is shared only by those it reaches: the space's members (a
     network administrator who is not one would share what they could then not open)."""
-    if classification is Classification.official_sensitive and not shares_sensitive(actor, space):
+    if classification is Classification.official_sensitive and not reads_sensitive(actor, space):
         raise ResourceError(
             "Only members of this space can share OFFICIAL-SENSITIVE material here: join the "
             "space first, or mark it OFFICIAL if it is not sensitive",

@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from peerlearn.accounts.models import User
+from peerlearn.audit.reading import shown_details
 from peerlearn.audit.services import entries_query
 from peerlearn.core.forms import DirectoryFilterForm, show_error
 from peerlearn.core.pagination import paginate
@@ -319,4 +320,5 @@ def audit(slug: str) -> str:
     space = space_or_404(slug, Action.list)
     authorize(Action.audit, space)
     page = paginate(entries_query(space=space), per_page=50)
-    return render_template("spaces/audit.html", space=space, page=page)
+    details = shown_details(current_user, page.items)
+    return render_template("spaces/audit.html", space=space, page=page, details=details)

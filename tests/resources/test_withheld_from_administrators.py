@@ -174,3 +174,19 @@ def test_an_administrator_outside_the_space_may_not_share_it_there(
         f"/spaces/{qms.slug}/library/new", data=shared, content_type="multipart/form-data"
     )
     assert response.status_code == 302
+
+
+def test_the_audit_logs_name_its_file_only_to_those_who_may_read_it(
+    client, new_client, login, qms, sensitive, uploader, administrator
+):
+    """The file's name is the material's, not a fact about it: an administrator outside the
+    space reads that it was shared, and by whom, in both logs, but not the file's name."""
+    filename = "Board QMS assurance template.docx"
+    login(client, administrator)
+    for log in ("/admin/audit", f"/spaces/{qms.slug}/audit"):
+        page = client.get(log).get_data(as_text=True)
+        assert "Shared a file" in page or "resource.uploaded" in page, log
+        assert TITLE in page and filename not in page, log
+    owner = new_client()
+    login(owner, qms.memberships[0].user)
+    assert filename in owner.get(f"/spaces/{qms.slug}/audit").get_data(as_text=True)

@@ -1,0 +1,43 @@
+"""Reading the audit log: what each entry's detail may show its reader.
+
+An entry about a library resource may carry the material itself (a file's name and digest, a
+link's address, a version's note). A network administrator reads every audit log but not
+OFFICIAL-SENSITIVE material in a space they are not a member of (the permission policy), so
+those details are left out for them, as the resource's own page leaves them out."""
+
+from typing import Any
+
+from sqlalchemy import select
+
+from peerlearn.audit.models import AuditEntry
+from peerlearn.extensions import db
+from peerlearn.permissions import reads_sensitive, remember_memberships
+from peerlearn.resources.models import Classification, Resource
+
+#: Details that are the material rather than facts about it.
+MATERIAL = frozenset({"url", "old_url", "filename", "sha256", "note"})
+
+
+def shown_details(user: Any, entries: list[AuditEntry]) -> dict[int, dict[str, Any]]:
+    """Each entry's detail as ``user`` may see it, by entry id (a few statements for a page:
+    the resources named, their spaces, the reader's memberships)."""
+    ids = {entry.detail.get("resource_id") for entry in entries if entry.detail}
+    ids.discard(None)
+    resources = {
+        resource.id: resource
+        for resource in db.session.scalars(select(Resource).where(Resource.id.in_(ids)))
+    } if ids else {}  # fmt: skip
+    remember_memberships(user, {resource.space_id for resource in resources.values()})
+    unread = {
+        resource.id
+        for resource in resources.values()
+        if resource.classification is Classification.official_sensitive
+        and not reads_sensitive(user, resource.space)
+    }
+    shown = {}
+    for entry in entries:
+        detail = entry.detail or {}
+        if detail.get("resource_id") in unread:
+            detail = {key: value for key, value in detail.items() if key not in MATERIAL}
+        shown[entry.id] = detail
+    return shown
