@@ -8,6 +8,7 @@ those details are left out for them, as the resource's own page leaves them out.
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
@@ -19,14 +20,12 @@ MATERIAL = frozenset({"url", "old_url", "filename", "sha256", "note"})
 
 
 def shown_details(user: Any, entries: list[AuditEntry]) -> dict[int, dict[str, Any]]:
-    """Each entry's detail as ``user`` may see it, by entry id (a few statements for a page:
-    the resources named, their spaces, the reader's memberships)."""
+    """Each entry's detail as ``user`` may see it, by entry id: two statements for a page (the
+    resources named, with their spaces, and the reader's memberships of those spaces)."""
     ids = {entry.detail.get("resource_id") for entry in entries if entry.detail}
     ids.discard(None)
-    resources = {
-        resource.id: resource
-        for resource in db.session.scalars(select(Resource).where(Resource.id.in_(ids)))
-    } if ids else {}  # fmt: skip
+    named = select(Resource).where(Resource.id.in_(ids)).options(joinedload(Resource.space))
+    resources = {resource.id: resource for resource in db.session.scalars(named)} if ids else {}
     remember_memberships(user, {resource.space_id for resource in resources.values()})
     unread = {
         resource.id

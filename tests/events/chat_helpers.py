@@ -92,3 +92,18 @@ def held_before_commit(client_id: str, *threads: threading.Thread) -> Iterator[t
             if thread.ident is not None:
                 thread.join()
         sqlalchemy.event.remove(Session, "after_flush", hold)
+
+
+#: The report reason that hides a member's message at once.
+PATIENT = "patient-information"
+
+
+def report(socket, message, reason=PATIENT, **extra):
+    return ask(socket, "report_message", {"message_id": message.id, "reason": reason, **extra})
+
+
+def joined(socket, event):
+    ack = ask(socket, "join", {"event_id": event.id})
+    assert ack["ok"], ack
+    socket.get_received("/live")  # the presence list the join broadcasts
+    return ack

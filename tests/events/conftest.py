@@ -97,3 +97,13 @@ def chatter(new_client, login, connect_socket):
 def fresh_presence(app):
     """Each test starts with nobody present (the suite's app lives across tests)."""
     app.extensions.pop("peerlearn_presence", None)
+
+
+@pytest.fixture
+def said(live_event, member):
+    """A message from a member in the open chat (reported in the chat-report tests)."""
+    from peerlearn.events import chat
+
+    author = member("Ada Author")
+    message, _ = chat.post_message(author, live_event, "Mrs Smith, NHS number 943 476 5919", "m1")
+    return message

@@ -151,16 +151,26 @@ def test_a_search_matching_more_than_it_ranks_shows_the_best_of_the_newest_and_s
     assert "More than" not in page and "most recent" not in page
 
 
+@pytest.fixture
+def secret_threads(new_thread, make_space, make_user):
+    """Threads about ``word`` in a private group the reader is not in."""
+
+    def start(word: str, count: int) -> None:
+        owner = make_user("Group Owner")
+        group = make_space(f"Private {word} group", visibility=Visibility.private, owner=owner)
+        for number in range(count):
+            new_thread(f"Secret {word} {number}", f"{word.title()}.", space=group, by=owner)
+
+    return start
+
+
 def test_matches_the_reader_may_not_see_never_make_a_search_say_more(
-    reader, new_thread, make_space, make_user, monkeypatch
+    reader, new_thread, secret_threads, monkeypatch
 ) -> None:
     monkeypatch.setattr(services, "CANDIDATES", 2)
     monkeypatch.setattr(services, "ROUND", 2)
     new_thread("Heijunka levelling", "Heijunka.")
-    owner = make_user("Group Owner")
-    group = make_space("Private heijunka group", visibility=Visibility.private, owner=owner)
-    for number in range(5):  # newer, and in a group the reader is not in
-        new_thread(f"Secret heijunka {number}", "Heijunka.", space=group, by=owner)
+    secret_threads("heijunka", 5)  # newer, and in a group the reader is not in
     page = text_of(reader.get("/search?q=heijunka"))
     assert "1 result for ‘heijunka’" in page and "More than" not in page
     assert "Heijunka levelling" in page and "Secret" not in page
@@ -174,16 +184,13 @@ def test_matches_the_reader_may_not_see_never_make_a_search_say_more(
 
 
 def test_a_reader_who_may_see_few_of_the_newest_matches_still_gets_the_newest_they_may_see(
-    reader, new_thread, make_space, make_user, monkeypatch
+    reader, new_thread, secret_threads, monkeypatch
 ) -> None:
     monkeypatch.setattr(services, "CANDIDATES", 2)
     monkeypatch.setattr(services, "ROUND", 1)  # two rounds read three secrets, then the rest
     for title in ["Jidoka one", "Jidoka two", "Jidoka three"]:
         new_thread(title, "Jidoka.")
-    owner = make_user("Group Owner")
-    group = make_space("Private jidoka group", visibility=Visibility.private, owner=owner)
-    for number in range(6):  # newer, and in a group the reader is not in
-        new_thread(f"Secret jidoka {number}", "Jidoka.", space=group, by=owner)
+    secret_threads("jidoka", 6)  # newer, and in a group the reader is not in
     page = text_of(reader.get("/search?q=jidoka"))
     assert "More than 2 results for ‘jidoka’" in page and "Secret" not in page
     assert "Jidoka three" in page and "Jidoka two" in page and "Jidoka one" not in page
