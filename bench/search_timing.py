@@ -32,8 +32,8 @@ def raw_search(typed: str) -> list[int]:
     ids = list(db.session.scalars(newest.limit(CANDIDATES)))
     if not ids:
         return []
-    query, relevance = backend().matching(select(SearchDocument.id), parsed)
-    query = query.where(SearchDocument.id.in_(ids)).order_by(relevance.desc())
+    query, relevance = backend().ranking(select(SearchDocument.id), parsed, ids)
+    query = query.order_by(relevance.desc())
     return list(db.session.scalars(query.limit(PER_PAGE)))
 
 

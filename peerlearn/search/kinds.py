@@ -67,7 +67,7 @@ from peerlearn.permissions import (
 )
 from peerlearn.resources.models import CaseStudySection, Resource
 from peerlearn.search.backends import clean_text
-from peerlearn.search.models import Kind, SearchDocument, component_bits
+from peerlearn.search.models import Kind, component_bits
 from peerlearn.spaces.models import Space
 
 _BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|br|hr|tr|td|th|table)\b", re.I)
@@ -95,6 +95,8 @@ class Entry:
     components: int = 0
     #: A reply's helpful marks.
     helpful: int = 0
+    #: The thread: a thread's own id, a reply's thread's.
+    thread_id: int | None = None
 
 
 def organisation_of(author: User | None) -> int | None:
@@ -118,6 +120,7 @@ def thread_entry(thread: Thread, opening: Post | None) -> Entry:
         thread.created_at,
         organisation_of(thread.author),
         component_bits(thread.components),
+        thread_id=thread.id,
     )
 
 
@@ -135,6 +138,7 @@ def post_entry(post: Post) -> Entry | None:
         organisation_of(post.author),
         component_bits(post.thread.components),
         post.helpful_count,
+        post.thread_id,
     )
 
 
@@ -228,7 +232,7 @@ def own_rows(
     thousands (spaces, people, resources): the thing is among the rows of ``model`` for which
     ``allows(user)`` (a condition on ``model``) holds. The list is made once per search (not
     correlated to each match, which would also stop PostgreSQL from planning it in parallel)."""
-    return lambda user: SearchDocument.object_id.in_(select(model.id).where(allows(user)))
+    return lambda user, doc: doc.object_id.in_(select(model.id).where(allows(user)))
 
 
 def removed_post_ids() -> Select[tuple[int]]:
@@ -264,9 +268,10 @@ class KindSpec:
     model: type[Any]
     #: What one thing contributes to the index (None: nothing, its row is dropped).
     entry: Callable[[Any], Entry | None]
-    #: SQL condition on :class:`SearchDocument` rows of this kind: the things the reader may
-    #: open, as the permission policy's filter for the kind says.
-    visible: Callable[[Any], ColumnElement[bool]]
+    #: SQL condition on rows of this kind: the things the reader may open, as the permission
+    #: policy's filter for the kind says. Asked as ``visible(reader, doc)``, where ``doc`` holds
+    #: the row's columns: :class:`SearchDocument` itself, or a subquery's ``c`` of its columns.
+    visible: Callable[[Any, Any], ColumnElement[bool]]
     #: The rows a full rebuild reads.
     source: Callable[[], Select[Any]]
     #: Loading options for showing a page of results (no N+1 queries).
@@ -291,7 +296,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.thread: KindSpec(
         Thread,
         lambda thread: thread_entry(thread, opening_post(thread)),
-        lambda user: thread_copy_filter(user, SearchDocument.object_id, SearchDocument.space_id),
+        lambda user, doc: thread_copy_filter(user, doc.thread_id, doc.space_id),
         lambda: select(Thread).options(
             selectinload(Thread.tags),
             selectinload(Thread.component_rows),
@@ -307,9 +312,9 @@ KINDS: dict[Kind, KindSpec] = {
         Post,
         post_entry,
         # A removed post shows as a placeholder: its text is not the reader's to search.
-        lambda user: (
-            post_copy_filter(user, SearchDocument.object_id, SearchDocument.space_id)
-            & SearchDocument.object_id.not_in(removed_post_ids())
+        lambda user, doc: (
+            post_copy_filter(user, doc.object_id, doc.thread_id, doc.space_id)
+            & doc.object_id.not_in(removed_post_ids())
         ),
         lambda: (
             select(Post)
@@ -328,7 +333,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.event: KindSpec(
         Event,
         event_entry,
-        lambda user: event_copy_filter(user, SearchDocument.space_id),
+        lambda user, doc: event_copy_filter(user, doc.space_id),
         lambda: select(Event).options(
             selectinload(Event.component_rows), selectinload(Event.created_by)
         ),

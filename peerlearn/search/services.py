@@ -38,7 +38,7 @@ from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Row, Select, and_, false, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, tuple_
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.templating import LONDON
@@ -66,10 +66,13 @@ CANDIDATES = 1000
 ROUND = 2 * CANDIDATES
 
 
-def visible_documents(user: Any, kinds: list[Kind]) -> ColumnElement[bool]:
-    """SQL condition on :class:`SearchDocument`: rows of these kinds whose thing the reader may
-    open, as the permission policy's filter for that kind says (``KindSpec.visible``)."""
-    return or_(*(and_(SearchDocument.kind == kind, KINDS[kind].visible(user)) for kind in kinds))
+def visible_documents(
+    user: Any, kinds: list[Kind], doc: Any = SearchDocument
+) -> ColumnElement[bool]:
+    """SQL condition on index rows of these kinds whose thing the reader may open, as the
+    permission policy's filter for that kind says (``KindSpec.visible``). ``doc`` holds the
+    rows' columns: :class:`SearchDocument`, or a subquery's ``c``."""
+    return or_(*(and_(doc.kind == kind, KINDS[kind].visible(user, doc)) for kind in kinds))
 
 
 @dataclass(frozen=True)
@@ -191,14 +194,19 @@ def search(
 
     found, more = _newest_visible(user, base)
     counts = dict(Counter(row.kind for row in found))
-    ids = []
+    rows: list[Row[Any]] = []
     if found:
-        ranked, relevance = engine.matching(select(SearchDocument.id), parsed)
-        ranked = ranked.where(engine.among([row.id for row in found])).order_by(
-            _score(relevance).desc(), SearchDocument.id.desc()
+        shown = (
+            SearchDocument.id,
+            SearchDocument.kind,
+            SearchDocument.object_id,
+            SearchDocument.title,
+            SearchDocument.activity_at,
         )
-        ids = list(db.session.scalars(ranked.limit(per_page).offset((page - 1) * per_page)))
-    items = _results(user, ids, parsed)
+        ranked, relevance = engine.ranking(select(*shown), parsed, [row.id for row in found])
+        ranked = ranked.order_by(_score(relevance).desc(), SearchDocument.id.desc())
+        rows = db.session.execute(ranked.limit(per_page).offset((page - 1) * per_page)).all()
+    items = _results(user, rows, parsed)
     return SearchResults(
         parsed,
         ResultsPage(page, per_page, None, False, items=items, total=len(found)),
@@ -212,57 +220,75 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
     whether there are more.
 
     Matches are read newest first through the date index, in up to two rounds (:data:`ROUND`,
-    then twice as many), and each round is then narrowed by id to what the reader may see.
-    Given both conditions in one statement, the planner cannot tell that the permission filter
-    keeps most matches, and for a word found everywhere it chose to read and sort every match
-    (0.9 s instead of 20 ms). For a reader who may see few of the matches (a visitor, say), one
-    statement then finds the rest: it reads every remaining match, as every search once did,
-    but only for them. "More" is said only of matches the reader may see, so it never hints at
-    what they may not. A round is checked against the rules of the kinds it holds only (the
-    rules for resources and people read those tables whole)."""
+    then twice as many), each one statement: the round's matches in a subquery, kept when the
+    reader may see them, stopping as soon as enough are found. Given the match and the
+    permission filter as conditions of one query, the planner cannot tell that the filter keeps
+    most matches, and for a word found everywhere it chose to read and sort every match (0.9 s
+    instead of 20 ms); the round's limit makes it read newest first. Each round also returns its
+    own last row, kept or not, as the place the next round starts from (it is checked again
+    there). For a reader who may see few of the matches (a visitor, say), one statement then
+    finds the rest: it reads every remaining match, as every search once did, but only for
+    them. "More" is said only of matches the reader may see, so it never hints at what they may
+    not."""
     newest = (SearchDocument.activity_at.desc(), SearchDocument.id.desc())
-    batch = matching.with_only_columns(SearchDocument.id, SearchDocument.kind)
     found: list[Row[Any]] = []
+    batch = matching
     for size in (ROUND, 2 * ROUND):
-        rows = db.session.execute(batch.order_by(*newest).limit(size)).all()
-        if rows:
-            # The round's rows are looked up by id, then filtered. (coalesce() keeps SQLite from
-            # reading every visible space's rows through the indexes the filter's terms could
-            # use instead: without statistics it took those for selective, seconds a search.)
-            present = {row.kind for row in rows}
-            visible = visible_documents(user, [kind for kind in Kind if kind in present])
-            kept = select(SearchDocument.id, SearchDocument.kind).where(
-                backend().among([row.id for row in rows]), func.coalesce(visible, false())
+        matches = (
+            batch.with_only_columns(
+                SearchDocument.id,
+                SearchDocument.kind,
+                SearchDocument.object_id,
+                SearchDocument.thread_id,
+                SearchDocument.space_id,
+                SearchDocument.activity_at,
             )
-            wanted = CANDIDATES + 1 - len(found)  # one more says there are more
-            found += db.session.execute(kept.order_by(*newest).limit(wanted)).all()
+            .order_by(*newest)
+            .limit(size)
+            .subquery()
+        )
+        # Numbered outside the limited query, so that the limit still bounds its sort.
+        order = (matches.c.activity_at.desc(), matches.c.id.desc())
+        place = func.row_number().over(order_by=order)
+        numbered = select(matches, place.label("place")).subquery("round")
+        last = numbered.c.place == size
+        wanted = CANDIDATES + 1 - len(found)  # one more says there are more
+        rows = db.session.execute(
+            select(numbered.c.id, numbered.c.kind, last.label("last"))
+            .where(or_(visible_documents(user, list(Kind), numbered.c), last))
+            .order_by(numbered.c.activity_at.desc(), numbered.c.id.desc())
+            .limit(wanted + 1)  # the round's last row may come as well
+        ).all()
+        found += [row for row in rows if not row.last][:wanted]
         if len(found) > CANDIDATES:
             return found[:CANDIDATES], True
-        if len(rows) < size:
+        end = next((row.id for row in rows if row.last), None)
+        if end is None:  # the round held every match left
             return found, False
-        last = select(SearchDocument.activity_at).where(SearchDocument.id == rows[-1].id)
+        date = db.session.scalar(select(SearchDocument.activity_at).where(SearchDocument.id == end))
         after = tuple_(SearchDocument.activity_at, SearchDocument.id)
-        batch = batch.where(after < (db.session.scalar(last), rows[-1].id))
+        batch = matching.where(after <= (date, end))
     rest = batch.where(visible_documents(user, list(Kind))).order_by(*newest)
-    found += db.session.execute(rest.limit(CANDIDATES + 1 - len(found))).all()
+    found += db.session.execute(
+        rest.with_only_columns(SearchDocument.id, SearchDocument.kind).limit(
+            CANDIDATES + 1 - len(found)
+        )
+    ).all()
     return found[:CANDIDATES], len(found) > CANDIDATES
 
 
-def _results(user: Any, ids: list[int], parsed: Query) -> list[Result]:
-    """The page's rows with their things (one query per kind) and snippets, in rank order.
+def _results(user: Any, rows: list[Row[Any]], parsed: Query) -> list[Result]:
+    """The page's things (one query per kind) and snippets, in rank order, for its index rows
+    (id, kind, object id, title and date, as ranked).
 
     A thing whose kind's filter read the index's copy of its space is asked about again with the
     policy's single-item rule: the copy is kept in step by signal receivers, and one that failed
     (logged there) must not show a title or snippet from a space the thing has left. Such a
     thing is left off the page and logged; ``search-reindex`` puts the copy right."""
-    if not ids:
+    if not rows:
         return []
-    rows = {
-        row.id: row
-        for row in db.session.scalars(select(SearchDocument).where(SearchDocument.id.in_(ids)))
-    }
     wanted: dict[Kind, list[int]] = {}
-    for row in rows.values():
+    for row in rows:
         wanted.setdefault(row.kind, []).append(row.object_id)
     things: dict[tuple[Kind, int], Any] = {}
     for kind, object_ids in wanted.items():
@@ -279,12 +305,11 @@ def _results(user: Any, ids: list[int], parsed: Query) -> list[Result]:
             if KINDS[kind].opens is not None
         },
     )
-    snippets = backend().snippets(ids, parsed)
+    snippets = backend().snippets([row.id for row in rows], parsed)
     results = []
-    for doc_id in ids:
-        row = rows.get(doc_id)
-        thing = things.get((row.kind, row.object_id)) if row is not None else None
-        if thing is None:  # its row or the thing went after the ranking statement read them
+    for row in rows:
+        thing = things.get((row.kind, row.object_id))
+        if thing is None:  # the thing went after the ranking statement read its row
             continue
         spec = KINDS[row.kind]
         if spec.opens is not None and not spec.opens(user, thing):
@@ -293,7 +318,7 @@ def _results(user: Any, ids: list[int], parsed: Query) -> list[Result]:
             continue
         # No snippet when an edit took the words out since the ranking (SQLite cuts them from
         # matching rows only): the title as read, so that the link has its text.
-        snippet = snippets.get(doc_id) or Snippet(escape(row.title), Markup(""))
+        snippet = snippets.get(row.id) or Snippet(escape(row.title), Markup(""))
         space = spec.space(thing)
         if row.kind is Kind.space and space is not None and not can(user, Action.list, space):
             space = None  # a group's community is named only to those who may see it listed

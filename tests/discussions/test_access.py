@@ -101,7 +101,7 @@ def test_list_filters_agree_with_single_item_check(make_space, make_user, add_me
             db.session.scalars(
                 select(Post.id)
                 .join(Thread, Thread.id == Post.thread_id)
-                .where(post_copy_filter(actor, Post.id, Thread.space_id))
+                .where(post_copy_filter(actor, Post.id, Post.thread_id, Thread.space_id))
             )
         )
         disagreements += _describe(actor, listed, allowed, posts)
