@@ -17,7 +17,10 @@ from bench.search_timing import TimedOut, bounded, service_search
 def _phase(statement: str) -> str:
     if "ts_headline" in statement or "highlight(" in statement:
         return "snippets"
-    if "ORDER BY search_documents.activity_at DESC" in statement:
+    # A round (its subquery's newest-first keys), or the last statement for the rest.
+    newest_first = ("recency_0", "ORDER BY search_documents.activity_at DESC",
+                    "ORDER BY search_fts.rowid DESC")  # fmt: skip
+    if any(mark in statement for mark in newest_first):
         return "newest"
     if "ORDER BY" in statement and ("bm25(" in statement or "ts_rank(" in statement):
         return "ranking"

@@ -11,13 +11,15 @@ operations that the models cannot describe (see :data:`HAND_MADE`):
 
 - SQLite: an external-content FTS5 table ``search_fts(title, body)`` with the porter/unicode61
   tokenizer, kept in step with ``search_documents`` by three triggers (the one on update fires
-  only when the title or body is written).
+  only when the title, body or date is written). Its row ids are each row's ``fts_key``, a
+  generated column ordering rows by date (to the second), then id, with a unique index: FTS5
+  gives matches in row id order, so reading it backwards gives the newest first.
 - PostgreSQL: a stored generated ``tsvector`` column ``search_vector`` (title weighted A, body
   B, English configuration) with a GIN index.
 
-Alembic's batch mode rebuilds a SQLite table by copying it, which drops its triggers: a later
-migration that alters ``search_documents`` on SQLite must recreate them (or run
-``flask search-reindex``, which rebuilds the FTS table from the rows).
+Alembic's batch mode rebuilds a SQLite table by copying it, which drops its triggers and its
+generated column: a later migration that alters ``search_documents`` on SQLite must recreate them
+as migration ``9af6db03d2d1`` does (plain ``ADD COLUMN`` keeps them).
 """
 
 from __future__ import annotations
@@ -129,8 +131,10 @@ class SearchDocument(db.Model):
 #: Alembic's comparison and autogenerate skip exactly these (see :func:`include_object`).
 HAND_MADE = {
     "table_prefixes": ("search_fts",),  # the FTS5 table and its shadow tables (SQLite)
-    "columns": {("search_documents", "search_vector")},  # the tsvector (PostgreSQL)
-    "indexes": {"ix_search_documents_search_vector"},  # its GIN index (PostgreSQL)
+    # The tsvector (PostgreSQL); the FTS5 row ids (SQLite).
+    "columns": {("search_documents", "search_vector"), ("search_documents", "fts_key")},
+    # Its GIN index (PostgreSQL); the FTS5 row ids' unique index (SQLite).
+    "indexes": {"ix_search_documents_search_vector", "ix_search_documents_fts_key"},
 }
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, and_, false, func, or_, select
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.templating import LONDON
@@ -230,7 +230,8 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
     finds the rest: it reads every remaining match, as every search once did, but only for
     them. "More" is said only of matches the reader may see, so it never hints at what they may
     not."""
-    newest = (SearchDocument.activity_at.desc(), SearchDocument.id.desc())
+    engine = backend()
+    recency = engine.newest_first()
     found: list[Row[Any]] = []
     batch = matching
     for size in (ROUND, 2 * ROUND):
@@ -241,14 +242,14 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
                 SearchDocument.object_id,
                 SearchDocument.thread_id,
                 SearchDocument.space_id,
-                SearchDocument.activity_at,
+                *(key.label(f"recency_{n}") for n, key in enumerate(recency)),
             )
-            .order_by(*newest)
+            .order_by(*(key.desc() for key in recency))
             .limit(size)
             .subquery()
         )
         # Numbered outside the limited query, so that the limit still bounds its sort.
-        order = (matches.c.activity_at.desc(), matches.c.id.desc())
+        order = [matches.c[f"recency_{n}"].desc() for n in range(len(recency))]
         place = func.row_number().over(order_by=order)
         numbered = select(matches, place.label("place")).subquery("round")
         last = numbered.c.place == size
@@ -256,7 +257,7 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
         rows = db.session.execute(
             select(numbered.c.id, numbered.c.kind, last.label("last"))
             .where(or_(visible_documents(user, list(Kind), numbered.c), last))
-            .order_by(numbered.c.activity_at.desc(), numbered.c.id.desc())
+            .order_by(*(numbered.c[f"recency_{n}"].desc() for n in range(len(recency))))
             .limit(wanted + 1)  # the round's last row may come as well
         ).all()
         found += [row for row in rows if not row.last][:wanted]
@@ -265,10 +266,11 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
         end = next((row.id for row in rows if row.last), None)
         if end is None:  # the round held every match left
             return found, False
-        date = db.session.scalar(select(SearchDocument.activity_at).where(SearchDocument.id == end))
-        after = tuple_(SearchDocument.activity_at, SearchDocument.id)
-        batch = matching.where(after <= (date, end))
-    rest = batch.where(visible_documents(user, list(Kind))).order_by(*newest)
+        batch = matching.where(engine.no_newer_than(end))
+    # coalesce(): SQLite would otherwise read the matches through the indexes the filter's terms
+    # could use (without statistics it took those for selective) instead of newest first.
+    visible = func.coalesce(visible_documents(user, list(Kind)), false())
+    rest = batch.where(visible).order_by(*(key.desc() for key in recency))
     found += db.session.execute(
         rest.with_only_columns(SearchDocument.id, SearchDocument.kind).limit(
             CANDIDATES + 1 - len(found)

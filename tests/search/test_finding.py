@@ -273,3 +273,38 @@ def test_what_is_typed_finds_the_same_on_both_databases(
 ) -> None:
     threads = {new_thread(*CORPUS[key]).id: key for key in CORPUS}
     assert {threads[thing_id] for _, thing_id in find(author, typed)} == found
+
+
+def test_only_the_newest_matches_by_date_are_ranked_and_a_new_date_counts(
+    new_thread, new_reply, author, find, monkeypatch
+) -> None:
+    """A search ranks the newest matches only (``services.CANDIDATES``): newest by each thing's
+    date, not by when it was indexed. When a row's date changes, it moves with it (on SQLite the
+    full-text row's id is made from the date: a row left behind would no longer be found)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from peerlearn.core.db import utcnow
+    from peerlearn.extensions import db
+    from peerlearn.search import services
+    from peerlearn.search.models import SearchDocument
+
+    monkeypatch.setattr(services, "CANDIDATES", 2)
+    monkeypatch.setattr(services, "ROUND", 2)
+    thread = new_thread("Visual management", "Boards.")
+    replies = [new_reply(thread, f"Gemba walk notes, take {n}.") for n in range(3)]
+    for days, reply in enumerate(replies):  # the first written is dated the latest
+        reply.created_at = utcnow() - timedelta(days=days + 1)
+    db.session.commit()
+    reindex_all()
+    newest = [("post", replies[0].id), ("post", replies[1].id)]
+    assert sorted(find(author, "gemba")) == newest
+    db.session.execute(
+        update(SearchDocument)
+        .where(SearchDocument.kind == "post", SearchDocument.object_id == replies[2].id)
+        .values(activity_at=utcnow())
+    )
+    db.session.commit()
+    assert sorted(find(author, "gemba")) == [("post", replies[0].id), ("post", replies[2].id)]
+    assert find(author, '"take 2"') == [("post", replies[2].id)]
