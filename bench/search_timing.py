@@ -28,7 +28,7 @@ def raw_search(typed: str) -> list[int]:
 
     parsed = parse(typed)
     newest, _ = backend().matching(select(SearchDocument.id), parsed)
-    newest = newest.order_by(SearchDocument.activity_at.desc(), SearchDocument.id.desc())
+    newest = newest.order_by(*(key.desc() for key in backend().newest_first()))
     ids = list(db.session.scalars(newest.limit(CANDIDATES)))
     if not ids:
         return []

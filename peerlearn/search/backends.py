@@ -21,7 +21,6 @@ from sqlalchemy import (
     bindparam,
     column,
     func,
-    literal,
     literal_column,
     select,
     table,
@@ -101,7 +100,7 @@ class Backend(Protocol):
 
     def no_newer_than(self, doc_id: int) -> ColumnElement[bool]:
         """Condition on a query from :meth:`matching`: rows no newer than this one in
-        :meth:`newest_first`'s order, the row itself included."""
+        :meth:`newest_first`'s order, the row itself included (its place is read now)."""
 
     def ranking(
         self, query: Select[Any], parsed: Query, ids: list[int]
@@ -178,9 +177,8 @@ class SQLiteBackend:
         return (self.fts_table.c.rowid,)
 
     def no_newer_than(self, doc_id: int) -> ColumnElement[bool]:
-        place = SearchDocument.__table__.alias("place")
-        key = select(literal_column("place.fts_key")).select_from(place)
-        return self.fts_table.c.rowid <= key.where(place.c.id == doc_id).scalar_subquery()
+        key = select(self.key).select_from(SearchDocument).where(SearchDocument.id == doc_id)
+        return self.fts_table.c.rowid <= db.session.scalar(key)
 
     def ranking(
         self, query: Select[Any], parsed: Query, ids: list[int]
@@ -290,10 +288,12 @@ class PostgreSQLBackend:
         return (SearchDocument.activity_at, SearchDocument.id)
 
     def no_newer_than(self, doc_id: int) -> ColumnElement[bool]:
-        place = SearchDocument.__table__.alias("place")
-        date = select(place.c.activity_at).where(place.c.id == doc_id).scalar_subquery()
-        return tuple_(SearchDocument.activity_at, SearchDocument.id) <= tuple_(
-            date, literal(doc_id)
+        # The date as a value, not a subquery: the planner then knows how many rows are older
+        # (given a subquery, it guessed a third, read every match and sorted them: 0.4 s).
+        date = select(SearchDocument.activity_at).where(SearchDocument.id == doc_id)
+        return tuple_(SearchDocument.activity_at, SearchDocument.id) <= (
+            db.session.scalar(date),
+            doc_id,
         )
 
     def ranking(
