@@ -60,9 +60,9 @@ MAX_PAGE = 50
 #: How many of the newest visible matches a search counts and ranks (see the module's
 #: docstring): as many as its pages can show (``MAX_PAGE × PER_PAGE``).
 CANDIDATES = 1000
-#: How many of the newest matches the first round reads before the permission filter keeps
-#: those the reader may see: twice :data:`CANDIDATES`, so that one round serves a reader who may
-#: see half of them (a second round, twice as large, cost more than the larger first one).
+#: How many of the newest matches a search's round reads before the permission filter keeps
+#: those the reader may see: twice :data:`CANDIDATES`, so that the round serves a reader who may
+#: see half of them.
 ROUND = 2 * CANDIDATES
 
 
@@ -219,63 +219,53 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
     """The newest matches the reader may see (id and kind), at most :data:`CANDIDATES`, and
     whether there are more.
 
-    Matches are read newest first through the date index, in up to two rounds (:data:`ROUND`,
-    then twice as many), each one statement: the round's matches in a subquery, kept when the
-    reader may see them, stopping as soon as enough are found. Given the match and the
-    permission filter as conditions of one query, the planner cannot tell that the filter keeps
-    most matches, and for a word found everywhere it chose to read and sort every match (0.9 s
-    instead of 20 ms); the round's limit makes it read newest first. Each round also returns its
-    own last row, kept or not, as the place the next round starts from (it is checked again
-    there). For a reader who may see few of the matches (a visitor, say), one statement then
-    finds the rest: it reads every remaining match, as every search once did, but only for
-    them. "More" is said only of matches the reader may see, so it never hints at what they may
-    not."""
+    First a round: the newest :data:`ROUND` matches in a subquery (read newest first, through
+    the date index on PostgreSQL and backwards through FTS5 on SQLite), kept when the reader may
+    see them, stopping as soon as enough are found. Given the match and the permission filter
+    as conditions of one query, PostgreSQL cannot tell that the filter keeps most matches, and
+    for a word found everywhere it chose to read and sort every match (0.9 s instead of 20 ms);
+    the round's limit makes it read newest first. The round also returns its own last row,
+    kept or not, as the place to go on from. For a reader who may see few of the matches (a
+    visitor, say), one statement then finds the rest: it reads the remaining matches newest
+    first with the filter, until it has enough. (A second, larger round read every match for
+    some three-word searches, as PostgreSQL guessed too few matches for the walk to pay: 0.4 s.)
+    "More" is said only of matches the reader may see, so it never hints at what they may not."""
     engine = backend()
     recency = engine.newest_first()
-    found: list[Row[Any]] = []
-    batch = matching
-    for size in (ROUND, 2 * ROUND):
-        matches = (
-            batch.with_only_columns(
-                SearchDocument.id,
-                SearchDocument.kind,
-                SearchDocument.object_id,
-                SearchDocument.thread_id,
-                SearchDocument.space_id,
-                *(key.label(f"recency_{n}") for n, key in enumerate(recency)),
-            )
-            .order_by(*(key.desc() for key in recency))
-            .limit(size)
-            .subquery()
+    matches = (
+        matching.with_only_columns(
+            SearchDocument.id,
+            SearchDocument.kind,
+            SearchDocument.object_id,
+            SearchDocument.thread_id,
+            SearchDocument.space_id,
+            *(key.label(f"recency_{n}") for n, key in enumerate(recency)),
         )
-        # Numbered outside the limited query, so that the limit still bounds its sort.
-        order = [matches.c[f"recency_{n}"].desc() for n in range(len(recency))]
-        place = func.row_number().over(order_by=order)
-        numbered = select(matches, place.label("place")).subquery("round")
-        last = numbered.c.place == size
-        wanted = CANDIDATES + 1 - len(found)  # one more says there are more
-        rows = db.session.execute(
-            select(numbered.c.id, numbered.c.kind, last.label("last"))
-            .where(or_(visible_documents(user, list(Kind), numbered.c), last))
-            .order_by(*(numbered.c[f"recency_{n}"].desc() for n in range(len(recency))))
-            .limit(wanted + 1)  # the round's last row may come as well
-        ).all()
-        found += [row for row in rows if not row.last][:wanted]
-        if len(found) > CANDIDATES:
-            return found[:CANDIDATES], True
-        end = next((row.id for row in rows if row.last), None)
-        if end is None:  # the round held every match left
-            return found, False
-        batch = matching.where(engine.no_newer_than(end))
-    # coalesce(): SQLite would otherwise read the matches through the indexes the filter's terms
-    # could use (without statistics it took those for selective) instead of newest first.
-    visible = func.coalesce(visible_documents(user, list(Kind)), false())
-    rest = batch.where(visible).order_by(*(key.desc() for key in recency))
-    found += db.session.execute(
-        rest.with_only_columns(SearchDocument.id, SearchDocument.kind).limit(
-            CANDIDATES + 1 - len(found)
-        )
+        .order_by(*(key.desc() for key in recency))
+        .limit(ROUND)
+        .subquery()
+    )
+    # Numbered outside the limited query, so that the limit still bounds its sort.
+    newest = [matches.c[f"recency_{n}"].desc() for n in range(len(recency))]
+    numbered = select(matches, func.row_number().over(order_by=newest).label("place"))
+    numbered = numbered.subquery("round")
+    last = numbered.c.place == ROUND
+    rows = db.session.execute(
+        select(numbered.c.id, numbered.c.kind, last.label("last"))
+        .where(or_(visible_documents(user, list(Kind), numbered.c), last))
+        .order_by(*(numbered.c[f"recency_{n}"].desc() for n in range(len(recency))))
+        .limit(CANDIDATES + 2)  # one more says there are more; the round's last row may come
     ).all()
+    found = [row for row in rows if not row.last][: CANDIDATES + 1]
+    end = next((row.id for row in rows if row.last), None)
+    if len(found) <= CANDIDATES and end is not None:  # the round was full: read on
+        # coalesce(): SQLite would otherwise read the matches through the indexes the filter's
+        # terms could use (without statistics it took those for selective), not newest first.
+        visible = func.coalesce(visible_documents(user, list(Kind)), false())
+        rest = matching.where(engine.no_newer_than(end), visible)
+        rest = rest.with_only_columns(SearchDocument.id, SearchDocument.kind)
+        rest = rest.order_by(*(key.desc() for key in recency))
+        found += db.session.execute(rest.limit(CANDIDATES + 1 - len(found))).all()
     return found[:CANDIDATES], len(found) > CANDIDATES
 
 
