@@ -6,7 +6,7 @@ milliseconds on each search; with each row's thread copied onto it (a reply neve
 thread), it reads the hidden threads alone. Threads' rows carry their own id.
 
 The copy is filled in here, one statement per kind: on PostgreSQL this rewrites every thread's
-and reply's row (about a minute for 500,000 rows), and the table is vacuumed afterwards as
+and reply's row (about 30 s for 500,000 rows), and the table is vacuumed afterwards as
 usual by autovacuum.
 
 Revision ID: 7255c2bc9b6c

@@ -1,10 +1,11 @@
 """The permission policy's thread, post and event filters applied to copies of the facts they
 read: the search index keeps each thread's, post's and event's id with the id of its space (and
-a reply's with its thread's), and a search checks hundreds of thousands of matches. These filters read the copy's space id and look
-up only the few hidden things, instead of reading every match's own row (and its thread's); what
-they allow is what ``thread_filter``, ``post_filter`` and ``event_filter`` allow, as long as the
-copy's space id is right (``tests/discussions/test_access.py`` applies them to the real tables'
-own columns; ``search/indexing.py`` moves the copies with a thread in the move's transaction)."""
+a reply's with its thread's), and a search checks hundreds of thousands of matches. These
+filters read the copies and look up only the few hidden things, instead of reading every match's
+own row (and its thread's); what they allow is what ``thread_filter``, ``post_filter`` and
+``event_filter`` allow, as long as the copies are right (``tests/discussions/test_access.py``
+applies them to the real tables' own columns; ``search/indexing.py`` moves the space copies with
+a thread in the move's transaction, and a reply never changes thread)."""
 
 from __future__ import annotations
 

@@ -98,9 +98,9 @@ class Backend(Protocol):
         """What orders a query from :meth:`matching` newest first (each one descending): by
         date, then id."""
 
-    def no_newer_than(self, doc_id: int) -> ColumnElement[bool]:
-        """Condition on a query from :meth:`matching`: rows no newer than this one in
-        :meth:`newest_first`'s order, the row itself included (its place is read now)."""
+    def no_newer_than(self, place: tuple[Any, ...]) -> ColumnElement[bool]:
+        """Condition on a query from :meth:`matching`: rows no newer than ``place`` (values of
+        :meth:`newest_first`'s keys, as a row had them) in that order, that row included."""
 
     def ranking(
         self, query: Select[Any], parsed: Query, ids: list[int]
@@ -176,9 +176,8 @@ class SQLiteBackend:
     def newest_first(self) -> tuple[ColumnElement[Any], ...]:
         return (self.fts_table.c.rowid,)
 
-    def no_newer_than(self, doc_id: int) -> ColumnElement[bool]:
-        key = select(self.key).select_from(SearchDocument).where(SearchDocument.id == doc_id)
-        return self.fts_table.c.rowid <= db.session.scalar(key)
+    def no_newer_than(self, place: tuple[Any, ...]) -> ColumnElement[bool]:
+        return self.fts_table.c.rowid <= place[0]
 
     def ranking(
         self, query: Select[Any], parsed: Query, ids: list[int]
@@ -287,14 +286,10 @@ class PostgreSQLBackend:
     def newest_first(self) -> tuple[ColumnElement[Any], ...]:
         return (SearchDocument.activity_at, SearchDocument.id)
 
-    def no_newer_than(self, doc_id: int) -> ColumnElement[bool]:
-        # The date as a value, not a subquery: the planner then knows how many rows are older
-        # (given a subquery, it guessed a third, read every match and sorted them: 0.4 s).
-        date = select(SearchDocument.activity_at).where(SearchDocument.id == doc_id)
-        return tuple_(SearchDocument.activity_at, SearchDocument.id) <= (
-            db.session.scalar(date),
-            doc_id,
-        )
+    def no_newer_than(self, place: tuple[Any, ...]) -> ColumnElement[bool]:
+        # Values, not a subquery: the planner then knows how many rows are older (given a
+        # subquery, it guessed a third, read every match and sorted them: 0.4 s).
+        return tuple_(SearchDocument.activity_at, SearchDocument.id) <= tuple(place)
 
     def ranking(
         self, query: Select[Any], parsed: Query, ids: list[int]

@@ -21,7 +21,8 @@ Whether a reader may see a row is never stored in the index: the search query ke
 when the permission policy's SQL filter for its kind allows it (:attr:`KindSpec.visible`), so
 membership and visibility changes need no reindex. For threads, replies and events, of which
 there are hundreds of thousands, the filter reads the index's copy of the thing's space
-(``space_id``, kept in step on moves) and looks up only the few hidden and removed things
+(``space_id``, kept in step on moves) and of a reply's thread (``thread_id``), and looks up only
+the few hidden and removed things
 (``permissions.thread_copy_filter`` and its siblings), instead of reading every match's own row;
 each result shown is checked again with the policy's single-item rule (:attr:`KindSpec.opens`),
 so a copy left stale by a failed update never shows a title or a snippet. Spaces, people and
@@ -297,7 +298,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.thread: KindSpec(
         Thread,
         lambda thread: thread_entry(thread, opening_post(thread)),
-        lambda user, doc: thread_copy_filter(user, doc.thread_id, doc.space_id),
+        lambda user, doc: thread_copy_filter(user, doc.object_id, doc.space_id),
         lambda: select(Thread).options(
             selectinload(Thread.tags),
             selectinload(Thread.component_rows),

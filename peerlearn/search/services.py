@@ -2,7 +2,8 @@
 
 Permissions are part of the query itself: each matching row is kept only when the permission
 policy's SQL filter for its kind allows its thing (for threads, replies and events, applied to
-the index's copy of the thing's space; see ``kinds.py``), so counts and pages hold what the
+the index's copies of the thing's space and a reply's thread; see ``kinds.py``), so counts and
+pages hold what the
 reader may open. The results shown are then checked one by one with the policy's single-item
 rule.
 
@@ -38,7 +39,7 @@ from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Row, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, case, false, func, or_, select
 
 from peerlearn.core.db import utcnow
 from peerlearn.core.templating import LONDON
@@ -249,15 +250,20 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
     newest = [matches.c[f"recency_{n}"].desc() for n in range(len(recency))]
     numbered = select(matches, func.row_number().over(order_by=newest).label("place"))
     numbered = numbered.subquery("round")
+    keys = [numbered.c[f"recency_{n}"] for n in range(len(recency))]
     last = numbered.c.place == ROUND
     rows = db.session.execute(
-        select(numbered.c.id, numbered.c.kind, last.label("last"))
+        # The round's last row comes with its keys (as the round read them), the place to go
+        # on from: read again by id, it could have moved or gone since.
+        select(
+            numbered.c.id, numbered.c.kind, last.label("last"), *(case((last, key)) for key in keys)
+        )
         .where(or_(visible_documents(user, list(Kind), numbered.c), last))
-        .order_by(*(numbered.c[f"recency_{n}"].desc() for n in range(len(recency))))
+        .order_by(*(key.desc() for key in keys))
         .limit(CANDIDATES + 2)  # one more says there are more; the round's last row may come
     ).all()
     found = [row for row in rows if not row.last][: CANDIDATES + 1]
-    end = next((row.id for row in rows if row.last), None)
+    end = next((tuple(row[3:]) for row in rows if row.last), None)
     if len(found) <= CANDIDATES and end is not None:  # the round was full: read on
         # coalesce(): SQLite would otherwise read the matches through the indexes the filter's
         # terms could use (without statistics it took those for selective), not newest first.
@@ -266,6 +272,8 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
         rest = rest.with_only_columns(SearchDocument.id, SearchDocument.kind)
         rest = rest.order_by(*(key.desc() for key in recency))
         found += db.session.execute(rest.limit(CANDIDATES + 1 - len(found))).all()
+        # A row whose date an edit changed between the two statements may come twice.
+        found = list({row.id: row for row in found}.values())
     return found[:CANDIDATES], len(found) > CANDIDATES
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from peerlearn.accounts import services as accounts
 from peerlearn.accounts.models import User
 from peerlearn.core import signals
+from peerlearn.core.db import utcnow
 from peerlearn.discussions import marks
 from peerlearn.discussions import services as discussions
 from peerlearn.discussions.models import Post, Thread
@@ -315,6 +316,58 @@ def test_two_helpful_marks_at_once_leave_the_later_count_in_the_index(
     db.session.expire_all()
     assert db.session.get(Post, reply_id).helpful_count == 2
     assert [row.helpful for row in _rows("post", reply_id)] == [2]
+
+
+@pytest.mark.parametrize("change", ["removed", "redated"])
+def test_the_round_s_last_row_changing_before_the_rest_is_read_loses_nothing(
+    app, new_thread, author, make_space, make_user, monkeypatch, change
+) -> None:
+    """A search reads one round of the newest matches, then, for a reader who may see few of
+    them, the rest from the round's last row on. That row may go, or an edit may date it later,
+    between the two statements: the rest still starts where the round ended, and finds each
+    match once."""
+    from datetime import timedelta
+
+    from peerlearn.search import services
+
+    monkeypatch.setattr(services, "CANDIDATES", 2)
+    monkeypatch.setattr(services, "ROUND", 4)
+    owner = make_user("Group Owner")
+    group = make_space("Private jidoka group", visibility=Visibility.private, owner=owner)
+
+    def secret(n: int) -> Thread:  # in a group the reader is not in
+        return new_thread(f"Secret jidoka {n}", "Jidoka.", space=group, by=owner)
+
+    # Newest first: a secret, one the reader may see, two secrets (the round), then the rest.
+    shown = [new_thread("Jidoka 0", "Jidoka."), new_thread("Jidoka 1", "Jidoka.")]
+    secrets = [secret(0), secret(1)]
+    shown.append(new_thread("Jidoka 2", "Jidoka."))
+    secrets.append(secret(2))
+    rounds, done = [], []
+
+    def change_the_last_row(conn, cursor, statement, parameters, context, executemany) -> None:
+        # Once the round has been read, before the next statement.
+        if "row_number() OVER" in statement:
+            rounds.append(statement)
+            return
+        if not rounds or done:
+            return
+        done.append(True)
+        row = (SearchDocument.kind == Kind.thread) & (SearchDocument.object_id == secrets[0].id)
+        if change == "removed":
+            conn.execute(sa.delete(SearchDocument).where(row))
+        else:  # a minute on: SQLite's full-text rows are ordered to the second
+            later = utcnow() + timedelta(minutes=1)
+            conn.execute(sa.update(SearchDocument).where(row).values(activity_at=later))
+
+    sa.event.listen(db.engine, "before_cursor_execute", change_the_last_row)
+    try:
+        results = search(author, "jidoka")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", change_the_last_row)
+    assert done
+    assert [result.target.id for result in results] == [shown[2].id, shown[1].id]
+    assert results.more and results.total == 2
 
 
 def test_a_result_whose_row_goes_as_the_page_is_read_is_left_off(app, new_thread, author) -> None:
