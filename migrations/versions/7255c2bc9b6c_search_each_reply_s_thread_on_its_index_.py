@@ -2,12 +2,11 @@
 
 The permission policy's search filter keeps the replies of hidden threads from readers who do
 not moderate the space. It found them by reading every reply of every hidden thread, a few
-milliseconds on each search; with each row's thread copied onto it (a reply never changes
-thread), it reads the hidden threads alone. Threads' rows carry their own id.
+milliseconds on each search; with each reply's thread copied onto its row (a reply never
+changes thread), it reads the hidden threads alone.
 
-The copy is filled in here, one statement per kind: on PostgreSQL this rewrites every thread's
-and reply's row (about 30 s for 500,000 rows), and the table is vacuumed afterwards as
-usual by autovacuum.
+The copy is filled in here: on PostgreSQL this rewrites every reply's row (about 30 s for
+500,000 rows), and autovacuum reuses the old row versions as usual.
 
 Revision ID: 7255c2bc9b6c
 Revises: 43d95cebc3ef
@@ -29,7 +28,6 @@ depends_on = None
 def upgrade():
     # A plain ADD COLUMN: SQLite's batch mode would copy the table and drop its FTS5 triggers.
     op.add_column("search_documents", sa.Column("thread_id", sa.Integer(), nullable=True))
-    op.execute("UPDATE search_documents SET thread_id = object_id WHERE kind = 'thread'")
     op.execute(
         "UPDATE search_documents SET thread_id = ("
         "SELECT posts.thread_id FROM posts WHERE posts.id = search_documents.object_id"

@@ -96,7 +96,7 @@ class Entry:
     components: int = 0
     #: A reply's helpful marks.
     helpful: int = 0
-    #: The thread: a thread's own id, a reply's thread's.
+    #: A reply's thread.
     thread_id: int | None = None
 
 
@@ -121,7 +121,6 @@ def thread_entry(thread: Thread, opening: Post | None) -> Entry:
         thread.created_at,
         organisation_of(thread.author),
         component_bits(thread.components),
-        thread_id=thread.id,
     )
 
 

@@ -102,7 +102,7 @@ class SearchDocument(db.Model):
     #: The space it lives in (a space's own id for a space; None for people): the space filter,
     #: and for threads, replies and events what the permission policy's search filters read.
     space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
-    #: The thread it belongs to: a thread's own id, a reply's thread's (None for other kinds).
+    #: A reply's thread (None for other kinds; a thread's row has its id as ``object_id``).
     #: Fixed (a reply never changes thread): what the permission policy's search filters read
     #: to keep the replies of hidden threads from readers who do not moderate the space.
     thread_id: Mapped[int | None]

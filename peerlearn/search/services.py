@@ -3,9 +3,8 @@
 Permissions are part of the query itself: each matching row is kept only when the permission
 policy's SQL filter for its kind allows its thing (for threads, replies and events, applied to
 the index's copies of the thing's space and a reply's thread; see ``kinds.py``), so counts and
-pages hold what the
-reader may open. The results shown are then checked one by one with the policy's single-item
-rule.
+pages hold what the reader may open. The results shown are then checked one by one with the
+policy's single-item rule.
 
 A search first finds the newest visible matches, at most :data:`CANDIDATES` of them (see
 :func:`_newest_visible`): the counts come from these. Then one statement ranks them and reads a
@@ -233,6 +232,7 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
     "More" is said only of matches the reader may see, so it never hints at what they may not."""
     engine = backend()
     recency = engine.newest_first()
+    labels = [f"recency_{n}" for n in range(len(recency))]
     matches = (
         matching.with_only_columns(
             SearchDocument.id,
@@ -240,17 +240,17 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
             SearchDocument.object_id,
             SearchDocument.thread_id,
             SearchDocument.space_id,
-            *(key.label(f"recency_{n}") for n, key in enumerate(recency)),
+            *(key.label(label) for key, label in zip(recency, labels, strict=True)),
         )
         .order_by(*(key.desc() for key in recency))
         .limit(ROUND)
         .subquery()
     )
     # Numbered outside the limited query, so that the limit still bounds its sort.
-    newest = [matches.c[f"recency_{n}"].desc() for n in range(len(recency))]
+    newest = [matches.c[label].desc() for label in labels]
     numbered = select(matches, func.row_number().over(order_by=newest).label("place"))
     numbered = numbered.subquery("round")
-    keys = [numbered.c[f"recency_{n}"] for n in range(len(recency))]
+    keys = [numbered.c[label] for label in labels]
     last = numbered.c.place == ROUND
     rows = db.session.execute(
         # The round's last row comes with its keys (as the round read them), the place to go
