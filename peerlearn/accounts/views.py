@@ -23,7 +23,7 @@ from peerlearn.accounts.forms import (
 )
 from peerlearn.accounts.models import User
 from peerlearn.core.db import utcnow
-from peerlearn.core.errors import render_error
+from peerlearn.core.errors import too_many
 from peerlearn.core.forms import DirectoryFilterForm, show_error
 from peerlearn.core.pagination import paginate
 from peerlearn.core.security import is_safe_redirect
@@ -129,8 +129,7 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
                 request.form.get("confirm", ""),
             )
         except services.TooManySignIns as over:
-            page, status = render_error(429)
-            return page, status, {"Retry-After": str(over.wait)}
+            return too_many(over.wait)
         except services.SignInRefused as refused:
             if refused.reason == "unconfirmed" and refused.user is not None:
                 services.send_confirmation_again(refused.user)

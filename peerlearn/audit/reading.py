@@ -12,8 +12,8 @@ from sqlalchemy.orm import joinedload
 
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
-from peerlearn.permissions import reads_sensitive, remember_memberships
-from peerlearn.resources.models import Classification, Resource
+from peerlearn.permissions import reads_material, remember_memberships
+from peerlearn.resources.models import Resource
 
 #: Details that are the material rather than facts about it.
 MATERIAL = frozenset({"url", "old_url", "filename", "sha256", "note"})
@@ -27,12 +27,7 @@ def shown_details(user: Any, entries: list[AuditEntry]) -> dict[int, dict[str, A
     named = select(Resource).where(Resource.id.in_(ids)).options(joinedload(Resource.space))
     resources = {resource.id: resource for resource in db.session.scalars(named)} if ids else {}
     remember_memberships(user, {resource.space_id for resource in resources.values()})
-    unread = {
-        resource.id
-        for resource in resources.values()
-        if resource.classification is Classification.official_sensitive
-        and not reads_sensitive(user, resource.space)
-    }
+    unread = {resource.id for resource in resources.values() if not reads_material(user, resource)}
     shown = {}
     for entry in entries:
         detail = entry.detail or {}

@@ -91,6 +91,12 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     ), code  # fmt: skip
 
 
+def too_many(wait: int, message: str | None = None) -> tuple[str, int, dict[str, str]]:
+    """The "Too many attempts" page (429), saying in ``Retry-After`` when to try again."""
+    page, code = render_error(429, message)
+    return page, code, {"Retry-After": str(wait)}
+
+
 def _handle_http(error: HTTPException) -> tuple[str, int] | HTTPException:
     if error.code is None or error.code < 400:
         return error

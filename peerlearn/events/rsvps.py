@@ -81,12 +81,6 @@ def answers_query(event: Event, *, waiting: bool) -> Select[tuple[Rsvp]]:
     )
 
 
-def attendees(event: Event) -> tuple[list[Rsvp], list[Rsvp]]:
-    """Everyone going and everyone on the waiting list (:func:`answers_query`)."""
-    going = db.session.scalars(answers_query(event, waiting=False)).all()
-    return list(going), list(db.session.scalars(answers_query(event, waiting=True)).all())
-
-
 def waiting_position(rsvp: Rsvp | None) -> int | None:
     """Where the answer is on its event's waiting list (1: the next place to come free is
     theirs), or None when it is not on it; counted, not read from the whole list."""
@@ -99,7 +93,7 @@ def waiting_position(rsvp: Rsvp | None) -> int | None:
             Rsvp.event_id == rsvp.event_id,
             Rsvp.status == RsvpStatus.going,
             Rsvp.waitlisted.is_(True),
-            tuple_(*ANSWER_ORDER) < tuple_(rsvp.created_at, rsvp.user_id),
+            tuple_(*ANSWER_ORDER) < tuple_(*(getattr(rsvp, key.key) for key in ANSWER_ORDER)),
         )
     )
     return (ahead or 0) + 1

@@ -17,7 +17,7 @@ from flask_login import current_user
 from limits import parse
 
 from peerlearn.core import allowances
-from peerlearn.core.errors import render_error
+from peerlearn.core.errors import too_many
 
 #: How often one person may send a report, of posts, library resources and chat messages together.
 REPORT_LIMIT = "20 per hour"
@@ -54,8 +54,7 @@ def report_limit(view: Callable[P, R]) -> Callable[P, R | tuple[str, int, dict[s
         if request.method == "POST":
             wait = take_report()
             if wait is not None:
-                page, status = render_error(429, over_allowance(wait) + ".")
-                return page, status, {"Retry-After": str(wait)}
+                return too_many(wait, over_allowance(wait) + ".")
         return view(*args, **kwargs)
 
     return limited

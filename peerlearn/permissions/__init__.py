@@ -369,6 +369,9 @@ from peerlearn.permissions.memberships import (  # noqa: E402
     membership_allows as membership_allows,
 )
 from peerlearn.permissions.resources import (  # noqa: E402
+    reads_material as reads_material,
+)
+from peerlearn.permissions.resources import (  # noqa: E402
     reads_sensitive as reads_sensitive,
 )
 from peerlearn.permissions.resources import (  # noqa: E402

@@ -69,6 +69,13 @@ def reads_sensitive(user: Actor, space: Space) -> bool:
     return _reads_sensitive(user, membership_of(user, space))
 
 
+def reads_material(user: Actor, resource: Resource) -> bool:
+    """Whether the resource's classification lets its material (files, links, version notes)
+    reach the user: all of it, unless it is OFFICIAL-SENSITIVE and they are not among the
+    space's active members (:func:`reads_sensitive`)."""
+    return not resource.classification.sensitive or reads_sensitive(user, resource.space)
+
+
 #: What a network administrator may do to OFFICIAL-SENSITIVE material they may not read (in a
 #: space they are not a member of): deal with reports about it (hide, restore, dismiss, withdraw
 #: a version) and remove it, from a page that shows what a report shows (its title, its space,

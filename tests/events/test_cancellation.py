@@ -14,6 +14,7 @@ from peerlearn.events import rsvps, services
 from peerlearn.events.models import Event, Rsvp, RsvpStatus
 from peerlearn.extensions import db
 from tests.concurrency import WRITES, at_once, first_writes_meet, one_inside_another
+from tests.events.answers import attendees
 
 
 @pytest.fixture
@@ -109,7 +110,7 @@ def test_a_moderator_reinstates_a_cancelled_event_with_its_answers(
     text = done.get_data(as_text=True)
     assert "The event has been reinstated" in text and "This event was cancelled" not in text
     assert _vevent(client, event) == in_feed() == ("CONFIRMED", 2)
-    going, on_the_list = rsvps.attendees(db.session.get(Event, event.id))
+    going, on_the_list = attendees(db.session.get(Event, event.id))
     assert [r.user_id for r in going] == [holder.id]
     assert [r.user_id for r in on_the_list] == [waiting.id]
     again = client.post(f"/events/{event.id}/reinstate", follow_redirects=True)

@@ -10,6 +10,7 @@ from peerlearn.events.models import Event, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.notifications.models import Notification, NotificationKind
 from tests.concurrency import one_inside_another
+from tests.events.answers import attendees
 from tests.events.conftest import form_for
 
 
@@ -45,7 +46,7 @@ def test_moving_an_answered_event_into_the_past_is_explained_and_made_once_confi
     db.session.expire_all()
     event = db.session.get(Event, event.id)
     assert event.finished and event.capacity == 2 and event.sequence == sequence + 1
-    going, still_waiting = rsvps.attendees(event)
+    going, still_waiting = attendees(event)
     assert [r.user_id for r in going] == [holder.id]
     assert [r.user_id for r in still_waiting] == [waiting.id]  # no place at an event that is over
     # Those who answered are told of the new date (e-mailed at once, as news of an event is),
@@ -117,5 +118,5 @@ def test_an_answer_checked_before_the_places_were_cut_joins_the_waiting_list(
 
     one_inside_another(app, answer, cut, "UPDATE")  # the answer's first hold: it has read
     db.session.expire_all()
-    going, waiting = rsvps.attendees(db.session.get(Event, event_id))
+    going, waiting = attendees(db.session.get(Event, event_id))
     assert len(going) == 1 and [r.user_id for r in waiting] == [late_id]

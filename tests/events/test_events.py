@@ -15,6 +15,7 @@ from peerlearn.events.models import CalendarFeed, Event, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.spaces.models import Visibility
 from tests.concurrency import at_once, first_writes_meet
+from tests.events.answers import attendees
 from tests.events.conftest import form_for
 from tests.roles import ACTIVE, ROLES
 
@@ -235,7 +236,7 @@ def _answer_at_once(app, event, answers):
 
 def _places(event):
     """Who has a place and who is waiting, each in the order they answered."""
-    going, waiting = rsvps.attendees(event)
+    going, waiting = attendees(event)
     return [r.user.display_name for r in going], [r.user.display_name for r in waiting]
 
 

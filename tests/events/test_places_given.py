@@ -18,6 +18,7 @@ from peerlearn.notifications.models import EmailFrequency, Notification, Notific
 from peerlearn.spaces import memberships
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import Visibility
+from tests.events.answers import attendees
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def test_a_change_rolled_back_tells_nobody(outbox, sig, moderator, member, event
     db.session.commit()  # the next commit of the same session sends nothing left over
 
     assert _told(waiting) == [] and outbox.to(waiting.email) == []
-    going, waiting_list = rsvps.attendees(event)
+    going, waiting_list = attendees(event)
     assert [r.user_id for r in going] == [holder.id]
     assert [r.user_id for r in waiting_list] == [waiting.id]
 

@@ -21,6 +21,7 @@ from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import MemberRole, MemberState, Space, Visibility
 from tests.concurrency import WRITES, at_once, first_writes_meet, one_inside_another
 from tests.discussions.test_query_counts import counting_statements
+from tests.events.answers import attendees
 from tests.spaces.flows import owner_of
 
 
@@ -49,7 +50,7 @@ def _went_to_past_event(person, space, moderator):
 
 def _places(event):
     """Who has a place and who is waiting, each in the order they answered."""
-    going, waiting = rsvps.attendees(event)
+    going, waiting = attendees(event)
     return [r.user.display_name for r in going], [r.user.display_name for r in waiting]
 
 
