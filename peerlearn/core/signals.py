@@ -30,7 +30,8 @@
 
 ``post_edited``
     Sent with the post after an edit is committed, with ``mentioned`` (users newly mentioned by
-    the edit who can see it).
+    the edit who can see it) and ``by`` (who edited it: the author, or a moderator). Mentions
+    added by the edit are told in the editor's name.
 
 ``post_removed``
     Sent with the post after it is deleted or hidden (and ``post_restored`` after a moderator
@@ -41,6 +42,13 @@
     Sent with the post after a member marks it helpful (``how="helpful"``) or takes the mark
     back (``how="unhelpful"``), or the asker marks it as the answer (``how="solved"``), with
     ``by`` (the member who marked it). Notifications tell the author; search re-ranks the reply.
+
+``posts_read``
+    Sent with the :class:`~peerlearn.accounts.models.User` as sender and ``post_ids`` (the posts a
+    thread page is about to show them) inside the page's unit of work, before it is rendered:
+    receivers write and never commit, and the page commits once it is rendered. Notifications
+    mark read the member's notifications about those posts, as opening each from the centre
+    would, so that the header the page renders counts only what is left.
 
 ``thread_changed``
     Sent with the thread after a moderator pins, locks, hides, restores or moves it. Its
@@ -117,6 +125,7 @@ post_edited = _signals.signal("post-edited")
 post_removed = _signals.signal("post-removed")
 post_restored = _signals.signal("post-restored")
 post_marked = _signals.signal("post-marked")
+posts_read = _signals.signal("posts-read")
 thread_changed = _signals.signal("thread-changed")
 event_changed = _signals.signal("event-changed")
 event_rearranged = _signals.signal("event-rearranged")

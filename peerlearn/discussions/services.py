@@ -459,7 +459,7 @@ def edit_post(
     for user in newly:
         follow_automatically(user, thread)
     db.session.commit()
-    post_edited.send(post, mentioned=newly)
+    post_edited.send(post, mentioned=newly, by=editor)
     return rendered
 
 

@@ -11,6 +11,7 @@ from peerlearn.core.errors import RuleError, render_error
 from peerlearn.core.forms import show_error
 from peerlearn.core.ids import to_id
 from peerlearn.core.pagination import paginate
+from peerlearn.core.signals import posts_read
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions import following, fragments, marks, reading, removal, services
 from peerlearn.discussions.forms import EditPostForm, ReplyForm, ThreadForm
@@ -154,6 +155,9 @@ def thread(thread_id: int, slug: str | None = None) -> str:
     posts = reading.posts_under(thread, [root.id for root in roots.items])
     shown = [opening, *posts] if roots.page == 1 else posts
     read_before = reading.read_positions(current_user, [thread.id]).get(thread.id, 0)
+    reader = signed_in(current_user._get_current_object())  # type: ignore[attr-defined]
+    if reader is not None:  # before rendering: the header counts what these posts leave unread
+        posts_read.send(reader, post_ids=[post.id for post in shown])
     page = render_template(
         "discussions/thread.html",
         thread=thread,
@@ -167,16 +171,19 @@ def thread(thread_id: int, slug: str | None = None) -> str:
         max_depth=reading.MAX_VISUAL_DEPTH,
         slow_mode_options=SLOW_MODE_OPTIONS,
     )
-    # Recorded after rendering: the commit would otherwise expire every post on the page.
+    # Committed after rendering: the commit would otherwise expire every post on the page.
     newest = max((post.id for post in shown), default=0)
-    if current_user.is_authenticated and newest > read_before:  # a write only when there is news
+    if reader is not None and newest > read_before:  # a write only when there is news
         reading.mark_seen(
-            current_user,
+            reader,
             thread,
             newest,
             read_before=read_before,
             shown=reading.shown_on_page(roots.page, [root.id for root in roots.items]),
+            commit=False,
         )
+    if reader is not None:
+        db.session.commit()
     return page
 
 

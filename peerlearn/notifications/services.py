@@ -33,6 +33,7 @@ from peerlearn.core.signals import (
     post_marked,
     post_removed,
     post_restored,
+    posts_read,
     space_changed,
     thread_changed,
 )
@@ -145,9 +146,10 @@ def _on_post_created(post: Post, mentioned: list[User], new_thread: bool) -> Non
 
 
 @post_edited.connect
-def _on_post_edited(post: Post, mentioned: list[User]) -> None:
+def _on_post_edited(post: Post, mentioned: list[User], by: User) -> None:
+    # Told in the name of whoever added the mention: a moderator's edit is not the author's.
     if mentioned:
-        notify(post, {user.id: NotificationKind.mention for user in mentioned}, post.author_id)
+        notify(post, {user.id: NotificationKind.mention for user in mentioned}, by.id)
 
 
 @post_marked.connect
@@ -379,6 +381,30 @@ def _by_id(model: type[Any], ids: set[int]) -> dict[int, Any]:
     if not ids:
         return {}
     return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+@posts_read.connect
+def _on_posts_read(user: User, post_ids: list[int]) -> None:
+    """A thread page is showing the member these posts: what told them of one is read, in the
+    page's unit of work, so the header it renders counts what is left; their other open pages
+    are sent the new count once the page has gone. A member with nothing unread writes
+    nothing (the header needs that count anyway)."""
+    if not post_ids or header_count(user) == 0:
+        return
+    read = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.read_at.is_(None),
+            Notification.post_id.in_(post_ids),
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if read.rowcount:
+        forget(_header_count_key(user.id))
+        user_id = user.id
+        after_response(lambda: push_counts([user_id]), "sending a header count")
 
 
 def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> None:

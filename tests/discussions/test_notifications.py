@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from peerlearn.accounts import administration
 from peerlearn.accounts.models import User
-from peerlearn.discussions import following, marks
+from peerlearn.discussions import following, marks, reading
 from peerlearn.discussions.models import (
     FollowState,
     SpaceSubscription,
@@ -162,6 +162,37 @@ def test_a_mention_added_by_an_edit_says_whom_it_cannot_reach(client, in_private
     assert kinds_for(outsider) == []
 
 
+def replied_to_the_asker(client, new_client, sig, people, login, start_thread, post_reply, body):
+    """The asker (signed in on ``client``) starts "Board assurance", and the replier replies."""
+    login(client, people["Asker"])
+    thread = start_thread(client, sig, title="Board assurance")
+    other = new_client()
+    login(other, people["Replier"])
+    return thread, post_reply(other, thread, body=body)
+
+
+def test_a_mention_a_moderator_adds_to_someones_post_is_told_in_the_moderators_name(
+    client, new_client, sig, people, member, login, start_thread, post_reply
+):
+    asker, moderator = people["Asker"], member("Mo Moderator", role=MemberRole.moderator)
+    _, reply = replied_to_the_asker(client, new_client, sig, people, login, start_thread,
+                                    post_reply, body="See the QMS guide.")  # fmt: skip
+    tidier = new_client()
+    login(tidier, moderator)
+    edited = tidier.post(
+        f"/posts/{reply.id}/edit", data={"body": f"See the QMS guide. cc @{asker.handle}"}
+    )
+    assert edited.status_code == 302
+    told = db.session.scalars(
+        select(Notification).where(
+            Notification.user_id == asker.id, Notification.kind == NotificationKind.mention
+        )
+    )
+    assert [note.actor_id for note in told] == [moderator.id]
+    centre = client.get("/notifications").get_data(as_text=True)
+    assert "Mo Moderator mentioned you in Board assurance" in centre
+
+
 def test_an_account_never_confirmed_is_neither_linked_nor_notified_nor_shown(
     client, sig, add_member, make_user, login, start_thread
 ):
@@ -202,6 +233,59 @@ def test_the_centre_lists_unread_first_and_opening_one_lands_on_the_post(
     assert second.id  # the second one was marked read by "mark all"
 
 
+def header_count_on(page: str) -> int:
+    return int(page.partition('data-notification-count aria-hidden="true">')[2].partition("<")[0])
+
+
+def test_reading_a_thread_marks_read_what_told_of_its_posts_and_nothing_else(
+    client, new_client, sig, people, login, start_thread, post_reply, connect_socket
+):
+    asker, replier = people["Asker"], people["Replier"]
+    login(client, asker)
+    here, elsewhere = start_thread(client, sig, title="Here"), start_thread(client, sig)
+    other = new_client()
+    login(other, replier)
+    post_reply(other, here, body=f"@{asker.handle} one")
+    post_reply(other, here, body=f"@{asker.handle} two")
+    post_reply(other, elsewhere, body=f"@{asker.handle} three")
+    assert header_count_on(client.get("/about").get_data(as_text=True)) == 3
+    other_tab = connect_socket(client)
+    assert heard(other_tab) == [3]
+
+    page = client.get(f"/threads/{here.id}").get_data(as_text=True)
+
+    assert header_count_on(page) == 1  # the page itself counts what is left
+    assert heard(other_tab) == [1]  # and the member's other pages hear it
+    unread = db.session.scalars(
+        select(Notification.post_id).where(
+            Notification.user_id == asker.id, Notification.read_at.is_(None)
+        )
+    ).all()
+    assert unread == [elsewhere.last_post_id]
+    assert services.unread_count(replier) == 0  # nobody else's are touched
+    other_tab.disconnect()
+
+
+def test_a_post_on_another_page_of_the_thread_stays_unread(
+    client, new_client, sig, people, login, start_thread, post_reply, monkeypatch
+):
+    monkeypatch.setattr(reading, "ROOTS_PER_PAGE", 2)
+    asker, replier = people["Asker"], people["Replier"]
+    login(client, asker)
+    thread = start_thread(client, sig)
+    other = new_client()
+    login(other, replier)
+    for n in range(3):
+        post_reply(other, thread, body=f"@{asker.handle} reply {n}")
+    assert services.unread_count(asker) == 3
+
+    first = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert header_count_on(first) == 1
+    second = client.get(f"/threads/{thread.id}?page=2").get_data(as_text=True)
+    assert "reply 2" in second
+    assert header_count_on(second) == 0
+
+
 def test_a_notifications_link_is_its_words_alone(
     client, new_client, sig, people, login, start_thread, post_reply
 ):
@@ -219,13 +303,9 @@ def test_a_notifications_link_is_its_words_alone(
 def test_a_notification_about_a_post_hidden_since_lands_on_its_thread(
     client, new_client, sig, people, member, login, start_thread, post_reply
 ):
-    asker, replier = people["Asker"], people["Replier"]
-    moderator = member("Mo Moderator", role=MemberRole.moderator)
-    login(client, asker)
-    thread = start_thread(client, sig, title="Board assurance")
-    other = new_client()
-    login(other, replier)
-    reply = post_reply(other, thread, body=f"@{asker.handle} here is a patient's name")
+    asker, moderator = people["Asker"], member("Mo Moderator", role=MemberRole.moderator)
+    thread, reply = replied_to_the_asker(client, new_client, sig, people, login, start_thread,
+                                         post_reply, body=f"@{asker.handle} here is a patient's name")  # fmt: skip
     set_post_hidden(moderator, reply, True, reason="patient-identifiable information")
     (note,) = db.session.scalars(select(Notification).where(Notification.user_id == asker.id))
     response = client.get(f"/notifications/{note.id}", follow_redirects=True)
