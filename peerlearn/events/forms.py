@@ -56,6 +56,17 @@ def parse_end_time(text: str) -> time | None:
     return parse_time(text)
 
 
+def _check_date(text: str, name: str) -> None:
+    day = parse_date(text)
+    if day is None:
+        raise ValidationError(f"Enter {name} in the format day/month/year, like 14/11/2026")
+    first, last = EARLIEST_DATE, date(utcnow().year + YEARS_AHEAD, 12, 31)
+    if not first <= day <= last:
+        raise ValidationError(
+            f"{name.capitalize()} must be between {first:%-d %B %Y} and {last:%-d %B %Y}"
+        )
+
+
 class EventForm(FlaskForm):
     """Schedule or change an event (times are London time)."""
 
@@ -90,6 +101,12 @@ class EventForm(FlaskForm):
         "End time",
         description="For example, 15:30. If it ends at midnight, enter 00:00",
         validators=[Required("Enter an end time")],
+        filters=[strip_whitespace],
+    )
+    end_date = StringField(
+        "End date (optional)",
+        description="Only for an event that ends on a later day, for example 15/11/2026",
+        validators=[Optional()],
         filters=[strip_whitespace],
     )
     joining_url = StringField(
@@ -130,14 +147,10 @@ class EventForm(FlaskForm):
     submission_key = submission_key_field()
 
     def validate_date(self, field: StringField) -> None:
-        day = parse_date(field.data)
-        if day is None:
-            raise ValidationError("Enter the date in the format day/month/year, like 14/11/2026")
-        first, last = EARLIEST_DATE, date(utcnow().year + YEARS_AHEAD, 12, 31)
-        if not first <= day <= last:
-            raise ValidationError(
-                f"The date must be between {first:%-d %B %Y} and {last:%-d %B %Y}"
-            )
+        _check_date(field.data, "the date")
+
+    def validate_end_date(self, field: StringField) -> None:
+        _check_date(field.data, "the end date")
 
     def validate_start_time(self, field: StringField) -> None:
         if parse_time(field.data) is None:

@@ -3,6 +3,7 @@ is in :mod:`peerlearn.events.live_views`)."""
 
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -26,6 +27,7 @@ def _draft(form: EventForm, submission_key: str | None = None) -> services.Event
         parse_date(form.date.data),  # type: ignore[arg-type]
         parse_time(form.start_time.data),  # type: ignore[arg-type]
         parse_end_time(form.end_time.data),  # type: ignore[arg-type]
+        parse_date(form.end_date.data) if form.end_date.data else None,
     )
     return services.EventDraft(
         title=form.title.data,
@@ -97,6 +99,10 @@ def edit(event_id: int) -> str | BaseResponse:
     authorize(Action.moderate, event)
     if request.method == "GET":
         starts, ends = services.in_london(event.starts_at), services.in_london(event.ends_at)
+        # The end date only for an event that ends on a later day; 00:00 alone is midnight.
+        later = ends.date() > starts.date() and not (
+            ends.time() == services.MIDNIGHT and ends.date() == starts.date() + timedelta(days=1)
+        )
         form = EventForm(
             data={
                 "title": event.title,
@@ -104,6 +110,7 @@ def edit(event_id: int) -> str | BaseResponse:
                 "date": f"{starts:%d/%m/%Y}",
                 "start_time": f"{starts:%H:%M}",
                 "end_time": f"{ends:%H:%M}",
+                "end_date": f"{ends:%d/%m/%Y}" if later else "",
                 "joining_url": event.joining_url or "",
                 "venue": event.venue or "",
                 "capacity": event.capacity,

@@ -83,6 +83,7 @@ def test_changing_an_event_that_ends_at_midnight_shows_and_keeps_00_00(
     ends = event.ends_at
     form = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
     assert _typed(form, "end_time") == "00:00" and _typed(form, "date") == "30/10/2027"
+    assert _typed(form, "end_date") == ""  # midnight needs no end date
     response = client.post(
         f"/events/{event.id}/edit", data=form_for(day="30/10/2027", start="22:00", end="00:00")
     )
@@ -102,7 +103,7 @@ def test_an_end_before_the_start_is_refused_saying_what_to_enter(
     summary = " ".join(page.split("There is a problem")[1].split("</ul>")[0].split())
     assert (
         '<a href="#end_time" > The event must end after it starts: enter an end time after '
-        "14:00, or 00:00 if it ends at midnight </a>"
+        "14:00, 00:00 if it ends at midnight, or the day it ends as the end date </a>"
     ) in summary
     assert _typed(page, "end_time") == end and _typed(page, "start_time") == "14:00"
     assert db.session.scalar(select(func.count()).select_from(Event)) == 0
@@ -136,6 +137,7 @@ def test_the_email_and_the_transcript_say_midnight(
     assert "Thursday 14 January 2027, 22:00 to midnight (UK time)" in transcript
 
 
-def test_the_help_page_says_how_to_end_at_midnight(client):
+def test_the_help_page_says_how_to_end_at_midnight_or_on_a_later_day(client):
     page = client.get("/help/events").get_data(as_text=True)
-    assert "for one that ends at midnight, enter 00:00 (or 24:00) as its end time" in page
+    assert "For an event that ends at midnight, enter 00:00 (or 24:00) as its end time" in page
+    assert "enter the day it ends as its <strong>End date</strong>" in page

@@ -1,0 +1,103 @@
+"""An event can end on a later day (an evening session past midnight, a two-day conference): the
+form's optional end date, stored in UTC across the clock changes, shown with its date, offered
+again when the event is changed, and refused with what to enter when it is before the date or
+more than a fortnight after it, with what was typed kept."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from peerlearn.events.models import Event
+from peerlearn.extensions import db
+from tests.events.conftest import form_for
+
+
+def _typed(page: str, name: str) -> str:
+    box = re.search(rf'<input[^>]* name="{name}"[^>]*>', page).group(0)
+    return re.search(r'value="([^"]*)"', box).group(1)
+
+
+def _problems(page: str) -> str:
+    return " ".join(page.split("There is a problem")[1].split("</ul>")[0].split())
+
+
+def test_an_evening_past_midnight_ends_the_next_day_and_is_saved_again_unchanged(
+    client, sig, moderator, login, schedule
+):
+    login(client, moderator)
+    event = schedule(
+        client, sig, day="14/01/2027", start="22:00", end="01:30", end_date="15/01/2027"
+    )
+    assert (event.starts_at, event.ends_at) == (
+        datetime(2027, 1, 14, 22, tzinfo=UTC),
+        datetime(2027, 1, 15, 1, 30, tzinfo=UTC),
+    )
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    when = page.split(">When</dt>")[1].split("</dd>")[0]
+    assert "Thursday 14 January 2027, 22:00</time>" in when
+    assert ">Friday 15 January 2027, 01:30</time>" in when
+
+    form = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
+    assert [_typed(form, name) for name in ("date", "start_time", "end_time", "end_date")] == [
+        "14/01/2027", "22:00", "01:30", "15/01/2027",
+    ]  # fmt: skip
+    fields = {name: _typed(form, name) for name in ("date", "start_time", "end_time", "end_date")}
+    again = client.post(
+        f"/events/{event.id}/edit",
+        data=form_for(day=fields["date"], start=fields["start_time"], end=fields["end_time"],
+                      end_date=fields["end_date"]),
+    )  # fmt: skip
+    assert again.status_code == 302
+    db.session.refresh(event)
+    assert event.ends_at == datetime(2027, 1, 15, 1, 30, tzinfo=UTC)
+
+
+def test_a_two_day_conference_spans_the_clocks_going_back(client, sig, moderator, login, schedule):
+    login(client, moderator)
+    # British Summer Time ends at 02:00 on Sunday 31 October 2027.
+    event = schedule(
+        client, sig, day="30/10/2027", start="09:00", end="17:00", end_date="31/10/2027"
+    )
+    assert (event.starts_at, event.ends_at) == (
+        datetime(2027, 10, 30, 8, tzinfo=UTC),
+        datetime(2027, 10, 31, 17, tzinfo=UTC),
+    )
+
+
+def test_an_end_date_the_same_as_the_date_is_an_event_on_one_day(
+    client, sig, moderator, login, schedule
+):
+    login(client, moderator)
+    event = schedule(
+        client, sig, day="14/01/2027", start="14:00", end="00:00", end_date="14/01/2027"
+    )
+    assert event.ends_at == datetime(2027, 1, 15, 0, tzinfo=UTC)  # 00:00 is still midnight
+    form = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
+    assert _typed(form, "end_date") == ""
+
+
+@pytest.mark.parametrize(
+    ("end_date", "problem"),
+    [
+        ("13/01/2027", "The end date must be the day the event starts, 14 January 2027, or a later day"),
+        ("29/01/2027", "An event can last at most 14 days: enter an end date no later than "
+                       "28 January 2027"),
+        ("31/02/2027", "Enter the end date in the format day/month/year, like 14/11/2026"),
+        ("31/12/9999", "The end date must be between 1 January 2000 and 31 December"),
+    ],
+)  # fmt: skip
+def test_an_end_date_that_cannot_be_is_refused_saying_what_to_enter(
+    client, sig, moderator, login, end_date, problem
+):
+    login(client, moderator)
+    response = client.post(
+        f"/spaces/{sig.slug}/events/new",
+        data=form_for(day="14/01/2027", start="22:00", end="01:00", end_date=end_date),
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<a href="#end_date" > {problem}' in _problems(page)
+    assert _typed(page, "end_date") == end_date and _typed(page, "end_time") == "01:00"
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
