@@ -29,7 +29,7 @@ def fill_in_event(page: Page, title: str) -> None:
     check_accessibility(page)
     tomorrow = datetime.now(ZoneInfo("Europe/London")) + timedelta(days=1)
     page.get_by_label("Title").fill(title)
-    page.get_by_label("Date").fill(f"{tomorrow:%d/%m/%Y}")
+    page.get_by_label("Date", exact=True).fill(f"{tomorrow:%d/%m/%Y}")
     page.get_by_label("Start time").fill("14:00")
     page.get_by_label("End time").fill("15:00")
     page.get_by_label("Joining link (optional)").fill("https://meet.example.org/qms-browser")
