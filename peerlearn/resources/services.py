@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core import signals
-from peerlearn.core.db import change_if, insert_into, utcnow
+from peerlearn.core.db import change_if, insert_into, today_in_england, utcnow
 from peerlearn.core.text import render_markdown
 from peerlearn.extensions import db
 from peerlearn.resources import extraction, files
@@ -385,13 +385,14 @@ def version_for(resource: Resource, number: int | None) -> ResourceVersion | Non
 
 
 def record_download(user: User | None, version: ResourceVersion) -> bool:
-    """Count a member's download: once per member, version and day. Anonymous readers of public
-    resources are not counted. True when this download counted."""
+    """Count a member's download: once per member, version and day (the day in England, as
+    members live it). Anonymous readers of public resources are not counted. True when this
+    download counted."""
     if user is None:
         return False
     added = db.session.scalar(
         insert_into(db.session, ResourceDownload.__table__)
-        .values(version_id=version.id, user_id=user.id, day=utcnow().date())
+        .values(version_id=version.id, user_id=user.id, day=today_in_england())
         .on_conflict_do_nothing()
         .returning(ResourceDownload.__table__.c.version_id)  # type: ignore[attr-defined]
     )

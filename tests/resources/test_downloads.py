@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 import pytest
@@ -174,6 +175,26 @@ def test_downloads_count_once_per_member_version_and_day(
     other = new_client()
     login(other, make_user("Second reader"))
     other.get(f"/resources/{resource.id}/download", buffered=True)
+    db.session.refresh(resource)
+    assert resource.download_count == 2
+
+
+def test_the_day_a_download_counts_on_is_the_day_in_england(
+    client, login, qms, uploader, make_file_resource, monkeypatch
+):
+    """23:30 and 00:30 British Summer Time are two days in England, though one in UTC."""
+    import peerlearn.core.db
+    import peerlearn.resources.services
+
+    resource = make_file_resource(qms)
+    login(client, uploader)
+    for utc in (
+        datetime(2026, 6, 30, 22, 30, tzinfo=UTC),
+        datetime(2026, 6, 30, 23, 30, tzinfo=UTC),
+    ):
+        for module in (peerlearn.core.db, peerlearn.resources.services):
+            monkeypatch.setattr(module, "utcnow", lambda utc=utc: utc)
+        assert client.get(f"/resources/{resource.id}/download", buffered=True).status_code == 200
     db.session.refresh(resource)
     assert resource.download_count == 2
 
