@@ -387,24 +387,30 @@ def _by_id(model: type[Any], ids: set[int]) -> dict[int, Any]:
 def _on_posts_read(user: User, post_ids: list[int]) -> None:
     """A thread page is showing the member these posts: what told them of one is read, in the
     page's unit of work, so the header it renders counts what is left; their other open pages
-    are sent the new count once the page has gone. A member with nothing unread writes
-    nothing (the header needs that count anyway)."""
+    are sent the new count once the page has gone. Nothing is written unless something is to
+    be read: a member with nothing unread (the header needs that count anyway), or nothing
+    about these posts, is only asked, and on SQLite a write would keep every other writer
+    waiting while the page renders."""
     if not post_ids or header_count(user) == 0:
         return
-    read = db.session.execute(
-        update(Notification)
-        .where(
+    unread = db.session.scalars(
+        select(Notification.id).where(
             Notification.user_id == user.id,
             Notification.read_at.is_(None),
             Notification.post_id.in_(post_ids),
         )
+    ).all()
+    if not unread:
+        return
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_(unread), Notification.read_at.is_(None))
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if read.rowcount:
-        forget(_header_count_key(user.id))
-        user_id = user.id
-        after_response(lambda: push_counts([user_id]), "sending a header count")
+    forget(_header_count_key(user.id))
+    user_id = user.id
+    after_response(lambda: push_counts([user_id]), "sending a header count")
 
 
 def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> None:

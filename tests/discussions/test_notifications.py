@@ -266,6 +266,26 @@ def test_reading_a_thread_marks_read_what_told_of_its_posts_and_nothing_else(
     other_tab.disconnect()
 
 
+def test_a_thread_page_writes_nothing_when_none_of_its_posts_told_the_reader_anything(
+    app, client, new_client, sig, people, login, start_thread, post_reply
+):
+    """On SQLite a write would hold up every other writer while the page renders."""
+    asker = people["Asker"]
+    login(client, asker)
+    here, elsewhere = start_thread(client, sig, title="Here"), start_thread(client, sig)
+    other = new_client()
+    login(other, people["Replier"])
+    post_reply(other, here, body="No mention here.")
+    post_reply(other, elsewhere, body=f"@{asker.handle} over here")
+    client.get(f"/threads/{here.id}")  # records how far they have read
+
+    with counting_statements(app) as statements:
+        page = client.get(f"/threads/{here.id}").get_data(as_text=True)
+
+    assert header_count_on(page) == 1
+    assert [s for s in statements if s.lstrip().startswith(("INSERT", "UPDATE", "DELETE"))] == []
+
+
 def test_a_post_on_another_page_of_the_thread_stays_unread(
     client, new_client, sig, people, login, start_thread, post_reply, monkeypatch
 ):
