@@ -126,6 +126,17 @@ def hold(session: Session, unchanged: Any, where: ColumnElement[bool]) -> None:
     )
 
 
+def commit_keeping_loaded(session: Session) -> None:
+    """Commit without expiring what the session has loaded: for a page that must write before it
+    renders what it read (each object would otherwise be read again, a statement each), and
+    should not hold the write (on SQLite, every other writer) while it renders."""
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 #: Where a session keeps the signals to send once its transaction commits (:func:`send_committed`),
 #: and those its last commit made ready to send.
 _QUEUED, _READY = "peerlearn.queued_signals", "peerlearn.ready_signals"

@@ -45,10 +45,12 @@
 
 ``posts_read``
     Sent with the :class:`~peerlearn.accounts.models.User` as sender and ``post_ids`` (the posts a
-    thread page is about to show them) inside the page's unit of work, before it is rendered:
-    receivers write and never commit, and the page commits once it is rendered. Notifications
-    mark read the member's notifications about those posts, as opening each from the centre
-    would, so that the header the page renders counts only what is left.
+    thread page is about to show them in full: not those removed or hidden, shown as placeholders)
+    inside the page's unit of work, before it is rendered. Receivers never commit, and return
+    True when they wrote: the page then commits before rendering
+    (:func:`~peerlearn.core.db.commit_keeping_loaded`), not holding the write while it renders.
+    Notifications mark read the member's notifications about those posts, as opening each from
+    the centre would, so that the header the page renders counts only what is left.
 
 ``thread_changed``
     Sent with the thread after a moderator pins, locks, hides, restores or moves it. Its

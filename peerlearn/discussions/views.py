@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import commit_keeping_loaded, utcnow
 from peerlearn.core.errors import RuleError, render_error
 from peerlearn.core.forms import show_error
 from peerlearn.core.ids import to_id
@@ -157,7 +157,9 @@ def thread(thread_id: int, slug: str | None = None) -> str:
     read_before = reading.read_positions(current_user, [thread.id]).get(thread.id, 0)
     reader = signed_in(current_user._get_current_object())  # type: ignore[attr-defined]
     if reader is not None:  # before rendering: the header counts what these posts leave unread
-        posts_read.send(reader, post_ids=[post.id for post in shown])
+        read = [post.id for post in shown if not post.removed]  # not a placeholder's
+        if any(wrote for _, wrote in posts_read.send(reader, post_ids=read)):
+            commit_keeping_loaded(db.session())
     page = render_template(
         "discussions/thread.html",
         thread=thread,
@@ -171,7 +173,7 @@ def thread(thread_id: int, slug: str | None = None) -> str:
         max_depth=reading.MAX_VISUAL_DEPTH,
         slow_mode_options=SLOW_MODE_OPTIONS,
     )
-    # Committed after rendering: the commit would otherwise expire every post on the page.
+    # Recorded after rendering: the commit would otherwise expire every post on the page.
     newest = max((post.id for post in shown), default=0)
     if reader is not None and newest > read_before:  # a write only when there is news
         reading.mark_seen(
@@ -180,10 +182,7 @@ def thread(thread_id: int, slug: str | None = None) -> str:
             newest,
             read_before=read_before,
             shown=reading.shown_on_page(roots.page, [root.id for root in roots.items]),
-            commit=False,
         )
-    if reader is not None:
-        db.session.commit()
     return page
 
 

@@ -384,15 +384,14 @@ def _by_id(model: type[Any], ids: set[int]) -> dict[int, Any]:
 
 
 @posts_read.connect
-def _on_posts_read(user: User, post_ids: list[int]) -> None:
-    """A thread page is showing the member these posts: what told them of one is read, in the
-    page's unit of work, so the header it renders counts what is left; their other open pages
-    are sent the new count once the page has gone. Nothing is written unless something is to
-    be read: a member with nothing unread (the header needs that count anyway), or nothing
-    about these posts, is only asked, and on SQLite a write would keep every other writer
-    waiting while the page renders."""
+def _on_posts_read(user: User, post_ids: list[int]) -> bool:
+    """A thread page is about to show the member these posts: what told them of one is read,
+    so the header it renders counts what is left; their other open pages are sent the new count
+    once the page has gone. Nothing is written unless something is to be read (a member with
+    nothing unread is not even asked: the header needs that count anyway). True when something
+    was written, for the page to commit before it renders."""
     if not post_ids or header_count(user) == 0:
-        return
+        return False
     unread = db.session.scalars(
         select(Notification.id).where(
             Notification.user_id == user.id,
@@ -401,7 +400,7 @@ def _on_posts_read(user: User, post_ids: list[int]) -> None:
         )
     ).all()
     if not unread:
-        return
+        return False
     db.session.execute(
         update(Notification)
         .where(Notification.id.in_(unread), Notification.read_at.is_(None))
@@ -411,6 +410,7 @@ def _on_posts_read(user: User, post_ids: list[int]) -> None:
     forget(_header_count_key(user.id))
     user_id = user.id
     after_response(lambda: push_counts([user_id]), "sending a header count")
+    return True
 
 
 def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> None:

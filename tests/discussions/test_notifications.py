@@ -240,13 +240,13 @@ def header_count_on(page: str) -> int:
 def test_reading_a_thread_marks_read_what_told_of_its_posts_and_nothing_else(
     client, new_client, sig, people, login, start_thread, post_reply, connect_socket
 ):
-    asker, replier = people["Asker"], people["Replier"]
+    asker, replier, follower = people["Asker"], people["Replier"], people["Follower"]
     login(client, asker)
     here, elsewhere = start_thread(client, sig, title="Here"), start_thread(client, sig)
     other = new_client()
     login(other, replier)
     post_reply(other, here, body=f"@{asker.handle} one")
-    post_reply(other, here, body=f"@{asker.handle} two")
+    post_reply(other, here, body=f"@{asker.handle} two, and @{follower.handle}")
     post_reply(other, elsewhere, body=f"@{asker.handle} three")
     assert header_count_on(client.get("/about").get_data(as_text=True)) == 3
     other_tab = connect_socket(client)
@@ -262,8 +262,25 @@ def test_reading_a_thread_marks_read_what_told_of_its_posts_and_nothing_else(
         )
     ).all()
     assert unread == [elsewhere.last_post_id]
-    assert services.unread_count(replier) == 0  # nobody else's are touched
+    assert services.unread_count(follower) == 1  # nobody else's are touched
     other_tab.disconnect()
+
+
+def test_a_notification_about_a_hidden_post_is_not_read_by_seeing_its_placeholder(
+    client, new_client, sig, people, member, login, start_thread, post_reply
+):
+    asker, moderator = people["Asker"], member("Mo Moderator", role=MemberRole.moderator)
+    login(client, asker)
+    thread, elsewhere = start_thread(client, sig), start_thread(client, sig)
+    other = new_client()
+    login(other, people["Replier"])
+    reply = post_reply(other, thread, body=f"@{asker.handle} look")
+    post_reply(other, elsewhere, body=f"@{asker.handle} and here")  # something else unread
+    set_post_hidden(moderator, reply, True, reason="spam")
+    page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+    assert "look" not in page.split("maincontent")[1]
+    set_post_hidden(moderator, reply, False)
+    assert services.unread_count(asker) == 2  # shown again, and still news to them
 
 
 def test_a_thread_page_writes_nothing_when_none_of_its_posts_told_the_reader_anything(
