@@ -62,7 +62,8 @@ def london_to_utc(day: date, at: time, field: str) -> datetime:
     return utc
 
 
-#: The longest an event may last: a conference of a few days, not a date a year out by mistake.
+#: How many days after its date an event may end: a conference of a few days, not a date a
+#: year out by mistake.
 MAX_DAYS = 14
 
 
@@ -70,33 +71,39 @@ def london_span(
     day: date, starts: time, ends: time, end_day: date | None = None
 ) -> tuple[datetime, datetime]:
     """An event on ``day`` from ``starts`` to ``ends`` (London wall-clock times) as UTC, ending
-    on ``end_day`` when it ends on a later day. Without one (or with the same day), an end of
-    00:00 is midnight at the end of the day: 22:00 to 00:00 can mean nothing else, and an
-    event cannot end at the start of the day it is on; any other end must come after the
-    start. An event lasts at most :data:`MAX_DAYS` days."""
+    on ``end_day`` when it ends on a later day (at most :data:`MAX_DAYS` days later). An end of
+    00:00 is midnight at the end of the day it ends on: 22:00 to 00:00 can mean nothing else,
+    and an event cannot end at the start of the day it is on. Any other end on the event's own
+    day must come after the start."""
     start = london_to_utc(day, starts, "start_time")
     if end_day is not None and end_day < day:
         raise EventError(
             f"The end date must be the day the event starts, {day:%-d %B %Y}, or a later day",
             field="end_date",
         )
-    if end_day is not None and end_day > day:
-        if end_day - day > timedelta(days=MAX_DAYS):
-            raise EventError(
-                f"An event can last at most {MAX_DAYS} days: enter an end date no later than "
-                f"{day + timedelta(days=MAX_DAYS):%-d %B %Y}",
-                field="end_date",
-            )
-        return start, london_to_utc(end_day, ends, "end_time")
+    if end_day is not None and end_day - day > timedelta(days=MAX_DAYS):
+        raise EventError(
+            f"An event can end at most {MAX_DAYS} days after the day it starts: enter an end "
+            f"date no later than {day + timedelta(days=MAX_DAYS):%-d %B %Y}",
+            field="end_date",
+        )
+    last = end_day or day
     if ends == MIDNIGHT:
-        return start, london_to_utc(day + timedelta(days=1), ends, "end_time")
-    if ends <= starts:
+        return start, london_to_utc(last + timedelta(days=1), ends, "end_time")
+    if last == day and ends <= starts:
         raise EventError(
             f"The event must end after it starts: enter an end time after {starts:%H:%M}, "
             "00:00 if it ends at midnight, or the day it ends as the end date",
             field="end_time",
         )
-    return start, london_to_utc(day, ends, "end_time")
+    return start, london_to_utc(last, ends, "end_time")
+
+
+def last_day(ends_at: datetime) -> date:
+    """The day an event ends on, in London, as its form gives it: one that ends at 00:00 ends
+    at midnight at the end of the day before (:func:`london_span`)."""
+    ends = in_london(ends_at)
+    return ends.date() - timedelta(days=1) if ends.time() == MIDNIGHT else ends.date()
 
 
 def in_london(value: datetime) -> datetime:

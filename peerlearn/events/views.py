@@ -3,7 +3,6 @@ is in :mod:`peerlearn.events.live_views`)."""
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -99,10 +98,7 @@ def edit(event_id: int) -> str | BaseResponse:
     authorize(Action.moderate, event)
     if request.method == "GET":
         starts, ends = services.in_london(event.starts_at), services.in_london(event.ends_at)
-        # The end date only for an event that ends on a later day; 00:00 alone is midnight.
-        later = ends.date() > starts.date() and not (
-            ends.time() == services.MIDNIGHT and ends.date() == starts.date() + timedelta(days=1)
-        )
+        last = services.last_day(event.ends_at)
         form = EventForm(
             data={
                 "title": event.title,
@@ -110,7 +106,7 @@ def edit(event_id: int) -> str | BaseResponse:
                 "date": f"{starts:%d/%m/%Y}",
                 "start_time": f"{starts:%H:%M}",
                 "end_time": f"{ends:%H:%M}",
-                "end_date": f"{ends:%d/%m/%Y}" if later else "",
+                "end_date": f"{last:%d/%m/%Y}" if last > starts.date() else "",
                 "joining_url": event.joining_url or "",
                 "venue": event.venue or "",
                 "capacity": event.capacity,

@@ -66,6 +66,24 @@ def test_a_two_day_conference_spans_the_clocks_going_back(client, sig, moderator
     )
 
 
+@pytest.mark.parametrize("end", ["00:00", "24:00"])
+def test_midnight_with_an_end_date_is_the_end_of_that_day_and_is_offered_again_so(
+    client, sig, moderator, login, schedule, end
+):
+    login(client, moderator)
+    event = schedule(client, sig, day="14/01/2027", start="09:00", end=end, end_date="15/01/2027")
+    assert event.ends_at == datetime(2027, 1, 16, 0, tzinfo=UTC)
+    form = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
+    assert (_typed(form, "end_date"), _typed(form, "end_time")) == ("15/01/2027", "00:00")
+    again = client.post(
+        f"/events/{event.id}/edit",
+        data=form_for(day="14/01/2027", start="09:00", end="00:00", end_date="15/01/2027"),
+    )
+    assert again.status_code == 302
+    db.session.refresh(event)
+    assert event.ends_at == datetime(2027, 1, 16, 0, tzinfo=UTC)
+
+
 def test_an_end_date_the_same_as_the_date_is_an_event_on_one_day(
     client, sig, moderator, login, schedule
 ):
@@ -82,8 +100,8 @@ def test_an_end_date_the_same_as_the_date_is_an_event_on_one_day(
     ("end_date", "problem"),
     [
         ("13/01/2027", "The end date must be the day the event starts, 14 January 2027, or a later day"),
-        ("29/01/2027", "An event can last at most 14 days: enter an end date no later than "
-                       "28 January 2027"),
+        ("29/01/2027", "An event can end at most 14 days after the day it starts: enter an end "
+                       "date no later than 28 January 2027"),
         ("31/02/2027", "Enter the end date in the format day/month/year, like 14/11/2026"),
         ("31/12/9999", "The end date must be between 1 January 2000 and 31 December"),
     ],
