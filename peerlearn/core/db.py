@@ -127,9 +127,10 @@ def hold(session: Session, unchanged: Any, where: ColumnElement[bool]) -> None:
 
 
 def commit_keeping_loaded(session: Session) -> None:
-    """Commit without expiring what the session has loaded: for a page that must write before it
-    renders what it read (each object would otherwise be read again, a statement each), and
-    should not hold the write (on SQLite, every other writer) while it renders."""
+    """Commit without expiring what the session has loaded, for what goes on using it: a page
+    that must write before it renders what it read (each object would otherwise be read again,
+    a statement each, and holding the write while it renders would hold up, on SQLite, every
+    other writer), or a chat message broadcast as it was stored."""
     session.expire_on_commit = False
     try:
         session.commit()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
-from peerlearn.core.db import utcnow
+from peerlearn.core.db import commit_keeping_loaded, utcnow
 from peerlearn.core.errors import RuleError
 from peerlearn.core.text import render_markdown
 from peerlearn.events.chat_history import messages_where
@@ -185,18 +185,14 @@ def store_once(
     # The caller acknowledges and broadcasts this very row at once: keep what is loaded (the row,
     # its author, the event) rather than read it all back after the commit. Each socket event and
     # each request has a session of its own, so nothing older is kept past this handler.
-    session = db.session()
-    session.expire_on_commit = False
     try:
-        session.commit()
+        commit_keeping_loaded(db.session())
     except IntegrityError:  # a resend, or the same resend twice at once: the other was stored
-        session.rollback()
+        db.session.rollback()
         stored = existing()
         if stored is None:
             raise
         return stored, False
-    finally:
-        session.expire_on_commit = True
     return row, True
 
 
