@@ -5,6 +5,8 @@ read, measured and changed without touching the transactions.
 """
 
 import enum
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import selectinload
@@ -38,15 +40,20 @@ MAX_VISUAL_DEPTH = 4
 
 def _upsert(model: type, values: dict[str, object], keys: list[str], column: str) -> None:
     """Insert or raise ``column`` to ``values[column]`` (never lower), on both databases."""
+    now = utcnow()
     table = model.__table__  # type: ignore[attr-defined]
-    statement = insert_into(db.session, table).values(**values, read_at=utcnow())
-    excluded = getattr(statement.excluded, column)
-    current = getattr(table.c, column)
-    statement = statement.on_conflict_do_update(
+    statement = insert_into(db.session, table).values(**values, read_at=now)
+    db.session.execute(_raising(statement, keys, column, now))
+
+
+def _raising(statement: Any, keys: list[str], column: str, now: datetime) -> Any:
+    """An INSERT of read positions that, for a row already there, raises ``column`` to the new
+    value and never lowers it: a page read a moment ago is never undone by one read before."""
+    excluded, current = getattr(statement.excluded, column), getattr(statement.table.c, column)
+    return statement.on_conflict_do_update(
         index_elements=keys,
-        set_={column: case((excluded > current, excluded), else_=current), "read_at": utcnow()},
+        set_={column: case((excluded > current, excluded), else_=current), "read_at": now},
     )
-    db.session.execute(statement)
 
 
 def mark_read(user: User, thread: Thread, up_to_post_id: int, *, commit: bool = True) -> None:
@@ -230,17 +237,10 @@ def keep_read_positions(thread: Thread, target: Space) -> None:
         # SQLite reads the ON of an upsert's SELECT as its own unless a WHERE comes between.
         .where(readers.c.user_id.is_not(None))
     )
-    table = ThreadRead.__table__
-    statement = insert_into(db.session, table).from_select(
+    statement = insert_into(db.session, ThreadRead.__table__).from_select(
         ["user_id", "thread_id", "last_read_post_id", "read_at"], positions
     )
-    kept, current = statement.excluded.last_read_post_id, table.c.last_read_post_id
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["user_id", "thread_id"],
-            set_={"last_read_post_id": case((kept > current, kept), else_=current), "read_at": now},
-        )
-    )
+    db.session.execute(_raising(statement, ["user_id", "thread_id"], "last_read_post_id", now))
 
 
 @membership_changed.connect
