@@ -17,9 +17,15 @@ def current_page(arg: str = "page") -> int:
     return max(1, min(int(raw), 100_000)) if raw.isascii() and raw.isdigit() else 1
 
 
-def paginate(query: Select[Any], per_page: int = PER_PAGE, arg: str = "page") -> Pagination:
+def paginate(
+    query: Select[Any], per_page: int = PER_PAGE, arg: str = "page", total: int | None = None
+) -> Pagination:
     """One page of ``query``'s results (an empty page past the end, never an error). A page with
-    two lists pages each by its own query argument ``arg``."""
-    return db.paginate(
-        query, page=current_page(arg), per_page=per_page, error_out=False, count=True
+    two lists pages each by its own query argument ``arg``. ``total``, when the page has counted
+    the rows already, saves counting them again."""
+    page = db.paginate(
+        query, page=current_page(arg), per_page=per_page, error_out=False, count=total is None
     )
+    if total is not None:
+        page.total = total
+    return page

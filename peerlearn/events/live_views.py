@@ -98,11 +98,14 @@ def live_panel(
 
 def _event_page(event: Event, rsvp_form: RsvpForm | None = None, **live_forms: Any) -> str:
     mine = rsvps.rsvp_of(current_user, event)
+    counts = rsvps.rsvp_counts([event.id])[event.id]
     going = waiting = None  # a page of each list of who is going, for those who may attend
     if can(current_user, Action.attend, event):
         per_page = rsvps.PEOPLE_PER_PAGE
-        going = paginate(rsvps.answers_query(event, waiting=False), per_page, arg="going")
-        waiting = paginate(rsvps.answers_query(event, waiting=True), per_page, arg="waiting")
+        going = paginate(rsvps.answers_query(event, waiting=False), per_page, arg="going",
+                         total=counts["going"])  # fmt: skip
+        waiting = paginate(rsvps.answers_query(event, waiting=True), per_page, arg="waiting",
+                           total=counts["waiting"])  # fmt: skip
     form = rsvp_form or RsvpForm(data={"status": mine.status.value} if mine else None)
     live = live_panel(event, **live_forms)
     now = utcnow()
@@ -113,7 +116,7 @@ def _event_page(event: Event, rsvp_form: RsvpForm | None = None, **live_forms: A
         "events/detail.html",
         event=event,
         space=event.space,
-        counts=rsvps.rsvp_counts([event.id])[event.id],
+        counts=counts,
         going=going,
         waiting=waiting,
         mine=mine,

@@ -126,6 +126,8 @@ def test_the_event_page_sends_as_many_statements_for_hundreds_going_as_for_a_few
             page = client.get(f"/events/{event.id}").get_data(as_text=True)
         counted[event.id] = len(statements)
         assert len(re.findall(r">(?:Few|Many) Going \d+<", page)) <= PEOPLE_PER_PAGE
+        # The answers are counted once, for the places and both lists' pagers alike.
+        assert sum("count(" in s.lower() and "rsvps" in s for s in statements) == 1
     assert counted[few.id] == counted[many.id]
 
 
