@@ -292,15 +292,16 @@ def post_message(
     return store_once(ChatMessage, author, event, client_id, build)
 
 
-def delete_message(actor: User, message: ChatMessage, *, moderator: bool) -> None:
+def delete_message(actor: User, message: ChatMessage) -> None:
     """Remove a message (its author, or a moderator: audited), unless it is removed already, and
     commit the caller's transaction either way (a moderator's closed reports are in it); the
-    caller asked the policy (``delete``). A removed message is unpinned."""
+    caller asked the policy (``delete``), so anyone but its author removing it moderates. A
+    removed message is unpinned."""
     if message.deleted_at is None:
         message.deleted_at = utcnow()
         message.deleted_by_id = actor.id
         message.pinned_at = message.pinned_by_id = None
-        if moderator and message.author_id != actor.id:
+        if message.author_id != actor.id:
             event = db.session.get(Event, message.event_id)
             record("chat.message_deleted", actor=actor, subject=message.author,
                    space=event.space if event else None, message_id=message.id)  # fmt: skip

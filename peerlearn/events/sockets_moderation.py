@@ -57,7 +57,7 @@ def delete(data: dict[str, Any]) -> dict[str, Any]:
             db.session.rollback()
             raise Refused("forbidden", error.message) from None
         return {}
-    chat.delete_message(current_user, message, moderator=False)
+    chat.delete_message(current_user, message)
     broadcast("message_deleted", {"id": message.id}, event.id)
     return {}
 

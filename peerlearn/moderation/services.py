@@ -235,7 +235,7 @@ def resolve_chat_message(actor: User, message: ChatMessage, decision: str) -> in
                reports=len(flags))  # fmt: skip
     if decision == "delete":
         changed = message.deleted_at is None
-        chat.delete_message(actor, message, moderator=True)  # commits, removed already or not
+        chat.delete_message(actor, message)  # commits, removed already or not
     else:
         changed = _change_chat_hidden(actor, message, decision == "hide")
         db.session.commit()

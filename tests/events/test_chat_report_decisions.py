@@ -74,7 +74,7 @@ def test_closing_the_reports_on_a_message_its_author_removed_empties_the_queue(
     said, sig, member, moderator, chatter, client, login
 ):
     report(chatter(member()), said, "abusive")
-    chat.delete_message(said.author, said, moderator=False)
+    chat.delete_message(said.author, said)
     login(client, moderator)
     queue = client.get(f"/spaces/{sig.slug}/moderation").get_data(as_text=True)
     assert "This message has been removed." in queue and "Close reports" in queue
