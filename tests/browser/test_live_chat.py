@@ -156,13 +156,14 @@ def test_a_vote_reorders_the_questions_on_every_screen(new_context: NewContext) 
     a = member_on(new_context, A, url)
     b = member_on(new_context, B, url)
 
-    a.get_by_label("Your question").fill("How do you report QMS maturity to the board?")
-    a.get_by_role("button", name="Ask question").click()
-    b.get_by_label("Your question").fill("Which SPC software do you use?")
-    b.get_by_role("button", name="Ask question").click()
     questions_a = a.locator("[data-question-list] > li .pl-user-content")
     questions_b = b.locator("[data-question-list] > li .pl-user-content")
     in_order = ["How do you report QMS maturity to the board?", "Which SPC software do you use?"]
+    a.get_by_label("Your question").fill(in_order[0])
+    a.get_by_role("button", name="Ask question").click()
+    expect(questions_b).to_have_text(in_order[:1])  # asked first: stored before B asks
+    b.get_by_label("Your question").fill(in_order[1])
+    b.get_by_role("button", name="Ask question").click()
     expect(questions_a).to_have_text(in_order)
     expect(questions_b).to_have_text(in_order)
     check_accessibility(a)
