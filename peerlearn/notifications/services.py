@@ -401,12 +401,7 @@ def _on_posts_read(user: User, post_ids: list[int]) -> bool:
     ).all()
     if not unread:
         return False
-    db.session.execute(
-        update(Notification)
-        .where(Notification.id.in_(unread), Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    _read(user, unread)
     forget(_header_count_key(user.id))
     user_id = user.id
     after_response(lambda: push_counts([user_id]), "sending a header count")
@@ -415,14 +410,22 @@ def _on_posts_read(user: User, post_ids: list[int]) -> bool:
 
 def mark_read(user: User, notification_ids: Iterable[int] | None = None) -> None:
     """Mark some (or all) of the member's notifications read, and update their live count."""
+    _read(user, notification_ids)
+    db.session.commit()
+    push_counts([user.id])
+
+
+def _read(user: User, notification_ids: Iterable[int] | None) -> None:
+    """Mark the member's unread notifications with these ids (or all of them) read, in the
+    caller's unit of work."""
     statement = update(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)
     )
     if notification_ids is not None:
         statement = statement.where(Notification.id.in_(list(notification_ids)))
-    db.session.execute(statement.values(read_at=utcnow()))
-    db.session.commit()
-    push_counts([user.id])
+    db.session.execute(
+        statement.values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
 
 
 def push_counts(user_ids: Iterable[int]) -> None:
