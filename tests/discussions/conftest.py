@@ -91,6 +91,21 @@ def post_reply():
 
 
 @pytest.fixture
+def replied_to_the_asker(client, new_client, sig, people, login, start_thread, post_reply):
+    """The asker (signed in on ``client``) starts "Board assurance" and the replier replies
+    with ``body``; returns the thread and the reply."""
+
+    def reply(body):
+        login(client, people["Asker"])
+        thread = start_thread(client, sig, title="Board assurance")
+        other = new_client()
+        login(other, people["Replier"])
+        return thread, post_reply(other, thread, body=body)
+
+    return reply
+
+
+@pytest.fixture
 def browser(new_client, login):
     """A browser signed in as someone."""
 

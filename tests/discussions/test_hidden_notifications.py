@@ -22,8 +22,12 @@ def centre_of(client, user):
         select(Notification.id).where(Notification.user_id == user.id).order_by(Notification.id)
     )
     listed = [note for note in notes if f'href="/notifications/{note}"' in page]
-    count = page.partition('data-notification-count aria-hidden="true">')[2].partition("<")[0]
-    return listed, int(count)
+    return listed, header_count_on(page)
+
+
+def header_count_on(page: str) -> int:
+    """The unread count a page's header shows."""
+    return int(page.partition('data-notification-count aria-hidden="true">')[2].partition("<")[0])
 
 
 @pytest.fixture
