@@ -3,6 +3,7 @@ class, which sends signals queued for after the commit; holds and conditional ch
 
 import enum
 import logging
+import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import ColumnElement, DateTime, Enum, MetaData, event, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -24,6 +25,15 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+@event.listens_for(Engine, "connect")
+def _enforce_sqlite_foreign_keys(connection: Any, _record: Any) -> None:
+    """SQLite checks foreign keys, and follows their ``ON DELETE`` rules, only on connections
+    that ask: ask on every one, so the embedded default keeps the same integrity as PostgreSQL.
+    (Migrations turn it off while they run: ``migrations/env.py``.)"""
+    if isinstance(connection, sqlite3.Connection):
+        connection.execute("PRAGMA foreign_keys = ON")
 
 
 def utcnow() -> datetime:
