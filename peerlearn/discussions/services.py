@@ -248,6 +248,12 @@ def start_thread(author: User, space: Space, draft: ThreadDraft) -> tuple[Thread
     body = _check_body(draft.body)
     rendered = render_post(body, space)  # before the hold: other posts in the space wait on it
     hold_open(space)
+    # Again once held: a copy of the form sent at the same moment (a double click) may have
+    # been stored while this one waited.
+    previous = _resubmitted(author, draft.submission_key)
+    if previous is not None:
+        db.session.rollback()
+        return previous.thread, Rendered(previous.body_html)
     ensure_may_write(author, Action.post, space)  # as held: a ban a moment ago counts
     _sort_mentions_as_held(rendered, space)
     now = utcnow()
@@ -296,6 +302,10 @@ def reply(
     if parent is not None and parent.thread_id != thread.id:
         raise DiscussionError(NOT_IN_THREAD)
     _hold_to_write(thread)
+    previous = _resubmitted(author, submission_key)  # stored while this copy waited
+    if previous is not None:
+        db.session.rollback()
+        return previous, Rendered(previous.body_html)
     # Checked once the thread is held, so that a removal committed a moment ago counts.
     if parent is not None:
         db.session.refresh(parent, ["deleted_at", "hidden_at"])

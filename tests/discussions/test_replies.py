@@ -359,6 +359,29 @@ def test_a_removed_post_cannot_be_quoted(
     assert "private address" not in page
 
 
+def test_the_same_reply_sent_three_times_at_once_is_stored_once(app, discussion, member):
+    author_id, thread_id = member("Dee Doubleclick").id, discussion.thread.id
+    before = db.session.scalar(select(func.count()).select_from(Post))
+    landed = []
+
+    def submit():
+        post, _ = services.reply(
+            db.session.get(User, author_id),
+            db.session.get(Thread, thread_id),
+            "Same here",
+            submission_key="r" * 32,
+        )
+        landed.append(post.id)
+
+    with first_writes_meet("UPDATE", parties=3, before=True):
+        at_once(app, [submit, submit, submit])
+    db.session.rollback()  # see what they committed, as the next request would
+    stored = db.session.scalars(select(Post.id).where(Post.body_source == "Same here")).all()
+    assert len(stored) == 1 and landed == stored * 3
+    assert db.session.scalar(select(func.count()).select_from(Post)) == before + 1
+    assert db.session.get(Thread, thread_id).reply_count == discussion.thread.reply_count
+
+
 def test_replies_and_removals_at_once_leave_the_thread_counting_every_reply(
     app, discussion, member
 ):

@@ -82,6 +82,29 @@ def test_members_tagging_new_threads_with_the_same_new_tag_at_once_all_post(app,
     assert len(threads) == 4 and all(thread.tags == [tag] for thread in threads)
 
 
+def test_the_same_form_sent_three_times_at_once_stores_one_thread_and_lands_each_on_it(
+    app, sig, member
+):
+    # A double click on a slow connection: every copy checks for an earlier one before any
+    # is stored, then each waits its turn to write.
+    author_id, space_id = member("Dee Doubleclick").id, sig.id
+    landed = []
+
+    def submit():
+        thread, _ = services.start_thread(
+            db.session.get(User, author_id),
+            db.session.get(Space, space_id),
+            services.ThreadDraft("Only once", "Hello", submission_key="k" * 32),
+        )
+        landed.append(thread.id)
+
+    with first_writes_meet("UPDATE", parties=3, before=True):
+        at_once(app, [submit, submit, submit])
+    db.session.rollback()  # see what they committed, as the next request would
+    assert _count(Thread) == 1 and _count(Post) == 1
+    assert landed == [db.session.scalar(select(Thread.id))] * 3
+
+
 def test_the_tag_filter_offers_only_tags_of_threads_the_reader_sees(
     client, new_client, sig, member, make_space, add_member, login, start_thread
 ):
