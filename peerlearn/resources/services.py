@@ -401,7 +401,9 @@ def record_download(user: User | None, version: ResourceVersion) -> bool:
     db.session.execute(
         update(Resource)
         .where(Resource.id == version.resource_id)
-        .values(download_count=Resource.download_count + 1)
+        # Not an update of the resource (``updated_at`` would otherwise follow: search dates
+        # resources by it).
+        .values(download_count=Resource.download_count + 1, updated_at=Resource.updated_at)
     )
     db.session.commit()
     return True

@@ -4,9 +4,10 @@ author; bad input is explained beside the field and keeps what was typed."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from peerlearn.accounts.models import User
 from peerlearn.audit.models import AuditEntry
@@ -85,6 +86,11 @@ def test_a_member_writes_a_case_study_that_reads_as_a_page(client, author, sig):
     assert "<strong>four hours</strong>" in page  # through the text pipeline
     assert "Creative Commons Attribution 4.0" in page and "OFFICIAL" in page
     assert "Print or save as PDF" in page and "Edit this case study" in page
+    assert ", updated" not in _text(page)  # just published
+    db.session.execute(update(Resource).values(updated_at=resource.created_at + timedelta(days=2)))
+    db.session.commit()
+    page = client.get(f"/resources/{resource.id}/case-study").get_data(as_text=True)
+    assert ", updated " in _text(page)
     # The resource's own address leads to its page.
     assert (
         client.get(f"/resources/{resource.id}")

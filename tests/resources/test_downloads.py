@@ -179,6 +179,18 @@ def test_downloads_count_once_per_member_version_and_day(
     assert resource.download_count == 2
 
 
+def test_a_download_is_not_an_update_of_the_resource(
+    client, login, qms, uploader, make_file_resource
+):
+    # Search dates a resource by its last update: downloads must not make old ones look new.
+    resource = make_file_resource(qms)
+    shared = resource.updated_at
+    login(client, uploader)
+    assert client.get(f"/resources/{resource.id}/download", buffered=True).status_code == 200
+    db.session.refresh(resource)
+    assert resource.download_count == 1 and resource.updated_at == shared
+
+
 def test_the_day_a_download_counts_on_is_the_day_in_england(
     client, login, qms, uploader, make_file_resource, monkeypatch
 ):
