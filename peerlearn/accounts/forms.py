@@ -4,13 +4,13 @@ is told in one round: the services' checks of a password are reported here too."
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from peerlearn.accounts import address_changes, services
 from peerlearn.accounts.models import User
 from peerlearn.accounts.passwords import MAX_LENGTH, password_problem
-from peerlearn.core.forms import EMAIL_FORMAT, Required, optional_int, report
+from peerlearn.core.forms import EMAIL_FORMAT, Required, TextAreaField, optional_int, report
 
 
 def _email_field(label: str = "E-mail address", description: str = "") -> EmailField:

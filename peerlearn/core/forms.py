@@ -1,12 +1,13 @@
-"""Form pieces every feature may use: value coercion, the e-mail format message, services' rules
+"""Form pieces every feature may use: the text area, value coercion, the e-mail format message, services' rules
 reported beside their fields, the one-time submission key, and the people directory filter (the
 network's directory and each space's member list share it)."""
 
 import enum
 import uuid
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+import wtforms
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
@@ -16,6 +17,18 @@ from peerlearn.core.ids import to_id
 
 #: The message for an e-mail address in the wrong format, the NHS way.
 EMAIL_FORMAT = "Enter an e-mail address in the correct format, like name@example.nhs.uk"
+
+
+class TextAreaField(wtforms.TextAreaField):
+    """The text area every form uses: each line break is one character, as the browser counted it
+    (a ``maxlength``, a counter), and as it is stored. Browsers send them as two (CRLF, as HTML's
+    form encoding says), so a ``Length`` limit counted a 20,000-character message with 64 line
+    breaks as 20,064 and refused it."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def optional_int(value: object) -> int | None:

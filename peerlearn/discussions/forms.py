@@ -7,13 +7,18 @@ from wtforms import (
     SelectChoice,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import Length, Optional
 
-from peerlearn.core.forms import Required, optional_int, submission_key_field
+from peerlearn.core.forms import (
+    Required,
+    TextAreaField,
+    optional_int,
+    report,
+    submission_key_field,
+)
 from peerlearn.discussions.models import ImpactComponent, ThreadKind
-from peerlearn.discussions.services import MAX_BODY, MAX_TITLE, NOT_IN_THREAD
+from peerlearn.discussions.services import MAX_BODY, MAX_TITLE, NOT_IN_THREAD, parse_tags
 
 BODY_HINT = (
     "You can use Markdown: **bold**, _italic_, lists, > quotes and links. "
@@ -74,6 +79,9 @@ class ThreadForm(FlaskForm):
         validators=[Optional(), Length(max=250, message="Tags must be 250 characters or fewer")],
     )
     submission_key = submission_key_field()
+
+    def validate_tags(self, field: StringField) -> None:
+        report(parse_tags, field.data or "")
 
 
 class ReplyForm(FlaskForm):

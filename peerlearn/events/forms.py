@@ -12,12 +12,11 @@ from wtforms import (
     SelectChoice,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import AnyOf, Length, NumberRange, Optional, ValidationError
 
 from peerlearn.core.db import utcnow
-from peerlearn.core.forms import Required, strip_whitespace, submission_key_field
+from peerlearn.core.forms import Required, TextAreaField, strip_whitespace, submission_key_field
 from peerlearn.core.links import web_address_problem
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import RsvpStatus

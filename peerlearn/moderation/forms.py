@@ -1,10 +1,10 @@
 """Forms for reporting posts."""
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, SelectField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
-from peerlearn.core.forms import Required, optional_int
+from peerlearn.core.forms import Required, TextAreaField, optional_int
 from peerlearn.moderation.models import FlagReason
 from peerlearn.moderation.services import SLOW_MODE_OPTIONS
 

@@ -3,11 +3,11 @@ and the seven sections, each in Markdown."""
 
 from typing import Any
 
-from wtforms import SelectChoice, SelectField, TextAreaField
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
 from peerlearn.accounts.models import User
-from peerlearn.core.forms import Required, put_first
+from peerlearn.core.forms import Required, TextAreaField, put_first
 from peerlearn.resources.case_studies import MAX_SECTION, REQUIRED, field_name, sections_of
 from peerlearn.resources.forms import ResourceForm, fields_of
 from peerlearn.resources.models import CaseStudySectionName, Resource, ResourceType

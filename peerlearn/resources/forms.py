@@ -19,7 +19,6 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -27,6 +26,7 @@ from peerlearn.accounts.models import User
 from peerlearn.core.errors import RuleError
 from peerlearn.core.forms import (
     Required,
+    TextAreaField,
     put_first,
     report,
     strip_whitespace,

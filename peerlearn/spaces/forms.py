@@ -1,10 +1,16 @@
 """Forms for space settings and membership management."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
-from peerlearn.core.forms import EMAIL_FORMAT, Required, optional_int, strip_whitespace
+from peerlearn.core.forms import (
+    EMAIL_FORMAT,
+    Required,
+    TextAreaField,
+    optional_int,
+    strip_whitespace,
+)
 from peerlearn.spaces.models import JoinPolicy, MemberRole, SpaceKind, Visibility
 
 # The fields a space's settings and a new space share, made by functions so that each form can

@@ -219,6 +219,30 @@ def test_bad_input_is_explained_and_kept_and_nothing_is_stored(
     assert _count(Thread) == 0 and _count(Post) == 0
 
 
+def test_a_message_at_the_limit_with_line_breaks_as_browsers_send_them_is_posted(
+    client, sig, member, login
+):
+    # 200 lines of 100 characters, each line break one of them: 20,000, as the browser counts.
+    # Browsers send each line break as two (CRLF); the limit counts it once, as it is stored.
+    body = ("x" * 99 + "\r\n") * 200
+    login(client, member())
+    response = client.post(
+        f"/spaces/{sig.slug}/threads/new",
+        data={"title": "Long read", "body": body, "kind": "discussion"},
+    )
+    assert response.status_code == 302
+    stored = db.session.scalar(select(Post.body_source))
+    assert stored == body.replace("\r\n", "\n") and len(stored) == 20_000
+
+
+def test_every_problem_with_a_new_thread_is_named_at_once(client, sig, member, login):
+    login(client, member())
+    form = {"kind": "discussion", "title": "", "body": "ok", "tags": "a,b,c,d,e,f"}
+    page = client.post(f"/spaces/{sig.slug}/threads/new", data=form).get_data(as_text=True)
+    assert "Enter a title" in page and "5 tags or fewer" in page
+    assert _count(Thread) == 0
+
+
 def test_submitting_the_same_form_twice_stores_one_thread(client, sig, member, login):
     login(client, member())
     data = {"title": "Only once", "body": "Hello", "kind": "discussion", "submission_key": "k" * 32}
