@@ -8,9 +8,10 @@ parser has already reduced it to words and phrases of letters and digits.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from markupsafe import Markup, escape
@@ -102,11 +103,32 @@ class Backend(Protocol):
         """Condition on a query from :meth:`matching`: rows no newer than ``place`` (values of
         :meth:`newest_first`'s keys, as a row had them) in that order, that row included."""
 
+    def dated(self, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+        """Conditions on a query from :meth:`matching`: rows dated from ``start`` (included) to
+        ``end`` (not included), either open when None."""
+
     def ranking(
         self, query: Select[Any], parsed: Query, ids: list[int]
     ) -> tuple[Select[Any], ColumnElement[Any]]:
         """``query`` narrowed to these rows, matches of ``parsed`` found a moment ago (up to a
         few thousand), and their text relevance (higher is better)."""
+
+
+def _dated(start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+    conditions = []
+    if start is not None:
+        conditions.append(SearchDocument.activity_at >= start)
+    if end is not None:
+        conditions.append(SearchDocument.activity_at < end)
+    return conditions
+
+
+def _fts_key(moment: datetime) -> int:
+    """The smallest FTS5 row id of a row dated at ``moment`` (to the second; see ``models.py``),
+    for a moment from 1902 to 2106: one outside makes a bound that keeps every row (the date's
+    own condition still applies) rather than a number too large for SQLite."""
+    seconds = min(max(math.floor(moment.timestamp()), -(2**31)), 2**32 - 1)
+    return seconds << 31
 
 
 def _fts5_string(words: tuple[str, ...]) -> str:
@@ -179,21 +201,37 @@ class SQLiteBackend:
     def no_newer_than(self, place: tuple[Any, ...]) -> ColumnElement[bool]:
         return self.fts_table.c.rowid <= place[0]
 
+    def dated(self, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+        """The dates, and the FTS5 row ids they span: FTS5 then reads only the matches in that
+        range, where the date alone has it read every newer match backwards first."""
+        rowid = self.fts_table.c.rowid
+        conditions = _dated(start, end)
+        if start is not None:
+            conditions.append(rowid >= _fts_key(start))
+        if end is not None:
+            # SQLite reads a date to the millisecond, rounded: a row dated in a second's last
+            # half-millisecond has the next second's key. The date's own condition is exact.
+            conditions.append(rowid < _fts_key(end + timedelta(seconds=1)))
+        return conditions
+
     def ranking(
         self, query: Select[Any], parsed: Query, ids: list[int]
     ) -> tuple[Select[Any], ColumnElement[Any]]:
-        """The matches from the oldest of these rows on, read from FTS5 (bm25() needs the
-        match: FTS5 reads the words' statistics from it), then narrowed to the rows: the ids'
-        ``+ 0`` keeps SQLite from looking each one up in FTS5 instead, a search of the whole
-        match per id (300 ms for a thousand)."""
+        """The matches from the oldest of these rows to the newest, read from FTS5 (bm25() needs
+        the match: FTS5 reads the words' statistics from it), then narrowed to the rows: the
+        ids' ``+ 0`` keeps SQLite from looking each one up in FTS5 instead, a search of the
+        whole match per id (300 ms for a thousand). (The newest bounds a search with an end
+        date, whose candidates may be far older than the newest match.)"""
         narrowed, relevance = self.matching(query, parsed)
         candidate = SearchDocument.__table__.alias("candidate")
-        oldest = select(func.min(literal_column("candidate.fts_key"))).select_from(candidate)
-        oldest = oldest.where(candidate.c.id.in_(ids)).scalar_subquery()
-        return (
-            narrowed.where(self.fts_table.c.rowid >= oldest, (SearchDocument.id + 0).in_(ids)),
-            relevance,
+        key = literal_column("candidate.fts_key")
+        oldest, newest = (
+            select(bound(key)).select_from(candidate).where(candidate.c.id.in_(ids))
+            for bound in (func.min, func.max)
         )
+        rowid = self.fts_table.c.rowid
+        within = rowid.between(oldest.scalar_subquery(), newest.scalar_subquery())
+        return narrowed.where(within, (SearchDocument.id + 0).in_(ids)), relevance
 
 
 class PostgreSQLBackend:
@@ -285,6 +323,9 @@ class PostgreSQLBackend:
 
     def newest_first(self) -> tuple[ColumnElement[Any], ...]:
         return (SearchDocument.activity_at, SearchDocument.id)
+
+    def dated(self, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+        return _dated(start, end)
 
     def no_newer_than(self, place: tuple[Any, ...]) -> ColumnElement[bool]:
         # Values, not a subquery: the planner then knows how many rows are older (given a

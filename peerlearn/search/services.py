@@ -185,12 +185,11 @@ def search(
     if filters.region is not None:
         in_region = select(Organisation.id).where(Organisation.region == filters.region)
         base = base.where(SearchDocument.organisation_id.in_(in_region))
-    if filters.since is not None:
-        base = base.where(SearchDocument.activity_at >= _day_start(filters.since))
+    start = _day_start(filters.since) if filters.since is not None else None
+    end = None
     if filters.until is not None and filters.until < date.max:  # the last day ends nothing
-        base = base.where(
-            SearchDocument.activity_at < _day_start(filters.until + timedelta(days=1))
-        )
+        end = _day_start(filters.until + timedelta(days=1))
+    base = base.where(*engine.dated(start, end))
 
     found, more = _newest_visible(user, base)
     counts = dict(Counter(row.kind for row in found))

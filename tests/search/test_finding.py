@@ -193,6 +193,45 @@ def test_filters_combine_kind_space_and_dates(
     assert find(author, "huddle", since=today + timedelta(days=2)) == [("event", event.id)]
 
 
+def test_date_filters_keep_each_london_day_to_the_microsecond(new_thread, author, find) -> None:
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import update
+
+    from peerlearn.extensions import db
+    from peerlearn.search.models import Kind, SearchDocument
+
+    moments = {  # in UTC: London is on GMT on 10 March 2026 and on BST (UTC+1) on 1 July
+        "before 10 March": datetime(2026, 3, 9, 23, 59, 59, 999_999, tzinfo=UTC),
+        "10 March, midnight": datetime(2026, 3, 10, tzinfo=UTC),
+        "10 March, last moment": datetime(2026, 3, 10, 23, 59, 59, 999_999, tzinfo=UTC),
+        "11 March, midnight": datetime(2026, 3, 11, tzinfo=UTC),
+        "30 June, late": datetime(2026, 6, 30, 22, 59, 59, 500_000, tzinfo=UTC),
+        "1 July, midnight": datetime(2026, 6, 30, 23, tzinfo=UTC),
+    }
+    ids = {}
+    for label, moment in moments.items():
+        thread = new_thread(f"Gemba walk {label}", "Notes from the ward.")
+        db.session.execute(
+            update(SearchDocument)
+            .where(SearchDocument.kind == Kind.thread, SearchDocument.object_id == thread.id)
+            .values(activity_at=moment)
+        )
+        ids[label] = ("thread", thread.id)
+    db.session.commit()
+
+    def found(**dates):
+        return {label for label, key in ids.items() if key in find(author, "gemba", **dates)}
+
+    march_10 = date(2026, 3, 10)
+    assert found(since=march_10, until=march_10) == {"10 March, midnight", "10 March, last moment"}
+    assert found(until=march_10) == {
+        "before 10 March", "10 March, midnight", "10 March, last moment",
+    }  # fmt: skip
+    assert found(since=date(2026, 7, 1)) == {"1 July, midnight"}
+    assert found(since=date(2026, 6, 30), until=date(2026, 6, 30)) == {"30 June, late"}
+
+
 @pytest.mark.parametrize(
     "hostile",
     [
