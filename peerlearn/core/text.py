@@ -39,7 +39,9 @@ LINK_REL: Final = "nofollow ugc noopener"
 ALLOWED_CLASSES: Final = {"a": {"pl-mention"}}
 
 #: ``@handle`` (lower-case letters, digits, hyphens) or ``@[Full Name]``.
-MENTION_PATTERN = re.compile(r"@(?:([a-z0-9][a-z0-9-]{0,39})|\[([^\[\]\n]{1,120})\])")
+#: ``@handle`` (in any case: handles are lower case, ``@Owen-Davies`` is ``@owen-davies``) or
+#: ``@[Full Name]``.
+MENTION_PATTERN = re.compile(r"@(?:([a-z0-9][a-z0-9-]{0,39})|\[([^\[\]\n]{1,120})\])", re.I)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def fold_name(name: str | None) -> str:
 def mention_key(raw_handle: str | None, raw_name: str | None) -> str:
     """The lookup key of a mention: its handle, or ``name:`` and the folded full name."""
     if raw_handle:
-        return raw_handle.rstrip("-")
+        return raw_handle.rstrip("-").lower()
     return "name:" + fold_name(raw_name)
 
 

@@ -138,6 +138,16 @@ def test_a_mention_inside_a_links_text_is_part_of_the_link():
     assert ">ask @bob</a>" in html
 
 
+def test_a_handle_is_mentioned_in_any_case_and_shows_the_person_s_name():
+    owen = {"owen-davies": MentionTarget("owen-davies", "Owen Davies")}
+    assert mention_keys("Thanks @Owen-Davies and @OWEN-DAVIES.") == {"owen-davies"}
+    html = render_markdown("Thanks @Owen-Davies!", owen)
+    assert (
+        'href="/people/owen-davies" class="pl-mention" rel="nofollow ugc noopener">@Owen Davies</a>!'
+        in html
+    )
+
+
 def test_mentions_inside_quotes_are_linked_but_not_the_writers_own():
     source = "> @amy said so\n\n@bob what do you think?"
     assert mention_keys(source) == {"amy", "bob"}
