@@ -15,6 +15,11 @@ from peerlearn.spaces.models import MemberRole
 from tests.concurrency import at_once, first_writes_meet, one_inside_another
 
 
+def _text(page):
+    """A page's words, tags gone."""
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+
 def _post_ids_in_order(page: str) -> list[int]:
     return [int(n) for n in re.findall(r'<article class="pl-post[^"]*" id="post-(\d+)"', page)]
 
@@ -105,6 +110,29 @@ def test_editing_keeps_a_history_every_reader_can_see(
     history = reader.get(f"/posts/{post.id}/history").get_data(as_text=True)
     assert "Better wording" in history and "Original wording" in history
     assert "edited" in reader.get(f"/threads/{thread.id}").get_data(as_text=True)
+
+
+def test_the_history_names_who_wrote_each_version(
+    client, new_client, sig, member, login, start_thread, post_reply
+):
+    login(client, member("Aisha Khan"))
+    thread = start_thread(client, sig)
+    post = post_reply(client, thread, body="Call me on 07700 900123")
+    untouched = _text(client.get(f"/posts/{post.id}/history").get_data(as_text=True))
+    assert "This post has not been edited" in untouched and "Edited" not in untouched
+    moderator = new_client()
+    login(moderator, member("Kwame Mensah", role=MemberRole.moderator))
+    moderator.post(f"/posts/{post.id}/edit", data={"body": "Call me (number removed)"})
+    client.post(f"/posts/{post.id}/edit", data={"body": "Message me instead"})
+    reader = new_client()
+    login(reader, member("Tom Whitfield"))
+    page = _text(reader.get(f"/posts/{post.id}/history").get_data(as_text=True))
+    current, second, first = (page.split(heading, 1)[1][:200].strip() for heading in (
+        "Current version", "Earlier version 2", "Earlier version 1",
+    ))  # fmt: skip
+    assert current.startswith("Edited by Aisha Khan") and "Message me instead" in current
+    assert second.startswith("Written by Kwame Mensah") and "number removed" in second
+    assert first.startswith("Written by Aisha Khan") and "07700 900123" in first
 
 
 def test_editing_the_opening_post_can_change_the_title(client, sig, member, login, start_thread):
