@@ -9,6 +9,7 @@ moderator's action on a membership does): one made a plain member a moment ago, 
 page's check, changes nothing and is told so."""
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.exc import IntegrityError
@@ -59,7 +60,7 @@ def hides_at_once(reason: FlagReason, *, answerable: bool, reporters: int) -> bo
 def flag_post(reporter: User, post: Post, reason: FlagReason, note: str = "") -> Flag:
     """Report a post; it is hidden at once when :func:`hides_at_once` says so."""
     flag = Flag(post_id=post.id, reporter_id=reporter.id, reason=reason, note=note.strip()[:1000])
-    _add_once(flag, "You have already reported this post")
+    flag = _add_once(flag, Flag.post_id == post.id, "You have already reported this post")
     record("post.flagged", actor=reporter, subject=post.author, space=post.thread.space,
            post_id=post.id, reason=reason.value)  # fmt: skip
     db.session.commit()
@@ -79,7 +80,9 @@ def flag_chat_message(
     everyone but the space's moderators when :func:`hides_at_once` says so."""
     flag = Flag(chat_message_id=message.id, reporter_id=reporter.id, reason=reason,
                 note=note.strip()[:1000])  # fmt: skip
-    _add_once(flag, "You have already reported this message")
+    flag = _add_once(
+        flag, Flag.chat_message_id == message.id, "You have already reported this message"
+    )
     event = message.event
     record("chat.message_flagged", actor=reporter, subject=message.author, space=event.space,
            event_id=event.id, message_id=message.id, reason=reason.value)  # fmt: skip
@@ -95,14 +98,39 @@ def flag_chat_message(
     return flag
 
 
-def _add_once(flag: Flag, already: str) -> None:
-    """Store a report, or refuse a second one by the same person about the same thing."""
+#: A report: a :class:`Flag`, or a resource's (``ResourceFlag``), which has the same columns.
+Report = TypeVar("Report")
+
+
+def add_report(
+    flag: Report, about: ColumnElement[bool], urgent: bool, refusal: RuleError
+) -> Report:
+    """Store a report, one per person and thing (``about``: the condition naming the thing), and
+    refuse a second with ``refusal``, unless the new one is ``urgent`` (patient-identifiable
+    information): that takes the place of the reporter's earlier report of something else, open
+    again as new if a moderator had dealt with it, so that such information never stays on
+    screen because its reporter once reported the thing for a lesser reason. Returns the report
+    stored."""
     db.session.add(flag)
     try:
         db.session.flush()
+        return flag
     except IntegrityError:
         db.session.rollback()
-        raise ModerationError(already) from None
+    model: Any = type(flag)
+    earlier = db.session.scalar(select(model).where(about, model.reporter_id == flag.reporter_id))
+    if not urgent or earlier is None or earlier.reason == flag.reason:
+        raise refusal
+    earlier.reason, earlier.note = flag.reason, flag.note or earlier.note
+    earlier.created_at = utcnow()
+    earlier.resolved_at = earlier.resolved_by_id = earlier.outcome = None
+    db.session.flush()
+    return earlier
+
+
+def _add_once(flag: Flag, about: ColumnElement[bool], already: str) -> Flag:
+    urgent = flag.reason is FlagReason.patient_information
+    return add_report(flag, about, urgent, ModerationError(already))
 
 
 def _reporters(about: ColumnElement[bool], reason: FlagReason) -> int:

@@ -6,7 +6,6 @@ version of a file and restore it. Every change is audited."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from peerlearn.accounts.models import User
@@ -15,7 +14,7 @@ from peerlearn.core import signals
 from peerlearn.core.db import change_if, utcnow
 from peerlearn.extensions import db
 from peerlearn.moderation.models import FlagOutcome, FlagReason
-from peerlearn.moderation.services import hides_at_once
+from peerlearn.moderation.services import add_report, hides_at_once
 from peerlearn.permissions import Action, can, moderated_space_ids
 from peerlearn.resources.models import (
     Resource,
@@ -38,12 +37,8 @@ def flag_resource(
     flag = ResourceFlag(
         resource_id=resource.id, reporter_id=reporter.id, reason=reason, note=note.strip()[:1000]
     )
-    db.session.add(flag)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ResourceError("You have already reported this resource", field="reason") from None
+    already = ResourceError("You have already reported this resource", field="reason")
+    flag = add_report(flag, ResourceFlag.resource_id == resource.id, reason.hides, already)
     record("resource.flagged", actor=reporter, space=resource.space, resource_id=resource.id,
            reason=reason.value)  # fmt: skip
     db.session.commit()

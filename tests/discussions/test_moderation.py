@@ -85,6 +85,26 @@ def test_the_same_member_cannot_report_a_post_twice(discussion, browser):
     assert audit().count("post.flagged") == 1
 
 
+def test_a_member_who_reported_a_post_may_still_report_patient_information_in_it(
+    discussion, browser
+):
+    # Reported as spam, dismissed, then seen to name a patient: that report must count.
+    reader = browser(discussion.reader)
+    report(reader, discussion.reply, "spam", note="Advert")
+    moderator = browser(discussion.moderator)
+    moderator.post(f"/posts/{discussion.reply.id}/moderate", data={"action": "dismiss"})
+    (flag,) = db.session.scalars(select(Flag)).all()
+    assert flag.outcome is FlagOutcome.dismissed
+    response = report(reader, discussion.reply, "patient-information", note="Names a patient")
+    assert "hidden until a moderator has looked at it" in follow(reader, response)
+    db.session.expire_all()
+    (flag,) = db.session.scalars(select(Flag)).all()
+    assert flag.reason.value == "patient-information" and flag.note == "Names a patient"
+    assert flag.resolved_at is None and flag.outcome is None  # back in the queue
+    assert db.session.get(Post, discussion.reply.id).hidden_at is not None
+    assert audit().count("post.flagged") == 2
+
+
 def test_members_cannot_report_their_own_posts(discussion, browser):
     response = report(browser(discussion.replier), discussion.reply, "other")
     assert response.status_code == 403

@@ -212,6 +212,23 @@ def test_a_moderator_who_reports_patient_information_stays_on_the_hidden_resourc
     assert "NHS numbers on page 3" in page  # the moderator's view of the open reports
 
 
+def test_a_member_who_reported_a_resource_may_still_report_patient_information_in_it(
+    client, login, template, reader
+):
+    login(client, reader)
+    client.post(f"/resources/{template.id}/flag", data={"reason": "inaccurate"})
+    response = client.post(
+        f"/resources/{template.id}/flag",
+        data={"reason": "patient-information", "note": "Page 3 has NHS numbers"},
+    )
+    assert response.status_code == 302
+    db.session.refresh(template)
+    assert template.hidden
+    (flag,) = db.session.scalars(select(ResourceFlag)).all()
+    assert flag.reason.value == "patient-information" and flag.note == "Page 3 has NHS numbers"
+    assert actions().count("resource.flagged") == 2
+
+
 def test_other_reports_wait_for_a_moderator(client, new_client, login, template, reader, moderator):
     login(client, reader)
     client.post(f"/resources/{template.id}/flag", data={"reason": "inaccurate"})
