@@ -216,6 +216,25 @@ def _zip_type(path: Path) -> str | None:
     return None
 
 
+#: Parts of an Office Open XML or OpenDocument file that carry code run when it is opened: VBA
+#: projects (Word, Excel and PowerPoint's macros, in a file however it is named), ActiveX
+#: controls, and OpenDocument's Basic and script libraries.
+_CODE_PARTS = re.compile(r"(^|/)(vbaproject\.bin|vbadata\.xml|activex/)|^(basic|scripts)/", re.I)
+
+
+def _carries_code(path: Path) -> bool:
+    """Whether a document's zip lists a part that holds macros or controls (read from its
+    directory only, within the limits :func:`_zip_type` keeps)."""
+    directory = _zip_directory(path)
+    if directory is None or directory[0] > MAX_ZIP_ENTRIES or directory[1] > MAX_ZIP_DIRECTORY:
+        return False  # not read as a document at all
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(_CODE_PARTS.search(name) for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False
+
+
 def identify(path: Path, filename: str) -> FileType:
     """The accepted type of the file's content, agreeing with its name's extension; otherwise
     :class:`UploadError` saying what the file is and what would be accepted."""
@@ -233,6 +252,11 @@ def identify(path: Path, filename: str) -> FileType:
     if file_type is None:
         what = _REFUSED_NAMES.get(sniffed, "a type of file the library does not accept")
         raise UploadError(f"The selected file is {what}. Upload {ACCEPTED_SUMMARY}")
+    if sniffed.startswith((_OOXML, _ODF)) and _carries_code(path):
+        raise UploadError(
+            f"The selected file is a {file_type.label} with macros or controls, which the library"
+            " does not accept. Save a copy without them and upload that"
+        )
     if extension not in file_type.extensions:
         raise UploadError(
             f"The file's name ends .{extension} but it is a {file_type.label}. "

@@ -12,7 +12,8 @@ import zipfile
 import pytest
 
 from peerlearn.resources import files
-from tests.documents import ODF, OOXML, office_package
+from tests.documents import ODF, OOXML, odf_bytes, office_package, xlsx_bytes
+from tests.resources.conftest import docx_bytes
 from tests.resources.upload_helpers import assert_no_trace, field_error, form, share
 
 
@@ -95,3 +96,48 @@ def test_a_zip_whose_end_record_understates_its_entries_is_not_looked_into(
     )
     assert "a zip archive" in field_error(response.get_data(as_text=True), "file")
     assert_no_trace(app)
+
+
+def _with_part(document: bytes, name: str) -> bytes:
+    """The document with one more part, as an Office program saving macros or controls adds."""
+    out = io.BytesIO(document)
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr(name, b"\x00code")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "label"),
+    [
+        (_with_part(docx_bytes(), "word/vbaProject.bin"), "plan.docx", "Word document"),
+        (_with_part(docx_bytes(), "word/vbaProject.bin"), "plan.docm", "Word document"),
+        (_with_part(xlsx_bytes("Sheet", "1"), "xl/vbaProject.bin"), "plan.xlsx", "Excel"),
+        (_with_part(docx_bytes(), "word/activeX/activeX1.xml"), "form.docx", "Word document"),
+        (
+            _with_part(odf_bytes("text", "<office:text/>"), "Basic/Standard/Module1.xml"),
+            "plan.odt",
+            "OpenDocument",
+        ),
+    ],
+    ids=["docx", "docm", "xlsx", "activex", "odt"],
+)
+def test_a_document_carrying_macros_or_controls_is_refused(
+    signed_in, app, qms, content, filename, label
+):
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=content, filename=filename),
+        content_type="multipart/form-data",
+    )
+    error = field_error(response.get_data(as_text=True), "file")
+    assert "with macros or controls" in error and label in error, error
+    assert_no_trace(app)
+
+
+def test_a_document_without_macros_is_accepted(signed_in, qms):
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=docx_bytes(), filename="plan.docx"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
