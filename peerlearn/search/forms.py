@@ -34,7 +34,7 @@ class SearchForm(FlaskForm):
         csrf = False
 
     # No length validator: a long query is cut by the parser, never refused.
-    q = SearchField("Search for")
+    q = SearchField("Search for", render_kw={"maxlength": MAX_LENGTH})
     kind = SelectField(
         "Show",
         choices=[SelectChoice("", "Everything"), *(SelectChoice(k.value, k.plural) for k in Kind)],

@@ -22,7 +22,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-MAX_LENGTH = 500
+#: Characters of a search that count; also the search boxes' ``maxlength``: 300 characters make
+#: an address of at most 2.7 KB (9 bytes each, percent-encoded), which servers accept (gunicorn's
+#: request line is 4,094 bytes), where a longer search pasted in got a server's bare error page.
+MAX_LENGTH = 300
 MAX_TERMS = 12
 MAX_WORD = 60
 

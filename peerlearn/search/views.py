@@ -7,9 +7,12 @@ from peerlearn.core.pagination import current_page
 from peerlearn.search import services
 from peerlearn.search.forms import SearchForm
 from peerlearn.search.models import Kind
+from peerlearn.search.query import MAX_LENGTH
 from peerlearn.spaces.services import listed_spaces
 
 bp = Blueprint("search", __name__)
+#: The header's search box, on every page, is as long as the results page's (``base.html``).
+bp.add_app_template_global(MAX_LENGTH, "search_max_length")
 
 
 @bp.get("/search")

@@ -4,11 +4,13 @@ pagination, counts, friendly empty states, the header's search box and the help 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote_plus
 
 import pytest
 
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.search import services
+from peerlearn.search.query import MAX_LENGTH
 from peerlearn.spaces import services as spaces
 from peerlearn.spaces.models import JoinPolicy, SpaceKind, Visibility
 
@@ -32,6 +34,20 @@ def test_every_page_has_a_search_box_in_the_header(client) -> None:
         assert 'action="/search"' in header
         assert 'name="q"' in header and 'type="search"' in header
         assert "Search peerlearn" in header  # the label
+        assert f'maxlength="{MAX_LENGTH}"' in header
+
+
+def test_the_longest_search_the_boxes_take_makes_an_address_servers_accept(reader) -> None:
+    # Browsers stop typing and pasting at maxlength; longer, the address (each character up to
+    # 9 bytes, percent-encoded) passed gunicorn's 4,094-byte request line, which answers with a
+    # bare error page before peerlearn sees the request.
+    page = reader.get("/search?q=flow").get_data(as_text=True)
+    assert re.search(rf'<input[^>]*id="q"[^>]*maxlength="{MAX_LENGTH}"', page)
+    longest = "€" * MAX_LENGTH  # 3 bytes in UTF-8; an emoji is 4, but 2 of maxlength's units
+    filters = "&kind=post&space=1234&component=embedding&organisation=1234&region=north-east"
+    target = f"/search?q={quote_plus(longest)}{filters}&since=2026-01-01&until=2026-12-31&page=50"
+    assert len(f"GET {target} HTTP/1.1") < 4094
+    assert reader.get(target).status_code == 200
 
 
 def test_results_show_kind_title_link_space_date_and_a_highlighted_snippet(
