@@ -20,12 +20,16 @@ def current_page(arg: str = "page") -> int:
 def paginate(
     query: Select[Any], per_page: int = PER_PAGE, arg: str = "page", total: int | None = None
 ) -> Pagination:
-    """One page of ``query``'s results (an empty page past the end, never an error). A page with
-    two lists pages each by its own query argument ``arg``. ``total``, when the page has counted
-    the rows already, saves counting them again."""
-    page = db.paginate(
-        query, page=current_page(arg), per_page=per_page, error_out=False, count=total is None
-    )
+    """One page of ``query``'s results, never an error: past the end (an address kept from when
+    there were more, say), the last page, rather than an empty one saying there is nothing. A
+    page with two lists pages each by its own query argument ``arg``. ``total``, when the page
+    has counted the rows already, saves counting them again."""
+    number = current_page(arg)
+    page = db.paginate(query, page=number, per_page=per_page, error_out=False, count=total is None)
     if total is not None:
         page.total = total
+    if number > 1 and not page.items and page.total:
+        counted = page.total
+        page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False, count=False)
+        page.total = counted
     return page

@@ -185,5 +185,5 @@ def test_the_directory_is_paginated(client, login, make_user, make_organisation)
     assert names(second) == ["Member 25", "Member 26", "Member 27", "Member 28", "Member 29",
                              "Zed Reader"]  # fmt: skip
     assert second.link("Previous : Page 1 of 2") == "?page=1"
-    beyond = Page(client.get("/people?page=9"))
-    assert beyond.status == 200 and names(beyond) == []
+    beyond = Page(client.get("/people?page=9"))  # the last page, for a page past it
+    assert beyond.status == 200 and names(beyond) == names(second)

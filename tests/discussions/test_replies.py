@@ -76,6 +76,10 @@ def test_long_threads_page_by_top_level_reply_and_never_split_a_tree(
     assert _post_ids_in_order(second) == [r.id for r in roots[20:40]]
     assert _post_ids_in_order(third) == [r.id for r in roots[40:]]
     assert "Page 2 of 3" in first
+    # A page past the end (an old link, say) shows the last, not "no replies yet".
+    beyond = client.get(f"/threads/{thread.id}?page=99").get_data(as_text=True)
+    assert _post_ids_in_order(beyond) == [r.id for r in roots[40:]]
+    assert "No replies yet" not in beyond and "Page 98" not in beyond
     # A permalink lands on the right page at the post.
     response = client.get(f"/threads/{thread.id}/posts/{roots[42].id}")
     assert response.headers["Location"].endswith(f"/threads/{thread.id}?page=3#post-{roots[42].id}")

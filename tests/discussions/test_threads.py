@@ -82,6 +82,15 @@ def test_members_tagging_new_threads_with_the_same_new_tag_at_once_all_post(app,
     assert len(threads) == 4 and all(thread.tags == [tag] for thread in threads)
 
 
+def test_a_list_page_past_the_end_shows_the_last(client, sig, member, login, start_thread):
+    login(client, member())
+    start_thread(client, sig, title="Huddle boards")
+    for path in (f"/spaces/{sig.slug}/threads?page=99999", "/threads?page=9999"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Huddle boards" in page, path
+        assert "Start the first one" not in page and "no discussions" not in page, path
+
+
 def test_the_same_form_sent_three_times_at_once_stores_one_thread_and_lands_each_on_it(
     app, sig, member
 ):

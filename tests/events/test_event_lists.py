@@ -16,7 +16,7 @@ LISTS = ["/events", "/spaces/{slug}/events"]
 @pytest.mark.parametrize(
     ("beyond", "first_page"), [("?page=50", "?"), ("?when=past&page=50", "?when=past")]
 )
-def test_a_page_past_the_last_says_there_are_no_more_and_links_to_the_first(
+def test_a_page_past_the_last_shows_the_last(
     client, sig, moderator, login, path, beyond, first_page
 ):
     days = -2 if "past" in beyond else 2
@@ -29,17 +29,14 @@ def test_a_page_past_the_last_says_there_are_no_more_and_links_to_the_first(
 
     page = client.get(url + beyond).get_data(as_text=True)
 
-    assert "There are no more events to show" in page
-    assert f'<a href="{first_page}">Go to the first page</a>' in page
+    assert "QMS huddle" in page
     assert "no upcoming events" not in page.lower() and "no past events" not in page.lower()
-    assert "QMS huddle" in client.get(f"{url}{first_page}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", LISTS)
 def test_with_no_events_at_all_the_list_says_so(client, sig, moderator, login, path):
     login(client, moderator)
     page = client.get(path.format(slug=sig.slug) + "?page=50").get_data(as_text=True)
-    assert "There are no more events to show" not in page
     assert "no upcoming events" in page.lower()
 
 

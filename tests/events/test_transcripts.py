@@ -131,8 +131,8 @@ def test_a_long_chat_is_paged_in_order(client, login, sig, moderator, member):
     assert "Message number 101" in second and "Message number 120" in second
     assert "Message number 100" not in second and 'href="?page=1#chat"' in second
     beyond = client.get(f"/events/{event.id}/transcript?page=50").get_data(as_text=True)
-    assert "There are no more messages to show" in beyond and 'href="?#chat"' in beyond
-    assert "Page 49 of 2" not in beyond and "120 messages" not in beyond
+    assert "Message number 101" in beyond and "Message number 120" in beyond  # the last page
+    assert "Page 49 of 2" not in beyond and "Message number 100" not in beyond
 
 
 def _download(client, event, extension, mimetype):

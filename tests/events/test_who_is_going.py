@@ -73,9 +73,7 @@ def test_who_is_going_is_shown_a_page_at_a_time_with_everyone_counted(
     )
 
     beyond = _section(client.get(f"/events/{event.id}?going=9").get_data(as_text=True))
-    assert _names(beyond, "Going") == []
-    assert "There are no more people to show." in beyond
-    assert 'href="?#going">Go to the first page of people going</a>' in beyond
+    assert _names(beyond, "Going") == [101]  # the last page, for a page past it
 
 
 def test_a_short_list_has_no_pager(client, sig, reader, make_user):

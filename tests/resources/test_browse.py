@@ -317,4 +317,4 @@ def test_long_lists_are_paged_keeping_the_filters(client, reader, library, make_
     second = _page(client, "/library?type=guide&page=2")
     assert titles(second) == ["Huddle guide 01", "Huddle guide 00"]
     past = _page(client, "/library?type=guide&page=9")
-    assert titles(past) == [] and "Go to the first page" in past
+    assert titles(past) == titles(second)  # the last page, for a page past it
