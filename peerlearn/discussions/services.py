@@ -64,6 +64,7 @@ MAX_BODY = 20_000
 MAX_TAGS = 5
 #: The refusal of a reply to a post that is not in the thread (or to an id that names no post).
 NOT_IN_THREAD = "You can only reply to a post in this thread"
+PARENT_REMOVED = "That post has been removed, so you cannot reply to it"
 
 
 # Text and mentions ------------------------------------------------------------------------------
@@ -310,7 +311,7 @@ def reply(
     if parent is not None:
         db.session.refresh(parent, ["deleted_at", "hidden_at"])
         if parent.removed:
-            raise DiscussionError("That post has been removed, so you cannot reply to it")
+            raise DiscussionError(PARENT_REMOVED)
     ensure_may_write(author, Action.post, thread)  # a ban, a removal or a lock a moment ago
     _check_slow_mode(author, thread)
     rendered = render_post(body, thread.space, thread)

@@ -246,6 +246,19 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
     # A posted value the form could not read as an id stays text, and fails validation.
     parent = db.session.get(Post, parent_id) if isinstance(parent_id, int) else None
     if request.method == "GET":
+        if "to" in request.args:
+            # Said now, rather than once the reply is written: the post it answers is gone,
+            # hidden from this reader, or not in this thread.
+            problem = (
+                services.NOT_IN_THREAD
+                if parent is None or parent.thread_id != thread.id
+                else services.PARENT_REMOVED
+                if parent.removed or not can(current_user, Action.view, parent)
+                else None
+            )
+            if problem:
+                flash(f"{problem}. You can reply to the thread instead.", "error")
+                return redirect(url_for("discussions.thread", thread_id=thread.id))
         form.parent_id.data = parent.id if parent else ""
         if (
             parent is not None

@@ -220,7 +220,9 @@ def test_reply_page_never_shows_a_post_the_reader_cannot_see(
     login(client, member())
     thread = start_thread(client, sig)
     secret = reading.opening_post(private_thread)
-    page = client.get(f"/threads/{thread.id}/reply?to={secret.id}").get_data(as_text=True)
+    page = client.get(f"/threads/{thread.id}/reply?to={secret.id}", follow_redirects=True)
+    page = page.get_data(as_text=True)
+    assert "You can only reply to a post in this thread" in page
     assert "Do not share." not in page
 
 

@@ -385,9 +385,10 @@ def test_a_removed_post_cannot_be_quoted(
     client.post(f"/posts/{regretted.id}/delete")
     reader = new_client()
     login(reader, member("Tom Whitfield"))
-    page = reader.get(f"/threads/{thread.id}/reply?to={regretted.id}&quote=1").get_data(
-        as_text=True
-    )
+    response = reader.get(f"/threads/{thread.id}/reply?to={regretted.id}&quote=1")
+    assert response.headers["Location"] == f"/threads/{thread.id}"  # said at once, no form
+    page = reader.get(response.headers["Location"]).get_data(as_text=True)
+    assert "That post has been removed, so you cannot reply to it" in page
     assert "private address" not in page
 
 
