@@ -15,15 +15,32 @@ from peerlearn.core.signals import posts_read
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions import following, fragments, marks, reading, removal, services
 from peerlearn.discussions.forms import EditPostForm, ReplyForm, ThreadForm
+from peerlearn.discussions.holds import BANNED
 from peerlearn.discussions.models import FollowState, ImpactComponent, Post, Thread, ThreadKind
 from peerlearn.extensions import db, limiter
 from peerlearn.moderation.services import SLOW_MODE_OPTIONS
-from peerlearn.permissions import Action, authorize, can, signed_in, space_or_404, visible_or_404
+from peerlearn.permissions import (
+    Action,
+    authorize,
+    can,
+    membership_of,
+    signed_in,
+    space_or_404,
+    visible_or_404,
+)
+from peerlearn.spaces.models import MemberState, Space
 
 bp = Blueprint("discussions", __name__)
 # The post and row macros through the fragment cache (see fragments.py).
 bp.add_app_template_global(fragments.post_article, "cached_post_article")
 bp.add_app_template_global(fragments.thread_row, "cached_thread_row")
+
+
+def _banned_from(space: Space) -> bool:
+    """Whether the reader is banned from the space: its pages then say so, rather than that only
+    members may post (a ban from a public space leaves it readable)."""
+    membership = membership_of(current_user, space) if current_user.is_authenticated else None
+    return membership is not None and membership.state is MemberState.banned
 
 
 def _posting_limit() -> str:
@@ -98,8 +115,10 @@ def latest() -> str:
 @login_required
 @limiter.limit(_posting_limit, key_func=_poster_key, methods=["POST"], exempt_when=_previewing,
                deduct_when=_posted)  # fmt: skip
-def new_thread(slug: str) -> str | Response:
+def new_thread(slug: str) -> str | Response | tuple[str, int]:
     space = space_or_404(slug)
+    if _banned_from(space):
+        return render_error(403, f"{BANNED}.")
     authorize(Action.post, space)
     form = ThreadForm()
     preview = None
@@ -172,6 +191,7 @@ def thread(thread_id: int, slug: str | None = None) -> str:
         reply_form=ReplyForm(),
         max_depth=reading.MAX_VISUAL_DEPTH,
         slow_mode_options=SLOW_MODE_OPTIONS,
+        banned=_banned_from(thread.space),
     )
     # Recorded after rendering: the commit would otherwise expire every post on the page.
     newest = max((post.id for post in shown), default=0)
@@ -238,6 +258,8 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
         and can(current_user, Action.post, thread.space)
     ):
         return render_error(403, "This thread is locked: nobody can reply to it.")
+    if _banned_from(thread.space):
+        return render_error(403, f"{BANNED}.")
     authorize(Action.post, thread)
     form = ReplyForm()
     parent_id = (

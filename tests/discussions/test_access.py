@@ -252,7 +252,7 @@ MEMBERS_ONLY = "Only members of Quality Management Systems can reply."
         ("locked", "reader", "This thread is locked, so you cannot reply."),
         ("not a member", "outsider", "Join Quality Management Systems to reply."),
         ("asked to join", "asker", MEMBERS_ONLY),
-        ("banned", "banned", MEMBERS_ONLY),
+        ("banned", "banned", "You are banned from this space, so you cannot reply."),
     ],
 )
 def test_the_thread_page_says_why_someone_cannot_reply(

@@ -208,6 +208,32 @@ def test_a_banned_member_cannot_post(discussion, browser):
     assert count(Thread, Thread.title == "Back again") == 0
 
 
+def test_a_member_banned_from_a_public_space_is_told_so_where_they_would_post(discussion, browser):
+    # A public space stays readable after a ban: its pages must name the ban, not membership.
+    space = discussion.space
+    space.visibility = Visibility.public
+    db.session.commit()
+    owner = space.memberships[0].user
+    browser(owner).post(
+        f"/spaces/{space.slug}/members/{discussion.reader.id}/ban", data={"reason": "Abuse"}
+    )
+    banned = browser(discussion.reader)
+    thread_page = Page(banned.get(f"/threads/{discussion.thread.id}"))
+    assert "You are banned from this space, so you cannot reply." in thread_page.main_text
+    assert "Only members of" not in thread_page.main_text
+    reply = banned.post(f"/threads/{discussion.thread.id}/reply", data={"body": "Still here"})
+    new = banned.post(
+        f"/spaces/{space.slug}/threads/new",
+        data={"title": "Back again", "body": "Hello again", "kind": "discussion"},
+    )
+    for response, typed in ((reply, "Still here"), (new, "Hello again")):
+        assert response.status_code == 403
+        page = Page(response)
+        assert "You are banned from this space, so you cannot post in it." in page.main_text
+        assert typed in page.main_text  # what they wrote, to copy
+    assert count(Post, Post.author_id == discussion.reader.id) == 0
+
+
 # Replies that break the rules -------------------------------------------------------------------
 
 
