@@ -16,6 +16,7 @@ from peerlearn.resources import bp, browsing, engagement
 from peerlearn.resources.browse_forms import LibraryFilterForm
 from peerlearn.resources.models import Licence, QmsElement, Resource, ResourceType
 from peerlearn.spaces.models import Space
+from peerlearn.spaces.services import readable_spaces
 
 #: Resources on one page of a library list.
 PER_PAGE = 20
@@ -25,7 +26,7 @@ def _list_page(template: str, space: Space | None = None, **context: object) -> 
     """A library list: the filter form from the query string, one page of what the reader may
     see, and the counts shown beside each resource."""
     form = LibraryFilterForm(request.args)
-    spaces = None if space is not None else browsing.readable_spaces(current_user)
+    spaces = None if space is not None else readable_spaces(current_user)
     form.fill_choices(spaces)
     chosen = form.filters(spaces)
     filters = chosen

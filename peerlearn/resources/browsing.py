@@ -17,7 +17,7 @@ from peerlearn.accounts.models import User
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.extensions import db
 from peerlearn.organisations.models import Organisation, Region
-from peerlearn.permissions import Action, Actor, resource_filter, signed_in, space_filter
+from peerlearn.permissions import Actor, resource_filter, signed_in
 from peerlearn.resources.models import (
     Classification,
     Licence,
@@ -30,7 +30,6 @@ from peerlearn.resources.models import (
     ResourceUse,
     SavedResource,
 )
-from peerlearn.spaces.models import Space
 
 
 class Sort(enum.StrEnum):
@@ -234,14 +233,5 @@ def saved_ids(user: Actor, ids: list[int]) -> set[int]:
             select(SavedResource.resource_id).where(
                 SavedResource.user_id == person.id, SavedResource.resource_id.in_(ids)
             )
-        )
-    )
-
-
-def readable_spaces(user: Actor) -> list[Space]:
-    """The spaces whose libraries the reader may browse, for the space filter."""
-    return list(
-        db.session.scalars(
-            select(Space).where(space_filter(user, Action.view)).order_by(Space.name)
         )
     )

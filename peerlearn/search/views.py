@@ -8,7 +8,7 @@ from peerlearn.search import services
 from peerlearn.search.forms import SearchForm
 from peerlearn.search.models import Kind
 from peerlearn.search.query import MAX_LENGTH
-from peerlearn.spaces.services import listed_spaces
+from peerlearn.spaces.services import readable_spaces
 
 bp = Blueprint("search", __name__)
 #: The header's search box, on every page, is as long as the results page's (``base.html``).
@@ -18,7 +18,7 @@ bp.add_app_template_global(MAX_LENGTH, "search_max_length")
 @bp.get("/search")
 def index() -> str:
     form = SearchForm(request.args)
-    form.set_spaces(listed_spaces(current_user))
+    form.set_spaces(readable_spaces(current_user))
     form.validate()
     results = None
     if form.query_text().strip():

@@ -154,6 +154,14 @@ def listed_spaces(user: Any, *, include_archived: bool = False) -> list[Space]:
     return list(db.session.scalars(query))
 
 
+def readable_spaces(user: Any) -> list[Space]:
+    """Every space whose content the reader may read, archived ones too, by name: the choices of
+    a filter by space (a space they may only see listed would filter everything out)."""
+    return list(
+        db.session.scalars(select(Space).where(space_filter(user, "view")).order_by(Space.name))
+    )
+
+
 def open_communities() -> list[Space]:
     """The communities a new special interest group may belong to: those not archived, by name."""
     return list(

@@ -50,6 +50,23 @@ def test_the_longest_search_the_boxes_take_makes_an_address_servers_accept(reade
     assert reader.get(target).status_code == 200
 
 
+def test_the_space_filter_offers_the_spaces_the_reader_may_read(
+    reader, new_client, login, member, make_space, sig
+) -> None:
+    board = make_space("Board development", visibility=Visibility.private)
+    archived = make_space("Winter 2024", archived=True)
+
+    def offered(client):
+        page = client.get("/search?q=flow").get_data(as_text=True)
+        select = page.split('name="space"', 1)[1].split("</select>", 1)[0]
+        return set(re.findall(r"<option[^>]*>([^<]+)</option>", select))
+
+    assert offered(reader) == {"Any community or group", sig.name, archived.name}
+    insider = new_client()
+    login(insider, member("Bea Board", space=board))
+    assert board.name in offered(insider)
+
+
 def test_results_show_kind_title_link_space_date_and_a_highlighted_snippet(
     reader, new_thread, new_reply, sig
 ) -> None:
