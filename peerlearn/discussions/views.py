@@ -354,28 +354,33 @@ def edit(post_id: int) -> str | Response:
         }
     )
     changed_meanwhile = False
+    preview = None
     if form.validate_on_submit():
-        try:
-            rendered = services.edit_post(
-                current_user, post, form.body.data, title=form.title.data if opening else None,
-                based_on=form.based_on.data or None,
-            )  # fmt: skip
-        except services.EditConflict as error:
-            # Their version is shown; saving again from here keeps the editor's text over it.
-            show_error(form, error)
-            form.based_on.data = services.post_version(post)
-            changed_meanwhile = True
-        except RuleError as error:
-            show_error(form, error)
+        if request.form.get("action") == "preview":
+            preview = services.render_post(form.body.data, post.thread.space, post.thread)
         else:
-            flash("Your changes have been saved.", "success")
-            _tell_about_unreachable(rendered.unreachable)
-            return redirect(
-                url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id)
-            )
+            try:
+                rendered = services.edit_post(
+                    current_user, post, form.body.data, title=form.title.data if opening else None,
+                    based_on=form.based_on.data or None,
+                )  # fmt: skip
+            except services.EditConflict as error:
+                # Their version is shown; saving again from here keeps the editor's text over it.
+                show_error(form, error)
+                form.based_on.data = services.post_version(post)
+                changed_meanwhile = True
+            except RuleError as error:
+                show_error(form, error)
+            else:
+                flash("Your changes have been saved.", "success")
+                _tell_about_unreachable(rendered.unreachable)
+                return redirect(
+                    url_for("discussions.permalink", thread_id=post.thread_id, post_id=post.id)
+                )
     return render_template(
         "discussions/edit.html",
         post=post, form=form, opening=opening, changed_meanwhile=changed_meanwhile,
+        preview=preview,
     )  # fmt: skip
 
 

@@ -116,6 +116,24 @@ def test_editing_keeps_a_history_every_reader_can_see(
     assert "edited" in reader.get(f"/threads/{thread.id}").get_data(as_text=True)
 
 
+def test_an_edit_can_be_previewed_without_javascript_and_nothing_is_saved(
+    client, sig, member, login, start_thread, post_reply
+):
+    login(client, member("Aisha Khan"))
+    thread = start_thread(client, sig)
+    post = post_reply(client, thread, body="Original wording")
+    page = client.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    assert 'name="action" value="preview"' in page
+    response = client.post(
+        f"/posts/{post.id}/edit", data={"body": "Some **better** wording", "action": "preview"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<strong>better</strong>" in page and "Some **better** wording" in page  # kept
+    db.session.refresh(post)
+    assert post.body_source == "Original wording" and post.edited_at is None
+
+
 def test_the_history_names_who_wrote_each_version(
     client, new_client, sig, member, login, start_thread, post_reply
 ):
