@@ -41,11 +41,18 @@ def web_address_problem(url: str) -> str | None:
 
 def link_host(url: str | None) -> str | None:
     """The host a link really goes to (without "www."), shown beside it so that readers know
-    where they are going; None for no link, or one that cannot be taken apart."""
+    where they are going; None for no link, or one that cannot be taken apart. A name with
+    letters outside ASCII is shown as the address it is (``xn--…``): ``еngland.nhs.uk`` with a
+    Cyrillic "е" looks like the real site in any font."""
     if not url:
         return None
     try:
         host = urlsplit(url).hostname
     except ValueError:
         return None
+    if host and not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:  # no IDNA form: no browser can go there either
+            return None
     return host.removeprefix("www.") if host else None

@@ -10,7 +10,7 @@ ACCEPTED = [
     ("http://www.england.nhs.uk/nhsimpact/?a=b#c", "england.nhs.uk"),
     ("HTTPS://TEAMS.MICROSOFT.COM/l/meetup-join/19%3ameeting", "teams.microsoft.com"),
     ("https://meet.example.org:8443/qms", "meet.example.org"),
-    ("https://bücher.example/", "bücher.example"),
+    ("https://bücher.example/", "xn--bcher-kva.example"),  # as the address it is: see below
     ("https://192.0.2.10/call", "192.0.2.10"),
     ("https://[2001:db8::1]/call", "2001:db8::1"),
     ("https://example.org/people/@qms", "example.org"),  # an @ after the host is only a path
@@ -54,3 +54,8 @@ def test_the_host_shown_is_the_one_the_link_goes_to():
     assert link_host("https://teams.microsoft.com@evil.example/join") == "evil.example"
     assert link_host("https://[meet.example.org/qms") is None
     assert link_host(None) is None and link_host("") is None
+
+
+def test_a_host_with_letters_outside_ascii_is_shown_as_the_address_it_is():
+    # The "е" is Cyrillic: in any font, the name looks like the real site's.
+    assert link_host("https://www.\u0435ngland.nhs.uk/") == "xn--ngland-2of.nhs.uk"
