@@ -190,8 +190,15 @@ def audience(resource: Resource) -> str:
         resource_readers(resource), resource.space.visibility, key=list(Visibility).index
     )
     if narrowest is Visibility.private:
-        return f"Members of {resource.space.name}"
-    return ResourceVisibility(narrowest.value).label
+        settled = f"Members of {resource.space.name}"
+    else:
+        settled = ResourceVisibility(narrowest.value).label
+    if resource.hidden:
+        return (
+            f"While it is hidden, only the moderators of {resource.space.name} and the person "
+            f"who shared it (once restored: {settled[0].lower()}{settled[1:]})"
+        )
+    return settled
 
 
 # Editing and versions ---------------------------------------------------------------------------

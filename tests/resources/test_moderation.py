@@ -74,6 +74,11 @@ def test_a_patient_information_report_hides_it_until_reviewed(
     login(mod, moderator)
     page = mod.get(f"/resources/{template.id}").get_data(as_text=True)
     assert "Contains patient-identifiable information" in page and "Page 3 has NHS numbers" in page
+    audience = page.split('id="audience">', 1)[1].split("</dd>", 1)[0]
+    assert audience.startswith("While it is hidden, only the moderators of")
+    assert "once restored: all network members" in audience
+    assert "This resource is hidden, so it is not discussed" in page
+    assert "Only the space's members can see this resource" not in page
     assert mod.post(f"/resources/{template.id}/restore").status_code == 302
     db.session.refresh(template)
     assert not template.hidden
