@@ -103,8 +103,10 @@ def set_hidden(resource_id: int, hide: bool) -> Response:
 @login_required
 def dismiss_flags(resource_id: int) -> Response:
     resource = _moderated(resource_id)
-    resource_reports.dismiss_flags(current_user, resource)
-    flash("The reports have been dismissed.", "success")
+    if resource_reports.dismiss_flags(current_user, resource):
+        flash("The reports have been dismissed.", "success")
+    else:
+        flash("There were no open reports to dismiss: they have already been dealt with.", "info")
     return redirect(url_for("resources.resource", resource_id=resource_id))
 
 

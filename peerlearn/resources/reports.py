@@ -117,19 +117,23 @@ def set_resource_hidden(actor: User, resource: Resource, hidden: bool) -> None:
     signals.resource_changed.send(resource)
 
 
-def dismiss_flags(actor: User, resource: Resource) -> None:
+def dismiss_flags(actor: User, resource: Resource) -> bool:
     """A moderator found nothing wrong: the open reports are closed and the resource stays (or
-    becomes again) visible."""
+    becomes again) visible. False, with nothing recorded, when there was nothing to dismiss (a
+    second press, or another moderator dealt with them first)."""
     if resource.hidden_at is not None:
         set_resource_hidden(actor, resource, False)
-        return
+        return True
     flags = open_resource_flags(resource)
+    if not flags:
+        return False
     now = utcnow()
     for flag in flags:
         flag.resolved_at, flag.resolved_by_id, flag.outcome = now, actor.id, FlagOutcome.dismissed
     record("resource.flags_dismissed", actor=actor, space=resource.space,
            resource_id=resource.id, reports=len(flags))  # fmt: skip
     db.session.commit()
+    return True
 
 
 def newest_left(

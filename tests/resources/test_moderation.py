@@ -244,9 +244,13 @@ def test_other_reports_wait_for_a_moderator(client, new_client, login, template,
 
     mod = new_client()
     login(mod, moderator)
-    mod.post(f"/resources/{template.id}/dismiss-flags")
+    first = mod.post(f"/resources/{template.id}/dismiss-flags", follow_redirects=True)
+    assert "The reports have been dismissed." in first.get_data(as_text=True)
     flag = db.session.scalar(select(ResourceFlag))
     assert flag.outcome is FlagOutcome.dismissed
+    again = mod.post(f"/resources/{template.id}/dismiss-flags", follow_redirects=True)
+    assert "already been dealt with" in again.get_data(as_text=True)
+    assert actions().count("resource.flags_dismissed") == 1
     mod.post(f"/resources/{template.id}/hide")
     db.session.refresh(template)
     assert template.hidden and template.hidden_by_id == moderator.id
