@@ -216,23 +216,45 @@ def _zip_type(path: Path) -> str | None:
     return None
 
 
-#: Parts of an Office Open XML or OpenDocument file that carry code run when it is opened: VBA
-#: projects (Word, Excel and PowerPoint's macros, in a file however it is named), ActiveX
-#: controls, and OpenDocument's Basic and script libraries.
-_CODE_PARTS = re.compile(r"(^|/)(vbaproject\.bin|vbadata\.xml|activex/)|^(basic|scripts)/", re.I)
+#: Parts of an Office Open XML or OpenDocument file that carry code run when it is opened, by
+#: their usual names: VBA projects (Word, Excel and PowerPoint's macros), ActiveX controls, Excel
+#: 4 macro sheets, and OpenDocument's Basic and script libraries.
+_CODE_PARTS = re.compile(
+    r"(^|/)(vbaproject\.bin|vbadata\.xml|activex/|macrosheets/|intlmacrosheets/)|^(basic|scripts)/",
+    re.I,
+)
+#: The same parts by the content types an Office package declares for them, wherever they are.
+_CODE_TYPES = re.compile(rb"vbaProject|macroEnabled|activeX|macrosheet", re.I)
+#: How much of ``[Content_Types].xml`` is read (a real one is a few kilobytes).
+_CONTENT_TYPES_BYTES = 256 * 1024
+_UNCHECKED = (
+    "The selected file could not be checked. It may be damaged: save it again and upload the copy"
+)
 
 
-def _carries_code(path: Path) -> bool:
-    """Whether a document's zip lists a part that holds macros or controls (read from its
-    directory only, within the limits :func:`_zip_type` keeps)."""
+def _code_in(path: Path) -> bool | None:
+    """Whether a document carries macros or controls: a part with one of their names, or a
+    content type for one in ``[Content_Types].xml`` (at most :data:`_CONTENT_TYPES_BYTES` of it,
+    read as :func:`_zip_type` reads ``mimetype``). None when it cannot be checked within those
+    limits (too many entries, an unbounded method, damage): such a file is refused, never let
+    through unchecked."""
     directory = _zip_directory(path)
     if directory is None or directory[0] > MAX_ZIP_ENTRIES or directory[1] > MAX_ZIP_DIRECTORY:
-        return False  # not read as a document at all
+        return None
     try:
         with zipfile.ZipFile(path) as archive:
-            return any(_CODE_PARTS.search(name) for name in archive.namelist())
-    except (zipfile.BadZipFile, OSError, EOFError):
-        return False
+            names = archive.namelist()
+            if any(_CODE_PARTS.search(name) for name in names):
+                return True
+            if "[Content_Types].xml" not in names:
+                return False  # OpenDocument: its code has the names above
+            entry = archive.getinfo("[Content_Types].xml")
+            if entry.flag_bits & 0x1 or entry.compress_type not in _BOUNDED_METHODS:
+                return None
+            with archive.open(entry) as member:
+                return bool(_CODE_TYPES.search(member.read(_CONTENT_TYPES_BYTES)))
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        return None
 
 
 def identify(path: Path, filename: str) -> FileType:
@@ -252,11 +274,15 @@ def identify(path: Path, filename: str) -> FileType:
     if file_type is None:
         what = _REFUSED_NAMES.get(sniffed, "a type of file the library does not accept")
         raise UploadError(f"The selected file is {what}. Upload {ACCEPTED_SUMMARY}")
-    if sniffed.startswith((_OOXML, _ODF)) and _carries_code(path):
-        raise UploadError(
-            f"The selected file is a {file_type.label} with macros or controls, which the library"
-            " does not accept. Save a copy without them and upload that"
-        )
+    if sniffed.startswith((_OOXML, _ODF)):
+        code = _code_in(path)
+        if code is None:
+            raise UploadError(_UNCHECKED)
+        if code:
+            raise UploadError(
+                f"The selected file is a {file_type.label} with macros or controls, which the"
+                " library does not accept. Save a copy without them and upload that"
+            )
     if extension not in file_type.extensions:
         raise UploadError(
             f"The file's name ends .{extension} but it is a {file_type.label}. "

@@ -98,6 +98,21 @@ def test_a_zip_whose_end_record_understates_its_entries_is_not_looked_into(
     assert_no_trace(app)
 
 
+def _declaring(document: bytes, name: str, content_type: str) -> bytes:
+    """The document with a part of that content type under a name of no particular kind, as
+    its ``[Content_Types].xml`` declares it (how Office finds a part, whatever its name)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(document)) as source, zipfile.ZipFile(out, "w") as archive:
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "[Content_Types].xml":
+                override = f'<Override PartName="/{name}" ContentType="{content_type}"/></Types>'
+                data = data.replace(b"</Types>", override.encode())
+            archive.writestr(entry, data)
+        archive.writestr(name, b"\x00code")
+    return out.getvalue()
+
+
 def _with_part(document: bytes, name: str) -> bytes:
     """The document with one more part, as an Office program saving macros or controls adds."""
     out = io.BytesIO(document)
@@ -113,13 +128,19 @@ def _with_part(document: bytes, name: str) -> bytes:
         (_with_part(docx_bytes(), "word/vbaProject.bin"), "plan.docm", "Word document"),
         (_with_part(xlsx_bytes("Sheet", "1"), "xl/vbaProject.bin"), "plan.xlsx", "Excel"),
         (_with_part(docx_bytes(), "word/activeX/activeX1.xml"), "form.docx", "Word document"),
+        (_with_part(xlsx_bytes("Sheet", "1"), "xl/macrosheets/sheet2.xml"), "old.xlsx", "Excel"),
+        (
+            _declaring(docx_bytes(), "word/x.bin", "application/vnd.ms-office.vbaProject"),
+            "renamed.docx",
+            "Word document",
+        ),
         (
             _with_part(odf_bytes("text", "<office:text/>"), "Basic/Standard/Module1.xml"),
             "plan.odt",
             "OpenDocument",
         ),
     ],
-    ids=["docx", "docm", "xlsx", "activex", "odt"],
+    ids=["docx", "docm", "xlsx", "activex", "macro-sheet", "by-content-type", "odt"],
 )
 def test_a_document_carrying_macros_or_controls_is_refused(
     signed_in, app, qms, content, filename, label
@@ -141,3 +162,17 @@ def test_a_document_without_macros_is_accepted(signed_in, qms):
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
+
+
+def test_a_document_too_large_a_package_to_check_is_refused_not_let_through(
+    signed_in, app, qms, monkeypatch
+):
+    # libmagic knows it from its first entries; its directory is over what is read for macros.
+    monkeypatch.setattr(files, "MAX_ZIP_ENTRIES", 2)
+    response = signed_in.post(
+        f"/spaces/{qms.slug}/library/new",
+        data=form(content=docx_bytes(), filename="plan.docx"),
+        content_type="multipart/form-data",
+    )
+    assert "could not be checked" in field_error(response.get_data(as_text=True), "file")
+    assert_no_trace(app)
