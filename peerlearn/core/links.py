@@ -3,6 +3,8 @@ one rule for which are accepted, and the one way of showing where a link goes.""
 
 from urllib.parse import urlsplit
 
+import idna
+
 # WTForms' own URL validator checks host names with this (labels, a top-level domain, or an IP
 # address), for a form field; here it checks an address a service is given.
 from wtforms.validators import HostnameValidation
@@ -34,7 +36,7 @@ def web_address_problem(url: str) -> str | None:
         )
     if "@" in parts.netloc:
         return f"Enter the web address without a name and @ before the website, like {EXAMPLE}"
-    if not _real_host(host):
+    if not _real_host(host) or link_host(url) is None:
         return f"Enter a web address with a real website name, like {EXAMPLE}"
     return None
 
@@ -42,8 +44,10 @@ def web_address_problem(url: str) -> str | None:
 def link_host(url: str | None) -> str | None:
     """The host a link really goes to (without "www."), shown beside it so that readers know
     where they are going; None for no link, or one that cannot be taken apart. A name with
-    letters outside ASCII is shown as the address it is (``xn--…``): ``еngland.nhs.uk`` with a
-    Cyrillic "е" looks like the real site in any font."""
+    letters outside ASCII is shown as the address it is (``xn--…``), as browsers map it (UTS #46,
+    non-transitional: ``faß.de`` is not ``fass.de``): ``еngland.nhs.uk`` with a Cyrillic "е"
+    looks like the real site in any font. None for a name browsers refuse (a zero-width joiner
+    between letters, say), which would otherwise show as another name."""
     if not url:
         return None
     try:
@@ -52,7 +56,7 @@ def link_host(url: str | None) -> str | None:
         return None
     if host and not host.isascii():
         try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:  # no IDNA form: no browser can go there either
+            host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        except idna.IDNAError:
             return None
     return host.removeprefix("www.") if host else None

@@ -59,3 +59,8 @@ def test_the_host_shown_is_the_one_the_link_goes_to():
 def test_a_host_with_letters_outside_ascii_is_shown_as_the_address_it_is():
     # The "е" is Cyrillic: in any font, the name looks like the real site's.
     assert link_host("https://www.\u0435ngland.nhs.uk/") == "xn--ngland-2of.nhs.uk"
+    # As browsers map names: "faß.de" is not "fass.de", another site.
+    assert link_host("https://fa\u00df.de/") == "xn--fa-hia.de"
+    # A zero-width joiner between letters would show as "ab.example": refused.
+    assert link_host("https://a\u200db.example/") is None
+    assert "real website name" in web_address_problem("https://a\u200db.example/")
