@@ -19,6 +19,11 @@ from peerlearn.core.ids import to_id
 EMAIL_FORMAT = "Enter an e-mail address in the correct format, like name@example.nhs.uk"
 
 
+def single_line_breaks(text: str) -> str:
+    """Text with each line break one character (``\\n``), however the browser sent it."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class TextAreaField(wtforms.TextAreaField):
     """The text area every form uses: each line break is one character, as the browser counted it
     (a ``maxlength``, a counter), and as it is stored. Browsers send them as two (CRLF, as HTML's
@@ -28,7 +33,7 @@ class TextAreaField(wtforms.TextAreaField):
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
         if isinstance(self.data, str):
-            self.data = self.data.replace("\r\n", "\n").replace("\r", "\n")
+            self.data = single_line_breaks(self.data)
 
 
 def optional_int(value: object) -> int | None:

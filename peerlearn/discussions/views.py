@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from peerlearn.core.db import commit_keeping_loaded, utcnow
 from peerlearn.core.errors import RuleError, render_error
-from peerlearn.core.forms import show_error
+from peerlearn.core.forms import show_error, single_line_breaks
 from peerlearn.core.ids import to_id
 from peerlearn.core.pagination import paginate
 from peerlearn.core.signals import posts_read
@@ -124,7 +124,7 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
     preview = None
     unreachable: list[object] = []
     if form.validate_on_submit():
-        if request.form.get("action") == "preview":
+        if _previewing():
             preview = services.render_post(form.body.data, space)
             unreachable = preview.unreachable
         else:
@@ -292,7 +292,7 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
             form.body.data = _quote(parent, request.args.get("selection", ""))
     preview = None
     if form.validate_on_submit():
-        if request.form.get("action") == "preview":
+        if _previewing():
             preview = services.render_post(form.body.data, thread.space, thread)
         else:
             try:
@@ -325,7 +325,7 @@ def preview() -> Response:
     """Live preview for the JavaScript editor: the same pipeline, not stored. Given the thread
     (``?thread=``) or space (``?space=``) being written in, mentions are linked as they will be
     when posted."""
-    body = request.form.get("body", "")[: services.MAX_BODY]
+    body = single_line_breaks(request.form.get("body", ""))[: services.MAX_BODY]
     thread_id = request.args.get("thread", type=to_id)
     thread = visible_or_404(Thread, thread_id) if thread_id else None
     slug = request.args.get("space")
@@ -356,7 +356,7 @@ def edit(post_id: int) -> str | Response:
     changed_meanwhile = False
     preview = None
     if form.validate_on_submit():
-        if request.form.get("action") == "preview":
+        if _previewing():
             preview = services.render_post(form.body.data, post.thread.space, post.thread)
         else:
             try:

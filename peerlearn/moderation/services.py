@@ -121,7 +121,12 @@ def add_report(
     earlier = db.session.scalar(select(model).where(about, model.reporter_id == flag.reporter_id))
     if not urgent or earlier is None or earlier.reason == flag.reason:
         raise refusal
-    earlier.reason, earlier.note = flag.reason, flag.note or earlier.note
+    # What it said before stays in its note (and the audit log keeps who dealt with it).
+    before = f"Reported before as {earlier.reason.label.lower()}" + (
+        f": {earlier.note}" if earlier.note else ""
+    )
+    earlier.reason, earlier.note = flag.reason, "\n\n".join(filter(None, [flag.note, before]))
+    earlier.note = earlier.note[:1000]
     earlier.created_at = utcnow()
     earlier.resolved_at = earlier.resolved_by_id = earlier.outcome = None
     db.session.flush()

@@ -179,6 +179,15 @@ def _zip_directory(path: Path) -> tuple[int, int] | None:
     return entries, int.from_bytes(tail[at + 12 : at + 16], "little")
 
 
+def _zip_within_limits(path: Path) -> bool:
+    """Whether the file is a zip whose directory lists at most :data:`MAX_ZIP_ENTRIES` entries
+    in at most :data:`MAX_ZIP_DIRECTORY` bytes: one that may be looked into."""
+    directory = _zip_directory(path)
+    return directory is not None and (
+        directory[0] <= MAX_ZIP_ENTRIES and directory[1] <= MAX_ZIP_DIRECTORY
+    )
+
+
 def _zip_type(path: Path) -> str | None:
     """For a zip that libmagic did not recognise: the Office Open XML or OpenDocument type its
     own manifest declares, if any.
@@ -190,8 +199,7 @@ def _zip_type(path: Path) -> str | None:
     deflated: zipfile bounds what it inflates of a deflated entry to what is asked for, but not
     of a bzip2 or LZMA one (a 1 KB bzip2 entry can inflate to a gigabyte in one step), and the
     standard stores it uncompressed anyway."""
-    directory = _zip_directory(path)
-    if directory is None or directory[0] > MAX_ZIP_ENTRIES or directory[1] > MAX_ZIP_DIRECTORY:
+    if not _zip_within_limits(path):
         return None
     try:
         with zipfile.ZipFile(path) as archive:
@@ -238,8 +246,7 @@ def _code_in(path: Path) -> bool | None:
     read as :func:`_zip_type` reads ``mimetype``). None when it cannot be checked within those
     limits (too many entries, an unbounded method, damage): such a file is refused, never let
     through unchecked."""
-    directory = _zip_directory(path)
-    if directory is None or directory[0] > MAX_ZIP_ENTRIES or directory[1] > MAX_ZIP_DIRECTORY:
+    if not _zip_within_limits(path):
         return None
     try:
         with zipfile.ZipFile(path) as archive:

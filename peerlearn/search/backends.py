@@ -125,8 +125,9 @@ def _dated(start: datetime | None, end: datetime | None) -> list[ColumnElement[b
 
 def _fts_key(moment: datetime) -> int:
     """The smallest FTS5 row id of a row dated at ``moment`` (to the second; see ``models.py``),
-    for a moment from 1902 to 2106: one outside makes a bound that keeps every row (the date's
-    own condition still applies) rather than a number too large for SQLite."""
+    for a moment from 1902 to 2106; one outside is taken as that range's end (a number SQLite
+    can hold), which only loosens or tightens the bound where no row is: the date's own
+    condition, beside it, is exact."""
     seconds = min(max(math.floor(moment.timestamp()), -(2**31)), 2**32 - 1)
     return seconds << 31
 

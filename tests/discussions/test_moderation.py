@@ -99,7 +99,8 @@ def test_a_member_who_reported_a_post_may_still_report_patient_information_in_it
     assert "hidden until a moderator has looked at it" in follow(reader, response)
     db.session.expire_all()
     (flag,) = db.session.scalars(select(Flag)).all()
-    assert flag.reason.value == "patient-information" and flag.note == "Names a patient"
+    assert flag.reason.value == "patient-information"
+    assert flag.note == "Names a patient\n\nReported before as spam or advertising: Advert"
     assert flag.resolved_at is None and flag.outcome is None  # back in the queue
     assert db.session.get(Post, discussion.reply.id).hidden_at is not None
     assert audit().count("post.flagged") == 2

@@ -244,6 +244,13 @@ def test_a_message_at_the_limit_with_line_breaks_as_browsers_send_them_is_posted
     assert stored == body.replace("\r\n", "\n") and len(stored) == 20_000
 
 
+def test_the_live_preview_of_a_message_at_the_limit_shows_all_of_it(client, sig, member, login):
+    login(client, member())
+    body = ("x" * 99 + "\r\n") * 198 + "y" * 99 + "THE END"  # 20,104 as sent, 19,906 typed
+    html = client.post(f"/preview?space={sig.slug}", data={"body": body}).json["html"]
+    assert "THE END" in html
+
+
 def test_every_problem_with_a_new_thread_is_named_at_once(client, sig, member, login):
     login(client, member())
     form = {"kind": "discussion", "title": "", "body": "ok", "tags": "a,b,c,d,e,f"}
