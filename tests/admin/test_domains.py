@@ -21,7 +21,9 @@ def allowed() -> list[str]:
 def audited(action: str) -> list[dict]:
     return [
         entry.detail
-        for entry in db.session.scalars(select(AuditEntry).where(AuditEntry.action == action))
+        for entry in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        )
     ]
 
 
