@@ -42,7 +42,14 @@ from peerlearn.spaces.models import (
     SpaceKind,
     Visibility,
 )
-from tests.databases import BACKENDS, POSTGRES_URL, WORKER, reset_postgres, worker_postgres
+from tests.databases import (
+    BACKENDS,
+    POSTGRES_URL,
+    WORKER,
+    empty_tables,
+    reset_postgres,
+    worker_postgres,
+)
 
 pytest_plugins = ["tests.mail_fixtures"]
 
@@ -172,27 +179,6 @@ def _session_app(app_config: dict[str, Any]) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-def _empty_tables(app: Flask) -> None:
-    with app.app_context():
-        db.session.remove()
-        with db.engine.connect() as connection:
-            # Every row goes, so there is nothing for foreign keys to check; and SQLite checks
-            # ON DELETE RESTRICT row by row (a community before its groups), PostgreSQL at the
-            # end of the statement.
-            sqlite = connection.dialect.name == "sqlite"
-            if sqlite:
-                connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-                connection.commit()
-            try:
-                for table in reversed(db.metadata.sorted_tables):
-                    connection.execute(table.delete())
-                connection.commit()
-            finally:
-                if sqlite:
-                    connection.exec_driver_sql("PRAGMA foreign_keys = ON")
-                    connection.commit()
-
-
 @pytest.fixture
 def app(_session_app: Flask) -> Iterator[Flask]:
     """The app with an empty database, an empty outbox and fresh rate limits."""
@@ -205,7 +191,7 @@ def app(_session_app: Flask) -> Iterator[Flask]:
         # Ids are reused once the tables are emptied: forget what was kept by id.
         cache.clear()
         app.extensions.pop("peerlearn_present_people", None)
-    _empty_tables(app)
+    empty_tables(app)
     shutil.rmtree(app.config["MAIL_OUTBOX_DIR"], ignore_errors=True)
 
 

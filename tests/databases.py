@@ -1,5 +1,6 @@
 """The suite's databases on each backend: the one every test empties (``database_url`` in
-tests/conftest.py), and databases of a fixture's own beside it, empty or copied from another.
+tests/conftest.py, by :func:`empty_tables` after each test), and databases of a fixture's own
+beside it, empty or copied from another.
 
 A costly setup (the seeded demo in tests/core, the seeded chat in tests/live) is made once per
 backend in a database of its own, and a test or module that writes gets a copy: copying a SQLite
@@ -15,10 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from peerlearn.config import normalise_database_url
+from peerlearn.extensions import db
 
 POSTGRES_URL = os.environ.get("PEERLEARN_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -71,3 +74,25 @@ def own_database(
     else:
         copied = make_url(template).database if template else None
         yield from worker_postgres(POSTGRES_URL, f"{WORKER or 'main'}_{name}", copied)
+
+
+def empty_tables(app: Flask) -> None:
+    """Delete every row the app's database holds (what each test leaves behind)."""
+    with app.app_context():
+        db.session.remove()
+        with db.engine.connect() as connection:
+            # Every row goes, so there is nothing for foreign keys to check; and SQLite checks
+            # ON DELETE RESTRICT row by row (a community before its groups), PostgreSQL at the
+            # end of the statement.
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+                connection.commit()
+            try:
+                for table in reversed(db.metadata.sorted_tables):
+                    connection.execute(table.delete())
+                connection.commit()
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                    connection.commit()

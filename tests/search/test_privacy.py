@@ -61,7 +61,7 @@ from peerlearn.spaces.models import (
     SpaceKind,
     Visibility,
 )
-from tests.conftest import _empty_tables
+from tests.databases import empty_tables
 
 WORD = "zebra"  # in every piece of text, so one search matches everything
 TOKEN = re.compile(r"tok[a-z]+q")
@@ -386,7 +386,7 @@ def expected_results(reader: object, net: Network, made: list[Space]) -> set[tup
 def check_search(app, spec: dict) -> None:
     """Build the network, then search as each reader and compare with the oracle."""
     db.session.rollback()
-    _empty_tables(app)
+    empty_tables(app)
     net, made, readers = build(spec)
     for reader in readers:
         db.session.expire_all()
