@@ -1,6 +1,6 @@
-"""Form pieces every feature may use: the text area, value coercion, the e-mail format message, services' rules
-reported beside their fields, the one-time submission key, and the people directory filter (the
-network's directory and each space's member list share it)."""
+"""Form pieces every feature may use: the text area, value coercion, the e-mail format message,
+services' rules reported beside their fields, the one-time submission key, and the people
+directory filter (the network's directory and each space's member list share it)."""
 
 import enum
 import uuid

@@ -38,7 +38,6 @@ LINK_REL: Final = "nofollow ugc noopener"
 #: The only class a post may carry: the one our mention links get.
 ALLOWED_CLASSES: Final = {"a": {"pl-mention"}}
 
-#: ``@handle`` (lower-case letters, digits, hyphens) or ``@[Full Name]``.
 #: ``@handle`` (in any case: handles are lower case, ``@Owen-Davies`` is ``@owen-davies``) or
 #: ``@[Full Name]``.
 MENTION_PATTERN = re.compile(r"@(?:([a-z0-9][a-z0-9-]{0,39})|\[([^\[\]\n]{1,120})\])", re.I)

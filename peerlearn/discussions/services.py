@@ -64,6 +64,7 @@ MAX_BODY = 20_000
 MAX_TAGS = 5
 #: The refusal of a reply to a post that is not in the thread (or to an id that names no post).
 NOT_IN_THREAD = "You can only reply to a post in this thread"
+#: The refusal of a reply to a post removed or hidden (the reply page says it before it is written).
 PARENT_REMOVED = "That post has been removed, so you cannot reply to it"
 
 
