@@ -82,9 +82,19 @@ def refuse_if_banned(user: Any, space: Space, refusal: str) -> Membership | None
     second look at the writer's standing asks this first, so a ban is always named as the
     reason."""
     membership = membership_of(user, space)
-    if membership is not None and membership.state is MemberState.banned:
+    if _banned(membership):
         raise DiscussionError(refusal)
     return membership
+
+
+def banned_from(user: Any, space: Space) -> bool:
+    """Whether the user is banned from the space, as their membership stands: for a page to say
+    so where they would write (a ban from a public space leaves it readable)."""
+    return _banned(membership_of(user, space))
+
+
+def _banned(membership: Membership | None) -> bool:
+    return membership is not None and membership.state is MemberState.banned
 
 
 def ensure_may_change(user: User, action: Action, post: Post) -> None:

@@ -15,7 +15,7 @@ from peerlearn.core.signals import posts_read
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions import following, fragments, marks, reading, removal, services
 from peerlearn.discussions.forms import EditPostForm, ReplyForm, ThreadForm
-from peerlearn.discussions.holds import BANNED
+from peerlearn.discussions.holds import BANNED, banned_from
 from peerlearn.discussions.models import FollowState, ImpactComponent, Post, Thread, ThreadKind
 from peerlearn.extensions import db, limiter
 from peerlearn.moderation.services import SLOW_MODE_OPTIONS
@@ -23,24 +23,15 @@ from peerlearn.permissions import (
     Action,
     authorize,
     can,
-    membership_of,
     signed_in,
     space_or_404,
     visible_or_404,
 )
-from peerlearn.spaces.models import MemberState, Space
 
 bp = Blueprint("discussions", __name__)
 # The post and row macros through the fragment cache (see fragments.py).
 bp.add_app_template_global(fragments.post_article, "cached_post_article")
 bp.add_app_template_global(fragments.thread_row, "cached_thread_row")
-
-
-def _banned_from(space: Space) -> bool:
-    """Whether the reader is banned from the space: its pages then say so, rather than that only
-    members may post (a ban from a public space leaves it readable)."""
-    membership = membership_of(current_user, space) if current_user.is_authenticated else None
-    return membership is not None and membership.state is MemberState.banned
 
 
 def _posting_limit() -> str:
@@ -117,7 +108,7 @@ def latest() -> str:
                deduct_when=_posted)  # fmt: skip
 def new_thread(slug: str) -> str | Response | tuple[str, int]:
     space = space_or_404(slug)
-    if _banned_from(space):
+    if banned_from(current_user, space):
         return render_error(403, f"{BANNED}.")
     authorize(Action.post, space)
     form = ThreadForm()
@@ -191,7 +182,7 @@ def thread(thread_id: int, slug: str | None = None) -> str:
         reply_form=ReplyForm(),
         max_depth=reading.MAX_VISUAL_DEPTH,
         slow_mode_options=SLOW_MODE_OPTIONS,
-        banned=_banned_from(thread.space),
+        banned=banned_from(current_user, thread.space),
     )
     # Recorded after rendering: the commit would otherwise expire every post on the page.
     newest = max((post.id for post in shown), default=0)
@@ -258,7 +249,7 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
         and can(current_user, Action.post, thread.space)
     ):
         return render_error(403, "This thread is locked: nobody can reply to it.")
-    if _banned_from(thread.space):
+    if banned_from(current_user, thread.space):
         return render_error(403, f"{BANNED}.")
     authorize(Action.post, thread)
     form = ReplyForm()
@@ -268,27 +259,14 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
     # A posted value the form could not read as an id stays text, and fails validation.
     parent = db.session.get(Post, parent_id) if isinstance(parent_id, int) else None
     if request.method == "GET":
-        if "to" in request.args:
-            # Said now, rather than once the reply is written: the post it answers is gone,
-            # hidden from this reader, or not in this thread.
-            problem = (
-                services.NOT_IN_THREAD
-                if parent is None or parent.thread_id != thread.id
-                else services.PARENT_REMOVED
-                if parent.removed or not can(current_user, Action.view, parent)
-                else None
-            )
-            if problem:
-                flash(f"{problem}. You can reply to the thread instead.", "error")
-                return redirect(url_for("discussions.thread", thread_id=thread.id))
+        # Said now, rather than once the reply is written: the post it answers is gone, hidden
+        # from this reader, or not in this thread (its placeholder is all they may quote).
+        problem = _unanswerable(thread, parent) if "to" in request.args else None
+        if problem:
+            flash(f"{problem}. You can reply to the thread instead.", "error")
+            return redirect(url_for("discussions.thread", thread_id=thread.id))
         form.parent_id.data = parent.id if parent else ""
-        if (
-            parent is not None
-            and parent.thread_id == thread.id
-            and request.args.get("quote")
-            and can(current_user, Action.view, parent)
-            and not parent.removed  # its placeholder is all anyone may read of it
-        ):
+        if parent is not None and request.args.get("quote"):
             form.body.data = _quote(parent, request.args.get("selection", ""))
     preview = None
     if form.validate_on_submit():
@@ -317,6 +295,15 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
     return render_template(
         "discussions/reply.html", thread=thread, form=form, parent=shown, preview=preview
     )
+
+
+def _unanswerable(thread: Thread, parent: Post | None) -> str | None:
+    """Why the reader cannot reply to ``parent`` in the thread (None: they can)."""
+    if parent is None or parent.thread_id != thread.id:
+        return services.NOT_IN_THREAD
+    if parent.removed or not can(current_user, Action.view, parent):
+        return services.PARENT_REMOVED
+    return None
 
 
 @bp.post("/preview")

@@ -222,16 +222,13 @@ def test_a_member_who_reported_a_resource_may_still_report_patient_information_i
 ):
     login(client, reader)
     client.post(f"/resources/{template.id}/flag", data={"reason": "inaccurate"})
-    response = client.post(
-        f"/resources/{template.id}/flag",
-        data={"reason": "patient-information", "note": "Page 3 has NHS numbers"},
-    )
-    assert response.status_code == 302
+    response = _report_patient_information(client, login, reader, template)
+    assert response.status_code == 200
     db.session.refresh(template)
     assert template.hidden
     (flag,) = db.session.scalars(select(ResourceFlag)).all()
     assert flag.reason.value == "patient-information"
-    assert flag.note.startswith("Page 3 has NHS numbers\n\nReported before as ")
+    assert flag.note.startswith("NHS numbers on page 3\n\nReported before as ")
     assert actions().count("resource.flagged") == 2
 
 
