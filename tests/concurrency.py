@@ -2,6 +2,7 @@
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 from flask import Flask
@@ -11,6 +12,10 @@ from peerlearn.extensions import db
 
 #: Every kind of write, for :func:`first_writes_meet` to meet at the first, whichever it is.
 WRITES = ("INSERT", "UPDATE", "DELETE")
+
+#: What each meeting under way (:func:`first_writes_meet`) is told when a call of
+#: :func:`at_once` has ended: that call's thread will not arrive, and nobody need wait for it.
+_ENDED: list[Callable[[], None]] = []
 
 
 def at_once(app: Flask, calls: list[Callable[[], object]]) -> None:
@@ -26,6 +31,9 @@ def at_once(app: Flask, calls: list[Callable[[], object]]) -> None:
                 call()
             except Exception as failure:  # a failed call is a failed request: reported below
                 failures.append(repr(failure))
+            finally:
+                for ended in _ENDED:
+                    ended()
 
     threads = [threading.Thread(target=run, args=(call,)) for call in calls]
     for thread in threads:
@@ -35,33 +43,85 @@ def at_once(app: Flask, calls: list[Callable[[], object]]) -> None:
     assert failures == [], failures
 
 
+#: How long a statement may run before the meeting takes its connection to be waiting for a lock
+#: (on these tests' few rows, every statement that is not waiting ends within milliseconds).
+WAITING_FOR_A_LOCK = 0.2
+
+
 @contextlib.contextmanager
 def first_writes_meet(
     prefix: str | tuple[str, ...], parties: int = 2, *, before: bool = False
 ) -> Iterator[None]:
     """Make each connection wait, after its first statement beginning with ``prefix`` ("UPDATE",
     "INSERT INTO tags", or any of several: :data:`WRITES` for its first write of whatever kind),
-    until ``parties`` connections have run theirs (or 3 seconds have passed: one may be waiting
-    for another's row): each has written before any goes on, the moment two transactions taking
-    rows in different orders would deadlock.
+    until ``parties`` connections have run theirs: each has written before any goes on, the moment
+    two transactions taking rows in different orders would deadlock.
 
     With ``before``, each waits before running it instead: every request has checked what it
-    checks first, and none has written yet (the moment a check-then-insert can let two in)."""
-    met = threading.Barrier(parties)
-    written: set[int] = set()  # the threads (one per request) that have run theirs
+    checks first, and none has written yet (the moment a check-then-insert can let two in).
 
-    def meet(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if statement.startswith(prefix) and threading.get_ident() not in written:
-            written.add(threading.get_ident())
-            with contextlib.suppress(threading.BrokenBarrierError):
-                met.wait(timeout=3)
+    Nobody waits for a call of :func:`at_once` that has ended without getting there (a request
+    refused before it writes), nor for one whose statement is waiting for a lock that one already
+    there holds (another's row on PostgreSQL; on SQLite, the one database lock that the first
+    write takes), nor for anyone more than 3 seconds."""
+    meeting = threading.Condition()
+    arrived: set[int] = set()  # the threads (one per request) that have run theirs
+    ended: set[int] = set()  # the threads whose call has ended
+    running: dict[int, float] = {}  # thread -> when the statement it is in began
 
-    moment = "before_cursor_execute" if before else "after_cursor_execute"
-    event.listen(db.engine, moment, meet)
+    def arrive() -> None:
+        with meeting:
+            arrived.add(threading.get_ident())
+            meeting.notify_all()
+            deadline = time.monotonic() + 3
+            while (now := time.monotonic()) < deadline:
+                waiting = sum(
+                    1
+                    for thread, began in running.items()
+                    if thread not in arrived and now - began > WAITING_FOR_A_LOCK
+                )
+                if len(arrived | ended) + waiting >= parties:
+                    return
+                meeting.wait(0.02)
+
+    def end_call() -> None:
+        with meeting:
+            ended.add(threading.get_ident())
+            meeting.notify_all()
+
+    def first(statement: str) -> bool:
+        return statement.startswith(prefix) and threading.get_ident() not in arrived
+
+    def begin(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if before and first(statement):
+            arrive()
+        with meeting:
+            running[threading.get_ident()] = time.monotonic()
+
+    def end(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        with meeting:
+            running.pop(threading.get_ident(), None)
+        if not before and first(statement):
+            arrive()
+
+    def fail(context) -> None:  # type: ignore[no-untyped-def]
+        with meeting:
+            running.pop(threading.get_ident(), None)
+
+    hooks = (
+        ("before_cursor_execute", begin),
+        ("after_cursor_execute", end),
+        ("handle_error", fail),
+    )
+    for moment, hook in hooks:
+        event.listen(db.engine, moment, hook)
+    _ENDED.append(end_call)
     try:
         yield
     finally:
-        event.remove(db.engine, moment, meet)
+        _ENDED.remove(end_call)
+        for moment, hook in hooks:
+            event.remove(db.engine, moment, hook)
 
 
 def one_inside_another(
