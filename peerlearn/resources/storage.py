@@ -95,7 +95,7 @@ class Incoming:
         for most in (self.limit, limit):
             if most is not None and self.size > most:
                 self.close()
-                raise FileTooLarge(_too_large(most), field="file")
+                raise FileTooLarge(too_large_message(most), field="file")
         try:
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -195,7 +195,7 @@ class LocalStorage(Storage):
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if limit is not None and size > limit:
-                        raise FileTooLarge(_too_large(limit), field="file")
+                        raise FileTooLarge(too_large_message(limit), field="file")
                     digest.update(chunk)
                     out.write(chunk)
                 out.flush()
@@ -255,7 +255,8 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _too_large(limit: int) -> str:
+def too_large_message(limit: int) -> str:
+    """What a member is told of a file over ``limit`` bytes (by the file field's script too)."""
     return f"The file must be {format_size(limit)} or smaller"
 
 

@@ -40,6 +40,7 @@ from peerlearn.resources.storage import (
     format_size,
     storage,
     streams_into_storage,
+    too_large_message,
 )
 from peerlearn.spaces.models import Visibility
 
@@ -64,10 +65,17 @@ def image_limit() -> str:
     return files.format_pixels(current_app.config["UPLOAD_MAX_PIXELS"])
 
 
-@bp.app_template_global("upload_accept")
-def upload_accept() -> str:
-    """The file input's ``accept`` list: a hint to the browser (the server decides)."""
-    return files.ACCEPT_ATTRIBUTE
+@bp.app_template_global("upload_attributes")
+def upload_attributes() -> dict[str, str]:
+    """The file input's hints to the browser (the server decides): the kinds of file to offer,
+    and the size limit with what to say of a file over it, for static/js/uploads.js to refuse
+    such a file as it is chosen rather than have the whole request refused."""
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    return {
+        "accept": files.ACCEPT_ATTRIBUTE,
+        "data-max-bytes": str(limit),
+        "data-too-large": too_large_message(limit),
+    }
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -5,6 +5,7 @@ import { startEditors } from "/static/js/editor.js";
 import { startFilterPanels } from "/static/js/filters.js";
 import { startLiveCount } from "/static/js/live.js";
 import { startSelectionQuotes } from "/static/js/quote.js";
+import { startUploadLimits } from "/static/js/uploads.js";
 
 initAll();
 startDrafts();
@@ -12,6 +13,7 @@ startEditors();
 startFilterPanels();
 startLiveCount();
 startSelectionQuotes();
+startUploadLimits();
 // The event page's live chat: loaded only on pages that have one (before it opens, only the
 // timer that says when it has).
 if (document.querySelector("[data-live-chat]")) {

@@ -7,7 +7,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from peerlearn.demo_files import Section, word_document
 
@@ -19,6 +19,17 @@ A = "kwame-mensah@peerlearn.example"  # Royal Cornwall Hospitals, moderator of t
 B = "hannah-price@peerlearn.example"  # University Hospitals Birmingham, not in the QMS SIG
 TITLE = "Quality committee QMS assurance template"
 FILENAME = "Quality committee – QMS assurance template.docx"
+
+
+def _share_as(page: Page, title: str, kind: str, visibility: str) -> None:
+    """Finish the sharing form (its file and title filled in) under the Open Government Licence,
+    and send it: the resource's page opens."""
+    page.get_by_label("Type", exact=True).select_option(kind)
+    page.get_by_label("Open Government Licence v3.0").check()
+    page.get_by_label(visibility).check()
+    page.get_by_label("I confirm this contains no patient-identifiable information").check()
+    page.get_by_role("button", name="Add to the library").click()
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
 
 
 def test_a_shared_template_is_found_by_its_filters_and_downloaded_intact(
@@ -199,12 +210,7 @@ def test_a_moderator_withdraws_one_version_without_javascript(new_context: NewCo
         files=[{"name": "huddle.docx", "mimeType": "application/octet-stream", "buffer": first}]
     )
     page.get_by_label("Title").fill(title)
-    page.get_by_label("Type", exact=True).select_option("template")
-    page.get_by_label("Open Government Licence v3.0").check()
-    page.get_by_label("All network members").check()
-    page.get_by_label("I confirm this contains no patient-identifiable information").check()
-    page.get_by_role("button", name="Add to the library").click()
-    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+    _share_as(page, title, "template", "All network members")
     check_accessibility(page)
     resource_path = urlsplit(page.url).path
 
@@ -253,3 +259,54 @@ def test_a_moderator_withdraws_one_version_without_javascript(new_context: NewCo
         assert downloaded.read() == first
     assert member.goto(f"{resource_path}/versions/2/download").status == 404
     check_accessibility(member)
+
+
+def test_a_file_over_the_limit_is_refused_as_it_is_chosen_and_nothing_typed_is_lost(
+    new_context: NewContext,
+) -> None:
+    """A member who has filled in the form chooses a file over the 25 MB limit: it is refused at
+    once, in the server's words, beside the field, and nothing is sent (sent, the server would
+    have to refuse the whole request). Choosing a file within the limit takes the message away,
+    and the resource is shared with everything typed before."""
+    page = new_context(signed_in_as=A).new_page()
+    page.goto("/spaces/qms/library/new")
+    check_accessibility(page)
+    title = "Board quality report, full pack"
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Summary (optional)").fill("Every appendix, as the board saw it.")
+    posts: list[str] = []
+    page.on(
+        "request", lambda request: posts.append(request.url) if request.method == "POST" else None
+    )
+
+    page.locator("input[type=file]").set_input_files(
+        files=[
+            {
+                "name": "Board pack.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.7\n" + bytes(25 * 1024 * 1024),
+            }
+        ]
+    )
+    field = page.locator(".nhsuk-form-group").filter(has=page.locator("input[type=file]"))
+    expect(field.locator(".nhsuk-error-message")).to_have_text(
+        "Error: The file must be 25 MB or smaller"
+    )
+    expect(field).to_have_class(re.compile("nhsuk-form-group--error"))
+    expect(page.get_by_role("button", name=re.compile("^File"))).to_have_accessible_description(
+        re.compile("The file must be 25 MB or smaller")
+    )
+    expect(field).to_contain_text("No file chosen")
+    assert page.locator("input[type=file]").evaluate("input => input.files.length") == 0
+    check_accessibility(page)
+    assert posts == []
+
+    content = word_document(title, [Section("Appendices", ["A: the ward dashboard."])])
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "pack.docx", "mimeType": "application/octet-stream", "buffer": content}]
+    )
+    expect(field.locator(".nhsuk-error-message")).to_have_count(0)
+    expect(field).not_to_have_class(re.compile("nhsuk-form-group--error"))
+    _share_as(page, title, "report", "Members of this space")
+    expect(page.get_by_text("Every appendix, as the board saw it.")).to_be_visible()
+    check_accessibility(page)

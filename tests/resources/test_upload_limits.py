@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import io
+import re
 
 import pytest
 from werkzeug.test import encode_multipart
@@ -35,6 +36,21 @@ def test_a_file_over_the_limit_is_refused_beside_the_field(signed_in, app, qms, 
     assert field_error(page, "file") == "The file must be 4 KB or smaller"
     assert f'value="{TITLE}"' in page
     assert_no_trace(app)
+
+
+def test_both_upload_forms_tell_the_browser_the_limit_in_the_servers_words(
+    signed_in, app, qms, monkeypatch
+):
+    """The file fields carry the limit and the message a file over it gets, for the page's script
+    to refuse such a file as it is chosen (tests/browser/test_library.py), in the same words."""
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 3 * 1024 * 1024)
+    resource = share(signed_in, qms)
+    for path in (f"/spaces/{qms.slug}/library/new", f"/resources/{resource.id}/versions/new"):
+        page = signed_in.get(path).get_data(as_text=True)
+        field = re.search(r'<input class="nhsuk-file-upload__input"[^>]*>', page)
+        assert field is not None, path
+        assert f'data-max-bytes="{3 * 1024 * 1024}"' in field.group()
+        assert 'data-too-large="The file must be 3 MB or smaller"' in field.group()
 
 
 def test_a_request_over_the_limit_gets_a_page_saying_the_limit(signed_in, app, qms, monkeypatch):
