@@ -36,6 +36,7 @@ from peerlearn.core.ids import to_id
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.forms import parse_date
 from peerlearn.extensions import db
+from peerlearn.moderation.forms import report_note
 from peerlearn.organisations.models import Organisation
 from peerlearn.resources import drafts, services
 from peerlearn.resources.models import (
@@ -376,10 +377,7 @@ class FlagForm(FlaskForm):
         choices=[SelectChoice(r.value, r.label) for r in ResourceFlagReason],
         validators=[Required("Choose what is wrong with it")],
     )
-    note = TextAreaField(
-        "Anything the moderators should know (optional)",
-        validators=[Optional(), Length(max=1000, message="Keep it to 1,000 characters or fewer")],
-    )
+    note = report_note()
 
 
 def _audited_reason(example: str) -> TextAreaField:

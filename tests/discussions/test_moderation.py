@@ -50,6 +50,18 @@ def test_a_report_must_say_why(discussion, browser):
     assert count(Flag) == 0
 
 
+def test_a_report_of_something_else_must_say_what_and_keeps_the_choice(discussion, browser):
+    reader = browser(discussion.reader)
+    response = report(reader, discussion.reply, "other", note="   ")
+    form = page(response)
+    assert response.status_code == 200 and count(Flag) == 0
+    assert "Say what is wrong, so that the moderators know what to look for" in form
+    assert re.search(r'value="other"[^>]*checked', form)  # the reason chosen is kept
+    # Any other reason needs no note.
+    report(reader, discussion.reply, "spam")
+    assert db.session.scalars(select(Flag.reason)).one().value == "spam"
+
+
 @pytest.mark.parametrize(
     ("reason", "label"),
     [("spam", "Spam or advertising"), ("abusive", "Abusive, offensive or harassing"),
@@ -290,7 +302,7 @@ def test_dismissing_restores_a_post_a_report_hid(discussion, browser):
 
 
 def test_dismissing_a_report_leaves_the_post_as_it_was(discussion, browser):
-    report(browser(discussion.reader), discussion.reply, "other")
+    report(browser(discussion.reader), discussion.reply, "other", note="Off topic here")
     browser(discussion.moderator).post(
         f"/posts/{discussion.reply.id}/moderate", data={"action": "dismiss"}
     )

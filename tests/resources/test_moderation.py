@@ -147,6 +147,20 @@ def test_two_outsiders_reporting_at_once_hide_it_once(app, template, make_user):
     assert actions().count("resource.flagged") == 2 and actions().count("resource.hidden") == 1
 
 
+def test_a_report_of_something_else_must_say_what(client, login, template, reader):
+    login(client, reader)
+    response = client.post(f"/resources/{template.id}/flag", data={"reason": "other"})
+    assert response.status_code == 200
+    assert "Say what is wrong, so that the moderators know what to look for" in response.get_data(
+        as_text=True
+    )
+    assert db.session.scalars(select(ResourceFlag)).all() == []
+    said = {"reason": "other", "note": "The licence is not the publisher's"}
+    assert client.post(f"/resources/{template.id}/flag", data=said).status_code == 302
+    flag = db.session.scalars(select(ResourceFlag)).one()
+    assert (flag.reason.value, flag.note) == ("other", "The licence is not the publisher's")
+
+
 def test_another_reason_from_a_second_person_does_not_hide_it(
     client, new_client, login, template, make_user
 ):
