@@ -20,6 +20,7 @@ from peerlearn.core.forms import Required, TextAreaField, strip_whitespace, subm
 from peerlearn.core.links import web_address_problem
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import RsvpStatus
+from peerlearn.moderation.forms import report_note
 from peerlearn.moderation.models import FlagReason
 
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
@@ -224,3 +225,4 @@ class ReportMessageForm(FlaskForm):
         choices=[SelectChoice(r.value, r.label) for r in FlagReason],
         validators=[Required("Choose why you are reporting this message")],
     )
+    note = report_note()

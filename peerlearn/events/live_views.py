@@ -253,7 +253,9 @@ def report_message(event_id: int, message_id: int) -> str | BaseResponse:
     form = ReportMessageForm()
     if form.validate_on_submit():
         try:
-            moderation.flag_chat_message(current_user, message, FlagReason(form.reason.data))
+            moderation.flag_chat_message(
+                current_user, message, FlagReason(form.reason.data), form.note.data or ""
+            )
         except moderation.ModerationError as error:
             flash(error.message, "info")
         else:

@@ -157,6 +157,10 @@ def report_message(data: dict[str, Any]) -> dict[str, Any]:
     message, _ = message_from(data)
     reason = reason_from(data)
     note = text(data, "note") if data.get("note") is not None else ""
+    if len(note) > moderation.REPORT_NOTE_LENGTH:
+        raise Refused("note", f"Keep this to {moderation.REPORT_NOTE_LENGTH:,} characters or fewer")
+    if moderation.says_too_little(reason.value, note):
+        raise Refused("note", moderation.SAY_WHAT)
     may_report(message)
     try:
         moderation.flag_chat_message(current_user, message, reason, note)

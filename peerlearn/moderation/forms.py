@@ -6,21 +6,21 @@ from wtforms.validators import Length, StopValidation
 
 from peerlearn.core.forms import Required, TextAreaField, optional_int
 from peerlearn.moderation.models import FlagReason
-from peerlearn.moderation.services import SLOW_MODE_OPTIONS
-
-#: The value of every report form's "Something else" reason.
-SOMETHING_ELSE = "other"
+from peerlearn.moderation.services import (
+    REPORT_NOTE_LENGTH,
+    SAY_WHAT,
+    SLOW_MODE_OPTIONS,
+    says_too_little,
+)
 
 
 def _said_for_something_else(form: Form, field: Field) -> None:
-    """A report of "something else" tells the moderators nothing without its note; any other
-    reason may come without one."""
-    if (field.data or "").strip():
-        return
-    if form.reason.data == SOMETHING_ELSE:
-        raise StopValidation("Say what is wrong, so that the moderators know what to look for")
-    field.errors[:] = []
-    raise StopValidation()
+    """Optional, except for a report of something else (``services.says_too_little``)."""
+    if says_too_little(form.reason.data, field.data):
+        raise StopValidation(SAY_WHAT)
+    if not (field.data or "").strip():
+        field.errors[:] = []
+        raise StopValidation()
 
 
 def report_note() -> TextAreaField:
@@ -30,7 +30,10 @@ def report_note() -> TextAreaField:
         description="Optional, unless you chose Something else: then say what is wrong.",
         validators=[
             _said_for_something_else,
-            Length(max=1000, message="Keep this to 1,000 characters or fewer"),
+            Length(
+                max=REPORT_NOTE_LENGTH,
+                message=f"Keep this to {REPORT_NOTE_LENGTH:,} characters or fewer",
+            ),
         ],
     )
 

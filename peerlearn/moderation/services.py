@@ -47,6 +47,21 @@ class ModerationError(RuleError):
     """A rule about moderation was broken (see :class:`~peerlearn.core.errors.RuleError`)."""
 
 
+#: Every kind of report's "Something else" reason (posts' and chat messages' ``FlagReason``, the
+#: library's ``ResourceFlagReason``), which needs a note to tell the moderators anything.
+SOMETHING_ELSE = "other"
+#: The longest note a report may carry for the moderators.
+REPORT_NOTE_LENGTH = 1000
+#: What a report of something else with no note is told, beside its note.
+SAY_WHAT = "Say what is wrong, so that the moderators know what to look for"
+
+
+def says_too_little(reason: str | None, note: str | None) -> bool:
+    """Whether a report for ``reason`` (its value) with this note tells the moderators nothing:
+    one of something else, with no note (the rule of the report forms and the live chat's)."""
+    return reason == SOMETHING_ELSE and not (note or "").strip()
+
+
 def hides_at_once(reason: FlagReason, *, answerable: bool, reporters: int) -> bool:
     """The one rule for a report hiding what it reports at once, pending a moderator's review:
     patient-identifiable information must not stay on screen while someone decides. So that
@@ -59,7 +74,12 @@ def hides_at_once(reason: FlagReason, *, answerable: bool, reporters: int) -> bo
 
 def flag_post(reporter: User, post: Post, reason: FlagReason, note: str = "") -> Flag:
     """Report a post; it is hidden at once when :func:`hides_at_once` says so."""
-    flag = Flag(post_id=post.id, reporter_id=reporter.id, reason=reason, note=note.strip()[:1000])
+    flag = Flag(
+        post_id=post.id,
+        reporter_id=reporter.id,
+        reason=reason,
+        note=note.strip()[:REPORT_NOTE_LENGTH],
+    )
     flag = _add_once(flag, Flag.post_id == post.id, "You have already reported this post")
     record("post.flagged", actor=reporter, subject=post.author, space=post.thread.space,
            post_id=post.id, reason=reason.value)  # fmt: skip
@@ -79,7 +99,7 @@ def flag_chat_message(
     """Report a live chat message into the same queue as posts; it is hidden at once from
     everyone but the space's moderators when :func:`hides_at_once` says so."""
     flag = Flag(chat_message_id=message.id, reporter_id=reporter.id, reason=reason,
-                note=note.strip()[:1000])  # fmt: skip
+                note=note.strip()[:REPORT_NOTE_LENGTH])  # fmt: skip
     flag = _add_once(
         flag, Flag.chat_message_id == message.id, "You have already reported this message"
     )
@@ -126,7 +146,7 @@ def add_report(
         f": {earlier.note}" if earlier.note else ""
     )
     earlier.reason, earlier.note = flag.reason, "\n\n".join(filter(None, [flag.note, before]))
-    earlier.note = earlier.note[:1000]
+    earlier.note = earlier.note[:REPORT_NOTE_LENGTH]
     earlier.created_at = utcnow()
     earlier.resolved_at = earlier.resolved_by_id = earlier.outcome = None
     db.session.flush()

@@ -14,7 +14,7 @@ from peerlearn.core import signals
 from peerlearn.core.db import change_if, utcnow
 from peerlearn.extensions import db
 from peerlearn.moderation.models import FlagOutcome, FlagReason
-from peerlearn.moderation.services import add_report, hides_at_once
+from peerlearn.moderation.services import REPORT_NOTE_LENGTH, add_report, hides_at_once
 from peerlearn.permissions import Action, can, moderated_space_ids
 from peerlearn.resources.models import (
     Resource,
@@ -35,7 +35,10 @@ def flag_resource(
     space's moderators, or a second person's report. The report is committed first, so that of
     two people reporting at the same moment, the later counts the earlier."""
     flag = ResourceFlag(
-        resource_id=resource.id, reporter_id=reporter.id, reason=reason, note=note.strip()[:1000]
+        resource_id=resource.id,
+        reporter_id=reporter.id,
+        reason=reason,
+        note=note.strip()[:REPORT_NOTE_LENGTH],
     )
     already = ResourceError("You have already reported this resource", field="reason")
     flag = add_report(flag, ResourceFlag.resource_id == resource.id, reason.hides, already)

@@ -201,15 +201,16 @@ class LiveChat {
     if (clearAfter) this.statusTimer = setTimeout(() => this.setStatus(""), clearAfter);
   }
 
-  // A one-off request (vote, delete, pin, mute, moderation): the answer, or the error shown.
-  request(name, data, onOk) {
+  // A one-off request (vote, delete, pin, mute, moderation, report): the answer, or the error
+  // shown in the status line, unless ``onRefused`` shows it itself (and says so).
+  request(name, data, onOk, onRefused = () => false) {
     if (!this.ready()) {
       this.setStatus("You are offline: try again when the chat has reconnected.");
       return;
     }
     this.socket.emit(name, data, (ack) => {
       if (ack?.ok) onOk(ack);
-      else this.setStatus(problem(ack));
+      else if (!onRefused(ack)) this.setStatus(problem(ack));
     });
   }
 

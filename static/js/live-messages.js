@@ -2,12 +2,15 @@
 // arrive in; removed and pinned ones updated in place; the pinned list above; delete, pin and mute
 // buttons; scrolling to new messages only when the reader is already at the bottom. Markup mirrors
 // chat_message in templates/events/_live_macros.html.
-import { clockTime, h, hiddenText, plainText, syncButtons, timeElement } from "/static/js/live-dom.js";
+import { clockTime, fieldError, h, hiddenText, plainText, syncButtons, timeElement } from "/static/js/live-dom.js";
 
 const REMOVED = "Message removed"; // the words of the transcript (transcripts.REMOVED)
 const HIDDEN = "Message hidden while a moderator reviews a report";
 const REPORT_HINT =
   "A report of patient-identifiable information hides the message at once until a moderator has looked at it.";
+// The report's note (moderation.forms.report_note).
+const NOTE_LABEL = "Anything the moderators should know";
+const NOTE_HINT = "Optional, unless you chose Something else: then say what is wrong.";
 
 export class MessageList {
   constructor(root, chat) {
@@ -204,6 +207,13 @@ export class MessageList {
         h("p", { class: "nhsuk-hint" }, REPORT_HINT),
         h("div", { class: "nhsuk-radios nhsuk-radios--small" }, ...radios),
       ),
+      h(
+        "div",
+        { class: "nhsuk-form-group" },
+        h("label", { class: "nhsuk-label", for: `${id}-note` }, NOTE_LABEL),
+        h("div", { class: "nhsuk-hint", id: `${id}-note-hint` }, NOTE_HINT),
+        h("textarea", { class: "nhsuk-textarea", id: `${id}-note`, name: "note", rows: 2, "aria-describedby": `${id}-note-hint` }),
+      ),
       h("button", { type: "submit", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small" }, "Send report"),
     );
     const control = h(
@@ -214,8 +224,16 @@ export class MessageList {
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      const reason = new FormData(form).get("reason");
-      this.chat.request("report_message", { message_id: message.id, reason }, (ack) => {
+      const data = new FormData(form);
+      const report = { message_id: message.id, reason: data.get("reason"), note: data.get("note") };
+      const refused = (ack) => {
+        // A note the report needs, or one too long, is told beside the note, as on the plain form.
+        if (ack?.error?.code !== "note") return false;
+        fieldError(form, ack.error.message);
+        form.querySelector("textarea").focus();
+        return true;
+      };
+      this.chat.request("report_message", report, (ack) => {
         control.remove();
         this.chat.setStatus(
           ack.hidden
@@ -223,7 +241,7 @@ export class MessageList {
             : "Thank you. The space's moderators will look at your report.",
           8000,
         );
-      });
+      }, refused);
     });
     return control;
   }

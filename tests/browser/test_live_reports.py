@@ -163,3 +163,36 @@ def test_without_javascript_a_report_with_no_reason_comes_back_with_the_error(
         page.get_by_text("The message is hidden until a moderator has looked at it")
     ).to_be_visible()
     check_accessibility(page)
+
+
+def test_a_report_of_something_else_is_told_to_say_what_beside_its_note(
+    new_context: NewContext,
+) -> None:
+    """Over the live chat, as on the plain form: "Something else" with no note is refused, the
+    message beside the note (which takes the focus) and the choice kept; with a note it is
+    sent, and the report's form goes."""
+    url = open_event(new_context, "Live chat: reporting something else")
+    send(member_on(new_context, A, url), "Join my paid course on flow, half price today")
+    b = member_on(new_context, B, url)
+    message = b.locator("[data-message-list] li", has_text="paid course")
+    message.locator("summary", has_text="Report").click()
+    message.get_by_label("Something else").check()
+    message.get_by_role("button", name="Send report").click()
+
+    note = message.get_by_label("Anything the moderators should know")
+    expect(note).to_be_focused()
+    expect(note).to_have_accessible_description(
+        re.compile("Say what is wrong, so that the moderators know what to look for")
+    )
+    expect(message.locator(".nhsuk-form-group--error .nhsuk-error-message")).to_have_text(
+        "Error: Say what is wrong, so that the moderators know what to look for"
+    )
+    expect(message.get_by_label("Something else")).to_be_checked()
+    check_accessibility(b)
+    note.fill("Advertising a paid course")
+    message.get_by_role("button", name="Send report").click()
+    expect(b.locator("[data-live-status]")).to_contain_text(
+        "Thank you. The space's moderators will look at your report."
+    )
+    expect(message.locator("[data-report-message]")).to_have_count(0)
+    check_accessibility(b)

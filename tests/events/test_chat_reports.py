@@ -248,6 +248,24 @@ def test_a_non_members_patient_information_report_hides_only_once_seconded(
     assert said.hidden_at is not None
 
 
+def test_a_report_of_something_else_must_say_what_and_keep_it_short(said, member, chatter):
+    """As on every report form: the note is optional, but for "Something else", and at most
+    1,000 characters (refused, not cut short); the note reaches the moderators' queue."""
+    socket = chatter(member())
+    for note in ({}, {"note": "  "}):
+        ack = report(socket, said, "other", **note)
+        assert ack["error"] == {
+            "code": "note",
+            "message": "Say what is wrong, so that the moderators know what to look for",
+        }
+    ack = report(socket, said, "spam", note="x" * 1001)
+    assert ack["error"]["code"] == "note" and "1,000 characters" in ack["error"]["message"]
+    assert not db.session.scalars(select(Flag)).all()
+    assert code(report(socket, said, "other", note="Selling a course")) == "ok"
+    flag = db.session.scalars(select(Flag)).one()
+    assert (flag.reason, flag.note) == (FlagReason.other, "Selling a course")
+
+
 def test_other_reasons_leave_the_message_up(said, member, chatter):
     assert report(chatter(member()), said, "abusive") == {"ok": True, "hidden": False}
     db.session.refresh(said)
@@ -305,6 +323,17 @@ def test_the_plain_form_must_say_why(said, live_event, member, client, login):
     assert "<h1>Report a chat message</h1>" in page and "943 476 5919" in page
     assert page.count('name="reason"') == len(FlagReason)
     assert not db.session.scalars(select(Flag)).all()
+
+
+def test_the_plain_form_must_say_what_something_else_is(said, live_event, member, client, login):
+    login(client, member())
+    action = f"/events/{live_event.id}/chat/{said.id}/report"
+    assert 'name="note"' in client.get(f"/events/{live_event.id}").get_data(as_text=True)
+    page = client.post(action, data={"reason": "other", "note": ""}).get_data(as_text=True)
+    assert page.count("Say what is wrong, so that the moderators know what to look for") == 2
+    assert not db.session.scalars(select(Flag)).all()
+    client.post(action, data={"reason": "other", "note": "Selling a course"})
+    assert db.session.scalars(select(Flag.note)).one() == "Selling a course"
 
 
 def test_the_plain_report_form_has_a_page_of_its_own(said, live_event, member, client, login):
