@@ -43,9 +43,16 @@ def at_once(app: Flask, calls: list[Callable[[], object]]) -> None:
     assert failures == [], failures
 
 
-#: How long a statement may run before the meeting takes its connection to be waiting for a lock
-#: (on these tests' few rows, every statement that is not waiting ends within milliseconds).
-WAITING_FOR_A_LOCK = 0.2
+#: How long a statement that may wait for a lock (:func:`_may_wait`) may run before the meeting
+#: takes its connection to be waiting for one (on these tests' few rows, every statement that is
+#: not waiting ends within milliseconds).
+WAITING_FOR_A_LOCK = 0.3
+
+
+def _may_wait(statement: str) -> bool:
+    """Whether a statement may wait for another transaction's lock: a write (on SQLite, any
+    write waits for the one database lock), or a read that locks rows (PostgreSQL)."""
+    return statement.startswith((*WRITES, "WITH")) or "FOR UPDATE" in statement
 
 
 @contextlib.contextmanager
@@ -54,8 +61,9 @@ def first_writes_meet(
 ) -> Iterator[None]:
     """Make each connection wait, after its first statement beginning with ``prefix`` ("UPDATE",
     "INSERT INTO tags", or any of several: :data:`WRITES` for its first write of whatever kind),
-    until ``parties`` connections have run theirs: each has written before any goes on, the moment
-    two transactions taking rows in different orders would deadlock.
+    until ``parties`` connections have run theirs, or cannot (below): where they can, each has
+    written before any goes on, the moment two transactions taking rows in different orders
+    would deadlock.
 
     With ``before``, each waits before running it instead: every request has checked what it
     checks first, and none has written yet (the moment a check-then-insert can let two in).
@@ -67,7 +75,7 @@ def first_writes_meet(
     meeting = threading.Condition()
     arrived: set[int] = set()  # the threads (one per request) that have run theirs
     ended: set[int] = set()  # the threads whose call has ended
-    running: dict[int, float] = {}  # thread -> when the statement it is in began
+    running: dict[int, float] = {}  # thread -> when its statement that may wait began
 
     def arrive() -> None:
         with meeting:
@@ -95,8 +103,9 @@ def first_writes_meet(
     def begin(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         if before and first(statement):
             arrive()
-        with meeting:
-            running[threading.get_ident()] = time.monotonic()
+        if _may_wait(statement):
+            with meeting:
+                running[threading.get_ident()] = time.monotonic()
 
     def end(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         with meeting:
