@@ -69,7 +69,7 @@ def image_limit() -> str:
 def upload_attributes() -> dict[str, str]:
     """The file input's hints to the browser (the server decides): the kinds of file to offer,
     and the size limit with what to say of a file over it, for static/js/uploads.js to refuse
-    such a file as it is chosen rather than have the whole request refused."""
+    such a file as it is chosen, before a file far over it has the whole request refused."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     return {
         "accept": files.ACCEPT_ATTRIBUTE,

@@ -1,7 +1,9 @@
 // A file over the library's size limit is refused as soon as it is chosen, in the words the
-// server would use, and the choice is cleared: sent, it would make the server refuse the whole
-// request (the 413 page), and what was typed in the rest of the form would have to be found
-// again with the browser's Back button. Without JavaScript the server says the same.
+// server would use, and the choice is cleared: sent, a file well over the limit would make the
+// server refuse the whole request (the 413 page), and what was typed in the rest of the form
+// would have to be found again with the browser's Back button. Without JavaScript the server
+// refuses it instead: beside the field for a file a little over the limit, on that page for one
+// far over it.
 
 const ERROR_CLASS = "nhsuk-form-group--error";
 
@@ -12,43 +14,45 @@ function fieldParts(input) {
   return { group, described: button ? [input, button] : [input] };
 }
 
-function showError(input, text) {
-  const { group, described } = fieldParts(input);
-  const id = `${input.name}-size-error`;
-  let message = document.getElementById(id);
-  if (!message) {
-    message = document.createElement("span");
-    message.className = "nhsuk-error-message";
-    message.id = id;
-    message.setAttribute("role", "alert");
-    const prefix = document.createElement("span");
-    prefix.className = "nhsuk-u-visually-hidden";
-    prefix.textContent = "Error:";
-    message.append(prefix, " ", document.createElement("span"));
-    // After the label, hint and any message the page came with; before the field.
-    group.insertBefore(message, group.querySelector(".nhsuk-file-upload__drop-zone") || input);
-    for (const element of described) {
-      const ids = (element.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-      element.setAttribute("aria-describedby", [...ids, id].join(" "));
-    }
+function describe(elements, id, on) {
+  for (const element of elements) {
+    const ids = (element.getAttribute("aria-describedby") || "").split(" ").filter((each) => each && each !== id);
+    if (on) ids.push(id);
+    if (ids.length) element.setAttribute("aria-describedby", ids.join(" "));
+    else element.removeAttribute("aria-describedby");
   }
-  message.lastChild.textContent = text;
-  group.classList.add(ERROR_CLASS);
 }
 
 function clearError(input) {
   const { group, described } = fieldParts(input);
   const id = `${input.name}-size-error`;
-  const message = document.getElementById(id);
-  if (!message) return;
-  message.remove();
-  for (const element of described) {
-    const ids = (element.getAttribute("aria-describedby") || "").split(" ").filter((each) => each && each !== id);
-    if (ids.length) element.setAttribute("aria-describedby", ids.join(" "));
-    else element.removeAttribute("aria-describedby");
+  document.getElementById(id)?.remove();
+  describe(described, id, false);
+  if (!group.querySelector(".nhsuk-error-message:not([hidden])")) group.classList.remove(ERROR_CLASS);
+}
+
+function showError(input, text) {
+  const { group, described } = fieldParts(input);
+  const id = `${input.name}-size-error`;
+  // A new element each time, so that the alert is announced again for a second large file.
+  clearError(input);
+  // One message per field: one the page came back with (say, that no file was chosen) gives way.
+  for (const other of group.querySelectorAll(".nhsuk-error-message")) {
+    other.hidden = true;
+    describe(described, other.id, false);
   }
-  // The server's own message for this field, if the page came back with one, keeps its style.
-  if (!group.querySelector(".nhsuk-error-message")) group.classList.remove(ERROR_CLASS);
+  const message = document.createElement("span");
+  message.className = "nhsuk-error-message";
+  message.id = id;
+  message.setAttribute("role", "alert");
+  const prefix = document.createElement("span");
+  prefix.className = "nhsuk-u-visually-hidden";
+  prefix.textContent = "Error:";
+  message.append(prefix, ` ${text}`);
+  // After the label and hint; before the field.
+  group.insertBefore(message, group.querySelector(".nhsuk-file-upload__drop-zone") || input);
+  describe(described, id, true);
+  group.classList.add(ERROR_CLASS);
 }
 
 export function startUploadLimits(root = document) {
