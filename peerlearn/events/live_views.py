@@ -243,8 +243,8 @@ def ask_question(event_id: int) -> str | tuple[str, int] | BaseResponse:
 @report_limit
 def report_message(event_id: int, message_id: int) -> str | BaseResponse:
     """Report a message from the plain form beside it (the same rule as the socket's
-    ``report_message``); a report that says no reason comes back on a page of its own, with the
-    error, as every form does."""
+    ``report_message``); a report that says no reason, or something else with no note, comes back
+    on a page of its own, with the error, as every form does."""
     event = visible_or_404(Event, event_id)
     message = db.session.get(ChatMessage, message_id)
     if message is None or message.event_id != event.id:

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from peerlearn.accounts.models import User
 from peerlearn.core.errors import RuleError
+from peerlearn.core.forms import single_line_breaks
 from peerlearn.core.signals import chat_message_changed, event_changed
 from peerlearn.events import chat
 from peerlearn.events.models import ChatMessage, Event
@@ -134,9 +135,10 @@ def reason_from(data: dict[str, Any]) -> FlagReason:
         raise Refused("bad_request", f"reason must be one of {names}") from None
 
 
-def may_report(message: ChatMessage) -> None:
-    """Refuse a report the policy does not allow (``flag``), saying why, or one over the
-    reporter's allowance of reports, which the report forms draw on too
+def may_report(message: ChatMessage, reason: FlagReason, note: str) -> None:
+    """Refuse a report the policy does not allow (``flag``), saying why; then one whose note is
+    missing (something else) or too long, as the report forms do; then one over the reporter's
+    allowance of reports, which the report forms draw on too
     (:func:`~peerlearn.moderation.limits.take_report`), saying when they may report again."""
     if not can(current_user, Action.flag, message):
         if message.author_id == current_user.id:
@@ -144,6 +146,10 @@ def may_report(message: ChatMessage) -> None:
         if message.deleted_at is not None or message.hidden_at is not None:
             raise Refused("gone", "That message has already been removed or hidden")
         raise Refused("forbidden", "You cannot report messages in this chat")
+    if len(note) > moderation.REPORT_NOTE_LENGTH:
+        raise Refused("note", moderation.NOTE_TOO_LONG)
+    if moderation.says_too_little(reason.value, note):
+        raise Refused("note", moderation.SAY_WHAT)
     wait = take_report()
     if wait is not None:
         raise Refused("rate_limited", over_allowance(wait), retry_after=wait)
@@ -156,12 +162,9 @@ def report_message(data: dict[str, Any]) -> dict[str, Any]:
     report of patient-identifiable information hides it at once (``message_hidden``)."""
     message, _ = message_from(data)
     reason = reason_from(data)
-    note = text(data, "note") if data.get("note") is not None else ""
-    if len(note) > moderation.REPORT_NOTE_LENGTH:
-        raise Refused("note", f"Keep this to {moderation.REPORT_NOTE_LENGTH:,} characters or fewer")
-    if moderation.says_too_little(reason.value, note):
-        raise Refused("note", moderation.SAY_WHAT)
-    may_report(message)
+    # A line break counts once, as in the report forms (a browser sends a textarea's as CRLF).
+    note = single_line_breaks(text(data, "note")) if data.get("note") is not None else ""
+    may_report(message, reason, note)
     try:
         moderation.flag_chat_message(current_user, message, reason, note)
     except moderation.ModerationError as error:

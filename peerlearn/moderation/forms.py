@@ -7,6 +7,7 @@ from wtforms.validators import Length, StopValidation
 from peerlearn.core.forms import Required, TextAreaField, optional_int
 from peerlearn.moderation.models import FlagReason
 from peerlearn.moderation.services import (
+    NOTE_TOO_LONG,
     REPORT_NOTE_LENGTH,
     SAY_WHAT,
     SLOW_MODE_OPTIONS,
@@ -30,10 +31,7 @@ def report_note() -> TextAreaField:
         description="Optional, unless you chose Something else: then say what is wrong.",
         validators=[
             _said_for_something_else,
-            Length(
-                max=REPORT_NOTE_LENGTH,
-                message=f"Keep this to {REPORT_NOTE_LENGTH:,} characters or fewer",
-            ),
+            Length(max=REPORT_NOTE_LENGTH, message=NOTE_TOO_LONG),
         ],
     )
 

@@ -52,6 +52,8 @@ class ModerationError(RuleError):
 SOMETHING_ELSE = "other"
 #: The longest note a report may carry for the moderators.
 REPORT_NOTE_LENGTH = 1000
+#: What a report whose note is over :data:`REPORT_NOTE_LENGTH` is told, beside its note.
+NOTE_TOO_LONG = f"Keep this to {REPORT_NOTE_LENGTH:,} characters or fewer"
 #: What a report of something else with no note is told, beside its note.
 SAY_WHAT = "Say what is wrong, so that the moderators know what to look for"
 

@@ -252,6 +252,7 @@ class LiveChat {
     const body = box.value.trim();
     if (!body) {
       fieldError(this.sendForm, "Write a message");
+      box.focus(); // the box is described by the error, so it is read out
       return;
     }
     clearFieldError(this.sendForm);

@@ -2,15 +2,33 @@
 // arrive in; removed and pinned ones updated in place; the pinned list above; delete, pin and mute
 // buttons; scrolling to new messages only when the reader is already at the bottom. Markup mirrors
 // chat_message in templates/events/_live_macros.html.
-import { clockTime, fieldError, h, hiddenText, plainText, syncButtons, timeElement } from "/static/js/live-dom.js";
+import {
+  clearFieldError,
+  clockTime,
+  fieldError,
+  h,
+  hiddenText,
+  plainText,
+  syncButtons,
+  timeElement,
+} from "/static/js/live-dom.js";
 
 const REMOVED = "Message removed"; // the words of the transcript (transcripts.REMOVED)
 const HIDDEN = "Message hidden while a moderator reviews a report";
 const REPORT_HINT =
   "A report of patient-identifiable information hides the message at once until a moderator has looked at it.";
-// The report's note (moderation.forms.report_note).
-const NOTE_LABEL = "Anything the moderators should know";
-const NOTE_HINT = "Optional, unless you chose Something else: then say what is wrong.";
+
+// A report sent with no reason chosen: said in the question, as the plain form's page says it,
+// and the focus on the first choice (described by the message, so it is read out).
+function reasonMissing(form, id) {
+  const fieldset = form.querySelector("fieldset");
+  if (!form.querySelector(`#${id}`)) {
+    const error = h("span", { class: "nhsuk-error-message", id }, hiddenText("Error:"), " Choose why you are reporting this message");
+    fieldset.querySelector(".nhsuk-radios").before(error);
+    fieldset.setAttribute("aria-describedby", id);
+  }
+  fieldset.querySelector("input[type=radio]").focus();
+}
 
 export class MessageList {
   constructor(root, chat) {
@@ -28,6 +46,8 @@ export class MessageList {
     this.muted = new Set(); // user ids (moderators only)
     // [value, label] of each reason a reader may give for reporting a message (none: may not).
     this.reportReasons = JSON.parse(root.dataset.reportReasons || "[]");
+    // The label and hint of the report's note (moderation.forms.report_note).
+    this.reportNote = { label: root.dataset.reportNoteLabel, hint: root.dataset.reportNoteHint };
     for (const item of this.list.querySelectorAll("[data-message-id]")) {
       item.dataset.serverRendered = "";
       this.elements.set(Number(item.dataset.messageId), item);
@@ -199,7 +219,12 @@ export class MessageList {
     );
     const form = h(
       "form",
-      { method: "post", action: `/events/${this.chat.eventId}/chat/${message.id}/report`, "data-report-form": true },
+      {
+        method: "post",
+        action: `/events/${this.chat.eventId}/chat/${message.id}/report`,
+        novalidate: true,
+        "data-report-form": true,
+      },
       h(
         "fieldset",
         { class: "nhsuk-fieldset" },
@@ -210,8 +235,8 @@ export class MessageList {
       h(
         "div",
         { class: "nhsuk-form-group" },
-        h("label", { class: "nhsuk-label", for: `${id}-note` }, NOTE_LABEL),
-        h("div", { class: "nhsuk-hint", id: `${id}-note-hint` }, NOTE_HINT),
+        h("label", { class: "nhsuk-label", for: `${id}-note` }, this.reportNote.label),
+        h("div", { class: "nhsuk-hint", id: `${id}-note-hint` }, this.reportNote.hint),
         h("textarea", { class: "nhsuk-textarea", id: `${id}-note`, name: "note", rows: 2, "aria-describedby": `${id}-note-hint` }),
       ),
       h("button", { type: "submit", class: "nhsuk-button nhsuk-button--secondary nhsuk-button--small" }, "Send report"),
@@ -224,8 +249,16 @@ export class MessageList {
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      clearFieldError(form); // what the last attempt was told
       const data = new FormData(form);
-      const report = { message_id: message.id, reason: data.get("reason"), note: data.get("note") };
+      if (!data.get("reason")) {
+        reasonMissing(form, `${id}-reason-error`);
+        return;
+      }
+      form.querySelector(`#${id}-reason-error`)?.remove();
+      form.querySelector("fieldset").removeAttribute("aria-describedby");
+      const note = form.querySelector("textarea").value;
+      const report = { message_id: message.id, reason: data.get("reason"), note };
       const refused = (ack) => {
         // A note the report needs, or one too long, is told beside the note, as on the plain form.
         if (ack?.error?.code !== "note") return false;
@@ -234,7 +267,13 @@ export class MessageList {
         return true;
       };
       this.chat.request("report_message", report, (ack) => {
+        // The report's form goes; the focus stays where the reader was, on the message.
+        const item = control.closest("li");
         control.remove();
+        if (item) {
+          item.tabIndex = -1;
+          item.focus();
+        }
         this.chat.setStatus(
           ack.hidden
             ? "Thank you. The message is hidden until a moderator has looked at it."

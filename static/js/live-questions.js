@@ -248,6 +248,7 @@ export class QuestionPanel {
     const body = box.value.trim();
     if (!body) {
       fieldError(this.form, "Write your question");
+      box.focus(); // the box is described by the error, so it is read out
       return;
     }
     clearFieldError(this.form);

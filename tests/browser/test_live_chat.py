@@ -159,6 +159,16 @@ def test_a_vote_reorders_the_questions_on_every_screen(new_context: NewContext) 
     questions_a = a.locator("[data-question-list] > li .pl-user-content")
     questions_b = b.locator("[data-question-list] > li .pl-user-content")
     in_order = ["How do you report QMS maturity to the board?", "Which SPC software do you use?"]
+    # Sent empty, a question or a message is told so beside its box, which takes the focus (the
+    # box is described by the message, so a screen reader reads it out).
+    for label, button, said in [
+        ("Your question", "Ask question", "Write your question"),
+        ("Your message", "Send message", "Write a message"),
+    ]:
+        a.get_by_role("button", name=button).click()
+        expect(a.get_by_label(label)).to_be_focused()
+        expect(a.get_by_label(label)).to_have_accessible_description(re.compile(said))
+    check_accessibility(a)
     a.get_by_label("Your question").fill(in_order[0])
     a.get_by_role("button", name="Ask question").click()
     expect(questions_b).to_have_text(in_order[:1])  # asked first: stored before B asks

@@ -168,14 +168,21 @@ def test_without_javascript_a_report_with_no_reason_comes_back_with_the_error(
 def test_a_report_of_something_else_is_told_to_say_what_beside_its_note(
     new_context: NewContext,
 ) -> None:
-    """Over the live chat, as on the plain form: "Something else" with no note is refused, the
-    message beside the note (which takes the focus) and the choice kept; with a note it is
-    sent, and the report's form goes."""
+    """Over the live chat, as on the plain form: a report with no reason is told to choose one;
+    "Something else" with no note is refused, the message beside the note (which takes the
+    focus) and the choice kept; with a note it is sent, the report's form goes, and the focus
+    stays on the message."""
     url = open_event(new_context, "Live chat: reporting something else")
     send(member_on(new_context, A, url), "Join my paid course on flow, half price today")
     b = member_on(new_context, B, url)
     message = b.locator("[data-message-list] li", has_text="paid course")
     message.locator("summary", has_text="Report").click()
+    # No reason: said in the question, as on the plain form's page, not by the browser.
+    message.get_by_role("button", name="Send report").click()
+    expect(message.locator("fieldset")).to_have_accessible_description(
+        "Error: Choose why you are reporting this message"
+    )
+    expect(message.get_by_label("Spam or advertising")).to_be_focused()
     message.get_by_label("Something else").check()
     message.get_by_role("button", name="Send report").click()
 
@@ -195,4 +202,5 @@ def test_a_report_of_something_else_is_told_to_say_what_beside_its_note(
         "Thank you. The space's moderators will look at your report."
     )
     expect(message.locator("[data-report-message]")).to_have_count(0)
+    expect(message).to_be_focused()  # not lost to the page's top with the form that went
     check_accessibility(b)

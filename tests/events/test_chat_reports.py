@@ -261,9 +261,13 @@ def test_a_report_of_something_else_must_say_what_and_keep_it_short(said, member
     ack = report(socket, said, "spam", note="x" * 1001)
     assert ack["error"]["code"] == "note" and "1,000 characters" in ack["error"]["message"]
     assert not db.session.scalars(select(Flag)).all()
-    assert code(report(socket, said, "other", note="Selling a course")) == "ok"
+    # What may not be reported at all is told so first.
+    assert code(report(chatter(said.author), said, "other")) == "forbidden"
+    # A line break counts once, as on the forms (a browser sends a textarea's as CRLF).
+    note = "Selling a course\r\n" + "x" * 982
+    assert code(report(socket, said, "other", note=note)) == "ok"
     flag = db.session.scalars(select(Flag)).one()
-    assert (flag.reason, flag.note) == (FlagReason.other, "Selling a course")
+    assert (flag.reason, flag.note) == (FlagReason.other, "Selling a course\n" + "x" * 982)
 
 
 def test_other_reasons_leave_the_message_up(said, member, chatter):
