@@ -7,6 +7,7 @@ import contextlib
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -167,3 +168,25 @@ def test_a_member_answers_an_event_and_subscribes_to_it(new_context: NewContext)
         member.get_by_role("heading", level=1, name="Subscribe to this space's events")
     ).to_be_visible()
     check_accessibility(member)
+
+
+def test_an_event_named_after_a_long_address_reflows_on_a_phone(new_context: NewContext) -> None:
+    """A title with nowhere to wrap (the address of a recording) breaks in the heading and in the
+    links that name it, on the event page, the lists of events and the transcript, rather than
+    make the page scroll sideways at 320 CSS pixels (WCAG 1.4.10)."""
+    title = "Recording: https://www.england.nhs.uk/nhsimpact/quality-management-systems-webinar"
+    moderator = new_context(signed_in_as=MODERATOR).new_page()
+    fill_in_event(moderator, title)
+    moderator.get_by_role("button", name="Schedule event").click()
+    expect(moderator.get_by_role("heading", level=1, name=title)).to_be_visible()
+    check_accessibility(moderator)
+    event_path = urlsplit(moderator.url).path
+    moderator.set_viewport_size({"width": 320, "height": 800})
+    for path in (event_path, "/events", "/spaces/qms/events", f"{event_path}/transcript"):
+        moderator.goto(path)
+        expect(moderator.get_by_text(title).first).to_be_visible()
+        check_accessibility(moderator)
+        overflow = moderator.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow == 0, f"{path} scrolls sideways by {overflow} px"
