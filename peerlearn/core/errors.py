@@ -1,10 +1,14 @@
 """Error pages that say what happened in plain words and never show a traceback."""
 
+import math
+import time
+
 from flask import Flask, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from peerlearn.extensions import db
+from peerlearn.extensions import db, limiter
 
 
 class RuleError(ValueError):
@@ -91,15 +95,37 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     ), code  # fmt: skip
 
 
+def waiting_time(seconds: int) -> str:
+    """How long someone must wait, as people say it: "a minute", "12 minutes", "about an hour",
+    "about 3 hours"."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes == 1:
+        return "a minute"
+    if minutes < 50:
+        return f"{minutes} minutes"
+    hours = round(minutes / 60) or 1
+    return "about an hour" if hours == 1 else f"about {hours} hours"
+
+
 def too_many(wait: int, message: str | None = None) -> tuple[str, int, dict[str, str]]:
-    """The "Too many attempts" page (429), saying in ``Retry-After`` when to try again."""
-    page, code = render_error(429, message)
+    """The "Too many attempts" page (429), saying when to try again (in words unless
+    ``message`` says it, and in ``Retry-After``)."""
+    page, code = render_error(
+        429, message or f"You have tried that too many times. Try again in {waiting_time(wait)}."
+    )
     return page, code, {"Retry-After": str(wait)}
 
 
 def _handle_http(error: HTTPException) -> tuple[str, int] | HTTPException:
     if error.code is None or error.code < 400:
         return error
+    if isinstance(error, RateLimitExceeded):
+        # Flask-Limiter's limit on the view (registration, password changes, …): its reset time
+        # says how long, and the limiter adds its Retry-After to this page.
+        reached = limiter.current_limit
+        if reached is not None:
+            wait = max(1, math.ceil(reached.reset_at - time.time()))
+            return too_many(wait)[:2]
     return render_error(error.code)
 
 

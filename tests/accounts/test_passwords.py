@@ -247,8 +247,12 @@ def test_guessing_the_current_password_is_limited(client, make_user, login):
     answers = [client.post("/account/password", data=wrong).status_code for _ in range(11)]
     assert answers == [200] * 10 + [429]
     right = {"current_password": PASSWORD, "password": NEW_PASSWORD}
-    assert client.post("/account/password", data=right).status_code == 429
+    refused = client.post("/account/password", data=right)
+    assert refused.status_code == 429
     assert db.session.get(User, user.id).password_hash == user.password_hash
+    # The page says how long, as Retry-After does: the limit is ten an hour.
+    assert 3500 < int(refused.headers["Retry-After"]) <= 3600
+    assert "Try again in about an hour." in Page(refused).main_text
 
 
 def test_guessing_the_password_is_limited_across_every_form_that_asks_for_it(
