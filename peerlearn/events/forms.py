@@ -42,6 +42,14 @@ def parse_date(text: str) -> date | None:
     return None
 
 
+def date_problem(text: str, name: str, example: str) -> str:
+    """What someone is told of a date :func:`parse_date` cannot read: a date in the right format
+    that does not exist (31/02/2026) is not a format mistake."""
+    if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{1,2}-\d{1,2}", text.strip()):
+        return f"{name.capitalize()} must be a real date, like {example}"
+    return f"Enter {name} in the format day/month/year, like {example}"
+
+
 def parse_time(text: str) -> time | None:
     """A 24-hour time: 14:00, 14.00 or 1400."""
     match = re.fullmatch(r"([01]?\d|2[0-3])[:.]?([0-5]\d)", (text or "").strip())
@@ -59,7 +67,7 @@ def parse_end_time(text: str) -> time | None:
 def _check_date(text: str, name: str) -> None:
     day = parse_date(text)
     if day is None:
-        raise ValidationError(f"Enter {name} in the format day/month/year, like 14/11/2026")
+        raise ValidationError(date_problem(text, name, "14/11/2026"))
     first, last = EARLIEST_DATE, date(utcnow().year + YEARS_AHEAD, 12, 31)
     if not first <= day <= last:
         raise ValidationError(

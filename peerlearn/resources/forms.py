@@ -34,7 +34,7 @@ from peerlearn.core.forms import (
 )
 from peerlearn.core.ids import to_id
 from peerlearn.discussions.models import ImpactComponent
-from peerlearn.events.forms import parse_date
+from peerlearn.events.forms import date_problem, parse_date
 from peerlearn.extensions import db
 from peerlearn.moderation.forms import report_note
 from peerlearn.organisations.models import Organisation
@@ -250,7 +250,7 @@ class ResourceForm(FlaskForm):
             return
         review_by = parse_date(field.data)
         if review_by is None:
-            raise ValidationError("Enter the date in the format day/month/year, like 31/03/2027")
+            raise ValidationError(date_problem(field.data, "the date", "31/03/2027"))
         report(drafts.check_review_by, review_by, self.resource)
 
     def validate_visibility(self, field: RadioField) -> None:

@@ -52,7 +52,8 @@ def test_times_are_right_on_both_sides_of_the_clock_change(
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"day": "31/02/2027"}, "date", "Enter the date in the format day/month/year"),
+        ({"day": "31/02/2027"}, "date", "The date must be a real date, like 14/11/2026"),
+        ({"day": "Tuesday"}, "date", "Enter the date in the format day/month/year"),
         ({"day": "31/12/9999"}, "date", "The date must be between 1 January 2000 and 31 December"),
         ({"day": "01/01/0001"}, "date", "The date must be between 1 January 2000 and 31 December"),
         ({"day": "31 December 1999"}, "date", "The date must be between 1 January 2000"),

@@ -93,7 +93,8 @@ def test_an_end_date_the_same_as_the_date_is_an_event_on_one_day(
         ("13/01/2027", "The end date must be the day the event starts, 14 January 2027, or a later day"),
         ("29/01/2027", "An event can end at most 14 days after the day it starts: enter an end "
                        "date no later than 28 January 2027"),
-        ("31/02/2027", "Enter the end date in the format day/month/year, like 14/11/2026"),
+        ("31/02/2027", "The end date must be a real date, like 14/11/2026"),
+        ("the 3rd", "Enter the end date in the format day/month/year, like 14/11/2026"),
         ("31/12/9999", "The end date must be between 1 January 2000 and 31 December "
                        f"{utcnow().year + 10}"),
     ],

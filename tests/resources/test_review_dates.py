@@ -47,6 +47,8 @@ def _typed(day: date) -> str:
         (lambda: _typed(_today()), PAST),
         (lambda: _typed(_five_years_on() + timedelta(days=1)), _too_far),
         ("31/12/9999", _too_far),
+        ("30/02/2027", "The date must be a real date, like 31/03/2027"),
+        ("next spring", "Enter the date in the format day/month/year, like 31/03/2027"),
     ],
 )
 def test_a_review_date_in_the_past_or_far_ahead_is_refused(review_by, message, signed_in, app, qms):
