@@ -2,7 +2,9 @@
 
 import re
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,10 +18,18 @@ from wtforms import (
 from wtforms.validators import AnyOf, Length, NumberRange, Optional, ValidationError
 
 from peerlearn.core.db import utcnow
-from peerlearn.core.forms import Required, TextAreaField, strip_whitespace, submission_key_field
+from peerlearn.core.errors import RuleError
+from peerlearn.core.forms import (
+    Required,
+    TextAreaField,
+    show_error,
+    strip_whitespace,
+    submission_key_field,
+)
 from peerlearn.core.links import web_address_problem
 from peerlearn.discussions.models import ImpactComponent
 from peerlearn.events.models import RsvpStatus
+from peerlearn.events.services import check_place, london_span
 from peerlearn.moderation.forms import report_note
 from peerlearn.moderation.models import FlagReason
 
@@ -153,6 +163,34 @@ class EventForm(FlaskForm):
     into_past = HiddenField()
     #: Scheduling only: the same form sent twice schedules one event.
     submission_key = submission_key_field()
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        """Every field's own checks, then the event's rules across fields (its span, a place to
+        meet) wherever the fields they read passed theirs, so that one round lists every
+        problem. The service applies the rules again when it acts."""
+        valid = super().validate(extra_validators)
+        for rule in (self._check_span, self._check_place):
+            try:
+                rule()
+            except RuleError as error:
+                show_error(self, error)
+                valid = False
+        return valid
+
+    def _check_span(self) -> None:
+        fields = (self.date, self.start_time, self.end_time, self.end_date)
+        if any(field.errors for field in fields):
+            return
+        london_span(
+            parse_date(self.date.data),  # type: ignore[arg-type]
+            parse_time(self.start_time.data),  # type: ignore[arg-type]
+            parse_end_time(self.end_time.data),  # type: ignore[arg-type]
+            parse_date(self.end_date.data) if self.end_date.data else None,
+        )
+
+    def _check_place(self) -> None:
+        if not (self.joining_url.errors or self.venue.errors):
+            check_place(self.joining_url.data, self.venue.data)
 
     def validate_date(self, field: StringField) -> None:
         _check_date(field.data, "the date")

@@ -127,14 +127,19 @@ class EventDraft:
     submission_key: str | None = None
 
 
+def check_place(joining_url: str | None, venue: str | None) -> None:
+    """An event happens somewhere: online (a joining link), in person (a venue), or both."""
+    if not joining_url and not (venue or "").strip():
+        raise EventError("Enter a joining link or a venue", field="joining_url")
+
+
 def _apply(event: Event, draft: EventDraft) -> None:
     title = " ".join(draft.title.split())
     if not title:
         raise EventError("Enter a title", field="title")
     if draft.ends_at <= draft.starts_at:
         raise EventError("The event must end after it starts", field="end_time")
-    if not draft.joining_url and not draft.venue:
-        raise EventError("Enter a joining link or a venue", field="joining_url")
+    check_place(draft.joining_url, draft.venue)
     problem = draft.joining_url and web_address_problem(draft.joining_url)
     if problem:
         raise EventError(problem, field="joining_url")

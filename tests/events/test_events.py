@@ -119,6 +119,26 @@ def test_bad_event_details_are_explained_kept_and_not_saved(
     assert _events() == 0
 
 
+def test_every_problem_with_an_event_is_told_in_one_round(client, sig, moderator, login):
+    """The rules across fields (the end after the start, a place to meet) are told with every
+    field's own problem, not only once the rest is right."""
+    login(client, moderator)
+    data = {**form_for(end="13:00"), "title": "", "joining_url": "", "capacity": "0"}
+    page = client.post(f"/spaces/{sig.slug}/events/new", data=data).get_data(as_text=True)
+    summary = page[
+        page.index("There is a problem") : page.index("</ul>", page.index("There is a problem"))
+    ]
+    for field, message in [
+        ("title", "Enter a title"),
+        ("end_time", "The event must end after it starts"),
+        ("joining_url", "Enter a joining link or a venue"),
+        ("capacity", "Places must be a number from 1 to 100,000"),
+    ]:
+        assert f'href="#{field}"' in summary and message in summary, field
+    assert f'value="{data["date"]}"' in page and 'value="13:00"' in page
+    assert _events() == 0
+
+
 def test_the_joining_link_is_shown_with_the_host_it_really_goes_to(
     client, sig, moderator, login, schedule, tomorrow
 ):
