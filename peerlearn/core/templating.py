@@ -26,12 +26,15 @@ def local_time(value: datetime | None, fmt: str = "%-d %B %Y, %H:%M") -> str:
 def local_end(ends: datetime, starts: datetime) -> str:
     """When something that began at ``starts`` ends, in London time, as read after its start:
     15:30 on the same day; midnight at the end of that day (00:00 would read as its start); or
-    with its date when it ends on a later day."""
+    with its date when it ends on a later day (at midnight: at the end of the day before)."""
     start, end = starts.astimezone(LONDON), ends.astimezone(LONDON)
     if end.date() == start.date():
         return f"{end:%H:%M}"
-    if end.time() == time(0, 0) and end.date() == start.date() + timedelta(days=1):
-        return "midnight"
+    if end.time() == time(0, 0):
+        if end.date() == start.date() + timedelta(days=1):
+            return "midnight"
+        # Midnight at the end of the last day, as its end date was entered (not the next day's).
+        return f"midnight at the end of {end - timedelta(days=1):%A %-d %B %Y}"
     return f"{end:%A %-d %B %Y, %H:%M}"
 
 

@@ -16,6 +16,7 @@ from peerlearn.accounts.models import User
 from peerlearn.audit.services import record
 from peerlearn.core.db import commit_keeping_loaded, utcnow
 from peerlearn.core.errors import RuleError
+from peerlearn.core.templating import local_time
 from peerlearn.core.text import render_markdown
 from peerlearn.events.chat_history import messages_where
 from peerlearn.events.models import ChatMessage, ChatMute, Event, Question
@@ -65,6 +66,19 @@ def is_open(event: Event, now: datetime | None = None) -> bool:
     opens, closes = window(event)
     moment = now or utcnow()
     return not event.cancelled and event.chat_closed_at is None and opens <= moment <= closes
+
+
+def why_not_open(event: Event, now: datetime | None = None) -> str:
+    """Why members cannot post in the chat (not :func:`is_open`), in their words: when it will
+    open, or what closed it."""
+    opens, _ = window(event)
+    if event.cancelled:
+        return "The event was cancelled: its chat is closed"
+    if event.chat_closed_at is not None:
+        return "A moderator has closed the chat"
+    if (now or utcnow()) < opens:
+        return f"The chat opens at {local_time(opens, '%H:%M on %A %-d %B %Y')}"
+    return "The chat has closed: the event is over"
 
 
 def time_over(event: Event, now: datetime | None = None) -> bool:
@@ -203,7 +217,7 @@ def check_can_write(
     empty, or over ``limit`` characters. ``muted``: whether the author is muted, when the caller
     read it in this transaction (with the event); otherwise it is read here."""
     if not is_open(event):
-        raise ChatError("chat_closed", "The chat is not open")
+        raise ChatError("chat_closed", why_not_open(event))
     if muted if muted is not None else is_muted(event, author):
         raise ChatError("muted", "A moderator has muted you in this chat")
     text = (body or "").strip()

@@ -175,7 +175,7 @@ def allowed(event: Event | None, action: Action, what: str = "event") -> Event:
         raise Refused("not_found", f"No such {what}")
     if not can(current_user, action, event):
         if action is Action.post and event.cancelled:
-            raise Refused("chat_closed", "The event was cancelled: its chat is closed")
+            raise Refused("chat_closed", chat.why_not_open(event))
         if action is Action.moderate:
             raise Refused("forbidden", "Only the space's moderators can do that")
         raise Refused("forbidden", "Only members of the space can take part in this chat")

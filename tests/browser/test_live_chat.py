@@ -247,8 +247,8 @@ def test_without_javascript_a_message_sent_after_the_chat_closed_is_kept_to_copy
 
     plain.get_by_role("button", name="Send message").click()
     expect(plain.get_by_role("heading", name="There is a problem")).to_be_visible()
-    expect(plain.locator(".nhsuk-error-summary")).to_contain_text("The chat is not open")
-    expect(plain.locator("#message-body-error")).to_contain_text("The chat is not open")
+    expect(plain.locator(".nhsuk-error-summary")).to_contain_text("A moderator has closed the chat")
+    expect(plain.locator("#message-body-error")).to_contain_text("A moderator has closed the chat")
     box = plain.get_by_label("Your message")
     expect(box).to_have_value("What did the flow pilot change first?")
     expect(box).not_to_be_editable()

@@ -31,7 +31,12 @@ def _utc(*fields):
         (_utc(2027, 7, 14, 22, 30), _utc(2027, 7, 14, 23), "midnight"),  # 23:30 BST starts
         (_utc(2027, 1, 14, 0), _utc(2027, 1, 15, 0), "midnight"),
         (_utc(2027, 1, 14, 22), _utc(2027, 1, 15, 2), "Friday 15 January 2027, 02:00"),
-        (_utc(2027, 1, 14, 22), _utc(2027, 1, 16), "Saturday 16 January 2027, 00:00"),
+        (_utc(2027, 1, 14, 22), _utc(2027, 1, 16), "midnight at the end of Friday 15 January 2027"),
+        (
+            _utc(2027, 7, 14, 8),
+            _utc(2027, 7, 15, 23),
+            "midnight at the end of Thursday 15 July 2027",
+        ),
     ],
 )
 def test_local_end_reads_after_the_start_in_london_time(starts, ends, written):

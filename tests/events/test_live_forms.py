@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from peerlearn.core.db import utcnow
-from peerlearn.events import chat, questions, services
-from peerlearn.events.models import ChatMessage, Event, Question
+from peerlearn.core.templating import local_time
+from peerlearn.events import chat, questions, rsvps, services
+from peerlearn.events.models import ChatMessage, Event, Question, RsvpStatus
 from peerlearn.extensions import db
 from peerlearn.spaces import memberships
 from peerlearn.spaces import services as spaces
@@ -93,6 +94,18 @@ def test_a_member_posts_a_message_with_the_plain_form_and_sees_it_in_the_chat(
     assert stored(ChatMessage) == 1
 
 
+def test_until_the_live_chat_says_who_is_here_the_page_says_who_is_going(
+    live_event, member, signed_in
+):
+    """Without JavaScript (or before the chat connects) "Who is here" says who answered going,
+    and "nobody yet" rather than "0 people"."""
+    reader = member()
+    client = signed_in(reader)
+    assert "Nobody has said they are going yet." in page_of(client, live_event)
+    rsvps.set_rsvp(reader, live_event, RsvpStatus.going)
+    assert "1 person has said they are going." in page_of(client, live_event)
+
+
 def test_a_refused_message_shows_the_error_beside_the_box_and_keeps_the_text(
     live_event, member, signed_in
 ):
@@ -169,10 +182,25 @@ def test_a_closed_chat_is_read_only_and_refuses_the_forms(live_event, moderator,
 
     refused = say(client, live_event, "After the close", client_id="form-2")
     assert refused.status_code == 200
-    assert "The chat is not open" in refused.get_data(as_text=True)
+    assert "A moderator has closed the chat" in refused.get_data(as_text=True)
     refused = pose(client, live_event, "Too late?")
-    assert "The chat is not open" in refused.get_data(as_text=True)
+    assert "A moderator has closed the chat" in refused.get_data(as_text=True)
     assert stored(ChatMessage) == 1 and stored(Question) == 0
+
+
+def test_a_chat_not_yet_open_or_over_says_when_it_opens_or_that_it_is_over(
+    sig, moderator, member, signed_in
+):
+    client = signed_in(member())
+    later = in_days(sig, moderator, 2)
+    opens = later.starts_at - timedelta(minutes=30)  # PEERLEARN_CHAT_OPENS_MINUTES
+    refused = say(client, later, "Too early?").get_data(as_text=True)
+    assert f"The chat opens at {local_time(opens, '%H:%M on %A %-d %B %Y')}" in refused
+    over = in_days(sig, moderator, -2)
+    assert "The chat has closed: the event is over" in say(client, over, "Too late?").get_data(
+        as_text=True
+    )
+    assert stored(ChatMessage) == 0
 
 
 def _stop_posting(reason, event, moderator, writer):
@@ -193,8 +221,8 @@ def _stop_posting(reason, event, moderator, writer):
 @pytest.mark.parametrize(
     ("reason", "error", "status"),
     [
-        ("closed", "The chat is not open", 200),
-        ("closed before anyone wrote", "The chat is not open", 200),
+        ("closed", "A moderator has closed the chat", 200),
+        ("closed before anyone wrote", "A moderator has closed the chat", 200),
         ("muted", "A moderator has muted you in this chat", 200),
         ("cancelled", "The event was cancelled: its chat is closed", 200),
         ("removed from the space", "Only members of the space can take part in this chat", 403),

@@ -360,6 +360,8 @@ def test_there_is_no_record_before_the_chat_opens(client, login, sig, moderator)
     login(client, moderator)
     page = client.get(f"/events/{event.id}/transcript").get_data(as_text=True)
     assert "The chat has not opened yet" in page and "Post the record" not in page
+    # Nothing is offered that would be empty: no downloads, no "nobody wrote".
+    assert "transcript.md" not in page and "Nobody wrote in the chat" not in page
     response = client.post(f"/events/{event.id}/record", follow_redirects=True)
     assert "nothing to record" in response.get_data(as_text=True)
     assert _threads() == 0
