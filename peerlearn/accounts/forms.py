@@ -146,6 +146,10 @@ class ChangePasswordForm(_NewPasswordFor, FlaskForm):
     def validate_current_password(self, field: PasswordField) -> None:
         report(services.check_current_password, self.user, field.data or "")
 
+    def validate_password(self, field: PasswordField) -> None:
+        super().validate_password(field)
+        report(services.check_changed, self.current_password.data or "", field.data or "")
+
 
 class ChangeEmailForm(_ForUser, FlaskForm):
     """Move the signed-in ``user``'s account to a new address, confirmed by a link sent there.

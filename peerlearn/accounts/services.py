@@ -422,6 +422,7 @@ def reset_password(token: str, new_password: str) -> User:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change the password, ending the user's other sessions (the caller renews this one)."""
     check_current_password(user, current_password)
+    check_changed(current_password, new_password)
     _set_password(user, new_password)
     record("auth.password_changed", actor=user, subject=user)
     db.session.commit()
@@ -463,6 +464,16 @@ def check_new_password(user: User, new_password: str) -> None:
     problem = password_problem(new_password, [user.email, user.display_name, user.job_title])
     if problem:
         raise AccountError(problem, field="password")
+
+
+def check_changed(current_password: str, new_password: str) -> None:
+    """Refuse, when changing a password, the one it already is (nothing would change, yet the
+    other sessions would end and the owner be e-mailed). Only where the current password was
+    typed: a reset link must not tell its holder what the password was."""
+    if new_password == current_password:
+        raise AccountError(
+            "Your new password must be different from your current one", field="password"
+        )
 
 
 def _set_password(user: User, new_password: str) -> None:

@@ -227,6 +227,21 @@ def test_changing_the_password_needs_the_current_one(
     assert db.session.get(User, user.id).password_hash == before
 
 
+def test_the_new_password_must_differ_from_the_current_one(client, make_user, login, outbox):
+    """Nothing would change, yet every other session would end and the owner be e-mailed."""
+    user = make_user()
+    login(client, user)
+    before = user.password_hash
+    page = Page(
+        client.post("/account/password", data={"current_password": PASSWORD, "password": PASSWORD})
+    )
+    assert page.summary == [
+        ("#password", "Your new password must be different from your current one")
+    ]
+    assert db.session.get(User, user.id).password_hash == before
+    assert not [m for m in outbox.to(user.email) if "password was changed" in m.subject]
+
+
 def test_a_missing_current_password_and_a_short_new_one_are_told_at_once(client, make_user, login):
     user = make_user()
     login(client, user)
