@@ -116,6 +116,8 @@ def live_server(
         "SECRET_KEY": secrets.token_urlsafe(36),
         "PEERLEARN_DEMO_PASSWORD": DEMO_PASSWORD,
         "PEERLEARN_ENV": "development",
+        # A file over the upload limit is quick to hand the browser (25 MB took it 15 s).
+        "PEERLEARN_UPLOAD_MAX_MB": "2",
         "PYTHONUNBUFFERED": "1",
     }
     for inherited in ("MAIL_SERVER", "REDIS_URL", "RATELIMIT_ENABLED", "PEERLEARN_PROXY_COUNT"):

@@ -264,7 +264,8 @@ def test_a_moderator_withdraws_one_version_without_javascript(new_context: NewCo
 def test_a_file_over_the_limit_is_refused_as_it_is_chosen_and_nothing_typed_is_lost(
     new_context: NewContext,
 ) -> None:
-    """A member who has filled in the form chooses a file over the 25 MB limit: it is refused at
+    """A member who has filled in the form chooses a file over the limit (2 MB in the served app,
+    25 MB by default): it is refused at
     once, in the server's words, beside the field, and the choice is cleared (sent, a file well
     over the limit would make the server refuse the whole request). Choosing a file within the
     limit takes the message away, and the resource is shared with everything typed before."""
@@ -280,17 +281,17 @@ def test_a_file_over_the_limit_is_refused_as_it_is_chosen_and_nothing_typed_is_l
             {
                 "name": "Board pack.pdf",
                 "mimeType": "application/pdf",
-                "buffer": b"%PDF-1.7\n" + bytes(25 * 1024 * 1024),
+                "buffer": b"%PDF-1.7\n" + bytes(2 * 1024 * 1024),
             }
         ]
     )
     field = page.locator(".nhsuk-form-group").filter(has=page.locator("input[type=file]"))
     expect(field.locator(".nhsuk-error-message")).to_have_text(
-        "Error: The file must be 25 MB or smaller"
+        "Error: The file must be 2 MB or smaller"
     )
     expect(field).to_have_class(re.compile("nhsuk-form-group--error"))
     expect(page.get_by_role("button", name=re.compile("^File"))).to_have_accessible_description(
-        re.compile("The file must be 25 MB or smaller")
+        re.compile("The file must be 2 MB or smaller")
     )
     expect(field).to_contain_text("No file chosen")
     assert page.locator("input[type=file]").evaluate("input => input.files.length") == 0
