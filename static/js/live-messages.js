@@ -18,8 +18,9 @@ const HIDDEN = "Message hidden while a moderator reviews a report";
 const REPORT_HINT =
   "A report of patient-identifiable information hides the message at once until a moderator has looked at it.";
 
-// A report sent with no reason chosen: said in the question, as the plain form's page says it,
-// and the focus on the first choice (described by the message, so it is read out).
+// A report sent with no reason chosen: said in the question, in the words of the plain form's
+// page (events.forms.ReportMessageForm), and the focus on the first choice (described by the
+// message, so it is read out).
 function reasonMissing(form, id) {
   const fieldset = form.querySelector("fieldset");
   if (!form.querySelector(`#${id}`)) {
