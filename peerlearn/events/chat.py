@@ -71,11 +71,11 @@ def is_open(event: Event, now: datetime | None = None) -> bool:
 def why_not_open(event: Event, now: datetime | None = None) -> str:
     """Why members cannot post in the chat (not :func:`is_open`), in their words: when it will
     open, or what closed it."""
-    opens, _ = window(event)
     if event.cancelled:
         return "The event was cancelled: its chat is closed"
     if event.chat_closed_at is not None:
         return "A moderator has closed the chat"
+    opens, _ = window(event)
     if (now or utcnow()) < opens:
         return f"The chat opens at {local_time(opens, '%H:%M on %A %-d %B %Y')}"
     return "The chat has closed: the event is over"

@@ -8,7 +8,6 @@ Both ways count through :func:`take_report`, against one allowance of the rate l
 Flask-Limiter names its own."""
 
 import functools
-import math
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -17,7 +16,7 @@ from flask_login import current_user
 from limits import parse
 
 from peerlearn.core import allowances
-from peerlearn.core.errors import too_many
+from peerlearn.core.errors import too_many, waiting_time
 
 #: How often one person may send a report, of posts, library resources and chat messages together.
 REPORT_LIMIT = "20 per hour"
@@ -37,10 +36,9 @@ def take_report() -> int | None:
 
 def over_allowance(wait: int) -> str:
     """What a reporter over the allowance is told, whichever way they reported."""
-    minutes = math.ceil(wait / 60)
     return (
         f"You can make up to {REPORTS_AN_HOUR} reports an hour, and have made them all: "
-        f"you can report again in {minutes} minute{'s' if minutes != 1 else ''}"
+        f"you can report again in {waiting_time(wait)}"
     )
 
 

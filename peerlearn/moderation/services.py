@@ -76,12 +76,7 @@ def hides_at_once(reason: FlagReason, *, answerable: bool, reporters: int) -> bo
 
 def flag_post(reporter: User, post: Post, reason: FlagReason, note: str = "") -> Flag:
     """Report a post; it is hidden at once when :func:`hides_at_once` says so."""
-    flag = Flag(
-        post_id=post.id,
-        reporter_id=reporter.id,
-        reason=reason,
-        note=note.strip()[:REPORT_NOTE_LENGTH],
-    )
+    flag = Flag(post_id=post.id, reporter_id=reporter.id, reason=reason, note=note)
     flag = _add_once(flag, Flag.post_id == post.id, "You have already reported this post")
     record("post.flagged", actor=reporter, subject=post.author, space=post.thread.space,
            post_id=post.id, reason=reason.value)  # fmt: skip
@@ -100,8 +95,7 @@ def flag_chat_message(
 ) -> Flag:
     """Report a live chat message into the same queue as posts; it is hidden at once from
     everyone but the space's moderators when :func:`hides_at_once` says so."""
-    flag = Flag(chat_message_id=message.id, reporter_id=reporter.id, reason=reason,
-                note=note.strip()[:REPORT_NOTE_LENGTH])  # fmt: skip
+    flag = Flag(chat_message_id=message.id, reporter_id=reporter.id, reason=reason, note=note)
     flag = _add_once(
         flag, Flag.chat_message_id == message.id, "You have already reported this message"
     )
@@ -131,8 +125,9 @@ def add_report(
     refuse a second with ``refusal``, unless the new one is ``urgent`` (patient-identifiable
     information): that takes the place of the reporter's earlier report of something else, open
     again as new if a moderator had dealt with it, so that such information never stays on
-    screen because its reporter once reported the thing for a lesser reason. Returns the report
-    stored."""
+    screen because its reporter once reported the thing for a lesser reason. Its note is kept
+    trimmed, to :data:`REPORT_NOTE_LENGTH`. Returns the report stored."""
+    flag.note = (flag.note or "").strip()[:REPORT_NOTE_LENGTH]
     db.session.add(flag)
     try:
         db.session.flush()

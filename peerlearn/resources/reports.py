@@ -14,7 +14,7 @@ from peerlearn.core import signals
 from peerlearn.core.db import change_if, utcnow
 from peerlearn.extensions import db
 from peerlearn.moderation.models import FlagOutcome, FlagReason
-from peerlearn.moderation.services import REPORT_NOTE_LENGTH, add_report, hides_at_once
+from peerlearn.moderation.services import add_report, hides_at_once
 from peerlearn.permissions import Action, can, moderated_space_ids
 from peerlearn.resources.models import (
     Resource,
@@ -34,12 +34,7 @@ def flag_resource(
     (:func:`~peerlearn.moderation.services.hides_at_once`): a reporter answerable to the
     space's moderators, or a second person's report. The report is committed first, so that of
     two people reporting at the same moment, the later counts the earlier."""
-    flag = ResourceFlag(
-        resource_id=resource.id,
-        reporter_id=reporter.id,
-        reason=reason,
-        note=note.strip()[:REPORT_NOTE_LENGTH],
-    )
+    flag = ResourceFlag(resource_id=resource.id, reporter_id=reporter.id, reason=reason, note=note)
     already = ResourceError("You have already reported this resource", field="reason")
     flag = add_report(flag, ResourceFlag.resource_id == resource.id, reason.hides, already)
     record("resource.flagged", actor=reporter, space=resource.space, resource_id=resource.id,
