@@ -6,16 +6,15 @@ import logging
 from flask import render_template
 
 from peerlearn.accounts.models import User
+from peerlearn.accounts.password_changes import check_current_password, password_fingerprint
 from peerlearn.accounts.services import (
     AccountError,
     allowed_domains,
-    check_current_password,
     email_domain_allowed,
     external_url,
     find_user_by_email,
     mail_account,
     normalise_email,
-    password_fingerprint,
 )
 from peerlearn.accounts.tokens import make_token, read_token
 from peerlearn.audit.services import record

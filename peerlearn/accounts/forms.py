@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from peerlearn.accounts import address_changes, services
+from peerlearn.accounts import address_changes, password_changes, services
 from peerlearn.accounts.models import User
 from peerlearn.accounts.passwords import MAX_LENGTH, password_problem
 from peerlearn.core.forms import EMAIL_FORMAT, Required, TextAreaField, optional_int, report
@@ -126,7 +126,7 @@ class _NewPasswordFor(_ForUser):
 
     def validate_password(self, field: PasswordField) -> None:
         # The service checks it again; here its problem is told along with the other fields'.
-        report(services.check_new_password, self.user, field.data or "")
+        report(password_changes.check_new_password, self.user, field.data or "")
 
 
 class ResetPasswordForm(_NewPasswordFor, FlaskForm):
@@ -144,11 +144,11 @@ class ChangePasswordForm(_NewPasswordFor, FlaskForm):
     password = _new_password_field("New password")
 
     def validate_current_password(self, field: PasswordField) -> None:
-        report(services.check_current_password, self.user, field.data or "")
+        report(password_changes.check_current_password, self.user, field.data or "")
 
     def validate_password(self, field: PasswordField) -> None:
         super().validate_password(field)
-        report(services.check_changed, self.current_password.data or "", field.data or "")
+        report(password_changes.check_changed, self.current_password.data or "", field.data or "")
 
 
 class ChangeEmailForm(_ForUser, FlaskForm):
@@ -163,7 +163,9 @@ class ChangeEmailForm(_ForUser, FlaskForm):
             report(address_changes.check_new_email, self.user, field.data or "")
 
     def validate_password(self, field: PasswordField) -> None:
-        report(services.check_current_password, self.user, field.data or "", field="password")
+        report(
+            password_changes.check_current_password, self.user, field.data or "", field="password"
+        )
 
 
 class SignOutElsewhereForm(_ForUser, FlaskForm):
@@ -172,7 +174,9 @@ class SignOutElsewhereForm(_ForUser, FlaskForm):
     password = PasswordField("Your password", validators=[Required("Enter your password")])
 
     def validate_password(self, field: PasswordField) -> None:
-        report(services.check_current_password, self.user, field.data or "", field="password")
+        report(
+            password_changes.check_current_password, self.user, field.data or "", field="password"
+        )
 
 
 class ProfileForm(_OrganisationChoice, FlaskForm):

@@ -6,7 +6,8 @@ from flask import current_app, render_template
 from sqlalchemy import func, select
 
 from peerlearn.accounts.models import SignIn, User
-from peerlearn.accounts.services import check_current_password, external_url, mail_account
+from peerlearn.accounts.password_changes import check_current_password
+from peerlearn.accounts.services import external_url, mail_account
 from peerlearn.audit.services import record
 from peerlearn.core.db import utcnow
 from peerlearn.core.signals import sign_ins_ended

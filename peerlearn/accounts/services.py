@@ -1,6 +1,6 @@
-"""Account rules and transactions: registration, confirmation, sign-in, passwords, profiles."""
+"""Account rules and transactions: registration, confirmation, sign-in, profiles (passwords:
+:mod:`peerlearn.accounts.password_changes`; e-mail addresses: :mod:`~peerlearn.accounts.address_changes`)."""
 
-import hashlib
 import logging
 import re
 import unicodedata
@@ -20,7 +20,7 @@ from peerlearn.accounts.passwords import (
     password_problem,
     verify_password,
 )
-from peerlearn.accounts.tokens import address_mark, make_token, read_token
+from peerlearn.accounts.tokens import make_token, read_token
 from peerlearn.audit.services import record
 from peerlearn.core import allowances
 from peerlearn.core.db import utcnow
@@ -137,7 +137,7 @@ def register_user(data: Registration) -> User | None:
     existing = find_user_by_email(email)
     if existing is not None:
         hash_password(data.password)  # spend the time a new account costs: timing tells nothing
-        if not _may_mail_again(existing, "already-registered"):
+        if not may_mail_again(existing, "already-registered"):
             return None
         mail_account(
             existing.email,
@@ -194,7 +194,7 @@ def send_confirmation(user: User) -> None:
 RESEND_LIMIT = parse("5 per hour")
 
 
-def _may_mail_again(user: User, kind: str) -> bool:
+def may_mail_again(user: User, kind: str) -> bool:
     """Whether this account may be sent another e-mail of this kind: the pages that send them
     are limited per visitor's address, but whoever asks from many addresses (or for another
     person's address) must not be able to fill that person's inbox. Past the limit the mail is
@@ -209,7 +209,7 @@ def send_confirmation_again(user: User) -> None:
     """Send a new confirmation link, at most :data:`RESEND_LIMIT` to one address: signing in to
     an unconfirmed account sends one too, and someone who registered with another person's
     address must not be able to fill their inbox (silently not sent past the limit)."""
-    if _may_mail_again(user, "confirm-email"):
+    if may_mail_again(user, "confirm-email"):
         send_confirmation(user)
 
 
@@ -355,131 +355,6 @@ def sign_out(user: User) -> None:
     # cookie in the session, and clearing after it would keep the cookie (and the sign-in) alive.
     session.clear()
     logout_user()
-
-
-# Passwords --------------------------------------------------------------------------------------
-
-
-def password_fingerprint(user: User) -> str:
-    # Changes whenever the password does, so a reset link works once and a change-of-address
-    # link asked for before the password changed no longer works.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
-
-
-def request_password_reset(email: str) -> None:
-    """E-mail a reset link if an active account has this address; the caller never says which."""
-    user = find_user_by_email(email)
-    if user is None or not user.active or not _may_mail_again(user, "reset-password"):
-        return
-    # Bound to the address too: a link sent to an address the account has since left (a
-    # mailbox someone else may read) stops working.
-    token = make_token(
-        "reset-password",
-        {"uid": user.id, "pw": password_fingerprint(user), "to": address_mark(user.email)},
-    )
-    mail_account(
-        user.email,
-        "Reset your peerlearn password",
-        render_template(
-            "email/reset_password.txt",
-            user=user,
-            url=external_url("accounts.reset_password", token=token),
-        ),
-    )
-
-
-def user_for_reset_token(token: str) -> User | None:
-    """The account a reset link is for, while the link is still valid and unused."""
-    payload = read_token("reset-password", token)
-    if payload is None:
-        return None
-    user = db.session.get(User, payload.get("uid"))
-    if (
-        user is None
-        or not user.active
-        or payload.get("pw") != password_fingerprint(user)
-        or payload.get("to") != address_mark(user.email)
-    ):
-        return None
-    return user
-
-
-def reset_password(token: str, new_password: str) -> User:
-    """Set a new password from a reset link, ending every existing session."""
-    user = user_for_reset_token(token)
-    if user is None:
-        raise AccountError("This password reset link has expired or has already been used")
-    _set_password(user, new_password)
-    # The link proves control of the address, so an unconfirmed address is now confirmed.
-    user.email_confirmed_at = user.email_confirmed_at or utcnow()
-    record("auth.password_reset", actor=user, subject=user)
-    db.session.commit()
-    sign_ins_ended.send(user)
-    _tell_password_changed(user)
-    return user
-
-
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change the password, ending the user's other sessions (the caller renews this one)."""
-    check_current_password(user, current_password)
-    check_changed(current_password, new_password)
-    _set_password(user, new_password)
-    record("auth.password_changed", actor=user, subject=user)
-    db.session.commit()
-    sign_ins_ended.send(user)
-    _tell_password_changed(user)
-
-
-def _tell_password_changed(user: User) -> None:
-    """Tell the account's owner their password changed: if it was not them, they learn that
-    someone else knows it (or reads their mail) and how to take the account back."""
-    mail_account(
-        user.email,
-        "Your peerlearn password was changed",
-        render_template(
-            "email/password_changed.txt",
-            user=user,
-            reset_url=external_url("accounts.forgot_password"),
-        ),
-    )
-
-
-#: What a wrong password is told, by the field that asked for it: the current password when
-#: changing it, or the password that confirms a change of e-mail address.
-WRONG_PASSWORD = {
-    "current_password": "Your current password is not correct",
-    "password": "Your password is not correct",
-}
-
-
-def check_current_password(user: User, password: str, field: str = "current_password") -> None:
-    """Refuse a password that is not the user's own, beside the form's ``field`` for it."""
-    if not verify_password(user.password_hash, password):
-        raise AccountError(WRONG_PASSWORD[field], field=field)
-
-
-def check_new_password(user: User, new_password: str) -> None:
-    """Refuse a new password that breaks the password rules or is easy to guess from who the
-    user is (their e-mail address, name and job title)."""
-    problem = password_problem(new_password, [user.email, user.display_name, user.job_title])
-    if problem:
-        raise AccountError(problem, field="password")
-
-
-def check_changed(current_password: str, new_password: str) -> None:
-    """Refuse, when changing a password, the one it already is (nothing would change, yet the
-    other sessions would end and the owner be e-mailed). Only where the current password was
-    typed: a reset link must not tell its holder what the password was."""
-    if new_password == current_password:
-        raise AccountError(
-            "Your new password must be different from your current one", field="password"
-        )
-
-
-def _set_password(user: User, new_password: str) -> None:
-    check_new_password(user, new_password)
-    user.password_hash = hash_password(new_password)
-    user.end_every_session()
 
 
 def renew_session(user: User) -> None:

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from peerlearn.accounts import address_changes, other_browsers, services
+from peerlearn.accounts import address_changes, other_browsers, password_changes, services
 from peerlearn.accounts.data_export import member_data
 from peerlearn.accounts.directory import listed_people, people_query
 from peerlearn.accounts.forms import (
@@ -174,7 +174,7 @@ def logout() -> str | Response:
 def forgot_password() -> str:
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        password_changes.request_password_reset(form.email.data)
         return render_template(
             "accounts/reset_sent.html", email=services.normalise_email(form.email.data)
         )
@@ -184,13 +184,13 @@ def forgot_password() -> str:
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def reset_password(token: str) -> str | Response | tuple[str, int]:
-    user = services.user_for_reset_token(token)
+    user = password_changes.user_for_reset_token(token)
     if user is None:
         return render_template("accounts/link_invalid.html", kind="reset"), 400
     form = ResetPasswordForm(user=user)
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data)
+            password_changes.reset_password(token, form.password.data)
         except services.AccountError as error:
             show_error(form, error)
         else:
@@ -261,7 +261,7 @@ def change_password() -> str | Response:
     form = ChangePasswordForm(user=_me())
     if form.validate_on_submit():
         try:
-            services.change_password(_me(), form.current_password.data, form.password.data)
+            password_changes.change_password(_me(), form.current_password.data, form.password.data)
         except services.AccountError as error:
             show_error(form, error)
         else:

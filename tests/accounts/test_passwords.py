@@ -8,7 +8,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from peerlearn.accounts.models import User
-from peerlearn.accounts.services import password_fingerprint
+from peerlearn.accounts.password_changes import password_fingerprint
 from peerlearn.accounts.tokens import address_mark
 from peerlearn.audit.models import AuditEntry
 from peerlearn.extensions import db
