@@ -26,8 +26,8 @@ the few hidden and removed things
 (``permissions.thread_copy_filter`` and its siblings), instead of reading every match's own row;
 each result shown is checked again with the policy's single-item rule (:attr:`KindSpec.opens`),
 so a copy left stale by a failed update never shows a title or a snippet. Spaces, people and
-resources are fewer: their filter lists the ones the reader may open (:func:`own_rows`). No
-condition is correlated to the matching row, so PostgreSQL may scan the matches in parallel.
+resources, of which the index keeps no such copies, are checked against their own rows
+(:func:`own_rows`).
 
 A thing's row is refreshed after each committed write to it, by reading the thing again once a
 row is held (:attr:`KindSpec.held`): of two edits at once, the later one's refresh waits for the
@@ -48,7 +48,7 @@ from typing import Any
 
 import nh3
 from flask import url_for
-from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy import ColumnElement, Select, false, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from peerlearn.accounts.directory import listed_people
@@ -227,12 +227,26 @@ def people_filter(user: Any) -> ColumnElement[bool]:
 
 def own_rows(
     model: type[Any], allows: Callable[[Any], ColumnElement[bool]]
-) -> Callable[[Any], ColumnElement[bool]]:
-    """A :attr:`KindSpec.visible` for a kind of which there are thousands, not hundreds of
-    thousands (spaces, people, resources): the thing is among the rows of ``model`` for which
-    ``allows(user)`` (a condition on ``model``) holds. The list is made once per search (not
-    correlated to each match, which would also stop PostgreSQL from planning it in parallel)."""
-    return lambda user, doc: doc.object_id.in_(select(model.id).where(allows(user)))
+) -> Callable[[Any, Any, bool], ColumnElement[bool]]:
+    """A :attr:`KindSpec.visible` for a kind whose things the index keeps no copies of the
+    policy's facts for (spaces, people, resources): ``allows(user)``, a condition on ``model``,
+    asked of each thing's own row.
+
+    For a round's few rows, each thing of the kind is looked up by its id: listing every row
+    ``allows`` read all 10,000 resources and 5,000 people whenever a round held one of them,
+    5–6 ms of a selective search's 20 on PostgreSQL (``docs/performance.md``). Over all the
+    matches, the list is made once instead: PostgreSQL prices a lookup as if made for every
+    match, and with them chose to read and sort every match rather than read newest first (a
+    visitor's search for three common words went from 50 to 400 ms). A row gone from ``model``
+    allows nothing."""
+
+    def visible(user: Any, doc: Any, few: bool) -> ColumnElement[bool]:
+        if few:
+            own = select(allows(user)).where(model.id == doc.object_id).scalar_subquery()
+            return func.coalesce(own, false())
+        return doc.object_id.in_(select(model.id).where(allows(user)))
+
+    return visible
 
 
 def removed_post_ids() -> Select[tuple[int]]:
@@ -269,9 +283,11 @@ class KindSpec:
     #: What one thing contributes to the index (None: nothing, its row is dropped).
     entry: Callable[[Any], Entry | None]
     #: SQL condition on rows of this kind: the things the reader may open, as the permission
-    #: policy's filter for the kind says. Asked as ``visible(reader, doc)``, where ``doc`` holds
-    #: the row's columns: :class:`SearchDocument` itself, or a subquery's ``c`` of its columns.
-    visible: Callable[[Any, Any], ColumnElement[bool]]
+    #: policy's filter for the kind says. Asked as ``visible(reader, doc, few)``, where ``doc``
+    #: holds the row's columns (:class:`SearchDocument` itself, or a subquery's ``c`` of its
+    #: columns) and ``few`` says whether they are a round's few thousand rows rather than every
+    #: match (see :func:`own_rows`).
+    visible: Callable[[Any, Any, bool], ColumnElement[bool]]
     #: The rows a full rebuild reads.
     source: Callable[[], Select[Any]]
     #: Loading options for showing a page of results (no N+1 queries): each thing's space (and
@@ -297,7 +313,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.thread: KindSpec(
         Thread,
         lambda thread: thread_entry(thread, opening_post(thread)),
-        lambda user, doc: thread_copy_filter(user, doc.object_id, doc.space_id),
+        lambda user, doc, few: thread_copy_filter(user, doc.object_id, doc.space_id),
         lambda: select(Thread).options(
             selectinload(Thread.tags),
             selectinload(Thread.component_rows),
@@ -313,7 +329,7 @@ KINDS: dict[Kind, KindSpec] = {
         Post,
         post_entry,
         # A removed post shows as a placeholder: its text is not the reader's to search.
-        lambda user, doc: (
+        lambda user, doc, few: (
             post_copy_filter(user, doc.object_id, doc.thread_id, doc.space_id)
             & doc.object_id.not_in(removed_post_ids())
         ),
@@ -334,7 +350,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.event: KindSpec(
         Event,
         event_entry,
-        lambda user, doc: event_copy_filter(user, doc.space_id),
+        lambda user, doc, few: event_copy_filter(user, doc.space_id),
         lambda: select(Event).options(
             selectinload(Event.component_rows), selectinload(Event.created_by)
         ),

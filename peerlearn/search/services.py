@@ -67,12 +67,13 @@ ROUND = 2 * CANDIDATES
 
 
 def visible_documents(
-    user: Any, kinds: list[Kind], doc: Any = SearchDocument
+    user: Any, kinds: list[Kind], doc: Any = SearchDocument, *, few: bool = False
 ) -> ColumnElement[bool]:
     """SQL condition on index rows of these kinds whose thing the reader may open, as the
     permission policy's filter for that kind says (``KindSpec.visible``). ``doc`` holds the
-    rows' columns: :class:`SearchDocument`, or a subquery's ``c``."""
-    return or_(*(and_(doc.kind == kind, KINDS[kind].visible(user, doc)) for kind in kinds))
+    rows' columns: :class:`SearchDocument`, or a subquery's ``c``; ``few`` when they are a
+    round's (at most :data:`ROUND`), not every match."""
+    return or_(*(and_(doc.kind == kind, KINDS[kind].visible(user, doc, few)) for kind in kinds))
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ def _newest_visible(user: Any, matching: Select[Any]) -> tuple[list[Row[Any]], b
         select(
             numbered.c.id, numbered.c.kind, last.label("last"), *(case((last, key)) for key in keys)
         )
-        .where(or_(visible_documents(user, list(Kind), numbered.c), last))
+        .where(or_(visible_documents(user, list(Kind), numbered.c, few=True), last))
         .order_by(*(key.desc() for key in keys))
         .limit(CANDIDATES + 2)  # one more says there are more; the round's last row may come
     ).all()
