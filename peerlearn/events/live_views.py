@@ -29,7 +29,7 @@ from peerlearn.events.models import ChatMessage, Event, Question, RsvpStatus
 from peerlearn.events.views import bp
 from peerlearn.extensions import db, limiter
 from peerlearn.moderation import services as moderation
-from peerlearn.moderation.limits import report_limit
+from peerlearn.moderation.limits import refused_over_allowance
 from peerlearn.moderation.models import FlagReason
 from peerlearn.permissions import Action, authorize, can, deny, signed_in, visible_or_404
 
@@ -240,8 +240,9 @@ def ask_question(event_id: int) -> str | tuple[str, int] | BaseResponse:
 
 @bp.route("/events/<int:event_id>/chat/<int:message_id>/report", methods=["GET", "POST"])
 @login_required
-@report_limit
-def report_message(event_id: int, message_id: int) -> str | BaseResponse:
+def report_message(
+    event_id: int, message_id: int
+) -> str | BaseResponse | tuple[str, int, dict[str, str]]:
     """Report a message from the plain form beside it (the same rule as the socket's
     ``report_message``); a report that says no reason, or something else with no note, comes back
     on a page of its own, with the error, as every form does."""
@@ -252,6 +253,8 @@ def report_message(event_id: int, message_id: int) -> str | BaseResponse:
     authorize(Action.flag, message)
     form = ReportMessageForm()
     if form.validate_on_submit():
+        if (refused := refused_over_allowance()) is not None:
+            return refused
         try:
             moderation.flag_chat_message(
                 current_user, message, FlagReason(form.reason.data), form.note.data or ""

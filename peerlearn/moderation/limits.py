@@ -3,13 +3,9 @@ messages draw on one allowance, so that reporting cannot be used to flood the mo
 reports that hide, to hide a space's content) however the reports are spread, over the plain forms
 or the live chat's socket.
 
-Both ways count through :func:`take_report`, against one allowance of the rate limiter's storage
-(:mod:`peerlearn.core.allowances`: memory, or Redis across processes), so neither depends on how
-Flask-Limiter names its own."""
-
-import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+Both ways count a report through :func:`take_report` once it is valid, against one allowance of
+the rate limiter's storage (:mod:`peerlearn.core.allowances`: memory, or Redis across
+processes), so neither depends on how Flask-Limiter names its own."""
 
 from flask import request
 from flask_login import current_user
@@ -22,9 +18,6 @@ from peerlearn.core.errors import too_many, waiting_time
 REPORT_LIMIT = "20 per hour"
 _ALLOWANCE = parse(REPORT_LIMIT)
 REPORTS_AN_HOUR = _ALLOWANCE.amount
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def take_report() -> int | None:
@@ -42,17 +35,11 @@ def over_allowance(wait: int) -> str:
     )
 
 
-def report_limit(view: Callable[P, R]) -> Callable[P, R | tuple[str, int, dict[str, str]]]:
-    """The decorator for every view that takes a report: each POST counts (one refused as
-    already made too: it is still a report sent), and one over the allowance gets the "Too many
-    attempts" page saying when they may report again."""
-
-    @functools.wraps(view)
-    def limited(*args: P.args, **kwargs: P.kwargs) -> R | tuple[str, int, dict[str, str]]:
-        if request.method == "POST":
-            wait = take_report()
-            if wait is not None:
-                return too_many(wait, over_allowance(wait) + ".")
-        return view(*args, **kwargs)
-
-    return limited
+def refused_over_allowance() -> tuple[str, int, dict[str, str]] | None:
+    """Count a report sent from a form, once the form is valid, against the allowance: as the
+    socket does, a report refused for what it said (no reason, or something else with no note)
+    is not counted, and one refused as already made still is (it is still a report sent). None
+    when it is within the allowance; otherwise the "Too many attempts" page saying when they may
+    report again."""
+    wait = take_report()
+    return None if wait is None else too_many(wait, over_allowance(wait) + ".")

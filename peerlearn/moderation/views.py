@@ -15,7 +15,7 @@ from peerlearn.events.models import ChatMessage
 from peerlearn.extensions import db
 from peerlearn.moderation import services
 from peerlearn.moderation.forms import FlagForm, MoveThreadForm, SlowModeForm
-from peerlearn.moderation.limits import report_limit
+from peerlearn.moderation.limits import refused_over_allowance
 from peerlearn.moderation.models import FlagOutcome, FlagReason
 from peerlearn.permissions import (
     NETWORK,
@@ -37,12 +37,13 @@ def _back_to(post: Post) -> Response:
 
 @bp.route("/posts/<int:post_id>/report", methods=["GET", "POST"])
 @login_required
-@report_limit
-def report(post_id: int) -> str | Response:
+def report(post_id: int) -> str | Response | tuple[str, int, dict[str, str]]:
     post = visible_or_404(Post, post_id)
     authorize(Action.flag, post)
     form = FlagForm()
     if form.validate_on_submit():
+        if (refused := refused_over_allowance()) is not None:
+            return refused
         reason = FlagReason(form.reason.data)
         try:
             services.flag_post(current_user, post, reason, form.note.data or "")

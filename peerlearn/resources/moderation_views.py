@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from peerlearn.core.errors import RuleError
 from peerlearn.core.forms import show_error
 from peerlearn.extensions import db
-from peerlearn.moderation.limits import report_limit
+from peerlearn.moderation.limits import refused_over_allowance
 from peerlearn.permissions import (
     Action,
     authorize,
@@ -31,12 +31,13 @@ from peerlearn.resources.models import Resource, ResourceFlagReason, ResourceVer
 
 @bp.route("/resources/<int:resource_id>/flag", methods=["GET", "POST"])
 @login_required
-@report_limit
-def flag_resource(resource_id: int) -> str | Response:
+def flag_resource(resource_id: int) -> str | Response | tuple[str, int, dict[str, str]]:
     resource = visible_or_404(Resource, resource_id)
     authorize(Action.flag, resource)
     form = FlagForm()
     if form.validate_on_submit():
+        if (refused := refused_over_allowance()) is not None:
+            return refused
         try:
             resource_reports.flag_resource(
                 current_user, resource, ResourceFlagReason(form.reason.data), form.note.data or ""

@@ -173,6 +173,22 @@ def test_a_non_members_patient_information_report_hides_the_post_only_once_secon
     assert audit() == ["post.flagged", "post.flagged", "post.hidden"]
 
 
+def test_reports_the_form_sends_back_do_not_count_against_the_allowance(
+    discussion, browser, make_user
+):
+    """A report sent back to be put right (no reason, or "something else" with no note) is not a
+    report made, as over the live chat's socket: only the reports made count."""
+    reporter = browser(make_user("Rory Reporter"))
+    thread = discussion.thread
+    posts = [services.reply(discussion.replier, thread, f"Reply {n}")[0] for n in range(21)]
+    for _ in range(15):
+        assert report(reporter, posts[0], "").status_code == 200
+        assert report(reporter, posts[0], "other").status_code == 200
+    assert [report(reporter, post, "spam").status_code for post in posts[:20]] == [302] * 20
+    assert count(Flag) == 20
+    assert report(reporter, posts[20], "spam").status_code == 429
+
+
 def test_reports_are_rate_limited_per_person(discussion, browser, make_user):
     reporter = browser(make_user("Rory Reporter"))
     thread = discussion.thread
