@@ -14,11 +14,12 @@ from __future__ import annotations
 import enum
 from typing import Any, NoReturn
 
-from flask import abort
+from flask import abort, make_response
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from peerlearn.accounts.models import User
+from peerlearn.core.errors import render_error
 from peerlearn.discussions.models import Post, Thread
 from peerlearn.events.models import ChatMessage, Event, Question
 from peerlearn.extensions import db, login_manager
@@ -234,7 +235,32 @@ def authorize(action: Action | str, target: Any, *, hide: bool = False) -> None:
     """
     if can(current_user, action, target):
         return
+    if not hide and _banned_from(current_user, target):
+        abort(make_response(render_error(403, BANNED_FROM_SPACE)))
     deny(hide=hide)
+
+
+#: What a member banned from a space is told when the policy refuses them something in it.
+BANNED_FROM_SPACE = (
+    "You are banned from this space, so you cannot do that here. If you think this is a "
+    "mistake, ask a network administrator."
+)
+
+
+def _banned_from(user: Actor, target: Any) -> bool:
+    """Whether ``user`` is banned from the space ``target`` is in (or is)."""
+    if isinstance(target, Space):
+        space = target
+    elif isinstance(target, Post):
+        space = target.thread.space
+    elif isinstance(target, Question | ChatMessage):
+        space = target.event.space
+    else:
+        space = getattr(target, "space", None)
+    if not isinstance(space, Space):
+        return False
+    membership = membership_of(user, space)
+    return membership is not None and membership.state is MemberState.banned
 
 
 def authorize_unseen(action: Action | str, target: Any) -> None:

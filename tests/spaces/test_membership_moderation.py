@@ -160,7 +160,14 @@ def test_banning_a_member(browser, make_user, add_member, make_space):
     assert "You cannot read or join this space." in home.main_text
     assert "About this space" not in home.main_text
     assert not {"Join this space", "Ask to join", "Leave this space"} & set(buttons(home))
-    assert bea_browser.get(f"/spaces/{space.slug}/members").status_code == 403
+    refused = bea_browser.get(f"/spaces/{space.slug}/members")
+    assert refused.status_code == 403
+    assert "You are banned from this space" in refused.get_data(as_text=True)
+    # Someone refused who is not banned is not told they are.
+    outsider = browser(make_user("Ola Outsider"))
+    refused = outsider.post(f"/spaces/{space.slug}/members/{bea.id}/unban")
+    assert refused.status_code == 403
+    assert "banned from this space" not in refused.get_data(as_text=True)
     assert bea_browser.post(f"/spaces/{space.slug}/join").status_code == 403
     home = after(bea_browser, bea_browser.post(f"/spaces/{space.slug}/leave"))
     assert "You are not a member of this space" in home.main_text
