@@ -230,8 +230,9 @@ def member_space_ids(person: User, state: MemberState) -> Select[tuple[int]]:
 def authorize(action: Action | str, target: Any, *, hide: bool = False) -> None:
     """Stop the request unless the current user may do ``action`` to ``target``.
 
-    Anonymous visitors are sent to sign in; signed-in users get 403, or 404 when ``hide`` is set
-    (for things whose very existence must not be confirmed).
+    Anonymous visitors are sent to sign in; signed-in users get 403 (saying so when they are
+    banned from the space of ``target``), or 404 when ``hide`` is set (for things whose very
+    existence must not be confirmed).
     """
     if can(current_user, action, target):
         return
