@@ -74,10 +74,7 @@ def reset_password(token: str, new_password: str) -> User:
     _set_password(user, new_password)
     # The link proves control of the address, so an unconfirmed address is now confirmed.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
-    record("auth.password_reset", actor=user, subject=user)
-    db.session.commit()
-    sign_ins_ended.send(user)
-    _tell_password_changed(user)
+    _password_changed(user, "auth.password_reset")
     return user
 
 
@@ -86,15 +83,16 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     check_current_password(user, current_password)
     check_changed(current_password, new_password)
     _set_password(user, new_password)
-    record("auth.password_changed", actor=user, subject=user)
+    _password_changed(user, "auth.password_changed")
+
+
+def _password_changed(user: User, action: str) -> None:
+    """Record and commit a new password, end the user's other sessions, and tell the account's
+    owner: if it was not them, they learn that someone else knows it (or reads their mail) and
+    how to take the account back."""
+    record(action, actor=user, subject=user)
     db.session.commit()
     sign_ins_ended.send(user)
-    _tell_password_changed(user)
-
-
-def _tell_password_changed(user: User) -> None:
-    """Tell the account's owner their password changed: if it was not them, they learn that
-    someone else knows it (or reads their mail) and how to take the account back."""
     mail_account(
         user.email,
         "Your peerlearn password was changed",

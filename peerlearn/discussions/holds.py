@@ -19,9 +19,16 @@ from typing import Any
 from peerlearn.accounts.models import User
 from peerlearn.core.errors import RuleError
 from peerlearn.discussions.models import Post, Thread
-from peerlearn.permissions import Action, can, forget_standing, membership_of, space_allows
+from peerlearn.permissions import (
+    Action,
+    banned_from,
+    can,
+    forget_standing,
+    membership_of,
+    space_allows,
+)
 from peerlearn.spaces.memberships import ensure_may_moderate
-from peerlearn.spaces.models import Membership, MemberState, Space
+from peerlearn.spaces.models import Membership, Space
 from peerlearn.spaces.services import hold_space
 
 #: The refusal of a post (a reply, an edit, a removal, a mark) in a space archived since the
@@ -81,20 +88,9 @@ def refuse_if_banned(user: Any, space: Space, refusal: str) -> Membership | None
     none), for the caller to say why else it refuses. Every write and follow refused after its
     second look at the writer's standing asks this first, so a ban is always named as the
     reason."""
-    membership = membership_of(user, space)
-    if _banned(membership):
+    if banned_from(user, space):
         raise DiscussionError(refusal)
-    return membership
-
-
-def banned_from(user: Any, space: Space) -> bool:
-    """Whether the user is banned from the space, as their membership stands: for a page to say
-    so where they would write (a ban from a public space leaves it readable)."""
-    return _banned(membership_of(user, space))
-
-
-def _banned(membership: Membership | None) -> bool:
-    return membership is not None and membership.state is MemberState.banned
+    return membership_of(user, space)  # as banned_from() read it: kept for the request
 
 
 def ensure_may_change(user: User, action: Action, post: Post) -> None:

@@ -15,13 +15,14 @@ from peerlearn.core.signals import posts_read
 from peerlearn.core.text import render_markdown
 from peerlearn.discussions import following, fragments, marks, reading, removal, services
 from peerlearn.discussions.forms import EditPostForm, ReplyForm, ThreadForm
-from peerlearn.discussions.holds import BANNED, banned_from
+from peerlearn.discussions.holds import BANNED
 from peerlearn.discussions.models import FollowState, ImpactComponent, Post, Thread, ThreadKind
 from peerlearn.extensions import db, limiter
 from peerlearn.moderation.services import SLOW_MODE_OPTIONS
 from peerlearn.permissions import (
     Action,
     authorize,
+    banned_from,
     can,
     signed_in,
     space_or_404,

@@ -236,7 +236,7 @@ def authorize(action: Action | str, target: Any, *, hide: bool = False) -> None:
     """
     if can(current_user, action, target):
         return
-    if not hide and _banned_from(current_user, target):
+    if not hide and banned_from(current_user, _space_of(target)):
         abort(make_response(render_error(403, BANNED_FROM_SPACE)))
     deny(hide=hide)
 
@@ -248,20 +248,25 @@ BANNED_FROM_SPACE = (
 )
 
 
-def _banned_from(user: Actor, target: Any) -> bool:
-    """Whether ``user`` is banned from the space ``target`` is in (or is)."""
-    if isinstance(target, Space):
-        space = target
-    elif isinstance(target, Post):
-        space = target.thread.space
-    elif isinstance(target, Question | ChatMessage):
-        space = target.event.space
-    else:
-        space = getattr(target, "space", None)
-    if not isinstance(space, Space):
+def banned_from(user: Actor, space: Space | None) -> bool:
+    """Whether the user is banned from the space, as their membership stands: for a page to say
+    so where they would take part (a ban from a public space leaves it readable)."""
+    if space is None:
         return False
     membership = membership_of(user, space)
     return membership is not None and membership.state is MemberState.banned
+
+
+def _space_of(target: Any) -> Space | None:
+    """The space ``target`` is in (or is), for what :func:`authorize` says when it refuses."""
+    if isinstance(target, Space):
+        return target
+    if isinstance(target, Post):
+        return target.thread.space
+    if isinstance(target, Question | ChatMessage):
+        return target.event.space
+    space = getattr(target, "space", None)
+    return space if isinstance(space, Space) else None
 
 
 def authorize_unseen(action: Action | str, target: Any) -> None:
